@@ -1,0 +1,48 @@
+"""The ``bulkio`` command line: a thin layer over the library.
+
+Each command lives in its own module here (``template_cmd``, ``import_cmd``, ``export_cmd``,
+``sandbox_cmd``, ``definitions_cmd``): it parses options, makes one library call, renders the
+result with :mod:`bulkio.cli.console`, and picks the exit code
+(0 ok, 1 some rows failed, 2 the run could not start or was stopped).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from .. import __version__
+
+COMMAND_MODULES = ("sandbox_cmd", "definitions_cmd", "template_cmd", "import_cmd", "export_cmd")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="bulkio")
+def cli() -> None:
+    """Move CRM data between spreadsheets and the Lightfield API.
+
+    Without LIGHTFIELD_API_KEY, every command runs against the embedded sandbox
+    (a local Lightfield-compatible server whose data lives in .bulkio/sandbox.sqlite3).
+
+    \b
+    Typical session:
+      bulkio template opportunity -o opportunities.xlsx
+      bulkio import opportunity opportunities.xlsx --dry-run
+      bulkio import opportunity opportunities.xlsx --results results.xlsx
+      bulkio export pipeline -o pipeline.xlsx
+    """
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(f"{__name__}.{_name}")
+    except ModuleNotFoundError as exc:  # a command not written yet
+        if exc.name != f"{__name__}.{_name}":
+            raise
+        continue
+    cli.add_command(_module.command)
+
+
+def main() -> None:
+    cli(prog_name="bulkio")

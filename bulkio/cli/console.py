@@ -1,0 +1,112 @@
+"""CLI-only rendering: shared options, progress bars from library events, output formats, and
+turning exceptions into one clear line plus an exit code. No library module imports this.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
+
+import click
+from tqdm import tqdm
+
+from ..errors import BulkioError
+from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress, RateLimited, Retrying
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
+
+
+def connection_options(fn: F) -> F:
+    """--api-key / --base-url / --sandbox-db, shared by every command that talks to the API."""
+    fn = click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
+                      help="SQLite file of the embedded sandbox (used when no API key is set). "
+                           "[default: .bulkio/sandbox.sqlite3]")(fn)
+    fn = click.option("--base-url", envvar="LIGHTFIELD_BASE_URL", default=None, show_envvar=True,
+                      help="API base URL [default: https://api.lightfield.app when a key is set].")(fn)
+    fn = click.option("--api-key", envvar="LIGHTFIELD_API_KEY", default=None, show_envvar=True,
+                      help="Lightfield API key. Never printed or stored. Without one, bulkio uses "
+                           "the embedded sandbox.")(fn)
+    return fn
+
+
+def common_options(fn: F) -> F:
+    """--quiet / --debug / --format."""
+    fn = click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+                      default="table", show_default=True, help="How to print the summary.")(fn)
+    fn = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(fn)
+    fn = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")(fn)
+    return fn
+
+
+class ProgressBars:
+    """An ``on_event`` handler drawing one tqdm bar per phase on stderr."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, tqdm] = {}
+
+    def __call__(self, event: Event) -> None:
+        if not self.enabled:
+            return
+        if isinstance(event, PhaseStarted):
+            self.bars[event.name] = tqdm(total=event.total, desc=event.name, unit="row",
+                                         file=sys.stderr, leave=False, dynamic_ncols=True)
+        elif isinstance(event, Progress):
+            bar = self.bars.get(event.name)
+            if bar is not None:
+                bar.update(event.count)
+        elif isinstance(event, PhaseFinished):
+            bar = self.bars.pop(event.name, None)
+            if bar is not None:
+                bar.close()
+        elif isinstance(event, (RateLimited, Retrying, Message)):
+            text = event.text if isinstance(event, Message) else (
+                f"rate limited ({event.category}); waiting {event.wait_seconds:.1f}s"
+                if isinstance(event, RateLimited)
+                else f"retrying {event.method} {event.path} after {event.reason} (attempt {event.attempt})")
+            if isinstance(event, Message):
+                tqdm.write(text, file=sys.stderr)
+
+    def close(self) -> None:
+        for bar in self.bars.values():
+            bar.close()
+        self.bars.clear()
+
+
+@contextmanager
+def guarded(*, debug: bool = False) -> Iterator[None]:
+    """Turn a :class:`BulkioError` into ``Error: …`` on stderr and exit code 2; Ctrl-C into 3."""
+    try:
+        yield
+    except BulkioError as exc:
+        if debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_NOT_STARTED)
+    except KeyboardInterrupt:
+        click.echo("Interrupted. Re-run with --resume to continue where this run stopped.", err=True)
+        sys.exit(EXIT_STOPPED)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def echo_table(rows: list[tuple[str, Any]]) -> None:
+    width = max((len(k) for k, _ in rows), default=0)
+    for k, v in rows:
+        click.echo(f"{k.ljust(width)}  {v}")
+
+
+def with_guard(fn: F) -> F:
+    """Decorator form of :func:`guarded` reading the command's ``debug`` option."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with guarded(debug=bool(kwargs.get("debug"))):
+            return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]

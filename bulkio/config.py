@@ -1,0 +1,59 @@
+"""Where bulkio connects: the real API given a key, or the embedded sandbox by default.
+
+The key comes from ``api_key=`` or ``LIGHTFIELD_API_KEY`` and is held as a pydantic ``SecretStr``,
+so it never shows in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import SecretStr
+
+from .errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.lightfield.app"
+API_VERSION = "2026-03-01"
+#: Where the embedded sandbox keeps its data between commands (relative to the working directory).
+DEFAULT_SANDBOX_DB = Path(".bulkio") / "sandbox.sqlite3"
+
+
+def api_key_from_env(api_key: str | SecretStr | None = None) -> SecretStr | None:
+    if isinstance(api_key, SecretStr):
+        return api_key
+    value = api_key or os.environ.get("LIGHTFIELD_API_KEY")
+    return SecretStr(value) if value else None
+
+
+@contextmanager
+def connect(*, api_key: str | SecretStr | None = None, base_url: str | None = None,
+            sandbox_db: str | Path | None = None, **client_options: Any) -> Iterator[Any]:
+    """Yield a ready :class:`~bulkio.client.LightfieldClient`.
+
+    With a key (argument or ``LIGHTFIELD_API_KEY``) it talks to ``base_url`` (or
+    ``LIGHTFIELD_BASE_URL``, default the real service). Without one it starts the embedded sandbox
+    on a loopback port, backed by ``sandbox_db`` (seeded with the demo org on first use), and
+    stops it afterwards.
+    """
+    from .client import LightfieldClient
+
+    key = api_key_from_env(api_key)
+    url = base_url or os.environ.get("LIGHTFIELD_BASE_URL")
+    if key is not None:
+        with LightfieldClient(api_key=key.get_secret_value(), base_url=url or DEFAULT_BASE_URL,
+                              **client_options) as client:
+            yield client
+        return
+    if url:
+        raise ConfigError(f"A base URL is set ({url}) but no API key: set LIGHTFIELD_API_KEY or pass "
+                          "--api-key. Leave both unset to use the embedded sandbox.")
+    from .sandbox import SandboxServer
+
+    db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with SandboxServer(db_path=db, seed="demo") as server:
+        with LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+            yield client

@@ -1,0 +1,95 @@
+"""Data problems as values. An :class:`Issue` names exactly where a problem is (file, sheet,
+spreadsheet row, column letter and header, field key) and what was expected, with a stable
+snake_case ``code``. Codes reuse the Lightfield API's vocabulary where one fits, so a local
+check and a server rejection read the same in the results sheet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+#: The catalogue of issue codes: code -> one-line meaning. Add new codes here (docs are generated
+#: from this table, and a test checks every code used in the package is listed).
+CODES: dict[str, str] = {
+    # file level
+    "file_unreadable": "The file cannot be opened or decoded.",
+    "sheet_missing": "The requested sheet does not exist in the workbook.",
+    "empty_file": "The file (or sheet) has no header row.",
+    "duplicate_header": "Two columns map to the same field.",
+    "ragged_row": "A row has more cells than the header.",
+    "cell_too_large": "A cell exceeds the maximum accepted size.",
+    # mapping
+    "unknown_column": "A column does not match any field or relationship of the object.",
+    "read_only_column": "A column maps to a read-only field; it is ignored on import.",
+    "missing_key_column": "The file has no column for the upsert key.",
+    # values (validate)
+    "invalid_type": "The cell cannot be read as the field's value type.",
+    "invalid_number": "Not a number.",
+    "invalid_date": "Not a date or date-time in an accepted format.",
+    "ambiguous_date": "The date could be read day-first or month-first; set --date-order.",
+    "invalid_email": "Not a valid email address.",
+    "invalid_url": "Not a valid URL.",
+    "invalid_phone": "Not a valid telephone number.",
+    "invalid_social_handle": "Not a profile URL or handle for the field's platform.",
+    "invalid_country": "Country must be a 2-letter ISO 3166-1 code.",
+    "invalid_checkbox": "Not a yes/no value.",
+    "too_many_decimals": "Numbers accept at most 2 decimal places.",
+    "required_field_missing": "A field required to create the record is blank.",
+    # resolve
+    "unknown_option": "The value is not one of the field's options.",
+    "ambiguous_option": "The value matches several options.",
+    "relationship_entity_missing": "No record matches the reference.",
+    "ambiguous_reference": "Several records match the reference.",
+    # plan
+    "duplicate_key": "The upsert key appears on an earlier row of the file.",
+    "missing_key": "The row has no value for the upsert key.",
+    "ambiguous_match": "Several existing records have this key.",
+    # write (server answers)
+    "unknown_field": "The API does not know this field.",
+    "unknown_relationship": "The API does not know this relationship.",
+    "duplicate_value": "Another record already has this value in a unique field.",
+    "api_rejected": "The API rejected the row (see message).",
+    "write_failed": "The write failed after all retries.",
+    "not_written": "The run stopped before this row was written.",
+}
+
+
+@dataclass(slots=True)
+class Issue:
+    """One problem with one place in the input. Rows are spreadsheet row numbers (header = 1)."""
+
+    code: str
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None  # column letter, e.g. "C"
+    header: str | None = None  # the header text of that column
+    field: str | None = None   # the Lightfield key, e.g. "$stage" or "$primaryAddress.city"
+    value: Any = None          # the offending raw value (as read)
+    expected: str | None = None
+    severity: Severity = "error"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["value"] is not None and not isinstance(data["value"], (str, int, float, bool)):
+            data["value"] = str(data["value"])
+        return data
+
+    def location(self) -> str:
+        """``file, sheet, row 5, column C "Stage"`` — the part of a message that says where."""
+        parts = [p for p in (self.file, self.sheet) if p]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column or self.header:
+            col = f"column {self.column}" if self.column else "column"
+            parts.append(f'{col} "{self.header}"' if self.header else col)
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        loc = self.location()
+        exp = f" (expected {self.expected})" if self.expected else ""
+        return f"{loc}: {self.code}: {self.message}{exp}" if loc else f"{self.code}: {self.message}{exp}"

@@ -1,0 +1,16 @@
+"""A local, Lightfield-compatible API server backed by SQLite (CONTRACT STUB — to be implemented).
+
+Public surface::
+
+    from bulkio.sandbox import SandboxServer, create_app
+
+    with SandboxServer(seed="demo") as sb:        # uvicorn on 127.0.0.1, a free port, in a thread
+        sb.url                                      # "http://127.0.0.1:54321"
+        sb.api_key                                  # full-access key of the default org
+        org = sb.create_org(seed="demo")            # an isolated org: org.org_id, org.api_key
+        key = sb.mint_key(org.org_id, scopes=["accounts:read"])
+        sb.set_faults(org.org_id, error_rate=0.1)   # see Faults
+        sb.set_rate_limit(org.org_id, per_second=25)
+        sb.count(org.org_id, "account")             # direct DB read for assertions
+        sb.stats(org.org_id)                        # {"requests": .., "by_status": {429: ..}, ...}
+"""
