@@ -1,53 +1,422 @@
-"""LightfieldClient: the one HTTP client every bulkio step uses (CONTRACT STUB — to be implemented).
+"""LightfieldClient: the one HTTP client every bulkio step uses.
 
-Sync httpx.Client underneath; thread-safe, so ``write`` and ``export`` run requests concurrently
-from a thread pool while one pacer per rate category (Write / Read / Search) keeps the whole
-process under the API's limits.
+Why synchronous httpx plus threads (not asyncio): the library API stays plain, blocking Python
+for pandas and script users, and the API's ceiling (25 requests/second per category) is reached
+with a handful of threads, so an event loop would buy nothing but a second calling convention.
+One ``httpx.Client`` (its connection pool is thread-safe) is shared by every thread; ``write``
+and ``export`` run requests from thread pools while one :class:`~bulkio.ratelimit.Pacer` per
+rate category (write / read / search) keeps the whole process under the limits.
+
+Retries (see :class:`~bulkio.ratelimit.RetryPolicy`):
+
+* 429 waits ``Retry-After-Ms`` / ``Retry-After`` and pauses that category's pacer;
+* 5xx, timeouts and dropped connections back off exponentially with jitter, and a write is sent
+  again with the **same** ``Idempotency-Key``, so the server runs it at most once;
+* 409 is retried only when it says the same idempotency key is still in flight;
+* a POST **without** an idempotency key is retried only when it certainly never reached the
+  server (connect errors, 429); after anything else it may have been applied, so the error is
+  raised. bulkio itself always passes keys.
+
+The API key lives only in the httpx client's headers (whose repr masks it); the client keeps a
+fingerprint (:attr:`LightfieldClient.key_fingerprint`) so a resume ledger can tell targets apart.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+import builtins
+import hashlib
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Self
 
 import httpx
+from pydantic import SecretStr
 
-from .events import EventHandler
+from . import __version__
+from .definitions import (
+    NOTE_DEFINITIONS,
+    SYSTEM_OBJECTS,
+    ObjectSchema,
+    collection_path,
+    create_path,
+    definitions_path,
+    record_path,
+)
+from .errors import ApiError, AuthError, ConfigError, RateLimitError, ScopeError
+from .events import EventHandler, RateLimited, Retrying
+from .ratelimit import CATEGORIES, Category, Pacer, RateLimit, RetryPolicy
+
+__all__ = ["ClientStats", "Filters", "LightfieldClient", "RateLimit", "RetryPolicy", "parse_error"]
 
 Filters = Mapping[str, str] | Iterable[tuple[str, str]]
 
+DEFAULT_BASE_URL = "https://api.lightfield.app"
+API_VERSION = "2026-03-01"
+#: The API's maximum page size for list endpoints.
+MAX_PAGE = 25
+
+#: Transport errors after which the request certainly never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """A snapshot of a client's request counters (``client.stats``)."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    transport_errors: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "retries": self.retries, "rate_limited": self.rate_limited,
+                "transport_errors": self.transport_errors, "by_status": dict(self.by_status)}
+
+
+class _Counters:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests = self.retries = self.rate_limited = self.transport_errors = 0
+        self.by_status: Counter[int] = Counter()
+
+    def snapshot(self) -> ClientStats:
+        with self.lock:
+            return ClientStats(self.requests, self.retries, self.rate_limited, self.transport_errors,
+                               dict(sorted(self.by_status.items())))
+
+
+def parse_error(response: httpx.Response, *, method: str, path: str) -> ApiError:
+    """Turn an error answer into the right :class:`ApiError` subclass.
+
+    Accepts the wrapped ``{"error": {type, message, code, param}}`` envelope, the flat
+    ``{type, message, code, param}`` one, and bodies that are not JSON at all.
+    """
+    body: Any
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    err: Mapping[str, Any] = {}
+    if isinstance(body, Mapping):
+        inner = body.get("error")
+        err = inner if isinstance(inner, Mapping) else body
+    status = response.status_code
+    etype = _str(err.get("type")) or _default_type(status)
+    message = _str(err.get("message")) or (response.text.strip()[:200] if body is None else "") \
+        or response.reason_phrase or "error"
+    cls = {401: AuthError, 403: ScopeError, 429: RateLimitError}.get(status, ApiError)
+    return cls(message, status=status, type=etype, code=_str(err.get("code")),
+               param=_str(err.get("param")), method=method, path=path,
+               body=body if body is not None else response.text[:1000])
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _default_type(status: int) -> str:
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+            409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
+            429: "too_many_requests", 500: "internal_server_error", 503: "service_unavailable",
+            504: "gateway_timeout"}.get(status, "error")
+
+
+def _is_idempotency_conflict(err: ApiError) -> bool:
+    return err.status == 409 and "idempotency_conflict" in (err.type, err.code)
+
+
+def _normalise_base_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    url = url.removesuffix("/v1")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"Base URL must start with http:// or https:// (got {url!r}).")
+    return url
+
 
 class LightfieldClient:
-    """A small, typed client for the Lightfield REST API (or the bulkio sandbox).
+    """A small, typed, thread-safe client for the Lightfield REST API (or the bulkio sandbox).
 
     >>> with LightfieldClient(api_key="sk_lf_...", base_url="http://127.0.0.1:8787") as lf:
     ...     acme = lf.create("account", {"fields": {"$name": "Acme"}}, idempotency_key="row-2")
     """
 
-    def __init__(self, *, api_key: str | None = None, base_url: str | None = None,
+    def __init__(self, *, api_key: str | SecretStr | None = None, base_url: str | None = None,
                  transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 rate_limit: Any = None, retry: Any = None, on_event: EventHandler | None = None,
-                 max_connections: int = 32) -> None:
-        raise NotImplementedError
+                 rate_limit: RateLimit | None = None, retry: RetryPolicy | None = None,
+                 on_event: EventHandler | None = None, max_connections: int = 32) -> None:
+        if isinstance(api_key, SecretStr):
+            api_key = api_key.get_secret_value()
+        key = api_key or os.environ.get("LIGHTFIELD_API_KEY")
+        if not key:
+            raise ConfigError("No API key: pass api_key= or set LIGHTFIELD_API_KEY.")
+        self.base_url = _normalise_base_url(base_url or os.environ.get("LIGHTFIELD_BASE_URL")
+                                            or DEFAULT_BASE_URL)
+        self.key_fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
+        self.rate_limit = rate_limit or RateLimit()
+        self.retry = retry or RetryPolicy()
+        self.on_event = on_event
+        self.pacers: dict[str, Pacer] = {c: Pacer(c, self.rate_limit) for c in CATEGORIES}
+        self._counters = _Counters()
+        self._schemas: dict[str, ObjectSchema] = {}
+        self._schema_lock = threading.Lock()
+        limits = httpx.Limits(max_connections=max_connections,
+                              max_keepalive_connections=max_connections)
+        self._http = httpx.Client(
+            base_url=self.base_url, transport=transport, timeout=timeout, limits=limits,
+            headers={"Authorization": f"Bearer {key}", "Lightfield-Version": API_VERSION,
+                     "Accept": "application/json", "User-Agent": f"bulkio/{__version__}"},
+        )
+        del key, api_key
+
+    def __repr__(self) -> str:
+        return f"LightfieldClient(base_url={self.base_url!r}, key=sha256:{self.key_fingerprint}…)"
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters since the client was created (a consistent snapshot; safe from any thread)."""
+        return self._counters.snapshot()
+
+    # --- the request loop --------------------------------------------------------------------
+    def request(self, method: str, path: str, *, category: Category | None = None,
+                params: Any = None, json: Any = None,
+                idempotency_key: str | None = None) -> Any:
+        """Send one API request with pacing and retries; return the decoded JSON body."""
+        method = method.upper()
+        cat: Category = category or ("write" if method == "POST" else "read")
+        pacer = self.pacers[cat]
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        safe_to_resend = method != "POST" or idempotency_key is not None
+        policy = self.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            ticket = pacer.acquire()
+            with self._counters.lock:
+                self._counters.requests += 1
+            try:
+                response = self._http.request(method, path, params=params, json=json,
+                                              headers=headers)
+            except httpx.TransportError as exc:
+                with self._counters.lock:
+                    self._counters.transport_errors += 1
+                retryable = safe_to_resend or isinstance(exc, _NOT_SENT)
+                if not retryable or attempt >= policy.max_attempts:
+                    raise ApiError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                                   status=0, type="connection_error", code=type(exc).__name__,
+                                   method=method, path=path) from None
+                self._wait_retry(method, path, attempt, type(exc).__name__, policy.backoff(attempt))
+                continue
+            status = response.status_code
+            with self._counters.lock:
+                self._counters.by_status[status] += 1
+            pacer.observe(response.headers, ticket)
+            if status < 400:
+                return self._decode(response, method, path)
+            err = parse_error(response, method=method, path=path)
+            if attempt >= policy.max_attempts:
+                if status == 429:
+                    with self._counters.lock:
+                        self._counters.rate_limited += 1
+                raise err
+            if status == 429 and 429 in policy.retry_statuses:
+                wait = policy.rate_limit_wait(response.headers, attempt)
+                with self._counters.lock:
+                    self._counters.rate_limited += 1
+                    self._counters.retries += 1
+                pacer.pause(wait)
+                self._emit(RateLimited(category=cat, wait_seconds=wait))
+                continue  # the pacer holds this thread until the pause is over
+            if (status in policy.retry_statuses and safe_to_resend) or _is_idempotency_conflict(err):
+                self._wait_retry(method, path, attempt, str(status), policy.backoff(attempt))
+                continue
+            raise err
+
+    def _wait_retry(self, method: str, path: str, attempt: int, reason: str, wait: float) -> None:
+        with self._counters.lock:
+            self._counters.retries += 1
+        self._emit(Retrying(method=method, path=path, attempt=attempt + 1, reason=reason,
+                            wait_seconds=wait))
+        time.sleep(wait)
+
+    def _emit(self, event: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    @staticmethod
+    def _decode(response: httpx.Response, method: str, path: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError("The answer is not JSON.", status=response.status_code,
+                           type="invalid_response", method=method, path=path,
+                           body=response.text[:1000]) from None
 
     # --- reads -------------------------------------------------------------------------------
-    def validate_auth(self) -> dict[str, Any]: ...
-    def definitions(self, object_type: str) -> dict[str, Any]: ...
-    def schema(self, object_type: str) -> Any: ...  # -> ObjectSchema (cached per client)
-    def object_types(self) -> list[dict[str, str]]: ...  # GET /v1/objects
-    def retrieve(self, object_type: str, record_id: str) -> dict[str, Any]: ...
-    def list(self, object_type: str, *, filters: Filters | None = None, page_size: int = 25,
-             max_records: int | None = None) -> Iterator[dict[str, Any]]: ...
-    def list_page(self, object_type: str, *, offset: int, limit: int = 25,
-                  filters: Filters | None = None) -> dict[str, Any]: ...  # raw {object,data,totalCount}
+    def validate_auth(self) -> dict[str, Any]:
+        """``GET /v1/auth/validate``: ``{active, tokenType, subjectType, scopes}`` ([] = all)."""
+        return dict(self.request("GET", "/v1/auth/validate", category="read"))
+
+    def definitions(self, object_type: str) -> dict[str, Any]:
+        """The raw ``/definitions`` body (notes: the built-in :data:`NOTE_DEFINITIONS`)."""
+        if object_type == "note":
+            import copy
+            return copy.deepcopy(NOTE_DEFINITIONS)
+        return dict(self.request("GET", definitions_path(object_type), category="read"))
+
+    def schema(self, object_type: str) -> ObjectSchema:
+        """The object's :class:`ObjectSchema`, fetched once per client."""
+        with self._schema_lock:
+            cached = self._schemas.get(object_type)
+        if cached is not None:
+            return cached
+        schema = ObjectSchema.from_api(self.definitions(object_type), object_type=object_type)
+        with self._schema_lock:
+            return self._schemas.setdefault(object_type, schema)
+
+    def object_types(self) -> builtins.list[dict[str, str]]:
+        """Custom object types of the org (``GET /v1/objects``): ``[{objectType, label}]``."""
+        body = self.request("GET", "/v1/objects", category="read")
+        return list(body.get("data") or []) if isinstance(body, Mapping) else []
+
+    def all_object_types(self) -> builtins.list[dict[str, Any]]:
+        """System object types (``system: True``, members excluded) then the org's custom ones."""
+        system: builtins.list[dict[str, Any]] = [
+            {"objectType": t, "label": t.capitalize(), "system": True}
+            for t in SYSTEM_OBJECTS if t != "member"]
+        return system + [{**o, "system": False} for o in self.object_types()
+                         if o.get("objectType") not in SYSTEM_OBJECTS]
+
+    def retrieve(self, object_type: str, record_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", record_path(object_type, record_id), category="read"))
+
+    def list_page(self, object_type: str, *, offset: int, limit: int = MAX_PAGE,
+                  filters: Filters | None = None) -> dict[str, Any]:
+        """One raw page ``{object, data, totalCount}`` (``limit`` is capped at 25)."""
+        params = _filter_params(filters) + [("offset", str(offset)),
+                                            ("limit", str(max(1, min(limit, MAX_PAGE))))]
+        body = self.request("GET", collection_path(object_type), category="search", params=params)
+        return dict(body)
+
+    def list(self, object_type: str, *, filters: Filters | None = None, page_size: int = MAX_PAGE,
+             max_records: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every matching record, page by page until a short page (each id once)."""
+        size = max(1, min(page_size, MAX_PAGE))
+        seen: set[Any] = set()
+        offset = count = 0
+        while True:
+            data = self.list_page(object_type, offset=offset, limit=size, filters=filters)["data"]
+            for record in data:
+                rid = record.get("id")
+                if rid in seen:
+                    continue
+                seen.add(rid)
+                yield record
+                count += 1
+                if max_records is not None and count >= max_records:
+                    return
+            if len(data) < size:
+                return
+            offset += size
+
     def list_all(self, object_type: str, *, filters: Filters | None = None,
-                 concurrency: int = 8) -> Iterator[dict[str, Any]]: ...  # concurrent pages, order kept
-    def members(self) -> list[dict[str, Any]]: ...
+                 concurrency: int = 8) -> Iterator[dict[str, Any]]:
+        """Every matching record, reading pages concurrently; order kept, each id once.
+
+        Page 0 gives ``totalCount``; the other expected pages are fetched by ``concurrency``
+        threads (a bounded window ahead of the consumer). Records move between offsets when data
+        changes, so ids are de-duplicated and reading continues past the expected end until a
+        short page.
+        """
+        first = self.list_page(object_type, offset=0, limit=MAX_PAGE, filters=filters)
+        seen: set[Any] = set()
+
+        def fresh(data: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for record in data:
+                rid = record.get("id")
+                if rid not in seen:
+                    seen.add(rid)
+                    yield record
+
+        yield from fresh(first["data"])
+        if len(first["data"]) < MAX_PAGE:
+            return
+        total = int(first.get("totalCount") or 0)
+        offsets = list(range(MAX_PAGE, total, MAX_PAGE))
+        last_len = MAX_PAGE
+        next_offset = MAX_PAGE
+        if offsets:
+            pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
+                                      thread_name_prefix="bulkio-list")
+            pending: list[Future[dict[str, Any]]] = []
+            try:
+                queue = iter(offsets)
+                window = max(1, concurrency) * 2
+                for off in queue:
+                    pending.append(pool.submit(self.list_page, object_type, offset=off,
+                                               limit=MAX_PAGE, filters=filters))
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    data = pending.pop(0).result()["data"]
+                    for off in queue:
+                        pending.append(pool.submit(self.list_page, object_type, offset=off,
+                                                   limit=MAX_PAGE, filters=filters))
+                        break
+                    yield from fresh(data)
+                    last_len = len(data)
+            finally:
+                for fut in pending:
+                    fut.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+            next_offset = offsets[-1] + MAX_PAGE
+        while last_len >= MAX_PAGE:
+            data = self.list_page(object_type, offset=next_offset, limit=MAX_PAGE,
+                                  filters=filters)["data"]
+            yield from fresh(data)
+            last_len = len(data)
+            next_offset += MAX_PAGE
+
+    def members(self) -> builtins.list[dict[str, Any]]:
+        """Every member of the organisation (owners, assignees)."""
+        return list(self.list("member"))
+
     # --- writes ------------------------------------------------------------------------------
     def create(self, object_type: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]: ...
+               idempotency_key: str | None = None) -> dict[str, Any]:
+        """Create one record. Pass ``idempotency_key`` so failures can be retried safely."""
+        return dict(self.request("POST", create_path(object_type), category="write", json=body,
+                                 idempotency_key=idempotency_key))
+
     def update(self, object_type: str, record_id: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]: ...
+               idempotency_key: str | None = None) -> dict[str, Any]:
+        """Update the keys in ``body`` (others stay as they are)."""
+        return dict(self.request("POST", record_path(object_type, record_id), category="write",
+                                 json=body, idempotency_key=idempotency_key))
+
     # --- lifecycle ---------------------------------------------------------------------------
-    def close(self) -> None: ...
-    def __enter__(self) -> "LightfieldClient": ...
-    def __exit__(self, *exc: object) -> None: ...
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _filter_params(filters: Filters | None) -> list[tuple[str, str]]:
+    """``{"$name[equal]": "Acme"}`` or ``[("$stage[equal]", "a"), ("$stage[equal]", "b")]``."""
+    if not filters:
+        return []
+    items = filters.items() if isinstance(filters, Mapping) else filters
+    return [(str(k), str(v)) for k, v in items]

@@ -21,6 +21,8 @@ CODES: dict[str, str] = {
     "duplicate_header": "Two columns map to the same field.",
     "ragged_row": "A row has more cells than the header.",
     "cell_too_large": "A cell exceeds the maximum accepted size.",
+    "encoding_guessed": "The CSV file is not UTF-8; it was read in the encoding named in the message.",
+    "formula_no_value": "A formula cell has no saved value (never calculated); read as blank.",
     # mapping
     "unknown_column": "A column does not match any field or relationship of the object.",
     "read_only_column": "A column maps to a read-only field; it is ignored on import.",
@@ -47,6 +49,7 @@ CODES: dict[str, str] = {
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
     "missing_key": "The row has no value for the upsert key.",
     "ambiguous_match": "Several existing records have this key.",
+    "record_not_found": "No record has the ID given in the Record ID column.",
     # write (server answers)
     "unknown_field": "The API does not know this field.",
     "unknown_relationship": "The API does not know this relationship.",

@@ -1,0 +1,105 @@
+"""``bulkio definitions``: show which fields and relationships an object has (and which types
+exist), so users can see the keys a template or an import will use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..config import connect
+from ..definitions import ObjectSchema
+from ..errors import ApiError, ConfigError
+from .console import common_options, connection_options, echo_json, with_guard
+
+
+def schema_as_dict(schema: ObjectSchema) -> dict[str, Any]:
+    """The JSON shape printed by ``--format json`` (one entry per field / relationship)."""
+    required = set(schema.required)
+    return {
+        "objectType": schema.object_type,
+        "fields": [
+            {"key": f.key, "label": f.label, "valueType": f.value_type, "readOnly": f.read_only,
+             "required": f.key in required, "unique": f.unique, "multiple": f.multiple,
+             "options": [{"id": o.id, "label": o.label} for o in f.options]}
+            for f in schema.fields.values()
+        ],
+        "relationships": [
+            {"key": r.key, "label": r.label, "cardinality": r.cardinality.upper(),
+             "objectType": r.object_type, "readOnly": r.read_only, "required": r.key in required}
+            for r in schema.relationships.values()
+        ],
+    }
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    for row in [headers, *rows]:
+        click.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _flags(item: dict[str, Any]) -> str:
+    names = ("required", "readOnly", "unique", "multiple")
+    labels = {"readOnly": "read-only"}
+    return ", ".join(labels.get(n, n) for n in names if item.get(n))
+
+
+def _options(item: dict[str, Any], limit: int = 60) -> str:
+    text = ", ".join(o["label"] for o in item.get("options", []))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def print_schema(data: dict[str, Any]) -> None:
+    click.echo(f"{data['objectType']}: {len(data['fields'])} fields")
+    _table(("KEY", "LABEL", "TYPE", "FLAGS", "OPTIONS"),
+           [(f["key"], f["label"], f["valueType"], _flags(f), _options(f)) for f in data["fields"]])
+    click.echo(f"\n{data['objectType']}: {len(data['relationships'])} relationships")
+    _table(("KEY", "LABEL", "CARDINALITY", "OBJECT", "FLAGS"),
+           [(r["key"], r["label"], r["cardinality"], r["objectType"], _flags(r))
+            for r in data["relationships"]])
+
+
+@click.command("definitions")
+@click.argument("object_type", metavar="OBJECT", required=False)
+@click.option("--list", "list_types", is_flag=True,
+              help="List the object types of the organisation (system and custom).")
+@connection_options
+@common_options
+@with_guard
+def command(object_type: str | None, list_types: bool, api_key: str | None, base_url: str | None,
+            sandbox_db: str | None, quiet: bool, debug: bool, output_format: str) -> None:
+    """Show the fields and relationships of OBJECT (account, contact, opportunity, task, note,
+    or a custom object such as partner): keys, labels, value types, read-only flags and select
+    options. These keys are what templates, imports and exports use.
+
+    \b
+    Examples:
+      bulkio definitions account
+      bulkio definitions partner --format json
+      bulkio definitions --list
+    """
+    if not list_types and not object_type:
+        raise click.UsageError("Give an OBJECT (e.g. account) or --list.")
+    with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+        if list_types:
+            types = client.all_object_types()
+            if output_format == "json":
+                echo_json(types)
+            else:
+                _table(("OBJECT", "LABEL", "KIND"),
+                       [(t["objectType"], t.get("label", ""),
+                         "system" if t["system"] else "custom") for t in types])
+            return
+        assert object_type is not None
+        try:
+            schema = client.schema(object_type)
+        except ApiError as exc:
+            if exc.status == 404:
+                raise ConfigError(f"Unknown object type {object_type!r}. "
+                                  "Run `bulkio definitions --list` to see the types.") from None
+            raise
+    data = schema_as_dict(schema)
+    if output_format == "json":
+        echo_json(data)
+    else:
+        print_schema(data)

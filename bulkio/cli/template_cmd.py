@@ -1,0 +1,57 @@
+"""``bulkio template``: write an import template (XLSX with dropdowns and a Reference sheet, or a
+header-only CSV) for one object type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..config import connect
+from ..errors import ConfigError
+from ..template import make_template
+from .console import ProgressBars, common_options, connection_options, echo_json, with_guard
+
+
+@click.command("template")
+@click.argument("object_type", metavar="OBJECT")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="File to write: .xlsx (dropdowns, comments, Reference sheet) or .csv (headers).")
+@click.option("--key", "key_field", default="external_id", show_default=True,
+              help="Unique field that identifies records on import; it becomes the first column.")
+@click.option("--example-row", is_flag=True, help="Add one filled-in example row.")
+@click.option("--no-reference", is_flag=True,
+              help="Do not list existing records and members on the Reference sheet "
+                   "(select options are still listed).")
+@connection_options
+@common_options
+@with_guard
+def command(object_type: str, output: str, key_field: str, example_row: bool, no_reference: bool,
+            api_key: str | None, base_url: str | None, sandbox_db: str | None, quiet: bool,
+            debug: bool, output_format: str) -> None:
+    """Write an import template for OBJECT (account, contact, opportunity, task, note, or a
+    custom object such as partner) to the file given with -o.
+
+    \b
+    Examples:
+      bulkio template opportunity -o opportunities.xlsx
+      bulkio template account -o accounts.csv --example-row
+    """
+    path = Path(output)
+    if path.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
+        raise ConfigError(f"Cannot write a template to {path.name}: use a .xlsx or .csv file name "
+                          "(e.g. -o opportunities.xlsx).")
+    bars = ProgressBars(enabled=not quiet and output_format != "json")
+    try:
+        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+            info = make_template(client, object_type, path, key_field=key_field,
+                                 example_row=example_row, include_reference=not no_reference,
+                                 on_event=bars)
+    finally:
+        bars.close()
+    if output_format == "json":
+        echo_json(info.to_dict())
+        return
+    required = sum(1 for c in info.columns if c.required)
+    click.echo(f"Wrote {info.path} ({len(info.columns)} columns, {required} required).")
+    click.echo(f"Fill it in, then run: bulkio import {object_type} {info.path}")

@@ -1,0 +1,589 @@
+"""Export records to a workbook (or CSV / JSONL files) that re-imports as it is.
+
+Every object sheet has exactly the columns of :func:`bulkio.columns.export_columns`: the record
+id, the template columns (ADDRESS / FULL_NAME split into parts), a display column with readable
+names after each relationship, then read-only fields. Values go through
+:func:`bulkio.values.format_value` (select labels, real Excel dates, lists joined with ``"; "``),
+and every text cell through formula escaping (:mod:`bulkio.sheets`).
+
+Records stream from :meth:`LightfieldClient.list_all` into a write-only workbook. The names shown
+in display columns need id -> name maps of the related types (accounts, contacts, members,
+opportunities…); each type is listed at most once per export and, when the same type is also one
+of the exported sheets, its records are kept and reused instead of being listed again.
+
+Formats:
+
+* ``xlsx`` one workbook, one sheet per object (``pipeline`` adds a Summary sheet first);
+* ``csv`` one UTF-8 (BOM) file per object: the path itself for one object, else
+  ``<stem>-<object>.csv`` next to it; text cells are formula-escaped like in XLSX;
+* ``jsonl`` one file per object (named like CSV), one API record per line exactly as the API
+  returned it plus a ``"relationshipNames"`` key (``{"$owner": ["Ava Admin"]}``). JSONL is for
+  programs, so nothing is formula-escaped.
+
+Every file is written to a temporary file and renamed into place (:func:`bulkio.sheets.atomic_path`),
+so an interrupted export never replaces a good file with half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from . import sheets
+from .columns import MULTI_SEPARATOR, Column, export_columns
+from .definitions import SYSTEM_OBJECTS, ObjectSchema
+from .errors import ApiError, ConfigError
+from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
+from .summary import PipelineSummary, member_name, summarize_pipeline, write_summary_sheet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .client import LightfieldClient
+
+ExportFormat = Literal["xlsx", "csv", "jsonl"]
+FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
+#: The objects of ``bulkio export pipeline``, in sheet order (after the Summary sheet).
+PIPELINE: tuple[str, ...] = ("opportunity", "account", "contact", "task", "note", "member")
+SHEET_NAMES: dict[str, str] = {"opportunity": "Opportunities", "account": "Accounts",
+                               "contact": "Contacts", "task": "Tasks", "note": "Notes",
+                               "member": "Members"}
+SUMMARY_SHEET = "Summary"
+#: Records per Progress event (one API page).
+PROGRESS_BATCH = 25
+JOIN = MULTI_SEPARATOR + " "
+
+#: Members have no definitions endpoint; their shape is fixed by the contract (all read-only).
+MEMBER_DEFINITIONS: dict[str, Any] = {
+    "objectType": "member",
+    "fieldDefinitions": {
+        "$name": {"label": "Name", "valueType": "FULL_NAME", "readOnly": True, "typeConfiguration": {}},
+        "$email": {"label": "Email", "valueType": "EMAIL", "readOnly": True, "typeConfiguration": {}},
+        "$role": {"label": "Role", "valueType": "TEXT", "readOnly": True, "typeConfiguration": {}},
+        "$profileImage": {"label": "Profile image", "valueType": "URL", "readOnly": True,
+                          "typeConfiguration": {}},
+    },
+    "relationshipDefinitions": {},
+}
+
+_FILTER = re.compile(r"^\s*([^\[\]=]+?(?:\[[^\]]*\])?)\s*=(.*)$", re.DOTALL)
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(slots=True)
+class ExportReport:
+    """What an export wrote: records per object, the file(s), how long it took."""
+
+    format: str
+    paths: list[Path]
+    counts: dict[str, int]
+    sheets: dict[str, str]
+    duration: float
+    summary: PipelineSummary | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def records_per_second(self) -> float:
+        return self.total / self.duration if self.duration > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "format": self.format, "paths": [str(p) for p in self.paths],
+                "counts": dict(self.counts), "sheets": dict(self.sheets), "total": self.total,
+                "duration": round(self.duration, 3),
+                "records_per_second": round(self.records_per_second, 1),
+                "summary": self.summary.to_dict() if self.summary else None,
+                "messages": list(self.messages)}
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+def parse_filter(text: str) -> tuple[str, str]:
+    """``"$stage[equal]=Lead"`` -> ``("$stage[equal]", "Lead")`` (the value may contain ``=``).
+
+    >>> parse_filter("amount[greaterThan]=5000")
+    ('amount[greaterThan]', '5000')
+    """
+    m = _FILTER.match(text)
+    if not m or not m.group(1).strip():
+        raise ConfigError(f"Bad filter {text!r}: write key[operator]=value, e.g. '$stage[equal]=Lead'.")
+    return m.group(1).strip(), m.group(2)
+
+
+def _filter_params(items: Iterable[str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(parse_filter(s) for s in (items or ()))
+
+
+# --- record access ------------------------------------------------------------------------------
+
+def _field_value(record: Mapping[str, Any], key: str) -> Any:
+    entry = (record.get("fields") or {}).get(key)
+    return entry.get("value") if isinstance(entry, dict) else entry
+
+
+def _rel_ids(record: Mapping[str, Any], key: str) -> list[str]:
+    rel = (record.get("relationships") or {}).get(key)
+    if isinstance(rel, dict):
+        return [str(v) for v in rel.get("values") or []]
+    if isinstance(rel, list):
+        return [str(v) for v in rel]
+    return [str(rel)] if rel else []
+
+
+def record_name(object_type: str, record: Mapping[str, Any]) -> str:
+    """The readable name shown in display columns: member/contact full name (else email),
+    account/opportunity/custom ``$name``, task/note ``$title``."""
+    if object_type == "member":
+        return member_name(dict(record))
+    for key in ("$name", "$title", "name", "title"):
+        value = _field_value(record, key)
+        if isinstance(value, dict):
+            value = " ".join(str(p) for p in (value.get("firstName"), value.get("lastName")) if p)
+        if value:
+            return str(value)
+    email = _field_value(record, "$email")
+    if isinstance(email, list):
+        email = email[0] if email else None
+    return str(email) if email else ""
+
+
+class _Source:
+    """Lists records for one export: each type at most once, records kept only for types that are
+    both exported (without filters) and needed for names."""
+
+    def __init__(self, client: LightfieldClient, *, concurrency: int, on_event: EventHandler | None,
+                 keep: set[str]) -> None:
+        self.client, self.concurrency, self.on_event, self.keep = client, concurrency, on_event, keep
+        self._records: dict[str, list[dict[str, Any]]] = {}
+        self._filtered: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
+        self._names: dict[str, dict[str, str]] = {}
+        self.messages: list[str] = []
+
+    def _emit(self, event: Any) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _stream(self, object_type: str, filters: tuple[tuple[str, str], ...] = ()
+                ) -> Iterator[dict[str, Any]]:
+        if object_type == "member":
+            yield from self.client.members()
+            return
+        yield from self.client.list_all(object_type, filters=list(filters) or None,
+                                        concurrency=self.concurrency)
+
+    def cached(self, object_type: str) -> list[dict[str, Any]] | None:
+        return self._records.get(object_type)
+
+    def fetch(self, object_type: str) -> list[dict[str, Any]]:
+        """Every record of the type, listed once and kept."""
+        if object_type not in self._records:
+            phase = f"fetch:{object_type}"
+            self._emit(PhaseStarted(phase))
+            records = []
+            for rec in self._stream(object_type):
+                records.append(rec)
+                if len(records) % PROGRESS_BATCH == 0:
+                    self._emit(Progress(phase, PROGRESS_BATCH))
+            self._emit(Progress(phase, len(records) % PROGRESS_BATCH))
+            self._emit(PhaseFinished(phase))
+            self._records[object_type] = records
+        return self._records[object_type]
+
+    def names(self, object_type: str) -> dict[str, str]:
+        """id -> readable name for every record of the type (empty if the type cannot be listed)."""
+        if object_type in self._names:
+            return self._names[object_type]
+        try:
+            if object_type in self.keep or object_type in self._records:
+                records: Iterable[dict[str, Any]] = self.fetch(object_type)
+            else:
+                records = self._stream(object_type)
+            names = {str(r.get("id")): record_name(object_type, r) for r in records}
+        except ApiError as exc:
+            if exc.status not in (400, 403, 404):
+                raise
+            names = {}
+            text = f"names of {object_type} records are not shown: {exc.message}"
+            self.messages.append(text)
+            self._emit(Message(text))
+        self._names[object_type] = names
+        return names
+
+    def fetch_filtered(self, object_type: str, filters: tuple[tuple[str, str], ...]
+                       ) -> list[dict[str, Any]]:
+        """The matching records, listed once and kept (the pipeline's filtered opportunities feed
+        both the Summary and the Opportunities sheet)."""
+        if not filters:
+            return self.fetch(object_type)
+        key = (object_type, filters)
+        if key not in self._filtered:
+            self._filtered[key] = list(self._stream(object_type, filters))
+        return self._filtered[key]
+
+    def _kept(self, object_type: str, filters: tuple[tuple[str, str], ...]
+              ) -> list[dict[str, Any]] | None:
+        if filters:
+            return self._filtered.get((object_type, filters))
+        return self._records.get(object_type)
+
+    def total(self, object_type: str, filters: tuple[tuple[str, str], ...]) -> int | None:
+        cached = self._kept(object_type, filters)
+        if cached is not None:
+            return len(cached)
+        if object_type == "member":
+            return None
+        page = self.client.list_page(object_type, offset=0, limit=1, filters=list(filters) or None)
+        return int(page.get("totalCount") or 0)
+
+    def records(self, object_type: str, filters: tuple[tuple[str, str], ...]
+                ) -> Iterator[dict[str, Any]]:
+        cached = self._kept(object_type, filters)
+        return iter(cached) if cached is not None else self._stream(object_type, filters)
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+def object_schema(client: LightfieldClient, object_type: str) -> ObjectSchema:
+    """The schema an export uses (members have a fixed, read-only one)."""
+    if object_type == "member":
+        return ObjectSchema.from_api(MEMBER_DEFINITIONS, object_type="member")
+    return client.schema(object_type)
+
+
+def _join(values: Sequence[str]) -> str | None:
+    return JOIN.join(values) if values else None
+
+
+def row_builder(schema: ObjectSchema, columns: Sequence[Column], names: Mapping[str, Mapping[str, str]]
+                ) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function turning one API record into the row of cell values for ``columns`` (unescaped:
+    the writers escape text). ``names`` maps a related object type to its id -> name map."""
+    from .values import format_value
+
+    getters: list[Callable[[Mapping[str, Any]], Any]] = []
+    for c in columns:
+        if c.kind == "id":
+            getters.append(lambda r: r.get("id"))
+        elif c.kind in ("field", "readonly", "subfield"):
+            fdef = schema.fields[c.field_key or c.key]
+
+            def get_field(r: Mapping[str, Any], f: Any = fdef, part: str | None = c.part) -> Any:
+                value = _field_value(r, f.key)
+                if value is None:
+                    return None
+                return format_value(f, value, part=part)
+            getters.append(get_field)
+        elif c.kind == "relationship":
+            def get_ids(r: Mapping[str, Any], k: str = c.key) -> Any:
+                return _join(_rel_ids(r, k))
+            getters.append(get_ids)
+        elif c.kind == "display":
+            rel = schema.relationships[c.field_key or ""]
+            target = names.get(rel.object_type, {})
+
+            def get_names(r: Mapping[str, Any], k: str = rel.key, m: Mapping[str, str] = target) -> Any:
+                return _join([m[i] for i in _rel_ids(r, k) if m.get(i)])
+            getters.append(get_names)
+        else:  # pragma: no cover - every kind is handled above
+            getters.append(lambda r: None)
+    return lambda record: [g(record) for g in getters]
+
+
+def _formats(schema: ObjectSchema, columns: Sequence[Column]) -> list[str | None]:
+    """Currency columns get the field's currency format; dates are formatted by sheets."""
+    out: list[str | None] = []
+    for c in columns:
+        f = schema.fields.get(c.field_key or "") if c.kind in ("field", "readonly") else None
+        out.append(sheets.currency_format(f.type_configuration.currency)
+                   if f is not None and f.value_type == "CURRENCY" else None)
+    return out
+
+
+def _relationship_targets(schema: ObjectSchema, columns: Sequence[Column]) -> list[str]:
+    targets: list[str] = []
+    for c in columns:
+        if c.kind == "display":
+            t = schema.relationships[c.field_key or ""].object_type
+            if t not in targets:
+                targets.append(t)
+    return targets
+
+
+# --- plan of one export -------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _Sheet:
+    object_type: str
+    title: str
+    schema: ObjectSchema
+    columns: list[Column]
+    filters: tuple[tuple[str, str], ...]
+
+
+def _resolve_objects(objects: Sequence[str] | str) -> tuple[list[str], bool]:
+    if isinstance(objects, str):
+        objects = [objects]
+    objs = [o.strip() for o in objects if o and o.strip()]
+    if objs == ["pipeline"]:
+        return list(PIPELINE), True
+    if "pipeline" in objs:
+        raise ConfigError("'pipeline' exports the whole pipeline on its own; do not combine it "
+                          "with other object types.")
+    if not objs:
+        raise ConfigError("Name at least one object type to export (or 'pipeline').")
+    seen: list[str] = []
+    for o in objs:
+        if o not in seen:
+            seen.append(o)
+    return seen, False
+
+
+def _sheet_title(label: str, used: set[str]) -> str:
+    base = _SHEET_BAD.sub(" ", label).strip()[:31] or "Sheet"
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title, n = base[:31 - len(suffix)] + suffix, n + 1
+    used.add(title.lower())
+    return title
+
+
+def _plan(client: LightfieldClient, objects: list[str], filters: Mapping[str, Sequence[str]] | None,
+          key_field: str) -> list[_Sheet]:
+    custom = [o for o in objects if o not in SYSTEM_OBJECTS]
+    labels: dict[str, str] = {}
+    if custom:
+        labels = {str(o.get("objectType")): str(o.get("label") or o.get("objectType"))
+                  for o in client.object_types()}
+        unknown = [o for o in custom if o not in labels]
+        if unknown:
+            known = ", ".join(sorted([t for t in SYSTEM_OBJECTS] + list(labels)))
+            raise ConfigError(f"Unknown object type {', '.join(unknown)}: choose one of {known} "
+                              "(or 'pipeline').")
+    filters = dict(filters or {})
+    shared = _filter_params(filters.pop("*", None))
+    unknown_filters = set(filters) - set(objects)
+    if unknown_filters:
+        raise ConfigError(f"Filters given for {', '.join(sorted(unknown_filters))}, which is not "
+                          "being exported.")
+    used: set[str] = {SUMMARY_SHEET.lower()}
+    plan = []
+    matched: set[tuple[str, str]] = set()
+    for o in objects:
+        schema = object_schema(client, o)
+        title = _sheet_title(SHEET_NAMES.get(o) or labels.get(o, o), used)
+        own = _filter_params(filters.get(o))
+        mine = tuple(f for f in shared if _filter_key(f[0]) in schema.fields
+                     or _filter_key(f[0]) in schema.relationships)
+        matched.update(mine)
+        plan.append(_Sheet(o, title, schema, export_columns(schema, key_field=key_field), own + mine))
+    missing = [f"{k}={v}" for k, v in shared if (k, v) not in matched]
+    if missing:
+        raise ConfigError(f"No exported object has the field of filter {', '.join(missing)}; "
+                          "prefix a filter with its object (opportunity:$stage[equal]=Lead).")
+    return plan
+
+
+def _filter_key(param: str) -> str:
+    """``"$stage[-equal]"`` -> ``"$stage"``."""
+    return param.split("[", 1)[0].strip()
+
+
+def _infer_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise ConfigError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
+        return fmt
+    suffix = path.suffix.lower().lstrip(".")
+    return {"xlsx": "xlsx", "csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl"}.get(suffix, "xlsx")
+
+
+def _file_for(path: Path, object_type: str, fmt: str, single: bool) -> Path:
+    if single:
+        return path
+    return path.with_name(f"{path.stem}-{object_type}.{fmt}")
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+def _counted(records: Iterator[dict[str, Any]], phase: str, on_event: EventHandler | None,
+             counter: list[int]) -> Iterator[dict[str, Any]]:
+    """Pass records through, counting them and emitting Progress per page-sized batch."""
+    n = 0
+    for rec in records:
+        n += 1
+        counter[0] = n
+        if on_event is not None and n % PROGRESS_BATCH == 0:
+            on_event(Progress(phase, PROGRESS_BATCH))
+        yield rec
+    if on_event is not None and n % PROGRESS_BATCH:
+        on_event(Progress(phase, n % PROGRESS_BATCH))
+
+
+def _write_csv_file(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    return sheets.write_csv(path, headers, rows)
+
+
+def _write_jsonl_file(path: Path, records: Iterable[dict[str, Any]], sheet: _Sheet,
+                      names: Mapping[str, Mapping[str, str]]) -> int:
+    rels = [(r.key, names.get(r.object_type, {})) for r in sheet.schema.relationships.values()]
+    n = 0
+    with sheets.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for rec in records:
+            resolved = {}
+            for key, m in rels:
+                ids = _rel_ids(rec, key)
+                if ids and m:
+                    resolved[key] = [m.get(i, "") for i in ids]
+            fh.write(json.dumps({**rec, "relationshipNames": resolved}, ensure_ascii=False,
+                                default=str))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+# --- the public functions -----------------------------------------------------------------------
+
+def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path: str | Path, *,
+                   format: str | None = None, filters: Mapping[str, Sequence[str]] | None = None,
+                   key_field: str = "external_id", concurrency: int = 8,
+                   on_event: EventHandler | None = None) -> ExportReport:
+    """Export object types (or ``"pipeline"``) to ``path``; return an :class:`ExportReport`.
+
+    ``format`` is ``xlsx``, ``csv`` or ``jsonl`` (default: from the path's suffix, else xlsx).
+    ``filters`` maps an object type to ``key[op]=value`` strings (API list filters, ANDed); under
+    ``"*"`` they apply to every exported object whose definitions have the key.
+    ``pipeline`` = a Summary sheet, then Opportunities, Accounts, Contacts, Tasks, Notes, Members.
+
+    >>> with connect() as lf:                                      # doctest: +SKIP
+    ...     report = export_objects(lf, "pipeline", "pipeline.xlsx")
+    >>> report.counts["opportunity"], report.paths
+    """
+    started = time.perf_counter()
+    target = Path(path)
+    fmt = _infer_format(target, format)
+    objs, pipeline = _resolve_objects(objects)
+    plan = _plan(client, objs, filters, key_field)
+    needed = {t for s in plan for t in _relationship_targets(s.schema, s.columns)}
+    keep = {s.object_type for s in plan if not s.filters and s.object_type in needed}
+    if pipeline:
+        keep.add("opportunity")
+    source = _Source(client, concurrency=concurrency, on_event=on_event, keep=keep)
+    names = {t: source.names(t) for t in sorted(needed)}
+
+    summary = None
+    opp_sheet = next((s for s in plan if s.object_type == "opportunity"), None)
+    if pipeline and opp_sheet is not None:
+        opps = source.fetch_filtered("opportunity", opp_sheet.filters)
+        summary = summarize_pipeline(opps, opp_sheet.schema, source.fetch("member"))
+
+    counts: dict[str, int] = {}
+    paths: list[Path] = []
+    if fmt == "xlsx":
+        paths.append(_export_xlsx(target, plan, source, names, summary, counts, on_event))
+    else:
+        single = len(plan) == 1
+        for sheet in plan:
+            file = _file_for(target, sheet.object_type, fmt, single)
+            phase = f"export:{sheet.object_type}"
+            _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
+            counter = [0]
+            records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase,
+                               on_event, counter)
+            if fmt == "csv":
+                build = row_builder(sheet.schema, sheet.columns, names)
+                _write_csv_file(file, [c.header for c in sheet.columns], (build(r) for r in records))
+            else:
+                _write_jsonl_file(file, records, sheet, names)
+            counts[sheet.object_type] = counter[0]
+            _emit(on_event, PhaseFinished(phase))
+            paths.append(file)
+    return ExportReport(format=fmt, paths=paths, counts=counts,
+                        sheets={s.object_type: s.title for s in plan},
+                        duration=time.perf_counter() - started, summary=summary,
+                        messages=source.messages)
+
+
+def _emit(on_event: EventHandler | None, event: Any) -> None:
+    if on_event is not None:
+        on_event(event)
+
+
+def _export_xlsx(target: Path, plan: list[_Sheet], source: _Source,
+                 names: Mapping[str, Mapping[str, str]], summary: PipelineSummary | None,
+                 counts: dict[str, int], on_event: EventHandler | None) -> Path:
+    wb = sheets.new_workbook(write_only=True)
+    if summary is not None:
+        write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), summary,
+                            money_format=sheets.currency_format(summary.currency))
+    for sheet in plan:
+        ws = wb.create_sheet(sheet.title)
+        phase = f"export:{sheet.object_type}"
+        _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
+        build = row_builder(sheet.schema, sheet.columns, names)
+        counter = [0]
+        records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase, on_event,
+                           counter)
+        required = [i for i, c in enumerate(sheet.columns) if c.required]
+        counts[sheet.object_type] = sheets.write_table(
+            ws, [c.header for c in sheet.columns], (build(r) for r in records),
+            formats=_formats(sheet.schema, sheet.columns), required=required)
+        _emit(on_event, PhaseFinished(phase))
+    return sheets.save_workbook(wb, target)
+
+
+def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,
+                  filters: Mapping[str, Sequence[str]] | None = None, key_field: str = "external_id",
+                  concurrency: int = 8, on_event: EventHandler | None = None
+                  ) -> dict[str, pd.DataFrame]:
+    """One pandas DataFrame per object type, with the same columns (headers) and values as the
+    exported sheet. Values are not formula-escaped (no spreadsheet is involved); dates are
+    ``datetime``/``date`` objects.
+
+    >>> frames = export_frames(lf, ["account", "opportunity"])     # doctest: +SKIP
+    >>> frames["opportunity"]["Stage* ($stage)"].value_counts()
+    """
+    import pandas as pd
+
+    objs, _ = _resolve_objects(objects)
+    plan = _plan(client, objs, filters, key_field)
+    needed = {t for s in plan for t in _relationship_targets(s.schema, s.columns)}
+    keep = {s.object_type for s in plan if not s.filters and s.object_type in needed}
+    source = _Source(client, concurrency=concurrency, on_event=on_event, keep=keep)
+    names = {t: source.names(t) for t in sorted(needed)}
+    frames: dict[str, pd.DataFrame] = {}
+    for sheet in plan:
+        phase = f"export:{sheet.object_type}"
+        _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
+        build = row_builder(sheet.schema, sheet.columns, names)
+        counter = [0]
+        rows = [build(r) for r in _counted(iter(source.records(sheet.object_type, sheet.filters)),
+                                           phase, on_event, counter)]
+        frames[sheet.object_type] = pd.DataFrame(rows, columns=[c.header for c in sheet.columns],
+                                                 dtype=object)
+        _emit(on_event, PhaseFinished(phase))
+    return frames
+
+
+__all__ = [
+    "PIPELINE",
+    "ExportReport",
+    "export_frames",
+    "export_objects",
+    "parse_filter",
+    "record_name",
+    "row_builder",
+]

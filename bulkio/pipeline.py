@@ -1,0 +1,513 @@
+"""The importer end to end: read → map → validate → resolve → plan → write → results.
+
+:func:`import_file` (a CSV/XLSX file) and :func:`import_frame` (a pandas DataFrame) return a
+:class:`RunReport`; the CLI and the results sheet are views of it.
+
+Streaming: rows flow through in chunks of :data:`CHUNK` (lookups are batched per chunk); each row
+exists as one :class:`~bulkio.validate.CheckedRow` until it is planned, and raw cells are dropped after
+validation. Operations are planned lazily while the writer consumes them, so a large file never sits
+in memory. Outcomes are stored compactly (:class:`OutcomeStore`); a dry run keeps field-level
+changes for the first :data:`KEEP_CHANGES` rows only.
+
+Resume (``resume=True``): the ledger's latest unfinished run for the same file, object and target
+is continued. A changed file is refused (:class:`~bulkio.errors.LedgerError`). Rows with a recorded
+outcome keep it; pending intents are re-sent unchanged (same body, same Idempotency-Key, so a request
+that reached the server before the crash is answered from the idempotency cache); the rest are
+planned and written.
+
+A stopping error during the write (401/403, retries exhausted, …) is raised after the results sheet
+was written with what is known (rows without an outcome say ``not_written``); the ledger keeps the
+run resumable. A ``stop`` event ends the run early the same way, without raising.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .definitions import NOTE_DEFINITIONS, ObjectSchema
+from .errors import InputFileError, LedgerError
+from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
+from .issues import Issue
+from .operations import Operation, RowOutcome
+from .plan import Planner
+from .resolve import References, Resolver
+from .validate import CheckedRow, Validator
+
+#: Rows planned together (reference and key lookups are batched per chunk).
+CHUNK = 250
+#: A dry run keeps field-level changes for this many rows (the rest are counted).
+KEEP_CHANGES = 5000
+#: The report lists every row up to this many; beyond, only rows with issues or failures.
+MAX_REPORT_ROWS = 100_000
+
+_CODES = {"created": 1, "updated": 2, "unchanged": 3, "failed": 4, "skipped": 5}
+_NAMES = {v: k for k, v in _CODES.items()}
+_SEEN = 255  # read, no outcome yet
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+class Counts(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + self.failed + self.skipped
+
+
+class RowReport(BaseModel):
+    """One input row's outcome (for a dry run: what would happen)."""
+
+    row: int
+    outcome: str
+    record_id: str | None = None
+    link: str | None = None
+    key: str | None = None
+    issues: list[dict[str, Any]] = Field(default_factory=list)
+    changes: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class RunReport(BaseModel):
+    """What an import did (or, with ``dry_run``, would do)."""
+
+    ok: bool
+    object_type: str
+    file: str | None = None
+    sheet: str | None = None
+    dry_run: bool = False
+    run_id: str | None = None
+    counts: Counts = Field(default_factory=Counts)
+    duration_s: float = 0.0
+    rows_per_s: float = 0.0
+    rate_limited: int = 0
+    retries: int = 0
+    requests: int = 0
+    rows: list[RowReport] = Field(default_factory=list)
+    rows_truncated: bool = False
+    file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    results_path: str | None = None
+
+    def issues(self) -> Iterator[dict[str, Any]]:
+        """File issues first, then row issues in row order."""
+        yield from self.file_issues
+        for r in self.rows:
+            yield from r.issues
+
+    def flatten(self, fields: list[str] | None = None) -> list[list[Any]]:
+        """Every issue as a list of the given attributes (frictionless style), for tests:
+        ``report.flatten(["row", "column", "code"])``."""
+        names = fields or ["row", "column", "code"]
+        return [[i.get(n) for n in names] for i in self.issues()]
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, default=str)
+
+
+class OutcomeStore:
+    """Outcomes by row, compact: one byte per plain row, a full :class:`RowOutcome` only for rows
+    with a record id, issues or changes (a million-row dry run stays small)."""
+
+    def __init__(self) -> None:
+        self.codes = bytearray()
+        self.full: dict[int, RowOutcome] = {}
+
+    def _grow(self, row: int) -> None:
+        if row >= len(self.codes):
+            self.codes.extend(b"\0" * (row + 1 - len(self.codes)))
+
+    def seen(self, row: int) -> None:
+        """A row was read (it will get an outcome, or ``not_written``)."""
+        self._grow(row)
+        if not self.codes[row]:
+            self.codes[row] = _SEEN
+
+    def put(self, outcome: RowOutcome) -> None:
+        self._grow(outcome.row)
+        self.codes[outcome.row] = _CODES[outcome.outcome]
+        if outcome.record_id or outcome.issues or outcome.changes or outcome.link or outcome.key:
+            self.full[outcome.row] = outcome
+        else:
+            self.full.pop(outcome.row, None)
+
+    def get(self, row: int) -> RowOutcome | None:
+        if row >= len(self.codes) or self.codes[row] in (0, _SEEN):
+            return self.full.get(row)
+        return self.full.get(row) or RowOutcome(row=row, outcome=_NAMES[self.codes[row]])  # type: ignore[arg-type]
+
+    def missing(self, rows: Iterable[int]) -> list[int]:
+        return [r for r in rows if r < len(self.codes) and self.codes[r] == _SEEN]
+
+    def counts(self) -> Counts:
+        c = Counts()
+        for code, name in _NAMES.items():
+            setattr(c, name, self.codes.count(code))
+        return c
+
+
+def _row_report(o: RowOutcome) -> RowReport:
+    return RowReport(row=o.row, outcome=o.outcome, record_id=o.record_id, link=o.link, key=o.key,
+                     issues=[i.to_dict() for i in o.issues],
+                     changes={k: [old, new] for k, (old, new) in o.changes.items()})
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+def file_fingerprint(path: str | Path) -> str:
+    """sha256 of the file's bytes (streamed): resume refuses a file that changed."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+class _FrameRow:
+    __slots__ = ("cells", "number")
+
+    def __init__(self, number: int, cells: list[Any]) -> None:
+        self.number, self.cells = number, cells
+
+
+def _frame_cell(v: Any) -> Any:
+    """A DataFrame cell as the reader would give it: None for missing, Python scalars, stripped
+    text, naive datetimes."""
+    try:
+        import pandas as pd
+        if v is None or (not isinstance(v, (list, dict, str)) and pd.isna(v)):
+            return None
+        if isinstance(v, pd.Timestamp):
+            return v.to_pydatetime()
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+def _frame_rows(df: Any) -> Iterator[_FrameRow]:
+    for i, values in enumerate(df.itertuples(index=False, name=None)):
+        cells = [_frame_cell(v) for v in values]
+        if any(c is not None for c in cells):
+            yield _FrameRow(i + 2, cells)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def _schema(client: Any, object_type: str) -> ObjectSchema:
+    if object_type == "note":
+        return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
+    schema: ObjectSchema = client.schema(object_type)
+    return schema
+
+
+def _load_mapping(mapping: Any) -> dict[str, str] | None:
+    if mapping is None or isinstance(mapping, dict):
+        return mapping
+    from . import mapping as M
+    loaded: dict[str, str] = M.load_mapping_file(mapping)
+    return loaded
+
+
+def _parse_options(date_order: str | None, tz: str) -> Any:
+    from . import values as V
+    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+
+
+class _Run:
+    """State of one import run (kept together so :func:`import_file` reads as the steps)."""
+
+    def __init__(self, client: Any, object_type: str, *, key_field: str, dry_run: bool, concurrency: int,
+                 on_event: EventHandler | None, stop: threading.Event | None) -> None:
+        self.client, self.object_type, self.key_field = client, object_type, key_field
+        self.dry_run, self.concurrency, self.stop = dry_run, concurrency, stop
+        self.emit: EventHandler = on_event or (lambda e: None)
+        self.store = OutcomeStore()
+        self.started = time.monotonic()
+        stats = getattr(client, "stats", None)
+        self.stats0 = stats
+        self.links: dict[str, str] = {}
+        self.kept_changes = 0
+
+    def outcome_of(self, op: Operation, planner: Planner) -> RowOutcome:
+        """A dry run's outcome: what the operation would do."""
+        word = {"create": "created", "update": "updated", "unchanged": "unchanged"}.get(op.action)
+        if word is None:
+            word = "failed" if any(i.severity == "error" for i in op.issues) else "skipped"
+        changes = op.changes
+        if changes:
+            self.kept_changes += 1
+            if self.kept_changes > KEEP_CHANGES:
+                changes = {}
+        return RowOutcome(row=op.row, outcome=word, record_id=op.record_id,  # type: ignore[arg-type]
+                          link=planner.links.get(op.record_id or ""), key=op.key, issues=op.issues,
+                          changes=changes)
+
+
+def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: Resolver,
+                planner: Planner, *, skip_rows: set[int], first: list[Operation]) -> Iterator[Operation]:
+    """Plan lazily: validate → resolve → plan per chunk; yields operations in input order."""
+    yield from first
+    chunk: list[CheckedRow] = []
+
+    def flush() -> list[Operation]:
+        resolver.resolve(chunk)
+        ops = planner.plan(chunk)
+        run.emit(Progress("plan", len(chunk)))
+        chunk.clear()
+        return ops
+
+    for srow in rows:
+        run.store.seen(srow.number)
+        run.emit(Progress("read"))
+        if srow.number in skip_rows:
+            continue
+        chunk.append(validator.check(srow))
+        if len(chunk) >= CHUNK:
+            yield from flush()
+        if run.stop is not None and run.stop.is_set():
+            break
+    if chunk:
+        yield from flush()
+    run.emit(PhaseFinished("read"))
+    run.emit(PhaseFinished("plan"))
+
+
+def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], header_row: int,
+                file: str | None, sheet: str | None, file_issues: list[Issue], mapping: Any,
+                date_order: str | None, tz: str, ledger: Any, ledger_input: str | None,
+                fingerprint: str | None, resume: bool, options: dict[str, Any],
+                write_results: Callable[[OutcomeStore, ObjectSchema], str | None]) -> RunReport:
+    from . import mapping as M
+    client = run.client
+    schema = _schema(client, run.object_type)
+    header_map = M.map_headers(headers, schema, mapping=_load_mapping(mapping), key_field=run.key_field,
+                               file=file, sheet=sheet, header_row=header_row)
+    file_issues = [*file_issues, *header_map.issues]
+    fatal = [i for i in file_issues if i.severity == "error"]
+    if fatal:
+        raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    target = f"{client.base_url}#{client.key_fingerprint}"
+    run_id: str | None = None
+    completed: dict[int, RowOutcome] = {}
+    pending: dict[int, Operation] = {}
+    known: dict[str, str] = {}
+    if ledger is not None:
+        known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
+        if not run.dry_run and ledger_input is not None:
+            info = ledger.find_resumable(input_path=ledger_input, object_type=run.object_type,
+                                         target=target) if resume else None
+            if info is not None:
+                if info.input_fingerprint != fingerprint:
+                    raise LedgerError(
+                        f"{file} changed since run {info.run_id} started (fingerprint "
+                        f"{info.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
+                        "--resume to start a new import")
+                run_id = info.run_id
+                completed = ledger.completed(run_id)
+                pending = ledger.pending(run_id)
+                run.emit(Message(f"resuming run {run_id}: {len(completed)} rows done, "
+                                 f"{len(pending)} to re-send"))
+            else:
+                if resume:
+                    run.emit(Message("no unfinished run to resume for this file; starting a new one"))
+                run_id = ledger.start_run(input_path=ledger_input, input_fingerprint=fingerprint or "",
+                                          object_type=run.object_type, target=target, options=options)
+    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    references = References(client, concurrency=run.concurrency)
+    resolver = Resolver(client, schema, references=references, file=file, sheet=sheet,
+                        concurrency=run.concurrency)
+    planner = Planner(client, schema, key_field=run.key_field, known=known, header_map=header_map,
+                      file=file, sheet=sheet, concurrency=run.concurrency)
+    for outcome in completed.values():
+        run.store.put(outcome)
+        planner.note_key(outcome.key)
+    for op in pending.values():
+        planner.note_key(op.key)
+    skip_rows = set(completed) | set(pending)
+    first = [pending[r] for r in sorted(pending)]
+
+    run.emit(PhaseStarted("read"))
+    run.emit(PhaseStarted("plan"))
+    ops = _operations(run, source_rows, validator, resolver, planner, skip_rows=skip_rows, first=first)
+    error: BaseException | None = None
+    if run.dry_run:
+        for op in ops:
+            run.store.put(run.outcome_of(op, planner))
+    else:
+        from .write import write_operations
+        run.emit(PhaseStarted("write"))
+        try:
+            for outcome in write_operations(client, ops, ledger=ledger, run_id=run_id,
+                                            concurrency=run.concurrency, on_event=run.emit, stop=run.stop):
+                if not outcome.link and outcome.record_id:
+                    outcome.link = planner.links.get(outcome.record_id)
+                run.store.put(outcome)
+        except Exception as exc:  # noqa: BLE001 - reported below, then re-raised
+            error = exc
+        run.emit(PhaseFinished("write"))
+    # rows read but without an outcome (stopped / stopping error): not written
+    interrupted = error is not None or (run.stop is not None and run.stop.is_set())
+    if interrupted:
+        for row in source_rows:   # the rest of the input, unplanned
+            run.store.seen(row.number)
+    for row in run.store.missing(range(len(run.store.codes))):
+        reason = f"the run stopped ({type(error).__name__}: {error})" if error else "the run was stopped"
+        run.store.put(RowOutcome(row=row, outcome="failed", issues=[Issue(
+            code="not_written", message=f"Not written: {reason}; re-run with --resume.",
+            file=file, sheet=sheet, row=row)]))
+    if ledger is not None and run_id is not None and not interrupted:
+        ledger.finish_run(run_id)
+
+    run.emit(PhaseStarted("results"))
+    results_path = write_results(run.store, schema)
+    run.emit(PhaseFinished("results"))
+    if error is not None:
+        raise error
+    return _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
+                   results_path=results_path)
+
+
+def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | None,
+            file_issues: list[Issue], results_path: str | None) -> RunReport:
+    counts = run.store.counts()
+    duration = time.monotonic() - run.started
+    rows: list[RowReport] = []
+    total = counts.total
+    truncated = total > MAX_REPORT_ROWS
+    for r in range(len(run.store.codes)):
+        o = run.store.get(r)
+        if o is None:
+            continue
+        if truncated and not o.issues and o.outcome != "failed":
+            continue
+        rows.append(_row_report(o))
+    s0, s1 = run.stats0, getattr(run.client, "stats", None)
+    delta = (lambda name: max(0, int(getattr(s1, name, 0)) - int(getattr(s0, name, 0)))) if s1 else (lambda n: 0)
+    return RunReport(
+        ok=counts.failed == 0, object_type=run.object_type, file=file, sheet=sheet, dry_run=run.dry_run,
+        run_id=run_id, counts=counts, duration_s=round(duration, 3),
+        rows_per_s=round(total / duration, 1) if duration > 0 else 0.0,
+        rate_limited=delta("rate_limited"), retries=delta("retries"), requests=delta("requests"),
+        rows=rows, rows_truncated=truncated, file_issues=[i.to_dict() for i in file_issues],
+        results_path=results_path)
+
+
+# --- public entry points -------------------------------------------------------------------------
+
+def import_file(path: str | Path, object_type: str, *, client: Any = None, key_field: str = "external_id",
+                sheet: str | None = None, mapping: Any = None, dry_run: bool = False, resume: bool = False,
+                results_path: str | Path | None = None, ledger_path: str | Path | None = None,
+                date_order: str | None = None, tz: str = "UTC", concurrency: int = 8,
+                encoding: str | None = None, delimiter: str | None = None,
+                on_event: EventHandler | None = None, stop: threading.Event | None = None) -> RunReport:
+    """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+
+    Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
+    embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
+    beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+
+    >>> report = import_file("samples/accounts.csv", "account", dry_run=True)   # doctest: +SKIP
+    >>> report.counts.created, report.ok                                        # doctest: +SKIP
+    (5, True)
+    """
+    if client is None:
+        from .config import connect
+        with connect() as c:
+            return import_file(path, object_type, client=c, key_field=key_field, sheet=sheet,
+                               mapping=mapping, dry_run=dry_run, resume=resume, results_path=results_path,
+                               ledger_path=ledger_path, date_order=date_order, tz=tz,
+                               concurrency=concurrency, encoding=encoding, delimiter=delimiter,
+                               on_event=on_event, stop=stop)
+    from . import read
+    from .ledger import DEFAULT_LEDGER_PATH, Ledger
+    from .results import default_results_path
+    from .results import write_results as _write
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("file not found", path=str(path))
+    fingerprint = file_fingerprint(path)
+    run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
+               on_event=on_event, stop=stop)
+    dest = Path(results_path) if results_path else default_results_path(path)
+    lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
+    with ExitStack() as stack:
+        table = stack.enter_context(read.open_table(path, sheet=sheet, encoding=encoding,
+                                                    delimiter=delimiter))
+        ledger = None
+        if not dry_run or lpath.exists():
+            lpath.parent.mkdir(parents=True, exist_ok=True)
+            ledger = stack.enter_context(Ledger(lpath))
+        sheet_name = table.sheet
+        used_delimiter = getattr(table, "delimiter", None) or ","
+
+        def write_results(store: OutcomeStore, schema: ObjectSchema) -> str:
+            with read.open_table(path, sheet=sheet_name, encoding=table.encoding,
+                                 delimiter=getattr(table, "delimiter", None)) as again:
+                _write(dest, again.headers, again.rows, store.get, dry_run=dry_run, schema=schema,
+                       header_row=getattr(again, "header_row", 1), delimiter=used_delimiter,
+                       sheet_name=sheet_name or "Results")
+            return str(dest)
+
+        options = {"key_field": key_field, "sheet": sheet_name, "date_order": date_order, "tz": tz,
+                   "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict)
+                   else mapping}
+        return _run_import(run, source_rows=iter(table.rows), headers=list(table.headers),
+                           header_row=getattr(table, "header_row", 1), file=str(path), sheet=sheet_name,
+                           file_issues=list(getattr(table, "issues", []) or []), mapping=mapping,
+                           date_order=date_order, tz=tz, ledger=ledger,
+                           ledger_input=str(path.resolve()), fingerprint=fingerprint, resume=resume,
+                           options=options, write_results=write_results)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "external_id",
+                 mapping: Any = None, dry_run: bool = False, results_path: str | Path | None = None,
+                 ledger_path: str | Path | None = None, date_order: str | None = None, tz: str = "UTC",
+                 concurrency: int = 8, on_event: EventHandler | None = None,
+                 stop: threading.Event | None = None) -> RunReport:
+    """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
+    frame were a sheet under its header). A results sheet is written only with ``results_path``;
+    the ledger (for known records and durability; no resume) only with ``ledger_path``.
+
+    >>> report = import_frame(df, "account", client=lf)   # doctest: +SKIP
+    """
+    from .ledger import Ledger
+    from .results import write_results as _write
+
+    headers = [str(c) for c in df.columns]
+    run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
+               on_event=on_event, stop=stop)
+
+    def write_results(store: OutcomeStore, schema: ObjectSchema) -> str | None:
+        if results_path is None:
+            return None
+        _write(results_path, headers, _frame_rows(df), store.get, dry_run=dry_run, schema=schema)
+        return str(results_path)
+
+    with ExitStack() as stack:
+        ledger = stack.enter_context(Ledger(ledger_path)) if ledger_path else None
+        fingerprint = hashlib.sha256(
+            json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        return _run_import(run, source_rows=_frame_rows(df), headers=headers, header_row=1, file=None,
+                           sheet=None, file_issues=[], mapping=mapping, date_order=date_order, tz=tz,
+                           ledger=ledger, ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
+                           fingerprint=fingerprint, resume=False,
+                           options={"key_field": key_field}, write_results=write_results)
+    raise AssertionError("unreachable")  # pragma: no cover

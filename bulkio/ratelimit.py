@@ -1,0 +1,224 @@
+"""Client-side pacing and retry math: a thread-safe token bucket per rate category, and the
+backoff / Retry-After arithmetic the client uses between attempts.
+
+Lightfield limits each organisation per category (Write, Read, Search; 25 requests/second each)
+and reports its bucket on every answer (``X-RateLimit-Limit`` / ``-Remaining`` / ``-Reset``).
+Waiting for 429s wastes a round trip and a ``Retry-After`` second each time, so bulkio paces
+itself *ahead* of the server instead: a local bucket refills at (a little under) the server's
+rate, learns the rate from ``X-RateLimit-Limit``, and shrinks to ``X-RateLimit-Remaining`` when
+the server knows better (another process using the same key, a lowered limit).
+
+Everything here is pure logic with an injectable clock, so it is unit-tested without a server.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Category = Literal["write", "read", "search"]
+CATEGORIES: tuple[Category, ...] = ("write", "read", "search")
+
+#: The documented per-category ceiling, used until the server tells us its own.
+DEFAULT_PER_SECOND = 25.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateLimit:
+    """How fast the client may send, per category.
+
+    ``per_second=None`` means "learn it from ``X-RateLimit-Limit``" (25 until the first answer);
+    a number caps the rate (the lower of it and the server's limit wins). ``headroom`` is the
+    fraction of the limit actually used, so network jitter does not push requests over it;
+    ``burst`` is how many requests may go at once after an idle spell (default: half the limit,
+    which leaves the server's own bucket some slack for requests that arrive bunched up).
+
+    >>> RateLimit(per_second=10).target(25.0)
+    9.7
+    """
+
+    per_second: float | None = None
+    burst: float | None = None
+    headroom: float = 0.97
+    #: Follow X-RateLimit-Remaining (turn off only to measure the server's own limiter).
+    sync_remaining: bool = True
+
+    def target(self, server_limit: float | None) -> float:
+        """Requests/second to aim for given the server's advertised limit (if known)."""
+        limits = [x for x in (self.per_second, server_limit) if x]
+        limit = min(limits) if limits else DEFAULT_PER_SECOND
+        return round(limit * self.headroom, 6)
+
+    def burst_for(self, server_limit: float | None) -> float:
+        if self.burst is not None:
+            return max(1.0, float(self.burst))
+        limits = [x for x in (self.per_second, server_limit) if x]
+        limit = min(limits) if limits else DEFAULT_PER_SECOND
+        return max(1.0, limit / 2)
+
+
+#: Pacing off: a bucket so large it never waits (benchmarks and the sandbox's own tests use it).
+UNLIMITED = RateLimit(per_second=1e9, burst=1e9, headroom=1.0, sync_remaining=False)
+
+
+class Pacer:
+    """A token bucket shared by every thread that sends requests of one category.
+
+    :meth:`reserve` books the next free slot and returns how long to wait for it; tokens may go
+    negative, which is how waiting threads queue up in order without busy-waiting. A 429 moves
+    the refill start into the future (:meth:`pause`), so nobody sends before ``Retry-After``.
+    """
+
+    def __init__(self, category: str, config: RateLimit | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.category = category
+        self.config = config or RateLimit()
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+        self.server_limit: float | None = None
+        self.rate = self.config.target(None)
+        self.capacity = self.config.burst_for(None)
+        self._tokens = self.capacity
+        self._last = clock()
+        self._issued = 0  # reservations handed out so far (tickets)
+
+    # --- core ---------------------------------------------------------------------------------
+    def _refill(self, now: float) -> None:
+        if now > self._last:
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            self._last = now
+
+    def reserve(self) -> tuple[float, int]:
+        """Take one token; return (seconds to wait before sending, ticket number)."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._tokens -= 1.0
+            self._issued += 1
+            wait = max(0.0, self._last - now) + max(0.0, -self._tokens) / self.rate
+            return wait, self._issued
+
+    def acquire(self) -> int:
+        """Block until this thread may send one request; returns its ticket for :meth:`observe`."""
+        wait, ticket = self.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return ticket
+
+    def tokens(self) -> float:
+        """Tokens available now (negative: that many requests are already queued)."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens
+
+    # --- feedback from the server ------------------------------------------------------------
+    def observe(self, headers: Mapping[str, str], ticket: int | None = None) -> None:
+        """Learn from an answer's ``X-RateLimit-*`` headers.
+
+        ``Limit`` sets the rate (unless the configured cap is lower). ``Remaining`` is what the
+        server had left when it answered ``ticket``; requests reserved after that ticket may still
+        be on their way, so the local bucket is trimmed to ``Remaining - in_flight_after``.
+        """
+        limit = _float(headers.get("x-ratelimit-limit"))
+        remaining = _float(headers.get("x-ratelimit-remaining"))
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            if limit and limit > 0 and limit != self.server_limit:
+                self.server_limit = limit
+                self.rate = self.config.target(limit)
+                self.capacity = self.config.burst_for(limit)
+                self._tokens = min(self._tokens, self.capacity)
+            if remaining is not None and self.config.sync_remaining:
+                behind = self._issued - ticket if ticket is not None else 0
+                self._tokens = min(self._tokens, remaining - behind)
+
+    def pause(self, seconds: float) -> None:
+        """Nobody in this category sends for ``seconds`` (after a 429), then refill restarts."""
+        with self._lock:
+            now = self._clock()
+            self._refill(now)
+            self._tokens = min(self._tokens, 0.0)
+            self._last = max(self._last, now + max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return f"Pacer({self.category!r}, rate={self.rate:g}/s, capacity={self.capacity:g})"
+
+
+def _float(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+# --- retries ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class RetryPolicy:
+    """When and how long to retry a failed request.
+
+    ``max_attempts`` counts the first try. 429 waits what the server asks (``Retry-After-Ms`` or
+    ``Retry-After``) plus a little jitter; 5xx, timeouts and dropped connections back off
+    exponentially from ``backoff_base`` up to ``backoff_max`` with jitter, so threads that failed
+    together do not come back together.
+
+    >>> RetryPolicy(backoff_base=0.5, jitter=0).backoff(3)
+    2.0
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.25
+    backoff_max: float = 8.0
+    retry_statuses: tuple[int, ...] = (429, 500, 502, 503, 504)
+    #: Fraction of each backoff that is randomised (0 = deterministic, 1 = "full jitter").
+    jitter: float = 0.5
+    #: Extra random wait added to a server-given Retry-After, in seconds.
+    retry_after_jitter: float = 0.05
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        full = float(min(self.backoff_max, self.backoff_base * 2.0 ** max(0, attempt - 1)))
+        if self.jitter <= 0:
+            return full
+        return float(full * (1 - self.jitter) + self.rng.uniform(0, full * self.jitter))
+
+    def rate_limit_wait(self, headers: Mapping[str, str], attempt: int, *,
+                        now: float | None = None) -> float:
+        """Seconds to wait after a 429: the server's Retry-After(-Ms), else the backoff."""
+        server = retry_after(headers, now=now)
+        if server is None:
+            return self.backoff(attempt)
+        return float(min(server, 60.0) + self.rng.uniform(0, self.retry_after_jitter))
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Parse ``Retry-After-Ms`` (milliseconds), else ``Retry-After`` (seconds or an HTTP date)."""
+    ms = _float(headers.get("retry-after-ms"))
+    if ms is not None and ms >= 0:
+        return ms / 1000
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    seconds = _float(raw)
+    if seconds is not None:
+        return max(0.0, seconds)
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))

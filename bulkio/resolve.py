@@ -1,0 +1,317 @@
+"""Resolve: select labels → option ids, references → record ids, in place on :class:`CheckedRow`s.
+
+Why batches: references are looked up for a whole chunk of rows at once, with the cheapest strategy
+for the counts involved. Per target type a :class:`Directory` either *scans* the type once
+(``client.list_all``: ``ceil(total / 25)`` list pages) or runs *filter queries* per distinct reference
+(one request each), whichever needs fewer requests; it switches to a scan as soon as the filter
+queries it has made plus the ones it needs would cost more than the scan. Everything is cached per
+run (a :class:`References` object shared by the pipeline).
+
+Accepted references: accounts, opportunities and custom objects by record id, ``external_id`` (or the
+record's read-only ``externalId``) or exact name (case-insensitive); contacts also by email or full
+name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
+candidate ids; none → ``relationship_entity_missing``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from . import values as V
+from .definitions import FieldDef, ObjectSchema
+from .errors import ApiError
+from .validate import CLEAR, CheckedRow
+
+PAGE = 25
+#: A type this small is always scanned: a handful of pages beats any per-reference query.
+SMALL_SCAN_PAGES = 4
+_ID_RE = re.compile(r"^[A-Za-z]{2,8}_[A-Za-z0-9_\-]+$")
+
+
+def _fold(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def field_value(record: dict[str, Any], key: str) -> Any:
+    """The bare value of ``key`` in an API record (``fields.<key>.value``)."""
+    f = (record.get("fields") or {}).get(key)
+    return f.get("value") if isinstance(f, dict) else f
+
+
+def record_name(record: dict[str, Any]) -> str | None:
+    """A record's display name: ``$name`` text, a FULL_NAME joined, or a task ``$title``."""
+    name = field_value(record, "$name")
+    if isinstance(name, dict):
+        joined = " ".join(p for p in (name.get("firstName"), name.get("lastName")) if p)
+        return joined or None
+    if name:
+        return str(name)
+    title = field_value(record, "$title")
+    return str(title) if title else None
+
+
+def record_emails(record: dict[str, Any]) -> list[str]:
+    email = field_value(record, "$email")
+    if isinstance(email, list):
+        return [str(e) for e in email if e]
+    return [str(email)] if email else []
+
+
+class Directory:
+    """Finds records of one object type by id, external id, email or name."""
+
+    def __init__(self, client: Any, object_type: str, *, concurrency: int = 8) -> None:
+        self.client, self.object_type, self.concurrency = client, object_type, concurrency
+        self.scanned = False
+        self.total: int | None = None
+        self.requests = 0          # filter/retrieve requests made (for the scan-or-filter decision)
+        self._lock = threading.Lock()
+        self.by_id: set[str] = set()
+        self.by_ext: dict[str, list[str]] = {}
+        self.by_email: dict[str, list[str]] = {}
+        self.by_name: dict[str, list[str]] = {}
+        self.cache: dict[str, list[str]] = {}   # filter mode: reference → candidate ids
+        self.names: dict[str, str] = {}          # id → display name (for messages)
+        self._has_external_id: bool | None = None
+
+    # --- indexing ----------------------------------------------------------------------------
+    def add(self, record: dict[str, Any]) -> None:
+        rid = record.get("id")
+        if not rid or rid in self.by_id:
+            return
+        self.by_id.add(rid)
+        exts = {field_value(record, "external_id"), record.get("externalId")}
+        for ext in exts:
+            if ext:
+                self.by_ext.setdefault(_fold(ext), []).append(rid)
+        for email in record_emails(record):
+            self.by_email.setdefault(_fold(email), []).append(rid)
+        name = record_name(record)
+        if name:
+            self.by_name.setdefault(_fold(name), []).append(rid)
+            self.names[rid] = name
+
+    def scan(self) -> None:
+        if self.scanned:
+            return
+        if self.object_type == "member":
+            records: Iterable[dict[str, Any]] = self.client.members()
+        else:
+            records = self.client.list_all(self.object_type, concurrency=self.concurrency)
+        for rec in records:
+            self.add(rec)
+        self.scanned = True
+
+    # --- lookups -----------------------------------------------------------------------------
+    def _local(self, ref: str) -> list[str]:
+        if ref in self.by_id:
+            return [ref]
+        f = _fold(ref)
+        for index in (self.by_ext, self.by_email if "@" in ref else {}, self.by_name):
+            ids = index.get(f)
+            if ids:
+                return list(dict.fromkeys(ids))
+        return []
+
+    def lookup(self, ref: str) -> list[str]:
+        """Candidate ids for a reference (after :meth:`prefetch`)."""
+        if self.scanned:
+            return self._local(ref)
+        if ref in self.cache:
+            return self.cache[ref]
+        return self._local(ref)
+
+    def _count(self) -> int:
+        if self.total is None:
+            if self.object_type == "member":
+                self.total = 0
+            else:
+                page = self.client.list_page(self.object_type, offset=0, limit=1)
+                self.total = int(page.get("totalCount") or 0)
+        return self.total
+
+    def _external_id_defined(self) -> bool:
+        if self._has_external_id is None:
+            try:
+                schema = self.client.schema(self.object_type)
+                self._has_external_id = "external_id" in schema.fields
+            except ApiError:
+                self._has_external_id = False
+        return self._has_external_id
+
+    def _name_is_text(self) -> bool:
+        try:
+            fdef = self.client.schema(self.object_type).fields.get("$name")
+        except ApiError:
+            return False
+        return fdef is not None and fdef.value_type == "TEXT"
+
+    def prefetch(self, refs: set[str]) -> None:
+        """Make every reference in ``refs`` answerable by :meth:`lookup`, with the fewest requests."""
+        if self.scanned:
+            return
+        todo = [r for r in refs if r not in self.cache]
+        if not todo:
+            return
+        if self.object_type == "member":
+            self.scan()
+            return
+        pages = max(1, math.ceil(self._count() / PAGE))
+        # a name of a FULL_NAME type cannot be filtered exactly: scan
+        needs_scan = any("@" not in r and not _ID_RE.match(r) for r in todo) and not self._name_is_text()
+        if needs_scan or pages <= SMALL_SCAN_PAGES or self.requests + len(todo) >= pages:
+            self.scan()
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            for ref, ids in zip(todo, pool.map(self._query, todo)):
+                self.cache[ref] = ids
+
+    def _query(self, ref: str) -> list[str]:
+        """Filter mode: id → retrieve; then external_id, email, name filters (first hit wins)."""
+        attempts: list[tuple[str, str, Any]] = []
+        if _ID_RE.match(ref):
+            try:
+                with self._lock:
+                    self.requests += 1
+                rec = self.client.retrieve(self.object_type, ref)
+                with self._lock:
+                    self.add(rec)
+                return [ref]
+            except ApiError as exc:
+                if exc.status not in (400, 404):
+                    raise
+        if self._external_id_defined():
+            attempts.append(("external_id[equal]", ref, lambda r: _fold(str(field_value(r, "external_id")))))
+        if "@" in ref:
+            attempts.append(("$email[contains]", ref, lambda r: [_fold(e) for e in record_emails(r)]))
+        attempts.append(("$name[equal]", ref, lambda r: _fold(record_name(r) or "")))
+        f = _fold(ref)
+        for flt, value, key_of in attempts:
+            with self._lock:
+                self.requests += 1
+            try:
+                found = list(self.client.list(self.object_type, filters={flt: value}))
+            except ApiError as exc:
+                if exc.status == 400:
+                    continue
+                raise
+            hits = []
+            for rec in found:
+                k = key_of(rec)
+                if (f in k) if isinstance(k, list) else (k == f):
+                    hits.append(rec)
+            if hits:
+                with self._lock:
+                    for rec in hits:
+                        self.add(rec)
+                return list(dict.fromkeys(r["id"] for r in hits))
+        return []
+
+
+class References:
+    """Per-run cache of :class:`Directory` objects, one per target object type."""
+
+    def __init__(self, client: Any, *, concurrency: int = 8) -> None:
+        self.client, self.concurrency = client, concurrency
+        self.directories: dict[str, Directory] = {}
+
+    def directory(self, object_type: str) -> Directory:
+        d = self.directories.get(object_type)
+        if d is None:
+            d = self.directories[object_type] = Directory(self.client, object_type,
+                                                          concurrency=self.concurrency)
+        return d
+
+
+def match_option(fdef: FieldDef, text: str) -> tuple[str | None, list[str], bool]:
+    """``(option_id, candidates, ambiguous)`` via :func:`bulkio.values.match_option`: exact id, then
+    case/space-insensitive label; candidates are did-you-mean labels (or, when ambiguous, the ids)."""
+    m = V.match_option(fdef, text)
+    return m.option_id, list(m.candidates), bool(getattr(m, "ambiguous", False))
+
+
+class Resolver:
+    """Turns select labels and references of checked rows into ids (in place, adding issues)."""
+
+    def __init__(self, client: Any, schema: ObjectSchema, *, references: References | None = None,
+                 file: str | None = None, sheet: str | None = None, concurrency: int = 8) -> None:
+        self.client, self.schema, self.file, self.sheet = client, schema, file, sheet
+        self.references = references or References(client, concurrency=concurrency)
+
+    def resolve(self, rows: list[CheckedRow]) -> None:
+        """Resolve a chunk of rows: selects first (no network), then references per target type."""
+        wanted: dict[str, set[str]] = {}
+        for row in rows:
+            self._resolve_selects(row)
+            for key, rel in self.schema.relationships.items():
+                refs = row.values.get(key)
+                if isinstance(refs, list):
+                    wanted.setdefault(rel.object_type, set()).update(refs)
+        for otype, refs in wanted.items():
+            self.references.directory(otype).prefetch(refs)
+        for row in rows:
+            self._resolve_references(row)
+
+    def _resolve_selects(self, row: CheckedRow) -> None:
+        for key, val in list(row.values.items()):
+            fdef = self.schema.fields.get(key)
+            if fdef is None or fdef.value_type not in ("SINGLE_SELECT", "MULTI_SELECT") or val is CLEAR:
+                continue
+            texts = val if isinstance(val, list) else [val]
+            ids: list[str] = []
+            bad = False
+            for text in texts:
+                oid, suggestions, ambiguous = match_option(fdef, text)
+                if oid:
+                    ids.append(oid)
+                    continue
+                bad = True
+                if ambiguous:
+                    row.issue_at(key, "ambiguous_option",
+                                 f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
+                                 "use the option id.", file=self.file, sheet=self.sheet)
+                else:
+                    hint = f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+                    row.issue_at(key, "unknown_option", f"'{text}' is not an option of {fdef.label}.{hint}",
+                                 expected="one of: " + ", ".join(o.label for o in fdef.options),
+                                 file=self.file, sheet=self.sheet)
+            if bad:
+                del row.values[key]
+            elif fdef.value_type == "MULTI_SELECT":
+                row.values[key] = list(dict.fromkeys(ids))
+            else:
+                row.values[key] = ids[0]
+
+    def _resolve_references(self, row: CheckedRow) -> None:
+        for key, rel in self.schema.relationships.items():
+            refs = row.values.get(key)
+            if not isinstance(refs, list):
+                continue
+            directory = self.references.directory(rel.object_type)
+            ids: list[str] = []
+            bad = False
+            for ref in refs:
+                found = directory.lookup(ref)
+                if len(found) == 1:
+                    ids.append(found[0])
+                    continue
+                bad = True
+                if not found:
+                    row.issue_at(key, "relationship_entity_missing",
+                                 f"No {rel.object_type} matches '{ref}' (by id, external_id, "
+                                 f"{'email, ' if rel.object_type in ('contact', 'member') else ''}or name).",
+                                 file=self.file, sheet=self.sheet)
+                else:
+                    row.issue_at(key, "ambiguous_reference",
+                                 f"'{ref}' matches {len(found)} {rel.object_type} records: "
+                                 f"{', '.join(found)}; use the record id or external_id.",
+                                 file=self.file, sheet=self.sheet)
+            if bad:
+                del row.values[key]
+            else:
+                row.values[key] = list(dict.fromkeys(ids))

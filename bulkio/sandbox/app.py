@@ -1,0 +1,346 @@
+"""The sandbox's HTTP surface: a Lightfield-compatible ASGI app over :class:`~bulkio.sandbox.core.Sandbox`.
+
+Request pipeline, in order: auth (401) → ``Lightfield-Version`` (400 ``version_header``) → route
+(404) → scope (403) → rate limit (429) → faults (connection reset / 500 / 503) → ``Idempotency-Key``
+(400 too long, replay, 409 in flight) → latency → execute → dropped response.
+
+Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bulkio relies on:
+
+* Errors are always wrapped: ``{"error": {"type", "message", "code"?, "param"?}}``.
+* ``limit`` outside 1–25 or a negative/non-integer ``offset`` → 400 ``invalid_type`` (param = name).
+* Unknown filter key → 400 ``unknown_field``; operator not allowed for the type, or a type that is
+  not filterable → 400 ``invalid_filter``; a filter value of the wrong type → 400 ``invalid_type``.
+  Members list takes no filters. Text filters ignore case.
+* Writing a read-only field or relationship → 400 ``invalid_configuration`` (param ``fields.<key>`` /
+  ``relationships.<key>``). Top-level keys other than fields/relationships → 400 ``invalid_type``
+  (param = the key); a create without ``fields`` → 400 ``parameter_missing``.
+* Bad values of the right JSON type (malformed email/URL/phone/date, NUMBER with more than 2
+  decimals, country not 2 letters) → 422 ``invalid_value``; unknown select option → 422
+  ``invalid_option``; missing required key → 422 (no code, param ``fields.$name`` /
+  ``relationships.$account``); unique value already used → 422 ``duplicate_value`` (422, not 409,
+  so SDKs do not retry it).
+* DATETIME accepts ISO 8601 with an offset, without one (= UTC) or date-only (= midnight UTC);
+  it is stored and returned as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``. TELEPHONE is stored as E.164
+  (10 digits = US). Single-value EMAIL/URL take a string; multi-value ones a string or a list.
+  Select labels match case-insensitively with whitespace collapsed and are stored as option ids.
+* Record ``relationships[*].cardinality`` is lower case (``has_one``); definitions use upper case.
+  Reverse links (account ``$opportunity`` …) follow writes on the other side but do not change
+  the linked record's ``updatedAt``. An update that changes nothing keeps ``updatedAt``.
+* Relationship updates take ``{add, remove}`` or ``{replace}`` (not both); HAS_ONE ``add`` replaces.
+  Notes accept only add/remove. A required relationship cannot be emptied (422).
+* Custom objects (``/v1/objects``) need no scope; their rate categories follow the method.
+  ``GET /v1/members/definitions`` does not exist (404).
+* A replayed idempotent request gets the original status and body (no replay header). Only 2xx
+  responses are stored, in the same transaction as the write.
+* Faults: ``reset_rate`` and ``drop_rate`` send the status line and headers, then close the
+  connection before the body is complete, so the client sees a protocol error; a dropped write
+  has already committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .core import Sandbox, definitions, entity, object_types
+from .limits import limit_headers
+from .rules import HttpError
+from .store import ObjectDef, OrgData
+
+API_VERSION = "2026-03-01"
+MAX_IDEMPOTENCY_KEY = 255
+SYSTEM_COLLECTIONS = ("accounts", "contacts", "opportunities", "tasks", "notes")
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Route:
+    """A resolved request: what to run, its idempotency operation name, category and scope."""
+
+    action: str  # validate | definitions | create | list | update | retrieve | objects
+    template: str
+    category: str
+    scope: str | None
+    odef: ObjectDef | None = None
+    record_id: str | None = None
+    filters: bool = True
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    mode: str = "ok"  # ok | drop | reset
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def resolve(org: OrgData, method: str, path: str) -> Route:
+    """Map method + path to a :class:`Route`, or raise 404."""
+    parts = [p for p in path.split("/") if p]
+    not_found = HttpError(404, f"Unknown path {method} {path}.")
+    if len(parts) < 2 or parts[0] != "v1":
+        raise not_found
+    rest = parts[1:]
+    if rest == ["auth", "validate"] and method == "GET":
+        return Route("validate", "GET /v1/auth/validate", "Read", None)
+    head = rest[0]
+    if head == "objects":
+        if len(rest) == 1 and method == "GET":
+            return Route("objects", "GET /v1/objects", "Read", None)
+        slug = rest[1]
+        odef = org.objects.get(slug)
+        if odef is None or not odef.custom:
+            raise HttpError(404, f"No object type '{slug}' in this organization.")
+        tail = rest[2:]
+        base = "/v1/objects/{entitySlug}"
+        if tail == [] and method == "GET":
+            return Route("list", f"GET {base}", "Search", None, odef)
+        if tail == ["definitions"] and method == "GET":
+            return Route("definitions", f"GET {base}/definitions", "Read", None, odef)
+        if tail == ["values"] and method == "POST":
+            return Route("create", f"POST {base}/values", "Write", None, odef)
+        if len(tail) == 2 and tail[0] == "values":
+            if method == "GET":
+                return Route("retrieve", f"GET {base}/values/{{id}}", "Read", None, odef, tail[1])
+            if method == "POST":
+                return Route("update", f"POST {base}/values/{{id}}", "Write", None, odef, tail[1])
+        raise not_found
+    if head == "members":
+        odef = org.objects["member"]
+        if len(rest) == 1 and method == "GET":
+            return Route("list", "GET /v1/members", "Search", "members:read", odef, filters=False)
+        if len(rest) == 2 and method == "GET" and rest[1] != "definitions":
+            return Route("retrieve", "GET /v1/members/{id}", "Read", "members:read", odef, rest[1])
+        raise not_found
+    if head not in SYSTEM_COLLECTIONS:
+        raise not_found
+    found = org.by_collection(head)
+    if found is None:
+        raise HttpError(404, f"No object type '{head}' in this organization.")
+    odef = found
+    base = f"/v1/{head}"
+    if len(rest) == 1:
+        if method == "GET":
+            return Route("list", f"GET {base}", "Search", f"{head}:read", odef)
+        if method == "POST":
+            return Route("create", f"POST {base}", "Write", f"{head}:create", odef)
+    elif len(rest) == 2:
+        if rest[1] == "definitions":
+            if method == "GET" and not odef.no_definitions:
+                return Route("definitions", f"GET {base}/definitions", "Read", f"{head}:read", odef)
+            raise not_found
+        if method == "GET":
+            return Route("retrieve", f"GET {base}/{{id}}", "Read", f"{head}:read", odef, rest[1])
+        if method == "POST":
+            return Route("update", f"POST {base}/{{id}}", "Write", f"{head}:update", odef, rest[1])
+    raise not_found
+
+
+class _DropIncomplete(logging.Filter):
+    """Silence uvicorn's complaint about the responses we cut short on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropIncomplete())
+
+
+class SandboxApp:
+    """The ASGI callable. ``sandbox`` holds all state; this class only speaks HTTP."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = b""
+        if scope["method"] == "POST":
+            while True:
+                msg = await receive()
+                body += msg.get("body", b"")
+                if not msg.get("more_body"):
+                    break
+        reply = await self.handle(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
+                                  headers, body)
+        raw_headers = [(b"content-type", b"application/json"),
+                       (b"content-length", str(len(reply.body)).encode())]
+        raw_headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
+        if reply.mode != "ok":
+            # Cut the response short: the client sees a closed connection mid-body.
+            await send({"type": "http.response.body", "body": reply.body[: len(reply.body) // 2],
+                        "more_body": True})
+            return
+        await send({"type": "http.response.body", "body": reply.body})
+
+    async def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+        sb = self.sandbox
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        found = sb.store.lookup_key(token) if token else None
+        if found is None:
+            msg = "Missing API key." if not token else "Invalid API key."
+            return Reply(401, _json(HttpError(401, msg).body()), limit_headers(sb.rate, max(int(sb.rate), 1)))
+        org_id, scopes, member_id = found
+        rt = sb.runtime(org_id)
+        rl_headers = limit_headers(rt.rate, rt.burst)
+        route: Route | None = None
+        try:
+            if headers.get("lightfield-version") != API_VERSION:
+                raise HttpError(400, f"Missing or invalid Lightfield-Version header; use {API_VERSION}.",
+                                code="version_header", param="Lightfield-Version")
+            with sb.store.lock:
+                org = sb.org(org_id)
+                route = resolve(org, method, path)
+            if route.scope and scopes and route.scope not in scopes:
+                raise HttpError(403, f"This API key lacks the '{route.scope}' scope.")
+            ok, rl_headers, wait = rt.bucket(route.category).take()
+            if not ok:
+                rl_headers = {**rl_headers, "Retry-After": str(max(1, int(-(-wait // 1)))),
+                              "Retry-After-Ms": str(max(1, int(wait * 1000 + 0.999)))}
+                raise HttpError(429, "Rate limit exceeded. Please try again later.")
+        except HttpError as exc:
+            rt.record(route.category if route else None, exc.status)
+            return Reply(exc.status, _json(exc.body()), rl_headers)
+
+        faults = rt.faults
+        if faults.roll(faults.reset_rate):
+            rt.record(route.category, 0)
+            return Reply(500, _json({}), rl_headers, mode="reset")
+        if faults.roll(faults.error_rate):
+            status = faults.rng.choice((500, 503))
+            err = HttpError(status, "Simulated server error." if status == 500 else "Service unavailable.")
+            rt.record(route.category, status)
+            return Reply(status, _json(err.body()), rl_headers)
+
+        idem_key = headers.get("idempotency-key") if method == "POST" else None
+        slot: tuple[str, str] | None = None
+        if idem_key is not None:
+            if len(idem_key) > MAX_IDEMPOTENCY_KEY:
+                err = HttpError(400, f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters.",
+                                code="idempotency_key_too_long", param="Idempotency-Key")
+                rt.record(route.category, 400)
+                return Reply(400, _json(err.body()), rl_headers)
+            cached = sb.store.idempotent_response(org_id, route.template, idem_key)
+            if cached is not None:
+                await self._sleep(faults.delay())
+                rt.record(route.category, cached[0])
+                return Reply(cached[0], cached[1], rl_headers)
+            slot = (route.template, idem_key)
+            if slot in rt.in_flight:
+                err = HttpError(409, "An operation with this idempotency key is already in progress. "
+                                "Please wait and retry.", code="idempotency_conflict")
+                rt.record(route.category, 409)
+                return Reply(409, _json(err.body()), rl_headers)
+            rt.in_flight.add(slot)
+        try:
+            await self._sleep(faults.delay())
+            status, payload = self.execute(route, org_id, member_id, scopes, method, query, headers, body,
+                                           idem_key)
+        finally:
+            if slot is not None:
+                rt.in_flight.discard(slot)
+        rt.record(route.category, status)
+        mode = "ok"
+        if method == "POST" and 200 <= status < 300:
+            rt.writes += 1
+            if faults.roll(faults.drop_rate):
+                mode = "drop"
+        return Reply(status, payload, rl_headers, mode)
+
+    @staticmethod
+    async def _sleep(seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def execute(self, route: Route, org_id: str, member_id: str | None, scopes: list[str], method: str,
+                query: str, headers: dict[str, str], body: bytes, idem_key: str | None) -> tuple[int, bytes]:
+        """Run the operation under the store lock; 2xx writes commit with their idempotency entry."""
+        sb = self.sandbox
+        try:
+            with sb.store.lock:
+                org = sb.org(org_id)
+                odef = route.odef
+                if route.action == "validate":
+                    data: Any = {"active": True, "tokenType": "api_key", "subjectType": "user",
+                                 "scopes": list(scopes)}
+                elif route.action == "objects":
+                    data = {"data": object_types(org)["data"]}
+                elif route.action == "definitions":
+                    assert odef is not None
+                    data = definitions(odef)
+                elif route.action == "list":
+                    assert odef is not None
+                    from urllib.parse import parse_qsl
+                    params = parse_qsl(query, keep_blank_values=True)
+                    data = sb.list(org, odef, params, filters=route.filters,
+                                   index_lag_ms=sb.runtime(org_id).faults.index_lag_ms)
+                    if odef.type == "member":
+                        for item in data["data"]:
+                            item.pop("externalId", None)
+                elif route.action == "retrieve":
+                    assert odef is not None and route.record_id is not None
+                    data = entity(org, odef, sb.find(org, odef, route.record_id))
+                    if odef.type == "member":
+                        data.pop("externalId", None)
+                else:
+                    assert odef is not None
+                    payload = _parse_json(headers, body)
+                    if route.action == "create":
+                        data, touched = sb.create(org, odef, payload, member_id)
+                    else:
+                        assert route.record_id is not None
+                        rec = sb.find(org, odef, route.record_id)
+                        data, touched = sb.update(org, odef, rec, payload, member_id)
+                    out = _json(data)
+                    idem = (route.template, idem_key, 200, out) if idem_key is not None else None
+                    if touched or idem:
+                        sb.store.save(org_id, touched, idem)
+                    return 200, out
+                return 200, _json(data)
+        except HttpError as exc:
+            return exc.status, _json(exc.body())
+
+
+def _parse_json(headers: dict[str, str], body: bytes) -> Any:
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise HttpError(415, "Requests with a body must be sent as Content-Type: application/json.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(415, "The request body is not valid JSON.") from None
+
+
+def create_app(sandbox: Sandbox | str | Path | None = None, *, seed: Any = "demo",
+               rate_limit: float | None = None) -> SandboxApp:
+    """An ASGI app serving ``sandbox`` (or a new :class:`Sandbox` on the given db path).
+
+    >>> app = create_app()            # temp db, demo org; serve it with any ASGI server
+    """
+    if not isinstance(sandbox, Sandbox):
+        sandbox = Sandbox(sandbox, seed=seed, rate_limit=rate_limit)
+    return SandboxApp(sandbox)

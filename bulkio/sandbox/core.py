@@ -1,0 +1,241 @@
+"""The sandbox's state and operations, independent of HTTP: orgs, keys, records, settings.
+
+:class:`Sandbox` is what :func:`~bulkio.sandbox.app.create_app` serves and what
+:class:`~bulkio.sandbox.server.SandboxServer` exposes to tests (``create_org``, ``count`` …).
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .limits import OrgRuntime, default_rate, faults_from_env
+from .query import build_filters, page_bounds, relationship_slug, select
+from .rules import HttpError, apply_write, iso
+from .seed import build_records, load_seed, new_id
+from .store import ObjectDef, OrgData, Record, Store
+
+HTTP_LINK = "https://crm.lightfield.app/sandbox"
+KEY_PREFIX = "sk_lf_sandbox_"
+
+
+@dataclass(frozen=True)
+class Org:
+    """An org created in the sandbox and a full-access key for it."""
+
+    org_id: str
+    api_key: str
+
+    def __repr__(self) -> str:  # keys stay out of test output
+        return f"Org(org_id={self.org_id!r})"
+
+
+def mint_key_value() -> str:
+    return KEY_PREFIX + secrets.token_hex(20)
+
+
+class Sandbox:
+    """All orgs in one SQLite file. Thread-safe: every public method takes the store lock."""
+
+    def __init__(self, db_path: str | Path | None = None, *, seed: str | Path | dict[str, Any] | None = "demo",
+                 rate_limit: float | None = None) -> None:
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if db_path is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="bulkio-sandbox-")
+            db_path = Path(self._tmp.name) / "sandbox.sqlite3"
+        self.store = Store(db_path)
+        self.rate = float(rate_limit) if rate_limit is not None else default_rate()
+        self.runtimes: dict[str, OrgRuntime] = {}
+        with self.store.lock:
+            org_id = self.store.get_meta("default_org_id")
+            key = self.store.get_meta("default_api_key")
+            if org_id is None or key is None:
+                org = self.create_org(seed if seed is not None else "demo", records=seed is not None)
+                self.store.set_meta("default_org_id", org.org_id)
+                self.store.set_meta("default_api_key", org.api_key)
+                org_id, key = org.org_id, org.api_key
+        self.default_org_id: str = org_id
+        self.api_key: str = key
+        env_faults = faults_from_env()
+        if env_faults:
+            self.runtime(org_id).faults.update(**env_faults)
+
+    def close(self) -> None:
+        self.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    # --- orgs, keys, settings --------------------------------------------------------------------
+    def create_org(self, seed: str | Path | dict[str, Any] | None = "demo", *, records: bool = True,
+                   rate_limit: float | None = None) -> Org:
+        doc = load_seed(seed)
+        recs = build_records(doc, records=records)
+        seed_doc = {k: v for k, v in doc.items() if k != "records"}
+        org_id = "org_" + secrets.token_hex(8)
+        self.store.add_org(org_id, str(doc.get("name") or "Sandbox org"), seed_doc, recs)
+        owner = (doc.get("members") or [{}])[0].get("id")
+        key = mint_key_value()
+        self.store.add_key(key, org_id, [], owner)
+        if rate_limit is not None:
+            self.runtime(org_id).set_rate(rate_limit)
+        return Org(org_id, key)
+
+    def mint_key(self, org_id: str | None = None, scopes: list[str] | None = None) -> str:
+        org = self.org(org_id)
+        owner = next((r.id for r in org.ordered.get("member", [])), None)
+        key = mint_key_value()
+        self.store.add_key(key, org.org_id, list(scopes or []), owner)
+        return key
+
+    def org(self, org_id: str | None) -> OrgData:
+        org = self.store.org(org_id or self.default_org_id)
+        if org is None:
+            raise KeyError(f"no org {org_id!r}")
+        return org
+
+    def runtime(self, org_id: str | None) -> OrgRuntime:
+        oid = org_id or self.default_org_id
+        with self.store.lock:
+            rt = self.runtimes.get(oid)
+            if rt is None:
+                rt = self.runtimes[oid] = OrgRuntime(self.rate, max(int(self.rate), 1))
+            return rt
+
+    def set_faults(self, org_id: str | None = None, **kw: Any) -> None:
+        self.org(org_id)
+        self.runtime(org_id).faults.update(**kw)
+
+    def set_rate_limit(self, org_id: str | None = None, *, per_second: float, burst: int | None = None) -> None:
+        self.org(org_id)
+        self.runtime(org_id).set_rate(per_second, burst)
+
+    def count(self, org_id: str | None, object_type: str) -> int:
+        with self.store.lock:
+            return len(self.org(org_id).ordered.get(object_type, []))
+
+    def records(self, org_id: str | None, object_type: str) -> list[dict[str, Any]]:
+        with self.store.lock:
+            org = self.org(org_id)
+            odef = org.objects[object_type]
+            return [entity(org, odef, r) for r in reversed(org.ordered.get(object_type, []))]
+
+    def stats(self, org_id: str | None = None) -> dict[str, Any]:
+        return self.runtime(org_id).stats()
+
+    # --- operations (called with the lock held by the app) --------------------------------------
+    def create(self, org: OrgData, odef: ObjectDef, body: Any, member_id: str | None
+               ) -> tuple[dict[str, Any], list[Record]]:
+        fields, rels = apply_write(org, odef, body, None, member_id)
+        ts = org.next_ts()
+        rec = Record(new_id(odef.id_prefix), odef.type, iso(ts), ts, iso(ts), None, fields, rels)
+        touched = _sync_links(org, odef, rec, {})
+        org.add(rec)
+        return entity(org, odef, rec), [rec, *touched]
+
+    def update(self, org: OrgData, odef: ObjectDef, rec: Record, body: Any, member_id: str | None
+               ) -> tuple[dict[str, Any], list[Record]]:
+        fields, rels = apply_write(org, odef, body, rec, member_id)
+        if fields == rec.fields and rels == rec.rels:
+            return entity(org, odef, rec), []
+        old_fields, old_rels = rec.fields, rec.rels
+        rec.fields, rec.rels = fields, rels
+        rec.updated = iso(max(org.next_ts(), rec.created_ts))
+        org.index_unique(rec, old_fields)
+        touched = _sync_links(org, odef, rec, old_rels)
+        return entity(org, odef, rec), [rec, *touched]
+
+    def find(self, org: OrgData, odef: ObjectDef, record_id: str) -> Record:
+        rec = org.records.get(record_id)
+        if rec is None or rec.type != odef.type:
+            raise HttpError(404, f"No resource found in '{odef.collection}' with the given ID.")
+        return rec
+
+    def list(self, org: OrgData, odef: ObjectDef, params: list[tuple[str, str]], *, filters: bool,
+             index_lag_ms: float) -> dict[str, Any]:
+        offset, limit = page_bounds(params)
+        preds = build_filters(odef, params) if filters else []
+        if not filters:
+            extra = [n for n, _ in params if n not in ("offset", "limit")]
+            if extra:
+                raise HttpError(400, f"Unrecognized filter field '{extra[0]}' for '{odef.collection}'.",
+                                code="unknown_field", param=extra[0])
+        cutoff = None
+        if index_lag_ms > 0:
+            import time
+            cutoff = time.time() - index_lag_ms / 1000
+        page, total = select(org.ordered.get(odef.type, []), preds, offset, limit, cutoff)
+        return {"object": "list", "data": [entity(org, odef, r) for r in page], "totalCount": total}
+
+
+def _sync_links(org: OrgData, odef: ObjectDef, rec: Record, old_rels: dict[str, list[str]]) -> list[Record]:
+    """Keep inverse relationships in step with what ``rec`` now links to; return touched records."""
+    touched: dict[str, Record] = {}
+    for key, rdef in odef.rels.items():
+        inverse = rdef.get("inverse")
+        if not inverse:
+            continue
+        before, after = set(old_rels.get(key, ())), set(rec.rels.get(key, ()))
+        for tid in after - before:
+            t = org.records.get(tid)
+            if t is not None:
+                lst = t.rels.setdefault(inverse, [])
+                if rec.id not in lst:
+                    lst.append(rec.id)
+                    touched[tid] = t
+        for tid in before - after:
+            t = org.records.get(tid)
+            if t is not None and rec.id in t.rels.get(inverse, []):
+                t.rels[inverse].remove(rec.id)
+                if not t.rels[inverse]:
+                    del t.rels[inverse]
+                touched[tid] = t
+    touched.pop(rec.id, None)
+    return list(touched.values())
+
+
+def entity(org: OrgData, odef: ObjectDef, rec: Record) -> dict[str, Any]:
+    """The API shape of a record: every defined field and relationship is present."""
+    path = f"objects/{odef.type}" if odef.custom else odef.collection
+    if odef.type == "member":
+        rels: dict[str, Any] = {}
+    else:
+        rels = {k: {"cardinality": rd["cardinality"].lower(), "objectType": rd["objectType"],
+                    "values": list(rec.rels.get(k, ()))} for k, rd in odef.rels.items()}
+    return {
+        "id": rec.id, "createdAt": rec.created, "updatedAt": rec.updated,
+        "httpLink": f"{HTTP_LINK}/{path}/{rec.id}", "externalId": rec.external_id,
+        "fields": {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()},
+        "relationships": rels,
+    }
+
+
+def definitions(odef: ObjectDef) -> dict[str, Any]:
+    """``GET …/definitions``: API-FACTS §4.1 plus the ``slug``/``system`` extras from the docs."""
+    fields = {}
+    for key, fd in odef.fields.items():
+        out = {"id": fd.get("id") or f"ad_{odef.type}_{key.lstrip('$')}", "slug": key.lstrip("$"),
+               "label": fd["label"], "description": fd.get("description"), "valueType": fd["valueType"],
+               "readOnly": bool(fd.get("readOnly")), "system": key.startswith("$"),
+               "typeConfiguration": dict(fd.get("typeConfiguration") or {})}
+        fields[key] = out
+    rels = {}
+    for key, rd in odef.rels.items():
+        rels[key] = {"id": rd.get("id") or f"rd_{odef.type}_{key.lstrip('$')}",
+                     "slug": relationship_slug(odef.type, key), "label": rd["label"],
+                     "description": rd.get("description"), "cardinality": rd["cardinality"].upper(),
+                     "objectType": rd["objectType"], "readOnly": bool(rd.get("readOnly")),
+                     "system": key.startswith("$")}
+    return {"objectType": odef.type, "fieldDefinitions": fields, "relationshipDefinitions": rels}
+
+
+def object_types(org: OrgData) -> dict[str, Any]:
+    data = [{"objectType": o.type, "label": o.label} for o in org.objects.values() if o.custom]
+    return {"object": "list", "data": data, "totalCount": len(data)}
+
+
+def _unused(_: Iterable[Any]) -> None:  # pragma: no cover
+    return None

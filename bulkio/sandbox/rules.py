@@ -1,0 +1,375 @@
+"""Request validation for writes, and the error envelope.
+
+Every rejection is an :class:`HttpError`, rendered as ``{"error": {"type", "message", "code"?,
+"param"?}}``. Shape errors (wrong JSON type, unknown key, read-only key) are 400 with a ``code``;
+values that have the right type but break a business rule (bad email, unknown option, missing
+required key, duplicate unique value) are 422 ``unprocessable_content`` with a ``code`` and ``param``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from .store import ObjectDef, OrgData, Record
+
+STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
+                429: "too_many_requests", 500: "internal_server_error", 503: "service_unavailable"}
+MAX_RELATIONSHIP_IDS = 25
+MAX_SAFE_INT = 2 ** 53 - 1
+ADDRESS_KEYS = ("street", "street2", "city", "state", "postalCode", "country", "latitude", "longitude")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+URL_RE = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
+
+
+class HttpError(Exception):
+    """A response the sandbox answers with instead of executing the request."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
+                 type: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type or STATUS_TYPES.get(status, "bad_request")
+        self.message = message
+        self.code = code
+        self.param = param
+
+    def body(self) -> dict[str, Any]:
+        err: dict[str, Any] = {"type": self.type, "message": self.message}
+        if self.code:
+            err["code"] = self.code
+        if self.param:
+            err["param"] = self.param
+        return {"error": err}
+
+
+def bad(message: str, code: str, param: str | None = None) -> HttpError:
+    return HttpError(400, message, code=code, param=param)
+
+
+def unprocessable(message: str, param: str | None, code: str | None = "invalid_value") -> HttpError:
+    return HttpError(422, message, code=code, param=param)
+
+
+# --- timestamps ----------------------------------------------------------------------------------
+def iso(ts: float) -> str:
+    """Unix seconds → ``2026-03-16T12:00:00.123456Z``."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """ISO 8601; date-only means midnight UTC, a missing offset means UTC."""
+    s = text.strip()
+    if not s:
+        return None
+    try:
+        dt = datetime.fromisoformat(s.replace("z", "Z"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def format_datetime(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+# --- values --------------------------------------------------------------------------------------
+def normalize_phone(text: str) -> str | None:
+    """E.164 (``+15551234567``), ``;ext=123`` kept; 10 digits are US; None when not a phone."""
+    s = text.strip()
+    ext = ""
+    m = re.search(r"(?:;ext=|\s*(?:ext\.?|x|#)\s*)(\d{1,6})$", s, re.IGNORECASE)
+    if m:
+        ext, s = f";ext={m.group(1)}", s[:m.start()]
+    if not s or re.search(r"[^\d\s()+.\-/]", s) or s.count("+") > 1 or ("+" in s and not s.startswith("+")):
+        return None
+    digits = re.sub(r"\D", "", s)
+    if s.startswith("+"):
+        ok = 8 <= len(digits) <= 15
+    elif len(digits) == 10:
+        digits, ok = "1" + digits, True
+    elif len(digits) == 11 and digits.startswith("1"):
+        ok = True
+    else:
+        ok = 7 <= len(digits) <= 15
+    return f"+{digits}{ext}" if ok else None
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def match_option(fdef: dict[str, Any], value: str) -> str | None:
+    """Option id for an id or a label (case-insensitive, whitespace collapsed)."""
+    options = (fdef.get("typeConfiguration") or {}).get("options") or []
+    for o in options:
+        if o["id"] == value:
+            return str(o["id"])
+    want = collapse(value)
+    for o in options:
+        if collapse(o["label"]) == want:
+            return str(o["id"])
+    for o in options:  # ids are matched exactly first; ``todo`` still finds ``TODO``
+        if o["id"].casefold() == want:
+            return str(o["id"])
+    return None
+
+
+def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
+    """Validate one written field value and return its stored form (None clears)."""
+    if value is None:
+        return None
+    vt = fdef["valueType"]
+    tc = fdef.get("typeConfiguration") or {}
+    param = f"fields.{key}"
+
+    def wrong(expected: str) -> HttpError:
+        return bad(f"Invalid value for field '{key}': expected {expected}.", "invalid_type", param)
+
+    if vt in ("TEXT", "MARKDOWN", "HTML", "SOCIAL_HANDLE"):
+        if not isinstance(value, str):
+            raise wrong("a string")
+        return value
+    if vt in ("NUMBER", "CURRENCY"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise wrong("a number")
+        if abs(value) > MAX_SAFE_INT:
+            raise unprocessable(f"Value for field '{key}' is out of range.", param)
+        if vt == "NUMBER" and isinstance(value, float) and round(value, 2) != value:
+            raise unprocessable(f"Value for field '{key}' has more than 2 decimal places.", param)
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    if vt == "CHECKBOX":
+        if not isinstance(value, bool):
+            raise wrong("a boolean")
+        return value
+    if vt == "DATETIME":
+        if not isinstance(value, str):
+            raise wrong("an ISO 8601 date-time string")
+        dt = parse_datetime(value)
+        if dt is None:
+            raise unprocessable(f"Value for field '{key}' is not an ISO 8601 date-time.", param)
+        return format_datetime(dt)
+    if vt in ("EMAIL", "URL", "TELEPHONE"):
+        multiple = bool(tc.get("multipleValues"))
+        if isinstance(value, str):
+            items = [value]
+        elif multiple and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = list(value)
+        else:
+            raise wrong("a string or a list of strings" if multiple else "a string")
+        out: list[str] = []
+        for item in items:
+            norm = _check_contact_value(vt, item.strip())
+            if norm is None:
+                raise unprocessable(f"'{item}' is not a valid {vt.lower()} for field '{key}'.", param)
+            if norm not in out:
+                out.append(norm)
+        if not multiple:
+            return out[0]
+        return out or None
+    if vt == "ADDRESS":
+        if not isinstance(value, dict) or any(k not in ADDRESS_KEYS for k in value):
+            raise wrong("an address object with keys " + ", ".join(ADDRESS_KEYS))
+        addr: dict[str, Any] = {}
+        for k in ADDRESS_KEYS:
+            v = value.get(k)
+            if k in ("latitude", "longitude"):
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                    raise wrong(f"a number for '{k}'")
+            elif v is not None and not isinstance(v, str):
+                raise wrong(f"a string for '{k}'")
+            addr[k] = v
+        if addr["country"] is not None:
+            if not re.fullmatch(r"[A-Za-z]{2}", addr["country"]):
+                raise unprocessable(f"Country of field '{key}' must be a 2-letter ISO 3166-1 code.", param)
+            addr["country"] = addr["country"].upper()
+        return addr
+    if vt == "FULL_NAME":
+        if not isinstance(value, dict) or any(k not in ("firstName", "lastName") for k in value) \
+                or any(v is not None and not isinstance(v, str) for v in value.values()):
+            raise wrong("an object {firstName, lastName}")
+        return {"firstName": value.get("firstName"), "lastName": value.get("lastName")}
+    if vt == "SINGLE_SELECT":
+        if not isinstance(value, str):
+            raise wrong("an option id or label")
+        opt = match_option(fdef, value)
+        if opt is None:
+            raise unprocessable(f"'{value}' is not an option of field '{key}'.", param, "invalid_option")
+        return opt
+    if vt == "MULTI_SELECT":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise wrong("a list of option ids or labels")
+        ids: list[str] = []
+        for v in value:
+            opt = match_option(fdef, v)
+            if opt is None:
+                raise unprocessable(f"'{v}' is not an option of field '{key}'.", param, "invalid_option")
+            if opt not in ids:
+                ids.append(opt)
+        return ids or None
+    return value
+
+
+def _check_contact_value(vt: str, text: str) -> str | None:
+    if vt == "EMAIL":
+        return text if EMAIL_RE.match(text) else None
+    if vt == "URL":
+        return text if URL_RE.match(text) else None
+    return normalize_phone(text)
+
+
+# --- write bodies --------------------------------------------------------------------------------
+def _ids(key: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(dict.fromkeys(value))
+    raise bad(f"Invalid value for relationship '{key}': expected an id or a list of ids.", "invalid_type",
+              f"relationships.{key}")
+
+
+def check_body(body: Any, *, create: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not isinstance(body, dict):
+        raise bad("The request body must be a JSON object.", "invalid_type")
+    for k in body:
+        if k not in ("fields", "relationships"):
+            raise bad(f"Unrecognized parameter '{k}'.", "invalid_type", k)
+    fields = body.get("fields")
+    rels = body.get("relationships")
+    if create and "fields" not in body:
+        raise bad("Missing required parameter 'fields'.", "parameter_missing", "fields")
+    if fields is None:
+        fields = {}
+    if rels is None:
+        rels = {}
+    if not isinstance(fields, dict):
+        raise bad("'fields' must be an object.", "invalid_type", "fields")
+    if not isinstance(rels, dict):
+        raise bad("'relationships' must be an object.", "invalid_type", "relationships")
+    return fields, rels
+
+
+def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
+                member_id: str | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate a create (``rec`` None) or update body; return the record's new fields and rels.
+
+    Nothing is mutated here, so a rejected request leaves no trace.
+    """
+    create = rec is None
+    fields_in, rels_in = check_body(body, create=create)
+    coll = odef.collection
+    new_fields = dict(rec.fields) if rec else {}
+    for key, value in fields_in.items():
+        fdef = odef.fields.get(key)
+        if fdef is None:
+            raise bad(f"Unrecognized field '{key}' for '{coll}'.", "unknown_field", f"fields.{key}")
+        if fdef.get("readOnly"):
+            raise bad(f"Field '{key}' of '{coll}' is read-only.", "invalid_configuration", f"fields.{key}")
+        stored = check_value(key, fdef, value)
+        if stored is None:
+            new_fields.pop(key, None)
+        else:
+            new_fields[key] = stored
+
+    new_rels = {k: list(v) for k, v in (rec.rels.items() if rec else ())}
+    referenced = 0
+    for key, value in rels_in.items():
+        rdef = odef.rels.get(key)
+        param = f"relationships.{key}"
+        if rdef is None:
+            raise bad(f"Unrecognized relationship '{key}' for '{coll}'.", "unknown_relationship", param)
+        if rdef.get("readOnly"):
+            raise bad(f"Relationship '{key}' of '{coll}' is read-only; set it from the other side.",
+                      "invalid_configuration", param)
+        current = new_rels.get(key, [])
+        if create:
+            ids = _ids(key, value)
+            referenced += len(ids)
+            result = ids
+        else:
+            if not isinstance(value, dict) or not value or any(
+                    op not in odef.update_ops for op in value):
+                allowed = "/".join(odef.update_ops)
+                raise bad(f"Relationship '{key}' updates take an object with {allowed}.", "invalid_type", param)
+            if "replace" in value and len(value) > 1:
+                raise bad(f"Relationship '{key}': 'replace' cannot be combined with add/remove.",
+                          "invalid_type", param)
+            if "replace" in value:
+                result = _ids(key, value["replace"])
+                referenced += len(result)
+            else:
+                add, remove = _ids(key, value.get("add")), _ids(key, value.get("remove"))
+                referenced += len(add) + len(remove)
+                result = [i for i in current if i not in remove]
+                if rdef["cardinality"].upper() == "HAS_ONE" and add:
+                    result = []
+                result += [i for i in add if i not in result]
+        if rdef["cardinality"].upper() == "HAS_ONE" and len(result) > 1:
+            raise bad(f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param)
+        _check_targets(org, rdef, key, result)
+        if result:
+            new_rels[key] = result
+        else:
+            new_rels.pop(key, None)
+    if referenced > MAX_RELATIONSHIP_IDS:
+        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
+                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
+                        param="relationships")
+
+    if create and "$createdBy" in odef.rels and "$createdBy" not in new_rels and member_id \
+            and member_id in org.records:
+        new_rels["$createdBy"] = [member_id]
+    for key in odef.required:
+        if key in odef.fields and key not in new_fields and (create or key in fields_in):
+            raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
+        if key in odef.rels and not new_rels.get(key) and (create or key in rels_in):
+            raise unprocessable(f"'{coll}' requires relationship '{key}'.", f"relationships.{key}", None)
+    _derive(odef, new_fields)
+    _check_unique(org, odef, new_fields, rec)
+    return new_fields, new_rels
+
+
+def _check_targets(org: OrgData, rdef: dict[str, Any], key: str, ids: list[str]) -> None:
+    target = rdef["objectType"]
+    for i in ids:
+        r = org.records.get(i)
+        if r is None or r.type != target:
+            raise bad(f"No '{target}' record with id '{i}' for relationship '{key}'.",
+                      "relationship_entity_missing", f"relationships.{key}")
+
+
+def _derive(odef: ObjectDef, fields: dict[str, Any]) -> None:
+    """Opportunity ``$opportunityStatus`` follows the stage: Closed Won → WON, Closed Lost → LOST."""
+    if "$opportunityStatus" not in odef.fields or "$stage" not in odef.fields:
+        return
+    stage = fields.get("$stage")
+    label = ""
+    for o in (odef.fields["$stage"].get("typeConfiguration") or {}).get("options") or []:
+        if o["id"] == stage:
+            label = collapse(o["label"])
+    fields["$opportunityStatus"] = ("WON" if label == "closed won" else "LOST" if label == "closed lost"
+                                    else "OPEN") if stage else None
+    if fields["$opportunityStatus"] is None:
+        del fields["$opportunityStatus"]
+
+
+def _check_unique(org: OrgData, odef: ObjectDef, fields: dict[str, Any], rec: Record | None) -> None:
+    for key, fdef in odef.fields.items():
+        if not (fdef.get("typeConfiguration") or {}).get("unique") or fields.get(key) is None:
+            continue
+        idx = org.unique.get((odef.type, key), {})
+        values = fields[key] if isinstance(fields[key], list) else [fields[key]]
+        for v in values:
+            other = idx.get(str(v))
+            if other is not None and (rec is None or other != rec.id):
+                raise unprocessable(f"Another '{odef.type}' record ({other}) already has {key} '{v}'.",
+                                    f"fields.{key}", "duplicate_value")

@@ -1,0 +1,279 @@
+"""SQLite persistence for the sandbox, with the live data of each org held in memory.
+
+Why memory + SQLite: list endpoints filter and page over every record of a type, and doing that
+from Python dicts is fast (10,000 opportunities page in milliseconds) while SQLite (one WAL file,
+all orgs in it) keeps the data across restarts and CLI invocations. Every write goes through
+:meth:`Store.save`, which commits the touched records and the idempotency entry in one transaction.
+An org's records are loaded lazily on first use, so opening a big db is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL,
+                                 created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (key_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL, scopes TEXT NOT NULL,
+                                 member_id TEXT, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    org_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, created TEXT NOT NULL,
+    created_ts REAL NOT NULL, updated TEXT NOT NULL, external_id TEXT, fields TEXT NOT NULL,
+    rels TEXT NOT NULL, PRIMARY KEY (org_id, id));
+CREATE INDEX IF NOT EXISTS records_by_type ON records (org_id, type, created_ts);
+CREATE TABLE IF NOT EXISTS idempotency (
+    org_id TEXT NOT NULL, operation TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
+    body BLOB NOT NULL, created REAL NOT NULL, PRIMARY KEY (org_id, operation, key));
+"""
+
+IDEMPOTENCY_TTL = 24 * 3600.0
+
+
+@dataclass(slots=True)
+class Record:
+    """One stored entity; ``fields`` holds only set values, ``rels`` every linked id list."""
+
+    id: str
+    type: str
+    created: str
+    created_ts: float
+    updated: str
+    external_id: str | None
+    fields: dict[str, Any]
+    rels: dict[str, list[str]]
+
+
+@dataclass
+class ObjectDef:
+    """One object type of an org, parsed from the seed document."""
+
+    type: str
+    label: str
+    collection: str
+    custom: bool
+    id_prefix: str
+    required: tuple[str, ...]
+    fields: dict[str, dict[str, Any]]
+    rels: dict[str, dict[str, Any]]
+    closed_fields: bool = False
+    no_definitions: bool = False
+    update_ops: tuple[str, ...] = ("add", "remove", "replace")
+
+    @classmethod
+    def from_doc(cls, otype: str, d: dict[str, Any]) -> ObjectDef:
+        custom = bool(d.get("custom"))
+        return cls(type=otype, label=d.get("label", otype), collection=d.get("collection") or otype,
+                   custom=custom, id_prefix=d.get("idPrefix") or ("obj_" if custom else f"{otype[:3]}_"),
+                   required=tuple(d.get("required") or ()), fields=dict(d.get("fields") or {}),
+                   rels=dict(d.get("relationships") or {}), closed_fields=bool(d.get("closedFields")),
+                   no_definitions=bool(d.get("noDefinitions")),
+                   update_ops=tuple(d.get("updateOps") or ("add", "remove", "replace")))
+
+
+MEMBER_DEF = ObjectDef(
+    type="member", label="Member", collection="members", custom=False, id_prefix="mem_", required=(),
+    fields={"$email": {"label": "Email", "valueType": "EMAIL", "typeConfiguration": {}},
+            "$name": {"label": "Name", "valueType": "FULL_NAME", "typeConfiguration": {}},
+            "$profileImage": {"label": "Profile Image", "valueType": "URL", "typeConfiguration": {}},
+            "$role": {"label": "Role", "valueType": "TEXT", "typeConfiguration": {}}},
+    rels={})
+
+
+@dataclass
+class OrgData:
+    """The in-memory state of one org."""
+
+    org_id: str
+    name: str
+    doc: dict[str, Any]
+    objects: dict[str, ObjectDef]
+    records: dict[str, Record] = field(default_factory=dict)
+    ordered: dict[str, list[Record]] = field(default_factory=dict)
+    unique: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    last_ts: float = 0.0
+
+    @classmethod
+    def from_doc(cls, org_id: str, name: str, doc: dict[str, Any]) -> OrgData:
+        objects = {k: ObjectDef.from_doc(k, v) for k, v in (doc.get("objects") or {}).items()}
+        objects["member"] = MEMBER_DEF
+        return cls(org_id=org_id, name=name, doc=doc, objects=objects)
+
+    def by_collection(self, collection: str) -> ObjectDef | None:
+        for o in self.objects.values():
+            if not o.custom and o.collection == collection:
+                return o
+        return None
+
+    def add(self, rec: Record) -> None:
+        """Insert a new record (kept newest-last per type) and index its unique values."""
+        self.records[rec.id] = rec
+        lst = self.ordered.setdefault(rec.type, [])
+        if lst and (lst[-1].created_ts, lst[-1].id) > (rec.created_ts, rec.id):
+            lst.append(rec)
+            lst.sort(key=lambda r: (r.created_ts, r.id))
+        else:
+            lst.append(rec)
+        self.last_ts = max(self.last_ts, rec.created_ts)
+        self.index_unique(rec, None)
+
+    def index_unique(self, rec: Record, old_fields: dict[str, Any] | None) -> None:
+        odef = self.objects.get(rec.type)
+        if odef is None:
+            return
+        for key, fdef in odef.fields.items():
+            if not (fdef.get("typeConfiguration") or {}).get("unique"):
+                continue
+            idx = self.unique.setdefault((rec.type, key), {})
+            if old_fields is not None:
+                for v in unique_values(old_fields.get(key)):
+                    if idx.get(v) == rec.id:
+                        del idx[v]
+            for v in unique_values(rec.fields.get(key)):
+                idx[v] = rec.id
+
+    def next_ts(self) -> float:
+        """A creation time strictly after every earlier one, so newest-first order is total."""
+        now = time.time()
+        ts = max(now, self.last_ts + 1e-6)
+        self.last_ts = ts
+        return ts
+
+
+def unique_values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Store:
+    """The SQLite file plus the in-memory org cache. All methods are serialised by ``lock``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+        self.orgs: dict[str, OrgData] = {}
+        self.keys: dict[str, tuple[str, list[str], str | None]] = {}
+        for kh, org_id, scopes, member in self.conn.execute(
+                "SELECT key_hash, org_id, scopes, member_id FROM keys"):
+            self.keys[kh] = (org_id, json.loads(scopes), member)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # --- meta ------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        with self.lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # --- orgs and keys ---------------------------------------------------------------------------
+    def add_org(self, org_id: str, name: str, doc: dict[str, Any], records: Iterable[Record]) -> OrgData:
+        org = OrgData.from_doc(org_id, name, doc)
+        recs = list(records)
+        for r in recs:
+            org.add(r)
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute("INSERT INTO orgs(id, name, doc, created) VALUES (?, ?, ?, ?)",
+                                  (org_id, name, json.dumps(doc), time.time()))
+                self._write_records(org_id, recs)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.orgs[org_id] = org
+        return org
+
+    def org(self, org_id: str) -> OrgData | None:
+        """The org's state, loading it from SQLite the first time it is used."""
+        with self.lock:
+            org = self.orgs.get(org_id)
+            if org is not None:
+                return org
+            row = self.conn.execute("SELECT name, doc FROM orgs WHERE id=?", (org_id,)).fetchone()
+            if row is None:
+                return None
+            org = OrgData.from_doc(org_id, row[0], json.loads(row[1]))
+            rows = self.conn.execute(
+                "SELECT id, type, created, created_ts, updated, external_id, fields, rels FROM records "
+                "WHERE org_id=? ORDER BY type, created_ts, id", (org_id,))
+            for rid, rtype, created, cts, updated, ext, f, r in rows:
+                rec = Record(rid, rtype, created, cts, updated, ext, json.loads(f), json.loads(r))
+                org.records[rid] = rec
+                org.ordered.setdefault(rtype, []).append(rec)
+                org.last_ts = max(org.last_ts, cts)
+                org.index_unique(rec, None)
+            self.orgs[org_id] = org
+            return org
+
+    def add_key(self, key: str, org_id: str, scopes: list[str], member_id: str | None) -> None:
+        with self.lock:
+            kh = hash_key(key)
+            self.conn.execute("INSERT INTO keys(key_hash, org_id, scopes, member_id, created) "
+                              "VALUES (?, ?, ?, ?, ?)", (kh, org_id, json.dumps(scopes), member_id, time.time()))
+            self.keys[kh] = (org_id, list(scopes), member_id)
+
+    def lookup_key(self, key: str) -> tuple[str, list[str], str | None] | None:
+        return self.keys.get(hash_key(key))
+
+    # --- writes ----------------------------------------------------------------------------------
+    def _write_records(self, org_id: str, recs: Iterable[Record]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO records(org_id, id, type, created, created_ts, updated, external_id, "
+            "fields, rels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(org_id, r.id, r.type, r.created, r.created_ts, r.updated, r.external_id,
+              json.dumps(r.fields), json.dumps(r.rels)) for r in recs])
+
+    def save(self, org_id: str, recs: Iterable[Record],
+             idem: tuple[str, str, int, bytes] | None = None) -> None:
+        """Commit the touched records and (optionally) the idempotent response in one transaction."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                self._write_records(org_id, recs)
+                if idem is not None:
+                    op, key, status, body = idem
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO idempotency(org_id, operation, key, status, body, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (org_id, op, key, status, body, time.time()))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def save_idempotent(self, org_id: str, op: str, key: str, status: int, body: bytes) -> None:
+        self.save(org_id, [], (op, key, status, body))
+
+    def idempotent_response(self, org_id: str, op: str, key: str) -> tuple[int, bytes] | None:
+        with self.lock:
+            row = self.conn.execute(
+                "SELECT status, body, created FROM idempotency WHERE org_id=? AND operation=? AND key=?",
+                (org_id, op, key)).fetchone()
+        if row is None or time.time() - row[2] > IDEMPOTENCY_TTL:
+            return None
+        return int(row[0]), bytes(row[1])

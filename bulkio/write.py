@@ -1,0 +1,254 @@
+"""Carry out planned operations against the API: concurrently, under the rate limit, and so that
+nothing is lost and nothing is written twice.
+
+How each create/update is made safe:
+
+1. it gets a deterministic ``Idempotency-Key`` (run id + row + hash of the body), so every retry —
+   by the client inside one call, or by a resumed run days later (within the API's 24 h window) —
+   re-sends the same key and the server answers from its idempotency cache instead of writing again;
+2. its *intent* (body + key) is committed to the ledger before the request is sent, and its
+   *outcome* after the answer, so after a crash ``ledger.pending(run_id)`` lists exactly the rows
+   whose fate is unknown, ready to be replayed unchanged.
+
+Concurrency: a thread pool of ``concurrency`` workers fed through a sliding window (at most twice
+that many operations are queued), so a million-row input never becomes a million futures; the
+client's pacer keeps the whole pool under the API's write limit.
+
+Errors: an API rejection of one row (a 4xx such as 400 ``unknown_field`` or 422) becomes a
+``failed`` outcome with an :class:`~bulkio.issues.Issue` located by the API's ``param``. Errors that
+make further writes pointless or unsafe — 401/403, 429 or 5xx after the client spent every retry,
+a transport failure, an idempotency conflict, a ledger failure — **stop the run**: no new request is
+started, the outcomes of requests already in flight are recorded and yielded, and then the first
+such error is raised. Rows without a yielded outcome were not written, or (for the row whose
+request failed) their fate is unknown and their intent stays pending in the ledger; the pipeline
+reports them from the ledger (``not_written``) and a resumed run replays the pending intents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any, Protocol
+
+from .errors import ApiError, AuthError, RateLimitError, ScopeError
+from .events import EventHandler, Progress
+from .issues import Issue
+from .ledger import Ledger
+from .operations import Operation, Outcome, RowOutcome
+
+#: The API's limit on ``Idempotency-Key`` length (API-FACTS §8).
+MAX_KEY_LENGTH = 255
+
+
+class WritingClient(Protocol):
+    """The part of :class:`~bulkio.client.LightfieldClient` the writer uses."""
+
+    def create(self, object_type: str, body: dict[str, Any], *,
+               idempotency_key: str | None = None) -> dict[str, Any]: ...
+
+    def update(self, object_type: str, record_id: str, body: dict[str, Any], *,
+               idempotency_key: str | None = None) -> dict[str, Any]: ...
+
+
+def canonical_json(body: Any) -> str:
+    """The body as canonical JSON (sorted keys, no spaces): equal bodies hash equal."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def idempotency_key(run_id: str, op: Operation) -> str:
+    """A key that is the same for the same (run, row, body) and differs otherwise.
+
+    >>> idempotency_key("3f2a", Operation(row=5, action="create", object_type="account",
+    ...                                   body={"fields": {"$name": "Acme"}}))
+    'bulkio-3f2a-r5-...'                                            # doctest: +SKIP
+    """
+    digest = hashlib.sha256(canonical_json(op.body).encode("utf-8")).hexdigest()[:16]
+    key = f"bulkio-{run_id}-r{op.row}-{digest}"
+    if len(key) > MAX_KEY_LENGTH:  # an absurdly long run id: hash it rather than truncate
+        run_hash = hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:32]
+        key = f"bulkio-{run_hash}-r{op.row}-{digest}"
+    return key
+
+
+def field_from_param(param: str | None) -> str | None:
+    """The field key an API error's ``param`` points at.
+
+    >>> field_from_param("fields.$stage"), field_from_param("relationships.$account.add")
+    ('$stage', '$account')
+    """
+    if not param:
+        return None
+    if param.startswith("fields."):
+        return param[len("fields."):] or None
+    if param.startswith("relationships."):
+        rest = param[len("relationships."):]
+        name, _, tail = rest.partition(".")
+        return name if tail in ("", "add", "remove", "replace") else rest
+    return None
+
+
+def _sent_value(body: dict[str, Any] | None, field: str | None) -> Any:
+    """The value the request sent for ``field`` (for the issue's ``value``), if any."""
+    if not body or not field:
+        return None
+    for part in ("fields", "relationships"):
+        section = body.get(part) or {}
+        if field in section:
+            return section[field]
+        head = field.split(".", 1)[0]
+        if head in section and isinstance(section[head], dict):
+            return section[head].get(field.split(".", 1)[1]) if "." in field else section[head]
+    return None
+
+
+def stops_run(exc: BaseException) -> bool:
+    """True when an error must stop the whole run rather than fail one row."""
+    if not isinstance(exc, ApiError):
+        return True  # transport failure after retries, a ledger error, a bug: stop
+    if isinstance(exc, (AuthError, ScopeError, RateLimitError)):
+        return True
+    status = exc.status or 0
+    if status in (401, 403, 408, 429) or status >= 500 or status < 400:
+        return True
+    # the original request is still in flight (its fate is unknown): stop and resume later
+    return "idempotency_conflict" in (exc.code, exc.type)
+
+
+def rejection_outcome(op: Operation, exc: ApiError) -> RowOutcome:
+    """A ``failed`` outcome for an API rejection, located by the error's ``param``."""
+    field = field_from_param(exc.param)
+    issue = Issue(code=exc.code or "api_rejected", message=exc.message or str(exc), row=op.row,
+                  field=field, value=_sent_value(op.body, field),
+                  expected=None if exc.code else f"HTTP {exc.status} {exc.type or ''}".strip())
+    return RowOutcome(row=op.row, outcome="failed", record_id=op.record_id, key=op.key,
+                      issues=[*op.issues, issue], changes=op.changes, attempts=1)
+
+
+def pass_through(op: Operation) -> RowOutcome:
+    """The outcome of an operation that sends nothing (``unchanged`` or ``skip``)."""
+    outcome: Outcome
+    if op.action == "unchanged":
+        outcome = "unchanged"
+    else:
+        outcome = "failed" if any(i.severity == "error" for i in op.issues) else "skipped"
+    return RowOutcome(row=op.row, outcome=outcome, record_id=op.record_id, key=op.key,
+                      issues=list(op.issues), changes=op.changes, attempts=0)
+
+
+def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: str,
+          halt: threading.Event, stop: threading.Event | None) -> RowOutcome | None:
+    """One row, in a worker thread: intent → request → outcome. ``None``: not started (stopped)."""
+    if halt.is_set() or (stop is not None and stop.is_set()):
+        return None
+    if ledger is not None:
+        ledger.record_intent(run_id, op)
+    body = op.body or {}
+    try:
+        if op.action == "create":
+            answer = client.create(op.object_type, body, idempotency_key=op.idempotency_key)
+        else:
+            assert op.record_id is not None
+            answer = client.update(op.object_type, op.record_id, body, idempotency_key=op.idempotency_key)
+    except ApiError as exc:
+        if stops_run(exc):
+            raise
+        outcome = rejection_outcome(op, exc)
+    else:
+        outcome = RowOutcome(
+            row=op.row, outcome="created" if op.action == "create" else "updated",
+            record_id=answer.get("id") or op.record_id, link=answer.get("httpLink"), key=op.key,
+            issues=list(op.issues), changes=op.changes, attempts=1)
+    if ledger is not None:
+        ledger.record_outcome(run_id, outcome)
+    return outcome
+
+
+def write_operations(client: WritingClient, operations: Iterable[Operation], *, ledger: Ledger | None = None,
+                     run_id: str | None = None, concurrency: int = 8, on_event: EventHandler | None = None,
+                     stop: threading.Event | None = None) -> Iterator[RowOutcome]:
+    """Carry out ``operations`` and yield one :class:`RowOutcome` per operation, in completion order.
+
+    ``unchanged``/``skip`` operations pass straight through. ``create``/``update`` are sent by
+    ``concurrency`` threads, each with its ``idempotency_key`` (assigned with :func:`idempotency_key`
+    when ``None``); with a ``ledger`` (which needs ``run_id``) each intent is committed before its
+    request and each outcome after. Setting ``stop`` ends the run between operations: requests in
+    flight finish and are yielded, the rest are neither sent nor yielded nor recorded. A stopping
+    error (see the module docstring) is raised after the in-flight outcomes have been yielded.
+    Emits ``Progress("write")`` per outcome.
+
+    >>> for outcome in write_operations(client, ops, ledger=ledger, run_id=run):   # doctest: +SKIP
+    ...     print(outcome.row, outcome.outcome, outcome.record_id)
+    """
+    if ledger is not None and run_id is None:
+        raise ValueError("write_operations: a ledger needs the run_id from ledger.start_run()")
+    run = run_id or uuid.uuid4().hex
+    emit = on_event or (lambda event: None)
+    workers = max(1, int(concurrency))
+    window = workers * 2
+    halt = threading.Event()  # set by a stopping error or by ``stop``: no new request starts
+    errors: list[BaseException] = []
+    in_flight: set[Future[RowOutcome | None]] = set()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bulkio-write")
+
+    def settle(done: Iterable[Future[RowOutcome | None]]) -> list[RowOutcome]:
+        outcomes = []
+        for future in done:
+            if future.cancelled():
+                continue
+            exc = future.exception()
+            if exc is not None:
+                errors.append(exc)
+                halt.set()
+                continue
+            result = future.result()
+            if result is not None:
+                outcomes.append(result)
+        return outcomes
+
+    try:
+        for op in operations:
+            if halt.is_set() or (stop is not None and stop.is_set()):
+                break
+            if op.action in ("unchanged", "skip"):
+                outcome = pass_through(op)
+                if ledger is not None:
+                    ledger.record_outcome(run, outcome)
+                emit(Progress("write"))
+                yield outcome
+                continue
+            if op.action not in ("create", "update"):
+                raise ValueError(f"row {op.row}: unknown action {op.action!r}")
+            if op.action == "update" and not op.record_id:
+                raise ValueError(f"row {op.row}: an update needs a record_id")
+            if op.idempotency_key is None:
+                op.idempotency_key = idempotency_key(run, op)
+            while len(in_flight) >= window:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for outcome in settle(done):
+                    emit(Progress("write"))
+                    yield outcome
+            if halt.is_set():
+                break
+            in_flight.add(pool.submit(_send, client, op, ledger, run, halt, stop))
+        if halt.is_set() or (stop is not None and stop.is_set()):
+            halt.set()
+            for future in in_flight:
+                future.cancel()  # queued, not started: neither sent nor recorded
+        while in_flight:
+            done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+            for outcome in settle(done):
+                emit(Progress("write"))
+                yield outcome
+    finally:
+        # Also reached when the consumer abandons the generator: nothing new starts, and requests
+        # already sent finish so their outcomes reach the ledger.
+        halt.set()
+        for future in in_flight:
+            future.cancel()
+        pool.shutdown(wait=True)
+    if errors:
+        raise errors[0]

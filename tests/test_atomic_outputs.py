@@ -1,0 +1,86 @@
+"""An interrupted write of a results sheet or an export never replaces a good file with half a
+file, and never leaves temporary files behind.
+
+Each case first writes a good file, then repeats the write with a fault injected midway (a row
+source that raises after N rows, or a workbook save that fails), and checks that the previous
+file is byte-for-byte intact and that the directory holds nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet._writer import WorksheetWriter
+
+from bulkio import sheets
+
+
+class Boom(RuntimeError):
+    """The injected fault."""
+
+
+def rows_then_boom(n: int, *, fail_after: int | None) -> Iterator[list[Any]]:
+    for i in range(n):
+        if fail_after is not None and i == fail_after:
+            raise Boom(f"injected failure after {fail_after} rows")
+        yield [f"Row {i}", i]
+
+
+def fail_after_rows(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
+    """Make openpyxl's worksheet writer raise after it has serialised ``n`` rows."""
+    original = WorksheetWriter.write_row
+    written = {"rows": 0}
+
+    def write_row(self: Any, *args: Any, **kwargs: Any) -> Any:
+        written["rows"] += 1
+        if written["rows"] > n:
+            raise Boom(f"injected failure after {n} rows")
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(WorksheetWriter, "write_row", write_row)
+
+
+def only_file(directory: Path, name: str) -> None:
+    """``directory`` holds exactly ``name`` (no temp files, no partial siblings)."""
+    assert sorted(p.name for p in directory.iterdir()) == [name]
+
+
+def test_write_csv_interrupted_keeps_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    sheets.write_csv(target, ["Name", "N"], rows_then_boom(50, fail_after=None))
+    good = target.read_bytes()
+    with pytest.raises(Boom):
+        sheets.write_csv(target, ["Name", "N"], rows_then_boom(5000, fail_after=3000))
+    assert target.read_bytes() == good
+    only_file(tmp_path, "out.csv")
+    with open(target, encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.reader(fh))) == 51
+
+
+def test_write_csv_interrupted_without_previous_file_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(Boom):
+        sheets.write_csv(tmp_path / "new.csv", ["Name"], rows_then_boom(10, fail_after=5))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_xlsx_save_interrupted_keeps_previous_file(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "out.xlsx"
+    wb = sheets.new_workbook()
+    ws = wb.create_sheet("Data")
+    sheets.write_table(ws, ["Name", "N"], rows_then_boom(20, fail_after=None))
+    sheets.save_workbook(wb, target)
+    good = target.read_bytes()
+
+    # The next save dies inside openpyxl's sheet writer after 3,000 of 5,000 rows.
+    wb2 = sheets.new_workbook()
+    sheets.write_table(wb2.create_sheet("Data"), ["Name", "N"], rows_then_boom(5000, fail_after=None))
+    fail_after_rows(monkeypatch, 3000)
+    with pytest.raises(Boom):
+        sheets.save_workbook(wb2, target)
+    assert target.read_bytes() == good
+    only_file(tmp_path, "out.xlsx")
+    assert load_workbook(target, read_only=True)["Data"].max_row == 21

@@ -1,0 +1,93 @@
+"""``bulkio export`` through CliRunner against the sandbox; its JSON output equals the library's."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from bulkio.cli import cli
+from bulkio.client import LightfieldClient
+from bulkio.export import export_objects
+
+
+@pytest.fixture
+def env(sandbox: Any, org: Any) -> dict[str, str]:
+    return {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+
+
+def run(args: list[str], env: dict[str, str]) -> Any:
+    return CliRunner().invoke(cli, ["export", *args], env=env, catch_exceptions=False)
+
+
+def test_pipeline_json_equals_library(env: dict[str, str], client: LightfieldClient,
+                                      tmp_path: Path) -> None:
+    out = tmp_path / "pipeline.xlsx"
+    result = run(["pipeline", "-o", str(out), "--format", "json", "-q"], env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    lib = export_objects(client, "pipeline", tmp_path / "lib.xlsx").to_dict()
+    for key in ("ok", "format", "counts", "sheets", "total", "summary"):
+        assert data[key] == lib[key], key
+    assert data["paths"] == [str(out)]
+    assert load_workbook(out).sheetnames[0] == "Summary"
+
+
+def test_table_output_and_csv_format(env: dict[str, str], sandbox: Any, org: Any,
+                                     tmp_path: Path) -> None:
+    out = tmp_path / "accounts.txt"
+    result = run(["account", "-o", str(out), "--format", "csv", "-q"], env)
+    assert result.exit_code == 0, result.output
+    n = sandbox.count(org.org_id, "account")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["Accounts", str(n)]
+    assert any(line.startswith("Records/s") for line in lines)
+    assert lines[-1].split() == ["Wrote", str(out)]
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        assert len(list(csv.reader(fh))) == n + 1
+
+
+def test_filters(env: dict[str, str], client: LightfieldClient, sandbox: Any, org: Any,
+                 tmp_path: Path) -> None:
+    stage = client.schema("opportunity").fields["$stage"].options[0]
+    expected = sum(1 for r in sandbox.records(org.org_id, "opportunity")
+                   if r["fields"]["$stage"]["value"] == stage.id)
+    out = tmp_path / "opps.jsonl"
+    result = run(["opportunity", "account", "-o", str(out), "--format", "json", "-q",
+                  "--filter", f"opportunity:$stage[equal]={stage.id}"], env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["counts"] == {"opportunity": expected,
+                              "account": sandbox.count(org.org_id, "account")}
+    assert data["paths"] == [str(tmp_path / "opps-opportunity.jsonl"),
+                             str(tmp_path / "opps-account.jsonl")]
+    # a bare filter applies to the objects that have the field
+    result = run(["opportunity", "account", "-o", str(tmp_path / "x.csv"), "--format", "json", "-q",
+                  "--filter", f"$stage={stage.id}"], env)
+    assert json.loads(result.stdout)["counts"]["opportunity"] == expected
+
+
+@pytest.mark.parametrize("args, message", [
+    (["gizmo", "-o", "x.xlsx"], "Error: Unknown object type gizmo"),
+    (["account", "-o", "x.xlsx", "--filter", "nonsense"], "Error: Bad filter 'nonsense'"),
+    (["account", "-o", "x.xlsx", "--filter", "$stage=x"], "Error: No exported object has the field"),
+    (["pipeline", "account", "-o", "x.xlsx"], "Error: 'pipeline' exports the whole pipeline"),
+])
+def test_errors_exit_2(env: dict[str, str], tmp_path: Path, args: list[str], message: str,
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run(args, env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message)
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_usage_two_file_formats(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["account", "-o", str(tmp_path / "x"), "--format", "csv", "--format", "xlsx"], env)
+    assert result.exit_code == 2
+    assert "at most one file format" in result.output

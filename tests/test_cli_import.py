@@ -1,0 +1,103 @@
+"""`bulkio import`: exit codes, messages, and --format json equal to the library's report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bulkio.cli import cli
+from bulkio.client import LightfieldClient
+from bulkio.pipeline import import_file
+
+SAMPLES = Path(__file__).parent.parent / "samples"
+
+
+def run(sandbox: Any, org: Any, args: list[str]) -> Any:
+    env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    return CliRunner().invoke(cli, ["import", *args, "-q"], env=env, catch_exceptions=False)
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+def test_clean_import_exits_0_and_prints_summary(sandbox: Any, org: Any, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Cli Co", "CLI-1"], ["Cli Two", "CLI-2"]])
+    result = run(sandbox, org, ["account", str(src)])
+    assert result.exit_code == 0, result.output
+    assert "created    2" in result.output and "a.results.csv" in result.output
+    assert (tmp_path / "a.results.csv").exists()
+    again = run(sandbox, org, ["account", str(src)])
+    assert again.exit_code == 0 and "unchanged  2" in again.output
+
+
+def test_failed_rows_exit_1(sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "a.csv", [["Name", "external_id", "Tier"], ["Ok Co", "CLI-3", "SMB"],
+                                         ["Bad Co", "CLI-4", "Gold"]])
+    result = run(sandbox, org, ["account", str(src), "--results", "out.csv"])
+    assert result.exit_code == 1
+    assert "row 3: failed: column C (Tier): unknown_option" in result.output
+    assert (tmp_path / "out.csv").exists()
+
+
+def test_cannot_start_exits_2(sandbox: Any, org: Any, tmp_path: Path) -> None:
+    missing = run(sandbox, org, ["account", str(tmp_path / "nope.csv")])
+    assert missing.exit_code == 2 and "Error:" in missing.output and "nope.csv" in missing.output
+    src = write_csv(tmp_path / "a.csv", [["Name"], ["X"]])
+    bad_key = CliRunner().invoke(cli, ["import", "account", str(src), "-q"],
+                                 env={"LIGHTFIELD_API_KEY": "sk_lf_wrong", "LIGHTFIELD_BASE_URL": sandbox.url})
+    assert bad_key.exit_code == 2 and "401" in bad_key.output
+    assert "sk_lf_wrong" not in bad_key.output
+
+
+def test_dry_run_prints_plan(sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    before = sandbox.stats(org.org_id)["writes"]
+    src = write_csv(tmp_path / "o.csv", [["external_id", "Stage"], ["OPP-0005", "Negotiation"]])
+    result = run(sandbox, org, ["opportunity", str(src), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run: nothing was written" in result.output
+    assert "row 2: update [OPP-0005]" in result.output
+    assert "$stage: Closed Won → Negotiation" in result.output
+    assert sandbox.stats(org.org_id)["writes"] == before
+
+
+def test_json_equals_library_report(sandbox: Any, org: Any, data_dir: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "messy.csv"
+    shutil.copy(data_dir / "import" / "messy_opportunities.csv", src)
+    result = run(sandbox, org, ["opportunity", str(src), "--dry-run", "--format", "json"])
+    assert result.exit_code == 1
+    cli_report = json.loads(result.output)
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        lib = json.loads(import_file(src, "opportunity", client=lf, dry_run=True).to_json())
+    volatile = ("duration_s", "rows_per_s", "requests", "rate_limited", "retries")
+    for key in volatile:
+        cli_report.pop(key), lib.pop(key)
+    assert cli_report == lib
+
+
+@pytest.mark.parametrize("obj,name", [("account", "accounts.csv"), ("contact", "contacts.xlsx"),
+                                      ("opportunity", "opportunities.csv")])
+def test_samples_import_cleanly(obj: str, name: str, sandbox: Any, org: Any, tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / name
+    shutil.copy(SAMPLES / name, src)
+    result = run(sandbox, org, [obj, str(src), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["counts"]["failed"] == 0 and report["counts"]["created"] >= 3
+    assert not [i for r in report["rows"] for i in r["issues"]]

@@ -1,0 +1,222 @@
+"""pipeline.py end to end over real HTTP against fresh sandbox orgs: the messy file's exact issues,
+create → re-run unchanged with zero writes, updates send only edited fields, dry runs write nothing,
+resume after an interruption, a changed file refused, and DataFrames."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from bulkio.client import LightfieldClient
+from bulkio.errors import LedgerError
+from bulkio.events import Progress
+from bulkio.pipeline import RunReport, import_file, import_frame
+
+MESSY_OUTCOMES = {
+    2: "created", 3: "created", 4: "failed", 5: "failed", 6: "failed", 7: "failed", 8: "failed",
+    9: "created", 10: "failed", 11: "created", 12: "updated", 13: "unchanged", 14: "updated",
+    15: "failed", 16: "created",
+}
+MESSY_ISSUES = [
+    [4, "B", "unknown_option"],
+    [5, "C", "relationship_entity_missing"],
+    [6, "C", "ambiguous_reference"],
+    [7, "F", "duplicate_key"],
+    [8, "G", "relationship_entity_missing"],
+    [10, "E", "ambiguous_date"],
+    [15, "A", "required_field_missing"],
+    [16, "F", "missing_key"],
+]
+
+
+def writes(sandbox: Any, org: Any) -> int:
+    return int(sandbox.stats(org.org_id)["writes"])
+
+
+def accounts_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Name* ($name)", "External ID (external_id)", "Tier (tier)"])
+        w.writerows(rows)
+    return path
+
+
+ACCOUNTS = [(f"Pipe Co {i}", f"PIPE-{i:03d}", "SMB" if i % 2 else "Enterprise") for i in range(12)]
+
+
+def by_row(report: RunReport) -> dict[int, str]:
+    return {r.row: r.outcome for r in report.rows}
+
+
+@pytest.mark.parametrize("name", ["messy_opportunities.csv", "messy_opportunities.xlsx"])
+def test_messy_file_exact_outcomes(name: str, sandbox: Any, org: Any, client: LightfieldClient,
+                                   data_dir: Path, tmp_path: Path) -> None:
+    client.create("account", {"fields": {"$name": "Hooli"}})  # a second "Hooli": ambiguous by name
+    src = tmp_path / name
+    shutil.copy(data_dir / "import" / name, src)
+    before = writes(sandbox, org)
+    report = import_file(src, "opportunity", client=client, ledger_path=tmp_path / "l.db")
+    assert by_row(report) == MESSY_OUTCOMES
+    row_issues = [i for i in report.flatten(["row", "column", "code"]) if i[0] is not None]
+    assert row_issues == MESSY_ISSUES
+    if name.endswith(".csv"):   # the cp1252 file is read, and said so
+        assert [i["code"] for i in report.file_issues] == ["encoding_guessed"]
+    assert not report.ok and report.counts.model_dump() == {
+        "created": 5, "updated": 2, "unchanged": 1, "failed": 7, "skipped": 0}
+    assert writes(sandbox, org) - before == 7            # 5 creates + 2 updates, nothing else
+    rows = {r.row: r for r in report.rows}
+    assert rows[12].changes == {"amount": [148000, None]}                 # #clear
+    assert list(rows[14].changes) == ["$stage"]                            # one field updated
+    created = client.retrieve("opportunity", rows[11].record_id)
+    assert created["fields"]["$name"]["value"] == "Café Olé expansion"
+    assert client.retrieve("opportunity", rows[9].record_id)["fields"]["amount"]["value"] == 1200.5
+    assert client.retrieve("opportunity", rows[3].record_id)["fields"]["$stage"]["value"] == \
+        "opt_stage_closed_won"
+    assert report.results_path and Path(report.results_path).exists()
+
+
+def test_create_then_rerun_is_unchanged_with_zero_writes(sandbox: Any, empty_org: Any,
+                                                        tmp_path: Path) -> None:
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        first = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
+        assert first.ok and first.counts.created == len(ACCOUNTS)
+        assert sandbox.count(empty_org.org_id, "account") == len(ACCOUNTS)
+        before = writes(sandbox, empty_org)
+        again = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
+    assert again.ok and again.counts.unchanged == len(ACCOUNTS)
+    assert writes(sandbox, empty_org) == before
+    assert [r.record_id for r in again.rows] == [r.record_id for r in first.rows]
+    assert all(r.link for r in again.rows)
+
+
+def test_update_sends_only_edited_fields(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
+        edited = list(ACCOUNTS)
+        edited[3] = (edited[3][0] + " Renamed", edited[3][1], edited[3][2])
+        edited[7] = (edited[7][0], edited[7][1], "Strategic")
+        accounts_csv(src, edited)
+        before = writes(sandbox, empty_org)
+        report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
+        assert writes(sandbox, empty_org) - before == 2
+        rows = {r.row: r for r in report.rows}
+        assert rows[5].outcome == "updated" and rows[5].changes == {
+            "$name": ["Pipe Co 3", "Pipe Co 3 Renamed"]}
+        assert rows[9].outcome == "updated" and list(rows[9].changes) == ["tier"]
+        assert report.counts.unchanged == len(ACCOUNTS) - 2
+        rec = lf.retrieve("account", rows[9].record_id)
+        assert rec["fields"]["tier"]["value"] == "opt_tier_strategic"
+        assert rec["fields"]["$name"]["value"] == "Pipe Co 7"
+
+
+def test_dry_run_writes_nothing(sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path) -> None:
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS[:3])
+    before = writes(sandbox, org)
+    report = import_file(src, "account", client=client, dry_run=True, ledger_path=tmp_path / "l.db")
+    assert writes(sandbox, org) == before
+    assert report.dry_run and report.run_id is None and report.counts.created == 3
+    assert report.rows[0].changes["$name"] == [None, "Pipe Co 0"]
+    assert not (tmp_path / "l.db").exists()
+    with open(report.results_path or "", encoding="utf-8") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0][-5:] == ["Outcome", "Record ID", "Link", "Errors", "Changes"]
+    assert lines[1][3] == "would create" and "$name: (blank) → Pipe Co 0" in lines[1][-1]
+
+
+def test_xlsx_results_sheet(sandbox: Any, org: Any, client: LightfieldClient, data_dir: Path,
+                            tmp_path: Path) -> None:
+    src = tmp_path / "messy.xlsx"
+    shutil.copy(data_dir / "import" / "messy_opportunities.xlsx", src)
+    report = import_file(src, "opportunity", client=client, dry_run=True)
+    out = tmp_path / "messy.results.xlsx"
+    assert report.results_path == str(out)
+    ws = load_workbook(out).active
+    assert ws.freeze_panes == "A2"
+    headers = [c.value for c in ws[1]]
+    assert headers[:3] == ["Name", "Stage", "Account"] and headers[8:] == [
+        "Outcome", "Record ID", "Link", "Errors", "Changes"]
+    assert ws.max_row == 16
+    assert ws["E2"].value.year == 2026                       # the Excel date, as read
+    assert ws["B4"].fill.start_color.rgb == "FFFFC7CE" and "unknown_option" in ws["B4"].comment.text
+    assert ws["I4"].value == "failed" and ws["L4"].value.startswith("column B (Stage): unknown_option")
+    assert ws["I13"].value == "unchanged" and ws["J13"].value.startswith("opp_")
+    assert ws["M14"].value == "$stage: Closed Won → Negotiation"
+
+
+class Boom(Exception):
+    pass
+
+
+def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    rows = [(f"Resume Co {i}", f"RES-{i:03d}", "SMB") for i in range(40)]
+    src = accounts_csv(tmp_path / "accounts.csv", rows)
+    ledger = tmp_path / "l.db"
+    written = 0
+
+    def explode(event: Any) -> None:
+        nonlocal written
+        if isinstance(event, Progress) and event.name == "write":
+            written += 1
+            if written == 10:
+                raise Boom("simulated crash")
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(Boom):
+            import_file(src, "account", client=lf, ledger_path=ledger, concurrency=4, on_event=explode)
+        partial = sandbox.count(empty_org.org_id, "account")
+        assert 10 <= partial < 40
+        with open(tmp_path / "accounts.results.csv", encoding="utf-8") as fh:
+            interrupted = list(csv.DictReader(fh))
+        assert len(interrupted) == 40 and any(r["Outcome"] == "failed" and "not_written" in r["Errors"]
+                                              for r in interrupted)
+        report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True)
+    assert report.ok and len(report.rows) == 40
+    assert sorted(r.row for r in report.rows) == list(range(2, 42))
+    assert sandbox.count(empty_org.org_id, "account") == 40                # no duplicates
+    keys = [r["fields"]["external_id"]["value"] for r in sandbox.records(empty_org.org_id, "account")]
+    assert sorted(keys) == sorted(k for _, k, _ in rows)
+    assert {r.outcome for r in report.rows} == {"created"}
+    ids = {r.record_id for r in report.rows}
+    assert len(ids) == 40
+
+
+def test_resume_refuses_a_changed_file(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS)
+    stop_after = {"n": 0}
+
+    def explode(event: Any) -> None:
+        if isinstance(event, Progress) and event.name == "write":
+            stop_after["n"] += 1
+            if stop_after["n"] == 3:
+                raise Boom("crash")
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(Boom):
+            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=1,
+                        on_event=explode)
+        accounts_csv(src, ACCOUNTS[:-1])
+        with pytest.raises(LedgerError, match="changed since run .* re-run without --resume"):
+            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", resume=True)
+
+
+def test_import_frame(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    df = pd.DataFrame({"Name": ["Frame A", "Frame B", None], "external_id": ["FR-1", "FR-2", "FR-3"],
+                       "Employee Count": [10, None, 5]})
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        report = import_frame(df, "account", client=lf, results_path=tmp_path / "frame.results.csv")
+        assert by_row(report) == {2: "created", 3: "created", 4: "failed"}
+        assert report.flatten(["row", "column", "code"]) == [[4, "A", "required_field_missing"]]
+        rec = lf.retrieve("account", report.rows[0].record_id)
+        assert rec["fields"]["employeeCount"]["value"] == 10
+        again = import_frame(df.iloc[:2], "account", client=lf)
+        assert by_row(again) == {2: "unchanged", 3: "unchanged"}
+    with open(tmp_path / "frame.results.csv", encoding="utf-8") as fh:
+        assert [r["Outcome"] for r in csv.DictReader(fh)] == ["created", "created", "failed"]
