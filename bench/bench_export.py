@@ -5,16 +5,18 @@ next to a sequential-paging baseline measured in the same run.
 
 A sandbox runs in a child process (so the numbers below are the exporter's own): one fresh org
 seeded directly with ``--n`` opportunities and ``--accounts`` accounts, Search limit ``--rate``/s,
-each answer delayed ``--latency-ms`` ± ``--jitter-ms``. Then ``opportunity`` is exported to XLSX
-twice, each time with a new client:
+each answer delayed ``--latency-ms`` ± ``--jitter-ms``. Then ``opportunity`` is exported to XLSX,
+each time with a new client:
 
 1. baseline: sequential paging (``concurrency=1``);
-2. bulkio default (``--concurrency``, 8).
+2. bulkio default (``--concurrency``, 8);
+3. the same with tracemalloc on, for the traced memory peak only (tracemalloc makes Python ~3x
+   slower, so that run's speed is not comparable; ``--no-tracemalloc`` skips it).
 
 The export lists the opportunities *and* the accounts (for the ``Account name`` column) and the
 members, so it prints both opportunities/s and all records fetched/s next to the ceiling of
 ``rate × 25`` records/s (25 per page), the peak RSS (psutil, sampled every 20 ms in a thread) and
-the tracemalloc peak of the export. Nothing is asserted; read the numbers on an idle machine.
+its growth during the export, and the tracemalloc peak. Nothing is asserted; read the numbers on an idle machine.
 """
 
 from __future__ import annotations
@@ -110,27 +112,32 @@ class PeakRss:
         self.peak = max(self.peak, self.proc.memory_info().rss)
 
 
-def run_export(url: str, key: str, out: Path, concurrency: int) -> dict[str, Any]:
+def run_export(url: str, key: str, out: Path, concurrency: int, *, trace: bool = False
+               ) -> dict[str, Any]:
+    """One export with a fresh client. ``trace`` turns tracemalloc on, which slows Python down
+    about 3x, so its timing is not comparable: that run only reports the traced peak."""
     with LightfieldClient(api_key=key, base_url=url) as client:
         client.schema("opportunity")  # definitions are not part of the timing
         rss0 = psutil.Process().memory_info().rss
-        tracemalloc.start()
+        if trace:
+            tracemalloc.start()
         with PeakRss() as rss:
             before = client.stats
             t0 = time.perf_counter()
             report = export_objects(client, ["opportunity"], out, concurrency=concurrency)
             seconds = time.perf_counter() - t0
             after = client.stats
-        _, traced_peak = tracemalloc.get_traced_memory()
+        traced_peak = tracemalloc.get_traced_memory()[1] if trace else 0
         tracemalloc.stop()
-    b, a = before.as_dict(), after.as_dict()
-    requests = a.get("requests", 0) - b.get("requests", 0)
+    requests = after.requests - before.requests
     n = report.counts["opportunity"]
-    return {"concurrency": concurrency, "opportunities": n, "seconds": round(seconds, 2),
-            "opps_per_s": round(n / seconds, 1), "requests": requests,
-            "pages_per_s": round(requests / seconds, 1), "fetched_per_s": 0.0, "pct_of_ceiling": 0.0,
-            "peak_rss_mb": round(rss.peak / 2**20, 1), "rss_growth_mb": round((rss.peak - rss0) / 2**20, 1),
-            "tracemalloc_peak_mb": round(traced_peak / 2**20, 1),
+    return {"run": f"concurrency={concurrency}" + (" +tracemalloc" if trace else ""),
+            "opportunities": n, "seconds": round(seconds, 2), "opps_per_s": round(n / seconds, 1),
+            "requests": requests, "pages_per_s": round(requests / seconds, 1),
+            "fetched_per_s": 0.0, "pct_of_ceiling": 0.0,
+            "peak_rss_mb": round(rss.peak / 2**20, 1),
+            "rss_growth_mb": round((rss.peak - rss0) / 2**20, 1),
+            "tracemalloc_peak_mb": round(traced_peak / 2**20, 1) if trace else "",
             "file_mb": round(out.stat().st_size / 2**20, 2)}
 
 
@@ -143,6 +150,8 @@ def main() -> None:
     ap.add_argument("--jitter-ms", type=float, default=10.0)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--no-tracemalloc", action="store_true",
+                    help="skip the third run (tracemalloc on, ~3x slower, memory only)")
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -163,17 +172,18 @@ def main() -> None:
               f"latency {args.latency_ms:g}±{args.jitter_ms:g} ms", file=sys.stderr)
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
-            runs = ([] if args.skip_baseline else [1]) + [args.concurrency]
-            for conc in runs:
+            runs = ([] if args.skip_baseline else [(1, False)]) + [(args.concurrency, False)]
+            runs += [] if args.no_tracemalloc else [(args.concurrency, True)]
+            for i, (conc, trace) in enumerate(runs):
                 time.sleep(1.0)  # let the server's bucket refill so each run starts alike
-                rows.append(run_export(info["url"], info["api_key"], Path(tmp) / f"opps-{conc}.xlsx",
-                                       conc))
+                rows.append(run_export(info["url"], info["api_key"], Path(tmp) / f"opps-{i}.xlsx",
+                                       conc, trace=trace))
         # every record listed: the opportunities, the accounts (names) and 3 members
         for row in rows:
             fetched = row["opportunities"] + info["accounts"] + 3
             row["fetched_per_s"] = round(fetched / row["seconds"], 1)
             row["pct_of_ceiling"] = round(100 * fetched / row["seconds"] / ceiling, 1)
-        if len(rows) == 2:
+        if not args.skip_baseline:
             rows[1]["x_baseline"] = round(rows[0]["seconds"] / rows[1]["seconds"], 2)
     finally:
         if child.stdin:
@@ -182,7 +192,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    cols = list(rows[-1])
+    cols = list(dict.fromkeys(k for row in rows for k in row))
     print("  ".join(c.rjust(max(len(c), 8)) for c in cols))
     for row in rows:
         print("  ".join(str(row.get(c, "")).rjust(max(len(c), 8)) for c in cols))

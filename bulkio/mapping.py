@@ -291,6 +291,7 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
     for idx, raw in enumerate(headers):
         header = "" if raw is None else str(raw)
         col: Column | None
+        ambiguous: list[Column]
         found, target = _explicit(header, mapping)
         if found:
             col, how, ambiguous = (cat.by_key[target] if target else None), "mapping", []

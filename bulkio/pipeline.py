@@ -31,7 +31,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import InputFileError, LedgerError
@@ -99,6 +99,12 @@ class RunReport(BaseModel):
     rows_truncated: bool = False
     file_issues: list[dict[str, Any]] = Field(default_factory=list)
     results_path: str | None = None
+    _schema: ObjectSchema | None = PrivateAttr(default=None)
+
+    def changes_text(self, row: RowReport) -> str:
+        """``$stage: Lead → Proposal; …`` with option labels (for printing a plan)."""
+        from .results import changes_text
+        return changes_text({k: (v[0], v[1]) for k, v in row.changes.items()}, self._schema)
 
     def issues(self) -> Iterator[dict[str, Any]]:
         """File issues first, then row issues in row order."""
@@ -209,6 +215,23 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 
 # --- the run ---------------------------------------------------------------------------------
 
+def estimate_rows(path: Path) -> int:
+    """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
+    0 when unknown. Only a hint for choosing scan vs per-row lookups."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return 0
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return 0
+    lines = head.count(b"\n")
+    if lines < 2:
+        return 0
+    return int(size / (len(head) / lines)) - 1
+
+
 def _schema(client: Any, object_type: str) -> ObjectSchema:
     if object_type == "note":
         return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
@@ -292,7 +315,8 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
                 file: str | None, sheet: str | None, file_issues: list[Issue], mapping: Any,
                 date_order: str | None, tz: str, ledger: Any, ledger_input: str | None,
                 fingerprint: str | None, resume: bool, options: dict[str, Any],
-                write_results: Callable[[OutcomeStore, ObjectSchema], str | None]) -> RunReport:
+                write_results: Callable[[OutcomeStore, ObjectSchema], str | None],
+                expected_rows: int = 0) -> RunReport:
     from . import mapping as M
     client = run.client
     schema = _schema(client, run.object_type)
@@ -334,6 +358,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
                         concurrency=run.concurrency)
     planner = Planner(client, schema, key_field=run.key_field, known=known, header_map=header_map,
                       file=file, sheet=sheet, concurrency=run.concurrency)
+    planner.expected_rows = expected_rows
     for outcome in completed.values():
         run.store.put(outcome)
         planner.note_key(outcome.key)
@@ -379,8 +404,10 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     run.emit(PhaseFinished("results"))
     if error is not None:
         raise error
-    return _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
-                   results_path=results_path)
+    report = _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
+                     results_path=results_path)
+    report._schema = schema
+    return report
 
 
 def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | None,
@@ -473,7 +500,8 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
                            file_issues=list(getattr(table, "issues", []) or []), mapping=mapping,
                            date_order=date_order, tz=tz, ledger=ledger,
                            ledger_input=str(path.resolve()), fingerprint=fingerprint, resume=resume,
-                           options=options, write_results=write_results)
+                           options=options, write_results=write_results,
+                           expected_rows=estimate_rows(path))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -509,5 +537,6 @@ def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "ex
                            sheet=None, file_issues=[], mapping=mapping, date_order=date_order, tz=tz,
                            ledger=ledger, ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
                            fingerprint=fingerprint, resume=False,
-                           options={"key_field": key_field}, write_results=write_results)
+                           options={"key_field": key_field}, write_results=write_results,
+                           expected_rows=len(df))
     raise AssertionError("unreachable")  # pragma: no cover

@@ -72,7 +72,7 @@ def key_text(value: Any) -> str | None:
 class RecordIndex:
     """Existing records of the imported object type, by id and by upsert key."""
 
-    def __init__(self, client: Any, object_type: str, key_field: str, *, keep: set[str],
+    def __init__(self, client: Any, object_type: str, key_field: str, *, keep: set[str] | None = None,
                  concurrency: int = 8) -> None:
         self.client, self.object_type, self.key_field = client, object_type, key_field
         self.keep, self.concurrency = keep, concurrency
@@ -83,6 +83,9 @@ class RecordIndex:
         self.scanned = False
         self.total: int | None = None
         self.requests = 0
+        #: lookups still expected for the rest of the input (a hint from the pipeline's row
+        #: estimate), so a long file scans at once instead of filtering its first chunk
+        self.expected_lookups = 0
         self._lock = threading.Lock()
 
     def add(self, record: dict[str, Any]) -> Existing:
@@ -93,8 +96,9 @@ class RecordIndex:
         ex = Existing(
             id=record["id"], link=record.get("httpLink"), keys=keys,
             fields={k: (v.get("value") if isinstance(v, dict) else v) for k, v in fields.items()
-                    if k in self.keep},
-            rels={k: list((v or {}).get("values") or []) for k, v in rels.items() if k in self.keep})
+                    if self.keep is None or k in self.keep},
+            rels={k: list((v or {}).get("values") or []) for k, v in rels.items()
+                  if self.keep is None or k in self.keep})
         with self._lock:
             old = self.by_id.get(ex.id)
             if old is not None:
@@ -145,7 +149,8 @@ class RecordIndex:
         todo_ids = {i for i in ids if i not in self.by_id and i not in self.checked_ids}
         if not self.scanned and todo_keys | todo_ids:
             pages = max(1, math.ceil(self.count() / PAGE))
-            if pages <= SMALL_SCAN_PAGES or self.requests + len(todo_keys) + len(todo_ids) >= pages:
+            need = max(len(todo_keys) + len(todo_ids), self.expected_lookups)
+            if pages <= SMALL_SCAN_PAGES or self.requests + need >= pages:
                 self.scan()
                 todo_keys = set()
                 todo_ids = {i for i in todo_ids if i not in self.by_id}
@@ -192,6 +197,8 @@ class Planner:
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
         self.seen: set[str] = set()
+        self.expected_rows = 0   # estimated input rows (0 = unknown), for the scan-or-filter choice
+        self.planned = 0
         self.columns: dict[str, tuple[str, str]] = {}   # key → (letter, header)
         keep = {key_field, "$name"}
         has_key_column = False
@@ -206,7 +213,9 @@ class Planner:
         self.has_key_column = has_key_column
         kf = schema.fields.get(key_field)
         self.key_op = "contains" if kf is not None and kf.value_type in _CONTAINS_TYPES else "equal"
-        self.index = RecordIndex(client, schema.object_type, key_field, keep=keep, concurrency=concurrency)
+        # keep only the keys the file touches (all of them when planning without a header map)
+        self.index = RecordIndex(client, schema.object_type, key_field,
+                                 keep=keep if header_map is not None else None, concurrency=concurrency)
         self.links: dict[str, str] = {}
 
     @property
@@ -243,6 +252,8 @@ class Planner:
                             "only the first row with a key is imported.", value=key)
             self.seen.add(key)
         live = [r for r in rows if r.ok]
+        self.planned += len(rows)
+        self.index.expected_lookups = max(0, self.expected_rows - self.planned + len(rows))
         want_keys = {k for r in live if (k := keys[r.row])}
         want_ids = {r.record_id for r in live if r.record_id}
         if want_keys or want_ids or any(r.record_id is None for r in live):

@@ -47,23 +47,27 @@ class RateLimit:
     headroom: float = 0.97
     #: Follow X-RateLimit-Remaining (turn off only to measure the server's own limiter).
     sync_remaining: bool = True
+    #: Lower the rate to X-RateLimit-Limit when the server advertises less than ``per_second``.
+    follow_server: bool = True
 
     def target(self, server_limit: float | None) -> float:
         """Requests/second to aim for given the server's advertised limit (if known)."""
-        limits = [x for x in (self.per_second, server_limit) if x]
-        limit = min(limits) if limits else DEFAULT_PER_SECOND
-        return round(limit * self.headroom, 6)
+        return round(self._limit(server_limit) * self.headroom, 6)
+
+    def _limit(self, server_limit: float | None) -> float:
+        limits = [x for x in (self.per_second, server_limit if self.follow_server else None) if x]
+        return min(limits) if limits else DEFAULT_PER_SECOND
 
     def burst_for(self, server_limit: float | None) -> float:
         if self.burst is not None:
             return max(1.0, float(self.burst))
-        limits = [x for x in (self.per_second, server_limit) if x]
-        limit = min(limits) if limits else DEFAULT_PER_SECOND
-        return max(1.0, limit / 2)
+        return max(1.0, self._limit(server_limit) / 2)
 
 
-#: Pacing off: a bucket so large it never waits (benchmarks and the sandbox's own tests use it).
-UNLIMITED = RateLimit(per_second=1e9, burst=1e9, headroom=1.0, sync_remaining=False)
+#: Pacing off: a bucket so large it never waits, whatever the server advertises (for measuring
+#: the server's own limiter, or 429 handling alone).
+UNLIMITED = RateLimit(per_second=1e9, burst=1e9, headroom=1.0, sync_remaining=False,
+                      follow_server=False)
 
 
 class Pacer:

@@ -523,21 +523,29 @@ def _open_xlsx(p: Path, name: str, sha: str, *, sheet: str | None, header_row: i
     import openpyxl  # local: keeps `import bulkio.read` light for CSV-only use
 
     _check_zip(p, name)
-    try:
-        wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
-        raise InputFileError(_xlsx_error(exc), path=name) from None
     table = SourceTable(path=name, sheet=None, headers=[], header_row=1, rows=iter(()),
                         fingerprint=sha, kind="xlsx")
-    table._closers.append(wb)
+
+    def load(data_only: bool) -> Any:
+        # a file object, not the path: openpyxl refuses paths without an .xlsx-like suffix
+        fh = open(p, "rb")  # noqa: SIM115 - closed by the table
+        table._closers.append(fh)
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=data_only)
+        table._closers.append(wb)
+        return wb
+
+    try:
+        wb = load(True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
+        table.close()
+        raise InputFileError(_xlsx_error(exc), path=name) from None
     try:
         ws = _pick_sheet(wb, name, sheet, object_type)
         table.sheet = ws.title
         formula_ws = None
         member = getattr(ws, "_worksheet_path", None)
         if member and _has_formulas(p, member):
-            fwb = openpyxl.load_workbook(p, read_only=True, data_only=False)
-            table._closers.append(fwb)
+            fwb = load(False)
             formula_ws = fwb[ws.title]
             formula_ws.reset_dimensions()
         ws.reset_dimensions()

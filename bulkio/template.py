@@ -124,14 +124,19 @@ def make_template(client: Any, object_type: str, path: str | os.PathLike[str], *
     """
     emit = on_event or (lambda e: None)
     schema: ObjectSchema = client.schema(object_type)
+    if key_field != "external_id" and key_field not in schema.fields:
+        raise ConfigError(f"{object_type} has no field '{key_field}' to use as the key; "
+                          f"see: bulkio definitions {object_type}")
     reference = None
     label = _object_label(client, object_type)
-    if include_reference and _is_xlsx(path):
+    xlsx = _is_xlsx(path)
+    if include_reference and (xlsx or example_row):
         emit(PhaseStarted("reference"))
-        reference = fetch_reference(client, schema, key_field=key_field, cap=reference_cap,
-                                    on_event=emit)
+        # a CSV has no Reference sheet: one record per type is enough for the example row
+        reference = fetch_reference(client, schema, key_field=key_field,
+                                    cap=reference_cap if xlsx else 1, on_event=emit)
         emit(PhaseFinished("reference"))
-        for otype in sorted(reference.truncated):
+        for otype in sorted(reference.truncated if xlsx else ()):
             emit(Message(f"Reference sheet lists only the first {reference_cap} {otype} records."))
     return write_template(schema, path, reference=reference, key_field=key_field,
                           example_row=example_row, object_label=label)
@@ -519,13 +524,13 @@ def example_values(schema: ObjectSchema, columns: list[Column],
         elif col.kind == "relationship":
             out.append(_example_reference(schema, col, reference))
         elif f is not None:
-            out.append(_example_field(f, col))
+            out.append(_example_field(f, col, person=schema.object_type == "contact"))
         else:
             out.append(None)
     return out
 
 
-def _example_field(f: FieldDef, col: Column) -> Any:
+def _example_field(f: FieldDef, col: Column, person: bool = False) -> Any:
     vt = f.value_type
     if f.unique and vt == "TEXT":
         return "EXT-0001"
@@ -535,6 +540,8 @@ def _example_field(f: FieldDef, col: Column) -> Any:
         "EMAIL": "ana@example.com", "URL": "https://example.com", "TELEPHONE": "+1 415 555 0100",
         "SOCIAL_HANDLE": _SOCIAL.get(f.type_configuration.handle_service or "", "https://example.com/acme"),
     }
+    if vt == "SOCIAL_HANDLE" and person and f.type_configuration.handle_service == "LINKEDIN":
+        return "https://linkedin.com/in/ana-lopez"
     if vt == "SINGLE_SELECT":
         return f.options[0].label if f.options else None
     if vt == "MULTI_SELECT":

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -205,6 +205,7 @@ _CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
     "€": frozenset({"EUR"}), "£": frozenset({"GBP"}), "¥": frozenset({"JPY", "CNY"}),
     "₹": frozenset({"INR"}), "₩": frozenset({"KRW"}), "CHF": frozenset({"CHF"}),
 }
+_SYMBOLS_LONGEST_FIRST = sorted(_CURRENCY_SYMBOLS, key=len, reverse=True)
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*(.*)$|^(.*?)\s*([A-Z]{3})$")
 
 
@@ -285,7 +286,7 @@ def _parse_currency(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     if s[:1] in ("+", "-"):
         sign, s = s[0], s[1:].strip()
     found: frozenset[str] | None = None
-    for sym in sorted(_CURRENCY_SYMBOLS, key=len, reverse=True):
+    for sym in _SYMBOLS_LONGEST_FIRST if not s[:1].isdigit() or not s[-1:].isdigit() else ():
         if s.startswith(sym) or s.endswith(sym):
             found = _CURRENCY_SYMBOLS[sym]
             s = (s[len(sym):] if s.startswith(sym) else s[: -len(sym)]).strip()
@@ -436,19 +437,19 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
         if a > 12 and b > 12:
             raise _Bad("invalid_date", f"{s!r}: neither {a} nor {b} can be a month")
         if a > 12:
-            day, month = a, b
+            dd, mm = a, b
         elif b > 12:
-            day, month = b, a
+            dd, mm = b, a
         elif a == b:
-            day = month = a
+            dd = mm = a
         elif o.date_order == "DMY":
-            day, month = a, b
+            dd, mm = a, b
         elif o.date_order == "MDY":
-            day, month = b, a
+            dd, mm = b, a
         else:
             raise _Bad("ambiguous_date", f"{s!r} could be {a:02d} {_MONTHS[b]} or {b:02d} {_MONTHS[a]}"
                                          "; set the date order (--date-order DMY or MDY)")
-        return _apply_time(_date(year, month, day, raw), time_text, raw, o)
+        return _apply_time(_date(year, mm, dd, raw), time_text, raw, o)
     m = _NAMED.match(s)
     if m and any(c.isalpha() for c in m[1]):
         text = _WS.sub(" ", m[1].replace(",", ", ")).replace(" ,", ",").strip()
@@ -527,6 +528,7 @@ def _parse_url(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
 
 
 _EXT = re.compile(r"\s*(?:;\s*ext=|,?\s*(?:ext\.?|extension|x|#)\s*)(\d{1,6})\s*$", re.IGNORECASE)
+_EXT_TAG = re.compile(r";\s*ext=", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-.()/]+$")
 
 
@@ -560,6 +562,7 @@ def _one_phone(raw: Any) -> str:
 def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     if not isinstance(raw, str):
         return [_one_phone(raw)] if f.multiple else _one_phone(raw)
+    raw = _EXT_TAG.sub(" ext ", raw)   # "+1415…;ext=9" must not split on ";"
     parts = _split(raw, o)
     if f.multiple:
         return _dedupe([_one_phone(p) for p in parts])
@@ -636,19 +639,49 @@ def _parse_multi(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     return _dedupe([_WS.sub(" ", p) for p in _split(raw, o)])
 
 
-@dataclass(frozen=True, slots=True)
-class OptionMatch:
-    """Result of :func:`match_option`; unpacks as ``option_id, candidates``. ``ambiguous`` is
+class OptionMatch(tuple[str | None, list[str]]):
+    """Result of :func:`match_option`: a ``(option_id, candidates)`` tuple. ``ambiguous`` is
     True when several options share the normalised label (``candidates`` are their IDs);
     otherwise ``candidates`` are did-you-mean labels for an unknown value."""
 
-    option_id: str | None
-    candidates: list[str]
-    ambiguous: bool = False
+    ambiguous: bool
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        yield self.option_id
-        yield self.candidates
+    def __new__(cls, option_id: str | None, candidates: list[str], ambiguous: bool = False) -> Self:
+        self = super().__new__(cls, (option_id, candidates))
+        self.ambiguous = ambiguous
+        return self
+
+    @property
+    def option_id(self) -> str | None:
+        return self[0]
+
+    @property
+    def candidates(self) -> list[str]:
+        return self[1]
+
+
+_OPTION_INDEX: dict[int, tuple[Any, dict[str, list[str]], dict[str, list[str]], dict[str, str]]] = {}
+
+
+def _option_index(field: FieldDef) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """(normalised label -> ids, casefolded id -> ids, normalised label -> label), cached per
+    options list (the cache entry is checked by identity, so a new schema never sees stale data)."""
+    options = field.options
+    hit = _OPTION_INDEX.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1], hit[2], hit[3]
+    by_label: dict[str, list[str]] = {}
+    by_id: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    for opt in options:
+        n = _norm_label(opt.label)
+        by_label.setdefault(n, []).append(opt.id)
+        by_id.setdefault(opt.id.casefold(), []).append(opt.id)
+        labels.setdefault(n, opt.label)
+    if len(_OPTION_INDEX) > 1000:
+        _OPTION_INDEX.clear()
+    _OPTION_INDEX[id(options)] = (options, by_label, by_id, labels)
+    return by_label, by_id, labels
 
 
 def match_option(field: FieldDef, text: str) -> OptionMatch:
@@ -658,23 +691,19 @@ def match_option(field: FieldDef, text: str) -> OptionMatch:
 
     >>> option_id, candidates = match_option(stage_field, "closed  won")   # doctest: +SKIP
     """
-    options = field.options
     t = text.strip()
-    for opt in options:
-        if opt.id == t:
-            return OptionMatch(opt.id, [])
+    by_label, by_id, labels = _option_index(field)
+    if t in by_id.get(t.casefold(), ()):
+        return OptionMatch(t, [])
     key = _norm_label(t)
-    hits = [opt for opt in options if _norm_label(opt.label) == key]
-    if not hits:
-        hits = [opt for opt in options if opt.id.casefold() == key]
+    hits = by_label.get(key) or by_id.get(key) or []
     if len(hits) == 1:
-        return OptionMatch(hits[0].id, [])
+        return OptionMatch(hits[0], [])
     if len(hits) > 1:
-        return OptionMatch(None, [h.id for h in hits], ambiguous=True)
-    by_norm = {_norm_label(o.label): o.label for o in options}
-    close = difflib.get_close_matches(key, list(by_norm), n=3, cutoff=0.6)
-    close += [by_norm[n] for n in by_norm if n.startswith(key) and by_norm[n] not in close and key]
-    return OptionMatch(None, [by_norm.get(c, c) for c in close][:3])
+        return OptionMatch(None, list(hits), ambiguous=True)
+    close = difflib.get_close_matches(key, list(labels), n=3, cutoff=0.6)
+    close += [n for n in labels if key and n.startswith(key) and n not in close]
+    return OptionMatch(None, [labels[c] for c in close][:3])
 
 
 def _option_label(field: FieldDef, option_id: str) -> str:

@@ -153,8 +153,9 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
         else:
             assert op.record_id is not None
             answer = client.update(op.object_type, op.record_id, body, idempotency_key=op.idempotency_key)
-    except ApiError as exc:
-        if stops_run(exc):
+    except BaseException as exc:
+        if not isinstance(exc, ApiError) or stops_run(exc):
+            halt.set()  # the other workers start nothing new either
             raise
         outcome = rejection_outcome(op, exc)
     else:
@@ -231,7 +232,7 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 for outcome in settle(done):
                     emit(Progress("write"))
                     yield outcome
-            if halt.is_set():
+            if halt.is_set() or (stop is not None and stop.is_set()):
                 break
             in_flight.add(pool.submit(_send, client, op, ledger, run, halt, stop))
         if halt.is_set() or (stop is not None and stop.is_set()):

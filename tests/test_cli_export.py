@@ -18,6 +18,7 @@ from bulkio.export import export_objects
 
 @pytest.fixture
 def env(sandbox: Any, org: Any) -> dict[str, str]:
+    sandbox.set_rate_limit(org.org_id, per_second=200)  # pacing is not under test here
     return {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
 
 

@@ -77,6 +77,13 @@ def test_unknown_object(run: Any, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_unknown_key(run: Any, tmp_path: Path) -> None:
+    result = run("account", "-o", str(tmp_path / "a.xlsx"), "--key", "nope")
+    assert result.exit_code == 2
+    assert result.output == ("Error: account has no field 'nope' to use as the key; "
+                             "see: bulkio definitions account\n")
+
+
 def test_missing_output(run: Any) -> None:
     result = run("account")
     assert result.exit_code == 2

@@ -267,7 +267,7 @@ def test_429_is_paced_and_retried(sandbox: Any, empty_org: Any) -> None:
     assert stats.rate_limited == stats.by_status.get(429, 0) == server_429
     assert stats.rate_limited == sum(isinstance(e, RateLimited) for e in events)
     assert stats.requests == 6 + stats.rate_limited
-    assert 1 <= stats.rate_limited <= 4  # only the first wave, sent before the limit was learned
+    assert stats.rate_limited <= 4  # at most the first wave, sent before the limit was learned
 
 
 def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> None:

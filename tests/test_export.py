@@ -29,8 +29,10 @@ EVIL = ["=HYPERLINK(\"http://x\")", "+1 evil", "-2 minus", "@SUM(A1)"]
 
 @pytest.fixture(scope="module")
 def demo(sandbox: Any) -> Any:
-    """One demo org shared by the read-only tests of this module."""
-    return sandbox.create_org(seed="demo")
+    """One demo org shared by the read-only tests of this module (pacing is not under test)."""
+    org = sandbox.create_org(seed="demo")
+    sandbox.set_rate_limit(org.org_id, per_second=200)
+    return org
 
 
 @pytest.fixture(scope="module")

@@ -27,17 +27,23 @@ from bulkio.ratelimit import UNLIMITED, RateLimit, RetryPolicy
 N_ROWS = 100
 EDITED = set(range(0, N_ROWS, 4))  # 25 rows get a new name in the second run
 
-#: case -> (sandbox faults, sandbox write rate, client options)
-CASES: dict[str, tuple[dict[str, Any], float | None, dict[str, Any]]] = {
-    "5xx_10pct": ({"error_rate": 0.10}, None, {}),
-    "drop_after_commit_2pct": ({"drop_rate": 0.02}, None, {}),
-    "drop_after_commit_10pct": ({"drop_rate": 0.10}, None, {}),
+#: Faults off (set_faults only changes the switches it is given).
+NO_FAULTS = {"error_rate": 0.0, "drop_rate": 0.0, "reset_rate": 0.0, "latency_ms": 0.0, "jitter_ms": 0.0}
+#: A fast org, so the cases are bound by the faults rather than by the 25/s default ceiling.
+FAST = 200.0
+
+#: case -> (sandbox faults, sandbox rate, client options, evidence that the fault really happened)
+CASES: dict[str, tuple[dict[str, Any], float, dict[str, Any], str | None]] = {
+    "5xx_10pct": ({"error_rate": 0.10}, FAST, {}, "5xx"),
+    "drop_after_commit_2pct": ({"drop_rate": 0.02}, FAST, {}, None),
+    "drop_after_commit_10pct": ({"drop_rate": 0.10}, FAST, {}, "transport"),
     # The client is told not to pace, so it runs straight into the server's limit.
-    "429_storm": ({}, 15.0, {"rate_limit": UNLIMITED}),
-    "slow_beyond_timeout": ({"latency_ms": 120, "jitter_ms": 100}, None, {"timeout": 0.15}),
-    "connection_resets_5pct": ({"reset_rate": 0.05}, None, {}),
+    # (burst 1: the server's bucket holds a single request)
+    "429_storm": ({}, 30.0, {"rate_limit": RateLimit(burst=8, sync_remaining=False)}, "429"),
+    "slow_beyond_timeout": ({"latency_ms": 50, "jitter_ms": 150}, FAST, {"timeout": 0.15}, "transport"),
+    "connection_resets_5pct": ({"reset_rate": 0.05}, FAST, {}, "transport"),
     "everything_at_once": ({"error_rate": 0.05, "drop_rate": 0.03, "reset_rate": 0.03,
-                            "latency_ms": 5, "jitter_ms": 5}, 40.0, {}),
+                            "latency_ms": 5, "jitter_ms": 5}, 40.0, {}, "5xx"),
 }
 
 
@@ -49,7 +55,7 @@ def write_file(path: Path, *, edited: bool) -> dict[int, tuple[str, str]]:
         w.writerow(["Name", "external_id"])
         for i in range(N_ROWS):
             key = f"FM-{i:04d}"
-            name = f"Fault Co {i}" + (" (edited)" if edited and i in EDITED else "")
+            name = f"Fault Co {i}" + (" edited" if edited and i in EDITED else "")
             rows[i + 2] = (key, name)
             w.writerow([name, key])
     return rows
@@ -88,10 +94,9 @@ def check_run(report: Any, results: Path, rows: dict[int, tuple[str, str]],
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("case", list(CASES))
 def test_fault_case(case: str, sandbox: Any, tmp_path: Path) -> None:
-    faults, write_rate, client_options = CASES[case]
+    faults, rate, client_options, evidence = CASES[case]
     org = sandbox.create_org(seed="demo", records=False)
-    if write_rate:
-        sandbox.set_rate_limit(org.org_id, per_second=write_rate)
+    sandbox.set_rate_limit(org.org_id, per_second=rate, burst=1 if case == "429_storm" else None)
     options: dict[str, Any] = {"timeout": 5.0, "rate_limit": RateLimit(),
                                "retry": RetryPolicy(max_attempts=12, backoff_base=0.01,
                                                     backoff_max=0.2)}
@@ -101,15 +106,21 @@ def test_fault_case(case: str, sandbox: Any, tmp_path: Path) -> None:
         sandbox.set_faults(org.org_id, **faults)
         rows = write_file(src, edited=False)
         report = import_file(src, "account", client=client, results_path=results, ledger_path=ledger)
-        sandbox.set_faults(org.org_id)  # read the truth without faults
+        sandbox.set_faults(org.org_id, **NO_FAULTS)  # read the truth without faults
         check_run(report, results, rows, sandbox_accounts(sandbox, org),
                   {n: "created" for n in rows})
 
         sandbox.set_faults(org.org_id, **faults)
         rows = write_file(src, edited=True)
         report = import_file(src, "account", client=client, results_path=results, ledger_path=ledger)
-        sandbox.set_faults(org.org_id)
+        sandbox.set_faults(org.org_id, **NO_FAULTS)
         check_run(report, results, rows, sandbox_accounts(sandbox, org),
                   {n: "updated" if n - 2 in EDITED else "unchanged" for n in rows})
-    stats = sandbox.stats(org.org_id)
-    assert stats["requests"] > 0
+        stats = client.stats
+    # The fault really happened (so the run above proved something).
+    if evidence == "5xx":
+        assert sum(n for status, n in stats.by_status.items() if status >= 500) > 0, stats
+    elif evidence == "429":
+        assert stats.rate_limited > 0, stats
+    elif evidence == "transport":
+        assert stats.transport_errors > 0, stats

@@ -158,3 +158,12 @@ def test_rate_limit_wait_uses_server_value_plus_small_jitter_else_backoff() -> N
     for _ in range(20):
         assert 1.0 <= policy.rate_limit_wait({"retry-after": "1"}, 1) <= 1.05
     assert policy.rate_limit_wait({}, 2) == 1.0
+
+
+def test_unlimited_ignores_server_headers() -> None:
+    from bulkio.ratelimit import UNLIMITED
+
+    p, _ = pacer(UNLIMITED)
+    p.observe({"x-ratelimit-limit": "2", "x-ratelimit-remaining": "0"}, 0)
+    assert p.server_limit == 2
+    assert all(p.reserve()[0] == 0 for _ in range(1000))

@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from bulkio.issues import Issue
 from bulkio.operations import RowOutcome
 from bulkio.read import SourceRow
-from bulkio.results import (OUTCOME_HEADERS, changes_text, default_results_path, issue_text,
-                            write_results)
+from bulkio.results import OUTCOME_HEADERS, changes_text, default_results_path, issue_text, write_results
 
 HEADERS = ["Name* ($name)", "External ID (external_id)", "Billing Email (billingEmail)"]
 ROWS = [

@@ -21,7 +21,7 @@ OBJECTS = ("account", "contact", "opportunity", "task", "note")
 def counts(report: Any) -> dict[str, int]:
     """created / updated / unchanged / failed / skipped of a RunReport."""
     c = getattr(report, "counts", None)
-    c = c() if callable(c) else c
+    c = c.model_dump() if hasattr(c, "model_dump") else c
     if isinstance(c, dict):
         return {k: int(v) for k, v in c.items()}
     return {k: int(getattr(report, k)) for k in ("created", "updated", "unchanged", "failed",
@@ -35,7 +35,9 @@ def snapshot(sandbox: Any, org_id: str) -> dict[str, dict[str, dict[str, Any]]]:
 def import_all(path: Path, client: LightfieldClient) -> dict[str, dict[str, int]]:
     out = {}
     for obj in OBJECTS:
-        report = pipeline.import_file(path, obj, client=client, sheet=SHEET_NAMES[obj])
+        report = pipeline.import_file(path, obj, client=client, sheet=SHEET_NAMES[obj],
+                                      results_path=path.with_name(f"results-{obj}.xlsx"),
+                                      ledger_path=path.with_name("ledger.sqlite3"))
         out[obj] = counts(report)
     return out
 
@@ -56,6 +58,7 @@ def _other(options: list[Any], current_id: str | None, exclude: tuple[str, ...] 
 def test_roundtrip_zero_writes_then_exactly_five_changes(sandbox: Any, org: Any,
                                                          client: LightfieldClient,
                                                          tmp_path: Path) -> None:
+    sandbox.set_rate_limit(org.org_id, per_second=200)  # pacing is not under test here
     path = tmp_path / "pipeline.xlsx"
     export_objects(client, "pipeline", path)
     before = snapshot(sandbox, org.org_id)

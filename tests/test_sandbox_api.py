@@ -176,7 +176,8 @@ def test_demo_records(api: httpx.Client) -> None:
     ava = api.get("/v1/members/mem_ava").json()
     assert ava["fields"]["$email"] == {"value": "ava@demo.lightfield.test", "valueType": "EMAIL"}
     assert ava["fields"]["$name"]["value"] == {"firstName": "Ava", "lastName": "Admin"}
-    assert ava["relationships"] == {}
+    assert ava["relationships"] == {"$user": {"cardinality": "HAS_ONE", "objectType": "user",
+                                              "values": ["usr_ava"]}}
     no_ext = api.get("/v1/accounts", params={"external_id[-startsWith]": "ACC-"}).json()["totalCount"]
     assert no_ext == 3
     stages = {o["fields"]["$stage"]["value"] for o in api.get("/v1/opportunities").json()["data"]}

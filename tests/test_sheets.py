@@ -204,3 +204,19 @@ def test_column_widths_clamped() -> None:
     w = sheets.column_widths(["a", "b" * 500], [["x" * 1000, None]])
     assert w == [sheets.MAX_WIDTH, sheets.MAX_WIDTH]
     assert sheets.column_widths(["a"], []) == [sheets.MIN_WIDTH]
+
+
+def test_atomic_path_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    fresh = tmp_path / "new.csv"
+    write_csv(fresh, ["A"])
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    kept = tmp_path / "kept.csv"
+    kept.write_text("x")
+    kept.chmod(0o600)
+    write_csv(kept, ["A"])
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -75,6 +75,7 @@ def test_summarize_empty() -> None:
 @pytest.fixture(scope="module")
 def pipeline(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Any]:
     org = sandbox.create_org(seed="demo")
+    sandbox.set_rate_limit(org.org_id, per_second=200)
     path = tmp_path_factory.mktemp("summary") / "pipeline.xlsx"
     with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
         report = export_objects(lf, "pipeline", path)

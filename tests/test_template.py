@@ -340,6 +340,24 @@ def test_live_note_and_custom_object(client: Any, tmp_path: Path) -> None:
     assert partner.reference_counts == {}
 
 
+def test_live_csv_example_row_uses_org_records(client: Any, tmp_path: Path) -> None:
+    import csv
+    info = make_template(client, "task", tmp_path / "tasks.csv", example_row=True)
+    with open(info.path, encoding="utf-8-sig", newline="") as fh:
+        header, example = list(csv.reader(fh))
+    row = dict(zip(header, example, strict=True))
+    emails = {m["fields"]["$email"]["value"] for m in client.members()}
+    assert row["Assigned To* ($assignedTo)"] in emails
+    assert row["Account ($account)"]  # an existing account's external_id or name
+    assert row["Status* ($status)"] == "To do"
+
+
+def test_live_unknown_key_field(client: Any, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="account has no field 'nope'"):
+        make_template(client, "account", tmp_path / "a.xlsx", key_field="nope")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("otype", OBJECTS)
 def test_committed_templates_are_current(client: Any, tmp_path: Path, otype: str) -> None:
     committed = ROOT / "templates" / f"{otype}.xlsx"

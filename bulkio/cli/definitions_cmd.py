@@ -44,7 +44,7 @@ def _flags(item: dict[str, Any]) -> str:
     return ", ".join(labels.get(n, n) for n in names if item.get(n))
 
 
-def _options(item: dict[str, Any], limit: int = 60) -> str:
+def _options(item: dict[str, Any], limit: int = 80) -> str:
     text = ", ".join(o["label"] for o in item.get("options", []))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -60,7 +60,7 @@ def print_schema(data: dict[str, Any]) -> None:
 
 
 @click.command("definitions")
-@click.argument("object_type", metavar="OBJECT", required=False)
+@click.argument("object_type", metavar="[OBJECT]", required=False)
 @click.option("--list", "list_types", is_flag=True,
               help="List the object types of the organisation (system and custom).")
 @connection_options

@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
+from ..issues import Issue
 from ..pipeline import RunReport, import_file
-from ..results import changes_text, errors_text
+from ..results import errors_text
 from .console import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -50,7 +51,7 @@ def _print_summary(report: RunReport) -> None:
                 line += f" {r.record_id}"
             click.echo(line)
             if r.changes:
-                click.echo("    " + changes_text({k: (v[0], v[1]) for k, v in r.changes.items()}))
+                click.echo("    " + report.changes_text(r))
             for issue in r.issues:
                 click.echo(f"    {issue['severity']}: {issue['code']}: {issue['message']}"
                            + (f" (column {issue['column']} {issue['header']!r})" if issue.get("column") else ""))
@@ -61,7 +62,6 @@ def _print_summary(report: RunReport) -> None:
     else:
         failed_rows = [r for r in report.rows if r.outcome == "failed"]
         for r in failed_rows[:PLAN_ROWS]:
-            from ..issues import Issue
             text = errors_text(Issue(**i) for i in r.issues)
             click.echo(f"row {r.row}: failed: {text}", err=True)
         if len(failed_rows) > PLAN_ROWS:

@@ -18,7 +18,8 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   decimals, country not 2 letters) → 422 ``invalid_value``; unknown select option → 422
   ``invalid_option``; missing required key → 422 (no code, param ``fields.$name`` /
   ``relationships.$account``); unique value already used → 422 ``duplicate_value`` (422, not 409,
-  so SDKs do not retry it).
+  so SDKs do not retry it). Unique values compare ignoring case and repeated whitespace, the same
+  way ``key[equal]=…`` filters match, so a lookup by external_id and the uniqueness rule agree.
 * DATETIME accepts ISO 8601 with an offset, without one (= UTC) or date-only (= midnight UTC);
   it is stored and returned as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``. TELEPHONE is stored as E.164
   (10 digits = US). Single-value EMAIL/URL take a string; multi-value ones a string or a list.
@@ -32,6 +33,10 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   ``GET /v1/members/definitions`` does not exist (404).
 * A replayed idempotent request gets the original status and body (no replay header). Only 2xx
   responses are stored, in the same transaction as the write.
+* Read-only reverse links are derived: kept in memory, rebuilt from the forward side on load.
+* ``status=active|trashed`` (sent by newer SDKs) is accepted on lists; nothing is ever trashed.
+  Members carry a ``$user`` relationship because the newer official SDK requires it.
+* ``stats()['by_status']`` counts connection resets under status 0.
 * Faults: ``reset_rate`` and ``drop_rate`` send the status line and headers, then close the
   connection before the body is complete, so the client sees a protocol error; a dropped write
   has already committed.
@@ -318,7 +323,7 @@ class SandboxApp:
                     out = _json(data)
                     idem = (route.template, idem_key, 200, out) if idem_key is not None else None
                     if touched or idem:
-                        sb.store.save(org_id, touched, idem)
+                        sb.store.save(org, touched, idem)
                     return 200, out
                 return 200, _json(data)
         except HttpError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Iterable
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,7 +157,10 @@ class Sandbox:
     def list(self, org: OrgData, odef: ObjectDef, params: list[tuple[str, str]], *, filters: bool,
              index_lag_ms: float) -> dict[str, Any]:
         offset, limit = page_bounds(params)
-        preds = build_filters(odef, params) if filters else []
+        # newer SDKs send ``status=active|trashed``; the sandbox has no trash
+        trashed = any(n == "status" and v == "trashed" for n, v in params)
+        params = [(n, v) for n, v in params if n != "status" or v not in ("active", "trashed")]
+        preds, candidates = build_filters(org, odef, params) if filters else ([], None)
         if not filters:
             extra = [n for n, _ in params if n not in ("offset", "limit")]
             if extra:
@@ -165,34 +168,51 @@ class Sandbox:
                                 code="unknown_field", param=extra[0])
         cutoff = None
         if index_lag_ms > 0:
-            import time
             cutoff = time.time() - index_lag_ms / 1000
-        page, total = select(org.ordered.get(odef.type, []), preds, offset, limit, cutoff)
+        pool = org.ordered.get(odef.type, [])
+        if candidates is not None:
+            pool = sorted((org.records[i] for i in candidates if org.records[i].type == odef.type),
+                          key=lambda r: (r.created_ts, r.id))
+        page, total = select([] if trashed else pool, preds, offset, limit, cutoff)
         return {"object": "list", "data": [entity(org, odef, r) for r in page], "totalCount": total}
 
 
 def _sync_links(org: OrgData, odef: ObjectDef, rec: Record, old_rels: dict[str, list[str]]) -> list[Record]:
-    """Keep inverse relationships in step with what ``rec`` now links to; return touched records."""
+    """Keep inverse relationships in step with what ``rec`` now links to.
+
+    Returns the linked records that must be persisted: derived (read-only) reverse links live only
+    in memory and are rebuilt on load, so a hot account with 10,000 opportunities is not rewritten
+    on every opportunity create.
+    """
     touched: dict[str, Record] = {}
     for key, rdef in odef.rels.items():
         inverse = rdef.get("inverse")
         if not inverse:
             continue
-        before, after = set(old_rels.get(key, ())), set(rec.rels.get(key, ()))
-        for tid in after - before:
+        before, after = old_rels.get(key, []), rec.rels.get(key, [])
+        if before == after:
+            continue
+        persist = inverse not in org.derived(rdef["objectType"])
+        for tid in after:
+            if tid in before:
+                continue
             t = org.records.get(tid)
             if t is not None:
                 lst = t.rels.setdefault(inverse, [])
                 if rec.id not in lst:
                     lst.append(rec.id)
-                    touched[tid] = t
-        for tid in before - after:
+                    if persist:
+                        touched[tid] = t
+        for tid in before:
+            if tid in after:
+                continue
             t = org.records.get(tid)
             if t is not None and rec.id in t.rels.get(inverse, []):
                 t.rels[inverse].remove(rec.id)
                 if not t.rels[inverse]:
                     del t.rels[inverse]
-                touched[tid] = t
+                if persist:
+                    touched[tid] = t
     touched.pop(rec.id, None)
     return list(touched.values())
 
@@ -201,7 +221,9 @@ def entity(org: OrgData, odef: ObjectDef, rec: Record) -> dict[str, Any]:
     """The API shape of a record: every defined field and relationship is present."""
     path = f"objects/{odef.type}" if odef.custom else odef.collection
     if odef.type == "member":
-        rels: dict[str, Any] = {}
+        # the 2026-03-01 contract has ``{}``; the newer official SDK requires ``$user``
+        rels: dict[str, Any] = {"$user": {"cardinality": "HAS_ONE", "objectType": "user",
+                                          "values": ["usr_" + rec.id.removeprefix("mem_")]}}
     else:
         rels = {k: {"cardinality": rd["cardinality"].lower(), "objectType": rd["objectType"],
                     "values": list(rec.rels.get(k, ()))} for k, rd in odef.rels.items()}
@@ -235,7 +257,3 @@ def definitions(odef: ObjectDef) -> dict[str, Any]:
 def object_types(org: OrgData) -> dict[str, Any]:
     data = [{"objectType": o.type, "label": o.label} for o in org.objects.values() if o.custom]
     return {"object": "list", "data": data, "totalCount": len(data)}
-
-
-def _unused(_: Iterable[Any]) -> None:  # pragma: no cover
-    return None

@@ -134,4 +134,4 @@ class OrgRuntime:
 
     def stats(self) -> dict[str, Any]:
         return {"requests": self.requests, "by_status": dict(self.by_status), "writes": self.writes,
-                "by_category": dict(self.by_category)}
+                "by_category": dict(self.by_category), "in_flight": len(self.in_flight)}

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .rules import bad, collapse, match_option, normalize_phone, parse_datetime
-from .store import ObjectDef, Record
+from .store import ObjectDef, OrgData, Record, unique_values
 
 ORDER_OPS = ("equal", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual")
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
@@ -60,8 +60,15 @@ def page_bounds(params: Iterable[tuple[str, str]]) -> tuple[int, int]:
     return offset, limit
 
 
-def build_filters(odef: ObjectDef, params: Iterable[tuple[str, str]]) -> list[Predicate]:
+def build_filters(org: OrgData, odef: ObjectDef, params: Iterable[tuple[str, str]]
+                  ) -> tuple[list[Predicate], set[str] | None]:
+    """Predicates for the filters, plus candidate ids when a unique field is matched exactly.
+
+    ``external_id[equal]=X`` is how importers find existing records, so it is answered from the
+    unique index instead of a scan.
+    """
     preds: list[Predicate] = []
+    candidates: set[str] | None = None
     rel_slugs = {relationship_slug(odef.type, k): k for k in odef.rels}
     for name, raw in params:
         if name in ("offset", "limit"):
@@ -82,6 +89,10 @@ def build_filters(odef: ObjectDef, params: Iterable[tuple[str, str]]) -> list[Pr
                 raise bad(f"Operator '{op}' is not supported for field '{key}' ({fdef['valueType']}); "
                           f"use one of {', '.join(allowed)}.", "invalid_filter", name)
             pred = _field_predicate(key, fdef, op, raw, name)
+            if op == "equal" and not negate and (fdef.get("typeConfiguration") or {}).get("unique"):
+                hit = org.unique.get((odef.type, key), {}).get(unique_values(raw)[0])
+                found = {hit} if hit else set()
+                candidates = found if candidates is None else candidates & found
         elif key in rel_slugs or key in odef.rels:
             rkey = rel_slugs.get(key, key)
             op = op or "contains"
@@ -92,7 +103,7 @@ def build_filters(odef: ObjectDef, params: Iterable[tuple[str, str]]) -> list[Pr
         else:
             raise bad(f"Unrecognized filter field '{key}' for '{odef.collection}'.", "unknown_field", name)
         preds.append(_negate(pred) if negate else pred)
-    return preds
+    return preds, candidates
 
 
 def _negate(pred: Predicate) -> Predicate:

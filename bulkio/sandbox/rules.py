@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from .store import ObjectDef, OrgData, Record
+from .store import ObjectDef, OrgData, Record, unique_values
 
 STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
@@ -368,8 +368,8 @@ def _check_unique(org: OrgData, odef: ObjectDef, fields: dict[str, Any], rec: Re
             continue
         idx = org.unique.get((odef.type, key), {})
         values = fields[key] if isinstance(fields[key], list) else [fields[key]]
-        for v in values:
-            other = idx.get(str(v))
+        for v, norm in zip(values, unique_values(values)):
+            other = idx.get(norm)
             if other is not None and (rec is None or other != rec.id):
                 raise unprocessable(f"Another '{odef.type}' record ({other}) already has {key} '{v}'.",
                                     f"fields.{key}", "duplicate_value")

@@ -100,6 +100,7 @@ class OrgData:
     ordered: dict[str, list[Record]] = field(default_factory=dict)
     unique: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     last_ts: float = 0.0
+    derived_cache: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, org_id: str, name: str, doc: dict[str, Any]) -> OrgData:
@@ -140,6 +141,35 @@ class OrgData:
             for v in unique_values(rec.fields.get(key)):
                 idx[v] = rec.id
 
+    def derived(self, otype: str) -> frozenset[str]:
+        """Read-only reverse links of a type: rebuilt from the other side, never persisted."""
+        found = self.derived_cache.get(otype)
+        if found is None:
+            odef = self.objects.get(otype)
+            found = frozenset(k for k, rd in odef.rels.items() if rd.get("readOnly") and rd.get("inverse")) \
+                if odef else frozenset()
+            self.derived_cache[otype] = found
+        return found
+
+    def rebuild_derived(self) -> None:
+        """Fill every derived reverse link from the forward side (after loading from SQLite)."""
+        for rec in self.records.values():
+            for key in self.derived(rec.type):
+                rec.rels.pop(key, None)
+        for otype, recs in self.ordered.items():
+            odef = self.objects.get(otype)
+            if odef is None:
+                continue
+            for key, rd in odef.rels.items():
+                inverse = rd.get("inverse")
+                if rd.get("readOnly") or not inverse or inverse not in self.derived(rd["objectType"]):
+                    continue
+                for rec in recs:
+                    for tid in rec.rels.get(key, ()):
+                        t = self.records.get(tid)
+                        if t is not None:
+                            t.rels.setdefault(inverse, []).append(rec.id)
+
     def next_ts(self) -> float:
         """A creation time strictly after every earlier one, so newest-first order is total."""
         now = time.time()
@@ -149,11 +179,11 @@ class OrgData:
 
 
 def unique_values(value: Any) -> list[str]:
+    """Index keys of a unique field's value: case-insensitive, whitespace collapsed."""
     if value is None:
         return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)]
+    items = value if isinstance(value, list) else [value]
+    return [" ".join(str(v).split()).casefold() for v in items]
 
 
 def hash_key(key: str) -> str:
@@ -201,7 +231,7 @@ class Store:
             try:
                 self.conn.execute("INSERT INTO orgs(id, name, doc, created) VALUES (?, ?, ?, ?)",
                                   (org_id, name, json.dumps(doc), time.time()))
-                self._write_records(org_id, recs)
+                self._write_records(org, recs)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -228,6 +258,7 @@ class Store:
                 org.ordered.setdefault(rtype, []).append(rec)
                 org.last_ts = max(org.last_ts, cts)
                 org.index_unique(rec, None)
+            org.rebuild_derived()
             self.orgs[org_id] = org
             return org
 
@@ -242,20 +273,25 @@ class Store:
         return self.keys.get(hash_key(key))
 
     # --- writes ----------------------------------------------------------------------------------
-    def _write_records(self, org_id: str, recs: Iterable[Record]) -> None:
+    def _write_records(self, org: OrgData, recs: Iterable[Record]) -> None:
+        rows = []
+        for r in recs:
+            derived = org.derived(r.type)
+            rels = {k: v for k, v in r.rels.items() if k not in derived} if derived else r.rels
+            rows.append((org.org_id, r.id, r.type, r.created, r.created_ts, r.updated, r.external_id,
+                         json.dumps(r.fields), json.dumps(rels)))
         self.conn.executemany(
             "INSERT OR REPLACE INTO records(org_id, id, type, created, created_ts, updated, external_id, "
-            "fields, rels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(org_id, r.id, r.type, r.created, r.created_ts, r.updated, r.external_id,
-              json.dumps(r.fields), json.dumps(r.rels)) for r in recs])
+            "fields, rels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def save(self, org_id: str, recs: Iterable[Record],
+    def save(self, org: OrgData, recs: Iterable[Record],
              idem: tuple[str, str, int, bytes] | None = None) -> None:
         """Commit the touched records and (optionally) the idempotent response in one transaction."""
+        org_id = org.org_id
         with self.lock:
             self.conn.execute("BEGIN")
             try:
-                self._write_records(org_id, recs)
+                self._write_records(org, recs)
                 if idem is not None:
                     op, key, status, body = idem
                     self.conn.execute(
@@ -265,9 +301,6 @@ class Store:
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-
-    def save_idempotent(self, org_id: str, op: str, key: str, status: int, body: bytes) -> None:
-        self.save(org_id, [], (op, key, status, body))
 
     def idempotent_response(self, org_id: str, op: str, key: str) -> tuple[int, bytes] | None:
         with self.lock:

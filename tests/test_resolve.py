@@ -1,0 +1,62 @@
+"""resolve.py: select labels → option ids and references → record ids, on a real sandbox org,
+with the cheaper of scan vs filter queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulkio.client import LightfieldClient
+from bulkio.resolve import Directory, Resolver
+from bulkio.validate import CellRef, CheckedRow
+
+
+def row(values: dict[str, Any], n: int = 2) -> CheckedRow:
+    r = CheckedRow(row=n, values=dict(values))
+    for i, k in enumerate(values):
+        r.sources[k] = CellRef(chr(65 + i), k, values[k])
+    return r
+
+
+def test_selects_and_references(client: LightfieldClient) -> None:
+    schema = client.schema("opportunity")
+    acme = next(client.list("opportunity", filters={"external_id[equal]": "OPP-0001"}))
+    acme_account = acme["relationships"]["$account"]["values"][0]
+    contact = next(client.list("contact", filters={"external_id[equal]": "CON-0002"}))
+    rows = [
+        row({"$stage": "closed   won", "$account": ["ACME CORP"], "$owner": ["Ben Seller"],
+             "$champion": [contact["fields"]["$email"]["value"][0]]}),
+        row({"$stage": "Closed Wonn", "$account": ["Nope Inc"], "$owner": ["mem_cleo"],
+             "$champion": ["Bruno Hughes"]}, 3),
+        row({"products": ["nonexistent"], "$account": [acme_account]}, 4),
+    ]
+    Resolver(client, schema, file="o.csv").resolve(rows)
+    assert rows[0].ok and rows[0].values == {
+        "$stage": "opt_stage_closed_won", "$account": [acme_account], "$owner": ["mem_ben"],
+        "$champion": [contact["id"]]}
+    assert [(i.column, i.code) for i in rows[1].issues] == [("A", "unknown_option"),
+                                                           ("B", "relationship_entity_missing")]
+    assert "Did you mean 'Closed Won'" in rows[1].issues[0].message
+    assert rows[1].values == {"$owner": ["mem_cleo"], "$champion": [contact["id"]]}
+    assert rows[2].values == {"$account": [acme_account]}
+    assert [i.code for i in rows[2].issues] == ["unknown_option"]
+
+
+def test_ambiguous_reference_lists_candidates(client: LightfieldClient) -> None:
+    dup = client.create("account", {"fields": {"$name": "Globex"}})
+    r = row({"$account": ["globex"]})
+    Resolver(client, client.schema("opportunity")).resolve([r])
+    [issue] = r.issues
+    assert issue.code == "ambiguous_reference" and dup["id"] in issue.message
+
+
+def test_directory_filters_when_cheaper(client: LightfieldClient) -> None:
+    d = Directory(client, "account")
+    d.total = 10_000                      # pretend a large org: 400 pages to scan
+    acme = next(client.list("account", filters={"$name[equal]": "Acme Corp"}))
+    d.prefetch({"Acme Corp", acme["id"], "Nobody Ltd"})
+    assert not d.scanned and d.requests <= 7
+    assert d.lookup("Acme Corp") == [acme["id"]] and d.lookup(acme["id"]) == [acme["id"]]
+    assert d.lookup("Nobody Ltd") == []
+    small = Directory(client, "account")
+    small.prefetch({"Acme Corp"})
+    assert small.scanned and small.lookup("acme corp") == [acme["id"]]
