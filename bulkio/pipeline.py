@@ -239,12 +239,11 @@ def _schema(client: Any, object_type: str) -> ObjectSchema:
     return schema
 
 
-def _load_mapping(mapping: Any) -> dict[str, str] | None:
+def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     if mapping is None or isinstance(mapping, dict):
         return mapping
     from . import mapping as M
-    loaded: dict[str, str] = M.load_mapping_file(mapping)
-    return loaded
+    return M.load_mapping_file(mapping)
 
 
 def _parse_options(date_order: str | None, tz: str) -> Any:
@@ -425,7 +424,9 @@ def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | Non
             continue
         rows.append(_row_report(o))
     s0, s1 = run.stats0, getattr(run.client, "stats", None)
-    delta = (lambda name: max(0, int(getattr(s1, name, 0)) - int(getattr(s0, name, 0)))) if s1 else (lambda n: 0)
+
+    def delta(name: str) -> int:
+        return max(0, int(getattr(s1, name, 0)) - int(getattr(s0, name, 0))) if s1 is not None else 0
     return RunReport(
         ok=counts.failed == 0, object_type=run.object_type, file=file, sheet=sheet, dry_run=run.dry_run,
         run_id=run_id, counts=counts, duration_s=round(duration, 3),

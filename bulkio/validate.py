@@ -203,8 +203,8 @@ class Validator:
         # an ADDRESS / FULL_NAME whose every given part is #clear clears the whole field
         for key, val in list(out.values.items()):
             if isinstance(val, dict) and val and all(v is None for v in val.values()):
-                fdef = self.schema.fields.get(key)
-                if fdef is not None and fdef.value_type in ("ADDRESS", "FULL_NAME"):
+                sdef = self.schema.fields.get(key)
+                if sdef is not None and sdef.value_type in ("ADDRESS", "FULL_NAME"):
                     out.values[key] = CLEAR
         return out
 

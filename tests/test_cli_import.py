@@ -51,7 +51,9 @@ def test_failed_rows_exit_1(sandbox: Any, org: Any, tmp_path: Path, monkeypatch:
     assert (tmp_path / "out.csv").exists()
 
 
-def test_cannot_start_exits_2(sandbox: Any, org: Any, tmp_path: Path) -> None:
+def test_cannot_start_exits_2(sandbox: Any, org: Any, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
     missing = run(sandbox, org, ["account", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "Error:" in missing.output and "nope.csv" in missing.output
     src = write_csv(tmp_path / "a.csv", [["Name"], ["X"]])
