@@ -20,6 +20,9 @@ Formats:
   returned it plus a ``"relationshipNames"`` key (``{"$owner": ["Ava Admin"]}``). JSONL is for
   programs, so nothing is formula-escaped.
 
+A ``pipeline`` export in CSV or JSONL writes the object files only; its summary figures are in
+:attr:`ExportReport.summary` (and in ``bulkio export … --format json``).
+
 Every file is written to a temporary file and renamed into place (:func:`bulkio.sheets.atomic_path`),
 so an interrupted export never replaces a good file with half of one.
 """

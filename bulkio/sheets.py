@@ -77,18 +77,24 @@ def escape_formula(value: str) -> str:
     >>> escape_formula("=SUM(A1)"), escape_formula("-5"), escape_formula("Acme")
     ("'=SUM(A1)", "'-5", 'Acme')
     """
-    return ESCAPE_PREFIX + value if value.startswith(FORMULA_TRIGGERS) else value
+    return ESCAPE_PREFIX + value if _needs_prefix(value) else value
 
 
 def unescape_formula(value: str) -> str:
     """Strip exactly one leading ``'`` when the next character is a formula trigger.
 
     >>> unescape_formula("'=SUM(A1)"), unescape_formula("''=x"), unescape_formula("'quoted'")
-    ('=SUM(A1)', "''=x", "'quoted'")
+    ('=SUM(A1)', "'=x", "'quoted'")
     """
-    if len(value) > 1 and value[0] == ESCAPE_PREFIX and value[1] in FORMULA_TRIGGERS:
+    if value.startswith(ESCAPE_PREFIX) and _needs_prefix(value[1:]):
         return value[1:]
     return value
+
+
+def _needs_prefix(value: str) -> bool:
+    """A trigger at the start, possibly behind apostrophes: text that already starts with ``'=``
+    gets one more ``'`` too, so ``unescape_formula(escape_formula(v)) == v`` for every ``v``."""
+    return value.lstrip(ESCAPE_PREFIX).startswith(FORMULA_TRIGGERS)
 
 
 def safe_cell(value: Any) -> Any:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .definitions import ObjectSchema
+from .sheets import safe_cell
 
 STATUS_LABELS = {"OPEN": "Open", "WON": "Won", "LOST": "Lost"}
 NO_OWNER = "(no owner)"
@@ -215,8 +216,6 @@ def write_summary_sheet(ws: Any, summary: PipelineSummary, *, money_format: str 
 
     def row_cells(r: SummaryRow, strong: bool = False) -> list[Any]:
         # Labels come from org data (stage labels, member names): escape them like any text cell.
-        from .sheets import safe_cell
-
         return [cell(safe_cell(r.label), strong=strong), cell(r.count, strong=strong),
                 cell(round(r.amount, 2), fmt=money_format, strong=strong),
                 cell(round(r.weighted, 2), fmt=money_format, strong=strong)]

@@ -9,8 +9,9 @@ file is byte-for-byte intact and that the directory holds nothing else.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook

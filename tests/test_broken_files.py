@@ -21,8 +21,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -35,7 +36,7 @@ from bulkio.read import open_table
 
 BROKEN = Path(__file__).parent / "data" / "broken"
 sys.path.insert(0, str(BROKEN))
-import make_corpus  # noqa: E402
+import make_corpus
 
 ALL_FILES = sorted(make_corpus.COMMITTED) + sorted(make_corpus.AT_TEST_TIME)
 

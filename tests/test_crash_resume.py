@@ -141,7 +141,7 @@ def test_sigkill_then_resume_never_loses_or_duplicates(sandbox: Any, tmp_path: P
 
         done = subprocess.run(
             bulkio("import", "account", str(src), "--resume", "--results", str(results), "-q"),
-            cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            check=False, cwd=work, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 1, (trial, done.stdout, done.stderr)  # exactly the 2 bad rows fail
         assert "Traceback" not in done.stderr
         check_after_resume(sandbox, org, keys, results)
@@ -164,7 +164,7 @@ def test_resume_refuses_a_changed_input_file(sandbox: Any, tmp_path: Path) -> No
     with open(src, "a", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerow(["Late Co", "CR-LATE", "late@example.com"])
     done = subprocess.run(bulkio("import", "account", str(src), "--resume", "-q"),
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+                          check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("Error:")]

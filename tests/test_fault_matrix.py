@@ -16,9 +16,10 @@ from __future__ import annotations
 import csv
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest

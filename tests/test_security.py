@@ -14,8 +14,9 @@ from __future__ import annotations
 import csv
 import os
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import psutil

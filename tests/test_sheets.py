@@ -42,7 +42,8 @@ def test_escape_leaves_harmless_text(text: str) -> None:
 
 
 def test_unescape_strips_exactly_one_quote() -> None:
-    assert unescape_formula("''=x") == "''=x"   # the second char is not a trigger
+    assert unescape_formula("''=x") == "'=x"   # escape_formula("'=x") == "''=x"
+    assert escape_formula("'=x") == "''=x"
     assert unescape_formula("'=x") == "=x"
     assert unescape_formula("'-") == "-"
 

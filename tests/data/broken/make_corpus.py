@@ -15,8 +15,8 @@ import io
 import random
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).parent
 #: A fixed timestamp for zip members so the bytes never change between builds.
