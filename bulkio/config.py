@@ -7,9 +7,10 @@ so it never shows in a repr, a log line or a traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -54,6 +55,6 @@ def connect(*, api_key: str | SecretStr | None = None, base_url: str | None = No
 
     db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
     db.parent.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(db_path=db, seed="demo") as server:
-        with LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
-            yield client
+    with SandboxServer(db_path=db, seed="demo") as server, \
+            LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+        yield client

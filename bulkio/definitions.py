@@ -81,7 +81,7 @@ class FieldDef(BaseModel):
     description: str | None = None
     value_type: str = Field(alias="valueType")
     read_only: bool = Field(False, alias="readOnly")
-    type_configuration: TypeConfiguration = Field(default_factory=TypeConfiguration,
+    type_configuration: TypeConfiguration = Field(default_factory=lambda: TypeConfiguration.model_validate({}),
                                                   alias="typeConfiguration")
 
     @property
@@ -121,7 +121,7 @@ class ObjectSchema(BaseModel):
     relationships: dict[str, RelationshipDef]
 
     @classmethod
-    def from_api(cls, payload: dict[str, Any], *, object_type: str | None = None) -> "ObjectSchema":
+    def from_api(cls, payload: dict[str, Any], *, object_type: str | None = None) -> ObjectSchema:
         """Build from a ``/definitions`` response body (unknown extra keys are ignored)."""
         otype = object_type or payload["objectType"]
         fields = {k: FieldDef.model_validate({**v, "key": k})

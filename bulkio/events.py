@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,7 +50,7 @@ class Message:
     text: str
 
 
-Event = Union[PhaseStarted, Progress, PhaseFinished, RateLimited, Retrying, Message]
+Event = PhaseStarted | Progress | PhaseFinished | RateLimited | Retrying | Message
 EventHandler = Callable[[Event], None]
 
 

@@ -217,6 +217,8 @@ def _detect_header(rows: list[list[Any]]) -> int:
         keyed = sum(1 for t in texts if key_from_header(t))
         if keyed and keyed * 2 >= len(texts) and (i == first or len(texts) > 1):
             return i
+        if len(texts) > 1:  # only title rows (one cell) may sit above a header: no row is skipped
+            return first
     return first
 
 
@@ -449,7 +451,7 @@ def _check_zip(p: Path, name: str) -> list[str]:
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise InputFileError(f"not an .xlsx workbook: the zip structure is damaged or truncated "
                              f"({exc})", path=name) from None
     names = [i.filename for i in infos]

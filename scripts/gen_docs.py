@@ -39,9 +39,9 @@ def render_cli_reference() -> str:
 
 
 def render_issue_codes() -> str:
-    lines = ["# Issue codes", "",
-             "Every problem bulkio reports about a row or a cell carries one of these codes "
-             "(generated from `bulkio.issues.CODES`).", "", "| code | meaning |", "|---|---|"]
+    intro = ("Every problem bulkio reports about a row or a cell carries one of these codes "
+             "(generated from `bulkio.issues.CODES`).")
+    lines = ["# Issue codes", "", intro, "", "| code | meaning |", "|---|---|"]
     lines += [f"| `{code}` | {meaning} |" for code, meaning in CODES.items()]
     return "\n".join(lines) + "\n"
 

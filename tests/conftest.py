@@ -3,8 +3,8 @@ isolated org (own data, keys, rate limits and fault switches) per test that want
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -85,3 +85,78 @@ def test_xlsx_save_interrupted_keeps_previous_file(tmp_path: Path,
     assert target.read_bytes() == good
     only_file(tmp_path, "out.xlsx")
     assert load_workbook(target, read_only=True)["Data"].max_row == 21
+
+
+# --- end to end: results sheets and exports --------------------------------------------------------
+
+def write_accounts(path: Path, n: int, suffix: str) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Name", "external_id"])
+        for i in range(n):
+            w.writerow([f"Atomic Co {i}{suffix}", f"AT-{i:03d}"])
+
+
+def leftovers(directory: Path, keep: set[str]) -> list[str]:
+    """Files in ``directory`` other than ``keep`` (temp files of an interrupted write)."""
+    return sorted(p.name for p in directory.iterdir() if p.name not in keep)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize("fault", [Boom, KeyboardInterrupt])
+def test_interrupted_results_sheet_keeps_previous(sandbox: Any, tmp_path: Path, suffix: str,
+                                                  fault: type[BaseException],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkio import results
+    from bulkio.client import LightfieldClient
+    from bulkio.pipeline import import_file
+
+    org = sandbox.create_org(seed="demo", records=False)
+    sandbox.set_rate_limit(org.org_id, per_second=200)
+    work = tmp_path / "work"
+    work.mkdir()
+    src, out, ledger = work / "accounts.csv", work / f"results{suffix}", tmp_path / "ledger.db"
+    write_accounts(src, 60, "")
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        report = import_file(src, "account", client=lf, results_path=out, ledger_path=ledger)
+        assert report.counts.created == 60
+        good = out.read_bytes()
+
+        write_accounts(src, 60, " v2")
+        original = results.outcome_cells
+        calls = {"n": 0}
+
+        def outcome_cells(*args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] > 30:
+                raise fault("injected while writing the results sheet")
+            return original(*args, **kwargs)
+        monkeypatch.setattr(results, "outcome_cells", outcome_cells)
+        with pytest.raises(fault):
+            import_file(src, "account", client=lf, results_path=out, ledger_path=ledger)
+    assert calls["n"] == 31
+    assert out.read_bytes() == good
+    assert leftovers(work, {"accounts.csv", out.name}) == []
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("fault", [Boom, KeyboardInterrupt])
+def test_interrupted_export_keeps_previous(sandbox: Any, tmp_path: Path, fmt: str,
+                                           fault: type[BaseException]) -> None:
+    from bulkio.client import LightfieldClient
+    from bulkio.events import Progress
+    from bulkio.export import export_objects
+
+    org = sandbox.create_org(seed="demo")
+    target = tmp_path / f"accounts.{fmt}"
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        export_objects(lf, ["account"], target)
+        good = target.read_bytes()
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, Progress) and event.name.startswith("export:"):
+                raise fault("injected while rows stream into the file")
+        with pytest.raises(fault):
+            export_objects(lf, ["account"], target, on_event=on_event)
+    assert target.read_bytes() == good
+    assert leftovers(tmp_path, {target.name}) == []

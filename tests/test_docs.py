@@ -77,7 +77,7 @@ def test_issue_codes_are_catalogued() -> None:
 
 def test_readme_starts_with_the_two_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", readme, re.S)
+    blocks = re.findall(r"```(?:bash|sh|console)?\n(.*?)```", readme, re.DOTALL)
     assert len(blocks) >= 2
     assert "bulkio" in blocks[0] and "pip install" in blocks[0]
     assert "pytest" in blocks[1] and "pip install" in blocks[1]

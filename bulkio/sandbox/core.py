@@ -143,6 +143,7 @@ class Sandbox:
             return entity(org, odef, rec), []
         old_fields, old_rels = rec.fields, rec.rels
         rec.fields, rec.rels = fields, rels
+        rec.norm.clear()
         rec.updated = iso(max(org.next_ts(), rec.created_ts))
         org.index_unique(rec, old_fields)
         touched = _sync_links(org, odef, rec, old_rels)

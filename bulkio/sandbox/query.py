@@ -148,21 +148,28 @@ def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: s
     want = collapse(raw)
 
     def texts(r: Record) -> list[str]:
-        v = r.fields.get(key)
-        if v is None:
-            return []
-        if vt == "FULL_NAME":
-            parts = [v.get("firstName") or "", v.get("lastName") or ""]
-            return [collapse(" ".join(p for p in parts if p)), *(collapse(p) for p in parts if p)]
-        if vt == "ADDRESS":
-            return [collapse(str(x)) for x in v.values() if x not in (None, "")]
-        return [collapse(str(v))]
+        cached = r.norm.get(key)
+        if cached is None:
+            cached = r.norm[key] = _texts(vt, r.fields.get(key))
+        return cached
 
     if op == "equal":
         return lambda r: want in texts(r)
     if want == "":
         return lambda r: any(t != "" for t in texts(r))
     return lambda r: any(t.startswith(want) for t in texts(r))
+
+
+def _texts(vt: str, v: Any) -> list[str]:
+    """The strings a TEXT-like filter compares against (case-folded, whitespace collapsed)."""
+    if v is None:
+        return []
+    if vt == "FULL_NAME":
+        parts = [v.get("firstName") or "", v.get("lastName") or ""]
+        return [collapse(" ".join(p for p in parts if p)), *(collapse(p) for p in parts if p)]
+    if vt == "ADDRESS":
+        return [collapse(str(x)) for x in v.values() if x not in (None, "")]
+    return [collapse(str(v))]
 
 
 def _as_list(v: Any) -> list[Any]:
@@ -194,7 +201,6 @@ def _ordered(key: str, op: str, want: Any, conv: Callable[[Any], Any]) -> Predic
 def select(records: list[Record], preds: list[Predicate], offset: int, limit: int,
            created_before: float | None) -> tuple[list[Record], int]:
     """Newest first (createdAt desc, then id desc); returns the page and the total match count."""
-    matched: list[Record] = []
     if not preds:
         end = len(records)
         if created_before is not None:
@@ -204,10 +210,12 @@ def select(records: list[Record], preds: list[Predicate], offset: int, limit: in
         start = max(end - offset - limit, 0)
         stop = max(end - offset, 0)
         return list(reversed(records[start:stop])), total
-    for r in reversed(records):
-        if created_before is not None and r.created_ts > created_before:
-            continue
-        if all(p(r) for p in preds):
-            matched.append(r)
+    pool = reversed(records) if created_before is None else \
+        (r for r in reversed(records) if r.created_ts <= created_before)
+    if len(preds) == 1:
+        only = preds[0]
+        matched = [r for r in pool if only(r)]
+    else:
+        matched = [r for r in pool if all(p(r) for p in preds)]
     return matched[offset:offset + limit], len(matched)
 

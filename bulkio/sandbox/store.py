@@ -50,6 +50,8 @@ class Record:
     external_id: str | None
     fields: dict[str, Any]
     rels: dict[str, list[str]]
+    #: normalised filter texts per field key, filled lazily by list filters; cleared on update
+    norm: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
