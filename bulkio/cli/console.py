@@ -15,7 +15,7 @@ import click
 from tqdm import tqdm
 
 from ..errors import BulkioError
-from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress, RateLimited, Retrying
+from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,8 +55,9 @@ class ProgressBars:
         if not self.enabled:
             return
         if isinstance(event, PhaseStarted):
+            # disable=None: no bars when stderr is not a terminal (CI logs, pipes)
             self.bars[event.name] = tqdm(total=event.total, desc=event.name, unit="row",
-                                         file=sys.stderr, leave=False, dynamic_ncols=True)
+                                         file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
         elif isinstance(event, Progress):
             bar = self.bars.get(event.name)
             if bar is not None:
@@ -65,13 +66,9 @@ class ProgressBars:
             bar = self.bars.pop(event.name, None)
             if bar is not None:
                 bar.close()
-        elif isinstance(event, (RateLimited, Retrying, Message)):
-            text = event.text if isinstance(event, Message) else (
-                f"rate limited ({event.category}); waiting {event.wait_seconds:.1f}s"
-                if isinstance(event, RateLimited)
-                else f"retrying {event.method} {event.path} after {event.reason} (attempt {event.attempt})")
-            if isinstance(event, Message):
-                tqdm.write(text, file=sys.stderr)
+        elif isinstance(event, Message):
+            tqdm.write(event.text, file=sys.stderr)
+        # RateLimited / Retrying are not printed one by one: the run summary counts them.
 
     def close(self) -> None:
         for bar in self.bars.values():
