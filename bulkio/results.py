@@ -59,9 +59,9 @@ def errors_text(issues: Iterable[Issue]) -> str:
     return "; ".join(issue_text(i) for i in issues)
 
 
-def _display(schema: ObjectSchema | None, key: str, value: Any) -> str:
+def _display(schema: ObjectSchema | None, key: str, value: Any, empty: str = "(empty)") -> str:
     if value is None or value == []:
-        return "(blank)"
+        return empty
     if schema is not None:
         fdef = schema.fields.get(key)
         if fdef is not None:
@@ -75,8 +75,8 @@ def _display(schema: ObjectSchema | None, key: str, value: Any) -> str:
 
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
-    """``$stage: Lead → Proposal; amount: (blank) → 1200.5``"""
-    return "; ".join(f"{k}: {_display(schema, k, old)} → {_display(schema, k, new)}"
+    """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
+    return "; ".join(f"{k}: {_display(schema, k, old)} → {_display(schema, k, new, '(cleared)')}"
                      for k, (old, new) in changes.items())
 
 

@@ -128,7 +128,7 @@ def test_dry_run_writes_nothing(sandbox: Any, org: Any, client: LightfieldClient
     with open(report.results_path or "", encoding="utf-8") as fh:
         lines = list(csv.reader(fh))
     assert lines[0][-5:] == ["Outcome", "Record ID", "Link", "Errors", "Changes"]
-    assert lines[1][3] == "would create" and "$name: (blank) → Pipe Co 0" in lines[1][-1]
+    assert lines[1][3] == "would create" and "$name: (empty) → Pipe Co 0" in lines[1][-1]
 
 
 def test_xlsx_results_sheet(sandbox: Any, org: Any, client: LightfieldClient, data_dir: Path,

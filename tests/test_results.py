@@ -43,7 +43,8 @@ def test_issue_and_changes_text() -> None:
     warn = Issue(code="missing_key", message="No key.", field="external_id", severity="warning")
     assert issue_text(warn) == "warning: external_id: missing_key: No key."
     assert changes_text({"$name": ("Old", "New"), "amount": (None, 5)}) == \
-        "$name: Old → New; amount: (blank) → 5"
+        "$name: Old → New; amount: (empty) → 5"
+    assert changes_text({"nextStep": ("Call", None)}) == "nextStep: Call → (cleared)"
 
 
 def test_csv_results(tmp_path: Path) -> None:
@@ -89,7 +90,7 @@ def test_dry_run_results_show_planned_changes(tmp_path: Path) -> None:
         lines = list(csv.reader(fh))
     assert lines[0][-2:] == ["Errors", "Changes"]
     assert lines[1][3] == "would update" and lines[1][-1] == "$name: Old → Acme"
-    assert lines[2][3] == "would create" and lines[2][-1] == "$name: (blank) → X"
+    assert lines[2][3] == "would create" and lines[2][-1] == "$name: (empty) → X"
     assert lines[4][3] == "unchanged" and lines[4][-1] == ""
 
 
