@@ -282,10 +282,29 @@ class _Run:
 
 
 def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: Resolver,
-                planner: Planner, *, skip_rows: set[int], first: list[Operation]) -> Iterator[Operation]:
-    """Plan lazily: validate → resolve → plan per chunk; yields operations in input order."""
+                planner: Planner, *, skip_rows: set[int], first: list[Operation],
+                reader_issues: list[Issue] | None = None,
+                orphans: list[Issue] | None = None) -> Iterator[Operation]:
+    """Plan lazily: validate → resolve → plan per chunk; yields operations in input order.
+
+    ``reader_issues`` is the reader's live issue list: issues located on a row are added to that
+    row (an error there skips the row); those of rows never yielded go to ``orphans``."""
     yield from first
     chunk: list[CheckedRow] = []
+    waiting: list[Issue] = []
+    taken = 0
+
+    def row_issues(number: int) -> list[Issue]:
+        nonlocal taken
+        if reader_issues is None:
+            return []
+        waiting.extend(i for i in reader_issues[taken:] if i.row is not None)
+        taken = len(reader_issues)
+        mine = [i for i in waiting if i.row == number]
+        if orphans is not None:
+            orphans.extend(i for i in waiting if i.row is not None and i.row < number)
+        waiting[:] = [i for i in waiting if i.row is not None and i.row > number]
+        return mine
 
     def flush() -> list[Operation]:
         resolver.resolve(chunk)
@@ -297,15 +316,19 @@ def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: 
     for srow in rows:
         run.store.seen(srow.number)
         run.emit(Progress("read"))
+        found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        chunk.append(validator.check(srow))
+        checked = validator.check(srow)
+        checked.issues[:0] = found
+        chunk.append(checked)
         if len(chunk) >= CHUNK:
             yield from flush()
         if run.stop is not None and run.stop.is_set():
             break
     if chunk:
         yield from flush()
+    row_issues(1 << 62)  # what is left belongs to rows that were never yielded
     run.emit(PhaseFinished("read"))
     run.emit(PhaseFinished("plan"))
 
@@ -321,7 +344,11 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     schema = _schema(client, run.object_type)
     header_map = M.map_headers(headers, schema, mapping=_load_mapping(mapping), key_field=run.key_field,
                                file=file, sheet=sheet, header_row=header_row)
-    file_issues = [*file_issues, *header_map.issues]
+    # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
+    # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
+    reader_issues = file_issues
+    orphans: list[Issue] = []
+    file_issues = [*(i for i in reader_issues if i.row is None), *header_map.issues]
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
@@ -368,7 +395,8 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
 
     run.emit(PhaseStarted("read"))
     run.emit(PhaseStarted("plan"))
-    ops = _operations(run, source_rows, validator, resolver, planner, skip_rows=skip_rows, first=first)
+    ops = _operations(run, source_rows, validator, resolver, planner, skip_rows=skip_rows, first=first,
+                      reader_issues=reader_issues, orphans=orphans)
     error: BaseException | None = None
     if run.dry_run:
         for op in ops:
@@ -403,6 +431,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     run.emit(PhaseFinished("results"))
     if error is not None:
         raise error
+    file_issues += orphans  # row issues of rows that produced no record (e.g. blank after a drop)
     report = _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
                      results_path=results_path)
     report._schema = schema
@@ -498,7 +527,7 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
                    else mapping}
         return _run_import(run, source_rows=iter(table.rows), headers=list(table.headers),
                            header_row=getattr(table, "header_row", 1), file=str(path), sheet=sheet_name,
-                           file_issues=list(getattr(table, "issues", []) or []), mapping=mapping,
+                           file_issues=table.issues, mapping=mapping,
                            date_order=date_order, tz=tz, ledger=ledger,
                            ledger_input=str(path.resolve()), fingerprint=fingerprint, resume=resume,
                            options=options, write_results=write_results,

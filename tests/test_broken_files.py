@@ -156,8 +156,10 @@ def check_formulas_xlsx(rep: dict[str, Any]) -> None:
     assert planned_name(rows[2]) == "click me"          # the cached value, never the formula
     assert planned_name(rows[4]) == "=1+1"              # a text cell stays text
     assert rows[3]["outcome"] == "failed"
-    assert ("required_field_missing", "error") in codes(rows[3])
-    assert [(i["code"], i["row"], i["column"]) for i in rep["file_issues"]] == [("formula_no_value", 3, "A")]
+    assert codes(rows[3]) == [("formula_no_value", "warning"), ("required_field_missing", "error")]
+    assert [(i["code"], i["column"]) for i in rows[3]["issues"]] == [
+        ("formula_no_value", "A"), ("required_field_missing", "A")]
+    assert rep["file_issues"] == []
 
 
 def check_merged(rep: dict[str, Any]) -> None:
@@ -189,6 +191,14 @@ def check_big_cell(rep: dict[str, Any]) -> None:
     assert [(i["row"], i["column"]) for i in rows[3]["issues"] if i["code"] == "cell_too_large"] == [(3, "A")]
 
 
+def check_big_cell_late(rep: dict[str, Any]) -> None:
+    rows = rows_by_number(rep)
+    assert sorted(rows) == list(range(2, 21))
+    assert [n for n, r in rows.items() if r["outcome"] != "created"] == [15]
+    assert [(i["code"], i["severity"], i["column"]) for i in rows[15]["issues"]] == [
+        ("cell_too_large", "error", "C")]
+
+
 def check_many_columns(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2]
@@ -215,6 +225,7 @@ PROCEEDS: dict[str, tuple[int, Callable[[dict[str, Any]], None]]] = {
     "header_only.xlsx": (0, check_empty),
     "nul_bytes.csv": (1, check_nul),
     "big_cell.csv": (1, check_big_cell),
+    "big_cell_late.csv": (1, check_big_cell_late),
     "many_columns.csv": (0, check_many_columns),
     "header_lookalike.csv": (0, check_lookalike),
 }

@@ -240,6 +240,16 @@ def big_cell_csv() -> bytes:
     return (HEADER + "\nSmall Co,BIG-1\n" + "A" * (2 * 1024 * 1024) + ",BIG-2\nAfter Co,BIG-3\n").encode()
 
 
+def big_cell_late_csv() -> bytes:
+    """Rows 2-20 are fine except row 15, whose Billing Email cell is 2 MB: beyond the rows the
+    reader buffers to find the header, so the problem is only seen while streaming."""
+    lines = [HEADER + ",Billing Email"]
+    for i in range(19):
+        email = "x" * (2 * 1024 * 1024) if i + 2 == 15 else f"late{i}@example.com"
+        lines.append(f"Late Co {i},LATE-{i},{email}")
+    return ("\n".join(lines) + "\n").encode()
+
+
 def zip_bomb_xlsx() -> bytes:
     """sharedStrings.xml is ~200 MB of one repeated byte, deflated to well under 1 MB."""
     size = 200 * 1024 * 1024
@@ -296,6 +306,7 @@ COMMITTED: dict[str, Callable[[], bytes]] = {
 #: file name -> builder, for files built in tmp_path by the tests.
 AT_TEST_TIME: dict[str, Callable[[], bytes]] = {
     "big_cell.csv": big_cell_csv,
+    "big_cell_late.csv": big_cell_late_csv,
     "zip_bomb.xlsx": zip_bomb_xlsx,
     "many_columns.csv": many_columns_csv,
 }
