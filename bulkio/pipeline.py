@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ from .plan import Planner
 from .resolve import References, Resolver
 from .validate import CheckedRow, Validator
 
+#: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
+#: keeps keys for 24 h, so older ones are planned again instead (see ``_run_import``).
+REPLAY_WINDOW = timedelta(hours=23)
 #: Rows planned together (reference and key lookups are batched per chunk).
 CHUNK = 250
 #: A dry run keeps field-level changes for this many rows (the rest are counted).
@@ -371,6 +375,14 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
                 run_id = info.run_id
                 completed = ledger.completed(run_id)
                 pending = ledger.pending(run_id)
+                age = datetime.now(UTC) - info.started_at
+                if pending and age > REPLAY_WINDOW:
+                    # The API forgets Idempotency-Keys after 24 h, so a replay could create a second
+                    # record. A day later the list index has long caught up: plan those rows afresh
+                    # (a committed create is then found by its key and not created again).
+                    run.emit(Message(f"run {run_id} started {age.total_seconds() / 3600:.0f} h ago: "
+                                     f"{len(pending)} unconfirmed rows are re-planned, not replayed"))
+                    pending = {}
                 run.emit(Message(f"resuming run {run_id}: {len(completed)} rows done, "
                                  f"{len(pending)} to re-send"))
             else:

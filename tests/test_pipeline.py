@@ -188,6 +188,48 @@ def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path)
     assert len(ids) == 40
 
 
+def test_resume_after_a_day_replans_unconfirmed_rows(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Idempotency-Keys expire after 24 h, so a resume a day later must not replay pending creates
+    (a replay could create a second record): it plans them again and finds what was committed."""
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from bulkio.events import Message
+
+    rows = [(f"Late Co {i}", f"LATE-{i:03d}", "SMB") for i in range(12)]
+    src = accounts_csv(tmp_path / "accounts.csv", rows)
+    ledger = tmp_path / "l.db"
+    seen = {"n": 0}
+
+    def explode(event: Any) -> None:
+        if isinstance(event, Progress) and event.name == "write":
+            seen["n"] += 1
+            if seen["n"] == 6:
+                raise Boom("crash")
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(Boom):
+            import_file(src, "account", client=lf, ledger_path=ledger, concurrency=1, on_event=explode)
+        # Three rows were committed but their outcome never reached the ledger (the process died
+        # between the answer and the write-ahead record), and the run started two days ago.
+        db = sqlite3.connect(ledger)
+        done = [r for (r,) in db.execute("SELECT row FROM outcomes ORDER BY row LIMIT 3")]
+        db.execute(f"DELETE FROM outcomes WHERE row IN ({','.join('?' * len(done))})", done)
+        db.execute("DELETE FROM records")
+        db.execute("UPDATE runs SET started_at = ?",
+                   ((datetime.now(UTC) - timedelta(days=2)).isoformat(),))
+        db.commit()
+        db.close()
+        messages: list[str] = []
+        report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True,
+                             on_event=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
+    assert any("re-planned, not replayed" in m for m in messages), messages
+    assert sandbox.count(empty_org.org_id, "account") == 12            # nothing created twice
+    by_row = {r.row: r.outcome for r in report.rows}
+    assert [by_row[r] for r in done] == ["unchanged"] * 3               # found by key, not re-sent
+    assert report.ok and len(report.rows) == 12
+
+
 def test_resume_refuses_a_changed_file(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
     src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS)
     stop_after = {"n": 0}
