@@ -40,7 +40,7 @@ def read_all(path: Path | str, **kw: Any) -> tuple[Any, list[tuple[int, list[Any
     ("cp1252.csv", "cp1252", ",", ["Name", "Price", "City"],
      [(2, ["Café Müller", "€5", "Zürich"]), (3, ["Crème", "€7", "Genève"])]),
     ("pipe.csv", "utf-8", "|", ["Name", "Formula", "Flag"],
-     [(2, ["Acme", "=1+1", "yes"]), (3, ["Beta", "''=2", None])]),
+     [(2, ["Acme", "=1+1", "yes"]), (3, ["Beta", "'=2", None])]),
 ])
 def test_csv_fixtures(name: str, encoding: str, delimiter: str, headers: list[str],
                       rows: list[tuple[int, list[Any]]]) -> None:
