@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import get_column_letter
+
 from .columns import ID_KEY, SPLIT_TYPES, Column, export_columns, header_text, key_from_header
 from .definitions import ObjectSchema
 from .errors import ConfigError, InputFileError
@@ -84,12 +86,7 @@ class HeaderMap:
 
 def letter(index: int) -> str:
     """0-based column index -> spreadsheet letter: 0 -> A, 27 -> AB."""
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    return get_column_letter(index + 1)
 
 
 def _norm(text: str) -> str:

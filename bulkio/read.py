@@ -34,6 +34,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from openpyxl.utils import get_column_letter
+
 from .columns import key_from_header
 from .errors import InputFileError
 from .issues import Issue
@@ -262,12 +264,7 @@ def _clean_text(value: str) -> str | None:
 
 
 def _letter(index: int) -> str:
-    s = ""
-    index += 1
-    while index:
-        index, r = divmod(index - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    return get_column_letter(index + 1)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
