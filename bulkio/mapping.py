@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import get_column_letter
-
 from .columns import ID_KEY, SPLIT_TYPES, Column, export_columns, header_text, key_from_header
 from .definitions import ObjectSchema
 from .errors import ConfigError, InputFileError
 from .issues import Issue
+from .read import column_letter
 
 #: Column kinds whose cells are imported.
 IMPORT_KINDS = frozenset({"id", "field", "subfield", "relationship"})
@@ -84,9 +83,7 @@ class HeaderMap:
         return any(i.severity == "error" for i in self.issues)
 
 
-def letter(index: int) -> str:
-    """0-based column index -> spreadsheet letter: 0 -> A, 27 -> AB."""
-    return get_column_letter(index + 1)
+letter = column_letter
 
 
 def _norm(text: str) -> str:

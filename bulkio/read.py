@@ -34,8 +34,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from openpyxl.utils import get_column_letter
-
 from .columns import key_from_header
 from .errors import InputFileError
 from .issues import Issue
@@ -242,8 +240,8 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
             shown = ", ".join(repr(c) for _, c in extra[:3]) + (", …" if len(extra) > 3 else "")
             table.issues.append(Issue(
                 "ragged_row", f"the row has values beyond the {n} header columns (up to column "
-                f"{_letter(extra[-1][0])}); they are ignored: {shown}", file=table.path,
-                sheet=table.sheet, row=number, column=_letter(extra[0][0]), value=extra[0][1],
+                f"{column_letter(extra[-1][0])}); they are ignored: {shown}", file=table.path,
+                sheet=table.sheet, row=number, column=column_letter(extra[0][0]), value=extra[0][1],
                 expected=f"at most {n} values", severity="warning"))
     if all(c is None for c in cells):
         return None
@@ -263,8 +261,15 @@ def _clean_text(value: str) -> str | None:
     return value
 
 
-def _letter(index: int) -> str:
-    return get_column_letter(index + 1)
+def column_letter(index: int) -> str:
+    """0-based column index -> spreadsheet letter: 0 -> A, 27 -> AB. Unlike openpyxl's
+    ``get_column_letter`` it has no upper bound, because a CSV can be wider than Excel's XFD."""
+    s = ""
+    index += 1
+    while index:
+        index, r = divmod(index - 1, 26)
+        s = chr(65 + r) + s
+    return s
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -387,7 +392,7 @@ def _csv_records(table: SourceTable, fh: io.TextIOBase) -> Iterator[tuple[int, l
                 table.issues.append(Issue(
                     "cell_too_large", f"the cell holds {len(v):,} characters; at most "
                     f"{MAX_CELL_CHARS:,} are accepted, so it is ignored", file=table.path, row=number,
-                    column=_letter(i), expected=f"at most {MAX_CELL_CHARS:,} characters"))
+                    column=column_letter(i), expected=f"at most {MAX_CELL_CHARS:,} characters"))
                 cells.append(None)
             else:
                 cells.append(_clean_text(v) if v else None)
@@ -582,7 +587,7 @@ def _xlsx_records(table: SourceTable, ws: Any, formula_ws: Any) -> Iterator[tupl
                 table.issues.append(Issue(
                     "formula_no_value", f"the formula {frow[i]} has no saved value; open and save the "
                     "workbook in Excel so values are calculated", file=table.path, sheet=table.sheet,
-                    row=number, column=_letter(i), value=frow[i], expected="a value",
+                    row=number, column=column_letter(i), value=frow[i], expected="a value",
                     severity="warning"))
             cells.append(v)
         yield number, cells
