@@ -38,6 +38,7 @@ import httpx
 from pydantic import SecretStr
 
 from . import __version__
+from .config import API_VERSION, DEFAULT_BASE_URL
 from .definitions import (
     NOTE_DEFINITIONS,
     SYSTEM_OBJECTS,
@@ -55,8 +56,6 @@ __all__ = ["ClientStats", "Filters", "LightfieldClient", "RateLimit", "RetryPoli
 
 Filters = Mapping[str, str] | Iterable[tuple[str, str]]
 
-DEFAULT_BASE_URL = "https://api.lightfield.app"
-API_VERSION = "2026-03-01"
 #: The API's maximum page size for list endpoints.
 MAX_PAGE = 25
 

@@ -129,6 +129,28 @@ def _filter_params(items: Iterable[str] | None) -> tuple[tuple[str, str], ...]:
     return tuple(parse_filter(s) for s in (items or ()))
 
 
+Filters = Mapping[str, Sequence[str]] | Sequence[str]
+
+
+def group_filters(filters: Filters | None) -> dict[str, list[str]]:
+    """Filters by object type. ``OBJECT:key[op]=value`` targets one object; a bare ``key[op]=value``
+    goes under ``"*"`` (every exported object that has the key). A mapping is taken as it is.
+
+    >>> group_filters(["opportunity:amount[greaterThan]=5000", "$stage[equal]=Lead"])
+    {'opportunity': ['amount[greaterThan]=5000'], '*': ['$stage[equal]=Lead']}
+    """
+    if isinstance(filters, Mapping):
+        return {k: list(v) for k, v in filters.items()}
+    out: dict[str, list[str]] = {}
+    for text in [filters] if isinstance(filters, str) else filters or ():
+        head, sep, rest = text.partition(":")
+        if sep and head and not head.startswith("$") and not any(ch in head for ch in "[]="):
+            out.setdefault(head, []).append(rest)
+        else:
+            out.setdefault("*", []).append(text)
+    return out
+
+
 # --- record access ------------------------------------------------------------------------------
 
 def _field_value(record: Mapping[str, Any], key: str) -> Any:
@@ -363,7 +385,7 @@ def _sheet_title(label: str, used: set[str]) -> str:
     return title
 
 
-def _plan(client: LightfieldClient, objects: list[str], filters: Mapping[str, Sequence[str]] | None,
+def _plan(client: LightfieldClient, objects: list[str], filters: Filters | None,
           key_field: str) -> list[_Sheet]:
     custom = [o for o in objects if o not in SYSTEM_OBJECTS]
     labels: dict[str, str] = {}
@@ -375,9 +397,9 @@ def _plan(client: LightfieldClient, objects: list[str], filters: Mapping[str, Se
             known = ", ".join(sorted([t for t in SYSTEM_OBJECTS] + list(labels)))
             raise ConfigError(f"Unknown object type {', '.join(unknown)}: choose one of {known} "
                               "(or 'pipeline').")
-    filters = dict(filters or {})
-    shared = _filter_params(filters.pop("*", None))
-    unknown_filters = set(filters) - set(objects)
+    by_object = group_filters(filters)
+    shared = _filter_params(by_object.pop("*", None))
+    unknown_filters = set(by_object) - set(objects)
     if unknown_filters:
         raise ConfigError(f"Filters given for {', '.join(sorted(unknown_filters))}, which is not "
                           "being exported.")
@@ -387,7 +409,7 @@ def _plan(client: LightfieldClient, objects: list[str], filters: Mapping[str, Se
     for o in objects:
         schema = object_schema(client, o)
         title = _sheet_title(SHEET_NAMES.get(o) or labels.get(o, o), used)
-        own = _filter_params(filters.get(o))
+        own = _filter_params(by_object.get(o))
         mine = tuple(f for f in shared if _filter_key(f[0]) in schema.fields
                      or _filter_key(f[0]) in schema.relationships)
         matched.update(mine)
@@ -404,14 +426,26 @@ def _filter_key(param: str) -> str:
     return param.split("[", 1)[0].strip()
 
 
-def _infer_format(path: Path, fmt: str | None) -> str:
+#: File suffixes that name an export format.
+SUFFIXES: dict[str, str] = {".xlsx": "xlsx", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def export_format(path: str | Path, fmt: str | None = None) -> str:
+    """The file format of an export: ``fmt`` when given, else from the path's suffix.
+
+    >>> export_format("pipeline.xlsx"), export_format("out.txt", "csv")
+    ('xlsx', 'csv')
+    """
     if fmt:
         fmt = fmt.lower()
         if fmt not in FORMATS:
             raise ConfigError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
         return fmt
-    suffix = path.suffix.lower().lstrip(".")
-    return {"xlsx": "xlsx", "csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl"}.get(suffix, "xlsx")
+    found = SUFFIXES.get(Path(path).suffix.lower())
+    if found is None:
+        raise ConfigError(f"Cannot tell the file type of {Path(path).name!r}: name it .xlsx, .csv or "
+                          ".jsonl, or choose the format (--to xlsx|csv|jsonl).")
+    return found
 
 
 def _file_for(path: Path, object_type: str, fmt: str, single: bool) -> Path:
@@ -461,14 +495,16 @@ def _write_jsonl_file(path: Path, records: Iterable[dict[str, Any]], sheet: _She
 # --- the public functions -----------------------------------------------------------------------
 
 def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path: str | Path, *,
-                   format: str | None = None, filters: Mapping[str, Sequence[str]] | None = None,
+                   format: str | None = None, filters: Filters | None = None,
                    key_field: str = "external_id", concurrency: int = 8,
                    on_event: EventHandler | None = None) -> ExportReport:
     """Export object types (or ``"pipeline"``) to ``path``; return an :class:`ExportReport`.
 
-    ``format`` is ``xlsx``, ``csv`` or ``jsonl`` (default: from the path's suffix, else xlsx).
-    ``filters`` maps an object type to ``key[op]=value`` strings (API list filters, ANDed); under
-    ``"*"`` they apply to every exported object whose definitions have the key.
+    ``format`` is ``xlsx``, ``csv`` or ``jsonl`` (default: from the path's suffix,
+    :func:`export_format`). ``filters`` are API list filters (ANDed): ``[OBJECT:]key[op]=value``
+    strings, or a mapping of object type to ``key[op]=value`` strings; without an object (or under
+    ``"*"``) a filter applies to every exported object whose definitions have the key
+    (:func:`group_filters`).
     ``pipeline`` = a Summary sheet, then Opportunities, Accounts, Contacts, Tasks, Notes, Members.
 
     >>> with connect() as lf:                                      # doctest: +SKIP
@@ -477,7 +513,7 @@ def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path:
     """
     started = time.perf_counter()
     target = Path(path)
-    fmt = _infer_format(target, format)
+    fmt = export_format(target, format)
     objs, pipeline = _resolve_objects(objects)
     plan = _plan(client, objs, filters, key_field)
     needed = {t for s in plan for t in _relationship_targets(s.schema, s.columns)}
@@ -549,7 +585,7 @@ def _export_xlsx(target: Path, plan: list[_Sheet], source: _Source,
 
 
 def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,
-                  filters: Mapping[str, Sequence[str]] | None = None, key_field: str = "external_id",
+                  filters: Filters | None = None, key_field: str = "external_id",
                   concurrency: int = 8, on_event: EventHandler | None = None
                   ) -> dict[str, pd.DataFrame]:
     """One pandas DataFrame per object type, with the same columns (headers) and values as the
@@ -584,8 +620,10 @@ def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,
 __all__ = [
     "PIPELINE",
     "ExportReport",
+    "export_format",
     "export_frames",
     "export_objects",
+    "group_filters",
     "parse_filter",
     "record_name",
     "row_builder",

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import BaseModel, Field, PrivateAttr
 
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
-from .errors import InputFileError, LedgerError
+from .errors import ConfigError, InputFileError, LedgerError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
 from .issues import Issue
 from .operations import Operation, RowOutcome
@@ -442,6 +442,9 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     results_path = write_results(run.store, schema)
     run.emit(PhaseFinished("results"))
     if error is not None:
+        if results_path:
+            error.add_note(f"The results sheet {results_path} shows what was written (the other rows "
+                           "say not_written).")
         raise error
     file_issues += orphans  # row issues of rows that produced no record (e.g. blank after a drop)
     report = _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
@@ -511,10 +514,13 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
     path = Path(path)
     if not path.exists():
         raise InputFileError("file not found", path=str(path))
+    dest = Path(results_path) if results_path else default_results_path(path)
+    if dest.resolve() == path.resolve():
+        raise ConfigError(f"The results sheet would replace the input file {path}: choose another "
+                          f"results file (e.g. {default_results_path(path).name}).")
     fingerprint = file_fingerprint(path)
     run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
                on_event=on_event, stop=stop)
-    dest = Path(results_path) if results_path else default_results_path(path)
     lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
     with ExitStack() as stack:
         table = stack.enter_context(read.open_table(path, sheet=sheet, encoding=encoding,

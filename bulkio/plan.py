@@ -38,7 +38,8 @@ from .errors import ApiError
 from .issues import Issue
 from .operations import Operation
 from .resolve import PAGE, SMALL_SCAN_PAGES
-from .validate import CLEAR, CheckedRow
+from .validate import CheckedRow
+from .values import CLEAR
 
 #: Filter operator per key value type (EMAIL/URL/TELEPHONE only support ``contains``).
 _CONTAINS_TYPES = frozenset({"EMAIL", "URL", "TELEPHONE"})
@@ -182,8 +183,14 @@ def normalize(fdef: FieldDef, value: Any) -> Any:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value == [] or value == "" or (
-        isinstance(value, dict) and all(v in (None, "") for v in value.values()))
+    """None, "", [] or a dict of only empty parts (the value types a checked row holds)."""
+    if value is None:
+        return True
+    if isinstance(value, (str, list)):
+        return not value
+    if isinstance(value, dict):
+        return all(v in (None, "") for v in value.values())
+    return False
 
 
 class Planner:
@@ -193,6 +200,7 @@ class Planner:
                  known: dict[str, str] | None = None, header_map: Any = None, file: str | None = None,
                  sheet: str | None = None, concurrency: int = 8, keep_changes: bool = True) -> None:
         self.client, self.schema, self.key_field = client, schema, key_field
+        self.required = schema.required   # a computed property: once per run, not per row
         self.known = known or {}
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
@@ -299,7 +307,7 @@ class Planner:
     # --- create --------------------------------------------------------------------------------
     def _create(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
-        missing = [k for k in self.schema.required if _empty(row.values.get(k)) or row.values.get(k) is CLEAR]
+        missing = [k for k in self.required if _empty(row.values.get(k)) or row.values.get(k) is CLEAR]
         for k in missing:
             label = (self.schema.fields.get(k) or self.schema.relationships.get(k))
             where = "" if k in self.columns else " (the file has no column for it)"
@@ -311,15 +319,16 @@ class Planner:
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
         changes: dict[str, tuple[Any, Any]] = {}
+        relationships, keep_changes = self.schema.relationships, self.keep_changes
         for k, v in row.values.items():
             if v is CLEAR or _empty(v):
                 continue
-            rel = self.schema.relationships.get(k)
+            rel = relationships.get(k)
             if rel is not None:
                 rels[k] = v if rel.has_many else v[0]
             else:
                 fields[k] = v
-            if self.keep_changes:
+            if keep_changes:
                 changes[k] = (None, v)
         body: dict[str, Any] = {"fields": fields}
         if rels or otype in ("opportunity", "task"):

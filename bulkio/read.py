@@ -261,6 +261,16 @@ def _clean_text(value: str) -> str | None:
     return value
 
 
+def _clean_csv(value: str) -> str | None:
+    """:func:`_clean_text` for a CSV cell, with the common case (nothing to unescape) first."""
+    s = value.strip()   # (NUL is not whitespace: a cell holding one is never blank here)
+    if not s:
+        return None
+    if s[0] == "'" or "\x00" in s:
+        return _clean_text(value)
+    return s
+
+
 def column_letter(index: int) -> str:
     """0-based column index -> spreadsheet letter: 0 -> A, 27 -> AB. Unlike openpyxl's
     ``get_column_letter`` it has no upper bound, because a CSV can be wider than Excel's XFD."""
@@ -386,17 +396,16 @@ def _csv_records(table: SourceTable, fh: io.TextIOBase) -> Iterator[tuple[int, l
             raise InputFileError(f"cannot be decoded as {table.encoding} ({exc.reason}); pass the "
                                  "right encoding", path=table.path, row=number + 1) from None
         number += 1
-        cells: list[Any] = []
-        for i, v in enumerate(raw):
-            if len(v) > MAX_CELL_CHARS:
-                table.issues.append(Issue(
-                    "cell_too_large", f"the cell holds {len(v):,} characters; at most "
-                    f"{MAX_CELL_CHARS:,} are accepted, so it is ignored", file=table.path, row=number,
-                    column=column_letter(i), expected=f"at most {MAX_CELL_CHARS:,} characters"))
-                cells.append(None)
-            else:
-                cells.append(_clean_text(v) if v else None)
-        yield number, cells
+        if raw and max(map(len, raw)) > MAX_CELL_CHARS:
+            for i, v in enumerate(raw):
+                if len(v) > MAX_CELL_CHARS:
+                    table.issues.append(Issue(
+                        "cell_too_large", f"the cell holds {len(v):,} characters; at most "
+                        f"{MAX_CELL_CHARS:,} are accepted, so it is ignored", file=table.path,
+                        row=number, column=column_letter(i),
+                        expected=f"at most {MAX_CELL_CHARS:,} characters"))
+            raw = [v if len(v) <= MAX_CELL_CHARS else "" for v in raw]
+        yield number, [_clean_csv(v) for v in raw]
 
 
 # --- shared row pipeline -----------------------------------------------------------------------

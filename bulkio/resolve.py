@@ -25,11 +25,14 @@ from typing import Any
 from . import values as V
 from .definitions import FieldDef, ObjectSchema
 from .errors import ApiError
-from .validate import CLEAR, CheckedRow
+from .validate import CheckedRow
+from .values import CLEAR
 
 PAGE = 25
 #: A type this small is always scanned: a handful of pages beats any per-reference query.
 SMALL_SCAN_PAGES = 4
+#: Entries of the Resolver's option-match cache before it starts over.
+_MATCH_CACHE = 4096
 _ID_RE = re.compile(r"^[A-Za-z]{2,8}_[A-Za-z0-9_\-]+$")
 
 
@@ -242,6 +245,18 @@ class Resolver:
                  file: str | None = None, sheet: str | None = None, concurrency: int = 8) -> None:
         self.client, self.schema, self.file, self.sheet = client, schema, file, sheet
         self.references = references or References(client, concurrency=concurrency)
+        self._selects = {k: f for k, f in schema.fields.items()
+                         if f.value_type in ("SINGLE_SELECT", "MULTI_SELECT")}
+        # (key, text) → match_option result: a column repeats a handful of labels a million times
+        self._matches: dict[tuple[str, str], tuple[str | None, list[str], bool]] = {}
+
+    def _match(self, key: str, fdef: FieldDef, text: str) -> tuple[str | None, list[str], bool]:
+        hit = self._matches.get((key, text))
+        if hit is None:
+            if len(self._matches) >= _MATCH_CACHE:
+                self._matches.clear()
+            hit = self._matches[(key, text)] = match_option(fdef, text)
+        return hit
 
     def resolve(self, rows: list[CheckedRow]) -> None:
         """Resolve a chunk of rows: selects first (no network), then references per target type."""
@@ -259,14 +274,14 @@ class Resolver:
 
     def _resolve_selects(self, row: CheckedRow) -> None:
         for key, val in list(row.values.items()):
-            fdef = self.schema.fields.get(key)
-            if fdef is None or fdef.value_type not in ("SINGLE_SELECT", "MULTI_SELECT") or val is CLEAR:
+            fdef = self._selects.get(key)
+            if fdef is None or val is CLEAR:
                 continue
             texts = val if isinstance(val, list) else [val]
             ids: list[str] = []
             bad = False
             for text in texts:
-                oid, suggestions, ambiguous = match_option(fdef, text)
+                oid, suggestions, ambiguous = self._match(key, fdef, text)
                 if oid:
                     ids.append(oid)
                     continue

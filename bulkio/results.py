@@ -87,13 +87,23 @@ def outcome_cells(outcome: RowOutcome | None, *, dry_run: bool = False,
         cells: list[Any] = ["not processed", None, None, ""]
     else:
         word = DRY_RUN_WORDS.get(outcome.outcome, outcome.outcome) if dry_run else outcome.outcome
-        cells = [word, outcome.record_id, outcome.link, errors_text(outcome.issues)]
+        cells = [word, outcome.record_id, outcome.link,
+                 errors_text(outcome.issues) if outcome.issues else ""]
     if dry_run:
-        cells.append(changes_text(outcome.changes, schema) if outcome is not None else "")
+        cells.append(changes_text(outcome.changes, schema) if outcome is not None and outcome.changes
+                     else "")
     return cells
 
 
 Lookup = Callable[[int], RowOutcome | None]
+
+
+def _fit(cells: Sequence[Any], width: int) -> list[Any]:
+    """A row's cells cut or padded (with None) to the input's ``width`` columns."""
+    n = len(cells)
+    if n == width:
+        return list(cells)
+    return list(cells[:width]) if n > width else [*cells, *([None] * (width - n))]
 
 
 def _lookup(outcomes: Mapping[int, RowOutcome] | Lookup) -> Lookup:
@@ -123,19 +133,19 @@ def write_results(dest: str | Path, headers: Sequence[str], rows: Iterable[Any],
 def _write_csv(dest: Path, headers: list[str], width: int, rows: Iterable[Any], get: Lookup, *,
                dry_run: bool, schema: ObjectSchema | None, header_row: int, delimiter: str) -> None:
     blank = [""] * len(headers)
+    csv_row = sheets.csv_row
     with sheets.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter or ",")
+        writerow = csv.writer(fh, delimiter=delimiter or ",").writerow
         for _ in range(1, header_row):
-            writer.writerow(blank)
-        writer.writerow([sheets.csv_value(h) for h in headers])
+            writerow(blank)
+        writerow(csv_row(headers))
         line = header_row
         for row in rows:
             while line + 1 < row.number:   # blank input rows keep their place
-                writer.writerow(blank)
+                writerow(blank)
                 line += 1
-            cells = list(row.cells)[:width] + [None] * max(0, width - len(row.cells))
-            out = cells + outcome_cells(get(row.number), dry_run=dry_run, schema=schema)
-            writer.writerow([sheets.csv_value(v) for v in out])
+            writerow(csv_row(_fit(row.cells, width))
+                     + csv_row(outcome_cells(get(row.number), dry_run=dry_run, schema=schema)))
             line = row.number
 
 
@@ -166,9 +176,8 @@ def _write_xlsx(dest: Path, headers: list[str], width: int, rows: Iterable[Any],
                     continue
                 if idx < width:
                     marks.setdefault(idx, []).append(issue)
-        cells = list(row.cells)[:width] + [None] * max(0, width - len(row.cells))
         out: list[Any] = []
-        for i, value in enumerate(cells + outcome_cells(outcome, dry_run=dry_run, schema=schema)):
+        for i, value in enumerate(_fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)):
             v = sheets.xlsx_value(value)
             issues = marks.get(i)
             fmt = None if isinstance(v, (str, bool)) or v is None else sheets.default_format(v)

@@ -41,6 +41,9 @@ from openpyxl.writer.excel import ExcelWriter
 #: A text cell starting with one of these is escaped with a leading "'" (formula injection).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 ESCAPE_PREFIX = "'"
+#: First characters that may need an escape (a trigger, or apostrophes in front of one): text
+#: starting with anything else is returned as it is without a closer look (the common case).
+_MAYBE_ESCAPE = frozenset(FORMULA_TRIGGERS) | {ESCAPE_PREFIX}
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -77,6 +80,8 @@ def escape_formula(value: str) -> str:
     >>> escape_formula("=SUM(A1)"), escape_formula("-5"), escape_formula("Acme")
     ("'=SUM(A1)", "'-5", 'Acme')
     """
+    if not value or value[0] not in _MAYBE_ESCAPE:
+        return value
     return ESCAPE_PREFIX + value if _needs_prefix(value) else value
 
 
@@ -124,6 +129,8 @@ def xlsx_value(value: Any) -> Any:
 
 def csv_value(value: Any) -> str:
     """One CSV cell: escaped text, ``yes``/``no`` for booleans, ISO dates, empty for None."""
+    if type(value) is str:  # the common case first (a str subclass takes the isinstance path)
+        return value if not value or value[0] not in _MAYBE_ESCAPE else escape_formula(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -136,6 +143,13 @@ def csv_value(value: Any) -> str:
     if isinstance(value, str):
         return escape_formula(value)
     return str(value)
+
+
+def csv_row(values: Iterable[Any]) -> list[str]:
+    """:func:`csv_value` of every cell; plain text and None skip the call (hot in large files)."""
+    may = _MAYBE_ESCAPE
+    return ["" if v is None else v if type(v) is str and (not v or v[0] not in may) else csv_value(v)
+            for v in values]
 
 
 # --- number formats ----------------------------------------------------------------------------
@@ -236,9 +250,9 @@ def write_csv(path: str | os.PathLike[str], headers: Sequence[str],
     count = 0
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow([csv_value(h) for h in headers])
+        writer.writerow(csv_row(headers))
         for row in rows:
-            writer.writerow([csv_value(v) for v in row])
+            writer.writerow(csv_row(row))
             count += 1
     return count
 

@@ -123,13 +123,13 @@ def make_template(client: Any, object_type: str, path: str | os.PathLike[str], *
     ['External ID (external_id)', 'Name* ($name)']
     """
     emit = on_event or (lambda e: None)
+    xlsx = template_format(path) == "xlsx"  # a bad file name fails before any request
     schema: ObjectSchema = client.schema(object_type)
     if key_field != "external_id" and key_field not in schema.fields:
         raise ConfigError(f"{object_type} has no field '{key_field}' to use as the key; "
                           f"see: bulkio definitions {object_type}")
     reference = None
     label = _object_label(client, object_type)
-    xlsx = _is_xlsx(path)
     if include_reference and (xlsx or example_row):
         emit(PhaseStarted("reference"))
         # a CSV has no Reference sheet: one record per type is enough for the example row
@@ -213,8 +213,15 @@ def sheet_title(object_type: str, label: str | None = None) -> str:
     return f"{title} data" if title in (REFERENCE_SHEET, INSTRUCTIONS_SHEET) else title
 
 
-def _is_xlsx(path: str | os.PathLike[str]) -> bool:
-    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
+def template_format(path: str | os.PathLike[str]) -> str:
+    """``"xlsx"`` or ``"csv"`` from the file name; anything else is a :class:`ConfigError`."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if suffix == ".csv":
+        return "csv"
+    raise ConfigError(f"Cannot write a template to {Path(path).name}: use a .xlsx or .csv file name "
+                      "(e.g. opportunities.xlsx).")
 
 
 def write_template(schema: ObjectSchema, path: str | os.PathLike[str], *,
@@ -227,14 +234,12 @@ def write_template(schema: ObjectSchema, path: str | os.PathLike[str], *,
     'External ID (external_id)'
     """
     target = Path(path)
-    suffix = target.suffix.lower()
+    fmt = template_format(target)
     columns = template_columns(schema, key_field=key_field)
     example = example_values(schema, columns, reference) if example_row else None
-    if suffix == ".csv":
+    if fmt == "csv":
         sheets.write_csv(target, [c.header for c in columns], [example] if example else [])
         return TemplateInfo(schema.object_type, target, "csv", columns)
-    if not _is_xlsx(target):
-        raise ConfigError(f"Cannot write a template to {target.name}: use a .xlsx or .csv file name.")
     wb = Workbook()
     data = wb.active
     data.title = sheet_title(schema.object_type, object_label)

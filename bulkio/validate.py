@@ -15,6 +15,7 @@ column letter, header, field key, raw value, expected format), before any reques
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,10 +23,7 @@ from . import values as V
 from .columns import CLEAR_TOKEN, MULTI_SEPARATOR, Column
 from .definitions import ObjectSchema
 from .issues import Issue
-
-#: The sentinel meaning "send null" (shared with values.py so both steps agree).
-CLEAR: Any = getattr(V, "CLEAR", object())
-BLANK: Any = getattr(V, "BLANK", object())
+from .values import BLANK, CLEAR
 
 #: Value types whose cells are resolved to option ids later (kept as text here).
 SELECT_TYPES = frozenset({"SINGLE_SELECT", "MULTI_SELECT"})
@@ -71,12 +69,6 @@ class CheckedRow:
         return issue
 
 
-def is_blank(raw: Any) -> bool:
-    """None, empty text, or a pandas NaN: leave the field unchanged."""
-    return raw is None or (isinstance(raw, str) and not raw.strip()) or (
-        isinstance(raw, float) and math.isnan(raw))
-
-
 def split_multi(text: str) -> list[str]:
     return [p.strip() for p in text.split(MULTI_SEPARATOR) if p.strip()]
 
@@ -88,12 +80,8 @@ def _text(raw: Any) -> str:
     return str(raw).strip()
 
 
-def _parse_error(parsed: Any) -> tuple[str, str, str | None] | None:
-    """(code, message, expected) when ``parsed`` is an error, else None (tolerant of the shape)."""
-    code = getattr(parsed, "error_code", None) or getattr(parsed, "code", None)
-    if not code:
-        return None
-    return code, getattr(parsed, "message", None) or code, getattr(parsed, "expected", None)
+# what a column holds, decided once per run (see Validator._plan)
+_ID, _REL, _PART, _SELECT, _MULTI, _FIELD = range(6)
 
 
 class Validator:
@@ -104,7 +92,7 @@ class Validator:
     """
 
     def __init__(self, schema: ObjectSchema, header_map: Any, *, file: str | None = None,
-                 sheet: str | None = None, options: Any = None) -> None:
+                 sheet: str | None = None, options: V.ParseOptions | None = None) -> None:
         self.schema, self.file, self.sheet = schema, file, sheet
         self.options = options if options is not None else V.ParseOptions()
         # (cell index, letter, header, Column) for every column that carries importable data
@@ -122,6 +110,32 @@ class Validator:
                 if fdef is None or fdef.read_only:
                     continue
             self.columns.append((mc.index, mc.letter, mc.header, col))
+        # Per column, once per run: its kind, the schema entry and the cell parser (no per-cell
+        # dispatch on the value type in check()).
+        self._plan: list[tuple[int, str, str, str, int, Column, Any, Callable[[Any], V.Parsed] | None]] = []
+        #: ADDRESS / FULL_NAME keys, the only ones whose value can be a dict of parts
+        self._compound: list[str] = []
+        for index, letter, header, col in self.columns:
+            key = col.field_key or col.key
+            target: Any = None
+            read: Callable[[Any], V.Parsed] | None = None
+            if col.kind == "id":
+                kind = _ID
+            elif col.kind == "relationship":
+                kind, target = _REL, schema.relationships[key]
+            else:
+                target = schema.fields[key]
+                if target.value_type in ("ADDRESS", "FULL_NAME") and key not in self._compound:
+                    self._compound.append(key)
+                if col.kind == "subfield":
+                    kind = _PART
+                    read = V.column_parser(target, part=col.part, options=self.options)
+                elif target.value_type in SELECT_TYPES:
+                    kind = _MULTI if target.value_type == "MULTI_SELECT" else _SELECT
+                else:
+                    kind = _FIELD
+                    read = V.column_parser(target, options=self.options)
+            self._plan.append((index, letter, header, key, kind, col, target, read))
 
     def _issue(self, row: int, letter: str, header: str, key: str, code: str, message: str,
                raw: Any, expected: str | None) -> Issue:
@@ -131,87 +145,102 @@ class Validator:
     def check(self, source_row: Any) -> CheckedRow:
         """Validate one row; raw cells are not kept (only the few the issues need)."""
         cells = source_row.cells
+        ncells = len(cells)
         out = CheckedRow(row=source_row.number)
-        for index, letter, header, col in self.columns:
-            raw = cells[index] if index < len(cells) else None
-            if is_blank(raw):
+        values, sources = out.values, out.sources
+        for index, letter, header, key, kind, col, target, read in self._plan:
+            raw = cells[index] if index < ncells else None
+            # blank (None, empty text, pandas NaN) leaves the field unchanged
+            if raw is None:
                 continue
-            key = col.field_key or col.key
-            if col.kind == "id":
+            if isinstance(raw, str):
+                stripped = raw.strip()
+                if not stripped:
+                    continue
+                clear = stripped.lower() == CLEAR_TOKEN
+            else:
+                if isinstance(raw, float) and math.isnan(raw):
+                    continue
+                stripped, clear = raw, False
+            if kind == _ID:
                 out.record_id = _text(raw)
                 continue
-            ref = CellRef(letter, header, raw if not isinstance(raw, str) else raw.strip(), col.hint)
-            clear = isinstance(raw, str) and raw.strip().lower() == CLEAR_TOKEN
-            if col.kind == "relationship":
-                out.sources[key] = ref
+            ref = CellRef(letter, header, stripped, col.hint)
+            if kind == _REL:
+                sources[key] = ref
                 if clear:
-                    out.values[key] = CLEAR
+                    values[key] = CLEAR
                     continue
                 refs = split_multi(_text(raw))
-                rel = self.schema.relationships[key]
-                if not rel.has_many and len(refs) > 1:
+                if not target.has_many and len(refs) > 1:
                     out.issues.append(self._issue(
                         out.row, letter, header, key, "invalid_type",
-                        f"{rel.label} takes one {rel.object_type}, got {len(refs)} references.",
+                        f"{target.label} takes one {target.object_type}, got {len(refs)} references.",
                         raw, col.hint))
                     continue
-                out.values[key] = refs
+                values[key] = refs
                 continue
-            fdef = self.schema.fields[key]
-            if col.kind == "subfield":
-                out.sources.setdefault(key, ref)
-                out.sources[col.key] = ref
-                parts = out.values.get(key)
+            if kind == _PART:
+                sources.setdefault(key, ref)
+                sources[col.key] = ref
+                parts = values.get(key)
                 if parts is CLEAR:
                     continue
                 if clear:
                     value: Any = None
                 else:
-                    parsed = V.parse_cell(fdef, raw, part=col.part, options=self.options)
-                    err = _parse_error(parsed)
-                    if err:
-                        out.issues.append(self._issue(out.row, letter, header, col.key, err[0], err[1],
-                                                      raw, err[2] or col.hint))
+                    assert read is not None
+                    parsed = read(raw)
+                    if parsed.error_code:
+                        out.issues.append(self._issue(out.row, letter, header, col.key, parsed.error_code,
+                                                      parsed.message or parsed.error_code, raw,
+                                                      parsed.expected or col.hint))
                         continue
-                    value = getattr(parsed, "value", parsed)
+                    value = parsed.value
                     if value is BLANK:
                         continue
                     if value is CLEAR:
                         value = None
                 if not isinstance(parts, dict):
-                    parts = out.values[key] = {}
+                    parts = values[key] = {}
                 parts[col.part] = value
                 continue
-            out.sources[key] = ref
+            sources[key] = ref
             if clear:
-                out.values[key] = CLEAR
+                values[key] = CLEAR
                 continue
-            if fdef.value_type in SELECT_TYPES:
-                text = _text(raw)
-                out.values[key] = split_multi(text) if fdef.value_type == "MULTI_SELECT" else text
+            if kind == _SELECT:
+                values[key] = _text(raw)
                 continue
-            parsed = V.parse_cell(fdef, raw, options=self.options)
-            err = _parse_error(parsed)
-            if err:
-                out.issues.append(self._issue(out.row, letter, header, key, err[0], err[1], raw,
-                                              err[2] or col.hint))
+            if kind == _MULTI:
+                values[key] = split_multi(_text(raw))
                 continue
-            value = getattr(parsed, "value", parsed)
+            assert read is not None
+            parsed = read(raw)
+            if parsed.error_code:
+                out.issues.append(self._issue(out.row, letter, header, key, parsed.error_code,
+                                              parsed.message or parsed.error_code, raw,
+                                              parsed.expected or col.hint))
+                continue
+            value = parsed.value
             if value is BLANK:
                 continue
-            out.values[key] = CLEAR if value is CLEAR else value
+            values[key] = CLEAR if value is CLEAR else value
         # an ADDRESS / FULL_NAME whose every given part is #clear clears the whole field
-        for key, val in list(out.values.items()):
+        for key in self._compound:
+            val = values.get(key)
             if isinstance(val, dict) and val and all(v is None for v in val.values()):
-                sdef = self.schema.fields.get(key)
-                if sdef is not None and sdef.value_type in ("ADDRESS", "FULL_NAME"):
-                    out.values[key] = CLEAR
+                values[key] = CLEAR
         return out
 
 
-def validate_rows(rows: Any, schema: ObjectSchema, header_map: Any, *, file: str | None = None,
-                  sheet: str | None = None, options: Any = None) -> Any:
+def validate_rows(rows: Iterable[Any], schema: ObjectSchema, header_map: Any, *, file: str | None = None,
+                  sheet: str | None = None, options: V.ParseOptions | None = None) -> Iterator[CheckedRow]:
     """Generator form: ``SourceRow``s in, ``CheckedRow``s out, one at a time."""
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=options)
     for row in rows:
         yield validator.check(row)
+
+
+__all__ = ["BLANK", "CLEAR", "SELECT_TYPES", "CellRef", "CheckedRow", "Validator", "split_multi",
+           "validate_rows"]

@@ -42,7 +42,7 @@ def test_pipeline_json_equals_library(env: dict[str, str], client: LightfieldCli
 def test_table_output_and_csv_format(env: dict[str, str], sandbox: Any, org: Any,
                                      tmp_path: Path) -> None:
     out = tmp_path / "accounts.txt"
-    result = run(["account", "-o", str(out), "--format", "csv", "-q"], env)
+    result = run(["account", "-o", str(out), "--to", "csv", "-q"], env)
     assert result.exit_code == 0, result.output
     n = sandbox.count(org.org_id, "account")
     lines = result.stdout.splitlines()
@@ -88,7 +88,23 @@ def test_errors_exit_2(env: dict[str, str], tmp_path: Path, args: list[str], mes
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_usage_two_file_formats(env: dict[str, str], tmp_path: Path) -> None:
-    result = run(["account", "-o", str(tmp_path / "x"), "--format", "csv", "--format", "xlsx"], env)
+def test_file_type_from_suffix_or_to(env: dict[str, str], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    unknown = run(["account", "-o", "accounts.txt"], env)
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("Error: Cannot tell the file type of 'accounts.txt': name it "
+                                     ".xlsx, .csv or .jsonl, or choose the format (--to xlsx|csv|jsonl).")
+    assert list(tmp_path.iterdir()) == []
+    # --to wins over the suffix; --format only changes what is printed
+    result = run(["account", "-o", "accounts.csv", "--to", "JSONL", "--format", "json", "-q"], env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["format"] == "jsonl"
+    assert json.loads((tmp_path / "accounts.csv").read_text(encoding="utf-8").splitlines()[0])["id"]
+
+
+def test_format_is_the_printed_summary_only(env: dict[str, str], tmp_path: Path) -> None:
+    result = run(["account", "-o", str(tmp_path / "x.csv"), "--format", "csv"], env)
     assert result.exit_code == 2
-    assert "at most one file format" in result.output
+    assert "Invalid value for '--format': 'csv' is not one of 'table', 'json'." in result.output
+    assert not (tmp_path / "x.csv").exists()

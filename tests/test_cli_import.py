@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from bulkio.cli import cli
 from bulkio.client import LightfieldClient
+from bulkio.errors import AuthError
 from bulkio.pipeline import import_file
 
 SAMPLES = Path(__file__).parent.parent / "samples"
@@ -61,6 +62,35 @@ def test_cannot_start_exits_2(sandbox: Any, org: Any, tmp_path: Path,
                                  env={"LIGHTFIELD_API_KEY": "sk_lf_wrong", "LIGHTFIELD_BASE_URL": sandbox.url})
     assert bad_key.exit_code == 2 and "401" in bad_key.output
     assert "sk_lf_wrong" not in bad_key.output
+
+
+def test_results_over_the_input_exits_2(sandbox: Any, org: Any, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Same Co", "CLI-9"]])
+    before = src.read_bytes()
+    result = run(sandbox, org, ["account", "a.csv", "--results", "a.csv"])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: The results sheet would replace the input file a.csv: choose "
+                             "another results file (e.g. a.results.csv).\n")
+    assert src.read_bytes() == before
+
+
+def test_stopped_run_names_the_results_sheet(sandbox: Any, org: Any, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Stop Co", "CLI-7"]])
+
+    def revoked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AuthError("The API key was revoked.", status=401)
+
+    monkeypatch.setattr(LightfieldClient, "create", revoked)
+    result = run(sandbox, org, ["account", src.name])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: 401 error: The API key was revoked.",
+        "The results sheet a.results.csv shows what was written (the other rows say not_written)."]
+    assert "not_written" in (tmp_path / "a.results.csv").read_text(encoding="utf-8")
 
 
 def test_dry_run_prints_plan(sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

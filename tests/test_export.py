@@ -18,8 +18,10 @@ from bulkio.events import Event, PhaseStarted, Progress
 from bulkio.export import (
     PIPELINE,
     SHEET_NAMES,
+    export_format,
     export_frames,
     export_objects,
+    group_filters,
     object_schema,
     parse_filter,
 )
@@ -203,6 +205,10 @@ def test_filters_applied(lf: LightfieldClient, sandbox: Any, demo: Any, tmp_path
     _, rows = _rows(tmp_path / "lead.xlsx", "Opportunities")
     assert report.counts["opportunity"] == len(rows) == len(expected) > 0
     assert {r["$stage"] for r in rows} == {stage.label}
+    # the same filter as a flat "[OBJECT:]key[op]=value" list (what the CLI passes)
+    flat = export_objects(lf, ["opportunity"], tmp_path / "lead.csv",
+                          filters=[f"opportunity:$stage[equal]={stage.id}"])
+    assert flat.counts == report.counts
     # a bare filter goes to every exported object that has the key
     frames = export_frames(lf, ["opportunity", "account"], filters={"*": [f"$stage={stage.id}"]})
     assert len(frames["opportunity"]) == len(expected)
@@ -239,6 +245,19 @@ def test_bad_input() -> None:
     assert parse_filter("$stage=Lead") == ("$stage", "Lead")
     with pytest.raises(ConfigError):
         parse_filter("no operator")
+    assert group_filters(["opportunity:amount[greaterThan]=5000", "$stage[equal]=Lead",
+                          "$name[startsWith]=a:b", "contact:$name=x"]) == {
+        "opportunity": ["amount[greaterThan]=5000"], "*": ["$stage[equal]=Lead", "$name[startsWith]=a:b"],
+        "contact": ["$name=x"]}
+    assert group_filters("$stage=Lead") == {"*": ["$stage=Lead"]}
+    assert group_filters({"account": ("$name=x",)}) == {"account": ["$name=x"]}
+    assert group_filters(None) == {}
+    assert export_format("a.XLSX") == "xlsx" and export_format("a.ndjson") == "jsonl"
+    assert export_format("a.txt", "CSV") == "csv"
+    with pytest.raises(ConfigError, match="Cannot tell the file type of 'a.txt'"):
+        export_format("a.txt")
+    with pytest.raises(ConfigError, match="Unknown export format 'ods'"):
+        export_format("a.xlsx", "ods")
 
 
 def test_unknown_object_and_filter(lf: LightfieldClient, tmp_path: Path) -> None:

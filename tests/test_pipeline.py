@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bulkio.client import LightfieldClient
-from bulkio.errors import LedgerError
+from bulkio.errors import ConfigError, LedgerError
 from bulkio.events import Progress
 from bulkio.pipeline import RunReport, import_file, import_frame
 
@@ -169,8 +169,11 @@ def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path)
                 raise Boom("simulated crash")
 
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
-        with pytest.raises(Boom):
+        with pytest.raises(Boom) as stopped:
             import_file(src, "account", client=lf, ledger_path=ledger, concurrency=4, on_event=explode)
+        assert stopped.value.__notes__ == [
+            (f"The results sheet {tmp_path / 'accounts.results.csv'} shows what was written (the other "
+             "rows say not_written).")]
         partial = sandbox.count(empty_org.org_id, "account")
         assert 10 <= partial < 40
         with open(tmp_path / "accounts.results.csv", encoding="utf-8") as fh:
@@ -262,3 +265,20 @@ def test_import_frame(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
         assert by_row(again) == {2: "unchanged", 3: "unchanged"}
     with open(tmp_path / "frame.results.csv", encoding="utf-8") as fh:
         assert [r["Outcome"] for r in csv.DictReader(fh)] == ["created", "created", "failed"]
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_results_path_must_not_be_the_input(dry_run: bool, sandbox: Any, empty_org: Any,
+                                            tmp_path: Path) -> None:
+    """The results sheet is written by re-reading the input: the same path would replace the
+    user's file with the results (and a later --resume would refuse the changed file)."""
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS[:3])
+    before = src.read_bytes()
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        for same in (src, tmp_path / "." / "accounts.csv"):
+            with pytest.raises(ConfigError, match="The results sheet would replace the input file .*"
+                                                  r"accounts\.results\.csv"):
+                import_file(src, "account", client=lf, results_path=same, dry_run=dry_run,
+                            ledger_path=tmp_path / "l.db")
+    assert src.read_bytes() == before
+    assert writes(sandbox, empty_org) == 0

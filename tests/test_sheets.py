@@ -53,6 +53,20 @@ def test_escape_round_trip(text: str) -> None:
     assert unescape_formula(escape_formula(text)) == text
 
 
+class Text(str):
+    pass
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.booleans(), st.integers(),
+                          st.floats(allow_nan=False), st.datetimes(), st.dates(),
+                          st.text(max_size=6).map(Text))))
+def test_csv_row_is_csv_value_per_cell(values: list[object]) -> None:
+    # csv_row skips the call for plain text and None: it must agree with csv_value everywhere
+    assert sheets.csv_row(values) == [sheets.csv_value(v) for v in values]
+    assert all(sheets.csv_value(v) == ("'" + v if sheets._needs_prefix(v) else v)
+               for v in values if isinstance(v, str))
+
+
 def test_safe_cell_only_touches_text() -> None:
     d = dt.date(2026, 3, 16)
     assert safe_cell("=x") == "'=x"

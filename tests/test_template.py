@@ -256,6 +256,17 @@ def test_unknown_extension(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_make_template_checks_the_file_name_before_any_request(tmp_path: Path) -> None:
+    class NoRequests:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"client.{name} called")
+
+    with pytest.raises(ConfigError, match=r"Cannot write a template to a\.ods: use a \.xlsx or \.csv "
+                                          r"file name \(e\.g\. opportunities\.xlsx\)\."):
+        make_template(NoRequests(), "account", tmp_path / "a.ods")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_atomic_write_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "o.xlsx"
     write_template(schema("account"), path)

@@ -129,6 +129,22 @@ def test_currency_invalid(raw: str, code: str) -> None:
     assert err(fdef("CURRENCY", currency="USD"), raw) == code
 
 
+@pytest.mark.parametrize("raw", ["USD", "EUR ", "+USD", "CHF"])
+def test_currency_code_without_amount_is_an_error_not_a_crash(raw: str) -> None:
+    # used to raise IndexError from parse_cell (a traceback instead of a row error)
+    assert err(fdef("CURRENCY", currency="USD"), raw) == "invalid_number"
+
+
+@pytest.mark.parametrize(("vt", "raw", "code"), [
+    ("EMAIL", ",", "invalid_email"), ("EMAIL", "; ;", "invalid_email"),
+    ("URL", ";", "invalid_url"), ("TELEPHONE", ";;", "invalid_phone"),
+])
+def test_single_value_cell_of_only_separators_is_an_error_not_a_crash(vt: str, raw: str, code: str) -> None:
+    # used to raise IndexError (no part to read)
+    p = parse_cell(fdef(vt), raw, options=UTC)
+    assert p.error_code == code and "only separators" in (p.message or "")
+
+
 def test_currency_message_names_both_currencies() -> None:
     p = parse_cell(fdef("CURRENCY", currency="USD"), "€12", options=UTC)
     assert "USD" in (p.message or "") and "€12" in (p.message or "")

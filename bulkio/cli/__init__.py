@@ -3,7 +3,7 @@
 Each command lives in its own module here (``template_cmd``, ``import_cmd``, ``export_cmd``,
 ``sandbox_cmd``, ``definitions_cmd``): it parses options, makes one library call, renders the
 result with :mod:`bulkio.cli.console`, and picks the exit code
-(0 ok, 1 some rows failed, 2 the run could not start or was stopped).
+(0 ok, 1 some rows failed, 2 the run could not start or stopped on an error, 3 interrupted).
 """
 
 from __future__ import annotations
@@ -31,6 +31,13 @@ def cli() -> None:
       bulkio import opportunity opportunities.xlsx --dry-run
       bulkio import opportunity opportunities.xlsx --results results.xlsx
       bulkio export pipeline -o pipeline.xlsx
+
+    \b
+    Exit codes (every command; details in its --help):
+      0  ok
+      1  some rows failed (import; see the results sheet)
+      2  could not start, or stopped on an error
+      3  interrupted (Ctrl-C)
     """
 
 

@@ -78,13 +78,16 @@ class ProgressBars:
 
 @contextmanager
 def guarded(*, debug: bool = False) -> Iterator[None]:
-    """Turn a :class:`BulkioError` into ``Error: …`` on stderr and exit code 2; Ctrl-C into 3."""
+    """Turn a :class:`BulkioError` into ``Error: …`` (plus its notes) on stderr and exit code 2;
+    Ctrl-C into 3."""
     try:
         yield
     except BulkioError as exc:
         if debug:
             raise
         click.echo(f"Error: {exc}", err=True)
+        for note in getattr(exc, "__notes__", ()):  # context the library attached (what was written)
+            click.echo(note, err=True)
         sys.exit(EXIT_NOT_STARTED)
     except KeyboardInterrupt:
         click.echo("Interrupted. Re-run with --resume to continue where this run stopped.", err=True)

@@ -1,7 +1,7 @@
 """``bulkio import OBJECT FILE``: one call to :func:`bulkio.pipeline.import_file`, rendered.
 
 Exit codes: 0 every row ok, 1 some rows failed (see the results sheet), 2 the run could not start
-(bad file, auth, a changed file on ``--resume``…), 3 interrupted.
+or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 interrupted.
 """
 
 from __future__ import annotations
@@ -121,6 +121,14 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
       bulkio import opportunity deals.xlsx --dry-run
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
+
+    \b
+    Exit codes:
+      0  every row ok
+      1  some rows failed (see the results sheet)
+      2  the run could not start (bad file or option, auth, a changed file on
+         --resume) or stopped on an error (--resume continues it)
+      3  interrupted (Ctrl-C; --resume continues it)
     """
     from ..config import connect
 
@@ -129,7 +137,7 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
         with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
             report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
                                  mapping=mapping, dry_run=dry_run, resume=resume, results_path=results_path,
-                                 date_order=date_order.upper() if date_order else None, tz=tz,
+                                 date_order=date_order, tz=tz,
                                  concurrency=concurrency, encoding=encoding, delimiter=delimiter,
                                  on_event=bars)
     finally:

@@ -3,12 +3,9 @@ header-only CSV) for one object type."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from ..config import connect
-from ..errors import ConfigError
 from ..template import make_template
 from .console import ProgressBars, common_options, connection_options, echo_json, with_guard
 
@@ -36,15 +33,17 @@ def command(object_type: str, output: str, key_field: str, example_row: bool, no
     Examples:
       bulkio template opportunity -o opportunities.xlsx
       bulkio template account -o accounts.csv --example-row
+
+    \b
+    Exit codes:
+      0  written
+      2  nothing written (unknown object or key field, bad file name, API error)
+      3  interrupted (Ctrl-C)
     """
-    path = Path(output)
-    if path.suffix.lower() not in (".xlsx", ".xlsm", ".csv"):
-        raise ConfigError(f"Cannot write a template to {path.name}: use a .xlsx or .csv file name "
-                          "(e.g. -o opportunities.xlsx).")
     bars = ProgressBars(enabled=not quiet and output_format != "json")
     try:
         with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
-            info = make_template(client, object_type, path, key_field=key_field,
+            info = make_template(client, object_type, output, key_field=key_field,
                                  example_row=example_row, include_reference=not no_reference,
                                  on_event=bars)
     finally:

@@ -28,7 +28,9 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   Reverse links (account ``$opportunity`` …) follow writes on the other side but do not change
   the linked record's ``updatedAt``. An update that changes nothing keeps ``updatedAt``.
 * Relationship updates take ``{add, remove}`` or ``{replace}`` (not both); HAS_ONE ``add`` replaces.
-  Notes accept only add/remove. A required relationship cannot be emptied (422).
+  Notes take exactly one of ``{add}`` or ``{remove}`` per key, as the contract's note.update does.
+  Only ``replace`` may be ``null``; ``fields``/``relationships`` and create-time ids may not (400
+  ``invalid_type``). A required relationship cannot be emptied (422).
 * Custom objects (``/v1/objects``) need no scope; their rate categories follow the method.
   ``GET /v1/members/definitions`` does not exist (404).
 * A replayed idempotent request gets the original status and body (no replay header). Only 2xx
@@ -51,9 +53,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from .core import Sandbox, definitions, entity, object_types
-from .limits import limit_headers
+from .limits import default_burst, limit_headers
 from .rules import HttpError
 from .store import ObjectDef, OrgData
 
@@ -208,10 +211,10 @@ class SandboxApp:
         found = sb.store.lookup_key(token) if token else None
         if found is None:
             msg = "Missing API key." if not token else "Invalid API key."
-            return Reply(401, _json(HttpError(401, msg).body()), limit_headers(sb.rate, max(int(sb.rate), 1)))
+            return Reply(401, _json(HttpError(401, msg).body()), limit_headers(default_burst(sb.rate)))
         org_id, scopes, member_id = found
         rt = sb.runtime(org_id)
-        rl_headers = limit_headers(rt.rate, rt.burst)
+        rl_headers = limit_headers(rt.burst)
         route: Route | None = None
         try:
             if headers.get("lightfield-version") != API_VERSION:
@@ -299,18 +302,12 @@ class SandboxApp:
                     data = definitions(odef)
                 elif route.action == "list":
                     assert odef is not None
-                    from urllib.parse import parse_qsl
                     params = parse_qsl(query, keep_blank_values=True)
                     data = sb.list(org, odef, params, filters=route.filters,
                                    index_lag_ms=sb.runtime(org_id).faults.index_lag_ms)
-                    if odef.type == "member":
-                        for item in data["data"]:
-                            item.pop("externalId", None)
                 elif route.action == "retrieve":
                     assert odef is not None and route.record_id is not None
                     data = entity(org, odef, sb.find(org, odef, route.record_id))
-                    if odef.type == "member":
-                        data.pop("externalId", None)
                 else:
                     assert odef is not None
                     payload = _parse_json(headers, body)

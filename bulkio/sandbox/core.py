@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .limits import OrgRuntime, default_rate, faults_from_env
+from .limits import OrgRuntime, default_burst, default_rate, faults_from_env
 from .query import build_filters, page_bounds, relationship_slug, select
 from .rules import HttpError, apply_write, iso
 from .seed import build_records, load_seed, new_id
@@ -102,7 +102,7 @@ class Sandbox:
         with self.store.lock:
             rt = self.runtimes.get(oid)
             if rt is None:
-                rt = self.runtimes[oid] = OrgRuntime(self.rate, max(int(self.rate), 1))
+                rt = self.runtimes[oid] = OrgRuntime(self.rate, default_burst(self.rate))
             return rt
 
     def set_faults(self, org_id: str | None = None, **kw: Any) -> None:
@@ -228,12 +228,13 @@ def entity(org: OrgData, odef: ObjectDef, rec: Record) -> dict[str, Any]:
     else:
         rels = {k: {"cardinality": rd["cardinality"].lower(), "objectType": rd["objectType"],
                     "values": list(rec.rels.get(k, ()))} for k, rd in odef.rels.items()}
-    return {
-        "id": rec.id, "createdAt": rec.created, "updatedAt": rec.updated,
-        "httpLink": f"{HTTP_LINK}/{path}/{rec.id}", "externalId": rec.external_id,
-        "fields": {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()},
-        "relationships": rels,
-    }
+    out: dict[str, Any] = {"id": rec.id, "createdAt": rec.created, "updatedAt": rec.updated,
+                           "httpLink": f"{HTTP_LINK}/{path}/{rec.id}"}
+    if odef.type != "member":  # the member schema has no externalId
+        out["externalId"] = rec.external_id
+    out["fields"] = {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()}
+    out["relationships"] = rels
+    return out
 
 
 def definitions(odef: ObjectDef) -> dict[str, Any]:

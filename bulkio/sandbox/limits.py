@@ -51,8 +51,13 @@ class Bucket:
         return ok, headers, wait
 
 
-def limit_headers(rate: float, capacity: int) -> dict[str, str]:
-    """Headers for responses that spend no token (auth failures)."""
+def default_burst(rate: float) -> int:
+    """Bucket capacity when none is given: one second's worth of tokens (at least one)."""
+    return max(int(rate), 1)
+
+
+def limit_headers(capacity: int) -> dict[str, str]:
+    """Headers for responses that spend no token (auth failures, version header)."""
     return {"X-RateLimit-Limit": str(capacity), "X-RateLimit-Remaining": str(capacity),
             "X-RateLimit-Reset": str(math.ceil(time.time()))}
 
@@ -117,7 +122,7 @@ class OrgRuntime:
 
     def set_rate(self, per_second: float, burst: int | None = None) -> None:
         self.rate = per_second
-        self.burst = burst if burst is not None else max(int(per_second), 1)
+        self.burst = burst if burst is not None else default_burst(per_second)
         self.buckets.clear()
 
     def bucket(self, category: str) -> Bucket:

@@ -226,8 +226,9 @@ def _check_contact_value(vt: str, text: str) -> str | None:
 
 
 # --- write bodies --------------------------------------------------------------------------------
-def _ids(key: str, value: Any) -> list[str]:
-    if value is None:
+def _ids(key: str, value: Any, *, nullable: bool = False) -> list[str]:
+    """An id or a list of ids; ``null`` only where the contract allows it (``replace: null``)."""
+    if value is None and nullable:
         return []
     if isinstance(value, str):
         return [value]
@@ -243,14 +244,11 @@ def check_body(body: Any, *, create: bool) -> tuple[dict[str, Any], dict[str, An
     for k in body:
         if k not in ("fields", "relationships"):
             raise bad(f"Unrecognized parameter '{k}'.", "invalid_type", k)
-    fields = body.get("fields")
-    rels = body.get("relationships")
     if create and "fields" not in body:
         raise bad("Missing required parameter 'fields'.", "parameter_missing", "fields")
-    if fields is None:
-        fields = {}
-    if rels is None:
-        rels = {}
+    # the contract types both as objects (never null); an absent key means "nothing to change"
+    fields = body.get("fields", {})
+    rels = body.get("relationships", {})
     if not isinstance(fields, dict):
         raise bad("'fields' must be an object.", "invalid_type", "fields")
     if not isinstance(rels, dict):
@@ -303,11 +301,16 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
             if "replace" in value and len(value) > 1:
                 raise bad(f"Relationship '{key}': 'replace' cannot be combined with add/remove.",
                           "invalid_type", param)
+            if "replace" not in odef.update_ops and len(value) > 1:
+                # notes: the contract's update op is exactly one of {add} or {remove}
+                raise bad(f"Relationship '{key}' updates take either add or remove, not both.",
+                          "invalid_type", param)
             if "replace" in value:
-                result = _ids(key, value["replace"])
+                result = _ids(key, value["replace"], nullable=True)
                 referenced += len(result)
             else:
-                add, remove = _ids(key, value.get("add")), _ids(key, value.get("remove"))
+                add = _ids(key, value["add"]) if "add" in value else []
+                remove = _ids(key, value["remove"]) if "remove" in value else []
                 referenced += len(add) + len(remove)
                 result = [i for i in current if i not in remove]
                 if rdef["cardinality"].upper() == "HAS_ONE" and add:
