@@ -85,6 +85,16 @@ def first(api: httpx.Client, path: str) -> str:
     return str(api.get(path, params={"limit": 1}).json()["data"][0]["id"])
 
 
+def new_list(api: httpx.Client, object_type: str = "$account") -> str:
+    """A fresh list of ``object_type`` holding the two newest records of that type."""
+    collection = {"$account": "accounts", "$contact": "contacts", "$opportunity": "opportunities"}[object_type]
+    members = [r["id"] for r in api.get(f"/v1/{collection}", params={"limit": 2}).json()["data"]]
+    r = api.post("/v1/lists", json={"fields": {"$name": "Contract list", "$objectType": object_type},
+                                    "relationships": {f"${collection}": members}})
+    assert r.status_code == 200, r.text
+    return str(r.json()["id"])
+
+
 Case = Callable[[httpx.Client], httpx.Response]
 ACCOUNT = {"fields": {"$name": "Contract Co", "tier": "SMB", "$website": ["contract.example.com"],
                       "$primaryAddress": {"city": "Berlin", "country": "DE"}, "employeeCount": 12,
@@ -125,6 +135,14 @@ OK_CASES: dict[str, Case] = {
     "object.create": lambda a: a.post("/v1/objects/partner/values", json={"fields": {"$name": "P", "commission": 7.5}}),
     "object.update": lambda a: a.post(f"/v1/objects/partner/values/{first(a, '/v1/objects/partner')}",
                                       json={"fields": {"commission": 10}}),
+    "list.create": lambda a: a.post("/v1/lists", json={"fields": {"$name": "L", "$objectType": "$contact"},
+                                                       "relationships": {"$contacts": first(a, "/v1/contacts")}}),
+    "list.list": lambda a: (new_list(a), a.get("/v1/lists", params={"limit": 25}))[1],
+    "list.retrieve": lambda a: a.get(f"/v1/lists/{new_list(a)}"),
+    "list.update": lambda a: a.post(f"/v1/lists/{new_list(a)}", json={
+        "fields": {"$name": "L2"}, "relationships": {"$accounts": {"add": first(a, "/v1/accounts")}}}),
+    **{f"list.list{c.capitalize()}": (lambda a, c=c, t=t: a.get(f"/v1/lists/{new_list(a, t)}/{c}", params={"limit": 25}))
+       for c, t in [("accounts", "$account"), ("contacts", "$contact"), ("opportunities", "$opportunity")]},
 }
 
 
@@ -148,6 +166,14 @@ ERROR_CASES: dict[str, tuple[int, Case]] = {
     "415": (415, lambda a: a.post("/v1/tasks", content=b"{}", headers={"Content-Type": "text/plain"})),
     "422 required": (422, lambda a: a.post("/v1/opportunities", json={"fields": {"$name": "D"}})),
     "422 option": (422, lambda a: a.post("/v1/accounts", json={"fields": {"$name": "A", "tier": "Gold"}})),
+    "400 list limit": (400, lambda a: a.get("/v1/lists", params={"limit": 26})),
+    "400 list members limit": (400, lambda a: a.get(f"/v1/lists/{new_list(a)}/accounts", params={"limit": 26})),
+    "400 list unknown field": (400, lambda a: a.post("/v1/lists", json={
+        "fields": {"$name": "L", "$objectType": "$account", "bogus": 1}})),
+    "400 list member id": (400, lambda a: a.post(f"/v1/lists/{new_list(a)}", json={
+        "relationships": {"$accounts": {"add": "acc_missing"}}})),
+    "404 list": (404, lambda a: a.get("/v1/lists/list_missing/contacts")),
+    "422 list required": (422, lambda a: a.post("/v1/lists", json={"fields": {"$name": "L"}})),
 }
 
 
@@ -164,6 +190,8 @@ def test_scope_rate_limit_and_server_errors_match_the_contract(sandbox: SandboxS
     scoped = sandbox.mint_key(org.org_id, ["members:read"])
     r = httpx.get(sandbox.url + "/v1/accounts", headers={"Authorization": f"Bearer {scoped}", **VERSION})
     assert r.status_code == 403 and contract_errors("GET", "/v1/accounts", r) == []
+    r = httpx.get(sandbox.url + "/v1/lists/list_x/accounts", headers={"Authorization": f"Bearer {scoped}", **VERSION})
+    assert r.status_code == 403 and contract_errors("GET", "/v1/lists/list_x/accounts", r) == []
     headers = {"Authorization": f"Bearer {org.api_key}", **VERSION}
     sandbox.set_rate_limit(org.org_id, per_second=0.1, burst=1)
     r = httpx.get(sandbox.url + "/v1/members", headers=headers)

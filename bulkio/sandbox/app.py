@@ -33,6 +33,19 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   ``invalid_type``). A required relationship cannot be emptied (422).
 * Custom objects (``/v1/objects``) need no scope; their rate categories follow the method.
   ``GET /v1/members/definitions`` does not exist (404).
+* Lists (``/v1/lists``; scopes ``lists:create|update|read``, membership reads also
+  ``<type>:read``): ids start ``list_``; ``$name`` and ``$objectType`` are TEXT, and
+  ``$objectType`` is stored and returned ``$``-prefixed (``account`` → ``$account``). Neither may
+  be null; other keys (also the newer SDK's ``$description``/``$kind``) → 400 ``unknown_field``.
+  Changing ``$objectType`` on update → 400 ``invalid_configuration``; a type other than
+  account/contact/opportunity → 422 ``invalid_option``. A membership key not matching the type
+  (``$contacts`` on an account list) → 400 ``invalid_configuration``; singular or unknown keys →
+  400 ``unknown_relationship``. Updates take ``{add, remove}`` together or alone (removes apply
+  first; removing a non-member is a no-op), never ``replace``. Members read newest first by the
+  member's ``createdAt``; reading the wrong type (``/contacts`` of an account list) → 400
+  ``invalid_configuration`` (param ``listId``). Lists and membership endpoints take no filters;
+  index lag hides new lists from ``GET /v1/lists`` but membership reads are immediate.
+  ``GET /v1/lists/definitions`` does not exist (404).
 * A replayed idempotent request gets the original status and body (no replay header). Only 2xx
   responses are stored, in the same transaction as the write.
 * Read-only reverse links are derived: kept in memory, rebuilt from the forward side on load.
@@ -73,13 +86,23 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 class Route:
     """A resolved request: what to run, its idempotency operation name, category and scope."""
 
-    action: str  # validate | definitions | create | list | update | retrieve | objects
+    action: str  # validate | definitions | create | list | update | retrieve | objects | members
     template: str
     category: str
     scope: str | None
     odef: ObjectDef | None = None
     record_id: str | None = None
     filters: bool = True
+    #: list membership reads: the member type, whose ``<collection>:read`` scope is also required
+    member: ObjectDef | None = None
+
+    @property
+    def scopes(self) -> list[str]:
+        """Every scope the operation needs (list membership reads need two)."""
+        needed = [self.scope] if self.scope else []
+        if self.member is not None:
+            needed.append(f"{self.member.collection}:read")
+        return needed
 
 
 @dataclass
@@ -132,6 +155,8 @@ def resolve(org: OrgData, method: str, path: str) -> Route:
         if len(rest) == 2 and method == "GET" and rest[1] != "definitions":
             return Route("retrieve", "GET /v1/members/{id}", "Read", "members:read", odef, rest[1])
         raise not_found
+    if head == "lists":
+        return _list_route(org, method, rest)
     if head not in SYSTEM_COLLECTIONS:
         raise not_found
     found = org.by_collection(head)
@@ -154,6 +179,28 @@ def resolve(org: OrgData, method: str, path: str) -> Route:
         if method == "POST":
             return Route("update", f"POST {base}/{{id}}", "Write", f"{head}:update", odef, rest[1])
     raise not_found
+
+
+def _list_route(org: OrgData, method: str, rest: list[str]) -> Route:
+    """``/v1/lists``, ``/v1/lists/{id}`` and ``/v1/lists/{listId}/accounts|contacts|opportunities``."""
+    odef = org.objects["list"]
+    if len(rest) == 1:
+        if method == "GET":
+            return Route("list", "GET /v1/lists", "Search", "lists:read", odef, filters=False)
+        if method == "POST":
+            return Route("create", "POST /v1/lists", "Write", "lists:create", odef)
+    elif len(rest) == 2:
+        if method == "GET":
+            return Route("retrieve", "GET /v1/lists/{id}", "Read", "lists:read", odef, rest[1])
+        if method == "POST":
+            return Route("update", "POST /v1/lists/{id}", "Write", "lists:update", odef, rest[1])
+    elif len(rest) == 3 and method == "GET" and rest[2] in ("accounts", "contacts", "opportunities"):
+        member = org.by_collection(rest[2])
+        if member is None:
+            raise HttpError(404, f"No object type '{rest[2]}' in this organization.")
+        return Route("members", f"GET /v1/lists/{{listId}}/{rest[2]}", "Search", "lists:read", odef, rest[1],
+                     filters=False, member=member)
+    raise HttpError(404, f"Unknown path {method} /v1/{'/'.join(rest)}.")
 
 
 class _DropIncomplete(logging.Filter):
@@ -223,8 +270,9 @@ class SandboxApp:
             with sb.store.lock:
                 org = sb.org(org_id)
                 route = resolve(org, method, path)
-            if route.scope and scopes and route.scope not in scopes:
-                raise HttpError(403, f"This API key lacks the '{route.scope}' scope.")
+            missing = [s for s in route.scopes if s not in scopes] if scopes else []
+            if missing:
+                raise HttpError(403, f"This API key lacks the '{missing[0]}' scope.")
             ok, rl_headers, wait = rt.bucket(route.category).take()
             if not ok:
                 rl_headers = {**rl_headers, "Retry-After": str(max(1, int(-(-wait // 1)))),
@@ -308,6 +356,10 @@ class SandboxApp:
                 elif route.action == "retrieve":
                     assert odef is not None and route.record_id is not None
                     data = entity(org, odef, sb.find(org, odef, route.record_id))
+                elif route.action == "members":
+                    assert odef is not None and route.member is not None and route.record_id is not None
+                    data = sb.list_members(org, sb.find(org, odef, route.record_id), route.member,
+                                           parse_qsl(query, keep_blank_values=True))
                 else:
                     assert odef is not None
                     payload = _parse_json(headers, body)

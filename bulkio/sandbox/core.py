@@ -15,12 +15,13 @@ from typing import Any
 
 from .limits import OrgRuntime, default_burst, default_rate, faults_from_env
 from .query import build_filters, page_bounds, relationship_slug, select
-from .rules import HttpError, apply_write, iso
+from .rules import HttpError, apply_write, bad, iso
 from .seed import build_records, load_seed, new_id
-from .store import ObjectDef, OrgData, Record, Store
+from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, Store
 
 HTTP_LINK = "https://crm.lightfield.app/sandbox"
 KEY_PREFIX = "sk_lf_sandbox_"
+Params = list[tuple[str, str]]  # parsed query string
 
 
 @dataclass(frozen=True)
@@ -158,15 +159,10 @@ class Sandbox:
     def list(self, org: OrgData, odef: ObjectDef, params: list[tuple[str, str]], *, filters: bool,
              index_lag_ms: float) -> dict[str, Any]:
         offset, limit = page_bounds(params)
-        # newer SDKs send ``status=active|trashed``; the sandbox has no trash
-        trashed = any(n == "status" and v == "trashed" for n, v in params)
-        params = [(n, v) for n, v in params if n != "status" or v not in ("active", "trashed")]
+        trashed, params = _status(params)
         preds, candidates = build_filters(org, odef, params) if filters else ([], None)
         if not filters:
-            extra = [n for n, _ in params if n not in ("offset", "limit")]
-            if extra:
-                raise HttpError(400, f"Unrecognized filter field '{extra[0]}' for '{odef.collection}'.",
-                                code="unknown_field", param=extra[0])
+            _no_filters(params, odef.collection)
         cutoff = None
         if index_lag_ms > 0:
             cutoff = time.time() - index_lag_ms / 1000
@@ -176,6 +172,34 @@ class Sandbox:
                           key=lambda r: (r.created_ts, r.id))
         page, total = select([] if trashed else pool, preds, offset, limit, cutoff)
         return {"object": "list", "data": [entity(org, odef, r) for r in page], "totalCount": total}
+
+    def list_members(self, org: OrgData, lst: Record, mdef: ObjectDef, params: Params) -> dict[str, Any]:
+        """``GET /v1/lists/{listId}/<collection>``: the members as full entities, newest first."""
+        offset, limit = page_bounds(params)
+        trashed, params = _status(params)
+        _no_filters(params, "lists")
+        holds = str(lst.fields.get("$objectType", "")).removeprefix("$")
+        if holds != mdef.type:
+            raise bad(f"List '{lst.id}' holds {holds} records, not {mdef.collection}.", "invalid_configuration",
+                      "listId")
+        ids = [] if trashed else lst.rels.get(LIST_MEMBER_KEYS[mdef.type], [])
+        pool = sorted((r for r in map(org.records.get, ids) if r is not None and r.type == mdef.type),
+                      key=lambda r: (r.created_ts, r.id))
+        page, total = select(pool, [], offset, limit, None)
+        return {"object": "list", "data": [entity(org, mdef, r) for r in page], "totalCount": total}
+
+
+def _status(params: list[tuple[str, str]]) -> tuple[bool, list[tuple[str, str]]]:
+    """Newer SDKs send ``status=active|trashed``; the sandbox has no trash, so ``trashed`` is empty."""
+    trashed = any(n == "status" and v == "trashed" for n, v in params)
+    return trashed, [(n, v) for n, v in params if n != "status" or v not in ("active", "trashed")]
+
+
+def _no_filters(params: list[tuple[str, str]], collection: str) -> None:
+    extra = [n for n, _ in params if n not in ("offset", "limit")]
+    if extra:
+        raise HttpError(400, f"Unrecognized filter field '{extra[0]}' for '{collection}'.",
+                        code="unknown_field", param=extra[0])
 
 
 def _sync_links(org: OrgData, odef: ObjectDef, rec: Record, old_rels: dict[str, list[str]]) -> list[Record]:
@@ -221,6 +245,11 @@ def _sync_links(org: OrgData, odef: ObjectDef, rec: Record, old_rels: dict[str, 
 def entity(org: OrgData, odef: ObjectDef, rec: Record) -> dict[str, Any]:
     """The API shape of a record: every defined field and relationship is present."""
     path = f"objects/{odef.type}" if odef.custom else odef.collection
+    if odef.type == LIST_DEF.type:
+        # ListRetrieveResponse: no updatedAt, externalId or relationships (members are read apart)
+        return {"id": rec.id, "createdAt": rec.created, "httpLink": f"{HTTP_LINK}/{path}/{rec.id}",
+                "fields": {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]}
+                           for k, fd in odef.fields.items()}}
     if odef.type == "member":
         # the 2026-03-01 contract has ``{}``; the newer official SDK requires ``$user``
         rels: dict[str, Any] = {"$user": {"cardinality": "HAS_ONE", "objectType": "user",

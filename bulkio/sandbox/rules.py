@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from .store import ObjectDef, OrgData, Record, unique_values
+from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, unique_values
 
 STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
@@ -262,6 +262,8 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
 
     Nothing is mutated here, so a rejected request leaves no trace.
     """
+    if odef.type == LIST_DEF.type:
+        return apply_list_write(org, odef, body, rec)
     create = rec is None
     fields_in, rels_in = check_body(body, create=create)
     coll = odef.collection
@@ -338,6 +340,81 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
             raise unprocessable(f"'{coll}' requires relationship '{key}'.", f"relationships.{key}", None)
     _derive(odef, new_fields)
     _check_unique(org, odef, new_fields, rec)
+    return new_fields, new_rels
+
+
+def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None
+                     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """list.create / list.update (API-FACTS §3.6): a name, a member type, and static members.
+
+    ``fields`` takes ``$name`` and (on create only) ``$objectType``; neither may be null. The
+    membership key is the plural one matching ``$objectType`` (``$accounts`` for ``$account``);
+    create takes an id or ids, update ``{add?, remove?}`` (both allowed, removes apply first).
+    """
+    create = rec is None
+    fields_in, rels_in = check_body(body, create=create)
+    coll = odef.collection
+    new_fields = dict(rec.fields) if rec else {}
+    for key, value in fields_in.items():
+        param = f"fields.{key}"
+        fdef = odef.fields.get(key)
+        if fdef is None:
+            raise bad(f"Unrecognized field '{key}' for '{coll}'.", "unknown_field", param)
+        if key == "$objectType" and not create:
+            raise bad("Field '$objectType' of 'lists' is set on create and cannot be changed.",
+                      "invalid_configuration", param)
+        if value is None:
+            raise bad(f"Invalid value for field '{key}': expected a string.", "invalid_type", param)
+        stored = check_value(key, fdef, value)
+        if key == "$objectType":
+            bare = stored.removeprefix("$")
+            if bare not in LIST_MEMBER_KEYS or bare not in org.objects:
+                raise unprocessable(f"'{stored}' is not a list object type; use $account, $contact or "
+                                    "$opportunity.", param, "invalid_option")
+            stored = "$" + bare
+        new_fields[key] = stored
+    for key in odef.required:
+        if key not in new_fields:
+            raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
+
+    otype = str(new_fields["$objectType"]).removeprefix("$")
+    member_key = LIST_MEMBER_KEYS.get(otype, "")  # "" only for a malformed seeded list: nothing matches
+    new_rels = {k: list(v) for k, v in (rec.rels.items() if rec else ())}
+    referenced = 0
+    for key, value in rels_in.items():
+        param = f"relationships.{key}"
+        rdef = odef.rels.get(key)
+        if rdef is None:
+            raise bad(f"Unrecognized relationship '{key}' for '{coll}'; use '{member_key}'.",
+                      "unknown_relationship", param)
+        if key != member_key:
+            raise bad(f"This list holds {otype} records, so its members go under '{member_key}', "
+                      f"not '{key}'.", "invalid_configuration", param)
+        current = new_rels.get(key, [])
+        if create:
+            added = _ids(key, value)
+            referenced += len(added)
+            result = added
+        else:
+            if not isinstance(value, dict) or not value or any(op not in odef.update_ops for op in value):
+                raise bad(f"Relationship '{key}' updates take an object with add and/or remove.",
+                          "invalid_type", param)
+            added = _ids(key, value["add"]) if "add" in value else []
+            remove = _ids(key, value["remove"]) if "remove" in value else []
+            referenced += len(added) + len(remove)
+            gone = set(remove)
+            result = [i for i in current if i not in gone]
+            have = set(result)
+            result += [i for i in added if i not in have]
+        _check_targets(org, rdef, key, added)
+        if result:
+            new_rels[key] = result
+        else:
+            new_rels.pop(key, None)
+    if referenced > MAX_RELATIONSHIP_IDS:
+        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
+                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
+                        param="relationships")
     return new_fields, new_rels
 
 

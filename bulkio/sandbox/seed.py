@@ -13,7 +13,9 @@ format::
 
 ``records: "demo"`` generates the documented demo data with a seeded RNG (same content every
 time; ids are random per org). Explicit records are stored as given (values in stored form) and
-their reverse links are filled in.
+their reverse links are filled in. Every org also has the built-in ``member`` and ``list`` types;
+explicit records may include lists (``{"list": [{"fields": {"$name", "$objectType": "$account"},
+"relationships": {"$accounts": [ids]}}]}``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .rules import format_datetime, iso
-from .store import ObjectDef, Record
+from .store import LIST_DEF, ObjectDef, Record
 
 DEMO_PATH = Path(__file__).with_name("seed_demo.json")
 _B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -63,6 +65,7 @@ def build_records(doc: dict[str, Any], *, records: bool = True) -> list[Record]:
     if not records or not spec:
         return out
     objects = {k: ObjectDef.from_doc(k, v) for k, v in (doc.get("objects") or {}).items()}
+    objects["list"] = LIST_DEF  # explicit records may include lists (membership in ``relationships``)
     if spec == "demo":
         recs = _demo(objects, [m["id"] for m in doc.get("members") or []], now)
     else:

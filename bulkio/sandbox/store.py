@@ -89,6 +89,18 @@ MEMBER_DEF = ObjectDef(
             "$role": {"label": "Role", "valueType": "TEXT", "typeConfiguration": {}}},
     rels={})
 
+#: list ``$objectType`` (bare form) → the membership relationship key on list writes
+LIST_MEMBER_KEYS = {"account": "$accounts", "contact": "$contacts", "opportunity": "$opportunities"}
+
+LIST_DEF = ObjectDef(
+    type="list", label="List", collection="lists", custom=False, id_prefix="list_",
+    required=("$name", "$objectType"),
+    fields={"$name": {"label": "Name", "valueType": "TEXT", "typeConfiguration": {}},
+            "$objectType": {"label": "Object type", "valueType": "TEXT", "typeConfiguration": {}}},
+    rels={key: {"label": f"{otype.capitalize()} members", "cardinality": "HAS_MANY", "objectType": otype}
+          for otype, key in LIST_MEMBER_KEYS.items()},
+    closed_fields=True, no_definitions=True, update_ops=("add", "remove"))
+
 
 @dataclass
 class OrgData:
@@ -108,6 +120,7 @@ class OrgData:
     def from_doc(cls, org_id: str, name: str, doc: dict[str, Any]) -> OrgData:
         objects = {k: ObjectDef.from_doc(k, v) for k, v in (doc.get("objects") or {}).items()}
         objects["member"] = MEMBER_DEF
+        objects["list"] = LIST_DEF
         return cls(org_id=org_id, name=name, doc=doc, objects=objects)
 
     def by_collection(self, collection: str) -> ObjectDef | None:
