@@ -5,7 +5,9 @@ Why it exists: a crash (or Ctrl-C, or a stopping API error) can happen after a c
 the server but before bulkio learned the new record's id. The writer therefore records each row's
 *intent* (the exact request body and its Idempotency-Key) durably **before** sending, and the
 *outcome* after. On resume, intents without an outcome are re-sent unchanged: the API answers a
-replayed key from its idempotency cache (24 h) instead of creating a second record.
+replayed key from its idempotency cache (24 h) instead of creating a second record. An intent with a
+``follow_up`` (a note update sent as two requests) gets its outcome only after both requests; a
+resume replays both with their own keys, the first answered from the cache if it already ran.
 
 It also remembers which record id each upsert key was written to (``known_records``), because list
 results lag recent writes (API-FACTS §6): a record created a few seconds ago is still matched.
@@ -126,6 +128,7 @@ def operation_to_dict(op: Operation) -> dict[str, Any]:
         "row": op.row, "action": op.action, "object_type": op.object_type, "record_id": op.record_id,
         "key": op.key, "body": op.body, "changes": _changes_to_json(op.changes),
         "idempotency_key": op.idempotency_key, "issues": [i.to_dict() for i in op.issues],
+        "follow_up": op.follow_up,
     }
 
 
@@ -134,7 +137,7 @@ def operation_from_dict(data: dict[str, Any]) -> Operation:
         row=data["row"], action=data["action"], object_type=data["object_type"],
         record_id=data.get("record_id"), key=data.get("key"), body=data.get("body"),
         changes=_changes_from_json(data.get("changes")), idempotency_key=data.get("idempotency_key"),
-        issues=_issues_from_json(data.get("issues")),
+        issues=_issues_from_json(data.get("issues")), follow_up=data.get("follow_up"),
     )
 
 

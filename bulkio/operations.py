@@ -2,7 +2,8 @@
 
 ``plan`` turns each input row into one :class:`Operation`; ``write`` carries it out (or not) and
 returns one :class:`RowOutcome` per row; ``results`` and the run report are views of the outcomes.
-Every input row yields exactly one operation and exactly one outcome, in input order.
+Every input row yields exactly one operation and exactly one outcome, in input order (an operation
+is one request, or two for a note update with a ``follow_up``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,13 @@ class Operation:
     create/update, containing only changed keys on update. ``changes`` maps each changed key to
     ``(old, new)`` API values, for dry-run display. ``idempotency_key`` is deterministic for the
     (run, row, body) triple, so a retry or a resumed run re-sends the same key.
+
+    ``follow_up`` is a second request body for the same record, sent only after ``body`` succeeded.
+    It exists for note updates: a note relationship key takes exactly one of ``add`` / ``remove``
+    per request, so moving a note from account A to B is ``body`` = fields + ``{"add": [B]}``, then
+    ``follow_up`` = ``{"remove": [A]}`` (add first: the note is never left unlinked). Each request
+    gets its own Idempotency-Key derived from ``idempotency_key`` (:func:`bulkio.write.request_keys`);
+    the row counts as written only when both succeeded.
     """
 
     row: int
@@ -35,6 +43,7 @@ class Operation:
     changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     idempotency_key: str | None = None
     issues: list[Issue] = field(default_factory=list)
+    follow_up: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

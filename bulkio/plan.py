@@ -18,7 +18,10 @@ Rules:
   key there is nothing to upsert on, so re-running such a file creates those rows again;
 * update bodies hold only keys whose normalised value differs (:func:`bulkio.values.normalize`);
   partial ADDRESS / FULL_NAME parts are merged with the stored value; relationships are written as
-  ``{"replace": [...]}`` (notes: ``add`` / ``remove``); ``#clear`` sends ``null`` / ``replace: null``;
+  ``{"replace": [...]}``; ``#clear`` sends ``null`` / ``replace: null``;
+* notes cannot ``replace`` and take exactly one of ``add`` / ``remove`` per key and request: a key
+  that needs both is split, ``add`` in the body (with the fields) and ``remove`` in the operation's
+  ``follow_up``, sent after the body succeeded, so the note is never left unlinked;
 * nothing differs → ``unchanged`` (no request);
 * creates must carry every required key (``required_field_missing``);
 * rows with errors become ``skip`` operations carrying their issues.
@@ -343,6 +346,7 @@ class Planner:
             self.links[ex.id] = ex.link
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
+        removes: dict[str, Any] = {}   # removals sent after ``rels`` (keys that also add; notes)
         changes: dict[str, tuple[Any, Any]] = {}
         create_only = CREATE_ONLY_RELATIONSHIPS.get(otype, frozenset())
         ops = UPDATE_OPS.get(otype, ("add", "remove", "replace"))
@@ -359,14 +363,15 @@ class Planner:
                 if "replace" in ops:
                     rels[k] = {"replace": new_ids or None}
                 else:
+                    # one of add / remove per key and request: add now, remove in the follow-up
                     add = [i for i in new_ids if i not in old_ids]
                     remove = [i for i in old_ids if i not in new_ids]
-                    op: dict[str, Any] = {}
                     if add:
-                        op["add"] = add
-                    if remove:
-                        op["remove"] = remove
-                    rels[k] = op
+                        rels[k] = {"add": add}
+                        if remove:
+                            removes[k] = {"remove": remove}
+                    else:
+                        rels[k] = {"remove": remove}
                 changes[k] = (old_ids or None, new_ids or None)
                 continue
             fdef = self.schema.fields.get(k)
@@ -393,4 +398,5 @@ class Planner:
         if rels:
             body["relationships"] = rels
         return Operation(row=row.row, action="update", object_type=otype, record_id=ex.id, key=key,
-                         body=body, changes=changes if self.keep_changes else {}, issues=row.issues)
+                         body=body, changes=changes if self.keep_changes else {}, issues=row.issues,
+                         follow_up={"relationships": removes} if removes else None)

@@ -5,10 +5,13 @@ How each create/update is made safe:
 
 1. it gets a deterministic ``Idempotency-Key`` (run id + row + hash of the body), so every retry —
    by the client inside one call, or by a resumed run days later (within the API's 24 h window) —
-   re-sends the same key and the server answers from its idempotency cache instead of writing again;
+   re-sends the same key and the server answers from its idempotency cache instead of writing again
+   (an operation with a ``follow_up`` — a note update that must both add and remove links — is two
+   requests, each with its own key derived from the row's: :func:`request_keys`);
 2. its *intent* (body + key) is committed to the ledger before the request is sent, and its
-   *outcome* after the answer, so after a crash ``ledger.pending(run_id)`` lists exactly the rows
-   whose fate is unknown, ready to be replayed unchanged.
+   *outcome* after the answer (after the last request of a two-request row), so after a crash
+   ``ledger.pending(run_id)`` lists exactly the rows whose fate is unknown, ready to be replayed
+   unchanged.
 
 Concurrency: a thread pool of ``concurrency`` workers fed through a sliding window (at most twice
 that many operations are queued), so a million-row input never becomes a million futures; the
@@ -30,7 +33,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -66,12 +69,38 @@ def idempotency_key(run_id: str, op: Operation) -> str:
     ...                                   body={"fields": {"$name": "Acme"}}))
     'bulkio-3f2a-r5-...'                                            # doctest: +SKIP
     """
-    digest = hashlib.sha256(canonical_json(op.body).encode("utf-8")).hexdigest()[:16]
+    sent = op.body if op.follow_up is None else [op.body, op.follow_up]
+    digest = hashlib.sha256(canonical_json(sent).encode("utf-8")).hexdigest()[:16]
     key = f"bulkio-{run_id}-r{op.row}-{digest}"
     if len(key) > MAX_KEY_LENGTH:  # an absurdly long run id: hash it rather than truncate
         run_hash = hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:32]
         key = f"bulkio-{run_hash}-r{op.row}-{digest}"
     return key
+
+
+def _step_key(key: str, step: int) -> str:
+    out = f"{key}-s{step}"
+    if len(out) > MAX_KEY_LENGTH:
+        out = f"bulkio-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}-s{step}"
+    return out
+
+
+def request_keys(op: Operation) -> list[str | None]:
+    """The Idempotency-Key of each request ``op`` sends: ``[op.idempotency_key]``, or for an
+    operation with a ``follow_up`` one key per step (``<key>-s1``, ``<key>-s2``), because the API
+    caches each key's answer separately. Deterministic, so a retry or a resume replays both steps
+    under the same keys (a step that already ran is answered from the idempotency cache).
+
+    >>> request_keys(Operation(row=2, action="update", object_type="note", record_id="note_1",
+    ...                        body={}, follow_up={}, idempotency_key="k"))
+    ['k-s1', 'k-s2']
+    """
+    key = op.idempotency_key
+    if op.follow_up is None:
+        return [key]
+    if key is None:
+        return [None, None]
+    return [_step_key(key, 1), _step_key(key, 2)]
 
 
 def field_from_param(param: str | None) -> str | None:
@@ -118,14 +147,35 @@ def stops_run(exc: BaseException) -> bool:
     return "idempotency_conflict" in (exc.code, exc.type)
 
 
-def rejection_outcome(op: Operation, exc: ApiError) -> RowOutcome:
-    """A ``failed`` outcome for an API rejection, located by the error's ``param``."""
+def _applied_text(body: dict[str, Any] | None) -> str:
+    """What the first request of a two-request update changed, for a message:
+    ``$title; $account +acc_b``."""
+    parts = list((body or {}).get("fields") or {})
+    for k, op in ((body or {}).get("relationships") or {}).items():
+        for verb, sign in (("add", "+"), ("remove", "-")):
+            ids = op.get(verb) if isinstance(op, dict) else None
+            if ids:
+                parts.append(f"{k} {sign}{', '.join(ids) if isinstance(ids, list) else ids}")
+    return "; ".join(parts) or "nothing"
+
+
+def rejection_outcome(op: Operation, exc: ApiError, *, step: int = 1) -> RowOutcome:
+    """A ``failed`` outcome for an API rejection, located by the error's ``param``.
+
+    ``step`` 2 is a rejected ``follow_up``: the first request was applied, and the message says so
+    (re-running the import plans only what is still missing)."""
     field = field_from_param(exc.param)
-    issue = Issue(code=exc.code or "api_rejected", message=exc.message or str(exc), row=op.row,
-                  field=field, value=_sent_value(op.body, field),
+    sent = op.follow_up if step == 2 else op.body
+    message = exc.message or str(exc)
+    if step == 2:
+        message = (f"Partly written: the first request was applied ({_applied_text(op.body)}), but "
+                   f"removing the old links was rejected: {message.rstrip('.')}. Re-run the import "
+                   "to retry the removal.")
+    issue = Issue(code=exc.code or "api_rejected", message=message, row=op.row,
+                  field=field, value=_sent_value(sent, field),
                   expected=None if exc.code else f"HTTP {exc.status} {exc.type or ''}".strip())
     return RowOutcome(row=op.row, outcome="failed", record_id=op.record_id, key=op.key,
-                      issues=[*op.issues, issue], changes=op.changes, attempts=1)
+                      issues=[*op.issues, issue], changes=op.changes, attempts=step)
 
 
 def pass_through(op: Operation) -> RowOutcome:
@@ -147,22 +197,30 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
     if ledger is not None:
         ledger.record_intent(run_id, op)
     body = op.body or {}
+    step = 1
     try:
         if op.action == "create":
             answer = client.create(op.object_type, body, idempotency_key=op.idempotency_key)
         else:
             assert op.record_id is not None
-            answer = client.update(op.object_type, op.record_id, body, idempotency_key=op.idempotency_key)
+            keys = request_keys(op)
+            answer = client.update(op.object_type, op.record_id, body, idempotency_key=keys[0])
+            if op.follow_up is not None:
+                # only after the first request succeeded; a stop in between leaves the intent
+                # pending, and a resume replays both steps under the same keys
+                step = 2
+                answer = client.update(op.object_type, op.record_id, op.follow_up,
+                                       idempotency_key=keys[1])
     except BaseException as exc:
         if not isinstance(exc, ApiError) or stops_run(exc):
             halt.set()  # the other workers start nothing new either
             raise
-        outcome = rejection_outcome(op, exc)
+        outcome = rejection_outcome(op, exc, step=step)
     else:
         outcome = RowOutcome(
             row=op.row, outcome="created" if op.action == "create" else "updated",
             record_id=answer.get("id") or op.record_id, link=answer.get("httpLink"), key=op.key,
-            issues=list(op.issues), changes=op.changes, attempts=1)
+            issues=list(op.issues), changes=op.changes, attempts=step)
     if ledger is not None:
         ledger.record_outcome(run_id, outcome)
     return outcome
@@ -170,7 +228,7 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
 
 def write_operations(client: WritingClient, operations: Iterable[Operation], *, ledger: Ledger | None = None,
                      run_id: str | None = None, concurrency: int = 8, on_event: EventHandler | None = None,
-                     stop: threading.Event | None = None) -> Iterator[RowOutcome]:
+                     stop: threading.Event | None = None) -> Generator[RowOutcome, None, None]:
     """Carry out ``operations`` and yield one :class:`RowOutcome` per operation, in completion order.
 
     ``unchanged``/``skip`` operations pass straight through. ``create``/``update`` are sent by
