@@ -9,6 +9,9 @@ column letter, header, field key, raw value, expected format), before any reques
   (``{"city": "Berlin"}``); the planner merges it with the existing value on update, so a blank part
   never erases what is stored.
 * A blank cell is absent from ``values`` (leave unchanged); ``#clear`` gives :data:`CLEAR`.
+* A multi-value or reference cell of only separators (``;``, `` ; ; ``) is an error, not an
+  empty list: an empty list would clear the field, which only ``#clear`` may do. Empty items
+  between separators (``a;;b``, ``a;``) are dropped.
 * Required-on-create keys are checked by the planner, which knows whether a row creates a record.
 """
 
@@ -70,7 +73,15 @@ class CheckedRow:
 
 
 def split_multi(text: str) -> list[str]:
+    """Split a multi-value cell on :data:`~bulkio.columns.MULTI_SEPARATOR`, dropping empty items.
+    ``[]`` means the text held only separators and whitespace (see :func:`_only_separators`)."""
     return [p.strip() for p in text.split(MULTI_SEPARATOR) if p.strip()]
+
+
+def _only_separators(text: str, what: str) -> str:
+    """The message for a cell that splits to no item: it must not become ``[]`` (a clear)."""
+    return (f"{text!r} holds no {what}, only separators; leave the cell blank to keep the current "
+            f"value, or type {CLEAR_TOKEN} to clear it.")
 
 
 def _text(raw: Any) -> str:
@@ -171,7 +182,13 @@ class Validator:
                 if clear:
                     values[key] = CLEAR
                     continue
-                refs = split_multi(_text(raw))
+                text = _text(raw)
+                refs = split_multi(text)
+                if not refs:
+                    out.issues.append(self._issue(
+                        out.row, letter, header, key, "invalid_type",
+                        _only_separators(text, f"{target.object_type} reference"), raw, col.hint))
+                    continue
                 if not target.has_many and len(refs) > 1:
                     out.issues.append(self._issue(
                         out.row, letter, header, key, "invalid_type",
@@ -213,7 +230,13 @@ class Validator:
                 values[key] = _text(raw)
                 continue
             if kind == _MULTI:
-                values[key] = split_multi(_text(raw))
+                text = _text(raw)
+                labels = split_multi(text)
+                if not labels:
+                    out.issues.append(self._issue(out.row, letter, header, key, "invalid_type",
+                                                  _only_separators(text, "option"), raw, col.hint))
+                    continue
+                values[key] = labels
                 continue
             assert read is not None
             parsed = read(raw)

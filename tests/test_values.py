@@ -329,6 +329,25 @@ def test_phone_multi() -> None:
     assert ok(PHONES, "(415) 555-0100; +44 20 7946 0958") == ["+14155550100", "+442079460958"]
 
 
+@pytest.mark.parametrize(("field", "code"), [
+    (EMAILS, "invalid_email"), (EMAIL1, "invalid_email"), (URLS, "invalid_url"), (URL1, "invalid_url"),
+    (PHONES, "invalid_phone"), (fdef("TELEPHONE"), "invalid_phone"),
+    (fdef("MULTI_SELECT", options=[{"id": "A", "label": "a"}]), "invalid_type"),
+])
+@pytest.mark.parametrize("raw", [";", " ; ; ", ";\n;", "\n;"])
+def test_only_separators_is_an_error_never_an_empty_list(field: FieldDef, code: str, raw: str) -> None:
+    assert err(field, raw) == code      # [] would clear the field; only #clear may do that
+    if field.value_type == "EMAIL":     # a comma separates emails too
+        assert err(field, raw.replace(";", ",")) == code
+
+
+def test_empty_items_between_separators_are_dropped() -> None:
+    assert ok(EMAILS, "a@x.io;; b@y.org;") == ["a@x.io", "b@y.org"]
+    assert ok(URLS, ";acme.com;") == ["https://acme.com"]
+    assert ok(PHONES, "(415) 555-0100;;") == ["+14155550100"]
+    assert ok(fdef("MULTI_SELECT"), "a;;b;") == ["a", "b"]
+
+
 # --- social handles --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("service", "raw", "value"), [

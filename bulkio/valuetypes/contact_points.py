@@ -32,15 +32,22 @@ def _single(parts: list[str], raw: Any, code: str, what: str) -> str:
     """The one value of a single-value field's cell (a cell of only separators has none)."""
     if len(parts) > 1:
         raise _Bad(code, f"this field holds one {what}, not several")
+    return _several(parts, raw, code, what)[0]
+
+
+def _several(parts: list[str], raw: Any, code: str, what: str) -> list[str]:
+    """The values of a cell, at least one: a cell of only separators is an error, never ``[]``
+    (an empty list would clear the field; only ``#clear`` does that)."""
     if not parts:
         raise _Bad(code, f"{_text(raw)!r} holds no {what}, only separators")
-    return parts[0]
+    return parts
 
 
 def _parse_email(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
+    parts = _split(raw, o, ",")
     if f.multiple:
-        return _dedupe([_one_email(p) for p in _split(raw, o, ",")])
-    return _one_email(_single(_split(raw, o, ","), raw, "invalid_email", "email address"))
+        return _dedupe([_one_email(p) for p in _several(parts, raw, "invalid_email", "email address")])
+    return _one_email(_single(parts, raw, "invalid_email", "email address"))
 
 
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -72,7 +79,7 @@ def _one_url(text: str) -> str:
 def _parse_url(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     parts = _split(raw, o)
     if f.multiple:
-        return _dedupe([_one_url(p) for p in parts])
+        return _dedupe([_one_url(p) for p in _several(parts, raw, "invalid_url", "URL")])
     return _one_url(_single(parts, raw, "invalid_url", "URL"))
 
 
@@ -115,7 +122,7 @@ def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     raw = _EXT_TAG.sub(" ext ", raw)   # "+1415…;ext=9" must not split on ";"
     parts = _split(raw, o)
     if f.multiple:
-        return _dedupe([_one_phone(p) for p in parts])
+        return _dedupe([_one_phone(p) for p in _several(parts, raw, "invalid_phone", "telephone number")])
     return _one_phone(_single(parts, raw, "invalid_phone", "telephone number"))
 
 

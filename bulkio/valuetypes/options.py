@@ -7,7 +7,7 @@ from typing import Any, Self
 
 from ..columns import MULTI_SEPARATOR
 from ..definitions import FieldDef
-from .common import _WS, ParseOptions, _dedupe, _norm_label, _split, _text
+from .common import _WS, ParseOptions, _Bad, _dedupe, _norm_label, _split, _text
 
 
 def _parse_single(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
@@ -15,7 +15,10 @@ def _parse_single(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
 
 
 def _parse_multi(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
-    return _dedupe([_WS.sub(" ", p) for p in _split(raw, o)])
+    parts = _split(raw, o)
+    if not parts:   # only separators: never [] (that would clear the field; only #clear does)
+        raise _Bad("invalid_type", f"{_text(raw)!r} holds no option, only separators")
+    return _dedupe([_WS.sub(" ", p) for p in parts])
 
 
 class OptionMatch(tuple[str | None, list[str]]):
