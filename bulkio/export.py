@@ -24,7 +24,9 @@ A ``pipeline`` export in CSV or JSONL writes the object files only; its summary 
 :attr:`ExportReport.summary` (and in ``bulkio export … --format json``).
 
 Every file is written to a temporary file and renamed into place (:func:`bulkio.sheets.atomic_path`),
-so an interrupted export never replaces a good file with half of one.
+so an interrupted export never replaces a good file with half of one; the files of a multi-object
+CSV/JSONL export are renamed together once all are complete, so an interruption leaves none of them
+replaced.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -535,21 +538,25 @@ def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path:
         paths.append(_export_xlsx(target, plan, source, names, summary, counts, on_event))
     else:
         single = len(plan) == 1
-        for sheet in plan:
-            file = _file_for(target, sheet.object_type, fmt, single)
-            phase = f"export:{sheet.object_type}"
-            _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
-            counter = [0]
-            records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase,
-                               on_event, counter)
-            if fmt == "csv":
-                build = row_builder(sheet.schema, sheet.columns, names)
-                _write_csv_file(file, [c.header for c in sheet.columns], (build(r) for r in records))
-            else:
-                _write_jsonl_file(file, records, sheet, names)
-            counts[sheet.object_type] = counter[0]
-            _emit(on_event, PhaseFinished(phase))
-            paths.append(file)
+        # Each file goes to a temporary file; all are renamed into place together at the end, so an
+        # interrupted export of several objects replaces none of their files rather than some.
+        with ExitStack() as renames:
+            for sheet in plan:
+                file = _file_for(target, sheet.object_type, fmt, single)
+                tmp = renames.enter_context(sheets.atomic_path(file))
+                phase = f"export:{sheet.object_type}"
+                _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
+                counter = [0]
+                records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase,
+                                   on_event, counter)
+                if fmt == "csv":
+                    build = row_builder(sheet.schema, sheet.columns, names)
+                    _write_csv_file(tmp, [c.header for c in sheet.columns], (build(r) for r in records))
+                else:
+                    _write_jsonl_file(tmp, records, sheet, names)
+                counts[sheet.object_type] = counter[0]
+                _emit(on_event, PhaseFinished(phase))
+                paths.append(file)
     return ExportReport(format=fmt, paths=paths, counts=counts,
                         sheets={s.object_type: s.title for s in plan},
                         duration=time.perf_counter() - started, summary=summary,
@@ -565,23 +572,27 @@ def _export_xlsx(target: Path, plan: list[_Sheet], source: _Source,
                  names: Mapping[str, Mapping[str, str]], summary: PipelineSummary | None,
                  counts: dict[str, int], on_event: EventHandler | None) -> Path:
     wb = sheets.new_workbook(write_only=True)
-    if summary is not None:
-        write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), summary,
-                            money_format=sheets.currency_format(summary.currency))
-    for sheet in plan:
-        ws = wb.create_sheet(sheet.title)
-        phase = f"export:{sheet.object_type}"
-        _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
-        build = row_builder(sheet.schema, sheet.columns, names)
-        counter = [0]
-        records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase, on_event,
-                           counter)
-        required = [i for i, c in enumerate(sheet.columns) if c.required]
-        counts[sheet.object_type] = sheets.write_table(
-            ws, [c.header for c in sheet.columns], (build(r) for r in records),
-            formats=_formats(sheet.schema, sheet.columns), required=required)
-        _emit(on_event, PhaseFinished(phase))
-    return sheets.save_workbook(wb, target)
+    try:
+        if summary is not None:
+            write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), summary,
+                                money_format=sheets.currency_format(summary.currency))
+        for sheet in plan:
+            ws = wb.create_sheet(sheet.title)
+            phase = f"export:{sheet.object_type}"
+            _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
+            build = row_builder(sheet.schema, sheet.columns, names)
+            counter = [0]
+            records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase, on_event,
+                               counter)
+            required = [i for i, c in enumerate(sheet.columns) if c.required]
+            counts[sheet.object_type] = sheets.write_table(
+                ws, [c.header for c in sheet.columns], (build(r) for r in records),
+                formats=_formats(sheet.schema, sheet.columns), required=required)
+            _emit(on_event, PhaseFinished(phase))
+        return sheets.save_workbook(wb, target)
+    except BaseException:
+        sheets.discard_workbook(wb)
+        raise
 
 
 def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,

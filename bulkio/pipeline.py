@@ -17,7 +17,11 @@ planned and written.
 
 A stopping error during the write (401/403, retries exhausted, …) is raised after the results sheet
 was written with what is known (rows without an outcome say ``not_written``); the ledger keeps the
-run resumable. A ``stop`` event ends the run early the same way, without raising.
+run resumable. Ctrl-C (``KeyboardInterrupt``) during the write is handled the same way: no new
+request starts, those in flight finish and are recorded, the results sheet is written, and the
+interrupt is re-raised (a second Ctrl-C while the results sheet is written skips it, leaving any
+previous one intact, and says so in a note). A ``stop`` event ends the run early the same way,
+without raising.
 """
 
 from __future__ import annotations
@@ -337,6 +341,18 @@ def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: 
     run.emit(PhaseFinished("plan"))
 
 
+class _StoppedStore(OutcomeStore):
+    """A stopped run's outcomes as its results sheet shows them: a row without an outcome (read or
+    not, e.g. when Ctrl-C hit the reader) was not written."""
+
+    def __init__(self, store: OutcomeStore, not_written: Callable[[int], RowOutcome]) -> None:
+        super().__init__()
+        self.codes, self.full, self._not_written = store.codes, store.full, not_written
+
+    def get(self, row: int) -> RowOutcome | None:
+        return super().get(row) or self._not_written(row)
+
+
 def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], header_row: int,
                 file: str | None, sheet: str | None, file_issues: list[Issue], mapping: Any,
                 date_order: str | None, tz: str, ledger: Any, ledger_input: str | None,
@@ -416,35 +432,71 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     else:
         from .write import write_operations
         run.emit(PhaseStarted("write"))
+        writer = write_operations(client, ops, ledger=ledger, run_id=run_id, concurrency=run.concurrency,
+                                  on_event=run.emit, stop=run.stop)
         try:
-            for outcome in write_operations(client, ops, ledger=ledger, run_id=run_id,
-                                            concurrency=run.concurrency, on_event=run.emit, stop=run.stop):
+            try:
+                for outcome in writer:
+                    if not outcome.link and outcome.record_id:
+                        outcome.link = planner.links.get(outcome.record_id)
+                    run.store.put(outcome)
+            finally:
+                # Stop the writers now (also when Ctrl-C hit this loop rather than the writer): no new
+                # request starts, and those in flight finish and record their outcome in the ledger.
+                writer.close()
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported below, then re-raised
+            error = exc  # a second Ctrl-C while the writers wind down lands here too
+        run.emit(PhaseFinished("write"))
+    if error is not None and ledger is not None and run_id is not None:
+        # Requests that finished while the writer stopped (and the row whose outcome was being handed
+        # over) are in the ledger but were never yielded: report what was really written.
+        try:
+            recorded = ledger.completed(run_id)
+        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - best effort (a 2nd Ctrl-C skips it)
+            recorded = {}
+        for outcome in recorded.values():
+            if run.store.get(outcome.row) is None:
                 if not outcome.link and outcome.record_id:
                     outcome.link = planner.links.get(outcome.record_id)
                 run.store.put(outcome)
-        except Exception as exc:  # noqa: BLE001 - reported below, then re-raised
-            error = exc
-        run.emit(PhaseFinished("write"))
     # rows read but without an outcome (stopped / stopping error): not written
     interrupted = error is not None or (run.stop is not None and run.stop.is_set())
-    if interrupted:
-        for row in source_rows:   # the rest of the input, unplanned
+    if interrupted and error is None:
+        for row in source_rows:   # the rest of the input, unplanned (counted in the report)
             run.store.seen(row.number)
-    for row in run.store.missing(range(len(run.store.codes))):
+    if isinstance(error, KeyboardInterrupt):
+        reason = "the run was interrupted (Ctrl-C)"
+    else:
         reason = f"the run stopped ({type(error).__name__}: {error})" if error else "the run was stopped"
-        run.store.put(RowOutcome(row=row, outcome="failed", issues=[Issue(
+
+    def not_written(row: int) -> RowOutcome:
+        return RowOutcome(row=row, outcome="failed", issues=[Issue(
             code="not_written", message=f"Not written: {reason}; re-run with --resume.",
-            file=file, sheet=sheet, row=row)]))
+            file=file, sheet=sheet, row=row)])
+    for row in run.store.missing(range(len(run.store.codes))):
+        run.store.put(not_written(row))
     if ledger is not None and run_id is not None and not interrupted:
         ledger.finish_run(run_id)
 
     run.emit(PhaseStarted("results"))
-    results_path = write_results(run.store, schema)
-    run.emit(PhaseFinished("results"))
-    if error is not None:
-        if results_path:
-            error.add_note(f"The results sheet {results_path} shows what was written (the other rows "
-                           "say not_written).")
+    if error is None:
+        results_path = write_results(run.store, schema)
+        run.emit(PhaseFinished("results"))
+    else:
+        # After an error or Ctrl-C the input is not read to its end here: the results sheet reads it
+        # again, and every row without an outcome (even one the reader never reached) says
+        # not_written. The sheet is written atomically, so a second Ctrl-C leaves the old one.
+        try:
+            results_path = write_results(_StoppedStore(run.store, not_written), schema)
+        except (Exception, KeyboardInterrupt) as again:  # noqa: BLE001 - the run's error is raised
+            error.add_note(f"The results sheet was not written ({type(again).__name__}"
+                           f"{': ' + str(again) if str(again) else ''}); the ledger keeps every outcome, "
+                           "so a resumed run continues where this one stopped.")
+        else:
+            run.emit(PhaseFinished("results"))
+            if results_path:
+                error.add_note(f"The results sheet {results_path} shows what was written (the other "
+                               "rows say not_written).")
         raise error
     file_issues += orphans  # row issues of rows that produced no record (e.g. blank after a drop)
     report = _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,

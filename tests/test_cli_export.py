@@ -108,3 +108,35 @@ def test_format_is_the_printed_summary_only(env: dict[str, str], tmp_path: Path)
     assert result.exit_code == 2
     assert "Invalid value for '--format': 'csv' is not one of 'table', 'json'." in result.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_ctrl_c_exits_3_and_replaces_no_file(env: dict[str, str], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the second of two CSV files streams: exit 3, no --resume advice (export has
+    none), and neither file replaced (the first, already complete, is not renamed into place alone)."""
+    from bulkio import export
+
+    old = tmp_path / "crm-account.csv"
+    old.write_text("the previous export\n", encoding="utf-8")
+    original = export._write_csv_file
+    calls: list[Path] = []
+
+    def write_csv_file(path: Path, headers: Any, rows: Any) -> int:
+        calls.append(path)
+        if len(calls) < 2:
+            return original(path, headers, rows)
+
+        def some_then_ctrl_c() -> Any:
+            for i, row in enumerate(rows):
+                if i == 3:
+                    raise KeyboardInterrupt
+                yield row
+        return original(path, headers, some_then_ctrl_c())
+
+    monkeypatch.setattr(export, "_write_csv_file", write_csv_file)
+    result = run(["account", "contact", "-o", str(tmp_path / "crm.csv"), "-q"], env)
+    assert result.exit_code == 3
+    assert result.stderr == "Interrupted; nothing was written.\n"
+    assert len(calls) == 2
+    assert old.read_text(encoding="utf-8") == "the previous export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm-account.csv"]  # no temporary files

@@ -133,3 +133,64 @@ def test_samples_import_cleanly(obj: str, name: str, sandbox: Any, org: Any, tmp
     report = json.loads(result.output)
     assert report["counts"]["failed"] == 0 and report["counts"]["created"] >= 3
     assert not [i for r in report["rows"] for i in r["issues"]]
+
+
+def interrupt_at(monkeypatch: pytest.MonkeyPatch, hit: Any) -> dict[str, bool]:
+    """Ctrl-C from the CLI's own event handler (it sees every library event, -q or not) at the
+    first event for which ``hit(event)`` is true, while ``armed["on"]``."""
+    from bulkio.cli.console import ProgressBars
+
+    armed = {"on": True}
+    original = ProgressBars.__call__
+
+    def call(self: ProgressBars, event: Any) -> None:
+        if armed["on"] and hit(event):
+            armed["on"] = False
+            raise KeyboardInterrupt
+        original(self, event)
+
+    monkeypatch.setattr(ProgressBars, "__call__", call)
+    return armed
+
+
+def test_ctrl_c_exits_3_names_the_results_sheet_and_resume_finishes(
+        sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkio.events import Progress
+
+    monkeypatch.chdir(tmp_path)
+    keys = [f"CTRL-{i:02d}" for i in range(30)]
+    write_csv(tmp_path / "a.csv", [["Name", "external_id"], *([f"Ctrl Co {k}", k] for k in keys)])
+    writes = iter(range(1, 1000))
+    interrupt_at(monkeypatch, lambda e: isinstance(e, Progress) and e.name == "write" and next(writes) == 8)
+    result = run(sandbox, org, ["account", "a.csv"])
+    assert result.exit_code == 3, result.output
+    assert result.stderr.splitlines() == [
+        "Interrupted. Re-run with --resume to continue where this run stopped.",
+        "The results sheet a.results.csv shows what was written (the other rows say not_written)."]
+    with open(tmp_path / "a.results.csv", encoding="utf-8") as fh:
+        sheet = list(csv.DictReader(fh))
+    assert [r["external_id"] for r in sheet] == keys
+    created = {r["external_id"] for r in sheet if r["Outcome"] == "created"}
+    assert all("not_written" in r["Errors"] for r in sheet if r["external_id"] not in created)
+
+    def ours() -> list[str]:
+        return [k for r in sandbox.records(org.org_id, "account")
+                if (k := (r["fields"].get("external_id") or {}).get("value")) in keys]
+    assert 8 <= len(created) < len(keys) and sorted(ours()) == sorted(created)
+
+    resumed = run(sandbox, org, ["account", "a.csv", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted(ours()) == sorted(keys)  # every key once: nothing duplicated, nothing lost
+
+
+def test_ctrl_c_in_a_dry_run_says_nothing_was_written(sandbox: Any, org: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkio.events import PhaseStarted
+
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Dry Co", "CTRL-DRY"]])
+    interrupt_at(monkeypatch, lambda e: isinstance(e, PhaseStarted) and e.name == "plan")
+    result = run(sandbox, org, ["account", "a.csv", "--dry-run"])
+    assert result.exit_code == 3
+    assert result.stderr == "Interrupted; nothing was written.\n"
+    assert not (tmp_path / "a.results.csv").exists()

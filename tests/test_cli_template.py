@@ -97,3 +97,18 @@ def test_embedded_sandbox_without_key(tmp_path: Path) -> None:
                                 env={"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None})
     assert result.exit_code == 0, result.output
     assert "(4 columns, 1 required)" in result.output
+
+
+def test_ctrl_c_exits_3_saying_nothing_was_written(run: Any, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkio import sheets
+
+    def save_workbook(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sheets, "save_workbook", save_workbook)
+    out = tmp_path / "opps.xlsx"
+    result = run("opportunity", "-o", str(out), "-q")
+    assert result.exit_code == 3
+    assert result.stderr == "Interrupted; nothing was written.\n"
+    assert list(tmp_path.iterdir()) == []

@@ -185,3 +185,55 @@ def test_resume_refuses_a_changed_input_file(sandbox: Any, tmp_path: Path) -> No
     assert len(lines) == 1 and "changed" in lines[0] and src.name in lines[0], done.stderr
     assert sandbox.count(org.org_id, "account") == before  # nothing written by the refused resume
     assert len(keys) == N_ROWS
+
+
+def bulkio_ctrl_c_able(*args: str) -> list[str]:
+    """``bulkio(*args)``, such that SIGINT raises KeyboardInterrupt as in a terminal. A test runner
+    started in the background may have SIGINT ignored, which its children inherit and Python then
+    keeps: only in that case does the command install Python's default handler itself."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        return bulkio(*args)
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "from bulkio.cli import main; main()")
+    return [sys.executable, "-c", code, *args]
+
+
+@pytest.mark.timeout(120)
+def test_sigint_writes_results_exits_3_then_resume_finishes(sandbox: Any, tmp_path: Path) -> None:
+    """A real Ctrl-C (SIGINT) in the middle of the write: no new request starts, those in flight
+    finish, the results sheet lists every row once (truthfully: created with the server's id, or
+    not_written), stderr says how to resume and names the sheet, exit code 3. ``--resume`` then
+    finishes with one record per key."""
+    org = sandbox.create_org(seed="demo", records=False)
+    sandbox.set_rate_limit(org.org_id, per_second=120)
+    sandbox.set_faults(org.org_id, latency_ms=15)
+    src, results = tmp_path / "accounts.csv", tmp_path / "results.csv"
+    keys = write_input(src)
+    env = env_for(sandbox, org)
+    proc = subprocess.Popen(bulkio_ctrl_c_able("import", "account", str(src), "--results", str(results), "-q"),
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while proc.poll() is None and time.monotonic() - t0 < 30 and sandbox.count(org.org_id, "account") < 40:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3, err
+    assert err.splitlines() == [
+        "Interrupted. Re-run with --resume to continue where this run stopped.",
+        f"The results sheet {results} shows what was written (the other rows say not_written)."]
+
+    rows = read_results(results)
+    assert [r["external_id"] for r in rows] == [keys[n] for n in sorted(keys)]
+    oc, rc = outcome_column(rows), record_id_column(rows)
+    by_key = {r["fields"]["external_id"]["value"]: r["id"] for r in sandbox.records(org.org_id, "account")}
+    assert 40 <= len(by_key) < len(set(keys.values())), "the SIGINT did not land mid-write"
+    created = [r for r in rows if r[oc] == "created"]
+    assert sorted(r[rc] for r in created) == sorted(by_key.values())  # what the server holds, no more
+    for number, r in zip(sorted(keys), rows):
+        if r[oc] != "created" and number not in (DUPLICATE_ROW, BAD_EMAIL_ROW):
+            assert r[oc] == "failed" and "not_written" in r["Errors"], (number, r)
+
+    done = subprocess.run(bulkio("import", "account", str(src), "--resume", "--results", str(results), "-q"),
+                          check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, (done.stdout, done.stderr)  # exactly the 2 bad rows fail
+    check_after_resume(sandbox, org, keys, results)

@@ -191,6 +191,137 @@ def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path)
     assert len(ids) == 40
 
 
+def check_interrupted_results(sandbox: Any, org: Any, results: Path,
+                              rows: list[tuple[str, str, str]]) -> int:
+    """The results sheet of an interrupted run lists every input row once, in order, and truthfully:
+    a row whose record the server holds says created (with that record's id), every other row
+    failed/not_written. Returns the number of created rows."""
+    in_sandbox = {r["fields"]["external_id"]["value"]: r["id"] for r in sandbox.records(org.org_id, "account")}
+    with open(results, encoding="utf-8") as fh:
+        sheet = list(csv.DictReader(fh))
+    assert [r["External ID (external_id)"] for r in sheet] == [k for _, k, _ in rows]
+    for r in sheet:
+        key = r["External ID (external_id)"]
+        if key in in_sandbox:
+            assert (r["Outcome"], r["Record ID"]) == ("created", in_sandbox[key]), r
+        else:
+            assert r["Outcome"] == "failed" and r["Errors"].startswith("not_written"), r
+            assert "interrupted (Ctrl-C)" in r["Errors"], r
+    return sum(r["Outcome"] == "created" for r in sheet)
+
+
+def check_resumed(sandbox: Any, org: Any, report: RunReport, rows: list[tuple[str, str, str]]) -> None:
+    assert report.ok and sorted(r.row for r in report.rows) == list(range(2, len(rows) + 2))
+    assert {r.outcome for r in report.rows} == {"created"}
+    keys = [r["fields"]["external_id"]["value"] for r in sandbox.records(org.org_id, "account")]
+    assert sorted(keys) == sorted(k for _, k, _ in rows)  # one record per key: no duplicates
+    assert sandbox.count(org.org_id, "account") == len(rows)
+    assert sorted(r.record_id for r in report.rows) == sorted(
+        r["id"] for r in sandbox.records(org.org_id, "account"))
+
+
+def test_ctrl_c_during_the_write_writes_results_then_resume_finishes(sandbox: Any, empty_org: Any,
+                                                                     tmp_path: Path) -> None:
+    """Ctrl-C (KeyboardInterrupt) mid-write: requests in flight finish, the results sheet is written
+    with what the server really holds (also rows whose outcome was never handed back), and the
+    interrupt propagates naming the sheet; ``resume=True`` then finishes without duplicates."""
+    rows = [(f"Ctrl Co {i}", f"CTRL-{i:03d}", "SMB") for i in range(40)]
+    src = accounts_csv(tmp_path / "accounts.csv", rows)
+    results = tmp_path / "accounts.results.csv"
+    ledger = tmp_path / "l.db"
+    written = 0
+
+    def ctrl_c(event: Any) -> None:
+        nonlocal written
+        if isinstance(event, Progress) and event.name == "write":
+            written += 1
+            if written == 10:
+                raise KeyboardInterrupt
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            import_file(src, "account", client=lf, ledger_path=ledger, concurrency=4, on_event=ctrl_c)
+        assert stopped.value.__notes__ == [
+            f"The results sheet {results} shows what was written (the other rows say not_written)."]
+        created = check_interrupted_results(sandbox, empty_org, results, rows)
+        assert 10 <= created == sandbox.count(empty_org.org_id, "account") < 40
+        report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True)
+    check_resumed(sandbox, empty_org, report, rows)
+
+
+def test_ctrl_c_while_planning_marks_unread_rows_not_written(sandbox: Any, empty_org: Any, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a later chunk is read and planned: rows never read still appear in the results
+    sheet (not_written), and the resumed run plans and writes them."""
+    from bulkio import pipeline
+
+    monkeypatch.setattr(pipeline, "CHUNK", 10)
+    rows = [(f"Plan Co {i}", f"PLAN-{i:03d}", "SMB") for i in range(35)]
+    src = accounts_csv(tmp_path / "accounts.csv", rows)
+    results = tmp_path / "accounts.results.csv"
+    planned = 0
+
+    def ctrl_c(event: Any) -> None:
+        nonlocal planned
+        if isinstance(event, Progress) and event.name == "plan":
+            planned += 1
+            if planned == 2:
+                raise KeyboardInterrupt
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(KeyboardInterrupt):
+            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2,
+                        on_event=ctrl_c)
+        created = check_interrupted_results(sandbox, empty_org, results, rows)
+        assert 1 <= created <= 10   # only the first chunk was planned
+        report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", resume=True)
+    check_resumed(sandbox, empty_org, report, rows)
+
+
+def test_second_ctrl_c_while_writing_results_keeps_the_old_sheet(sandbox: Any, empty_org: Any,
+                                                                 tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second Ctrl-C while the results sheet is written: no half-written sheet (the previous
+    one stays), no temporary file, and the first interrupt propagates saying the sheet was not
+    written; resume still finishes the run."""
+    from bulkio import results as R
+
+    rows = [(f"Twice Co {i}", f"TWICE-{i:03d}", "SMB") for i in range(30)]
+    src = accounts_csv(tmp_path / "accounts.csv", rows)
+    results = tmp_path / "accounts.results.csv"
+    results.write_text("the previous results\n", encoding="utf-8")
+    first: list[BaseException] = []
+
+    def ctrl_c(event: Any) -> None:
+        if isinstance(event, Progress) and event.name == "write" and not first:
+            first.append(KeyboardInterrupt("first"))
+            raise first[0]
+
+    original = R.outcome_cells
+    cells = {"n": 0}
+
+    def outcome_cells(*args: Any, **kwargs: Any) -> Any:
+        cells["n"] += 1
+        if cells["n"] == 5:
+            raise KeyboardInterrupt("second")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(R, "outcome_cells", outcome_cells)
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2,
+                        on_event=ctrl_c)
+        assert stopped.value is first[0]
+        assert stopped.value.__notes__ == [
+            ("The results sheet was not written (KeyboardInterrupt: second); the ledger keeps every "
+             "outcome, so a resumed run continues where this one stopped.")]
+        assert results.read_text(encoding="utf-8") == "the previous results\n"
+        assert [p.name for p in tmp_path.iterdir() if "tmp" in p.name] == []  # no temporary file left
+        monkeypatch.setattr(R, "outcome_cells", original)
+        report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", resume=True)
+    check_resumed(sandbox, empty_org, report, rows)
+
+
 def test_resume_after_a_day_replans_unconfirmed_rows(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
     """Idempotency-Keys expire after 24 h, so a resume a day later must not replay pending creates
     (a replay could create a second record): it plans them again and finds what was committed."""

@@ -21,6 +21,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
 
+#: What Ctrl-C prints for a command whose outputs are written atomically (export, template) or
+#: that writes nothing (definitions). ``bulkio import`` passes its own (see :func:`guarded`).
+INTERRUPTED = "Interrupted; nothing was written."
+
 
 def connection_options(fn: F) -> F:
     """--api-key / --base-url / --sandbox-db, shared by every command that talks to the API."""
@@ -77,9 +81,10 @@ class ProgressBars:
 
 
 @contextmanager
-def guarded(*, debug: bool = False) -> Iterator[None]:
+def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[None]:
     """Turn a :class:`BulkioError` into ``Error: …`` (plus its notes) on stderr and exit code 2;
-    Ctrl-C into 3."""
+    Ctrl-C into ``interrupted`` (plus the notes the library attached, e.g. which results sheet shows
+    what an import wrote) and exit code 3."""
     try:
         yield
     except BulkioError as exc:
@@ -89,8 +94,10 @@ def guarded(*, debug: bool = False) -> Iterator[None]:
         for note in getattr(exc, "__notes__", ()):  # context the library attached (what was written)
             click.echo(note, err=True)
         sys.exit(EXIT_NOT_STARTED)
-    except KeyboardInterrupt:
-        click.echo("Interrupted. Re-run with --resume to continue where this run stopped.", err=True)
+    except KeyboardInterrupt as exc:
+        click.echo(interrupted, err=True)
+        for note in getattr(exc, "__notes__", ()):
+            click.echo(note, err=True)
         sys.exit(EXIT_STOPPED)
 
 

@@ -17,13 +17,16 @@ from ..results import errors_text
 from .console import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
+    INTERRUPTED,
     ProgressBars,
     common_options,
     connection_options,
     echo_table,
-    with_guard,
+    guarded,
 )
 
+#: What Ctrl-C prints for an import that may have written (a dry run prints ``INTERRUPTED``).
+INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
 #: Rows of the plan a dry run prints (the results sheet has all of them).
 PLAN_ROWS = 20
 _DRY = {"created": "create", "updated": "update", "unchanged": "unchanged", "failed": "skip (error)",
@@ -104,7 +107,6 @@ def _print_summary(report: RunReport) -> None:
 @click.option("--delimiter", default=None, help="CSV delimiter [default: detected].")
 @connection_options
 @common_options
-@with_guard
 def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: str | None,
             mapping: str | None, results_path: str | None, resume: bool, date_order: str | None, tz: str,
             concurrency: int, encoding: str | None, delimiter: str | None, api_key: str | None,
@@ -133,17 +135,19 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
     from ..config import connect
 
     bars = ProgressBars(enabled=not quiet and output_format != "json")
-    try:
-        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
-            report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
-                                 mapping=mapping, dry_run=dry_run, resume=resume, results_path=results_path,
-                                 date_order=date_order, tz=tz,
-                                 concurrency=concurrency, encoding=encoding, delimiter=delimiter,
-                                 on_event=bars)
-    finally:
-        bars.close()
-    if output_format == "json":
-        click.echo(report.to_json())
-    else:
-        _print_summary(report)
+    # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
+    with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
+        try:
+            with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+                report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
+                                     mapping=mapping, dry_run=dry_run, resume=resume,
+                                     results_path=results_path, date_order=date_order, tz=tz,
+                                     concurrency=concurrency, encoding=encoding, delimiter=delimiter,
+                                     on_event=bars)
+        finally:
+            bars.close()
+        if output_format == "json":
+            click.echo(report.to_json())
+        else:
+            _print_summary(report)
     sys.exit(EXIT_OK if report.ok else EXIT_ROWS_FAILED)
