@@ -152,46 +152,50 @@ def _write_csv(dest: Path, headers: list[str], width: int, rows: Iterable[Any], 
 def _write_xlsx(dest: Path, headers: list[str], width: int, rows: Iterable[Any], get: Lookup, *,
                 dry_run: bool, schema: ObjectSchema | None, header_row: int, sheet_name: str) -> None:
     wb = sheets.new_workbook(write_only=True)
-    ws = wb.create_sheet(sheet_name[:31])
-    widths = [max(10.0, min(40.0, len(str(h)) * 1.1)) for h in headers]
-    for i, name in enumerate(OUTCOME_HEADERS + ((CHANGES_HEADER,) if dry_run else ())):
-        widths[width + i] = {"Errors": 60.0, "Changes": 50.0, "Link": 30.0}.get(name, 14.0)
-    sheets.set_column_widths(ws, widths)
-    ws.freeze_panes = f"A{header_row + 1}"
-    for _ in range(1, header_row):
-        ws.append([])
-    ws.append(sheets.header_cells(ws, headers))
-    line = header_row
-    for row in rows:
-        while line + 1 < row.number:
+    try:
+        ws = wb.create_sheet(sheet_name[:31])
+        widths = [max(10.0, min(40.0, len(str(h)) * 1.1)) for h in headers]
+        for i, name in enumerate(OUTCOME_HEADERS + ((CHANGES_HEADER,) if dry_run else ())):
+            widths[width + i] = {"Errors": 60.0, "Changes": 50.0, "Link": 30.0}.get(name, 14.0)
+        sheets.set_column_widths(ws, widths)
+        ws.freeze_panes = f"A{header_row + 1}"
+        for _ in range(1, header_row):
             ws.append([])
-            line += 1
-        outcome = get(row.number)
-        marks: dict[int, list[Issue]] = {}
-        for issue in outcome.issues if outcome else ():
-            if issue.column:
-                try:
-                    idx = column_index_from_string(issue.column) - 1
-                except ValueError:
+        ws.append(sheets.header_cells(ws, headers))
+        line = header_row
+        for row in rows:
+            while line + 1 < row.number:
+                ws.append([])
+                line += 1
+            outcome = get(row.number)
+            marks: dict[int, list[Issue]] = {}
+            for issue in outcome.issues if outcome else ():
+                if issue.column:
+                    try:
+                        idx = column_index_from_string(issue.column) - 1
+                    except ValueError:
+                        continue
+                    if idx < width:
+                        marks.setdefault(idx, []).append(issue)
+            out: list[Any] = []
+            for i, value in enumerate(_fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)):
+                v = sheets.xlsx_value(value)
+                issues = marks.get(i)
+                fmt = None if isinstance(v, (str, bool)) or v is None else sheets.default_format(v)
+                if not issues and fmt is None:
+                    out.append(v)
                     continue
-                if idx < width:
-                    marks.setdefault(idx, []).append(issue)
-        out: list[Any] = []
-        for i, value in enumerate(_fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)):
-            v = sheets.xlsx_value(value)
-            issues = marks.get(i)
-            fmt = None if isinstance(v, (str, bool)) or v is None else sheets.default_format(v)
-            if not issues and fmt is None:
-                out.append(v)
-                continue
-            c = WriteOnlyCell(ws, value=v)
-            if fmt:
-                c.number_format = fmt
-            if issues:
-                errs = [x for x in issues if x.severity == "error"]
-                c.fill = ERROR_FILL if errs else WARNING_FILL
-                c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
-            out.append(c)
-        ws.append(out)
-        line = row.number
-    sheets.save_workbook(wb, dest)
+                c = WriteOnlyCell(ws, value=v)
+                if fmt:
+                    c.number_format = fmt
+                if issues:
+                    errs = [x for x in issues if x.severity == "error"]
+                    c.fill = ERROR_FILL if errs else WARNING_FILL
+                    c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
+                out.append(c)
+            ws.append(out)
+            line = row.number
+        sheets.save_workbook(wb, dest)
+    except BaseException:
+        sheets.discard_workbook(wb)
+        raise

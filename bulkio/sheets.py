@@ -397,6 +397,23 @@ def row_cells(ws: AnyWorksheet, row: Sequence[Any], fmts: Sequence[str | None],
     return out
 
 
+def discard_workbook(wb: Workbook) -> None:
+    """Drop an unsaved write-only workbook: close each sheet's row stream and delete the temp file
+    openpyxl streams it to (otherwise both linger until exit, and the stream later complains about
+    its closed file). For a run that stopped before :func:`save_workbook`."""
+    for ws in wb.worksheets if wb.write_only else ():
+        writer = getattr(ws, "_writer", None)
+        if not isinstance(ws, WriteOnlyWorksheet) or ws.closed or writer is None:
+            continue
+        try:
+            if ws._rows is not None:
+                ws._rows.close()
+            writer.close()
+            writer.cleanup()
+        except (OSError, ValueError):  # already gone: nothing left to tidy
+            pass
+
+
 def new_workbook(*, write_only: bool = False) -> Workbook:
     """An empty workbook: write-only ones have no sheet yet; normal ones lose the default sheet so
     callers create sheets by name either way."""

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 
 from bulkio import sheets
 
@@ -132,10 +132,13 @@ def test_interrupted_results_sheet_keeps_previous(sandbox: Any, tmp_path: Path, 
                 raise fault("injected while writing the results sheet")
             return original(*args, **kwargs)
         monkeypatch.setattr(results, "outcome_cells", outcome_cells)
+        temp_before = list(ALL_TEMP_FILES)
         with pytest.raises(fault):
             import_file(src, "account", client=lf, results_path=out, ledger_path=ledger)
     assert calls["n"] == 31
     assert out.read_bytes() == good
+    # openpyxl's own streaming temp file for the half-written sheet is gone too (not left until exit)
+    assert ALL_TEMP_FILES == temp_before
     assert leftovers(work, {"accounts.csv", out.name}) == []
 
 
