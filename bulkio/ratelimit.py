@@ -198,8 +198,11 @@ class RetryPolicy:
 
     def rate_limit_wait(self, headers: Mapping[str, str], attempt: int, *,
                         now: float | None = None) -> float:
-        """Seconds to wait after a 429: the server's Retry-After(-Ms), else the backoff."""
+        """Seconds to wait after a 429: the server's Retry-After(-Ms), else until its
+        X-RateLimit-Reset (when the bucket is full again), else the backoff."""
         server = retry_after(headers, now=now)
+        if server is None:
+            server = reset_wait(headers, now=now)
         if server is None:
             return self.backoff(attempt)
         return float(min(server, 60.0) + self.rng.uniform(0, self.retry_after_jitter))
@@ -226,3 +229,13 @@ def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> floa
     if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def reset_wait(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (unix seconds at which the bucket is full again), for a
+    429 that carries no Retry-After; None when absent, unparsable or already past."""
+    reset = _float(headers.get("x-ratelimit-reset"))
+    if reset is None:
+        return None
+    wait = reset - (time.time() if now is None else now)
+    return wait if wait > 0 else None

@@ -158,6 +158,12 @@ def test_rate_limit_wait_uses_server_value_plus_small_jitter_else_backoff() -> N
     for _ in range(20):
         assert 1.0 <= policy.rate_limit_wait({"retry-after": "1"}, 1) <= 1.05
     assert policy.rate_limit_wait({}, 2) == 1.0
+    # no Retry-After: wait until the bucket is full again (X-RateLimit-Reset, unix seconds)
+    assert 2.0 <= policy.rate_limit_wait({"x-ratelimit-reset": "1002"}, 1, now=1000.0) <= 2.05
+    assert policy.rate_limit_wait({"x-ratelimit-reset": "999"}, 2, now=1000.0) == 1.0  # past: backoff
+    assert policy.rate_limit_wait({"x-ratelimit-reset": "soon"}, 2, now=1000.0) == 1.0
+    assert 1.0 <= policy.rate_limit_wait({"retry-after": "1", "x-ratelimit-reset": "1009"}, 1,
+                                         now=1000.0) <= 1.05  # Retry-After wins
 
 
 def test_unlimited_ignores_server_headers() -> None:
