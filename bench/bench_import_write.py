@@ -1,7 +1,7 @@
 """Write throughput of ``bulkio.write.write_operations`` (with its durable ledger) against the
 sandbox's write ceiling, next to a sequential baseline measured in the same run.
 
-    python bench/bench_import_write.py            # --n 500 --baseline-n 100 --rate 25 --latency-ms 30
+    python bench/bench_import_write.py            # --n 500 --baseline-n 100 --rate 25 --latency-ms 150
 
 Phases on one fresh org (rate limit ``--rate``/s, latency ``--latency-ms`` ± ``--jitter-ms``):
 
@@ -54,8 +54,8 @@ def main() -> None:
     ap.add_argument("--baseline-n", type=int, default=100, help="creates in the sequential baseline")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rate", type=float, default=25.0, help="sandbox write limit per second")
-    ap.add_argument("--latency-ms", type=float, default=30.0)
-    ap.add_argument("--jitter-ms", type=float, default=10.0)
+    ap.add_argument("--latency-ms", type=float, default=150.0)
+    ap.add_argument("--jitter-ms", type=float, default=50.0)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
 

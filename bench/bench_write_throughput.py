@@ -84,8 +84,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500, help="accounts to create per run")
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rate", type=float, default=25.0, help="sandbox write ceiling per second")
-    ap.add_argument("--latency-ms", type=float, default=30.0)
-    ap.add_argument("--jitter-ms", type=float, default=10.0)
+    ap.add_argument("--latency-ms", type=float, default=150.0)
+    ap.add_argument("--jitter-ms", type=float, default=50.0)
     ap.add_argument("--skip-sdk", action="store_true", help="only measure bulkio")
     args = ap.parse_args()
 

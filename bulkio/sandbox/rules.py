@@ -256,6 +256,14 @@ def check_body(body: Any, *, create: bool) -> tuple[dict[str, Any], dict[str, An
     return fields, rels
 
 
+def _check_reference_count(referenced: int) -> None:
+    """One request may reference at most MAX_RELATIONSHIP_IDS ids across its relationships (422)."""
+    if referenced > MAX_RELATIONSHIP_IDS:
+        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
+                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
+                        param="relationships")
+
+
 def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
                 member_id: str | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a create (``rec`` None) or update body; return the record's new fields and rels.
@@ -325,10 +333,7 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
             new_rels[key] = result
         else:
             new_rels.pop(key, None)
-    if referenced > MAX_RELATIONSHIP_IDS:
-        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
-                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
-                        param="relationships")
+    _check_reference_count(referenced)
 
     if create and "$createdBy" in odef.rels and "$createdBy" not in new_rels and member_id \
             and member_id in org.records:
@@ -411,10 +416,7 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
             new_rels[key] = result
         else:
             new_rels.pop(key, None)
-    if referenced > MAX_RELATIONSHIP_IDS:
-        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
-                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
-                        param="relationships")
+    _check_reference_count(referenced)
     return new_fields, new_rels
 
 
