@@ -42,18 +42,22 @@ FORMAT_HINTS: dict[str, str] = {
     "HTML": "HTML text.",
     "MARKDOWN": "Text; Markdown formatting allowed.",
     "NUMBER": "A number, at most 2 decimals (1234.5 or 1,234.50).",
-    "CURRENCY": "An amount in {currency} (1250000, 1,250,000.00 or $1.25M is not accepted: write digits).",
+    "CURRENCY": "An amount in {currency}, e.g. 1250000 or 1,250,000.00 (not $1.25M: write the digits).",
     "CHECKBOX": "yes/no, true/false, 1/0 or x (blank leaves it unchanged).",
     "DATETIME": "A date or date-time: 2026-03-16, 2026-03-16 14:30, ISO 8601 with offset, or an Excel date.",
     "EMAIL": "An email address, e.g. ana@example.com.",
     "URL": "A web address, e.g. https://example.com.",
     "TELEPHONE": "A phone number; +country code preferred (+1 415 555 0100).",
-    "SOCIAL_HANDLE": "A {service} profile URL (or bare handle).",
+    "SOCIAL_HANDLE": "{service} profile URL or bare handle.",
     "SINGLE_SELECT": "One of the options (see the Reference sheet).",
     "MULTI_SELECT": "One or more options separated by ';' (see the Reference sheet).",
     "ADDRESS": "Address parts in their own columns; Country is a 2-letter code (US, DE).",
     "FULL_NAME": "First and last name in their own columns.",
 }
+
+#: How social services are spelt in hints (others: title case).
+_SERVICE_NAMES = {"linkedin": "LinkedIn", "twitter": "X (Twitter)", "x": "X (Twitter)",
+                  "youtube": "YouTube", "github": "GitHub", "tiktok": "TikTok"}
 
 _HEADER_KEY = re.compile(r"\(([^()]+)\)\s*(\[read-only\])?\s*$")
 
@@ -87,8 +91,9 @@ def key_from_header(header: str) -> str | None:
 def _hint(f: FieldDef) -> str:
     hint = FORMAT_HINTS.get(f.value_type, "")
     tc = f.type_configuration
+    service = tc.handle_service or "social"
     return hint.replace("{currency}", tc.currency or "the org currency").replace(
-        "{service}", (tc.handle_service or "social").title())
+        "{service}", _SERVICE_NAMES.get(service.casefold(), service.title()))
 
 
 def _field_columns(f: FieldDef, required: bool) -> list[Column]:

@@ -31,6 +31,7 @@ replaced.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import time
@@ -417,10 +418,15 @@ def _plan(client: LightfieldClient, objects: list[str], filters: Filters | None,
                      or _filter_key(f[0]) in schema.relationships)
         matched.update(mine)
         plan.append(_Sheet(o, title, schema, export_columns(schema, key_field=key_field), own + mine))
-    missing = [f"{k}={v}" for k, v in shared if (k, v) not in matched]
+    missing = [(k, v) for k, v in shared if (k, v) not in matched]
     if missing:
-        raise ConfigError(f"No exported object has the field of filter {', '.join(missing)}; "
-                          "prefix a filter with its object (opportunity:$stage[equal]=Lead).")
+        keys = sorted({k for sh in plan for k in (*sh.schema.fields, *sh.schema.relationships)})
+        close = difflib.get_close_matches(_filter_key(missing[0][0]), keys, n=2, cutoff=0.75)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ConfigError(f"No exported object has the field of filter "
+                          f"{', '.join(f'{k}={v}' for k, v in missing)}{hint}; see `bulkio definitions "
+                          "OBJECT` for the keys, or name the filter's object "
+                          "(opportunity:$stage[equal]=Lead).")
     return plan
 
 

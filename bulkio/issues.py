@@ -27,6 +27,7 @@ CODES: dict[str, str] = {
     "unknown_column": "A column does not match any field or relationship of the object.",
     "read_only_column": "A column maps to a read-only field; it is ignored on import.",
     "missing_key_column": "The file has no column for the upsert key.",
+    "unused_mapping": "A --mapping entry names a column the file does not have; it is unused.",
     # values (validate)
     "invalid_type": "The cell cannot be read as the field's value type.",
     "invalid_number": "Not a number.",

@@ -241,17 +241,18 @@ def load_mapping_file(path: str | os.PathLike[str]) -> dict[str, str | None]:
     return {k: (v.strip() or None) if isinstance(v, str) else None for k, v in data.items()}
 
 
-def _explicit(header: str, mapping: dict[str, str | None]) -> tuple[bool, str | None]:
+def _explicit_entry(header: str, mapping: dict[str, str | None]) -> str | None:
+    """The mapping's entry (its header text) for ``header``, or None."""
     if header in mapping:
-        return True, mapping[header]
+        return header
     h = header.strip()
     if h in mapping:
-        return True, mapping[h]
+        return h
     n = _norm(h)
-    for k, v in mapping.items():
+    for k in mapping:
         if _norm(k) == n:
-            return True, v
-    return False, None
+            return k
+    return None
 
 
 # --- the mapper --------------------------------------------------------------------------------
@@ -282,11 +283,15 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
                                    **kw))
 
     suggestions_left = MAX_SUGGESTIONS
+    used_entries: set[str] = set()
     for idx, raw in enumerate(headers):
         header = "" if raw is None else str(raw)
         col: Column | None
         ambiguous: list[Column]
-        found, target = _explicit(header, mapping)
+        entry = _explicit_entry(header, mapping)
+        found, target = entry is not None, mapping.get(entry) if entry is not None else None
+        if entry is not None:
+            used_entries.add(entry)
         if found:
             col, how, ambiguous = (cat.by_key[target] if target else None), "mapping", []
         elif not header.strip():
@@ -319,6 +324,16 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
         result.columns.append(mc)
         if col.kind in IMPORT_KINDS:
             result.by_key[col.key] = mc
+    texts = [str(h).strip() for h in headers if h is not None and str(h).strip()]
+    for entry in mapping:
+        if entry in used_entries:
+            continue
+        close = difflib.get_close_matches(entry, texts, n=2)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        result.issues.append(Issue(
+            "unused_mapping", f"the mapping names column {entry!r}, which is not in the file; "
+            f"the entry is unused{hint}", file=file, sheet=sheet, row=header_row,
+            field=mapping[entry], expected="a header of the file", severity="warning"))
     if key_field not in result.by_key and ID_KEY not in result.by_key:
         has_field = key_field in schema.fields
         key_label = schema.fields[key_field].label if has_field else key_field

@@ -291,7 +291,8 @@ class Resolver:
                                  f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
                                  "use the option id.", file=self.file, sheet=self.sheet)
                 else:
-                    hint = f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+                    hint = (f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions
+                            else f" Options: {_option_list(fdef)}.")
                     row.issue_at(key, "unknown_option", f"'{text}' is not an option of {fdef.label}.{hint}",
                                  expected="one of: " + ", ".join(o.label for o in fdef.options),
                                  file=self.file, sheet=self.sheet)
@@ -330,3 +331,9 @@ class Resolver:
                 del row.values[key]
             else:
                 row.values[key] = list(dict.fromkeys(ids))
+
+
+def _option_list(fdef: FieldDef, limit: int = 8) -> str:
+    """``Lead, Qualified, Proposal`` (the first ``limit`` option labels, then ``…``)."""
+    labels = [o.label for o in fdef.options]
+    return ", ".join(labels[:limit]) + (", …" if len(labels) > limit else "")

@@ -363,7 +363,8 @@ def _validation(schema: ObjectSchema, col: Column, ranges: dict[str, str]) -> Da
         if f"type:{rel.object_type}" in ranges:
             what = "member email" if rel.object_type == MEMBER_TYPE else f"{rel.object_type} name"
             return _list_validation(ranges[f"type:{rel.object_type}"], col.label,
-                                    f"Pick a {what} from the list, or type an ID, external_id or "
+                                    f"Pick {'an' if what[0] in 'aeiou' else 'a'} {what} from the "
+                                    "list, or type an ID, external_id or "
                                     f"exact name.{clear}")
     return None
 

@@ -60,7 +60,12 @@ def test_list_table(sandbox: Any, org: Any) -> None:
 def test_unknown_object_and_missing_argument(sandbox: Any, org: Any) -> None:
     result = run(sandbox, org, "nope")
     assert result.exit_code == 2
-    assert "Error: Unknown object type 'nope'. Run `bulkio definitions --list`" in result.output
+    assert ("Error: Unknown object type 'nope'. Did you mean 'note'? Run `bulkio definitions --list`"
+            in result.output)
+    plural = run(sandbox, org, "Opportunities")
+    assert plural.exit_code == 2 and "Did you mean 'opportunity'?" in plural.output
+    member = run(sandbox, org, "member")
+    assert member.exit_code == 2 and "Members are read-only through the API" in member.output
     result = run(sandbox, org)
     assert result.exit_code == 2
     assert "Give an OBJECT (e.g. account) or --list." in result.output

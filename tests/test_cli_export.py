@@ -77,6 +77,8 @@ def test_filters(env: dict[str, str], client: LightfieldClient, sandbox: Any, or
     (["gizmo", "-o", "x.xlsx"], "Error: Unknown object type gizmo"),
     (["account", "-o", "x.xlsx", "--filter", "nonsense"], "Error: Bad filter 'nonsense'"),
     (["account", "-o", "x.xlsx", "--filter", "$stage=x"], "Error: No exported object has the field"),
+    (["opportunity", "-o", "x.xlsx", "--filter", "stage=Lead"],
+     "Error: No exported object has the field of filter stage=Lead (did you mean $stage?)"),
     (["pipeline", "account", "-o", "x.xlsx"], "Error: 'pipeline' exports the whole pipeline"),
 ])
 def test_errors_exit_2(env: dict[str, str], tmp_path: Path, args: list[str], message: str,

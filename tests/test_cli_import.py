@@ -99,7 +99,7 @@ def test_dry_run_prints_plan(sandbox: Any, org: Any, tmp_path: Path, monkeypatch
     src = write_csv(tmp_path / "o.csv", [["external_id", "Stage"], ["OPP-0005", "Negotiation"]])
     result = run(sandbox, org, ["opportunity", str(src), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "Dry run: nothing was written" in result.output
+    assert "Dry run: nothing was written to the CRM" in result.output
     assert "row 2: update [OPP-0005]" in result.output
     assert "$stage: Closed Won → Negotiation" in result.output
     assert sandbox.stats(org.org_id)["writes"] == before
@@ -194,3 +194,59 @@ def test_ctrl_c_in_a_dry_run_says_nothing_was_written(sandbox: Any, org: Any, tm
     assert result.exit_code == 3
     assert result.stderr == "Interrupted; nothing was written.\n"
     assert not (tmp_path / "a.results.csv").exists()
+
+
+def test_unknown_object_and_unknown_key_exit_2_before_any_write(sandbox: Any, org: Any, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Key Co", "KEY-1"]])
+    before = sandbox.stats(org.org_id)["writes"]
+    typo = run(sandbox, org, ["acounts", str(src)])
+    assert typo.exit_code == 2
+    assert typo.output.startswith("Error: Unknown object type 'acounts'. Did you mean 'account'?")
+    # a mistyped --key would match no record and create every row again
+    key = run(sandbox, org, ["account", str(src), "--key", "extrenal_id"])
+    assert key.exit_code == 2
+    assert key.output == ("Error: account has no field 'extrenal_id' to use as the key; "
+                          "see: bulkio definitions account\n")
+    assert sandbox.stats(org.org_id)["writes"] == before
+    assert not (tmp_path / "a.results.csv").exists()
+
+
+def test_header_only_file_says_there_is_nothing_to_import(sandbox: Any, org: Any, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    src = write_csv(tmp_path / "h.csv", [["Name", "external_id"]])
+    result = run(sandbox, org, ["account", str(src)])
+    assert result.exit_code == 0
+    assert "warning: the file has no data rows below its header; nothing to import." in result.stderr
+
+
+def test_exported_pipeline_reimports_without_sheet_option(sandbox: Any, org: Any, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline workbook starts with its Summary sheet: `import opportunity pipeline.xlsx`
+    must read the Opportunities sheet, and apply only the edited cell."""
+    from openpyxl import load_workbook
+
+    monkeypatch.chdir(tmp_path)
+    sandbox.set_rate_limit(org.org_id, per_second=200)
+    env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    exported = CliRunner().invoke(cli, ["export", "pipeline", "-o", "pipeline.xlsx", "-q"], env=env)
+    assert exported.exit_code == 0, exported.output
+    wb = load_workbook(tmp_path / "pipeline.xlsx")
+    assert wb.sheetnames[0] == "Summary"
+    ws = wb["Opportunities"]
+    headers = [c.value for c in ws[1]]
+    ws.cell(2, headers.index("Next Step (nextStep)") + 1).value = "Call the CFO"
+    record_id = ws.cell(2, headers.index("Record ID (id)") + 1).value
+    wb.save(tmp_path / "edited.xlsx")
+    result = run(sandbox, org, ["opportunity", "edited.xlsx", "--results", "edited.results.xlsx"])
+    assert result.exit_code == 0, result.output
+    assert "Opportunities" in result.output and "updated    1" in result.output
+    total = ws.max_row - 1
+    assert f"unchanged  {total - 1}" in result.output
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        assert lf.retrieve("opportunity", record_id)["fields"]["nextStep"]["value"] == "Call the CFO"
+    accounts = run(sandbox, org, ["account", "edited.xlsx", "--dry-run", "--results", "a.results.xlsx"])
+    assert accounts.exit_code == 0, accounts.output
+    assert "Accounts" in accounts.output and "create         0" in accounts.output

@@ -73,7 +73,11 @@ def test_bad_extension(run: Any, tmp_path: Path) -> None:
 def test_unknown_object(run: Any, tmp_path: Path) -> None:
     result = run("unicorn", "-o", str(tmp_path / "u.xlsx"))
     assert result.exit_code == 2
-    assert result.output.startswith("Error: ")
+    assert result.output == ("Error: Unknown object type 'unicorn'. "
+                             "Run `bulkio definitions --list` to see the types.\n")
+    typo = run("acount", "-o", str(tmp_path / "u.xlsx"))
+    assert typo.exit_code == 2 and "Did you mean 'account'" in typo.output
+    assert "404" not in typo.output
     assert list(tmp_path.iterdir()) == []
 
 

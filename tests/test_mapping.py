@@ -153,3 +153,15 @@ def test_letters_and_many_junk_columns() -> None:
     hm = map_headers(headers, ACC)
     assert len(hm.issues) == 3000 and {i.code for i in hm.issues} == {"unknown_column"}
     assert hm.issues[-1].column == letter(3001)
+
+
+def test_mapping_entry_for_a_missing_column_is_a_warning_with_a_hint() -> None:
+    hm = map_headers(["Company", "Web"], ACC, mapping={"Company": "$name", "Wbe": "$website"})
+    assert keys(hm)[0] == "$name"
+    unused = [i for i in hm.issues if i.code == "unused_mapping"]
+    assert len(unused) == 1 and unused[0].severity == "warning"
+    assert "'Wbe', which is not in the file" in unused[0].message
+    assert "did you mean 'Web'?" in unused[0].message
+    # entries matched loosely (case, spaces) count as used
+    hm = map_headers([" company "], ACC, mapping={"Company": "$name"})
+    assert [i.code for i in hm.issues if i.code == "unused_mapping"] == []

@@ -39,6 +39,9 @@ def test_selects_and_references(client: LightfieldClient) -> None:
     assert rows[1].values == {"$owner": ["mem_cleo"], "$champion": [contact["id"]]}
     assert rows[2].values == {"$account": [acme_account]}
     assert [i.code for i in rows[2].issues] == ["unknown_option"]
+    # no close match: the message (what the results sheet shows) lists the options
+    assert rows[2].issues[0].message == ("'nonexistent' is not an option of Products. Options: "
+                                         "Core Platform, Analytics, Integrations, Support Plus.")
 
 
 def test_ambiguous_reference_lists_candidates(client: LightfieldClient) -> None:

@@ -117,6 +117,18 @@ def test_mint_key_command(tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "org_missing" in bad.output
 
 
+def test_key_minted_while_the_server_runs_works_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "live.sqlite3"
+    with SandboxServer(db_path=db) as server:
+        assert get(server, "/v1/accounts").status_code == 200  # started, keys loaded
+        result = CliRunner().invoke(command, ["mint-key", "--db", str(db), "--scope", "accounts:read"])
+        assert result.exit_code == 0, result.output
+        key = result.output.strip()
+        assert get(server, "/v1/accounts", key=key).status_code == 200
+        assert get(server, "/v1/opportunities", key=key).status_code == 403
+        assert get(server, "/v1/accounts", key="sk_lf_sandbox_" + "0" * 40).status_code == 401
+
+
 def test_serve_command_prints_url_and_key(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "bulkio", "sandbox", "serve", "--port", "0",

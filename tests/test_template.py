@@ -172,6 +172,21 @@ def test_select_dropdowns_point_at_reference(tmp_path: Path, otype: str) -> None
                                                      for r in REF.records[target]]
 
 
+def test_hints_and_dropdown_messages_read_well(tmp_path: Path) -> None:
+    info = write_template(schema("account"), tmp_path / "a.xlsx", reference=REF)
+    hints = {c.key: c.hint for c in info.columns}
+    assert hints["annualRevenue"].startswith("An amount in USD, e.g. 1250000 or 1,250,000.00 (not $1.25M")
+    assert hints["$linkedIn"] == "LinkedIn profile URL or bare handle."
+    assert hints["$instagram"] == "Instagram profile URL or bare handle."
+    info = write_template(schema("opportunity"), tmp_path / "o.xlsx", reference=REF)
+    ws = load_workbook(tmp_path / "o.xlsx")[info.sheet]
+    errors = {str(dv.sqref).split(":")[0]: dv.error for dv in ws.data_validations.dataValidation}
+    account_col = letter(info.headers.index("Account* ($account)") + 1)
+    assert errors[f"{account_col}2"].startswith("Pick an account name from the list")
+    owner_col = letter(info.headers.index("Owner ($owner)") + 1)
+    assert errors[f"{owner_col}2"].startswith("Pick a member email from the list")
+
+
 def test_reference_sheet_blocks(tmp_path: Path) -> None:
     path = tmp_path / "o.xlsx"
     info = write_template(schema("opportunity"), path, reference=REF)

@@ -213,6 +213,11 @@ def test_datetime_invalid(raw: Any, code: str) -> None:
     assert err(DT, raw) == code
 
 
+def test_invalid_date_message_shows_an_accepted_format() -> None:
+    p = parse_cell(DT, "next tuesday", options=UTC)
+    assert p.error_code == "invalid_date" and "(e.g. 2026-03-16 or 2026-03-16 14:30)" in (p.message or "")
+
+
 def test_ambiguous_date_uses_date_order_and_says_how() -> None:
     p = parse_cell(DT, "03/04/2026", options=UTC)
     assert p.error_code == "ambiguous_date" and "date order" in (p.message or "")

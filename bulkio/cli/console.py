@@ -4,6 +4,7 @@ turning exceptions into one clear line plus an exit code. No library module impo
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import sys
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from ..errors import BulkioError
+from ..definitions import definitions_path
+from ..errors import ApiError, BulkioError, ConfigError
 from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -99,6 +101,35 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
         for note in getattr(exc, "__notes__", ()):
             click.echo(note, err=True)
         sys.exit(EXIT_STOPPED)
+
+
+def unknown_object_message(client: Any, object_type: str) -> str:
+    """``Unknown object type 'acount'. Did you mean 'account'? Run …`` (plural and case slips
+    such as ``Accounts`` are suggested too)."""
+    try:
+        known = [str(t["objectType"]) for t in client.all_object_types()]
+    except BulkioError:
+        known = []
+    folded = object_type.strip().casefold()
+    if folded in ("member", "members"):
+        return ("Members are read-only through the API: export them (bulkio export member -o "
+                "members.csv) and manage them in Lightfield.")
+    singular = {folded, folded.removesuffix("s"), folded.removesuffix("ies") + "y"}
+    close = [t for t in known if t.casefold() in singular] or difflib.get_close_matches(folded, known, n=2)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (f"Unknown object type {object_type!r}.{hint} "
+            "Run `bulkio definitions --list` to see the types.")
+
+
+@contextmanager
+def object_type_checked(client: Any, object_type: str) -> Iterator[None]:
+    """Turn the API's 404 for OBJECT's definitions into :func:`unknown_object_message`."""
+    try:
+        yield
+    except ApiError as exc:
+        if exc.status == 404 and exc.path == definitions_path(object_type):
+            raise ConfigError(unknown_object_message(client, object_type)) from None
+        raise
 
 
 def echo_json(data: Any) -> None:

@@ -9,8 +9,13 @@ import click
 
 from ..config import connect
 from ..definitions import ObjectSchema
-from ..errors import ApiError, ConfigError
-from .console import common_options, connection_options, echo_json, with_guard
+from .console import (
+    common_options,
+    connection_options,
+    echo_json,
+    object_type_checked,
+    with_guard,
+)
 
 
 def schema_as_dict(schema: ObjectSchema) -> dict[str, Any]:
@@ -49,17 +54,21 @@ def _options(item: dict[str, Any], limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def print_schema(data: dict[str, Any]) -> None:
-    click.echo(f"{data['objectType']}: {len(data['fields'])} fields")
+    click.echo(f"{data['objectType']}: {_count(len(data['fields']), 'field')}")
     _table(("KEY", "LABEL", "TYPE", "FLAGS", "OPTIONS"),
            [(f["key"], f["label"], f["valueType"], _flags(f), _options(f)) for f in data["fields"]])
-    click.echo(f"\n{data['objectType']}: {len(data['relationships'])} relationships")
+    click.echo(f"\n{data['objectType']}: {_count(len(data['relationships']), 'relationship')}")
     _table(("KEY", "LABEL", "CARDINALITY", "OBJECT", "FLAGS"),
            [(r["key"], r["label"], r["cardinality"], r["objectType"], _flags(r))
             for r in data["relationships"]])
 
 
-@click.command("definitions")
+@click.command("definitions", short_help="Show the fields, relationships and options of an object.")
 @click.argument("object_type", metavar="[OBJECT]", required=False)
 @click.option("--list", "list_types", is_flag=True,
               help="List the object types of the organisation (system and custom).")
@@ -91,13 +100,8 @@ def command(object_type: str | None, list_types: bool, api_key: str | None, base
                          "system" if t["system"] else "custom") for t in types])
             return
         assert object_type is not None
-        try:
+        with object_type_checked(client, object_type):
             schema = client.schema(object_type)
-        except ApiError as exc:
-            if exc.status == 404:
-                raise ConfigError(f"Unknown object type {object_type!r}. "
-                                  "Run `bulkio definitions --list` to see the types.") from None
-            raise
     data = schema_as_dict(schema)
     if output_format == "json":
         echo_json(data)

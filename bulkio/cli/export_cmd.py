@@ -30,7 +30,7 @@ def _print_summary(report: ExportReport) -> None:
         click.echo(f"Note: {msg}", err=True)
 
 
-@click.command("export")
+@click.command("export", short_help="Export records (or the whole pipeline) to XLSX, CSV or JSONL.")
 @click.argument("objects", nargs=-1, required=True, metavar="OBJECT... | pipeline")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Target file: .xlsx, .csv or .jsonl. Several objects in CSV/JSONL become "

@@ -7,12 +7,15 @@ or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 in
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
+from ..errors import ConfigError
 from ..issues import Issue
 from ..pipeline import RunReport, import_file
+from ..read import XLSX_SUFFIXES, open_table
 from ..results import errors_text
 from .console import (
     EXIT_OK,
@@ -23,6 +26,7 @@ from .console import (
     connection_options,
     echo_table,
     guarded,
+    object_type_checked,
 )
 
 #: What Ctrl-C prints for an import that may have written (a dry run prints ``INTERRUPTED``).
@@ -33,10 +37,19 @@ _DRY = {"created": "create", "updated": "update", "unchanged": "unchanged", "fai
         "skipped": "skip"}
 
 
+def _default_sheet(file: str, object_type: str) -> str | None:
+    """The worksheet of an XLSX ``file`` named like OBJECT (``Opportunities`` in an exported
+    pipeline workbook, whose first sheet is the Summary), else its first data sheet."""
+    if Path(file).suffix.lower() not in XLSX_SUFFIXES or not Path(file).is_file():
+        return None
+    with open_table(file, object_type=object_type) as table:
+        return table.sheet
+
+
 def _print_summary(report: RunReport) -> None:
     c = report.counts
     if report.dry_run:
-        click.echo("Dry run: nothing was written. Planned:")
+        click.echo("Dry run: nothing was written to the CRM. Planned:")
         echo_table([("create", c.created), ("update", c.updated), ("unchanged", c.unchanged),
                     ("skip (errors)", c.failed), ("skip", c.skipped)])
         click.echo("")
@@ -72,6 +85,8 @@ def _print_summary(report: RunReport) -> None:
                        err=True)
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+    if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
+        click.echo("warning: the file has no data rows below its header; nothing to import.", err=True)
     rows: list[tuple[str, Any]] = [("object", report.object_type), ("file", report.file)]
     if report.sheet:
         rows.append(("sheet", report.sheet))
@@ -86,13 +101,14 @@ def _print_summary(report: RunReport) -> None:
     echo_table(rows)
 
 
-@click.command("import")
+@click.command("import", short_help="Import a CSV or XLSX file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing.")
 @click.option("--key", "key_field", default="external_id", show_default=True,
               help="Unique field that matches rows to existing records.")
-@click.option("--sheet", default=None, help="Worksheet to read (XLSX).")
+@click.option("--sheet", default=None, help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
+                                           "e.g. Opportunities, else the first data sheet].")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Header → field mapping file (JSON/YAML/CSV).")
 @click.option("--results", "results_path", type=click.Path(dir_okay=False), default=None,
@@ -139,6 +155,14 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
             with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+                with object_type_checked(client, object_type):
+                    schema = client.schema(object_type)  # cached: import_file reuses it
+                if key_field != "external_id" and key_field not in schema.fields:
+                    # a mistyped --key would match nothing and create every row again
+                    raise ConfigError(f"{object_type} has no field '{key_field}' to use as the key; "
+                                      f"see: bulkio definitions {object_type}")
+                if sheet is None:
+                    sheet = _default_sheet(file, object_type)
                 report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
                                      mapping=mapping, dry_run=dry_run, resume=resume,
                                      results_path=results_path, date_order=date_order, tz=tz,

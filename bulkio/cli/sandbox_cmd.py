@@ -9,7 +9,7 @@ import click
 from ..config import DEFAULT_SANDBOX_DB
 
 
-@click.group("sandbox")
+@click.group("sandbox", short_help="Run the local sandbox API, or mint a key for it.")
 def command() -> None:
     """Run the local Lightfield-compatible sandbox server (data in .bulkio/sandbox.sqlite3)."""
 
@@ -70,7 +70,10 @@ def serve(port: int, host: str, db_path: Path | None, seed: str, rate: float | N
               help="A scope such as accounts:read (repeatable); none = full access.")
 @click.option("--org", "org_id", default=None, help="Org id (default: the default org).")
 def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None) -> None:
-    """Print a new API key for the sandbox's default org, limited to the given scopes."""
+    """Print a new API key for the sandbox's default org, limited to the given scopes.
+
+    The key works at once, also for a `bulkio sandbox serve` already running on the same --db.
+    """
     from ..sandbox import Sandbox
 
     sandbox = Sandbox(_db(db_path))

@@ -7,10 +7,17 @@ import click
 
 from ..config import connect
 from ..template import make_template
-from .console import ProgressBars, common_options, connection_options, echo_json, with_guard
+from .console import (
+    ProgressBars,
+    common_options,
+    connection_options,
+    echo_json,
+    object_type_checked,
+    with_guard,
+)
 
 
-@click.command("template")
+@click.command("template", short_help="Write an import template (XLSX or CSV) for an object.")
 @click.argument("object_type", metavar="OBJECT")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="File to write: .xlsx (dropdowns, comments, Reference sheet) or .csv (headers).")
@@ -42,7 +49,8 @@ def command(object_type: str, output: str, key_field: str, example_row: bool, no
     """
     bars = ProgressBars(enabled=not quiet and output_format != "json")
     try:
-        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+        with (connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client,
+              object_type_checked(client, object_type)):
             info = make_template(client, object_type, output, key_field=key_field,
                                  example_row=example_row, include_reference=not no_reference,
                                  on_event=bars)

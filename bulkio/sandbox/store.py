@@ -285,7 +285,17 @@ class Store:
             self.keys[kh] = (org_id, list(scopes), member_id)
 
     def lookup_key(self, key: str) -> tuple[str, list[str], str | None] | None:
-        return self.keys.get(hash_key(key))
+        kh = hash_key(key)
+        found = self.keys.get(kh)
+        if found is None:
+            # minted by another process since this one started (`bulkio sandbox mint-key`
+            # next to a running `bulkio sandbox serve`)
+            with self.lock:
+                row = self.conn.execute("SELECT org_id, scopes, member_id FROM keys WHERE key_hash=?",
+                                        (kh,)).fetchone()
+                if row is not None:
+                    found = self.keys[kh] = (row[0], json.loads(row[1]), row[2])
+        return found
 
     # --- writes ----------------------------------------------------------------------------------
     def _write_records(self, org: OrgData, recs: Iterable[Record]) -> None:

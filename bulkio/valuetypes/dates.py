@@ -115,7 +115,7 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             try:
                 day = dt.date.fromisoformat(head)
             except ValueError:
-                raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format") from None
+                raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)") from None
             return _apply_time(day, tail, raw, o)
         date_only = len(s) == 10 or (d.tzinfo is None and "T" not in s and ":" not in s)
         return _finish(d, o, date_only=date_only)
@@ -154,7 +154,7 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             except ValueError:
                 continue
             return _apply_time(day, m[2], raw, o)
-    raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format")
+    raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)")
 
 
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
