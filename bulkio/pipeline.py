@@ -6,8 +6,9 @@
 Streaming: rows flow through in chunks of :data:`CHUNK` (lookups are batched per chunk); each row
 exists as one :class:`~bulkio.validate.CheckedRow` until it is planned, and raw cells are dropped after
 validation. Operations are planned lazily while the writer consumes them, so a large file never sits
-in memory. Outcomes are stored compactly (:class:`OutcomeStore`); a dry run keeps field-level
-changes for the first :data:`KEEP_CHANGES` rows only.
+in memory. Outcomes are stored compactly (:class:`OutcomeStore`: a byte and a key pointer per plain
+row); a dry run keeps field-level changes for the first :data:`KEEP_CHANGES` rows only, a run that
+writes for the rows its report lists.
 
 Resume (``resume=True``): the ledger's latest unfinished run for the same file, object and target
 is continued. A changed file is refused (:class:`~bulkio.errors.LedgerError`). Rows with a recorded
@@ -60,6 +61,8 @@ MAX_REPORT_ROWS = 100_000
 _CODES = {"created": 1, "updated": 2, "unchanged": 3, "failed": 4, "skipped": 5}
 _NAMES = {v: k for k, v in _CODES.items()}
 _SEEN = 255  # read, no outcome yet
+_FAILED = _CODES["failed"]
+_WOULD = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -130,17 +133,56 @@ class RunReport(BaseModel):
         return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, default=str)
 
 
-class OutcomeStore:
-    """Outcomes by row, compact: one byte per plain row, a full :class:`RowOutcome` only for rows
-    with a record id, issues or changes (a million-row dry run stays small)."""
+class _Column:
+    """One optional text per row (key, record id, link): a list indexed by row, created with the first
+    value, so a column no row uses costs nothing and a used one a pointer per row (the strings are
+    the planner's and the writer's, not copies)."""
+
+    __slots__ = ("values",)
 
     def __init__(self) -> None:
+        self.values: list[str | None] | None = None
+
+    def set(self, row: int, value: str | None) -> None:
+        values = self.values
+        if values is None:
+            if value is None:
+                return
+            values = self.values = []
+        n = len(values)
+        if row >= n:
+            if value is None:
+                return
+            values.extend([None] * (row + 1 - n))
+        values[row] = value
+
+    def get(self, row: int) -> str | None:
+        values = self.values
+        return values[row] if values is not None and row < len(values) else None
+
+
+class OutcomeStore:
+    """Outcomes by row, compact (a million-row run stays small): one byte per row for the outcome;
+    key, record id and link in per-row :class:`_Column` lists (a pointer per row, once some row has
+    one); issues, changes and attempts only for the rows that have them. No :class:`RowOutcome` is
+    kept: :meth:`get` builds one.
+
+    With ``report_limit`` (a run that writes: its results sheet has no Changes column), once more
+    rows than that have an outcome the report lists only rows with issues or failures
+    (:data:`MAX_REPORT_ROWS`), so changes are kept for those rows only."""
+
+    def __init__(self, report_limit: int | None = None) -> None:
         self.codes = bytearray()
-        self.full: dict[int, RowOutcome] = {}
+        self.keys, self.record_ids, self.links = _Column(), _Column(), _Column()
+        self.issues: dict[int, list[Issue]] = {}
+        self.changes: dict[int, dict[str, tuple[Any, Any]]] = {}
+        self.attempts: dict[int, int] = {}
+        self.stored = 0   # rows with an outcome
+        self.report_limit = report_limit
 
     def _grow(self, row: int) -> None:
         if row >= len(self.codes):
-            self.codes.extend(b"\0" * (row + 1 - len(self.codes)))
+            self.codes.extend(bytes(row + 1 - len(self.codes)))
 
     def seen(self, row: int) -> None:
         """A row was read (it will get an outcome, or ``not_written``)."""
@@ -148,21 +190,63 @@ class OutcomeStore:
         if not self.codes[row]:
             self.codes[row] = _SEEN
 
+    def add(self, row: int, outcome: str, *, record_id: str | None = None, link: str | None = None,
+            key: str | None = None, issues: list[Issue] | None = None,
+            changes: dict[str, tuple[Any, Any]] | None = None, attempts: int = 0) -> None:
+        """Store one row's outcome (the fields of a :class:`RowOutcome`, without building one)."""
+        codes = self.codes
+        if row >= len(codes):
+            codes.extend(bytes(row + 1 - len(codes)))
+        old = codes[row]
+        code = codes[row] = _CODES[outcome]
+        if old == 0 or old == _SEEN:
+            self.stored += 1
+        self.keys.set(row, key)
+        self.record_ids.set(row, record_id)
+        self.links.set(row, link)
+        if issues:
+            self.issues[row] = issues
+        elif row in self.issues:
+            del self.issues[row]
+        limit = self.report_limit
+        if changes and limit is not None and self.stored > limit and not issues and code != _FAILED:
+            changes = None   # a row the (truncated) report does not list
+        if changes:
+            self.changes[row] = changes
+        elif row in self.changes:
+            del self.changes[row]
+        if attempts:
+            self.attempts[row] = attempts
+        elif row in self.attempts:
+            del self.attempts[row]
+        if limit is not None and self.stored == limit + 1:
+            self.changes = {r: c for r, c in self.changes.items() if r in self.issues or codes[r] == _FAILED}
+
     def put(self, outcome: RowOutcome) -> None:
-        self._grow(outcome.row)
-        self.codes[outcome.row] = _CODES[outcome.outcome]
-        if outcome.record_id or outcome.issues or outcome.changes or outcome.link or outcome.key:
-            self.full[outcome.row] = outcome
-        else:
-            self.full.pop(outcome.row, None)
+        self.add(outcome.row, outcome.outcome, record_id=outcome.record_id, link=outcome.link,
+                 key=outcome.key, issues=outcome.issues, changes=outcome.changes, attempts=outcome.attempts)
 
     def get(self, row: int) -> RowOutcome | None:
-        if row >= len(self.codes) or self.codes[row] in (0, _SEEN):
-            return self.full.get(row)
-        return self.full.get(row) or RowOutcome(row=row, outcome=_NAMES[self.codes[row]])  # type: ignore[arg-type]
+        code = self.codes[row] if row < len(self.codes) else 0
+        if code == 0 or code == _SEEN:
+            return None
+        issues, changes = self.issues.get(row), self.changes.get(row)
+        return RowOutcome(row=row, outcome=_NAMES[code],  # type: ignore[arg-type]
+                          record_id=self.record_ids.get(row), link=self.links.get(row),
+                          key=self.keys.get(row), issues=[] if issues is None else issues,
+                          changes={} if changes is None else changes, attempts=self.attempts.get(row, 0))
 
     def missing(self, rows: Iterable[int]) -> list[int]:
         return [r for r in rows if r < len(self.codes) and self.codes[r] == _SEEN]
+
+    def with_issues_or_failed(self) -> list[int]:
+        """Rows with issues or a ``failed`` outcome, in order (what a truncated report lists)."""
+        rows = set(self.issues)
+        codes, i = self.codes, self.codes.find(_FAILED)
+        while i >= 0:
+            rows.add(i)
+            i = codes.find(_FAILED, i + 1)
+        return sorted(rows)
 
     def counts(self) -> Counts:
         c = Counts()
@@ -171,10 +255,17 @@ class OutcomeStore:
         return c
 
 
+#: Every field of a :class:`RowReport` is set: one shared set instead of one per row (a report
+#: lists up to :data:`MAX_REPORT_ROWS` rows; this halves their memory).
+_ROW_FIELDS = set(RowReport.model_fields)
+
+
 def _row_report(o: RowOutcome) -> RowReport:
-    return RowReport(row=o.row, outcome=o.outcome, record_id=o.record_id, link=o.link, key=o.key,
-                     issues=[i.to_dict() for i in o.issues],
-                     changes={k: [old, new] for k, (old, new) in o.changes.items()})
+    # the values already have the model's types: built without validating (same speed, no copies)
+    return RowReport.model_construct(
+        _ROW_FIELDS, row=o.row, outcome=o.outcome, record_id=o.record_id, link=o.link, key=o.key,
+        issues=[i.to_dict() for i in o.issues],
+        changes={k: [old, new] for k, (old, new) in o.changes.items()})
 
 
 # --- sources ---------------------------------------------------------------------------------
@@ -267,26 +358,32 @@ class _Run:
         self.client, self.object_type, self.key_field = client, object_type, key_field
         self.dry_run, self.concurrency, self.stop = dry_run, concurrency, stop
         self.emit: EventHandler = on_event or (lambda e: None)
-        self.store = OutcomeStore()
+        # a run that writes shows changes only in the report, which lists every row up to
+        # MAX_REPORT_ROWS; a dry run's results sheet shows them too (Changes column)
+        self.store = OutcomeStore(report_limit=None if dry_run else MAX_REPORT_ROWS)
         self.started = time.monotonic()
         stats = getattr(client, "stats", None)
         self.stats0 = stats
-        self.links: dict[str, str] = {}
         self.kept_changes = 0
 
-    def outcome_of(self, op: Operation, planner: Planner) -> RowOutcome:
-        """A dry run's outcome: what the operation would do."""
-        word = {"create": "created", "update": "updated", "unchanged": "unchanged"}.get(op.action)
+    def record(self, op: Operation, planner: Planner) -> None:
+        """Store a dry run's outcome: what the operation would do."""
+        word = _WOULD.get(op.action)
         if word is None:
             word = "failed" if any(i.severity == "error" for i in op.issues) else "skipped"
-        changes = op.changes
+        changes: dict[str, tuple[Any, Any]] | None = op.changes
         if changes:
             self.kept_changes += 1
             if self.kept_changes > KEEP_CHANGES:
-                changes = {}
-        return RowOutcome(row=op.row, outcome=word, record_id=op.record_id,  # type: ignore[arg-type]
-                          link=planner.links.get(op.record_id or ""), key=op.key, issues=op.issues,
-                          changes=changes)
+                changes = None
+            elif self.kept_changes == KEEP_CHANGES:
+                planner.keep_changes = False   # the rest are not shown: don't compute them
+                self.emit(Message(f"dry run: field-level changes are listed for the first "
+                                  f"{KEEP_CHANGES:,} changed rows; later rows show their outcome only"))
+        record_id = op.record_id
+        self.store.add(op.row, word, record_id=record_id,
+                       link=planner.links.get(record_id) if record_id else None, key=op.key,
+                       issues=op.issues, changes=changes)
 
 
 def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: Resolver,
@@ -347,10 +444,29 @@ class _StoppedStore(OutcomeStore):
 
     def __init__(self, store: OutcomeStore, not_written: Callable[[int], RowOutcome]) -> None:
         super().__init__()
-        self.codes, self.full, self._not_written = store.codes, store.full, not_written
+        self.__dict__.update(store.__dict__)   # the same outcomes (shared, not copied)
+        self._not_written = not_written
 
     def get(self, row: int) -> RowOutcome | None:
         return super().get(row) or self._not_written(row)
+
+
+def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None,
+                sheet: str | None) -> list[Issue]:
+    """An unknown key field stops the run (it would match nothing and create every row again); a
+    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match)."""
+    fdef = schema.fields.get(key_field)
+    if fdef is None:
+        if key_field == "external_id":  # objects without the custom field: rows match by Record ID
+            return []
+        raise ConfigError(f"{schema.object_type} has no field '{key_field}' to use as the key; "
+                          f"see: bulkio definitions {schema.object_type}")
+    if fdef.unique:
+        return []
+    return [Issue("key_not_unique", f"the key field {fdef.label} ({key_field}) is not unique in "
+                  f"Lightfield: a value shared by two records fails as ambiguous_match, and nothing stops "
+                  f"a duplicate being created elsewhere; prefer a unique field", file=file, sheet=sheet,
+                  field=key_field, expected="a unique field", severity="warning")]
 
 
 def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], header_row: int,
@@ -368,7 +484,8 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
     orphans: list[Issue] = []
-    file_issues = [*(i for i in reader_issues if i.row is None), *header_map.issues]
+    file_issues = [*(i for i in reader_issues if i.row is None), *header_map.issues,
+                   *_key_issues(schema, run.key_field, file=file, sheet=sheet)]
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
@@ -428,7 +545,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     error: BaseException | None = None
     if run.dry_run:
         for op in ops:
-            run.store.put(run.outcome_of(op, planner))
+            run.record(op, planner)
     else:
         from .write import write_operations
         run.emit(PhaseStarted("write"))
@@ -512,13 +629,10 @@ def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | Non
     rows: list[RowReport] = []
     total = counts.total
     truncated = total > MAX_REPORT_ROWS
-    for r in range(len(run.store.codes)):
+    for r in run.store.with_issues_or_failed() if truncated else range(len(run.store.codes)):
         o = run.store.get(r)
-        if o is None:
-            continue
-        if truncated and not o.issues and o.outcome != "failed":
-            continue
-        rows.append(_row_report(o))
+        if o is not None:
+            rows.append(_row_report(o))
     s0, s1 = run.stats0, getattr(run.client, "stats", None)
 
     def delta(name: str) -> int:
@@ -575,8 +689,9 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
                on_event=on_event, stop=stop)
     lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
     with ExitStack() as stack:
+        # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(read.open_table(path, sheet=sheet, encoding=encoding,
-                                                    delimiter=delimiter))
+                                                    delimiter=delimiter, object_type=object_type))
         ledger = None
         if not dry_run or lpath.exists():
             lpath.parent.mkdir(parents=True, exist_ok=True)
