@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "read_only_column": "A column maps to a read-only field; it is ignored on import.",
     "missing_key_column": "The file has no column for the upsert key.",
     "unused_mapping": "A --mapping entry names a column the file does not have; it is unused.",
+    "key_not_unique": "The upsert key field is not unique in the CRM: two records may share a value.",
     # values (validate)
     "invalid_type": "The cell cannot be read as the field's value type.",
     "invalid_number": "Not a number.",

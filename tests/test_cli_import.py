@@ -250,3 +250,21 @@ def test_exported_pipeline_reimports_without_sheet_option(sandbox: Any, org: Any
     accounts = run(sandbox, org, ["account", "edited.xlsx", "--dry-run", "--results", "a.results.xlsx"])
     assert accounts.exit_code == 0, accounts.output
     assert "Accounts" in accounts.output and "create         0" in accounts.output
+
+
+def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(sandbox: Any, org: Any,
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch
+                                                                       ) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "m.csv", [["Name", "external_id"], ["Message Co", "CLI-MSG-1"]])
+    env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    args = ["import", "account", "m.csv", "--resume"]
+    said = "no unfinished run to resume for this file; starting a new one"
+    as_json = CliRunner().invoke(cli, [*args, "--format", "json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.stdout)["counts"]["created"] == 1  # stdout stays pure JSON
+    assert said in as_json.stderr
+    quiet = CliRunner().invoke(cli, [*args, "-q"], env=env)
+    assert quiet.exit_code == 0, quiet.output
+    assert "unchanged  1" in quiet.stdout and said not in quiet.stderr

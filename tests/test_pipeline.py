@@ -413,3 +413,54 @@ def test_results_path_must_not_be_the_input(dry_run: bool, sandbox: Any, empty_o
                             ledger_path=tmp_path / "l.db")
     assert src.read_bytes() == before
     assert writes(sandbox, empty_org) == 0
+
+
+def test_dry_run_lists_changes_up_to_the_cap_and_says_so(sandbox: Any, org: Any, client: LightfieldClient,
+                                                        tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from bulkio import pipeline
+    from bulkio.events import Message
+
+    monkeypatch.setattr(pipeline, "KEEP_CHANGES", 2)
+    src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS[:4])
+    events: list[Any] = []
+    report = import_file(src, "account", client=client, dry_run=True, on_event=events.append)
+    assert report.counts.created == 4
+    notes = [e.text for e in events if isinstance(e, Message)]
+    assert notes == [("dry run: field-level changes are listed for the first 2 changed rows; later rows "
+                      "show their outcome only")]
+    with open(report.results_path or "", encoding="utf-8") as fh:
+        changes = [line[-1] for line in list(csv.reader(fh))[1:]]
+    assert [bool(c) for c in changes] == [True, True, False, False]
+
+
+def test_an_exported_workbook_imports_from_the_object_sheet(sandbox: Any, org: Any,
+                                                            client: LightfieldClient,
+                                                            tmp_path: Path) -> None:
+    """No ``sheet=``: the sheet named like the object is read, not the first (the Summary)."""
+    from bulkio.export import export_objects
+
+    export_objects(client, "pipeline", tmp_path / "pipeline.xlsx")
+    before = writes(sandbox, org)
+    report = import_file(tmp_path / "pipeline.xlsx", "account", client=client, dry_run=True)
+    assert report.sheet == "Accounts"
+    assert report.counts.unchanged == sandbox.count(org.org_id, "account") > 0
+    assert report.counts.created == report.counts.failed == 0
+    assert writes(sandbox, org) == before
+
+
+def test_key_field_must_exist_and_should_be_unique(sandbox: Any, org: Any, client: LightfieldClient,
+                                                   tmp_path: Path) -> None:
+    src = tmp_path / "accounts.csv"
+    src.write_text("Name,Billing Email\nKeyed Co,billing@keyed.test\n", encoding="utf-8")
+    before = writes(sandbox, org)
+    with pytest.raises(ConfigError, match="account has no field 'nosuch' to use as the key"):
+        import_file(src, "account", client=client, key_field="nosuch", ledger_path=tmp_path / "l.db")
+    assert writes(sandbox, org) == before
+    assert not (tmp_path / "accounts.results.csv").exists()
+    report = import_file(src, "account", client=client, key_field="billingEmail", dry_run=True)
+    assert [(i["code"], i["severity"], i["field"]) for i in report.file_issues] == [
+        ("key_not_unique", "warning", "billingEmail")]
+    assert report.counts.created == 1
+    unique = import_file(src, "account", client=client, dry_run=True)  # external_id: unique, no warning
+    assert all(i["code"] != "key_not_unique" for i in unique.file_issues)

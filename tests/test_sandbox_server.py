@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from click.testing import CliRunner
 
-from bulkio.cli.sandbox_cmd import command
+from bulkio.cli import cli
 from bulkio.sandbox import SandboxServer
 
 VERSION = {"Lightfield-Version": "2026-03-01"}
@@ -105,7 +105,7 @@ def test_orgs_are_isolated(sandbox: SandboxServer, org: Any, empty_org: Any) -> 
 def test_mint_key_command(tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite3"
     runner = CliRunner()
-    result = runner.invoke(command, ["mint-key", "--db", str(db), "--scope", "accounts:read",
+    result = runner.invoke(cli, ["sandbox", "mint-key", "--db", str(db), "--scope", "accounts:read",
                                      "--scope", "contacts:read"])
     assert result.exit_code == 0, result.output
     key = result.output.strip()
@@ -113,7 +113,7 @@ def test_mint_key_command(tmp_path: Path) -> None:
     with SandboxServer(db_path=db) as server:
         assert get(server, "/v1/auth/validate", key=key).json()["scopes"] == ["accounts:read", "contacts:read"]
         assert get(server, "/v1/opportunities", key=key).status_code == 403
-    bad = runner.invoke(command, ["mint-key", "--db", str(db), "--org", "org_missing"])
+    bad = runner.invoke(cli, ["sandbox", "mint-key", "--db", str(db), "--org", "org_missing"])
     assert bad.exit_code == 2 and "org_missing" in bad.output
 
 
@@ -121,7 +121,7 @@ def test_key_minted_while_the_server_runs_works_at_once(tmp_path: Path) -> None:
     db = tmp_path / "live.sqlite3"
     with SandboxServer(db_path=db) as server:
         assert get(server, "/v1/accounts").status_code == 200  # started, keys loaded
-        result = CliRunner().invoke(command, ["mint-key", "--db", str(db), "--scope", "accounts:read"])
+        result = CliRunner().invoke(cli, ["sandbox", "mint-key", "--db", str(db), "--scope", "accounts:read"])
         assert result.exit_code == 0, result.output
         key = result.output.strip()
         assert get(server, "/v1/accounts", key=key).status_code == 200

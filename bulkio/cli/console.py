@@ -51,13 +51,18 @@ def common_options(fn: F) -> F:
 
 
 class ProgressBars:
-    """An ``on_event`` handler drawing one tqdm bar per phase on stderr."""
+    """An ``on_event`` handler drawing one tqdm bar per phase on stderr, and printing the library's
+    messages there (those also with ``--format json``, whose stdout they would spoil; not with -q)."""
 
-    def __init__(self, *, enabled: bool = True) -> None:
-        self.enabled = enabled
+    def __init__(self, *, enabled: bool = True, messages: bool = True) -> None:
+        self.enabled, self.messages = enabled, messages
         self.bars: dict[str, tqdm] = {}
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, Message):
+            if self.messages:
+                tqdm.write(event.text, file=sys.stderr)
+            return
         if not self.enabled:
             return
         if isinstance(event, PhaseStarted):
@@ -72,8 +77,6 @@ class ProgressBars:
             bar = self.bars.pop(event.name, None)
             if bar is not None:
                 bar.close()
-        elif isinstance(event, Message):
-            tqdm.write(event.text, file=sys.stderr)
         # RateLimited / Retrying are not printed one by one: the run summary counts them.
 
     def close(self) -> None:

@@ -68,7 +68,7 @@ def command(objects: tuple[str, ...], output: str, file_format: str | None, filt
       2  nothing written (bad option, unknown object or filter, API error)
       3  interrupted (Ctrl-C)
     """
-    bars = ProgressBars(enabled=not quiet and output_format != "json")
+    bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
             report = export_objects(client, objects, output, format=file_format, filters=filters,

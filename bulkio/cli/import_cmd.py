@@ -7,15 +7,12 @@ or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 in
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import ConfigError
 from ..issues import Issue
 from ..pipeline import RunReport, import_file
-from ..read import XLSX_SUFFIXES, open_table
 from ..results import errors_text
 from .console import (
     EXIT_OK,
@@ -35,15 +32,6 @@ INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this r
 PLAN_ROWS = 20
 _DRY = {"created": "create", "updated": "update", "unchanged": "unchanged", "failed": "skip (error)",
         "skipped": "skip"}
-
-
-def _default_sheet(file: str, object_type: str) -> str | None:
-    """The worksheet of an XLSX ``file`` named like OBJECT (``Opportunities`` in an exported
-    pipeline workbook, whose first sheet is the Summary), else its first data sheet."""
-    if Path(file).suffix.lower() not in XLSX_SUFFIXES or not Path(file).is_file():
-        return None
-    with open_table(file, object_type=object_type) as table:
-        return table.sheet
 
 
 def _print_summary(report: RunReport) -> None:
@@ -150,19 +138,13 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
     """
     from ..config import connect
 
-    bars = ProgressBars(enabled=not quiet and output_format != "json")
+    bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
             with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
                 with object_type_checked(client, object_type):
-                    schema = client.schema(object_type)  # cached: import_file reuses it
-                if key_field != "external_id" and key_field not in schema.fields:
-                    # a mistyped --key would match nothing and create every row again
-                    raise ConfigError(f"{object_type} has no field '{key_field}' to use as the key; "
-                                      f"see: bulkio definitions {object_type}")
-                if sheet is None:
-                    sheet = _default_sheet(file, object_type)
+                    client.schema(object_type)  # cached: import_file reuses it
                 report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
                                      mapping=mapping, dry_run=dry_run, resume=resume,
                                      results_path=results_path, date_order=date_order, tz=tz,

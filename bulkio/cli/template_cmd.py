@@ -47,7 +47,7 @@ def command(object_type: str, output: str, key_field: str, example_row: bool, no
       2  nothing written (unknown object or key field, bad file name, API error)
       3  interrupted (Ctrl-C)
     """
-    bars = ProgressBars(enabled=not quiet and output_format != "json")
+    bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with (connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client,
               object_type_checked(client, object_type)):
