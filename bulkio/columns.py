@@ -43,7 +43,7 @@ FORMAT_HINTS: dict[str, str] = {
     "MARKDOWN": "Text; Markdown formatting allowed.",
     "NUMBER": "A number, at most 2 decimals (1234.5 or 1,234.50).",
     "CURRENCY": "An amount in {currency}, e.g. 1250000 or 1,250,000.00 (not $1.25M: write the digits).",
-    "CHECKBOX": "yes/no, true/false, 1/0 or x (blank leaves it unchanged).",
+    "CHECKBOX": "yes/no, true/false, 1/0 or x.",
     "DATETIME": "A date or date-time: 2026-03-16, 2026-03-16 14:30, ISO 8601 with offset, or an Excel date.",
     "EMAIL": "An email address, e.g. ana@example.com.",
     "URL": "A web address, e.g. https://example.com.",

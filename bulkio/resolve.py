@@ -33,6 +33,13 @@ PAGE = 25
 SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
+def _matched_by(object_type: str) -> str:
+    """How a reference to ``object_type`` is looked up, for messages (members have no external_id)."""
+    if object_type == "member":
+        return "by id, email or name"
+    return f"by id, external_id, {'email, ' if object_type == 'contact' else ''}or name"
+
+
 _ID_RE = re.compile(r"^[A-Za-z]{2,8}_[A-Za-z0-9_\-]+$")
 
 
@@ -319,8 +326,7 @@ class Resolver:
                 bad = True
                 if not found:
                     row.issue_at(key, "relationship_entity_missing",
-                                 f"No {rel.object_type} matches '{ref}' (by id, external_id, "
-                                 f"{'email, ' if rel.object_type in ('contact', 'member') else ''}or name).",
+                                 f"No {rel.object_type} matches '{ref}' ({_matched_by(rel.object_type)}).",
                                  file=self.file, sheet=self.sheet)
                 else:
                     row.issue_at(key, "ambiguous_reference",

@@ -23,7 +23,7 @@ def _db(path: Path | None) -> Path:
 @command.command("serve")
 @click.option("--port", type=int, default=8787, show_default=True, help="Port to listen on (0 = any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--db", "--sandbox-db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].")
 @click.option("--seed", default="demo", show_default=True,
               help="Seed for a new database: 'demo' or the path of a seed JSON file.")
@@ -64,7 +64,7 @@ def serve(port: int, host: str, db_path: Path | None, seed: str, rate: float | N
 
 
 @command.command("mint-key")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--db", "--sandbox-db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].")
 @click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
               help="A scope such as accounts:read (repeatable); none = full access.")
