@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -543,6 +544,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     ops = _operations(run, source_rows, validator, resolver, planner, skip_rows=skip_rows, first=first,
                       reader_issues=reader_issues, orphans=orphans)
     error: BaseException | None = None
+    unreported: list[RowOutcome] = []   # finished after the writer stopped handing outcomes over
     if run.dry_run:
         for op in ops:
             run.record(op, planner)
@@ -550,7 +552,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
         from .write import write_operations
         run.emit(PhaseStarted("write"))
         writer = write_operations(client, ops, ledger=ledger, run_id=run_id, concurrency=run.concurrency,
-                                  on_event=run.emit, stop=run.stop)
+                                  on_event=run.emit, stop=run.stop, unreported=unreported)
         try:
             try:
                 for outcome in writer:
@@ -564,14 +566,17 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - reported below, then re-raised
             error = exc  # a second Ctrl-C while the writers wind down lands here too
         run.emit(PhaseFinished("write"))
-    if error is not None and ledger is not None and run_id is not None:
+    if error is not None:
         # Requests that finished while the writer stopped (and the row whose outcome was being handed
-        # over) are in the ledger but were never yielded: report what was really written.
-        try:
-            recorded = ledger.completed(run_id)
-        except (Exception, KeyboardInterrupt):  # noqa: BLE001 - best effort (a 2nd Ctrl-C skips it)
-            recorded = {}
-        for outcome in recorded.values():
+        # over) were never yielded: the writer lists them in ``unreported``, and the ledger (if any)
+        # has them too. Report what was really written.
+        recorded: dict[int, RowOutcome] = {}
+        if ledger is not None and run_id is not None:
+            try:
+                recorded = ledger.completed(run_id)
+            except (Exception, KeyboardInterrupt):  # noqa: BLE001 - best effort (a 2nd Ctrl-C skips it)
+                recorded = {}
+        for outcome in [*unreported, *recorded.values()]:
             if run.store.get(outcome.row) is None:
                 if not outcome.link and outcome.record_id:
                     outcome.link = planner.links.get(outcome.record_id)
@@ -586,9 +591,12 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     else:
         reason = f"the run stopped ({type(error).__name__}: {error})" if error else "the run was stopped"
 
+    # import_file has a ledger to resume from; import_frame without one re-runs (keys match)
+    again = "re-run with --resume." if ledger is not None else "re-run the import."
+
     def not_written(row: int) -> RowOutcome:
         return RowOutcome(row=row, outcome="failed", issues=[Issue(
-            code="not_written", message=f"Not written: {reason}; re-run with --resume.",
+            code="not_written", message=f"Not written: {reason}; {again}",
             file=file, sheet=sheet, row=row)])
     for row in run.store.missing(range(len(run.store.codes))):
         run.store.put(not_written(row))
@@ -648,6 +656,18 @@ def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | Non
 
 # --- public entry points -------------------------------------------------------------------------
 
+def _check_writable(dest: Path) -> None:
+    """Fail before the first request, not after the last, when the results sheet cannot be written."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"Cannot write the results sheet {dest}: {dest.parent} is not a folder.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the results sheet {dest}: {exc.strerror or exc}.") from None
+    if not os.access(dest.parent, os.W_OK) or (dest.exists() and not os.access(dest, os.W_OK)):
+        raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
+
+
 def import_file(path: str | Path, object_type: str, *, client: Any = None, key_field: str = "external_id",
                 sheet: str | None = None, mapping: Any = None, dry_run: bool = False, resume: bool = False,
                 results_path: str | Path | None = None, ledger_path: str | Path | None = None,
@@ -684,6 +704,7 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
     if dest.resolve() == path.resolve():
         raise ConfigError(f"The results sheet would replace the input file {path}: choose another "
                           f"results file (e.g. {default_results_path(path).name}).")
+    _check_writable(dest)
     fingerprint = file_fingerprint(path)
     run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
                on_event=on_event, stop=stop)

@@ -33,7 +33,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -228,7 +228,8 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
 
 def write_operations(client: WritingClient, operations: Iterable[Operation], *, ledger: Ledger | None = None,
                      run_id: str | None = None, concurrency: int = 8, on_event: EventHandler | None = None,
-                     stop: threading.Event | None = None) -> Generator[RowOutcome, None, None]:
+                     stop: threading.Event | None = None,
+                     unreported: list[RowOutcome] | None = None) -> Generator[RowOutcome, None, None]:
     """Carry out ``operations`` and yield one :class:`RowOutcome` per operation, in completion order.
 
     ``unchanged``/``skip`` operations pass straight through. ``create``/``update`` are sent by
@@ -238,6 +239,11 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
     flight finish and are yielded, the rest are neither sent nor yielded nor recorded. A stopping
     error (see the module docstring) is raised after the in-flight outcomes have been yielded.
     Emits ``Progress("write")`` per outcome.
+
+    When the consumer stops early (Ctrl-C in its loop or in ``on_event``, or ``close()``), the
+    requests in flight still finish, but their outcomes can no longer be yielded: with
+    ``unreported`` (a list) they are appended there, together with any outcome that was being
+    handed over, so a caller without a ledger can still report what was written.
 
     >>> for outcome in write_operations(client, ops, ledger=ledger, run_id=run):   # doctest: +SKIP
     ...     print(outcome.row, outcome.outcome, outcome.record_id)
@@ -268,6 +274,16 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 outcomes.append(result)
         return outcomes
 
+    handed: list[RowOutcome] = []   # settled, not yet taken by the consumer
+
+    def hand_over() -> Iterator[RowOutcome]:
+        # an outcome leaves ``handed`` only once the consumer came back for the next one, so one
+        # lost to a Ctrl-C (in ``emit`` or in the consumer's loop) is still in ``handed``
+        while handed:
+            emit(Progress("write"))
+            yield handed[0]
+            del handed[0]
+
     try:
         for op in operations:
             if halt.is_set() or (stop is not None and stop.is_set()):
@@ -276,8 +292,8 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 outcome = pass_through(op)
                 if ledger is not None:
                     ledger.record_outcome(run, outcome)
-                emit(Progress("write"))
-                yield outcome
+                handed.append(outcome)
+                yield from hand_over()
                 continue
             if op.action not in ("create", "update"):
                 raise ValueError(f"row {op.row}: unknown action {op.action!r}")
@@ -287,9 +303,8 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 op.idempotency_key = idempotency_key(run, op)
             while len(in_flight) >= window:
                 done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for outcome in settle(done):
-                    emit(Progress("write"))
-                    yield outcome
+                handed.extend(settle(done))
+                yield from hand_over()
             if halt.is_set() or (stop is not None and stop.is_set()):
                 break
             in_flight.add(pool.submit(_send, client, op, ledger, run, halt, stop))
@@ -299,15 +314,21 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 future.cancel()  # queued, not started: neither sent nor recorded
         while in_flight:
             done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-            for outcome in settle(done):
-                emit(Progress("write"))
-                yield outcome
+            handed.extend(settle(done))
+            yield from hand_over()
     finally:
         # Also reached when the consumer abandons the generator: nothing new starts, and requests
-        # already sent finish so their outcomes reach the ledger.
+        # already sent finish so their outcomes reach the ledger (and ``unreported``).
         halt.set()
         for future in in_flight:
             future.cancel()
         pool.shutdown(wait=True)
+        if unreported is not None:
+            unreported.extend(handed)
+            for future in in_flight:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    late = future.result()
+                    if late is not None:
+                        unreported.append(late)
     if errors:
         raise errors[0]

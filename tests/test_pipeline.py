@@ -249,6 +249,40 @@ def test_ctrl_c_during_the_write_writes_results_then_resume_finishes(sandbox: An
     check_resumed(sandbox, empty_org, report, rows)
 
 
+def test_ctrl_c_without_a_ledger_still_reports_requests_that_finished(sandbox: Any, empty_org: Any,
+                                                                      tmp_path: Path) -> None:
+    """import_frame without ``ledger_path``: requests in flight when Ctrl-C lands finish after the
+    writer stopped handing outcomes over. With no ledger to recover them from, the results sheet
+    must still say created (with the record id) for every record the server holds, never
+    not_written."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=500)
+    sandbox.set_faults(empty_org.org_id, latency_ms=60)   # several requests in flight at the Ctrl-C
+    rows = [(f"Frame Co {i}", f"FRAME-{i:03d}", "SMB") for i in range(40)]
+    df = pd.DataFrame(rows, columns=["Name* ($name)", "External ID (external_id)", "Tier (tier)"])
+    results = tmp_path / "frame.results.csv"
+    written = 0
+
+    def ctrl_c(event: Any) -> None:
+        nonlocal written
+        if isinstance(event, Progress) and event.name == "write":
+            written += 1
+            if written == 5:
+                raise KeyboardInterrupt
+
+    try:
+        with (LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
+              pytest.raises(KeyboardInterrupt)):
+            import_frame(df, "account", client=lf, results_path=results, concurrency=8, on_event=ctrl_c)
+    finally:
+        sandbox.set_faults(empty_org.org_id, latency_ms=0)
+    created = check_interrupted_results(sandbox, empty_org, results, rows)
+    assert 5 <= created == sandbox.count(empty_org.org_id, "account") < 40
+    with open(results, encoding="utf-8") as fh:
+        errors = [r["Errors"] for r in csv.DictReader(fh) if r["Outcome"] == "failed"]
+    # a DataFrame run has no ledger, hence no --resume to point at
+    assert errors and all(e.endswith("re-run the import.") and "--resume" not in e for e in errors)
+
+
 def test_ctrl_c_while_planning_marks_unread_rows_not_written(sandbox: Any, empty_org: Any, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while a later chunk is read and planned: rows never read still appear in the results
