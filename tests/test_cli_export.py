@@ -142,3 +142,12 @@ def test_ctrl_c_exits_3_and_replaces_no_file(env: dict[str, str], tmp_path: Path
     assert len(calls) == 2
     assert old.read_text(encoding="utf-8") == "the previous export\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crm-account.csv"]  # no temporary files
+
+
+def test_an_os_error_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    result = run(["account", "-o", str(tmp_path / "taken" / "accounts.csv"), "-q"], env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: [Errno ") and "taken" in result.stderr
+    assert "Traceback" not in result.output
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "a file, not a folder"

@@ -268,3 +268,16 @@ def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(sandbox: 
     quiet = CliRunner().invoke(cli, [*args, "-q"], env=env)
     assert quiet.exit_code == 0, quiet.output
     assert "unchanged  1" in quiet.stdout and said not in quiet.stderr
+
+
+def test_unwritable_results_path_stops_before_any_write(sandbox: Any, org: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Nowhere Co", "CLI-NOWHERE"]])
+    (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
+    before = sandbox.stats(org.org_id)["writes"]
+    result = run(sandbox, org, ["account", "a.csv", "--results", "taken/a.results.csv"])
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: Cannot write the results sheet taken/a.results.csv: taken is not a "
+                             "folder.\n")
+    assert sandbox.stats(org.org_id)["writes"] == before

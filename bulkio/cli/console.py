@@ -87,12 +87,13 @@ class ProgressBars:
 
 @contextmanager
 def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[None]:
-    """Turn a :class:`BulkioError` into ``Error: …`` (plus its notes) on stderr and exit code 2;
-    Ctrl-C into ``interrupted`` (plus the notes the library attached, e.g. which results sheet shows
-    what an import wrote) and exit code 3."""
+    """Turn a :class:`BulkioError` or an OS error (a results file that cannot be written, a full
+    disk) into ``Error: …`` (plus its notes) on stderr and exit code 2; Ctrl-C into ``interrupted``
+    (plus the notes the library attached, e.g. which results sheet shows what an import wrote) and
+    exit code 3."""
     try:
         yield
-    except BulkioError as exc:
+    except (BulkioError, OSError) as exc:
         if debug:
             raise
         click.echo(f"Error: {exc}", err=True)
