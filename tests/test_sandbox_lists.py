@@ -179,7 +179,18 @@ CREATE_ERRORS = [
      "invalid_type", "relationships.$accounts"),
     ({"fields": {"$name": "L", "$objectType": "$account"}, "relationships": {"$accounts": {"add": "x"}}}, 400,
      "invalid_type", "relationships.$accounts"),
+    ({"fields": {"$name": "L", "$objectType": "$account"}, "relationships": {}}, 400, "invalid_type",
+     "relationships"),
 ]
+
+
+def test_an_empty_member_op_changes_nothing(api: httpx.Client) -> None:
+    """``{"$accounts": {}}`` is valid per the contract (add and remove are optional): a no-op."""
+    acc = ids(api, "/v1/accounts", 1)[0]
+    lst = make_list(api, members=acc)
+    r = api.post(f"/v1/lists/{lst['id']}", json={"relationships": {"$accounts": {}}})
+    assert r.status_code == 200, r.text
+    assert member_ids(api, lst["id"]) == [acc]
 
 
 @pytest.mark.parametrize(("body", "status", "code", "param"), CREATE_ERRORS)
@@ -227,7 +238,7 @@ def test_more_than_25_member_ids_is_422(api: httpx.Client) -> None:
     ({"fields": {"$name": None}}, "invalid_type", "fields.$name"),
     ({"fields": None}, "invalid_type", "fields"),
     ({"relationships": {"$accounts": {"replace": []}}}, "invalid_type", "relationships.$accounts"),
-    ({"relationships": {"$accounts": {}}}, "invalid_type", "relationships.$accounts"),
+    ({"relationships": {}}, "invalid_type", "relationships"),
     ({"relationships": {"$accounts": ["acc_x"]}}, "invalid_type", "relationships.$accounts"),
     ({"relationships": {"$accounts": {"add": None}}}, "invalid_type", "relationships.$accounts"),
     ({"relationships": {"$accounts": {"add": "acc_nope"}}}, "relationship_entity_missing", "relationships.$accounts"),

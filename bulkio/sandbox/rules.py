@@ -354,7 +354,8 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
 
     ``fields`` takes ``$name`` and (on create only) ``$objectType``; neither may be null. The
     membership key is the plural one matching ``$objectType`` (``$accounts`` for ``$account``);
-    create takes an id or ids, update ``{add?, remove?}`` (both allowed, removes apply first).
+    create takes an id or ids, update ``{add?, remove?}`` (both allowed, removes apply first; ``{}``
+    changes nothing). ``relationships``, when present, must name that key (the contract's anyOf).
     """
     create = rec is None
     fields_in, rels_in = check_body(body, create=create)
@@ -386,6 +387,9 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
     member_key = LIST_MEMBER_KEYS.get(otype, "")  # "" only for a malformed seeded list: nothing matches
     new_rels = {k: list(v) for k, v in (rec.rels.items() if rec else ())}
     referenced = 0
+    if "relationships" in body and not rels_in:  # the contract's anyOf needs one member key
+        raise bad(f"'relationships' must name the list's member key ('{member_key}').",
+                  "invalid_type", "relationships")
     for key, value in rels_in.items():
         param = f"relationships.{key}"
         rdef = odef.rels.get(key)
@@ -401,7 +405,8 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
             referenced += len(added)
             result = added
         else:
-            if not isinstance(value, dict) or not value or any(op not in odef.update_ops for op in value):
+            # {} is allowed (the contract makes add and remove optional): it changes nothing
+            if not isinstance(value, dict) or any(op not in odef.update_ops for op in value):
                 raise bad(f"Relationship '{key}' updates take an object with add and/or remove.",
                           "invalid_type", param)
             added = _ids(key, value["add"]) if "add" in value else []
