@@ -319,20 +319,13 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
                 result = _ids(key, value["replace"], nullable=True)
                 referenced += len(result)
             else:
-                add = _ids(key, value["add"]) if "add" in value else []
-                remove = _ids(key, value["remove"]) if "remove" in value else []
-                referenced += len(add) + len(remove)
-                result = [i for i in current if i not in remove]
-                if rdef["cardinality"].upper() == "HAS_ONE" and add:
-                    result = []
-                result += [i for i in add if i not in result]
+                result, _, n = _add_remove(key, value, current,
+                                           has_one=rdef["cardinality"].upper() == "HAS_ONE")
+                referenced += n
         if rdef["cardinality"].upper() == "HAS_ONE" and len(result) > 1:
             raise bad(f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param)
         _check_targets(org, rdef, key, result)
-        if result:
-            new_rels[key] = result
-        else:
-            new_rels.pop(key, None)
+        _set_rel(new_rels, key, result)
     _check_reference_count(referenced)
 
     if create and "$createdBy" in odef.rels and "$createdBy" not in new_rels and member_id \
@@ -409,20 +402,32 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
             if not isinstance(value, dict) or any(op not in odef.update_ops for op in value):
                 raise bad(f"Relationship '{key}' updates take an object with add and/or remove.",
                           "invalid_type", param)
-            added = _ids(key, value["add"]) if "add" in value else []
-            remove = _ids(key, value["remove"]) if "remove" in value else []
-            referenced += len(added) + len(remove)
-            gone = set(remove)
-            result = [i for i in current if i not in gone]
-            have = set(result)
-            result += [i for i in added if i not in have]
+            result, added, n = _add_remove(key, value, current)
+            referenced += n
         _check_targets(org, rdef, key, added)
-        if result:
-            new_rels[key] = result
-        else:
-            new_rels.pop(key, None)
+        _set_rel(new_rels, key, result)
     _check_reference_count(referenced)
     return new_fields, new_rels
+
+
+def _add_remove(key: str, value: dict[str, Any], current: list[str], *, has_one: bool = False
+                ) -> tuple[list[str], list[str], int]:
+    """Apply an update's ``{add?, remove?}`` to ``current``: (new ids, added ids, ids referenced).
+    Removes go first; a HAS_ONE ``add`` replaces what was there."""
+    add = _ids(key, value["add"]) if "add" in value else []
+    remove = _ids(key, value["remove"]) if "remove" in value else []
+    gone = set(remove)
+    result = [] if has_one and add else [i for i in current if i not in gone]
+    have = set(result)
+    return result + [i for i in add if i not in have], add, len(add) + len(remove)
+
+
+def _set_rel(rels: dict[str, list[str]], key: str, ids: list[str]) -> None:
+    """Store a relationship's ids; an empty one is dropped (as the API returns it)."""
+    if ids:
+        rels[key] = ids
+    else:
+        rels.pop(key, None)
 
 
 def _check_targets(org: OrgData, rdef: dict[str, Any], key: str, ids: list[str]) -> None:
