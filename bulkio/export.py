@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from . import sheets
 from .columns import MULTI_SEPARATOR, Column, export_columns
@@ -479,25 +479,19 @@ def _counted(records: Iterator[dict[str, Any]], phase: str, on_event: EventHandl
         on_event(Progress(phase, n % PROGRESS_BATCH))
 
 
-def _write_csv_file(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    return sheets.write_csv(path, headers, rows)
-
-
-def _write_jsonl_file(path: Path, records: Iterable[dict[str, Any]], sheet: _Sheet,
-                      names: Mapping[str, Mapping[str, str]]) -> int:
+def _write_jsonl(fh: TextIO, records: Iterable[dict[str, Any]], sheet: _Sheet,
+                 names: Mapping[str, Mapping[str, str]]) -> int:
     rels = [(r.key, names.get(r.object_type, {})) for r in sheet.schema.relationships.values()]
     n = 0
-    with sheets.atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        for rec in records:
-            resolved = {}
-            for key, m in rels:
-                ids = _rel_ids(rec, key)
-                if ids and m:
-                    resolved[key] = [m.get(i, "") for i in ids]
-            fh.write(json.dumps({**rec, "relationshipNames": resolved}, ensure_ascii=False,
-                                default=str))
-            fh.write("\n")
-            n += 1
+    for rec in records:
+        resolved = {}
+        for key, m in rels:
+            ids = _rel_ids(rec, key)
+            if ids and m:
+                resolved[key] = [m.get(i, "") for i in ids]
+        fh.write(json.dumps({**rec, "relationshipNames": resolved}, ensure_ascii=False, default=str))
+        fh.write("\n")
+        n += 1
     return n
 
 
@@ -557,9 +551,12 @@ def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path:
                                    on_event, counter)
                 if fmt == "csv":
                     build = row_builder(sheet.schema, sheet.columns, names)
-                    _write_csv_file(tmp, [c.header for c in sheet.columns], (build(r) for r in records))
+                    with open(tmp, "w", encoding=sheets.CSV_ENCODING, newline="") as fh:
+                        sheets.write_csv_rows(fh, [c.header for c in sheet.columns],
+                                              (build(r) for r in records))
                 else:
-                    _write_jsonl_file(tmp, records, sheet, names)
+                    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                        _write_jsonl(fh, records, sheet, names)
                 counts[sheet.object_type] = counter[0]
                 _emit(on_event, PhaseFinished(phase))
                 paths.append(file)

@@ -27,7 +27,7 @@ from copy import copy
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TextIO, TypeAlias
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -239,6 +239,10 @@ def save_workbook(wb: Workbook, path: str | os.PathLike[str], *, deterministic: 
 
 # --- CSV -------------------------------------------------------------------------------------
 
+#: Encoding of the CSV files bulkio writes (with BOM, so Excel detects UTF-8).
+CSV_ENCODING = "utf-8-sig"
+
+
 def write_csv(path: str | os.PathLike[str], headers: Sequence[str],
               rows: Iterable[Sequence[Any]] = ()) -> int:
     """Write a CSV atomically in UTF-8 with BOM (so Excel detects the encoding), escaping every
@@ -247,13 +251,19 @@ def write_csv(path: str | os.PathLike[str], headers: Sequence[str],
     >>> write_csv("accounts.csv", ["Name* ($name)"], [["=Acme"]])   # doctest: +SKIP
     1
     """
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=CSV_ENCODING, newline="") as fh:
+        return write_csv_rows(fh, headers, rows)
+
+
+def write_csv_rows(fh: TextIO, headers: Sequence[str], rows: Iterable[Sequence[Any]] = ()) -> int:
+    """:func:`write_csv` into an open file (``newline=""``), for a caller that makes the file
+    atomic itself (several exports renamed together). Returns the number of data rows."""
+    writer = csv.writer(fh)
+    writer.writerow(csv_row(headers))
     count = 0
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(csv_row(headers))
-        for row in rows:
-            writer.writerow(csv_row(row))
-            count += 1
+    for row in rows:
+        writer.writerow(csv_row(row))
+        count += 1
     return count
 
 

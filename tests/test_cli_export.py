@@ -116,26 +116,26 @@ def test_ctrl_c_exits_3_and_replaces_no_file(env: dict[str, str], tmp_path: Path
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Ctrl-C while the second of two CSV files streams: exit 3, no --resume advice (export has
     none), and neither file replaced (the first, already complete, is not renamed into place alone)."""
-    from bulkio import export
+    from bulkio import sheets
 
     old = tmp_path / "crm-account.csv"
     old.write_text("the previous export\n", encoding="utf-8")
-    original = export._write_csv_file
-    calls: list[Path] = []
+    original = sheets.write_csv_rows
+    calls: list[Any] = []
 
-    def write_csv_file(path: Path, headers: Any, rows: Any) -> int:
-        calls.append(path)
+    def write_csv_rows(fh: Any, headers: Any, rows: Any) -> int:
+        calls.append(fh)
         if len(calls) < 2:
-            return original(path, headers, rows)
+            return original(fh, headers, rows)
 
         def some_then_ctrl_c() -> Any:
             for i, row in enumerate(rows):
                 if i == 3:
                     raise KeyboardInterrupt
                 yield row
-        return original(path, headers, some_then_ctrl_c())
+        return original(fh, headers, some_then_ctrl_c())
 
-    monkeypatch.setattr(export, "_write_csv_file", write_csv_file)
+    monkeypatch.setattr(sheets, "write_csv_rows", write_csv_rows)
     result = run(["account", "contact", "-o", str(tmp_path / "crm.csv"), "-q"], env)
     assert result.exit_code == 3
     assert result.stderr == "Interrupted; nothing was written.\n"
