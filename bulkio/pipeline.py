@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -48,6 +48,9 @@ from .operations import Operation, RowOutcome
 from .plan import Planner
 from .resolve import References, Resolver
 from .validate import CheckedRow, Validator
+
+if TYPE_CHECKING:
+    from .results import Lookup
 
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
 #: keeps keys for 24 h, so older ones are planned again instead (see ``_run_import``).
@@ -195,9 +198,8 @@ class OutcomeStore:
             key: str | None = None, issues: list[Issue] | None = None,
             changes: dict[str, tuple[Any, Any]] | None = None, attempts: int = 0) -> None:
         """Store one row's outcome (the fields of a :class:`RowOutcome`, without building one)."""
+        self._grow(row)
         codes = self.codes
-        if row >= len(codes):
-            codes.extend(bytes(row + 1 - len(codes)))
         old = codes[row]
         code = codes[row] = _CODES[outcome]
         if old == 0 or old == _SEEN:
@@ -439,19 +441,6 @@ def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: 
     run.emit(PhaseFinished("plan"))
 
 
-class _StoppedStore(OutcomeStore):
-    """A stopped run's outcomes as its results sheet shows them: a row without an outcome (read or
-    not, e.g. when Ctrl-C hit the reader) was not written."""
-
-    def __init__(self, store: OutcomeStore, not_written: Callable[[int], RowOutcome]) -> None:
-        super().__init__()
-        self.__dict__.update(store.__dict__)   # the same outcomes (shared, not copied)
-        self._not_written = not_written
-
-    def get(self, row: int) -> RowOutcome | None:
-        return super().get(row) or self._not_written(row)
-
-
 def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None,
                 sheet: str | None) -> list[Issue]:
     """An unknown key field stops the run (it would match nothing and create every row again); a
@@ -474,7 +463,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
                 file: str | None, sheet: str | None, file_issues: list[Issue], mapping: Any,
                 date_order: str | None, tz: str, ledger: Any, ledger_input: str | None,
                 fingerprint: str | None, resume: bool, options: dict[str, Any],
-                write_results: Callable[[OutcomeStore, ObjectSchema], str | None],
+                write_results: Callable[[Lookup, ObjectSchema], str | None],
                 expected_rows: int = 0) -> RunReport:
     from . import mapping as M
     client = run.client
@@ -605,14 +594,14 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
 
     run.emit(PhaseStarted("results"))
     if error is None:
-        results_path = write_results(run.store, schema)
+        results_path = write_results(run.store.get, schema)
         run.emit(PhaseFinished("results"))
     else:
         # After an error or Ctrl-C the input is not read to its end here: the results sheet reads it
         # again, and every row without an outcome (even one the reader never reached) says
         # not_written. The sheet is written atomically, so a second Ctrl-C leaves the old one.
         try:
-            results_path = write_results(_StoppedStore(run.store, not_written), schema)
+            results_path = write_results(lambda row: run.store.get(row) or not_written(row), schema)
         except (Exception, KeyboardInterrupt) as again:  # noqa: BLE001 - the run's error is raised
             error.add_note(f"The results sheet was not written ({type(again).__name__}"
                            f"{': ' + str(again) if str(again) else ''}); the ledger keeps every outcome, "
@@ -720,10 +709,10 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
         sheet_name = table.sheet
         used_delimiter = getattr(table, "delimiter", None) or ","
 
-        def write_results(store: OutcomeStore, schema: ObjectSchema) -> str:
+        def write_results(get: Lookup, schema: ObjectSchema) -> str:
             with read.open_table(path, sheet=sheet_name, encoding=table.encoding,
                                  delimiter=getattr(table, "delimiter", None)) as again:
-                _write(dest, again.headers, again.rows, store.get, dry_run=dry_run, schema=schema,
+                _write(dest, again.headers, again.rows, get, dry_run=dry_run, schema=schema,
                        header_row=getattr(again, "header_row", 1), delimiter=used_delimiter,
                        sheet_name=sheet_name or "Results")
             return str(dest)
@@ -759,10 +748,10 @@ def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "ex
     run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
                on_event=on_event, stop=stop)
 
-    def write_results(store: OutcomeStore, schema: ObjectSchema) -> str | None:
+    def write_results(get: Lookup, schema: ObjectSchema) -> str | None:
         if results_path is None:
             return None
-        _write(results_path, headers, _frame_rows(df), store.get, dry_run=dry_run, schema=schema)
+        _write(results_path, headers, _frame_rows(df), get, dry_run=dry_run, schema=schema)
         return str(results_path)
 
     with ExitStack() as stack:
