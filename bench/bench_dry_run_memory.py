@@ -21,8 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
-HEADERS = ["Name", "external_id", "Tier", "Annual Revenue", "Employee Count", "Is Customer",
-           "Billing Email", "City", "Country", "Owner"]
+HEADERS = [
+    "Name",
+    "external_id",
+    "Tier",
+    "Annual Revenue",
+    "Employee Count",
+    "Is Customer",
+    "Billing Email",
+    "City",
+    "Country",
+    "Owner",
+]
 TIERS = ["Strategic", "enterprise", "Mid-Market", "SMB"]
 OWNERS = ["ava@demo.lightfield.test", "Ben Seller", "cleo@demo.lightfield.test", ""]
 
@@ -33,9 +43,20 @@ def make_csv(path: Path, n: int) -> None:
         w = csv.writer(fh)
         w.writerow(HEADERS)
         for i in range(n):
-            w.writerow([f"Company {i:07d}", f"BENCH-{i:07d}", rng.choice(TIERS),
-                        f"{rng.randint(1, 9_999_999):,}", rng.randint(1, 5000), rng.choice(["yes", "no", ""]),
-                        f"billing{i}@example.com", "Berlin", "DE", rng.choice(OWNERS)])
+            w.writerow(
+                [
+                    f"Company {i:07d}",
+                    f"BENCH-{i:07d}",
+                    rng.choice(TIERS),
+                    f"{rng.randint(1, 9_999_999):,}",
+                    rng.randint(1, 5000),
+                    rng.choice(["yes", "no", ""]),
+                    f"billing{i}@example.com",
+                    "Berlin",
+                    "DE",
+                    rng.choice(OWNERS),
+                ]
+            )
 
 
 CHILD_BULKIO = """
@@ -79,17 +100,24 @@ def main() -> None:
         src = Path(tmp) / "accounts.csv"
         t = time.perf_counter()
         make_csv(src, args.n)
-        print(f"generated {args.n:,} rows ({src.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {args.n:,} rows ({src.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f} s"
+        )
         base = run_child(CHILD_PANDAS, str(src))
         ours = run_child(CHILD_BULKIO, str(src), str(Path(tmp) / "results.csv"), str(Path(tmp) / "sb.db"))
 
     def mb(r: dict[str, object]) -> float:
         return int(str(r["maxrss_kb"])) / 1024  # Linux reports KiB
+
     print(f"\n{'run':<28}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>14}")
-    print(f"{'pandas.read_csv (baseline)':<28}{base['seconds']:>10.1f}{args.n / float(base['seconds']):>12,.0f}"
-          f"{mb(base):>14.0f}")
-    print(f"{'bulkio dry run':<28}{ours['seconds']:>10.1f}{args.n / float(ours['seconds']):>12,.0f}"
-          f"{mb(ours):>14.0f}")
+    print(
+        f"{'pandas.read_csv (baseline)':<28}{base['seconds']:>10.1f}{args.n / float(base['seconds']):>12,.0f}"
+        f"{mb(base):>14.0f}"
+    )
+    print(
+        f"{'bulkio dry run':<28}{ours['seconds']:>10.1f}{args.n / float(ours['seconds']):>12,.0f}"
+        f"{mb(ours):>14.0f}"
+    )
     print(f"\npeak RSS bulkio / pandas: {mb(ours) / mb(base):.2f}x   (target: bulkio < 500 MB)")
     print(f"counts: {ours['counts']}")
 

@@ -29,20 +29,40 @@ from bulkio.write import write_operations
 
 
 def _creates(n: int, prefix: str, start: int = 2) -> list[Operation]:
-    return [Operation(row=row, action="create", object_type="account", key=f"{prefix}-{row}",
-                      body={"fields": {"$name": f"Bench {prefix} {row}", "external_id": f"{prefix}-{row}",
-                                       "employeeCount": row}})
-            for row in range(start, start + n)]
+    return [
+        Operation(
+            row=row,
+            action="create",
+            object_type="account",
+            key=f"{prefix}-{row}",
+            body={
+                "fields": {
+                    "$name": f"Bench {prefix} {row}",
+                    "external_id": f"{prefix}-{row}",
+                    "employeeCount": row,
+                }
+            },
+        )
+        for row in range(start, start + n)
+    ]
 
 
-def _phase(name: str, n: int, seconds: float, ceiling: float, before: Any, after: Any,
-           baseline: float | None = None) -> dict[str, Any]:
+def _phase(
+    name: str, n: int, seconds: float, ceiling: float, before: Any, after: Any, baseline: float | None = None
+) -> dict[str, Any]:
     requests = after.requests - before.requests
     limited = after.by_status.get(429, 0) - before.by_status.get(429, 0)
     rate = n / seconds if seconds else 0.0
-    row = {"phase": name, "writes": n, "seconds": round(seconds, 2), "writes_per_s": round(rate, 2),
-           "pct_of_ceiling": round(100 * rate / ceiling, 1), "requests": requests,
-           "429s": limited, "pct_429": round(100 * limited / requests, 2) if requests else 0.0}
+    row = {
+        "phase": name,
+        "writes": n,
+        "seconds": round(seconds, 2),
+        "writes_per_s": round(rate, 2),
+        "pct_of_ceiling": round(100 * rate / ceiling, 1),
+        "requests": requests,
+        "429s": limited,
+        "pct_429": round(100 * limited / requests, 2) if requests else 0.0,
+    }
     if baseline:
         row["x_baseline"] = round(rate / baseline, 2)
     return row
@@ -59,50 +79,100 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, \
-            SandboxServer(db_path=Path(tmp) / "sandbox.sqlite3", seed="demo") as sandbox:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(db_path=Path(tmp) / "sandbox.sqlite3", seed="demo") as sandbox,
+    ):
         org = sandbox.create_org(seed="demo", records=False)
         sandbox.set_rate_limit(org.org_id, per_second=args.rate)
         sandbox.set_faults(org.org_id, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms)
         rows = []
-        with LightfieldClient(api_key=org.api_key, base_url=sandbox.url,
-                              retry=RetryPolicy(max_attempts=10)) as client, \
-                Ledger(Path(tmp) / "ledger.sqlite3") as ledger:
+        with (
+            LightfieldClient(
+                api_key=org.api_key, base_url=sandbox.url, retry=RetryPolicy(max_attempts=10)
+            ) as client,
+            Ledger(Path(tmp) / "ledger.sqlite3") as ledger,
+        ):
             # 1. sequential baseline: one request at a time, same client
             ops = _creates(args.baseline_n, "SEQ")
             before = client.stats
             t0 = time.perf_counter()
             for op in ops:
                 client.create("account", op.body or {}, idempotency_key=f"seq-{op.row}")
-            base = _phase("sequential loop (creates)", len(ops), time.perf_counter() - t0, args.rate,
-                          before, client.stats)
+            base = _phase(
+                "sequential loop (creates)",
+                len(ops),
+                time.perf_counter() - t0,
+                args.rate,
+                before,
+                client.stats,
+            )
             rows.append(base)
             time.sleep(1.0)  # let the server's bucket refill so each phase starts alike
 
             # 2. write_operations: creates then updates, with the durable ledger
             target = f"{client.base_url}#{client.key_fingerprint}"
-            run = ledger.start_run(input_path="bench.csv", input_fingerprint="bench", object_type="account",
-                                   target=target, options={})
+            run = ledger.start_run(
+                input_path="bench.csv",
+                input_fingerprint="bench",
+                object_type="account",
+                target=target,
+                options={},
+            )
             ops = _creates(args.n, "WO", start=10_000)
             before = client.stats
             t0 = time.perf_counter()
-            outcomes = list(write_operations(client, ops, ledger=ledger, run_id=run,
-                                             concurrency=args.concurrency))
-            rows.append(_phase("write_operations creates", len(ops), time.perf_counter() - t0, args.rate,
-                               before, client.stats, base["writes_per_s"]))
+            outcomes = list(
+                write_operations(client, ops, ledger=ledger, run_id=run, concurrency=args.concurrency)
+            )
+            rows.append(
+                _phase(
+                    "write_operations creates",
+                    len(ops),
+                    time.perf_counter() - t0,
+                    args.rate,
+                    before,
+                    client.stats,
+                    base["writes_per_s"],
+                )
+            )
             failed = [o for o in outcomes if o.outcome != "created"]
             time.sleep(1.0)
-            updates = [Operation(row=o.row, action="update", object_type="account", record_id=o.record_id,
-                                 key=o.key, body={"fields": {"employeeCount": o.row + 1}})
-                       for o in outcomes if o.record_id]
+            updates = [
+                Operation(
+                    row=o.row,
+                    action="update",
+                    object_type="account",
+                    record_id=o.record_id,
+                    key=o.key,
+                    body={"fields": {"employeeCount": o.row + 1}},
+                )
+                for o in outcomes
+                if o.record_id
+            ]
             before = client.stats
             t0 = time.perf_counter()
-            run2 = ledger.start_run(input_path="bench.csv", input_fingerprint="bench2",
-                                    object_type="account", target=target, options={})
-            done = list(write_operations(client, updates, ledger=ledger, run_id=run2,
-                                         concurrency=args.concurrency))
-            rows.append(_phase("write_operations updates", len(updates), time.perf_counter() - t0,
-                               args.rate, before, client.stats, base["writes_per_s"]))
+            run2 = ledger.start_run(
+                input_path="bench.csv",
+                input_fingerprint="bench2",
+                object_type="account",
+                target=target,
+                options={},
+            )
+            done = list(
+                write_operations(client, updates, ledger=ledger, run_id=run2, concurrency=args.concurrency)
+            )
+            rows.append(
+                _phase(
+                    "write_operations updates",
+                    len(updates),
+                    time.perf_counter() - t0,
+                    args.rate,
+                    before,
+                    client.stats,
+                    base["writes_per_s"],
+                )
+            )
             failed += [o for o in done if o.outcome != "updated"]
             ledger.finish_run(run)
             ledger.finish_run(run2)
@@ -111,10 +181,20 @@ def main() -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"sandbox: write limit {args.rate:g}/s, latency {args.latency_ms:g}±{args.jitter_ms:g} ms; "
-              f"concurrency {args.concurrency}")
-        header = ["phase", "writes", "seconds", "writes_per_s", "pct_of_ceiling", "429s", "pct_429",
-                  "x_baseline"]
+        print(
+            f"sandbox: write limit {args.rate:g}/s, latency {args.latency_ms:g}±{args.jitter_ms:g} ms; "
+            f"concurrency {args.concurrency}"
+        )
+        header = [
+            "phase",
+            "writes",
+            "seconds",
+            "writes_per_s",
+            "pct_of_ceiling",
+            "429s",
+            "pct_429",
+            "x_baseline",
+        ]
         widths = [max(len(h), *(len(str(r.get(h, ""))) for r in rows)) for h in header]
         print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
         for r in rows:

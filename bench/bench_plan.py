@@ -34,10 +34,18 @@ def main() -> None:
         # --- seed quickly: raised limit, unpaced client, 8 threads -----------------------------
         sb.set_rate_limit(org.org_id, per_second=1e6, burst=1_000_000)
         t0 = time.perf_counter()
-        with LightfieldClient(api_key=org.api_key, base_url=sb.url, rate_limit=UNLIMITED) as lf, \
-                ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda r: lf.create("account", {"fields": {"$name": r[0], "external_id": r[1]}},
-                                              idempotency_key=r[1]), rows))
+        with (
+            LightfieldClient(api_key=org.api_key, base_url=sb.url, rate_limit=UNLIMITED) as lf,
+            ThreadPoolExecutor(8) as pool,
+        ):
+            list(
+                pool.map(
+                    lambda r: lf.create(
+                        "account", {"fields": {"$name": r[0], "external_id": r[1]}}, idempotency_key=r[1]
+                    ),
+                    rows,
+                )
+            )
         print(f"seeded {sb.count(org.org_id, 'account')} accounts in {time.perf_counter() - t0:.1f} s")
         sb.set_rate_limit(org.org_id, per_second=25)
         src = Path(tmp) / "accounts.csv"
@@ -49,8 +57,14 @@ def main() -> None:
         with LightfieldClient(api_key=org.api_key, base_url=sb.url) as lf:
             writes_before = sb.stats(org.org_id)["writes"]
             t0 = time.perf_counter()
-            report = import_file(src, "account", client=lf, dry_run=True,
-                                 results_path=Path(tmp) / "r.csv", ledger_path=Path(tmp) / "l.db")
+            report = import_file(
+                src,
+                "account",
+                client=lf,
+                dry_run=True,
+                results_path=Path(tmp) / "r.csv",
+                ledger_path=Path(tmp) / "l.db",
+            )
             bulkio_s = time.perf_counter() - t0
             assert sb.stats(org.org_id)["writes"] == writes_before
             bulkio_requests = report.requests
@@ -65,14 +79,20 @@ def main() -> None:
             naive_requests_sample = lf.stats.requests - before
         naive_s = naive_sample_s * n / len(sample)
         naive_requests = naive_requests_sample * n // len(sample)
-        print(f"\nuntouched re-import of {n} rows (dry run): {report.counts.unchanged} unchanged, "
-              f"{report.counts.created} create, {report.counts.failed} failed, 0 writes")
+        print(
+            f"\nuntouched re-import of {n} rows (dry run): {report.counts.unchanged} unchanged, "
+            f"{report.counts.created} create, {report.counts.failed} failed, 0 writes"
+        )
         print(f"{'':24}{'requests':>10}{'seconds':>10}{'rows/s':>10}")
         print(f"{'bulkio plan (scan)':24}{bulkio_requests:>10}{bulkio_s:>10.1f}{n / bulkio_s:>10.0f}")
-        print(f"{'naive per-row filter':24}{naive_requests:>10}{naive_s:>10.1f}{n / naive_s:>10.0f}"
-              f"   (measured on {len(sample)} rows, {found} found, extrapolated)")
-        print(f"ratio: {naive_requests / max(1, bulkio_requests):.1f}x fewer requests, "
-              f"{naive_s / bulkio_s:.1f}x faster")
+        print(
+            f"{'naive per-row filter':24}{naive_requests:>10}{naive_s:>10.1f}{n / naive_s:>10.0f}"
+            f"   (measured on {len(sample)} rows, {found} found, extrapolated)"
+        )
+        print(
+            f"ratio: {naive_requests / max(1, bulkio_requests):.1f}x fewer requests, "
+            f"{naive_s / bulkio_s:.1f}x faster"
+        )
 
 
 if __name__ == "__main__":

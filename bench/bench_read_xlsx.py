@@ -34,12 +34,36 @@ from bulkio.read import open_table
 def make_xlsx(path: Path, rows: int) -> None:
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("Accounts")
-    ws.append(["Name* ($name)", "External ID (external_id)", "Employees", "Revenue", "Renewal", "Customer",
-               "City", "Country", "Website", "Notes"])
+    ws.append(
+        [
+            "Name* ($name)",
+            "External ID (external_id)",
+            "Employees",
+            "Revenue",
+            "Renewal",
+            "Customer",
+            "City",
+            "Country",
+            "Website",
+            "Notes",
+        ]
+    )
     base = dt.datetime(2026, 1, 1)
     for i in range(rows):
-        ws.append([f"Company {i}", f"ACC-{i}", i % 5000, i * 10.25, base + dt.timedelta(days=i % 700),
-                   i % 2 == 0, "Berlin", "DE", f"https://c{i}.example.com", "note " * (i % 4)])
+        ws.append(
+            [
+                f"Company {i}",
+                f"ACC-{i}",
+                i % 5000,
+                i * 10.25,
+                base + dt.timedelta(days=i % 700),
+                i % 2 == 0,
+                "Berlin",
+                "DE",
+                f"https://c{i}.example.com",
+                "note " * (i % 4),
+            ]
+        )
     wb.save(path)
 
 
@@ -99,8 +123,10 @@ def main() -> None:
         assert n == len(frame) == args.xlsx_rows
         print(f"XLSX {n:,} rows x 10 cols, {xlsx.stat().st_size / 1e6:.1f} MB")
         print(f"  baseline pandas.read_excel: {t_pd:6.2f} s  {n / t_pd:9,.0f} rows/s")
-        print(f"  bulkio open_table (stream): {t_bulkio:6.2f} s  {n / t_bulkio:9,.0f} rows/s  "
-              f"ratio bulkio/pandas {t_bulkio / t_pd:.2f}x")
+        print(
+            f"  bulkio open_table (stream): {t_bulkio:6.2f} s  {n / t_bulkio:9,.0f} rows/s  "
+            f"ratio bulkio/pandas {t_bulkio / t_pd:.2f}x"
+        )
         del frame
 
         big = Path(tmp) / "big.csv"
@@ -122,11 +148,15 @@ def main() -> None:
         assert len(frame) == n
         del frame
         print(f"CSV {n:,} rows, {size / 1e6:.0f} MB")
-        print(f"  bulkio open_table (stream): {t_stream:6.2f} s  {n / t_stream:9,.0f} rows/s  "
-              f"peak RSS growth {(rss.peak - rss.start) / 1e6:6.1f} MB  tracemalloc peak "
-              f"{peak_tm / 1e6:.1f} MB (target < 500 MB)")
-        print(f"  baseline pandas.read_csv  : {t_pd:6.2f} s  {n / t_pd:9,.0f} rows/s  "
-              f"peak RSS growth {(rss_pd.peak - rss_pd.start) / 1e6:6.1f} MB")
+        print(
+            f"  bulkio open_table (stream): {t_stream:6.2f} s  {n / t_stream:9,.0f} rows/s  "
+            f"peak RSS growth {(rss.peak - rss.start) / 1e6:6.1f} MB  tracemalloc peak "
+            f"{peak_tm / 1e6:.1f} MB (target < 500 MB)"
+        )
+        print(
+            f"  baseline pandas.read_csv  : {t_pd:6.2f} s  {n / t_pd:9,.0f} rows/s  "
+            f"peak RSS growth {(rss_pd.peak - rss_pd.start) / 1e6:6.1f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -32,20 +32,41 @@ def main(n_opps: int = 10_000) -> None:
             base = rate(lambda i: c.get("/v1/auth/validate").raise_for_status(), 300)
 
             def write(i: int) -> None:
-                c.post("/v1/opportunities", headers={"Idempotency-Key": f"b-{i}"},
-                       json={"fields": {"$name": f"Deal {i}", "$stage": "Lead", "amount": i,
-                                        "external_id": f"B-{i}"},
-                             "relationships": {"$account": acc}}).raise_for_status()
+                c.post(
+                    "/v1/opportunities",
+                    headers={"Idempotency-Key": f"b-{i}"},
+                    json={
+                        "fields": {
+                            "$name": f"Deal {i}",
+                            "$stage": "Lead",
+                            "amount": i,
+                            "external_id": f"B-{i}",
+                        },
+                        "relationships": {"$account": acc},
+                    },
+                ).raise_for_status()
 
             t0 = time.perf_counter()
             writes = rate(write, n_opps)
             fill = time.perf_counter() - t0
-            pages = rate(lambda i: c.get("/v1/opportunities", params={"offset": (i * 25) % n_opps,
-                                                                        "limit": 25}).raise_for_status(), 300)
-            filt = rate(lambda i: c.get("/v1/opportunities",
-                                        params={"external_id[equal]": f"B-{i}"}).raise_for_status(), 300)
-            scan = rate(lambda i: c.get("/v1/opportunities",
-                                        params={"$name[startsWith]": f"Deal {i}"}).raise_for_status(), 60)
+            pages = rate(
+                lambda i: c.get(
+                    "/v1/opportunities", params={"offset": (i * 25) % n_opps, "limit": 25}
+                ).raise_for_status(),
+                300,
+            )
+            filt = rate(
+                lambda i: c.get(
+                    "/v1/opportunities", params={"external_id[equal]": f"B-{i}"}
+                ).raise_for_status(),
+                300,
+            )
+            scan = rate(
+                lambda i: c.get(
+                    "/v1/opportunities", params={"$name[startsWith]": f"Deal {i}"}
+                ).raise_for_status(),
+                60,
+            )
             total = c.get("/v1/opportunities", params={"limit": 1}).json()["totalCount"]
     print(f"opportunities stored: {total} (filled in {fill:.1f}s)")
     print(f"baseline auth.validate : {base:8.1f} req/s  (1.00)")

@@ -20,9 +20,21 @@ from bulkio import sheets
 
 def rows(n: int) -> list[list[object]]:
     base = dt.datetime(2026, 1, 1, 9, 30)
-    return [[f"Account {i}", f"-{i}" if i % 7 == 0 else f"ext-{i}", i * 10.5, base, i % 2 == 0,
-             "Technology;Finance", f"=evil{i}" if i % 11 == 0 else None, "US", i, "note text"]
-            for i in range(n)]
+    return [
+        [
+            f"Account {i}",
+            f"-{i}" if i % 7 == 0 else f"ext-{i}",
+            i * 10.5,
+            base,
+            i % 2 == 0,
+            "Technology;Finance",
+            f"=evil{i}" if i % 11 == 0 else None,
+            "US",
+            i,
+            "note text",
+        ]
+        for i in range(n)
+    ]
 
 
 def timed(fn) -> float:  # type: ignore[no-untyped-def]
@@ -47,8 +59,7 @@ def main() -> None:
 
     def bulkio_xlsx() -> None:
         wb = sheets.new_workbook(write_only=True)
-        sheets.write_table(wb.create_sheet("S"), headers, data,
-                           formats={2: sheets.currency_format("USD")})
+        sheets.write_table(wb.create_sheet("S"), headers, data, formats={2: sheets.currency_format("USD")})
         sheets.save_workbook(wb, tmp / "bulkio.xlsx")
 
     def bare_csv() -> None:

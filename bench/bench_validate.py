@@ -40,22 +40,46 @@ def make_file(path: Path, rows: int, seed: int = 7) -> None:
     products = ["Core", "Add-on", "Support"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["External ID (external_id)", "Name* ($name)", "Stage* ($stage)", "Amount (amount)",
-                    "Probability", "Close date", "Products", "Next step", "Account* ($account)"])
+        w.writerow(
+            [
+                "External ID (external_id)",
+                "Name* ($name)",
+                "Stage* ($stage)",
+                "Amount (amount)",
+                "Probability",
+                "Close date",
+                "Products",
+                "Next step",
+                "Account* ($account)",
+            ]
+        )
         for i in range(rows):
             day = rnd.randint(1, 28)
             date = rnd.choice([f"2026-03-{day:02d}", f"{day:02d}/03/2026", f"2026-03-{day:02d} 14:30"])
-            w.writerow([f"OPP-{i}", f"Deal {i}", rnd.choice(stages), f"${rnd.randint(1, 10**7):,}.50",
-                        str(rnd.randint(0, 100)), date, "; ".join(rnd.sample(products, rnd.randint(0, 2))),
-                        "Call back" if i % 3 else "", f"acc_{i % 500}"])
+            w.writerow(
+                [
+                    f"OPP-{i}",
+                    f"Deal {i}",
+                    rnd.choice(stages),
+                    f"${rnd.randint(1, 10**7):,}.50",
+                    str(rnd.randint(0, 100)),
+                    date,
+                    "; ".join(rnd.sample(products, rnd.randint(0, 2))),
+                    "Call back" if i % 3 else "",
+                    f"acc_{i % 500}",
+                ]
+            )
 
 
 def bulkio_pass(path: Path, schema: ObjectSchema, options: ParseOptions) -> tuple[int, int, int]:
     rows = cells = errors = 0
     with open_table(path) as table:
         hm = map_headers(table.headers, schema)
-        plan = [(mc.index, schema.fields[mc.column.field_key], mc.column.part)
-                for mc in hm.importable if mc.column and mc.column.kind in ("field", "subfield")]
+        plan = [
+            (mc.index, schema.fields[mc.column.field_key], mc.column.part)
+            for mc in hm.importable
+            if mc.column and mc.column.kind in ("field", "subfield")
+        ]
         for row in table.rows:
             rows += 1
             for idx, field, part in plan:
@@ -92,10 +116,14 @@ def main() -> None:
     print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB, {cells // max(rows, 1)} parsed cells per row")
     print(f"baseline pandas.read_csv (no validation): {t_pandas:7.2f} s  {rows / t_pandas:10,.0f} rows/s")
     print(f"baseline csv.reader      (no validation): {t_csv:7.2f} s  {rows / t_csv:10,.0f} rows/s")
-    print(f"bulkio read+map+parse_cell              : {t_bulkio:7.2f} s  {rows / t_bulkio:10,.0f} rows/s  "
-          f"{cells / t_bulkio:12,.0f} cells/s  ({errors} cell errors)")
-    print(f"ratio bulkio / pandas.read_csv: {t_bulkio / t_pandas:.1f}x   "
-          f"bulkio / csv.reader: {t_bulkio / t_csv:.1f}x")
+    print(
+        f"bulkio read+map+parse_cell              : {t_bulkio:7.2f} s  {rows / t_bulkio:10,.0f} rows/s  "
+        f"{cells / t_bulkio:12,.0f} cells/s  ({errors} cell errors)"
+    )
+    print(
+        f"ratio bulkio / pandas.read_csv: {t_bulkio / t_pandas:.1f}x   "
+        f"bulkio / csv.reader: {t_bulkio / t_csv:.1f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def run_bulkio(sb: SandboxServer, args: argparse.Namespace) -> dict[str, Any]:
     org = fresh_org(sb, args)
     failures = 0
     with LightfieldClient(api_key=org.api_key, base_url=sb.url) as lf:
+
         def make(i: int) -> bool:
             try:
                 lf.create("account", {"fields": {"$name": f"Bench {i}"}}, idempotency_key=f"b-{i}")
@@ -53,10 +54,15 @@ def run_bulkio(sb: SandboxServer, args: argparse.Namespace) -> dict[str, Any]:
         failures = ok.count(False)
         stats = lf.stats
     server = sb.stats(org.org_id)
-    return {"name": f"bulkio client ({args.concurrency} threads)", "elapsed": elapsed,
-            "created": sb.count(org.org_id, "account"), "failed": failures,
-            "requests": server["requests"], "429": server["by_status"].get(429, 0),
-            "client_429": stats.rate_limited}
+    return {
+        "name": f"bulkio client ({args.concurrency} threads)",
+        "elapsed": elapsed,
+        "created": sb.count(org.org_id, "account"),
+        "failed": failures,
+        "requests": server["requests"],
+        "429": server["by_status"].get(429, 0),
+        "client_429": stats.rate_limited,
+    }
 
 
 def run_sdk(sb: SandboxServer, args: argparse.Namespace) -> dict[str, Any]:
@@ -74,9 +80,14 @@ def run_sdk(sb: SandboxServer, args: argparse.Namespace) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     sdk.close()
     server = sb.stats(org.org_id)
-    return {"name": "official SDK, sequential loop", "elapsed": elapsed,
-            "created": sb.count(org.org_id, "account"), "failed": failures,
-            "requests": server["requests"], "429": server["by_status"].get(429, 0)}
+    return {
+        "name": "official SDK, sequential loop",
+        "elapsed": elapsed,
+        "created": sb.count(org.org_id, "account"),
+        "failed": failures,
+        "requests": server["requests"],
+        "429": server["by_status"].get(429, 0),
+    }
 
 
 def main() -> None:
@@ -89,8 +100,10 @@ def main() -> None:
     ap.add_argument("--skip-sdk", action="store_true", help="only measure bulkio")
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, \
-            SandboxServer(db_path=Path(tmp) / "bench.sqlite3", seed="demo") as sb:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(db_path=Path(tmp) / "bench.sqlite3", seed="demo") as sb,
+    ):
         results = [run_bulkio(sb, args)]
         if not args.skip_sdk:
             results.append(run_sdk(sb, args))
@@ -99,25 +112,33 @@ def main() -> None:
     # (n - burst) / rate seconds; report against the plain ceiling and that bound.
     burst = max(int(args.rate), 1)
     best = args.n / max((args.n - burst) / args.rate, 1e-9)
-    print(f"\nwrite ceiling {args.rate:g}/s (burst {burst}), latency {args.latency_ms:g}±"
-          f"{args.jitter_ms:g} ms, n={args.n}\n")
-    head = f"{'run':34} {'s':>7} {'writes/s':>9} {'% ceiling':>10} {'% best':>7} " \
-           f"{'requests':>9} {'429s':>5} {'429 %':>6} {'created':>8} {'failed':>7}"
+    print(
+        f"\nwrite ceiling {args.rate:g}/s (burst {burst}), latency {args.latency_ms:g}±"
+        f"{args.jitter_ms:g} ms, n={args.n}\n"
+    )
+    head = (
+        f"{'run':34} {'s':>7} {'writes/s':>9} {'% ceiling':>10} {'% best':>7} "
+        f"{'requests':>9} {'429s':>5} {'429 %':>6} {'created':>8} {'failed':>7}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
         rate = r["created"] / r["elapsed"]
         r["rate"] = rate
-        print(f"{r['name']:34} {r['elapsed']:7.2f} {rate:9.2f} {100 * rate / args.rate:9.1f}% "
-              f"{100 * rate / best:6.1f}% {r['requests']:9d} {r['429']:5d} "
-              f"{100 * r['429'] / max(r['requests'], 1):5.2f}% {r['created']:8d} {r['failed']:7d}")
+        print(
+            f"{r['name']:34} {r['elapsed']:7.2f} {rate:9.2f} {100 * rate / args.rate:9.1f}% "
+            f"{100 * rate / best:6.1f}% {r['requests']:9d} {r['429']:5d} "
+            f"{100 * r['429'] / max(r['requests'], 1):5.2f}% {r['created']:8d} {r['failed']:7d}"
+        )
     if len(results) == 2:
         print(f"\nbulkio / SDK throughput ratio: {results[0]['rate'] / results[1]['rate']:.2f}x")
     b = results[0]
     verdict_rate = "ok" if b["rate"] >= 0.95 * args.rate else "BELOW TARGET"
     verdict_429 = "ok" if b["429"] <= 0.01 * b["requests"] else "ABOVE TARGET"
-    print(f"bulkio: {100 * b['rate'] / args.rate:.1f}% of ceiling (target ≥95%: {verdict_rate}), "
-          f"429 share {100 * b['429'] / max(b['requests'], 1):.2f}% (target ≤1%: {verdict_429})")
+    print(
+        f"bulkio: {100 * b['rate'] / args.rate:.1f}% of ceiling (target ≥95%: {verdict_rate}), "
+        f"429 share {100 * b['429'] / max(b['requests'], 1):.2f}% (target ≤1%: {verdict_429})"
+    )
 
 
 if __name__ == "__main__":

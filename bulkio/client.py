@@ -74,8 +74,13 @@ class ClientStats:
     by_status: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"requests": self.requests, "retries": self.retries, "rate_limited": self.rate_limited,
-                "transport_errors": self.transport_errors, "by_status": dict(self.by_status)}
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "transport_errors": self.transport_errors,
+            "by_status": dict(self.by_status),
+        }
 
 
 class _Counters:
@@ -86,8 +91,13 @@ class _Counters:
 
     def snapshot(self) -> ClientStats:
         with self.lock:
-            return ClientStats(self.requests, self.retries, self.rate_limited, self.transport_errors,
-                               dict(sorted(self.by_status.items())))
+            return ClientStats(
+                self.requests,
+                self.retries,
+                self.rate_limited,
+                self.transport_errors,
+                dict(sorted(self.by_status.items())),
+            )
 
 
 def parse_error(response: httpx.Response, *, method: str, path: str) -> ApiError:
@@ -107,12 +117,23 @@ def parse_error(response: httpx.Response, *, method: str, path: str) -> ApiError
         err = inner if isinstance(inner, Mapping) else body
     status = response.status_code
     etype = _str(err.get("type")) or _default_type(status)
-    message = _str(err.get("message")) or (response.text.strip()[:200] if body is None else "") \
-        or response.reason_phrase or "error"
+    message = (
+        _str(err.get("message"))
+        or (response.text.strip()[:200] if body is None else "")
+        or response.reason_phrase
+        or "error"
+    )
     cls = {401: AuthError, 403: ScopeError, 429: RateLimitError}.get(status, ApiError)
-    return cls(message, status=status, type=etype, code=_str(err.get("code")),
-               param=_str(err.get("param")), method=method, path=path,
-               body=body if body is not None else response.text[:1000])
+    return cls(
+        message,
+        status=status,
+        type=etype,
+        code=_str(err.get("code")),
+        param=_str(err.get("param")),
+        method=method,
+        path=path,
+        body=body if body is not None else response.text[:1000],
+    )
 
 
 def _str(value: Any) -> str | None:
@@ -120,10 +141,19 @@ def _str(value: Any) -> str | None:
 
 
 def _default_type(status: int) -> str:
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-            409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
-            429: "too_many_requests", 500: "internal_server_error", 503: "service_unavailable",
-            504: "gateway_timeout"}.get(status, "error")
+    return {
+        400: "bad_request",
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        415: "unsupported_media_type",
+        422: "unprocessable_content",
+        429: "too_many_requests",
+        500: "internal_server_error",
+        503: "service_unavailable",
+        504: "gateway_timeout",
+    }.get(status, "error")
 
 
 def _is_idempotency_conflict(err: ApiError) -> bool:
@@ -145,17 +175,26 @@ class LightfieldClient:
     ...     acme = lf.create("account", {"fields": {"$name": "Acme"}}, idempotency_key="row-2")
     """
 
-    def __init__(self, *, api_key: str | SecretStr | None = None, base_url: str | None = None,
-                 transport: httpx.BaseTransport | None = None, timeout: float = 30.0,
-                 rate_limit: RateLimit | None = None, retry: RetryPolicy | None = None,
-                 on_event: EventHandler | None = None, max_connections: int = 32) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str | SecretStr | None = None,
+        base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        rate_limit: RateLimit | None = None,
+        retry: RetryPolicy | None = None,
+        on_event: EventHandler | None = None,
+        max_connections: int = 32,
+    ) -> None:
         if isinstance(api_key, SecretStr):
             api_key = api_key.get_secret_value()
         key = api_key or os.environ.get("LIGHTFIELD_API_KEY")
         if not key:
             raise ConfigError("No API key: pass api_key= or set LIGHTFIELD_API_KEY.")
-        self.base_url = _normalise_base_url(base_url or os.environ.get("LIGHTFIELD_BASE_URL")
-                                            or DEFAULT_BASE_URL)
+        self.base_url = _normalise_base_url(
+            base_url or os.environ.get("LIGHTFIELD_BASE_URL") or DEFAULT_BASE_URL
+        )
         self.key_fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
         self.rate_limit = rate_limit or RateLimit()
         self.retry = retry or RetryPolicy()
@@ -164,12 +203,18 @@ class LightfieldClient:
         self._counters = _Counters()
         self._schemas: dict[str, ObjectSchema] = {}
         self._schema_lock = threading.Lock()
-        limits = httpx.Limits(max_connections=max_connections,
-                              max_keepalive_connections=max_connections)
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = httpx.Client(
-            base_url=self.base_url, transport=transport, timeout=timeout, limits=limits,
-            headers={"Authorization": f"Bearer {key}", "Lightfield-Version": API_VERSION,
-                     "Accept": "application/json", "User-Agent": f"bulkio/{__version__}"},
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            limits=limits,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Lightfield-Version": API_VERSION,
+                "Accept": "application/json",
+                "User-Agent": f"bulkio/{__version__}",
+            },
         )
         del key, api_key
 
@@ -182,9 +227,16 @@ class LightfieldClient:
         return self._counters.snapshot()
 
     # --- the request loop --------------------------------------------------------------------
-    def request(self, method: str, path: str, *, category: Category | None = None,
-                params: Any = None, json: Any = None,
-                idempotency_key: str | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        category: Category | None = None,
+        params: Any = None,
+        json: Any = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
         """Send one API request with pacing and retries; return the decoded JSON body."""
         method = method.upper()
         cat: Category = category or ("write" if method == "POST" else "read")
@@ -201,16 +253,20 @@ class LightfieldClient:
             with self._counters.lock:
                 self._counters.requests += 1
             try:
-                response = self._http.request(method, path, params=params, json=json,
-                                              headers=headers)
+                response = self._http.request(method, path, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:
                 with self._counters.lock:
                     self._counters.transport_errors += 1
                 retryable = safe_to_resend or isinstance(exc, _NOT_SENT)
                 if not retryable or attempt >= policy.max_attempts:
-                    raise ApiError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                                   status=0, type="connection_error", code=type(exc).__name__,
-                                   method=method, path=path) from None
+                    raise ApiError(
+                        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
+                        status=0,
+                        type="connection_error",
+                        code=type(exc).__name__,
+                        method=method,
+                        path=path,
+                    ) from None
                 self._wait_retry(method, path, attempt, type(exc).__name__, policy.backoff(attempt))
                 continue
             status = response.status_code
@@ -241,8 +297,7 @@ class LightfieldClient:
     def _wait_retry(self, method: str, path: str, attempt: int, reason: str, wait: float) -> None:
         with self._counters.lock:
             self._counters.retries += 1
-        self._emit(Retrying(method=method, path=path, attempt=attempt + 1, reason=reason,
-                            wait_seconds=wait))
+        self._emit(Retrying(method=method, path=path, attempt=attempt + 1, reason=reason, wait_seconds=wait))
         time.sleep(wait)
 
     def _emit(self, event: Any) -> None:
@@ -256,9 +311,14 @@ class LightfieldClient:
         try:
             return response.json()
         except ValueError:
-            raise ApiError("The answer is not JSON.", status=response.status_code,
-                           type="invalid_response", method=method, path=path,
-                           body=response.text[:1000]) from None
+            raise ApiError(
+                "The answer is not JSON.",
+                status=response.status_code,
+                type="invalid_response",
+                method=method,
+                path=path,
+                body=response.text[:1000],
+            ) from None
 
     # --- reads -------------------------------------------------------------------------------
     def validate_auth(self) -> dict[str, Any]:
@@ -269,6 +329,7 @@ class LightfieldClient:
         """The raw ``/definitions`` body (notes: the built-in :data:`NOTE_DEFINITIONS`)."""
         if object_type == "note":
             import copy
+
             return copy.deepcopy(NOTE_DEFINITIONS)
         return dict(self.request("GET", definitions_path(object_type), category="read"))
 
@@ -291,23 +352,35 @@ class LightfieldClient:
         """System object types (``system: True``, members excluded) then the org's custom ones."""
         system: builtins.list[dict[str, Any]] = [
             {"objectType": t, "label": t.capitalize(), "system": True}
-            for t in SYSTEM_OBJECTS if t != "member"]
-        return system + [{**o, "system": False} for o in self.object_types()
-                         if o.get("objectType") not in SYSTEM_OBJECTS]
+            for t in SYSTEM_OBJECTS
+            if t != "member"
+        ]
+        return system + [
+            {**o, "system": False} for o in self.object_types() if o.get("objectType") not in SYSTEM_OBJECTS
+        ]
 
     def retrieve(self, object_type: str, record_id: str) -> dict[str, Any]:
         return dict(self.request("GET", record_path(object_type, record_id), category="read"))
 
-    def list_page(self, object_type: str, *, offset: int, limit: int = MAX_PAGE,
-                  filters: Filters | None = None) -> dict[str, Any]:
+    def list_page(
+        self, object_type: str, *, offset: int, limit: int = MAX_PAGE, filters: Filters | None = None
+    ) -> dict[str, Any]:
         """One raw page ``{object, data, totalCount}`` (``limit`` is capped at 25)."""
-        params = _filter_params(filters) + [("offset", str(offset)),
-                                            ("limit", str(max(1, min(limit, MAX_PAGE))))]
+        params = _filter_params(filters) + [
+            ("offset", str(offset)),
+            ("limit", str(max(1, min(limit, MAX_PAGE)))),
+        ]
         body = self.request("GET", collection_path(object_type), category="search", params=params)
         return dict(body)
 
-    def list(self, object_type: str, *, filters: Filters | None = None, page_size: int = MAX_PAGE,
-             max_records: int | None = None) -> Iterator[dict[str, Any]]:
+    def list(
+        self,
+        object_type: str,
+        *,
+        filters: Filters | None = None,
+        page_size: int = MAX_PAGE,
+        max_records: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Every matching record, page by page until a short page (each id once)."""
         size = max(1, min(page_size, MAX_PAGE))
         seen: set[Any] = set()
@@ -327,8 +400,9 @@ class LightfieldClient:
                 return
             offset += size
 
-    def list_all(self, object_type: str, *, filters: Filters | None = None,
-                 concurrency: int = 8) -> Iterator[dict[str, Any]]:
+    def list_all(
+        self, object_type: str, *, filters: Filters | None = None, concurrency: int = 8
+    ) -> Iterator[dict[str, Any]]:
         """Every matching record, reading pages concurrently; order kept, each id once.
 
         Page 0 gives ``totalCount``; the other expected pages are fetched by ``concurrency``
@@ -354,22 +428,25 @@ class LightfieldClient:
         last_len = MAX_PAGE
         next_offset = MAX_PAGE
         if offsets:
-            pool = ThreadPoolExecutor(max_workers=max(1, concurrency),
-                                      thread_name_prefix="bulkio-list")
+            pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="bulkio-list")
             pending: list[Future[dict[str, Any]]] = []
             try:
                 queue = iter(offsets)
                 window = max(1, concurrency) * 2
                 for off in queue:
-                    pending.append(pool.submit(self.list_page, object_type, offset=off,
-                                               limit=MAX_PAGE, filters=filters))
+                    pending.append(
+                        pool.submit(self.list_page, object_type, offset=off, limit=MAX_PAGE, filters=filters)
+                    )
                     if len(pending) >= window:
                         break
                 while pending:
                     data = pending.pop(0).result()["data"]
                     for off in queue:
-                        pending.append(pool.submit(self.list_page, object_type, offset=off,
-                                                   limit=MAX_PAGE, filters=filters))
+                        pending.append(
+                            pool.submit(
+                                self.list_page, object_type, offset=off, limit=MAX_PAGE, filters=filters
+                            )
+                        )
                         break
                     yield from fresh(data)
                     last_len = len(data)
@@ -379,8 +456,7 @@ class LightfieldClient:
                 pool.shutdown(wait=False, cancel_futures=True)
             next_offset = offsets[-1] + MAX_PAGE
         while last_len >= MAX_PAGE:
-            data = self.list_page(object_type, offset=next_offset, limit=MAX_PAGE,
-                                  filters=filters)["data"]
+            data = self.list_page(object_type, offset=next_offset, limit=MAX_PAGE, filters=filters)["data"]
             yield from fresh(data)
             last_len = len(data)
             next_offset += MAX_PAGE
@@ -390,17 +466,29 @@ class LightfieldClient:
         return list(self.list("member"))
 
     # --- writes ------------------------------------------------------------------------------
-    def create(self, object_type: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]:
+    def create(
+        self, object_type: str, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Create one record. Pass ``idempotency_key`` so failures can be retried safely."""
-        return dict(self.request("POST", create_path(object_type), category="write", json=body,
-                                 idempotency_key=idempotency_key))
+        return dict(
+            self.request(
+                "POST", create_path(object_type), category="write", json=body, idempotency_key=idempotency_key
+            )
+        )
 
-    def update(self, object_type: str, record_id: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]:
+    def update(
+        self, object_type: str, record_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Update the keys in ``body`` (others stay as they are)."""
-        return dict(self.request("POST", record_path(object_type, record_id), category="write",
-                                 json=body, idempotency_key=idempotency_key))
+        return dict(
+            self.request(
+                "POST",
+                record_path(object_type, record_id),
+                category="write",
+                json=body,
+                idempotency_key=idempotency_key,
+            )
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:

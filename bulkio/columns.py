@@ -21,8 +21,13 @@ from .definitions import FieldDef, ObjectSchema, RelationshipDef
 ColumnKind = Literal["id", "field", "subfield", "relationship", "display", "readonly"]
 
 ADDRESS_PARTS: tuple[tuple[str, str], ...] = (
-    ("street", "Street"), ("street2", "Street 2"), ("city", "City"), ("state", "State"),
-    ("postalCode", "Postal code"), ("country", "Country"), ("latitude", "Latitude"),
+    ("street", "Street"),
+    ("street2", "Street 2"),
+    ("city", "City"),
+    ("state", "State"),
+    ("postalCode", "Postal code"),
+    ("country", "Country"),
+    ("latitude", "Latitude"),
     ("longitude", "Longitude"),
 )
 FULL_NAME_PARTS: tuple[tuple[str, str], ...] = (("firstName", "First name"), ("lastName", "Last name"))
@@ -56,8 +61,14 @@ FORMAT_HINTS: dict[str, str] = {
 }
 
 #: How social services are spelt in hints (others: title case).
-_SERVICE_NAMES = {"linkedin": "LinkedIn", "twitter": "X (Twitter)", "x": "X (Twitter)",
-                  "youtube": "YouTube", "github": "GitHub", "tiktok": "TikTok"}
+_SERVICE_NAMES = {
+    "linkedin": "LinkedIn",
+    "twitter": "X (Twitter)",
+    "x": "X (Twitter)",
+    "youtube": "YouTube",
+    "github": "GitHub",
+    "tiktok": "TikTok",
+}
 
 _HEADER_KEY = re.compile(r"\(([^()]+)\)\s*(\[read-only\])?\s*$")
 
@@ -66,12 +77,12 @@ _HEADER_KEY = re.compile(r"\(([^()]+)\)\s*(\[read-only\])?\s*$")
 class Column:
     """One spreadsheet column and what it maps to."""
 
-    key: str                 # "$name", "$primaryAddress.city", "$account", "$account#name", "id"
-    header: str              # the exact header text bulkio writes
-    label: str               # human label without key or markers
+    key: str  # "$name", "$primaryAddress.city", "$account", "$account#name", "id"
+    header: str  # the exact header text bulkio writes
+    label: str  # human label without key or markers
     kind: ColumnKind
-    field_key: str | None = None   # the definition key: "$primaryAddress" for a subfield
-    part: str | None = None        # "city" for a subfield
+    field_key: str | None = None  # the definition key: "$primaryAddress" for a subfield
+    part: str | None = None  # "city" for a subfield
     value_type: str | None = None  # of the field (ADDRESS for subfields); None for relationships
     required: bool = False
     multiple: bool = False
@@ -93,31 +104,72 @@ def _hint(f: FieldDef) -> str:
     tc = f.type_configuration
     service = tc.handle_service or "social"
     return hint.replace("{currency}", tc.currency or "the org currency").replace(
-        "{service}", _SERVICE_NAMES.get(service.casefold(), service.title()))
+        "{service}", _SERVICE_NAMES.get(service.casefold(), service.title())
+    )
 
 
 def _field_columns(f: FieldDef, required: bool) -> list[Column]:
     parts = SPLIT_TYPES.get(f.value_type)
     if not parts:
-        return [Column(f.key, header_text(f.label, f.key, required=required), f.label, "field", f.key,
-                       None, f.value_type, required, f.multiple, _hint(f))]
+        return [
+            Column(
+                f.key,
+                header_text(f.label, f.key, required=required),
+                f.label,
+                "field",
+                f.key,
+                None,
+                f.value_type,
+                required,
+                f.multiple,
+                _hint(f),
+            )
+        ]
     cols = []
     for part, part_label in parts:
         key = f"{f.key}.{part}"
         label = f"{f.label}: {part_label}"
-        cols.append(Column(key, header_text(label, key), label, "subfield", f.key, part, f.value_type,
-                           False, False, _hint(f)))
+        cols.append(
+            Column(
+                key,
+                header_text(label, key),
+                label,
+                "subfield",
+                f.key,
+                part,
+                f.value_type,
+                False,
+                False,
+                _hint(f),
+            )
+        )
     return cols
 
 
 def _relationship_column(r: RelationshipDef, required: bool) -> Column:
-    hint = (f"ID of the {r.object_type} record"
-            + (", its external_id, or its exact name" if r.object_type in ("account", "contact",
-                                                                       "opportunity") else "")
-            + (" (members: email or name)" if r.object_type == "member" else "")
-            + ("; several separated by ';'" if r.has_many else "") + ".")
-    return Column(r.key, header_text(r.label, r.key, required=required), r.label, "relationship", r.key,
-                  None, None, required, r.has_many, hint)
+    hint = (
+        f"ID of the {r.object_type} record"
+        + (
+            ", its external_id, or its exact name"
+            if r.object_type in ("account", "contact", "opportunity")
+            else ""
+        )
+        + (" (members: email or name)" if r.object_type == "member" else "")
+        + ("; several separated by ';'" if r.has_many else "")
+        + "."
+    )
+    return Column(
+        r.key,
+        header_text(r.label, r.key, required=required),
+        r.label,
+        "relationship",
+        r.key,
+        None,
+        None,
+        required,
+        r.has_many,
+        hint,
+    )
 
 
 def template_columns(schema: ObjectSchema, *, key_field: str = "external_id") -> list[Column]:
@@ -147,6 +199,15 @@ def export_columns(schema: ObjectSchema, *, key_field: str = "external_id") -> l
             cols.append(Column(key, header_text(label, key), label, "display", c.key))
     for f in schema.fields.values():
         if f.read_only:
-            cols.append(Column(f.key, header_text(f.label, f.key, read_only=True), f.label, "readonly",
-                               f.key, None, f.value_type))
+            cols.append(
+                Column(
+                    f.key,
+                    header_text(f.label, f.key, read_only=True),
+                    f.label,
+                    "readonly",
+                    f.key,
+                    None,
+                    f.value_type,
+                )
+            )
     return cols

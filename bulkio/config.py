@@ -30,8 +30,13 @@ def api_key_from_env(api_key: str | SecretStr | None = None) -> SecretStr | None
 
 
 @contextmanager
-def connect(*, api_key: str | SecretStr | None = None, base_url: str | None = None,
-            sandbox_db: str | Path | None = None, **client_options: Any) -> Iterator[Any]:
+def connect(
+    *,
+    api_key: str | SecretStr | None = None,
+    base_url: str | None = None,
+    sandbox_db: str | Path | None = None,
+    **client_options: Any,
+) -> Iterator[Any]:
     """Yield a ready :class:`~bulkio.client.LightfieldClient`.
 
     With a key (argument or ``LIGHTFIELD_API_KEY``) it talks to ``base_url`` (or
@@ -44,17 +49,22 @@ def connect(*, api_key: str | SecretStr | None = None, base_url: str | None = No
     key = api_key_from_env(api_key)
     url = base_url or os.environ.get("LIGHTFIELD_BASE_URL")
     if key is not None:
-        with LightfieldClient(api_key=key.get_secret_value(), base_url=url or DEFAULT_BASE_URL,
-                              **client_options) as client:
+        with LightfieldClient(
+            api_key=key.get_secret_value(), base_url=url or DEFAULT_BASE_URL, **client_options
+        ) as client:
             yield client
         return
     if url:
-        raise ConfigError(f"A base URL is set ({url}) but no API key: set LIGHTFIELD_API_KEY or pass "
-                          "--api-key. Leave both unset to use the embedded sandbox.")
+        raise ConfigError(
+            f"A base URL is set ({url}) but no API key: set LIGHTFIELD_API_KEY or pass "
+            "--api-key. Leave both unset to use the embedded sandbox."
+        )
     from .sandbox import SandboxServer
 
     db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
     db.parent.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(db_path=db, seed="demo") as server, \
-            LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+    with (
+        SandboxServer(db_path=db, seed="demo") as server,
+        LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client,
+    ):
         yield client

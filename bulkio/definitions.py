@@ -15,8 +15,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 VALUE_TYPES = (
-    "ADDRESS", "CHECKBOX", "CURRENCY", "DATETIME", "EMAIL", "FULL_NAME", "MARKDOWN", "MULTI_SELECT",
-    "NUMBER", "SINGLE_SELECT", "SOCIAL_HANDLE", "TELEPHONE", "TEXT", "URL", "HTML",
+    "ADDRESS",
+    "CHECKBOX",
+    "CURRENCY",
+    "DATETIME",
+    "EMAIL",
+    "FULL_NAME",
+    "MARKDOWN",
+    "MULTI_SELECT",
+    "NUMBER",
+    "SINGLE_SELECT",
+    "SOCIAL_HANDLE",
+    "TELEPHONE",
+    "TEXT",
+    "URL",
+    "HTML",
 )
 
 #: Built-in object types and their REST collection names.
@@ -81,8 +94,9 @@ class FieldDef(BaseModel):
     description: str | None = None
     value_type: str = Field(alias="valueType")
     read_only: bool = Field(False, alias="readOnly")
-    type_configuration: TypeConfiguration = Field(default_factory=lambda: TypeConfiguration.model_validate({}),
-                                                  alias="typeConfiguration")
+    type_configuration: TypeConfiguration = Field(
+        default_factory=lambda: TypeConfiguration.model_validate({}), alias="typeConfiguration"
+    )
 
     @property
     def options(self) -> list[OptionDef]:
@@ -124,8 +138,10 @@ class ObjectSchema(BaseModel):
     def from_api(cls, payload: dict[str, Any], *, object_type: str | None = None) -> ObjectSchema:
         """Build from a ``/definitions`` response body (unknown extra keys are ignored)."""
         otype = object_type or payload["objectType"]
-        fields = {k: FieldDef.model_validate({**v, "key": k})
-                  for k, v in (payload.get("fieldDefinitions") or {}).items()}
+        fields = {
+            k: FieldDef.model_validate({**v, "key": k})
+            for k, v in (payload.get("fieldDefinitions") or {}).items()
+        }
         ro = READ_ONLY_RELATIONSHIPS.get(otype, frozenset())
         rels = {}
         for k, v in (payload.get("relationshipDefinitions") or {}).items():
@@ -137,8 +153,11 @@ class ObjectSchema(BaseModel):
     @property
     def required(self) -> tuple[str, ...]:
         """Keys required on create that this org actually defines."""
-        return tuple(k for k in REQUIRED_ON_CREATE.get(self.object_type, ())
-                     if k in self.fields or k in self.relationships)
+        return tuple(
+            k
+            for k in REQUIRED_ON_CREATE.get(self.object_type, ())
+            if k in self.fields or k in self.relationships
+        )
 
     def writable_fields(self) -> list[FieldDef]:
         return [f for f in self.fields.values() if not f.read_only]
@@ -154,16 +173,32 @@ class ObjectSchema(BaseModel):
 NOTE_DEFINITIONS: dict[str, Any] = {
     "objectType": "note",
     "fieldDefinitions": {
-        "$title": {"label": "Title", "description": "Title of the note", "valueType": "TEXT",
-                   "typeConfiguration": {}},
-        "$content": {"label": "Content", "description": "Markdown body of the note",
-                     "valueType": "MARKDOWN", "typeConfiguration": {}},
+        "$title": {
+            "label": "Title",
+            "description": "Title of the note",
+            "valueType": "TEXT",
+            "typeConfiguration": {},
+        },
+        "$content": {
+            "label": "Content",
+            "description": "Markdown body of the note",
+            "valueType": "MARKDOWN",
+            "typeConfiguration": {},
+        },
     },
     "relationshipDefinitions": {
-        "$account": {"label": "Account", "description": "Accounts this note is about",
-                     "cardinality": "HAS_MANY", "objectType": "account"},
-        "$opportunity": {"label": "Opportunity", "description": "Opportunities this note is about",
-                         "cardinality": "HAS_MANY", "objectType": "opportunity"},
+        "$account": {
+            "label": "Account",
+            "description": "Accounts this note is about",
+            "cardinality": "HAS_MANY",
+            "objectType": "account",
+        },
+        "$opportunity": {
+            "label": "Opportunity",
+            "description": "Opportunities this note is about",
+            "cardinality": "HAS_MANY",
+            "objectType": "opportunity",
+        },
     },
 }
 

@@ -31,8 +31,9 @@ class ConfigError(BulkioError):
 class InputFileError(BulkioError):
     """A source file cannot be read at all. ``path`` names it; ``row``/``column`` when known."""
 
-    def __init__(self, message: str, *, path: str | None = None, row: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, row: int | None = None, column: str | None = None
+    ) -> None:
         self.path, self.row, self.column = path, row, column
         where = ", ".join(
             p for p in (path, f"row {row}" if row else None, f"column {column}" if column else None) if p
@@ -51,9 +52,18 @@ class SandboxError(BulkioError):
 class ApiError(BulkioError):
     """An error answer from the Lightfield API (or the sandbox)."""
 
-    def __init__(self, message: str, *, status: int, type: str | None = None, code: str | None = None,
-                 param: str | None = None, method: str | None = None, path: str | None = None,
-                 body: object = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        body: object = None,
+    ) -> None:
         self.status, self.type, self.code, self.param = status, type, code, param
         self.method, self.path, self.body = method, path, body
         self.message = message

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 @dataclass(slots=True, frozen=True)
 class PhaseStarted:
     """A phase begins: ``name`` is read | plan | write | export | results; ``total`` if known."""
+
     name: str
     total: int | None = None
 
@@ -18,6 +19,7 @@ class PhaseStarted:
 @dataclass(slots=True, frozen=True)
 class Progress:
     """``count`` more units of work done in phase ``name`` (rows, records, pages)."""
+
     name: str
     count: int = 1
 
@@ -30,6 +32,7 @@ class PhaseFinished:
 @dataclass(slots=True, frozen=True)
 class RateLimited:
     """The API answered 429; the client waits ``wait_seconds`` before retrying."""
+
     category: str
     wait_seconds: float
 
@@ -37,6 +40,7 @@ class RateLimited:
 @dataclass(slots=True, frozen=True)
 class Retrying:
     """A request is retried (same Idempotency-Key) after ``reason`` (status or exception name)."""
+
     method: str
     path: str
     attempt: int
@@ -47,6 +51,7 @@ class Retrying:
 @dataclass(slots=True, frozen=True)
 class Message:
     """A human-readable note for the user (e.g. 'resuming run 3f2a: 812 rows already written')."""
+
     text: str
 
 

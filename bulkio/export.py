@@ -57,9 +57,14 @@ ExportFormat = Literal["xlsx", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
 #: The objects of ``bulkio export pipeline``, in sheet order (after the Summary sheet).
 PIPELINE: tuple[str, ...] = ("opportunity", "account", "contact", "task", "note", "member")
-SHEET_NAMES: dict[str, str] = {"opportunity": "Opportunities", "account": "Accounts",
-                               "contact": "Contacts", "task": "Tasks", "note": "Notes",
-                               "member": "Members"}
+SHEET_NAMES: dict[str, str] = {
+    "opportunity": "Opportunities",
+    "account": "Accounts",
+    "contact": "Contacts",
+    "task": "Tasks",
+    "note": "Notes",
+    "member": "Members",
+}
 SUMMARY_SHEET = "Summary"
 #: Records per Progress event (one API page).
 PROGRESS_BATCH = 25
@@ -72,8 +77,12 @@ MEMBER_DEFINITIONS: dict[str, Any] = {
         "$name": {"label": "Name", "valueType": "FULL_NAME", "readOnly": True, "typeConfiguration": {}},
         "$email": {"label": "Email", "valueType": "EMAIL", "readOnly": True, "typeConfiguration": {}},
         "$role": {"label": "Role", "valueType": "TEXT", "readOnly": True, "typeConfiguration": {}},
-        "$profileImage": {"label": "Profile image", "valueType": "URL", "readOnly": True,
-                          "typeConfiguration": {}},
+        "$profileImage": {
+            "label": "Profile image",
+            "valueType": "URL",
+            "readOnly": True,
+            "typeConfiguration": {},
+        },
     },
     "relationshipDefinitions": {},
 }
@@ -107,15 +116,22 @@ class ExportReport:
         return self.total / self.duration if self.duration > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "format": self.format, "paths": [str(p) for p in self.paths],
-                "counts": dict(self.counts), "sheets": dict(self.sheets), "total": self.total,
-                "duration": round(self.duration, 3),
-                "records_per_second": round(self.records_per_second, 1),
-                "summary": self.summary.to_dict() if self.summary else None,
-                "messages": list(self.messages)}
+        return {
+            "ok": self.ok,
+            "format": self.format,
+            "paths": [str(p) for p in self.paths],
+            "counts": dict(self.counts),
+            "sheets": dict(self.sheets),
+            "total": self.total,
+            "duration": round(self.duration, 3),
+            "records_per_second": round(self.records_per_second, 1),
+            "summary": self.summary.to_dict() if self.summary else None,
+            "messages": list(self.messages),
+        }
 
 
 # --- filters ------------------------------------------------------------------------------------
+
 
 def parse_filter(text: str) -> tuple[str, str]:
     """``"$stage[equal]=Lead"`` -> ``("$stage[equal]", "Lead")`` (the value may contain ``=``).
@@ -157,6 +173,7 @@ def group_filters(filters: Filters | None) -> dict[str, list[str]]:
 
 # --- record access ------------------------------------------------------------------------------
 
+
 def _field_value(record: Mapping[str, Any], key: str) -> Any:
     entry = (record.get("fields") or {}).get(key)
     return entry.get("value") if isinstance(entry, dict) else entry
@@ -192,8 +209,9 @@ class _Source:
     """Lists records for one export: each type at most once, records kept only for types that are
     both exported (without filters) and needed for names."""
 
-    def __init__(self, client: LightfieldClient, *, concurrency: int, on_event: EventHandler | None,
-                 keep: set[str]) -> None:
+    def __init__(
+        self, client: LightfieldClient, *, concurrency: int, on_event: EventHandler | None, keep: set[str]
+    ) -> None:
         self.client, self.concurrency, self.on_event, self.keep = client, concurrency, on_event, keep
         self._records: dict[str, list[dict[str, Any]]] = {}
         self._filtered: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
@@ -204,13 +222,15 @@ class _Source:
         if self.on_event is not None:
             self.on_event(event)
 
-    def _stream(self, object_type: str, filters: tuple[tuple[str, str], ...] = ()
-                ) -> Iterator[dict[str, Any]]:
+    def _stream(
+        self, object_type: str, filters: tuple[tuple[str, str], ...] = ()
+    ) -> Iterator[dict[str, Any]]:
         if object_type == "member":
             yield from self.client.members()
             return
-        yield from self.client.list_all(object_type, filters=list(filters) or None,
-                                        concurrency=self.concurrency)
+        yield from self.client.list_all(
+            object_type, filters=list(filters) or None, concurrency=self.concurrency
+        )
 
     def cached(self, object_type: str) -> list[dict[str, Any]] | None:
         return self._records.get(object_type)
@@ -250,8 +270,7 @@ class _Source:
         self._names[object_type] = names
         return names
 
-    def fetch_filtered(self, object_type: str, filters: tuple[tuple[str, str], ...]
-                       ) -> list[dict[str, Any]]:
+    def fetch_filtered(self, object_type: str, filters: tuple[tuple[str, str], ...]) -> list[dict[str, Any]]:
         """The matching records, listed once and kept (the pipeline's filtered opportunities feed
         both the Summary and the Opportunities sheet)."""
         if not filters:
@@ -261,8 +280,7 @@ class _Source:
             self._filtered[key] = list(self._stream(object_type, filters))
         return self._filtered[key]
 
-    def _kept(self, object_type: str, filters: tuple[tuple[str, str], ...]
-              ) -> list[dict[str, Any]] | None:
+    def _kept(self, object_type: str, filters: tuple[tuple[str, str], ...]) -> list[dict[str, Any]] | None:
         if filters:
             return self._filtered.get((object_type, filters))
         return self._records.get(object_type)
@@ -276,13 +294,13 @@ class _Source:
         page = self.client.list_page(object_type, offset=0, limit=1, filters=list(filters) or None)
         return int(page.get("totalCount") or 0)
 
-    def records(self, object_type: str, filters: tuple[tuple[str, str], ...]
-                ) -> Iterator[dict[str, Any]]:
+    def records(self, object_type: str, filters: tuple[tuple[str, str], ...]) -> Iterator[dict[str, Any]]:
         cached = self._kept(object_type, filters)
         return iter(cached) if cached is not None else self._stream(object_type, filters)
 
 
 # --- rows ---------------------------------------------------------------------------------------
+
 
 def object_schema(client: LightfieldClient, object_type: str) -> ObjectSchema:
     """The schema an export uses (members have a fixed, read-only one)."""
@@ -295,8 +313,9 @@ def _join(values: Sequence[str]) -> str | None:
     return JOIN.join(values) if values else None
 
 
-def row_builder(schema: ObjectSchema, columns: Sequence[Column], names: Mapping[str, Mapping[str, str]]
-                ) -> Callable[[Mapping[str, Any]], list[Any]]:
+def row_builder(
+    schema: ObjectSchema, columns: Sequence[Column], names: Mapping[str, Mapping[str, str]]
+) -> Callable[[Mapping[str, Any]], list[Any]]:
     """A function turning one API record into the row of cell values for ``columns`` (unescaped:
     the writers escape text). ``names`` maps a related object type to its id -> name map."""
     from .values import format_value
@@ -313,10 +332,13 @@ def row_builder(schema: ObjectSchema, columns: Sequence[Column], names: Mapping[
                 if value is None:
                     return None
                 return format_value(f, value, part=part)
+
             getters.append(get_field)
         elif c.kind == "relationship":
+
             def get_ids(r: Mapping[str, Any], k: str = c.key) -> Any:
                 return _join(_rel_ids(r, k))
+
             getters.append(get_ids)
         elif c.kind == "display":
             rel = schema.relationships[c.field_key or ""]
@@ -324,6 +346,7 @@ def row_builder(schema: ObjectSchema, columns: Sequence[Column], names: Mapping[
 
             def get_names(r: Mapping[str, Any], k: str = rel.key, m: Mapping[str, str] = target) -> Any:
                 return _join([m[i] for i in _rel_ids(r, k) if m.get(i)])
+
             getters.append(get_names)
         else:  # pragma: no cover - every kind is handled above
             getters.append(lambda r: None)
@@ -335,8 +358,11 @@ def _formats(schema: ObjectSchema, columns: Sequence[Column]) -> list[str | None
     out: list[str | None] = []
     for c in columns:
         f = schema.fields.get(c.field_key or "") if c.kind in ("field", "readonly") else None
-        out.append(sheets.currency_format(f.type_configuration.currency)
-                   if f is not None and f.value_type == "CURRENCY" else None)
+        out.append(
+            sheets.currency_format(f.type_configuration.currency)
+            if f is not None and f.value_type == "CURRENCY"
+            else None
+        )
     return out
 
 
@@ -351,6 +377,7 @@ def _relationship_targets(schema: ObjectSchema, columns: Sequence[Column]) -> li
 
 
 # --- plan of one export -------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Sheet:
@@ -368,8 +395,9 @@ def _resolve_objects(objects: Sequence[str] | str) -> tuple[list[str], bool]:
     if objs == ["pipeline"]:
         return list(PIPELINE), True
     if "pipeline" in objs:
-        raise ConfigError("'pipeline' exports the whole pipeline on its own; do not combine it "
-                          "with other object types.")
+        raise ConfigError(
+            "'pipeline' exports the whole pipeline on its own; do not combine it with other object types."
+        )
     if not objs:
         raise ConfigError("Name at least one object type to export (or 'pipeline').")
     seen: list[str] = []
@@ -384,29 +412,34 @@ def _sheet_title(label: str, used: set[str]) -> str:
     title, n = base, 2
     while title.lower() in used:
         suffix = f" ({n})"
-        title, n = base[:31 - len(suffix)] + suffix, n + 1
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
     used.add(title.lower())
     return title
 
 
-def _plan(client: LightfieldClient, objects: list[str], filters: Filters | None,
-          key_field: str) -> list[_Sheet]:
+def _plan(
+    client: LightfieldClient, objects: list[str], filters: Filters | None, key_field: str
+) -> list[_Sheet]:
     custom = [o for o in objects if o not in SYSTEM_OBJECTS]
     labels: dict[str, str] = {}
     if custom:
-        labels = {str(o.get("objectType")): str(o.get("label") or o.get("objectType"))
-                  for o in client.object_types()}
+        labels = {
+            str(o.get("objectType")): str(o.get("label") or o.get("objectType"))
+            for o in client.object_types()
+        }
         unknown = [o for o in custom if o not in labels]
         if unknown:
             known = ", ".join(sorted([t for t in SYSTEM_OBJECTS] + list(labels)))
-            raise ConfigError(f"Unknown object type {', '.join(unknown)}: choose one of {known} "
-                              "(or 'pipeline').")
+            raise ConfigError(
+                f"Unknown object type {', '.join(unknown)}: choose one of {known} (or 'pipeline')."
+            )
     by_object = group_filters(filters)
     shared = _filter_params(by_object.pop("*", None))
     unknown_filters = set(by_object) - set(objects)
     if unknown_filters:
-        raise ConfigError(f"Filters given for {', '.join(sorted(unknown_filters))}, which is not "
-                          "being exported.")
+        raise ConfigError(
+            f"Filters given for {', '.join(sorted(unknown_filters))}, which is not being exported."
+        )
     used: set[str] = {SUMMARY_SHEET.lower()}
     plan = []
     matched: set[tuple[str, str]] = set()
@@ -414,8 +447,11 @@ def _plan(client: LightfieldClient, objects: list[str], filters: Filters | None,
         schema = object_schema(client, o)
         title = _sheet_title(SHEET_NAMES.get(o) or labels.get(o, o), used)
         own = _filter_params(by_object.get(o))
-        mine = tuple(f for f in shared if _filter_key(f[0]) in schema.fields
-                     or _filter_key(f[0]) in schema.relationships)
+        mine = tuple(
+            f
+            for f in shared
+            if _filter_key(f[0]) in schema.fields or _filter_key(f[0]) in schema.relationships
+        )
         matched.update(mine)
         plan.append(_Sheet(o, title, schema, export_columns(schema, key_field=key_field), own + mine))
     missing = [(k, v) for k, v in shared if (k, v) not in matched]
@@ -423,10 +459,12 @@ def _plan(client: LightfieldClient, objects: list[str], filters: Filters | None,
         keys = sorted({k for sh in plan for k in (*sh.schema.fields, *sh.schema.relationships)})
         close = difflib.get_close_matches(_filter_key(missing[0][0]), keys, n=2, cutoff=0.75)
         hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise ConfigError(f"No exported object has the field of filter "
-                          f"{', '.join(f'{k}={v}' for k, v in missing)}{hint}; see `bulkio definitions "
-                          "OBJECT` for the keys, or name the filter's object "
-                          "(opportunity:$stage[equal]=Lead).")
+        raise ConfigError(
+            f"No exported object has the field of filter "
+            f"{', '.join(f'{k}={v}' for k, v in missing)}{hint}; see `bulkio definitions "
+            "OBJECT` for the keys, or name the filter's object "
+            "(opportunity:$stage[equal]=Lead)."
+        )
     return plan
 
 
@@ -452,8 +490,10 @@ def export_format(path: str | Path, fmt: str | None = None) -> str:
         return fmt
     found = SUFFIXES.get(Path(path).suffix.lower())
     if found is None:
-        raise ConfigError(f"Cannot tell the file type of {Path(path).name!r}: name it .xlsx, .csv or "
-                          ".jsonl, or choose the format (--to xlsx|csv|jsonl).")
+        raise ConfigError(
+            f"Cannot tell the file type of {Path(path).name!r}: name it .xlsx, .csv or "
+            ".jsonl, or choose the format (--to xlsx|csv|jsonl)."
+        )
     return found
 
 
@@ -465,8 +505,10 @@ def _file_for(path: Path, object_type: str, fmt: str, single: bool) -> Path:
 
 # --- writers ------------------------------------------------------------------------------------
 
-def _counted(records: Iterator[dict[str, Any]], phase: str, on_event: EventHandler | None,
-             counter: list[int]) -> Iterator[dict[str, Any]]:
+
+def _counted(
+    records: Iterator[dict[str, Any]], phase: str, on_event: EventHandler | None, counter: list[int]
+) -> Iterator[dict[str, Any]]:
     """Pass records through, counting them and emitting Progress per page-sized batch."""
     n = 0
     for rec in records:
@@ -479,8 +521,9 @@ def _counted(records: Iterator[dict[str, Any]], phase: str, on_event: EventHandl
         on_event(Progress(phase, n % PROGRESS_BATCH))
 
 
-def _write_jsonl(fh: TextIO, records: Iterable[dict[str, Any]], sheet: _Sheet,
-                 names: Mapping[str, Mapping[str, str]]) -> int:
+def _write_jsonl(
+    fh: TextIO, records: Iterable[dict[str, Any]], sheet: _Sheet, names: Mapping[str, Mapping[str, str]]
+) -> int:
     rels = [(r.key, names.get(r.object_type, {})) for r in sheet.schema.relationships.values()]
     n = 0
     for rec in records:
@@ -497,10 +540,18 @@ def _write_jsonl(fh: TextIO, records: Iterable[dict[str, Any]], sheet: _Sheet,
 
 # --- the public functions -----------------------------------------------------------------------
 
-def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path: str | Path, *,
-                   format: str | None = None, filters: Filters | None = None,
-                   key_field: str = "external_id", concurrency: int = 8,
-                   on_event: EventHandler | None = None) -> ExportReport:
+
+def export_objects(
+    client: LightfieldClient,
+    objects: Sequence[str] | str,
+    path: str | Path,
+    *,
+    format: str | None = None,
+    filters: Filters | None = None,
+    key_field: str = "external_id",
+    concurrency: int = 8,
+    on_event: EventHandler | None = None,
+) -> ExportReport:
     """Export object types (or ``"pipeline"``) to ``path``; return an :class:`ExportReport`.
 
     ``format`` is ``xlsx``, ``csv`` or ``jsonl`` (default: from the path's suffix,
@@ -547,23 +598,30 @@ def export_objects(client: LightfieldClient, objects: Sequence[str] | str, path:
                 phase = f"export:{sheet.object_type}"
                 _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
                 counter = [0]
-                records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase,
-                                   on_event, counter)
+                records = _counted(
+                    iter(source.records(sheet.object_type, sheet.filters)), phase, on_event, counter
+                )
                 if fmt == "csv":
                     build = row_builder(sheet.schema, sheet.columns, names)
                     with open(tmp, "w", encoding=sheets.CSV_ENCODING, newline="") as fh:
-                        sheets.write_csv_rows(fh, [c.header for c in sheet.columns],
-                                              (build(r) for r in records))
+                        sheets.write_csv_rows(
+                            fh, [c.header for c in sheet.columns], (build(r) for r in records)
+                        )
                 else:
                     with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                         _write_jsonl(fh, records, sheet, names)
                 counts[sheet.object_type] = counter[0]
                 _emit(on_event, PhaseFinished(phase))
                 paths.append(file)
-    return ExportReport(format=fmt, paths=paths, counts=counts,
-                        sheets={s.object_type: s.title for s in plan},
-                        duration=time.perf_counter() - started, summary=summary,
-                        messages=source.messages)
+    return ExportReport(
+        format=fmt,
+        paths=paths,
+        counts=counts,
+        sheets={s.object_type: s.title for s in plan},
+        duration=time.perf_counter() - started,
+        summary=summary,
+        messages=source.messages,
+    )
 
 
 def _emit(on_event: EventHandler | None, event: Any) -> None:
@@ -571,26 +629,38 @@ def _emit(on_event: EventHandler | None, event: Any) -> None:
         on_event(event)
 
 
-def _export_xlsx(target: Path, plan: list[_Sheet], source: _Source,
-                 names: Mapping[str, Mapping[str, str]], summary: PipelineSummary | None,
-                 counts: dict[str, int], on_event: EventHandler | None) -> Path:
+def _export_xlsx(
+    target: Path,
+    plan: list[_Sheet],
+    source: _Source,
+    names: Mapping[str, Mapping[str, str]],
+    summary: PipelineSummary | None,
+    counts: dict[str, int],
+    on_event: EventHandler | None,
+) -> Path:
     wb = sheets.new_workbook(write_only=True)
     try:
         if summary is not None:
-            write_summary_sheet(wb.create_sheet(SUMMARY_SHEET), summary,
-                                money_format=sheets.currency_format(summary.currency))
+            write_summary_sheet(
+                wb.create_sheet(SUMMARY_SHEET), summary, money_format=sheets.currency_format(summary.currency)
+            )
         for sheet in plan:
             ws = wb.create_sheet(sheet.title)
             phase = f"export:{sheet.object_type}"
             _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
             build = row_builder(sheet.schema, sheet.columns, names)
             counter = [0]
-            records = _counted(iter(source.records(sheet.object_type, sheet.filters)), phase, on_event,
-                               counter)
+            records = _counted(
+                iter(source.records(sheet.object_type, sheet.filters)), phase, on_event, counter
+            )
             required = [i for i, c in enumerate(sheet.columns) if c.required]
             counts[sheet.object_type] = sheets.write_table(
-                ws, [c.header for c in sheet.columns], (build(r) for r in records),
-                formats=_formats(sheet.schema, sheet.columns), required=required)
+                ws,
+                [c.header for c in sheet.columns],
+                (build(r) for r in records),
+                formats=_formats(sheet.schema, sheet.columns),
+                required=required,
+            )
             _emit(on_event, PhaseFinished(phase))
         return sheets.save_workbook(wb, target)
     except BaseException:
@@ -598,10 +668,15 @@ def _export_xlsx(target: Path, plan: list[_Sheet], source: _Source,
         raise
 
 
-def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,
-                  filters: Filters | None = None, key_field: str = "external_id",
-                  concurrency: int = 8, on_event: EventHandler | None = None
-                  ) -> dict[str, pd.DataFrame]:
+def export_frames(
+    client: LightfieldClient,
+    objects: Sequence[str] | str,
+    *,
+    filters: Filters | None = None,
+    key_field: str = "external_id",
+    concurrency: int = 8,
+    on_event: EventHandler | None = None,
+) -> dict[str, pd.DataFrame]:
     """One pandas DataFrame per object type, with the same columns (headers) and values as the
     exported sheet. Values are not formula-escaped (no spreadsheet is involved); dates are
     ``datetime``/``date`` objects.
@@ -623,10 +698,15 @@ def export_frames(client: LightfieldClient, objects: Sequence[str] | str, *,
         _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
         build = row_builder(sheet.schema, sheet.columns, names)
         counter = [0]
-        rows = [build(r) for r in _counted(iter(source.records(sheet.object_type, sheet.filters)),
-                                           phase, on_event, counter)]
-        frames[sheet.object_type] = pd.DataFrame(rows, columns=[c.header for c in sheet.columns],
-                                                 dtype=object)
+        rows = [
+            build(r)
+            for r in _counted(
+                iter(source.records(sheet.object_type, sheet.filters)), phase, on_event, counter
+            )
+        ]
+        frames[sheet.object_type] = pd.DataFrame(
+            rows, columns=[c.header for c in sheet.columns], dtype=object
+        )
         _emit(on_event, PhaseFinished(phase))
     return frames
 

@@ -73,8 +73,8 @@ class Issue:
     row: int | None = None
     column: str | None = None  # column letter, e.g. "C"
     header: str | None = None  # the header text of that column
-    field: str | None = None   # the Lightfield key, e.g. "$stage" or "$primaryAddress.city"
-    value: Any = None          # the offending raw value (as read)
+    field: str | None = None  # the Lightfield key, e.g. "$stage" or "$primaryAddress.city"
+    value: Any = None  # the offending raw value (as read)
     expected: str | None = None
     severity: Severity = "error"
 

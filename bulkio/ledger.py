@@ -110,6 +110,7 @@ def _dumps(data: Any) -> str:
 
 # --- (de)serialising the operation values --------------------------------------------------------
 
+
 def _changes_to_json(changes: dict[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
     return {k: [old, new] for k, (old, new) in changes.items()}
 
@@ -125,40 +126,63 @@ def _issues_from_json(data: list[dict[str, Any]] | None) -> list[Issue]:
 def operation_to_dict(op: Operation) -> dict[str, Any]:
     """The JSON form of an :class:`Operation` as stored in the ledger (round-trips exactly)."""
     return {
-        "row": op.row, "action": op.action, "object_type": op.object_type, "record_id": op.record_id,
-        "key": op.key, "body": op.body, "changes": _changes_to_json(op.changes),
-        "idempotency_key": op.idempotency_key, "issues": [i.to_dict() for i in op.issues],
+        "row": op.row,
+        "action": op.action,
+        "object_type": op.object_type,
+        "record_id": op.record_id,
+        "key": op.key,
+        "body": op.body,
+        "changes": _changes_to_json(op.changes),
+        "idempotency_key": op.idempotency_key,
+        "issues": [i.to_dict() for i in op.issues],
         "follow_up": op.follow_up,
     }
 
 
 def operation_from_dict(data: dict[str, Any]) -> Operation:
     return Operation(
-        row=data["row"], action=data["action"], object_type=data["object_type"],
-        record_id=data.get("record_id"), key=data.get("key"), body=data.get("body"),
-        changes=_changes_from_json(data.get("changes")), idempotency_key=data.get("idempotency_key"),
-        issues=_issues_from_json(data.get("issues")), follow_up=data.get("follow_up"),
+        row=data["row"],
+        action=data["action"],
+        object_type=data["object_type"],
+        record_id=data.get("record_id"),
+        key=data.get("key"),
+        body=data.get("body"),
+        changes=_changes_from_json(data.get("changes")),
+        idempotency_key=data.get("idempotency_key"),
+        issues=_issues_from_json(data.get("issues")),
+        follow_up=data.get("follow_up"),
     )
 
 
 def outcome_to_dict(outcome: RowOutcome) -> dict[str, Any]:
     """The JSON form of a :class:`RowOutcome` as stored in the ledger (round-trips exactly)."""
     return {
-        "row": outcome.row, "outcome": outcome.outcome, "record_id": outcome.record_id,
-        "link": outcome.link, "key": outcome.key, "issues": [i.to_dict() for i in outcome.issues],
-        "changes": _changes_to_json(outcome.changes), "attempts": outcome.attempts,
+        "row": outcome.row,
+        "outcome": outcome.outcome,
+        "record_id": outcome.record_id,
+        "link": outcome.link,
+        "key": outcome.key,
+        "issues": [i.to_dict() for i in outcome.issues],
+        "changes": _changes_to_json(outcome.changes),
+        "attempts": outcome.attempts,
     }
 
 
 def outcome_from_dict(data: dict[str, Any]) -> RowOutcome:
     return RowOutcome(
-        row=data["row"], outcome=data["outcome"], record_id=data.get("record_id"), link=data.get("link"),
-        key=data.get("key"), issues=_issues_from_json(data.get("issues")),
-        changes=_changes_from_json(data.get("changes")), attempts=data.get("attempts", 0),
+        row=data["row"],
+        outcome=data["outcome"],
+        record_id=data.get("record_id"),
+        link=data.get("link"),
+        key=data.get("key"),
+        issues=_issues_from_json(data.get("issues")),
+        changes=_changes_from_json(data.get("changes")),
+        attempts=data.get("attempts", 0),
     )
 
 
 # --- the ledger ----------------------------------------------------------------------------------
+
 
 class Ledger:
     """One SQLite file (WAL mode), safe to share between the writer's threads.
@@ -175,8 +199,9 @@ class Ledger:
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None,
-                                         timeout=30.0)
+            self._conn = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
         except sqlite3.Error as exc:
             raise LedgerError(f"Cannot open the resume ledger {self.path}: {exc}") from exc
         try:
@@ -185,7 +210,8 @@ class Ledger:
             self._conn.close()
             raise LedgerError(
                 f"{self.path} is not a bulkio ledger or is corrupt ({exc}). Move it away or delete it to "
-                "start fresh (runs recorded in it can then no longer be resumed).") from exc
+                "start fresh (runs recorded in it can then no longer be resumed)."
+            ) from exc
         except LedgerError:
             self._conn.close()
             raise
@@ -201,11 +227,13 @@ class Ledger:
         elif app_id != APPLICATION_ID:
             raise LedgerError(
                 f"{self.path} is an SQLite file but not a bulkio ledger (it holds tables "
-                f"{', '.join(sorted(tables)) or 'none'}). Choose another --ledger path.")
+                f"{', '.join(sorted(tables)) or 'none'}). Choose another --ledger path."
+            )
         elif version > SCHEMA_VERSION:
             raise LedgerError(
                 f"{self.path} was written by a newer bulkio (ledger schema {version}, this version "
-                f"reads up to {SCHEMA_VERSION}). Upgrade bulkio or use another --ledger path.")
+                f"reads up to {SCHEMA_VERSION}). Upgrade bulkio or use another --ledger path."
+            )
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() not in ("wal", "memory"):
             raise LedgerError(f"Cannot switch the ledger {self.path} to WAL mode (got {mode}).")
@@ -245,8 +273,15 @@ class Ledger:
                 raise LedgerError(f"Cannot read the resume ledger {self.path}: {exc}") from exc
 
     # --- runs --------------------------------------------------------------------------------
-    def start_run(self, *, input_path: str, input_fingerprint: str, object_type: str, target: str,
-                  options: dict[str, Any]) -> str:
+    def start_run(
+        self,
+        *,
+        input_path: str,
+        input_fingerprint: str,
+        object_type: str,
+        target: str,
+        options: dict[str, Any],
+    ) -> str:
         """Open a new run and return its id. ``options`` (JSON-able) are stored for resume; the upsert
         key field is read from ``options["key_field"]`` (or ``"key"``; default ``external_id``)."""
         run_id = uuid.uuid4().hex
@@ -254,8 +289,17 @@ class Ledger:
         self._write(
             "INSERT INTO runs (run_id, input_path, input_fingerprint, object_type, target, key_field, "
             "options, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, str(input_path), input_fingerprint, object_type, target, key_field, _dumps(options),
-             _now()))
+            (
+                run_id,
+                str(input_path),
+                input_fingerprint,
+                object_type,
+                target,
+                key_field,
+                _dumps(options),
+                _now(),
+            ),
+        )
         return run_id
 
     def find_resumable(self, *, input_path: str, object_type: str, target: str) -> RunInfo | None:
@@ -265,12 +309,18 @@ class Ledger:
             "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id) "
             "FROM runs r WHERE r.input_path = ? AND r.object_type = ? AND r.target = ? "
             "AND r.finished_at IS NULL ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1",
-            (str(input_path), object_type, target))
+            (str(input_path), object_type, target),
+        )
         if not rows:
             return None
         run_id, fingerprint, options, started_at, done = rows[0]
-        return RunInfo(run_id=run_id, input_fingerprint=fingerprint, options=json.loads(options),
-                       started_at=datetime.fromisoformat(started_at), rows_done=int(done))
+        return RunInfo(
+            run_id=run_id,
+            input_fingerprint=fingerprint,
+            options=json.loads(options),
+            started_at=datetime.fromisoformat(started_at),
+            rows_done=int(done),
+        )
 
     def finish_run(self, run_id: str) -> None:
         """Mark the run complete: it is no longer offered for resume."""
@@ -281,7 +331,8 @@ class Ledger:
         """Durably record what is about to be sent, BEFORE sending it (same body, same key on resume)."""
         self._write(
             "INSERT OR REPLACE INTO intents (run_id, row, operation, recorded_at) VALUES (?, ?, ?, ?)",
-            (run_id, op.row, _dumps(operation_to_dict(op)), _now()))
+            (run_id, op.row, _dumps(operation_to_dict(op)), _now()),
+        )
 
     def record_outcome(self, run_id: str, outcome: RowOutcome) -> None:
         """Record what happened to a row; created/updated rows also update ``known_records``."""
@@ -294,14 +345,19 @@ class Ledger:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO outcomes (run_id, row, outcome, record_id, key, data, "
                         "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (run_id, outcome.row, outcome.outcome, outcome.record_id, outcome.key, data, now))
-                    if outcome.record_id and outcome.key and outcome.outcome in ("created", "updated",
-                                                                                 "unchanged"):
+                        (run_id, outcome.row, outcome.outcome, outcome.record_id, outcome.key, data, now),
+                    )
+                    if (
+                        outcome.record_id
+                        and outcome.key
+                        and outcome.outcome in ("created", "updated", "unchanged")
+                    ):
                         self._conn.execute(
                             "INSERT OR REPLACE INTO records (target, object_type, key_field, key_value, "
                             "record_id, run_id, recorded_at) SELECT target, object_type, key_field, ?, ?, "
                             "run_id, ? FROM runs WHERE run_id = ?",
-                            (outcome.key, outcome.record_id, now, run_id))
+                            (outcome.key, outcome.record_id, now, run_id),
+                        )
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
@@ -317,7 +373,8 @@ class Ledger:
         rows = self._read(
             "SELECT i.row, i.operation FROM intents i LEFT JOIN outcomes o "
             "ON o.run_id = i.run_id AND o.row = i.row WHERE i.run_id = ? AND o.row IS NULL ORDER BY i.row",
-            (run_id,))
+            (run_id,),
+        )
         return {row: operation_from_dict(json.loads(data)) for row, data in rows}
 
     def completed(self, run_id: str) -> dict[int, RowOutcome]:
@@ -329,5 +386,6 @@ class Ledger:
         """Key value -> record id for every record bulkio wrote under this target (latest write wins)."""
         rows = self._read(
             "SELECT key_value, record_id FROM records WHERE target = ? AND object_type = ? AND key_field = ?",
-            (target, object_type, key_field))
+            (target, object_type, key_field),
+        )
         return {key: record_id for key, record_id in rows}

@@ -92,6 +92,7 @@ def _norm(text: str) -> str:
 
 # --- candidate columns -------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class _Catalog:
     by_key: dict[str, Column]
@@ -112,12 +113,24 @@ def _catalog(schema: ObjectSchema, key_field: str) -> _Catalog:
     # whole ADDRESS/FULL_NAME fields ("Name" for a contact) and read-only reverse links
     for f in schema.fields.values():
         if f.value_type in SPLIT_TYPES and not f.read_only:
-            cols.append(Column(f.key, header_text(f.label, f.key), f.label, "field", f.key, None,
-                               f.value_type, f.key in schema.required, False))
+            cols.append(
+                Column(
+                    f.key,
+                    header_text(f.label, f.key),
+                    f.label,
+                    "field",
+                    f.key,
+                    None,
+                    f.value_type,
+                    f.key in schema.required,
+                    False,
+                )
+            )
     for r in schema.relationships.values():
         if r.read_only:
-            cols.append(Column(r.key, header_text(r.label, r.key, read_only=True), r.label, "readonly",
-                               r.key))
+            cols.append(
+                Column(r.key, header_text(r.label, r.key, read_only=True), r.label, "readonly", r.key)
+            )
     by_key: dict[str, Column] = {}
     for c in cols:
         by_key.setdefault(c.key, c)
@@ -126,7 +139,7 @@ def _catalog(schema: ObjectSchema, key_field: str) -> _Catalog:
     obj = schema.object_type
     for c in by_key.values():
         if c.kind == "display":
-            continue   # only matched by its bulkio header or exact key
+            continue  # only matched by its bulkio header or exact key
         _add(exact, c.label, c)
         names = [c.key, c.key.lstrip("$"), c.label]
         if c.kind == "id":
@@ -135,8 +148,13 @@ def _catalog(schema: ObjectSchema, key_field: str) -> _Catalog:
             parent = schema.fields[c.field_key]
             part_label = dict(SPLIT_TYPES[parent.value_type])[c.part]
             words = parent.label.split()
-            names += [c.part, part_label, f"{parent.label} {part_label}",
-                      f"{words[-1] if words else ''} {part_label}", f"{parent.key} {c.part}"]
+            names += [
+                c.part,
+                part_label,
+                f"{parent.label} {part_label}",
+                f"{words[-1] if words else ''} {part_label}",
+                f"{parent.key} {c.part}",
+            ]
         if c.kind == "relationship":
             names += [f"{c.label} name", f"{c.label} id", f"{c.key} id"]
         if c.kind in ("field", "subfield"):
@@ -189,6 +207,7 @@ def _suggest(header: str, cat: _Catalog, ambiguous: list[Column]) -> str:
 
 # --- mapping files -----------------------------------------------------------------------------
 
+
 def load_mapping_file(path: str | os.PathLike[str]) -> dict[str, str | None]:
     """Read a header -> key mapping from JSON (``{"Header": "$key"}``), YAML (same shape) or a
     two-column CSV (``header,key``). A null/empty key means "ignore this column".
@@ -214,9 +233,11 @@ def load_mapping_file(path: str | os.PathLike[str]) -> dict[str, str | None]:
         elif suffix in (".csv", ".tsv", ".txt"):
             delim = "\t" if suffix == ".tsv" or ("\t" in text and "," not in text) else ","
             rows = [r for r in csv.reader(text.splitlines(), delimiter=delim) if any(x.strip() for x in r)]
-            if rows and [x.strip().casefold() for x in rows[0][:2]] in (["header", "key"],
-                                                                       ["column", "field"],
-                                                                       ["header", "field"]):
+            if rows and [x.strip().casefold() for x in rows[0][:2]] in (
+                ["header", "key"],
+                ["column", "field"],
+                ["header", "field"],
+            ):
                 rows = rows[1:]
             if any(len(r) < 1 or len(r) > 2 for r in rows):
                 raise ValueError("each row must be: header, key")
@@ -234,10 +255,10 @@ def load_mapping_file(path: str | os.PathLike[str]) -> dict[str, str | None]:
             data = {d["header"]: d.get("key") for d in data}
         except (TypeError, KeyError):
             raise InputFileError("a mapping list must hold {header, key} objects", path=name) from None
-    if not isinstance(data, dict) or not all(isinstance(k, str) and (v is None or isinstance(v, str))
-                                             for k, v in data.items()):
-        raise InputFileError('expected a mapping of header -> key, e.g. {"Company": "$name"}',
-                             path=name)
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()
+    ):
+        raise InputFileError('expected a mapping of header -> key, e.g. {"Company": "$name"}', path=name)
     return {k: (v.strip() or None) if isinstance(v, str) else None for k, v in data.items()}
 
 
@@ -257,9 +278,17 @@ def _explicit_entry(header: str, mapping: dict[str, str | None]) -> str | None:
 
 # --- the mapper --------------------------------------------------------------------------------
 
-def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, str | None] | None = None,
-                key_field: str = "external_id", file: str | None = None, sheet: str | None = None,
-                header_row: int = 1) -> HeaderMap:
+
+def map_headers(
+    headers: list[str],
+    schema: ObjectSchema,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    key_field: str = "external_id",
+    file: str | None = None,
+    sheet: str | None = None,
+    header_row: int = 1,
+) -> HeaderMap:
     """Map each header to a column of ``schema``; problems come back as issues, not exceptions
     (except a mapping that names a key the object does not have: :class:`ConfigError`).
 
@@ -273,14 +302,26 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
         if v is not None and v not in cat.by_key:
             close = difflib.get_close_matches(v, list(cat.by_key), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
-            raise ConfigError(f"the mapping sends column {k!r} to {v!r}, which is not a field or "
-                              f"relationship of {schema.object_type}{hint}")
+            raise ConfigError(
+                f"the mapping sends column {k!r} to {v!r}, which is not a field or "
+                f"relationship of {schema.object_type}{hint}"
+            )
     result = HeaderMap(columns=[], key_field=key_field)
 
     def issue(code: str, message: str, idx: int, header: str, col: Column | None, **kw: Any) -> None:
-        result.issues.append(Issue(code, message, file=file, sheet=sheet, row=header_row,
-                                   column=letter(idx), header=header, field=col.key if col else None,
-                                   **kw))
+        result.issues.append(
+            Issue(
+                code,
+                message,
+                file=file,
+                sheet=sheet,
+                row=header_row,
+                column=letter(idx),
+                header=header,
+                field=col.key if col else None,
+                **kw,
+            )
+        )
 
     suggestions_left = MAX_SUGGESTIONS
     used_entries: set[str] = set()
@@ -305,19 +346,38 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
                 if ambiguous or suggestions_left > 0:
                     suggestions_left -= 1
                     hint = _suggest(header, cat, ambiguous)
-                issue("unknown_column", f'column "{header.strip()}" does not match any field or '
-                      f"relationship of {schema.object_type}; it is ignored" + hint, idx, header, None,
-                      expected="a field label or key (see the template)", severity="warning")
+                issue(
+                    "unknown_column",
+                    f'column "{header.strip()}" does not match any field or '
+                    f"relationship of {schema.object_type}; it is ignored" + hint,
+                    idx,
+                    header,
+                    None,
+                    expected="a field label or key (see the template)",
+                    severity="warning",
+                )
             continue
         if col.kind == "readonly":
-            issue("read_only_column", f'"{col.label}" ({col.key}) is read-only; the column is ignored',
-                  idx, header, col, severity="warning")
+            issue(
+                "read_only_column",
+                f'"{col.label}" ({col.key}) is read-only; the column is ignored',
+                idx,
+                header,
+                col,
+                severity="warning",
+            )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
             if first is not None:
-                issue("duplicate_header", f'column "{header.strip()}" maps to {col.key} like column '
-                      f'{first.letter} "{first.header.strip()}"; only column {first.letter} is used',
-                      idx, header, col, expected="one column per field")
+                issue(
+                    "duplicate_header",
+                    f'column "{header.strip()}" maps to {col.key} like column '
+                    f'{first.letter} "{first.header.strip()}"; only column {first.letter} is used',
+                    idx,
+                    header,
+                    col,
+                    expected="one column per field",
+                )
                 result.columns.append(MappedColumn(idx, letter(idx), header, None, how))
                 continue
         mc = MappedColumn(idx, letter(idx), header, col, how)
@@ -330,21 +390,35 @@ def map_headers(headers: list[str], schema: ObjectSchema, *, mapping: dict[str, 
             continue
         close = difflib.get_close_matches(entry, texts, n=2)
         hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-        result.issues.append(Issue(
-            "unused_mapping", f"the mapping names column {entry!r}, which is not in the file; "
-            f"the entry is unused{hint}", file=file, sheet=sheet, row=header_row,
-            field=mapping[entry], expected="a header of the file", severity="warning"))
+        result.issues.append(
+            Issue(
+                "unused_mapping",
+                f"the mapping names column {entry!r}, which is not in the file; the entry is unused{hint}",
+                file=file,
+                sheet=sheet,
+                row=header_row,
+                field=mapping[entry],
+                expected="a header of the file",
+                severity="warning",
+            )
+        )
     if key_field not in result.by_key and ID_KEY not in result.by_key:
         has_field = key_field in schema.fields
         key_label = schema.fields[key_field].label if has_field else key_field
-        result.issues.append(Issue(
-            "missing_key_column",
-            f"no column for the upsert key {key_field}" + ("" if has_field else
-                                                          f" ({schema.object_type} has no such field)")
-            + " and no Record ID column; every row will create a new record",
-            file=file, sheet=sheet, row=header_row, field=key_field,
-            expected=f"a column {header_text(key_label, key_field)} or Record ID (id)",
-            severity="warning"))
+        result.issues.append(
+            Issue(
+                "missing_key_column",
+                f"no column for the upsert key {key_field}"
+                + ("" if has_field else f" ({schema.object_type} has no such field)")
+                + " and no Record ID column; every row will create a new record",
+                file=file,
+                sheet=sheet,
+                row=header_row,
+                field=key_field,
+                expected=f"a column {header_text(key_label, key_field)} or Record ID (id)",
+                severity="warning",
+            )
+        )
     return result
 
 

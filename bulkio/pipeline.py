@@ -71,6 +71,7 @@ _WOULD = {"create": "created", "update": "updated", "unchanged": "unchanged"}
 
 # --- the report ----------------------------------------------------------------------------------
 
+
 class Counts(BaseModel):
     created: int = 0
     updated: int = 0
@@ -119,6 +120,7 @@ class RunReport(BaseModel):
     def changes_text(self, row: RowReport) -> str:
         """``$stage: Lead → Proposal; …`` with option labels (for printing a plan)."""
         from .results import changes_text
+
         return changes_text({k: (v[0], v[1]) for k, v in row.changes.items()}, self._schema)
 
     def issues(self) -> Iterator[dict[str, Any]]:
@@ -181,7 +183,7 @@ class OutcomeStore:
         self.issues: dict[int, list[Issue]] = {}
         self.changes: dict[int, dict[str, tuple[Any, Any]]] = {}
         self.attempts: dict[int, int] = {}
-        self.stored = 0   # rows with an outcome
+        self.stored = 0  # rows with an outcome
         self.report_limit = report_limit
 
     def _grow(self, row: int) -> None:
@@ -194,9 +196,18 @@ class OutcomeStore:
         if not self.codes[row]:
             self.codes[row] = _SEEN
 
-    def add(self, row: int, outcome: str, *, record_id: str | None = None, link: str | None = None,
-            key: str | None = None, issues: list[Issue] | None = None,
-            changes: dict[str, tuple[Any, Any]] | None = None, attempts: int = 0) -> None:
+    def add(
+        self,
+        row: int,
+        outcome: str,
+        *,
+        record_id: str | None = None,
+        link: str | None = None,
+        key: str | None = None,
+        issues: list[Issue] | None = None,
+        changes: dict[str, tuple[Any, Any]] | None = None,
+        attempts: int = 0,
+    ) -> None:
         """Store one row's outcome (the fields of a :class:`RowOutcome`, without building one)."""
         self._grow(row)
         codes = self.codes
@@ -213,7 +224,7 @@ class OutcomeStore:
             del self.issues[row]
         limit = self.report_limit
         if changes and limit is not None and self.stored > limit and not issues and code != _FAILED:
-            changes = None   # a row the (truncated) report does not list
+            changes = None  # a row the (truncated) report does not list
         if changes:
             self.changes[row] = changes
         elif row in self.changes:
@@ -226,18 +237,32 @@ class OutcomeStore:
             self.changes = {r: c for r, c in self.changes.items() if r in self.issues or codes[r] == _FAILED}
 
     def put(self, outcome: RowOutcome) -> None:
-        self.add(outcome.row, outcome.outcome, record_id=outcome.record_id, link=outcome.link,
-                 key=outcome.key, issues=outcome.issues, changes=outcome.changes, attempts=outcome.attempts)
+        self.add(
+            outcome.row,
+            outcome.outcome,
+            record_id=outcome.record_id,
+            link=outcome.link,
+            key=outcome.key,
+            issues=outcome.issues,
+            changes=outcome.changes,
+            attempts=outcome.attempts,
+        )
 
     def get(self, row: int) -> RowOutcome | None:
         code = self.codes[row] if row < len(self.codes) else 0
         if code == 0 or code == _SEEN:
             return None
         issues, changes = self.issues.get(row), self.changes.get(row)
-        return RowOutcome(row=row, outcome=_NAMES[code],  # type: ignore[arg-type]
-                          record_id=self.record_ids.get(row), link=self.links.get(row),
-                          key=self.keys.get(row), issues=[] if issues is None else issues,
-                          changes={} if changes is None else changes, attempts=self.attempts.get(row, 0))
+        return RowOutcome(
+            row=row,
+            outcome=_NAMES[code],  # type: ignore[arg-type]
+            record_id=self.record_ids.get(row),
+            link=self.links.get(row),
+            key=self.keys.get(row),
+            issues=[] if issues is None else issues,
+            changes={} if changes is None else changes,
+            attempts=self.attempts.get(row, 0),
+        )
 
     def missing(self, rows: Iterable[int]) -> list[int]:
         return [r for r in rows if r < len(self.codes) and self.codes[r] == _SEEN]
@@ -266,12 +291,19 @@ _ROW_FIELDS = set(RowReport.model_fields)
 def _row_report(o: RowOutcome) -> RowReport:
     # the values already have the model's types: built without validating (same speed, no copies)
     return RowReport.model_construct(
-        _ROW_FIELDS, row=o.row, outcome=o.outcome, record_id=o.record_id, link=o.link, key=o.key,
+        _ROW_FIELDS,
+        row=o.row,
+        outcome=o.outcome,
+        record_id=o.record_id,
+        link=o.link,
+        key=o.key,
         issues=[i.to_dict() for i in o.issues],
-        changes={k: [old, new] for k, (old, new) in o.changes.items()})
+        changes={k: [old, new] for k, (old, new) in o.changes.items()},
+    )
 
 
 # --- sources ---------------------------------------------------------------------------------
+
 
 def file_fingerprint(path: str | Path) -> str:
     """sha256 of the file's bytes (streamed): resume refuses a file that changed."""
@@ -294,6 +326,7 @@ def _frame_cell(v: Any) -> Any:
     text, naive datetimes."""
     try:
         import pandas as pd
+
         if v is None or (not isinstance(v, (list, dict, str)) and pd.isna(v)):
             return None
         if isinstance(v, pd.Timestamp):
@@ -316,6 +349,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 
 
 # --- the run ---------------------------------------------------------------------------------
+
 
 def estimate_rows(path: Path) -> int:
     """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
@@ -345,19 +379,30 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     if mapping is None or isinstance(mapping, dict):
         return mapping
     from . import mapping as M
+
     return M.load_mapping_file(mapping)
 
 
 def _parse_options(date_order: str | None, tz: str) -> Any:
     from . import values as V
+
     return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
 
 
 class _Run:
     """State of one import run (kept together so :func:`import_file` reads as the steps)."""
 
-    def __init__(self, client: Any, object_type: str, *, key_field: str, dry_run: bool, concurrency: int,
-                 on_event: EventHandler | None, stop: threading.Event | None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        object_type: str,
+        *,
+        key_field: str,
+        dry_run: bool,
+        concurrency: int,
+        on_event: EventHandler | None,
+        stop: threading.Event | None,
+    ) -> None:
         self.client, self.object_type, self.key_field = client, object_type, key_field
         self.dry_run, self.concurrency, self.stop = dry_run, concurrency, stop
         self.emit: EventHandler = on_event or (lambda e: None)
@@ -380,19 +425,37 @@ class _Run:
             if self.kept_changes > KEEP_CHANGES:
                 changes = None
             elif self.kept_changes == KEEP_CHANGES:
-                planner.keep_changes = False   # the rest are not shown: don't compute them
-                self.emit(Message(f"dry run: field-level changes are listed for the first "
-                                  f"{KEEP_CHANGES:,} changed rows; later rows show their outcome only"))
+                planner.keep_changes = False  # the rest are not shown: don't compute them
+                self.emit(
+                    Message(
+                        f"dry run: field-level changes are listed for the first "
+                        f"{KEEP_CHANGES:,} changed rows; later rows show their outcome only"
+                    )
+                )
         record_id = op.record_id
-        self.store.add(op.row, word, record_id=record_id,
-                       link=planner.links.get(record_id) if record_id else None, key=op.key,
-                       issues=op.issues, changes=changes)
+        self.store.add(
+            op.row,
+            word,
+            record_id=record_id,
+            link=planner.links.get(record_id) if record_id else None,
+            key=op.key,
+            issues=op.issues,
+            changes=changes,
+        )
 
 
-def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: Resolver,
-                planner: Planner, *, skip_rows: set[int], first: list[Operation],
-                reader_issues: list[Issue] | None = None,
-                orphans: list[Issue] | None = None) -> Iterator[Operation]:
+def _operations(
+    run: _Run,
+    rows: Iterator[Any],
+    validator: Validator,
+    resolver: Resolver,
+    planner: Planner,
+    *,
+    skip_rows: set[int],
+    first: list[Operation],
+    reader_issues: list[Issue] | None = None,
+    orphans: list[Issue] | None = None,
+) -> Iterator[Operation]:
     """Plan lazily: validate → resolve → plan per chunk; yields operations in input order.
 
     ``reader_issues`` is the reader's live issue list: issues located on a row are added to that
@@ -441,41 +504,76 @@ def _operations(run: _Run, rows: Iterator[Any], validator: Validator, resolver: 
     run.emit(PhaseFinished("plan"))
 
 
-def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None,
-                sheet: str | None) -> list[Issue]:
+def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None) -> list[Issue]:
     """An unknown key field stops the run (it would match nothing and create every row again); a
     key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match)."""
     fdef = schema.fields.get(key_field)
     if fdef is None:
         if key_field == "external_id":  # objects without the custom field: rows match by Record ID
             return []
-        raise ConfigError(f"{schema.object_type} has no field '{key_field}' to use as the key; "
-                          f"see: bulkio definitions {schema.object_type}")
+        raise ConfigError(
+            f"{schema.object_type} has no field '{key_field}' to use as the key; "
+            f"see: bulkio definitions {schema.object_type}"
+        )
     if fdef.unique:
         return []
-    return [Issue("key_not_unique", f"the key field {fdef.label} ({key_field}) is not unique in "
-                  f"Lightfield: a value shared by two records fails as ambiguous_match, and nothing stops "
-                  f"a duplicate being created elsewhere; prefer a unique field", file=file, sheet=sheet,
-                  field=key_field, expected="a unique field", severity="warning")]
+    return [
+        Issue(
+            "key_not_unique",
+            f"the key field {fdef.label} ({key_field}) is not unique in "
+            f"Lightfield: a value shared by two records fails as ambiguous_match, and nothing stops "
+            f"a duplicate being created elsewhere; prefer a unique field",
+            file=file,
+            sheet=sheet,
+            field=key_field,
+            expected="a unique field",
+            severity="warning",
+        )
+    ]
 
 
-def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], header_row: int,
-                file: str | None, sheet: str | None, file_issues: list[Issue], mapping: Any,
-                date_order: str | None, tz: str, ledger: Any, ledger_input: str | None,
-                fingerprint: str | None, resume: bool, options: dict[str, Any],
-                write_results: Callable[[Lookup, ObjectSchema], str | None],
-                expected_rows: int = 0) -> RunReport:
+def _run_import(
+    run: _Run,
+    *,
+    source_rows: Iterator[Any],
+    headers: list[str],
+    header_row: int,
+    file: str | None,
+    sheet: str | None,
+    file_issues: list[Issue],
+    mapping: Any,
+    date_order: str | None,
+    tz: str,
+    ledger: Any,
+    ledger_input: str | None,
+    fingerprint: str | None,
+    resume: bool,
+    options: dict[str, Any],
+    write_results: Callable[[Lookup, ObjectSchema], str | None],
+    expected_rows: int = 0,
+) -> RunReport:
     from . import mapping as M
+
     client = run.client
     schema = _schema(client, run.object_type)
-    header_map = M.map_headers(headers, schema, mapping=_load_mapping(mapping), key_field=run.key_field,
-                               file=file, sheet=sheet, header_row=header_row)
+    header_map = M.map_headers(
+        headers,
+        schema,
+        mapping=_load_mapping(mapping),
+        key_field=run.key_field,
+        file=file,
+        sheet=sheet,
+        header_row=header_row,
+    )
     # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
     orphans: list[Issue] = []
-    file_issues = [*(i for i in reader_issues if i.row is None), *header_map.issues,
-                   *_key_issues(schema, run.key_field, file=file, sheet=sheet)]
+    file_issues = [
+        *(i for i in reader_issues if i.row is None),
+        *header_map.issues,
+        *_key_issues(schema, run.key_field, file=file, sheet=sheet),
+    ]
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
@@ -487,14 +585,18 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     if ledger is not None:
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
         if not run.dry_run and ledger_input is not None:
-            info = ledger.find_resumable(input_path=ledger_input, object_type=run.object_type,
-                                         target=target) if resume else None
+            info = (
+                ledger.find_resumable(input_path=ledger_input, object_type=run.object_type, target=target)
+                if resume
+                else None
+            )
             if info is not None:
                 if info.input_fingerprint != fingerprint:
                     raise LedgerError(
                         f"{file} changed since run {info.run_id} started (fingerprint "
                         f"{info.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
-                        "--resume to start a new import")
+                        "--resume to start a new import"
+                    )
                 run_id = info.run_id
                 completed = ledger.completed(run_id)
                 pending = ledger.pending(run_id)
@@ -503,22 +605,41 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
                     # The API forgets Idempotency-Keys after 24 h, so a replay could create a second
                     # record. A day later the list index has long caught up: plan those rows afresh
                     # (a committed create is then found by its key and not created again).
-                    run.emit(Message(f"run {run_id} started {age.total_seconds() / 3600:.0f} h ago: "
-                                     f"{len(pending)} unconfirmed rows are re-planned, not replayed"))
+                    run.emit(
+                        Message(
+                            f"run {run_id} started {age.total_seconds() / 3600:.0f} h ago: "
+                            f"{len(pending)} unconfirmed rows are re-planned, not replayed"
+                        )
+                    )
                     pending = {}
-                run.emit(Message(f"resuming run {run_id}: {len(completed)} rows done, "
-                                 f"{len(pending)} to re-send"))
+                run.emit(
+                    Message(f"resuming run {run_id}: {len(completed)} rows done, {len(pending)} to re-send")
+                )
             else:
                 if resume:
                     run.emit(Message("no unfinished run to resume for this file; starting a new one"))
-                run_id = ledger.start_run(input_path=ledger_input, input_fingerprint=fingerprint or "",
-                                          object_type=run.object_type, target=target, options=options)
+                run_id = ledger.start_run(
+                    input_path=ledger_input,
+                    input_fingerprint=fingerprint or "",
+                    object_type=run.object_type,
+                    target=target,
+                    options=options,
+                )
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
     references = References(client, concurrency=run.concurrency)
-    resolver = Resolver(client, schema, references=references, file=file, sheet=sheet,
-                        concurrency=run.concurrency)
-    planner = Planner(client, schema, key_field=run.key_field, known=known, header_map=header_map,
-                      file=file, sheet=sheet, concurrency=run.concurrency)
+    resolver = Resolver(
+        client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
+    )
+    planner = Planner(
+        client,
+        schema,
+        key_field=run.key_field,
+        known=known,
+        header_map=header_map,
+        file=file,
+        sheet=sheet,
+        concurrency=run.concurrency,
+    )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
         run.store.put(outcome)
@@ -530,18 +651,36 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
 
     run.emit(PhaseStarted("read"))
     run.emit(PhaseStarted("plan"))
-    ops = _operations(run, source_rows, validator, resolver, planner, skip_rows=skip_rows, first=first,
-                      reader_issues=reader_issues, orphans=orphans)
+    ops = _operations(
+        run,
+        source_rows,
+        validator,
+        resolver,
+        planner,
+        skip_rows=skip_rows,
+        first=first,
+        reader_issues=reader_issues,
+        orphans=orphans,
+    )
     error: BaseException | None = None
-    unreported: list[RowOutcome] = []   # finished after the writer stopped handing outcomes over
+    unreported: list[RowOutcome] = []  # finished after the writer stopped handing outcomes over
     if run.dry_run:
         for op in ops:
             run.record(op, planner)
     else:
         from .write import write_operations
+
         run.emit(PhaseStarted("write"))
-        writer = write_operations(client, ops, ledger=ledger, run_id=run_id, concurrency=run.concurrency,
-                                  on_event=run.emit, stop=run.stop, unreported=unreported)
+        writer = write_operations(
+            client,
+            ops,
+            ledger=ledger,
+            run_id=run_id,
+            concurrency=run.concurrency,
+            on_event=run.emit,
+            stop=run.stop,
+            unreported=unreported,
+        )
         try:
             try:
                 for outcome in writer:
@@ -573,7 +712,7 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     # rows read but without an outcome (stopped / stopping error): not written
     interrupted = error is not None or (run.stop is not None and run.stop.is_set())
     if interrupted and error is None:
-        for row in source_rows:   # the rest of the input, unplanned (counted in the report)
+        for row in source_rows:  # the rest of the input, unplanned (counted in the report)
             run.store.seen(row.number)
     if isinstance(error, KeyboardInterrupt):
         reason = "the run was interrupted (Ctrl-C)"
@@ -584,9 +723,20 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
     again = "re-run with --resume." if ledger is not None else "re-run the import."
 
     def not_written(row: int) -> RowOutcome:
-        return RowOutcome(row=row, outcome="failed", issues=[Issue(
-            code="not_written", message=f"Not written: {reason}; {again}",
-            file=file, sheet=sheet, row=row)])
+        return RowOutcome(
+            row=row,
+            outcome="failed",
+            issues=[
+                Issue(
+                    code="not_written",
+                    message=f"Not written: {reason}; {again}",
+                    file=file,
+                    sheet=sheet,
+                    row=row,
+                )
+            ],
+        )
+
     for row in run.store.missing(range(len(run.store.codes))):
         run.store.put(not_written(row))
     if ledger is not None and run_id is not None and not interrupted:
@@ -603,24 +753,36 @@ def _run_import(run: _Run, *, source_rows: Iterator[Any], headers: list[str], he
         try:
             results_path = write_results(lambda row: run.store.get(row) or not_written(row), schema)
         except (Exception, KeyboardInterrupt) as again:  # noqa: BLE001 - the run's error is raised
-            error.add_note(f"The results sheet was not written ({type(again).__name__}"
-                           f"{': ' + str(again) if str(again) else ''}); the ledger keeps every outcome, "
-                           "so a resumed run continues where this one stopped.")
+            error.add_note(
+                f"The results sheet was not written ({type(again).__name__}"
+                f"{': ' + str(again) if str(again) else ''}); the ledger keeps every outcome, "
+                "so a resumed run continues where this one stopped."
+            )
         else:
             run.emit(PhaseFinished("results"))
             if results_path:
-                error.add_note(f"The results sheet {results_path} shows what was written (the other "
-                               "rows say not_written).")
+                error.add_note(
+                    f"The results sheet {results_path} shows what was written (the other "
+                    "rows say not_written)."
+                )
         raise error
     file_issues += orphans  # row issues of rows that produced no record (e.g. blank after a drop)
-    report = _report(run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues,
-                     results_path=results_path)
+    report = _report(
+        run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues, results_path=results_path
+    )
     report._schema = schema
     return report
 
 
-def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | None,
-            file_issues: list[Issue], results_path: str | None) -> RunReport:
+def _report(
+    run: _Run,
+    *,
+    file: str | None,
+    sheet: str | None,
+    run_id: str | None,
+    file_issues: list[Issue],
+    results_path: str | None,
+) -> RunReport:
     counts = run.store.counts()
     duration = time.monotonic() - run.started
     rows: list[RowReport] = []
@@ -634,16 +796,29 @@ def _report(run: _Run, *, file: str | None, sheet: str | None, run_id: str | Non
 
     def delta(name: str) -> int:
         return max(0, int(getattr(s1, name, 0)) - int(getattr(s0, name, 0))) if s1 is not None else 0
+
     return RunReport(
-        ok=counts.failed == 0, object_type=run.object_type, file=file, sheet=sheet, dry_run=run.dry_run,
-        run_id=run_id, counts=counts, duration_s=round(duration, 3),
+        ok=counts.failed == 0,
+        object_type=run.object_type,
+        file=file,
+        sheet=sheet,
+        dry_run=run.dry_run,
+        run_id=run_id,
+        counts=counts,
+        duration_s=round(duration, 3),
         rows_per_s=round(total / duration, 1) if duration > 0 else 0.0,
-        rate_limited=delta("rate_limited"), retries=delta("retries"), requests=delta("requests"),
-        rows=rows, rows_truncated=truncated, file_issues=[i.to_dict() for i in file_issues],
-        results_path=results_path)
+        rate_limited=delta("rate_limited"),
+        retries=delta("retries"),
+        requests=delta("requests"),
+        rows=rows,
+        rows_truncated=truncated,
+        file_issues=[i.to_dict() for i in file_issues],
+        results_path=results_path,
+    )
 
 
 # --- public entry points -------------------------------------------------------------------------
+
 
 def _check_writable(dest: Path) -> None:
     """Fail before the first request, not after the last, when the results sheet cannot be written."""
@@ -657,12 +832,26 @@ def _check_writable(dest: Path) -> None:
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
-def import_file(path: str | Path, object_type: str, *, client: Any = None, key_field: str = "external_id",
-                sheet: str | None = None, mapping: Any = None, dry_run: bool = False, resume: bool = False,
-                results_path: str | Path | None = None, ledger_path: str | Path | None = None,
-                date_order: str | None = None, tz: str = "UTC", concurrency: int = 8,
-                encoding: str | None = None, delimiter: str | None = None,
-                on_event: EventHandler | None = None, stop: threading.Event | None = None) -> RunReport:
+def import_file(
+    path: str | Path,
+    object_type: str,
+    *,
+    client: Any = None,
+    key_field: str = "external_id",
+    sheet: str | None = None,
+    mapping: Any = None,
+    dry_run: bool = False,
+    resume: bool = False,
+    results_path: str | Path | None = None,
+    ledger_path: str | Path | None = None,
+    date_order: str | None = None,
+    tz: str = "UTC",
+    concurrency: int = 8,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    on_event: EventHandler | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
     """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
@@ -675,12 +864,27 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
     """
     if client is None:
         from .config import connect
+
         with connect() as c:
-            return import_file(path, object_type, client=c, key_field=key_field, sheet=sheet,
-                               mapping=mapping, dry_run=dry_run, resume=resume, results_path=results_path,
-                               ledger_path=ledger_path, date_order=date_order, tz=tz,
-                               concurrency=concurrency, encoding=encoding, delimiter=delimiter,
-                               on_event=on_event, stop=stop)
+            return import_file(
+                path,
+                object_type,
+                client=c,
+                key_field=key_field,
+                sheet=sheet,
+                mapping=mapping,
+                dry_run=dry_run,
+                resume=resume,
+                results_path=results_path,
+                ledger_path=ledger_path,
+                date_order=date_order,
+                tz=tz,
+                concurrency=concurrency,
+                encoding=encoding,
+                delimiter=delimiter,
+                on_event=on_event,
+                stop=stop,
+            )
     from . import read
     from .ledger import DEFAULT_LEDGER_PATH, Ledger
     from .results import default_results_path
@@ -691,17 +895,29 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
         raise InputFileError("file not found", path=str(path))
     dest = Path(results_path) if results_path else default_results_path(path)
     if dest.resolve() == path.resolve():
-        raise ConfigError(f"The results sheet would replace the input file {path}: choose another "
-                          f"results file (e.g. {default_results_path(path).name}).")
+        raise ConfigError(
+            f"The results sheet would replace the input file {path}: choose another "
+            f"results file (e.g. {default_results_path(path).name})."
+        )
     _check_writable(dest)
     fingerprint = file_fingerprint(path)
-    run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
-               on_event=on_event, stop=stop)
+    run = _Run(
+        client,
+        object_type,
+        key_field=key_field,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        on_event=on_event,
+        stop=stop,
+    )
     lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
     with ExitStack() as stack:
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
-        table = stack.enter_context(read.open_table(path, sheet=sheet, encoding=encoding,
-                                                    delimiter=delimiter, object_type=object_type))
+        table = stack.enter_context(
+            read.open_table(
+                path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type
+            )
+        )
         ledger = None
         if not dry_run or lpath.exists():
             lpath.parent.mkdir(parents=True, exist_ok=True)
@@ -710,31 +926,67 @@ def import_file(path: str | Path, object_type: str, *, client: Any = None, key_f
         used_delimiter = getattr(table, "delimiter", None) or ","
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
-            with read.open_table(path, sheet=sheet_name, encoding=table.encoding,
-                                 delimiter=getattr(table, "delimiter", None)) as again:
-                _write(dest, again.headers, again.rows, get, dry_run=dry_run, schema=schema,
-                       header_row=getattr(again, "header_row", 1), delimiter=used_delimiter,
-                       sheet_name=sheet_name or "Results")
+            with read.open_table(
+                path, sheet=sheet_name, encoding=table.encoding, delimiter=getattr(table, "delimiter", None)
+            ) as again:
+                _write(
+                    dest,
+                    again.headers,
+                    again.rows,
+                    get,
+                    dry_run=dry_run,
+                    schema=schema,
+                    header_row=getattr(again, "header_row", 1),
+                    delimiter=used_delimiter,
+                    sheet_name=sheet_name or "Results",
+                )
             return str(dest)
 
-        options = {"key_field": key_field, "sheet": sheet_name, "date_order": date_order, "tz": tz,
-                   "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict)
-                   else mapping}
-        return _run_import(run, source_rows=iter(table.rows), headers=list(table.headers),
-                           header_row=getattr(table, "header_row", 1), file=str(path), sheet=sheet_name,
-                           file_issues=table.issues, mapping=mapping,
-                           date_order=date_order, tz=tz, ledger=ledger,
-                           ledger_input=str(path.resolve()), fingerprint=fingerprint, resume=resume,
-                           options=options, write_results=write_results,
-                           expected_rows=estimate_rows(path))
+        options = {
+            "key_field": key_field,
+            "sheet": sheet_name,
+            "date_order": date_order,
+            "tz": tz,
+            "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
+        }
+        return _run_import(
+            run,
+            source_rows=iter(table.rows),
+            headers=list(table.headers),
+            header_row=getattr(table, "header_row", 1),
+            file=str(path),
+            sheet=sheet_name,
+            file_issues=table.issues,
+            mapping=mapping,
+            date_order=date_order,
+            tz=tz,
+            ledger=ledger,
+            ledger_input=str(path.resolve()),
+            fingerprint=fingerprint,
+            resume=resume,
+            options=options,
+            write_results=write_results,
+            expected_rows=estimate_rows(path),
+        )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "external_id",
-                 mapping: Any = None, dry_run: bool = False, results_path: str | Path | None = None,
-                 ledger_path: str | Path | None = None, date_order: str | None = None, tz: str = "UTC",
-                 concurrency: int = 8, on_event: EventHandler | None = None,
-                 stop: threading.Event | None = None) -> RunReport:
+def import_frame(
+    df: Any,
+    object_type: str,
+    *,
+    client: Any,
+    key_field: str = "external_id",
+    mapping: Any = None,
+    dry_run: bool = False,
+    results_path: str | Path | None = None,
+    ledger_path: str | Path | None = None,
+    date_order: str | None = None,
+    tz: str = "UTC",
+    concurrency: int = 8,
+    on_event: EventHandler | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
     the ledger (for known records and durability; no resume) only with ``ledger_path``.
@@ -745,8 +997,15 @@ def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "ex
     from .results import write_results as _write
 
     headers = [str(c) for c in df.columns]
-    run = _Run(client, object_type, key_field=key_field, dry_run=dry_run, concurrency=concurrency,
-               on_event=on_event, stop=stop)
+    run = _Run(
+        client,
+        object_type,
+        key_field=key_field,
+        dry_run=dry_run,
+        concurrency=concurrency,
+        on_event=on_event,
+        stop=stop,
+    )
 
     def write_results(get: Lookup, schema: ObjectSchema) -> str | None:
         if results_path is None:
@@ -756,12 +1015,24 @@ def import_frame(df: Any, object_type: str, *, client: Any, key_field: str = "ex
 
     with ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path)) if ledger_path else None
-        fingerprint = hashlib.sha256(
-            json.dumps([headers, len(df)], default=str).encode()).hexdigest()
-        return _run_import(run, source_rows=_frame_rows(df), headers=headers, header_row=1, file=None,
-                           sheet=None, file_issues=[], mapping=mapping, date_order=date_order, tz=tz,
-                           ledger=ledger, ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
-                           fingerprint=fingerprint, resume=False,
-                           options={"key_field": key_field}, write_results=write_results,
-                           expected_rows=len(df))
+        fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        return _run_import(
+            run,
+            source_rows=_frame_rows(df),
+            headers=headers,
+            header_row=1,
+            file=None,
+            sheet=None,
+            file_issues=[],
+            mapping=mapping,
+            date_order=date_order,
+            tz=tz,
+            ledger=ledger,
+            ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
+            fingerprint=fingerprint,
+            resume=False,
+            options={"key_field": key_field},
+            write_results=write_results,
+            expected_rows=len(df),
+        )
     raise AssertionError("unreachable")  # pragma: no cover

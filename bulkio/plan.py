@@ -76,8 +76,15 @@ def key_text(value: Any) -> str | None:
 class RecordIndex:
     """Existing records of the imported object type, by id and by upsert key."""
 
-    def __init__(self, client: Any, object_type: str, key_field: str, *, keep: set[str] | None = None,
-                 concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        client: Any,
+        object_type: str,
+        key_field: str,
+        *,
+        keep: set[str] | None = None,
+        concurrency: int = 8,
+    ) -> None:
         self.client, self.object_type, self.key_field = client, object_type, key_field
         self.keep, self.concurrency = keep, concurrency
         self.by_id: dict[str, Existing] = {}
@@ -95,14 +102,31 @@ class RecordIndex:
     def add(self, record: dict[str, Any]) -> Existing:
         fields = record.get("fields") or {}
         rels = record.get("relationships") or {}
-        keys = tuple(k for k in dict.fromkeys((key_text((fields.get(self.key_field) or {}).get("value")),
-                                               key_text(record.get("externalId")))) if k)
+        keys = tuple(
+            k
+            for k in dict.fromkeys(
+                (
+                    key_text((fields.get(self.key_field) or {}).get("value")),
+                    key_text(record.get("externalId")),
+                )
+            )
+            if k
+        )
         ex = Existing(
-            id=record["id"], link=record.get("httpLink"), keys=keys,
-            fields={k: (v.get("value") if isinstance(v, dict) else v) for k, v in fields.items()
-                    if self.keep is None or k in self.keep},
-            rels={k: list((v or {}).get("values") or []) for k, v in rels.items()
-                  if self.keep is None or k in self.keep})
+            id=record["id"],
+            link=record.get("httpLink"),
+            keys=keys,
+            fields={
+                k: (v.get("value") if isinstance(v, dict) else v)
+                for k, v in fields.items()
+                if self.keep is None or k in self.keep
+            },
+            rels={
+                k: list((v or {}).get("values") or [])
+                for k, v in rels.items()
+                if self.keep is None or k in self.keep
+            },
+        )
         with self._lock:
             old = self.by_id.get(ex.id)
             if old is not None:
@@ -121,7 +145,9 @@ class RecordIndex:
         if self.total is None:
             with self._lock:
                 self.requests += 1
-            self.total = int(self.client.list_page(self.object_type, offset=0, limit=1).get("totalCount") or 0)
+            self.total = int(
+                self.client.list_page(self.object_type, offset=0, limit=1).get("totalCount") or 0
+            )
         return self.total
 
     def scan(self) -> None:
@@ -199,18 +225,28 @@ def _empty(value: Any) -> bool:
 class Planner:
     """Turns chunks of resolved :class:`CheckedRow`s into :class:`Operation`s, in input order."""
 
-    def __init__(self, client: Any, schema: ObjectSchema, *, key_field: str = "external_id",
-                 known: dict[str, str] | None = None, header_map: Any = None, file: str | None = None,
-                 sheet: str | None = None, concurrency: int = 8, keep_changes: bool = True) -> None:
+    def __init__(
+        self,
+        client: Any,
+        schema: ObjectSchema,
+        *,
+        key_field: str = "external_id",
+        known: dict[str, str] | None = None,
+        header_map: Any = None,
+        file: str | None = None,
+        sheet: str | None = None,
+        concurrency: int = 8,
+        keep_changes: bool = True,
+    ) -> None:
         self.client, self.schema, self.key_field = client, schema, key_field
-        self.required = schema.required   # a computed property: once per run, not per row
+        self.required = schema.required  # a computed property: once per run, not per row
         self.known = known or {}
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
         self.seen: set[str] = set()
-        self.expected_rows = 0   # estimated input rows (0 = unknown), for the scan-or-filter choice
+        self.expected_rows = 0  # estimated input rows (0 = unknown), for the scan-or-filter choice
         self.planned = 0
-        self.columns: dict[str, tuple[str, str]] = {}   # key → (letter, header)
+        self.columns: dict[str, tuple[str, str]] = {}  # key → (letter, header)
         keep = {key_field, "$name"}
         has_key_column = False
         for mc in getattr(header_map, "columns", []) or []:
@@ -225,8 +261,13 @@ class Planner:
         kf = schema.fields.get(key_field)
         self.key_op = "contains" if kf is not None and kf.value_type in _CONTAINS_TYPES else "equal"
         # keep only the keys the file touches (all of them when planning without a header map)
-        self.index = RecordIndex(client, schema.object_type, key_field,
-                                 keep=keep if header_map is not None else None, concurrency=concurrency)
+        self.index = RecordIndex(
+            client,
+            schema.object_type,
+            key_field,
+            keep=keep if header_map is not None else None,
+            concurrency=concurrency,
+        )
         self.links: dict[str, str] = {}
 
     @property
@@ -238,14 +279,32 @@ class Planner:
         if key:
             self.seen.add(key)
 
-    def _issue(self, row: CheckedRow, key: str | None, code: str, message: str, *,
-               severity: str = "error", value: Any = None, expected: str | None = None) -> Issue:
+    def _issue(
+        self,
+        row: CheckedRow,
+        key: str | None,
+        code: str,
+        message: str,
+        *,
+        severity: str = "error",
+        value: Any = None,
+        expected: str | None = None,
+    ) -> Issue:
         src = row.sources.get(key) if key else None
         letter, header = (src.column, src.header) if src else self.columns.get(key or "", (None, None))
-        issue = Issue(code=code, message=message, file=self.file, sheet=self.sheet, row=row.row,
-                      column=letter, header=header, field=key,
-                      value=value if value is not None else (src.raw if src else None),
-                      expected=expected, severity=severity)  # type: ignore[arg-type]
+        issue = Issue(
+            code=code,
+            message=message,
+            file=self.file,
+            sheet=self.sheet,
+            row=row.row,
+            column=letter,
+            header=header,
+            field=key,
+            value=value if value is not None else (src.raw if src else None),
+            expected=expected,
+            severity=severity,  # type: ignore[arg-type]
+        )
         row.issues.append(issue)
         return issue
 
@@ -258,9 +317,14 @@ class Planner:
             if key is None:
                 continue
             if key in self.seen:
-                self._issue(row, self.key_field, "duplicate_key",
-                            f"{self.key_field} '{key}' appears on an earlier row of the file; "
-                            "only the first row with a key is imported.", value=key)
+                self._issue(
+                    row,
+                    self.key_field,
+                    "duplicate_key",
+                    f"{self.key_field} '{key}' appears on an earlier row of the file; "
+                    "only the first row with a key is imported.",
+                    value=key,
+                )
             self.seen.add(key)
         live = [r for r in rows if r.ok]
         self.planned += len(rows)
@@ -278,31 +342,57 @@ class Planner:
     def _plan_row(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
         if not row.ok:
-            return Operation(row=row.row, action="skip", object_type=otype, record_id=row.record_id,
-                             key=key, issues=row.issues)
+            return Operation(
+                row=row.row,
+                action="skip",
+                object_type=otype,
+                record_id=row.record_id,
+                key=key,
+                issues=row.issues,
+            )
         existing: Existing | None = None
         if row.record_id:
             existing = self.index.by_id.get(row.record_id)
             if existing is None:
-                self._issue(row, "id", "record_not_found",
-                            f"No {otype} has the ID '{row.record_id}'.", value=row.record_id)
-                return Operation(row=row.row, action="skip", object_type=otype, record_id=row.record_id,
-                                 key=key, issues=row.issues)
+                self._issue(
+                    row,
+                    "id",
+                    "record_not_found",
+                    f"No {otype} has the ID '{row.record_id}'.",
+                    value=row.record_id,
+                )
+                return Operation(
+                    row=row.row,
+                    action="skip",
+                    object_type=otype,
+                    record_id=row.record_id,
+                    key=key,
+                    issues=row.issues,
+                )
         elif key is not None:
             matches = self.index.find_key(key)
             if not matches and key in self.known:
                 ex = self.index.by_id.get(self.known[key])
                 matches = [ex] if ex is not None else []
             if len(matches) > 1:
-                self._issue(row, self.key_field, "ambiguous_match",
-                            f"{len(matches)} existing {otype} records have {self.key_field} '{key}': "
-                            f"{', '.join(m.id for m in matches)}.", value=key)
+                self._issue(
+                    row,
+                    self.key_field,
+                    "ambiguous_match",
+                    f"{len(matches)} existing {otype} records have {self.key_field} '{key}': "
+                    f"{', '.join(m.id for m in matches)}.",
+                    value=key,
+                )
                 return Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
             existing = matches[0] if matches else None
         elif self.has_key_column:
-            self._issue(row, self.key_field, "missing_key",
-                        f"No {self.key_field}: the row is created, and re-running the file would create "
-                        "it again.", severity="warning")
+            self._issue(
+                row,
+                self.key_field,
+                "missing_key",
+                f"No {self.key_field}: the row is created, and re-running the file would create it again.",
+                severity="warning",
+            )
         if existing is None:
             return self._create(row, key)
         return self._update(row, key, existing)
@@ -312,11 +402,15 @@ class Planner:
         otype = self.schema.object_type
         missing = [k for k in self.required if _empty(row.values.get(k)) or row.values.get(k) is CLEAR]
         for k in missing:
-            label = (self.schema.fields.get(k) or self.schema.relationships.get(k))
+            label = self.schema.fields.get(k) or self.schema.relationships.get(k)
             where = "" if k in self.columns else " (the file has no column for it)"
             article = "an" if otype[:1] in ("a", "e", "i", "o", "u") else "a"
-            self._issue(row, k, "required_field_missing",
-                        f"{label.label if label else k} ({k}) is required to create {article} {otype}{where}.")
+            self._issue(
+                row,
+                k,
+                "required_field_missing",
+                f"{label.label if label else k} ({k}) is required to create {article} {otype}{where}.",
+            )
         if missing:
             return Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
         fields: dict[str, Any] = {}
@@ -336,8 +430,15 @@ class Planner:
         body: dict[str, Any] = {"fields": fields}
         if rels or otype in ("opportunity", "task"):
             body["relationships"] = rels
-        return Operation(row=row.row, action="create", object_type=otype, key=key, body=body,
-                         changes=changes, issues=row.issues)
+        return Operation(
+            row=row.row,
+            action="create",
+            object_type=otype,
+            key=key,
+            body=body,
+            changes=changes,
+            issues=row.issues,
+        )
 
     # --- update --------------------------------------------------------------------------------
     def _update(self, row: CheckedRow, key: str | None, ex: Existing) -> Operation:
@@ -346,7 +447,7 @@ class Planner:
             self.links[ex.id] = ex.link
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
-        removes: dict[str, Any] = {}   # removals sent after ``rels`` (keys that also add; notes)
+        removes: dict[str, Any] = {}  # removals sent after ``rels`` (keys that also add; notes)
         changes: dict[str, tuple[Any, Any]] = {}
         create_only = CREATE_ONLY_RELATIONSHIPS.get(otype, frozenset())
         ops = UPDATE_OPS.get(otype, ("add", "remove", "replace"))
@@ -392,11 +493,25 @@ class Planner:
             fields[k] = new
             changes[k] = (old, new)
         if not fields and not rels:
-            return Operation(row=row.row, action="unchanged", object_type=otype, record_id=ex.id, key=key,
-                             issues=row.issues)
+            return Operation(
+                row=row.row,
+                action="unchanged",
+                object_type=otype,
+                record_id=ex.id,
+                key=key,
+                issues=row.issues,
+            )
         body: dict[str, Any] = {"fields": fields}
         if rels:
             body["relationships"] = rels
-        return Operation(row=row.row, action="update", object_type=otype, record_id=ex.id, key=key,
-                         body=body, changes=changes if self.keep_changes else {}, issues=row.issues,
-                         follow_up={"relationships": removes} if removes else None)
+        return Operation(
+            row=row.row,
+            action="update",
+            object_type=otype,
+            record_id=ex.id,
+            key=key,
+            body=body,
+            changes=changes if self.keep_changes else {},
+            issues=row.issues,
+            follow_up={"relationships": removes} if removes else None,
+        )

@@ -66,8 +66,7 @@ class RateLimit:
 
 #: Pacing off: a bucket so large it never waits, whatever the server advertises (for measuring
 #: the server's own limiter, or 429 handling alone).
-UNLIMITED = RateLimit(per_second=1e9, burst=1e9, headroom=1.0, sync_remaining=False,
-                      follow_server=False)
+UNLIMITED = RateLimit(per_second=1e9, burst=1e9, headroom=1.0, sync_remaining=False, follow_server=False)
 
 
 class Pacer:
@@ -78,9 +77,14 @@ class Pacer:
     the refill start into the future (:meth:`pause`), so nobody sends before ``Retry-After``.
     """
 
-    def __init__(self, category: str, config: RateLimit | None = None, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        category: str,
+        config: RateLimit | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.category = category
         self.config = config or RateLimit()
         self._clock, self._sleep = clock, sleep
@@ -166,6 +170,7 @@ def _float(value: str | None) -> float | None:
 
 # --- retries ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """When and how long to retry a failed request.
@@ -196,8 +201,7 @@ class RetryPolicy:
             return full
         return float(full * (1 - self.jitter) + self.rng.uniform(0, full * self.jitter))
 
-    def rate_limit_wait(self, headers: Mapping[str, str], attempt: int, *,
-                        now: float | None = None) -> float:
+    def rate_limit_wait(self, headers: Mapping[str, str], attempt: int, *, now: float | None = None) -> float:
         """Seconds to wait after a 429: the server's Retry-After(-Ms), else until its
         X-RateLimit-Reset (when the bucket is full again), else the backoff."""
         server = retry_after(headers, now=now)

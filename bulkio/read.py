@@ -44,9 +44,9 @@ MAX_CELL_CHARS = 1_048_576
 #: Hard limit of the CSV parser for one field; beyond it the file cannot be read.
 CSV_FIELD_LIMIT = 64 * 1024 * 1024
 #: Zip-bomb guards, checked on the zip directory before the workbook is parsed.
-MAX_MEMBER_BYTES = 1024**3          # one uncompressed member
-MAX_TOTAL_BYTES = 3 * 1024**3       # all members together
-MAX_RATIO = 200                     # uncompressed/compressed, for members above RATIO_MIN_BYTES
+MAX_MEMBER_BYTES = 1024**3  # one uncompressed member
+MAX_TOTAL_BYTES = 3 * 1024**3  # all members together
+MAX_RATIO = 200  # uncompressed/compressed, for members above RATIO_MIN_BYTES
 RATIO_MIN_BYTES = 16 * 1024**2
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
@@ -97,8 +97,9 @@ class SourceTable:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -111,9 +112,16 @@ class SourceTable:
 
 # --- public entry point ------------------------------------------------------------------------
 
-def open_table(path: str | os.PathLike[str], *, sheet: str | None = None, encoding: str | None = None,
-               delimiter: str | None = None, header_row: int | None = None,
-               object_type: str | None = None) -> SourceTable:
+
+def open_table(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    header_row: int | None = None,
+    object_type: str | None = None,
+) -> SourceTable:
     """Open a CSV or XLSX file for reading rows.
 
     ``sheet`` picks a worksheet by name; otherwise the sheet named like ``object_type`` (singular
@@ -140,17 +148,19 @@ def open_table(path: str | os.PathLike[str], *, sheet: str | None = None, encodi
     suffix = p.suffix.lower()
     if suffix == ".xls" or scan.head.startswith(_OLE_MAGIC):
         if scan.encrypted:
-            raise InputFileError("the workbook is password-protected (encrypted); save an unprotected "
-                                 "copy as .xlsx", path=name)
+            raise InputFileError(
+                "the workbook is password-protected (encrypted); save an unprotected copy as .xlsx", path=name
+            )
         if scan.head.startswith(_OLE_MAGIC) or suffix == ".xls":
-            raise InputFileError("is an old Excel .xls workbook; save it as .xlsx (Excel Workbook) "
-                                 "or CSV and try again", path=name)
+            raise InputFileError(
+                "is an old Excel .xls workbook; save it as .xlsx (Excel Workbook) or CSV and try again",
+                path=name,
+            )
     if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES and scan.head.startswith(_ZIP_MAGIC)):
         if not scan.head.startswith(_ZIP_MAGIC):
             what = "it is empty" if not scan.head else "is it .xls or CSV?"
             raise InputFileError(f"not an .xlsx workbook ({what})", path=name)
-        return _open_xlsx(p, name, scan.sha256, sheet=sheet, header_row=header_row,
-                          object_type=object_type)
+        return _open_xlsx(p, name, scan.sha256, sheet=sheet, header_row=header_row, object_type=object_type)
     if sheet is not None:
         raise InputFileError(f"a CSV file has no sheets (asked for sheet {sheet!r})", path=name)
     if scan.head.startswith(_ZIP_MAGIC):
@@ -159,6 +169,7 @@ def open_table(path: str | os.PathLike[str], *, sheet: str | None = None, encodi
 
 
 # --- file scan (fingerprint, encoding facts) ---------------------------------------------------
+
 
 @dataclass(slots=True)
 class _Scan:
@@ -204,6 +215,7 @@ def _scan(p: Path, *, want_utf8: bool) -> _Scan:
 
 # --- header detection and row cleaning (both formats) ------------------------------------------
 
+
 def _detect_header(rows: list[list[Any]]) -> int:
     """0-based index of the header among the first rows: the first row holding bulkio
     ``Label (key)`` headers for at least half of its cells, else the first non-blank row."""
@@ -238,11 +250,20 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
         cells = cells[:n]
         if extra:
             shown = ", ".join(repr(c) for _, c in extra[:3]) + (", …" if len(extra) > 3 else "")
-            table.issues.append(Issue(
-                "ragged_row", f"the row has values beyond the {n} header columns (up to column "
-                f"{column_letter(extra[-1][0])}); they are ignored: {shown}", file=table.path,
-                sheet=table.sheet, row=number, column=column_letter(extra[0][0]), value=extra[0][1],
-                expected=f"at most {n} values", severity="warning"))
+            table.issues.append(
+                Issue(
+                    "ragged_row",
+                    f"the row has values beyond the {n} header columns (up to column "
+                    f"{column_letter(extra[-1][0])}); they are ignored: {shown}",
+                    file=table.path,
+                    sheet=table.sheet,
+                    row=number,
+                    column=column_letter(extra[0][0]),
+                    value=extra[0][1],
+                    expected=f"at most {n} values",
+                    severity="warning",
+                )
+            )
     if all(c is None for c in cells):
         return None
     if len(cells) < n:
@@ -263,7 +284,7 @@ def _clean_text(value: str) -> str | None:
 
 def _clean_csv(value: str) -> str | None:
     """:func:`_clean_text` for a CSV cell, with the common case (nothing to unescape) first."""
-    s = value.strip()   # (NUL is not whitespace: a cell holding one is never blank here)
+    s = value.strip()  # (NUL is not whitespace: a cell holding one is never blank here)
     if not s:
         return None
     if s[0] == "'" or "\x00" in s:
@@ -283,6 +304,7 @@ def column_letter(index: int) -> str:
 
 
 # --- CSV ---------------------------------------------------------------------------------------
+
 
 def _csv_encoding(scan: _Scan, given: str | None) -> tuple[str, bool]:
     """(codec, guessed): BOMs first, then UTF-16 by its zero bytes, UTF-8, else cp1252."""
@@ -339,20 +361,31 @@ def _sniff_delimiter(sample: str) -> str:
     return choice
 
 
-def _open_csv(p: Path, name: str, scan: _Scan, *, encoding: str | None, delimiter: str | None,
-              header_row: int | None) -> SourceTable:
+def _open_csv(
+    p: Path, name: str, scan: _Scan, *, encoding: str | None, delimiter: str | None, header_row: int | None
+) -> SourceTable:
     try:
         enc, guessed = _csv_encoding(scan, encoding)
     except _NotText:
-        raise InputFileError("not a text CSV file (it holds binary data); expected a .csv saved as "
-                             "text, or an .xlsx workbook", path=name) from None
+        raise InputFileError(
+            "not a text CSV file (it holds binary data); expected a .csv saved as text, or an .xlsx workbook",
+            path=name,
+        ) from None
     errors = "replace" if guessed and enc == "cp1252" else "strict"
     try:
         fh = open(p, encoding=enc, errors=errors, newline="")  # noqa: SIM115 - closed by the table
     except LookupError:
         raise InputFileError(f"unknown encoding {encoding!r}", path=name) from None
-    table = SourceTable(path=name, sheet=None, headers=[], header_row=1, rows=iter(()),
-                        fingerprint=scan.sha256, encoding=enc, kind="csv")
+    table = SourceTable(
+        path=name,
+        sheet=None,
+        headers=[],
+        header_row=1,
+        rows=iter(()),
+        fingerprint=scan.sha256,
+        encoding=enc,
+        kind="csv",
+    )
     table._closers.append(fh)
     try:
         sample = fh.read(_SAMPLE_CHARS)
@@ -361,16 +394,25 @@ def _open_csv(p: Path, name: str, scan: _Scan, *, encoding: str | None, delimite
             sample = sample[1:]
     except UnicodeDecodeError as exc:
         table.close()
-        raise InputFileError(f"cannot be decoded as {enc} ({exc.reason} at byte {exc.start}); "
-                             "pass the right encoding", path=name) from None
+        raise InputFileError(
+            f"cannot be decoded as {enc} ({exc.reason} at byte {exc.start}); pass the right encoding",
+            path=name,
+        ) from None
     if delimiter is not None and len(delimiter) != 1:
         table.close()
         raise InputFileError(f"the delimiter must be one character, not {delimiter!r}", path=name)
     table.delimiter = delimiter or _sniff_delimiter(sample)
     if guessed:
         label = "Windows-1252 (cp1252)" if enc == "cp1252" else enc.upper()
-        table.issues.append(Issue("encoding_guessed", f"the file is not UTF-8; it was read as {label}",
-                                  file=name, expected="UTF-8", severity="warning"))
+        table.issues.append(
+            Issue(
+                "encoding_guessed",
+                f"the file is not UTF-8; it was read as {label}",
+                file=name,
+                expected="UTF-8",
+                severity="warning",
+            )
+        )
     records = _csv_records(table, fh)
     try:
         head = _take(records, header_row)
@@ -390,25 +432,36 @@ def _csv_records(table: SourceTable, fh: io.TextIOBase) -> Iterator[tuple[int, l
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InputFileError(f"cannot be parsed as CSV ({exc})", path=table.path,
-                                 row=number + 1) from None
+            raise InputFileError(
+                f"cannot be parsed as CSV ({exc})", path=table.path, row=number + 1
+            ) from None
         except UnicodeDecodeError as exc:
-            raise InputFileError(f"cannot be decoded as {table.encoding} ({exc.reason}); pass the "
-                                 "right encoding", path=table.path, row=number + 1) from None
+            raise InputFileError(
+                f"cannot be decoded as {table.encoding} ({exc.reason}); pass the right encoding",
+                path=table.path,
+                row=number + 1,
+            ) from None
         number += 1
         if raw and max(map(len, raw)) > MAX_CELL_CHARS:
             for i, v in enumerate(raw):
                 if len(v) > MAX_CELL_CHARS:
-                    table.issues.append(Issue(
-                        "cell_too_large", f"the cell holds {len(v):,} characters; at most "
-                        f"{MAX_CELL_CHARS:,} are accepted, so it is ignored", file=table.path,
-                        row=number, column=column_letter(i),
-                        expected=f"at most {MAX_CELL_CHARS:,} characters"))
+                    table.issues.append(
+                        Issue(
+                            "cell_too_large",
+                            f"the cell holds {len(v):,} characters; at most "
+                            f"{MAX_CELL_CHARS:,} are accepted, so it is ignored",
+                            file=table.path,
+                            row=number,
+                            column=column_letter(i),
+                            expected=f"at most {MAX_CELL_CHARS:,} characters",
+                        )
+                    )
             raw = [v if len(v) <= MAX_CELL_CHARS else "" for v in raw]
         yield number, [_clean_csv(v) for v in raw]
 
 
 # --- shared row pipeline -----------------------------------------------------------------------
+
 
 def _take(records: Iterator[tuple[int, list[Any]]], header_row: int | None) -> list[tuple[int, list[Any]]]:
     """Buffer the rows needed to find the header."""
@@ -421,30 +474,36 @@ def _take(records: Iterator[tuple[int, list[Any]]], header_row: int | None) -> l
     return head
 
 
-def _start(table: SourceTable, head: list[tuple[int, list[Any]]], header_row: int | None,
-           records: Iterator[tuple[int, list[Any]]]) -> None:
+def _start(
+    table: SourceTable,
+    head: list[tuple[int, list[Any]]],
+    header_row: int | None,
+    records: Iterator[tuple[int, list[Any]]],
+) -> None:
     """Set headers and the row iterator from the buffered first rows."""
     where = f"sheet {table.sheet!r} " if table.sheet else ""
     if header_row is not None:
         idx = header_row - 1
         if idx >= len(head):
-            raise InputFileError(f"{where}has no row {header_row} to use as the header",
-                                 path=table.path, row=header_row)
+            raise InputFileError(
+                f"{where}has no row {header_row} to use as the header", path=table.path, row=header_row
+            )
     else:
         idx = _detect_header([cells for _, cells in head])
         if idx < 0:
-            raise InputFileError(f"{where}is empty: expected a header row with column names",
-                                 path=table.path)
+            raise InputFileError(f"{where}is empty: expected a header row with column names", path=table.path)
     table.header_row = head[idx][0]
     table.headers = _header_texts(head[idx][1])
     if not table.headers:
-        raise InputFileError(f"{where}has an empty header row; expected column names",
-                             path=table.path, row=table.header_row)
-    table.rows = _rows(table, head[idx + 1:], records)
+        raise InputFileError(
+            f"{where}has an empty header row; expected column names", path=table.path, row=table.header_row
+        )
+    table.rows = _rows(table, head[idx + 1 :], records)
 
 
-def _rows(table: SourceTable, buffered: list[tuple[int, list[Any]]],
-          records: Iterator[tuple[int, list[Any]]]) -> Iterator[SourceRow]:
+def _rows(
+    table: SourceTable, buffered: list[tuple[int, list[Any]]], records: Iterator[tuple[int, list[Any]]]
+) -> Iterator[SourceRow]:
     for number, cells in buffered:
         fitted = _fit(table, number, cells)
         if fitted is not None:
@@ -457,26 +516,33 @@ def _rows(table: SourceTable, buffered: list[tuple[int, list[Any]]],
 
 # --- XLSX --------------------------------------------------------------------------------------
 
+
 def _check_zip(p: Path, name: str) -> list[str]:
     """Reject what is not an xlsx package or would expand dangerously; return member names."""
     try:
         with zipfile.ZipFile(p) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise InputFileError(f"not an .xlsx workbook: the zip structure is damaged or truncated "
-                             f"({exc})", path=name) from None
+        raise InputFileError(
+            f"not an .xlsx workbook: the zip structure is damaged or truncated ({exc})", path=name
+        ) from None
     names = [i.filename for i in infos]
     if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
-        raise InputFileError("not an .xlsx workbook: the zip has no xl/workbook.xml (is it .ods, "
-                             ".docx or another zip?)", path=name)
+        raise InputFileError(
+            "not an .xlsx workbook: the zip has no xl/workbook.xml (is it .ods, .docx or another zip?)",
+            path=name,
+        )
     total = 0
     for info in infos:
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
-            raise InputFileError(f"refused: workbook part {info.filename} would expand to "
-                                 f"{info.file_size:,} bytes (ratio {ratio:.0f}:1); it looks like a zip "
-                                 "bomb", path=name)
+            raise InputFileError(
+                f"refused: workbook part {info.filename} would expand to "
+                f"{info.file_size:,} bytes (ratio {ratio:.0f}:1); it looks like a zip "
+                "bomb",
+                path=name,
+            )
     if total > MAX_TOTAL_BYTES:
         raise InputFileError(f"refused: the workbook would expand to {total:,} bytes", path=name)
     return names
@@ -490,12 +556,16 @@ def _pick_sheet(wb: Any, name: str, sheet: str | None, object_type: str | None) 
         folded = [t for t in titles if t.casefold() == sheet.strip().casefold()]
         if len(folded) == 1:
             return wb[folded[0]]
-        raise InputFileError(f"has no sheet {sheet!r}; sheets: {', '.join(repr(t) for t in titles)}",
-                             path=name)
+        raise InputFileError(
+            f"has no sheet {sheet!r}; sheets: {', '.join(repr(t) for t in titles)}", path=name
+        )
     visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
     if object_type:
-        wanted = {object_type.casefold(), object_type.casefold() + "s",
-                  object_type.casefold().removesuffix("y") + "ies"}
+        wanted = {
+            object_type.casefold(),
+            object_type.casefold() + "s",
+            object_type.casefold().removesuffix("y") + "ies",
+        }
         for ws in visible:
             if ws.title.strip().casefold() in wanted:
                 return ws
@@ -524,20 +594,24 @@ def _xlsx_error(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, DefusedXmlException):
-            return ("refused: the workbook's XML declares a DTD or entities, which are forbidden "
-                    f"for safety ({type(seen).__name__}); expected a plain .xlsx workbook")
+            return (
+                "refused: the workbook's XML declares a DTD or entities, which are forbidden "
+                f"for safety ({type(seen).__name__}); expected a plain .xlsx workbook"
+            )
         seen = seen.__cause__ or seen.__context__
     first = (str(exc).strip().splitlines() or [""])[0]
     return f"not a readable .xlsx workbook ({type(exc).__name__}: {first})"
 
 
-def _open_xlsx(p: Path, name: str, sha: str, *, sheet: str | None, header_row: int | None,
-               object_type: str | None) -> SourceTable:
+def _open_xlsx(
+    p: Path, name: str, sha: str, *, sheet: str | None, header_row: int | None, object_type: str | None
+) -> SourceTable:
     import openpyxl  # local: keeps `import bulkio.read` light for CSV-only use
 
     _check_zip(p, name)
-    table = SourceTable(path=name, sheet=None, headers=[], header_row=1, rows=iter(()),
-                        fingerprint=sha, kind="xlsx")
+    table = SourceTable(
+        path=name, sheet=None, headers=[], header_row=1, rows=iter(()), fingerprint=sha, kind="xlsx"
+    )
 
     def load(data_only: bool) -> Any:
         # a file object, not the path: openpyxl refuses paths without an .xlsx-like suffix
@@ -585,19 +659,29 @@ def _xlsx_records(table: SourceTable, ws: Any, formula_ws: Any) -> Iterator[tupl
         except StopIteration:
             return
         except Exception as exc:  # noqa: BLE001 - a damaged sheet part
-            raise InputFileError(f"sheet {table.sheet!r}: {_xlsx_error(exc)}", path=table.path,
-                                 row=number + 1) from None
+            raise InputFileError(
+                f"sheet {table.sheet!r}: {_xlsx_error(exc)}", path=table.path, row=number + 1
+            ) from None
         number += 1
         cells: list[Any] = []
         for i, v in enumerate(raw):
             if isinstance(v, str):
                 v = _clean_text(v)
             elif v is None and i < len(frow) and isinstance(frow[i], str) and frow[i].startswith("="):
-                table.issues.append(Issue(
-                    "formula_no_value", f"the formula {frow[i]} has no saved value; open and save the "
-                    "workbook in Excel so values are calculated", file=table.path, sheet=table.sheet,
-                    row=number, column=column_letter(i), value=frow[i], expected="a value",
-                    severity="warning"))
+                table.issues.append(
+                    Issue(
+                        "formula_no_value",
+                        f"the formula {frow[i]} has no saved value; open and save the "
+                        "workbook in Excel so values are calculated",
+                        file=table.path,
+                        sheet=table.sheet,
+                        row=number,
+                        column=column_letter(i),
+                        value=frow[i],
+                        expected="a value",
+                        severity="warning",
+                    )
+                )
             cells.append(v)
         yield number, cells
 

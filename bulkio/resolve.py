@@ -33,6 +33,8 @@ PAGE = 25
 SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
+
+
 def _matched_by(object_type: str) -> str:
     """How a reference to ``object_type`` is looked up, for messages (members have no external_id)."""
     if object_type == "member":
@@ -79,14 +81,14 @@ class Directory:
         self.client, self.object_type, self.concurrency = client, object_type, concurrency
         self.scanned = False
         self.total: int | None = None
-        self.requests = 0          # filter/retrieve requests made (for the scan-or-filter decision)
+        self.requests = 0  # filter/retrieve requests made (for the scan-or-filter decision)
         self._lock = threading.Lock()
         self.by_id: set[str] = set()
         self.by_ext: dict[str, list[str]] = {}
         self.by_email: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
-        self.cache: dict[str, list[str]] = {}   # filter mode: reference → candidate ids
-        self.names: dict[str, str] = {}          # id → display name (for messages)
+        self.cache: dict[str, list[str]] = {}  # filter mode: reference → candidate ids
+        self.names: dict[str, str] = {}  # id → display name (for messages)
         self._has_external_id: bool | None = None
 
     # --- indexing ----------------------------------------------------------------------------
@@ -233,8 +235,9 @@ class References:
     def directory(self, object_type: str) -> Directory:
         d = self.directories.get(object_type)
         if d is None:
-            d = self.directories[object_type] = Directory(self.client, object_type,
-                                                          concurrency=self.concurrency)
+            d = self.directories[object_type] = Directory(
+                self.client, object_type, concurrency=self.concurrency
+            )
         return d
 
 
@@ -248,12 +251,21 @@ def match_option(fdef: FieldDef, text: str) -> tuple[str | None, list[str], bool
 class Resolver:
     """Turns select labels and references of checked rows into ids (in place, adding issues)."""
 
-    def __init__(self, client: Any, schema: ObjectSchema, *, references: References | None = None,
-                 file: str | None = None, sheet: str | None = None, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        client: Any,
+        schema: ObjectSchema,
+        *,
+        references: References | None = None,
+        file: str | None = None,
+        sheet: str | None = None,
+        concurrency: int = 8,
+    ) -> None:
         self.client, self.schema, self.file, self.sheet = client, schema, file, sheet
         self.references = references or References(client, concurrency=concurrency)
-        self._selects = {k: f for k, f in schema.fields.items()
-                         if f.value_type in ("SINGLE_SELECT", "MULTI_SELECT")}
+        self._selects = {
+            k: f for k, f in schema.fields.items() if f.value_type in ("SINGLE_SELECT", "MULTI_SELECT")
+        }
         # (key, text) → match_option result: a column repeats a handful of labels a million times
         self._matches: dict[tuple[str, str], tuple[str | None, list[str], bool]] = {}
 
@@ -294,15 +306,28 @@ class Resolver:
                     continue
                 bad = True
                 if ambiguous:
-                    row.issue_at(key, "ambiguous_option",
-                                 f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
-                                 "use the option id.", file=self.file, sheet=self.sheet)
+                    row.issue_at(
+                        key,
+                        "ambiguous_option",
+                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
+                        "use the option id.",
+                        file=self.file,
+                        sheet=self.sheet,
+                    )
                 else:
-                    hint = (f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions
-                            else f" Options: {_option_list(fdef)}.")
-                    row.issue_at(key, "unknown_option", f"'{text}' is not an option of {fdef.label}.{hint}",
-                                 expected="one of: " + ", ".join(o.label for o in fdef.options),
-                                 file=self.file, sheet=self.sheet)
+                    hint = (
+                        f" Did you mean {' or '.join(repr(s) for s in suggestions)}?"
+                        if suggestions
+                        else f" Options: {_option_list(fdef)}."
+                    )
+                    row.issue_at(
+                        key,
+                        "unknown_option",
+                        f"'{text}' is not an option of {fdef.label}.{hint}",
+                        expected="one of: " + ", ".join(o.label for o in fdef.options),
+                        file=self.file,
+                        sheet=self.sheet,
+                    )
             if bad:
                 del row.values[key]
             elif fdef.value_type == "MULTI_SELECT":
@@ -325,14 +350,22 @@ class Resolver:
                     continue
                 bad = True
                 if not found:
-                    row.issue_at(key, "relationship_entity_missing",
-                                 f"No {rel.object_type} matches '{ref}' ({_matched_by(rel.object_type)}).",
-                                 file=self.file, sheet=self.sheet)
+                    row.issue_at(
+                        key,
+                        "relationship_entity_missing",
+                        f"No {rel.object_type} matches '{ref}' ({_matched_by(rel.object_type)}).",
+                        file=self.file,
+                        sheet=self.sheet,
+                    )
                 else:
-                    row.issue_at(key, "ambiguous_reference",
-                                 f"'{ref}' matches {len(found)} {rel.object_type} records: "
-                                 f"{', '.join(found)}; use the record id or external_id.",
-                                 file=self.file, sheet=self.sheet)
+                    row.issue_at(
+                        key,
+                        "ambiguous_reference",
+                        f"'{ref}' matches {len(found)} {rel.object_type} records: "
+                        f"{', '.join(found)}; use the record id or external_id.",
+                        file=self.file,
+                        sheet=self.sheet,
+                    )
             if bad:
                 del row.values[key]
             else:

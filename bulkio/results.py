@@ -33,8 +33,13 @@ CHANGES_HEADER = "Changes"
 ERROR_FILL = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 WARNING_FILL = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
 #: Outcome words of a dry run (what *would* happen).
-DRY_RUN_WORDS = {"created": "would create", "updated": "would update", "unchanged": "unchanged",
-                 "failed": "failed", "skipped": "skipped"}
+DRY_RUN_WORDS = {
+    "created": "would create",
+    "updated": "would update",
+    "unchanged": "unchanged",
+    "failed": "failed",
+    "skipped": "skipped",
+}
 
 
 def default_results_path(input_path: str | Path) -> Path:
@@ -76,22 +81,23 @@ def _display(schema: ObjectSchema | None, key: str, value: Any, empty: str = "(e
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
-    return "; ".join(f"{k}: {_display(schema, k, old)} → {_display(schema, k, new, '(cleared)')}"
-                     for k, (old, new) in changes.items())
+    return "; ".join(
+        f"{k}: {_display(schema, k, old)} → {_display(schema, k, new, '(cleared)')}"
+        for k, (old, new) in changes.items()
+    )
 
 
-def outcome_cells(outcome: RowOutcome | None, *, dry_run: bool = False,
-                  schema: ObjectSchema | None = None) -> list[Any]:
+def outcome_cells(
+    outcome: RowOutcome | None, *, dry_run: bool = False, schema: ObjectSchema | None = None
+) -> list[Any]:
     """The outcome columns of one row."""
     if outcome is None:
         cells: list[Any] = ["not processed", None, None, ""]
     else:
         word = DRY_RUN_WORDS.get(outcome.outcome, outcome.outcome) if dry_run else outcome.outcome
-        cells = [word, outcome.record_id, outcome.link,
-                 errors_text(outcome.issues) if outcome.issues else ""]
+        cells = [word, outcome.record_id, outcome.link, errors_text(outcome.issues) if outcome.issues else ""]
     if dry_run:
-        cells.append(changes_text(outcome.changes, schema) if outcome is not None and outcome.changes
-                     else "")
+        cells.append(changes_text(outcome.changes, schema) if outcome is not None and outcome.changes else "")
     return cells
 
 
@@ -110,10 +116,18 @@ def _lookup(outcomes: Mapping[int, RowOutcome] | Lookup) -> Lookup:
     return outcomes.get if isinstance(outcomes, Mapping) else outcomes
 
 
-def write_results(dest: str | Path, headers: Sequence[str], rows: Iterable[Any],
-                  outcomes: Mapping[int, RowOutcome] | Lookup, *, dry_run: bool = False,
-                  schema: ObjectSchema | None = None, header_row: int = 1, delimiter: str = ",",
-                  sheet_name: str | None = None) -> Path:
+def write_results(
+    dest: str | Path,
+    headers: Sequence[str],
+    rows: Iterable[Any],
+    outcomes: Mapping[int, RowOutcome] | Lookup,
+    *,
+    dry_run: bool = False,
+    schema: ObjectSchema | None = None,
+    header_row: int = 1,
+    delimiter: str = ",",
+    sheet_name: str | None = None,
+) -> Path:
     """Write the results sheet to ``dest`` (format by its extension) and return the path.
 
     ``rows`` yields objects with ``number`` and ``cells`` (:class:`bulkio.read.SourceRow`), in order.
@@ -122,16 +136,44 @@ def write_results(dest: str | Path, headers: Sequence[str], rows: Iterable[Any],
     out_headers = [*headers, *OUTCOME_HEADERS, *([CHANGES_HEADER] if dry_run else [])]
     get = _lookup(outcomes)
     if dest.suffix.lower() in (".xlsx", ".xlsm"):
-        _write_xlsx(dest, out_headers, len(headers), rows, get, dry_run=dry_run, schema=schema,
-                    header_row=header_row, sheet_name=sheet_name or "Results")
+        _write_xlsx(
+            dest,
+            out_headers,
+            len(headers),
+            rows,
+            get,
+            dry_run=dry_run,
+            schema=schema,
+            header_row=header_row,
+            sheet_name=sheet_name or "Results",
+        )
     else:
-        _write_csv(dest, out_headers, len(headers), rows, get, dry_run=dry_run, schema=schema,
-                   header_row=header_row, delimiter=delimiter)
+        _write_csv(
+            dest,
+            out_headers,
+            len(headers),
+            rows,
+            get,
+            dry_run=dry_run,
+            schema=schema,
+            header_row=header_row,
+            delimiter=delimiter,
+        )
     return dest
 
 
-def _write_csv(dest: Path, headers: list[str], width: int, rows: Iterable[Any], get: Lookup, *,
-               dry_run: bool, schema: ObjectSchema | None, header_row: int, delimiter: str) -> None:
+def _write_csv(
+    dest: Path,
+    headers: list[str],
+    width: int,
+    rows: Iterable[Any],
+    get: Lookup,
+    *,
+    dry_run: bool,
+    schema: ObjectSchema | None,
+    header_row: int,
+    delimiter: str,
+) -> None:
     blank = [""] * len(headers)
     csv_row = sheets.csv_row
     with sheets.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -141,16 +183,28 @@ def _write_csv(dest: Path, headers: list[str], width: int, rows: Iterable[Any], 
         writerow(csv_row(headers))
         line = header_row
         for row in rows:
-            while line + 1 < row.number:   # blank input rows keep their place
+            while line + 1 < row.number:  # blank input rows keep their place
                 writerow(blank)
                 line += 1
-            writerow(csv_row(_fit(row.cells, width))
-                     + csv_row(outcome_cells(get(row.number), dry_run=dry_run, schema=schema)))
+            writerow(
+                csv_row(_fit(row.cells, width))
+                + csv_row(outcome_cells(get(row.number), dry_run=dry_run, schema=schema))
+            )
             line = row.number
 
 
-def _write_xlsx(dest: Path, headers: list[str], width: int, rows: Iterable[Any], get: Lookup, *,
-                dry_run: bool, schema: ObjectSchema | None, header_row: int, sheet_name: str) -> None:
+def _write_xlsx(
+    dest: Path,
+    headers: list[str],
+    width: int,
+    rows: Iterable[Any],
+    get: Lookup,
+    *,
+    dry_run: bool,
+    schema: ObjectSchema | None,
+    header_row: int,
+    sheet_name: str,
+) -> None:
     wb = sheets.new_workbook(write_only=True)
     try:
         ws = wb.create_sheet(sheet_name[:31])
@@ -178,7 +232,9 @@ def _write_xlsx(dest: Path, headers: list[str], width: int, rows: Iterable[Any],
                     if idx < width:
                         marks.setdefault(idx, []).append(issue)
             out: list[Any] = []
-            for i, value in enumerate(_fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)):
+            for i, value in enumerate(
+                _fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)
+            ):
                 v = sheets.xlsx_value(value)
                 issues = marks.get(i)
                 fmt = None if isinstance(v, (str, bool)) or v is None else sheets.default_format(v)

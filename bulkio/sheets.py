@@ -51,8 +51,15 @@ NUMBER_FORMAT = "#,##0.##"
 TEXT_FORMAT = "@"
 
 #: Currency symbols written before the amount; other ISO codes are written after it.
-CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹",
-                                    "AUD": "A$", "CAD": "C$"}
+CURRENCY_SYMBOLS: dict[str, str] = {
+    "USD": "$",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "AUD": "A$",
+    "CAD": "C$",
+}
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
@@ -73,6 +80,7 @@ FIXED_TIMESTAMP = dt.datetime(2026, 1, 1, 0, 0, 0)
 
 
 # --- formula escaping ---------------------------------------------------------------------------
+
 
 def escape_formula(value: str) -> str:
     """Prefix ``'`` when ``value`` starts with ``=``, ``+``, ``-``, ``@``, tab or CR.
@@ -136,8 +144,9 @@ def csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="minutes" if not value.second and not
-                               value.microsecond else "seconds")
+        return value.isoformat(
+            sep=" ", timespec="minutes" if not value.second and not value.microsecond else "seconds"
+        )
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
@@ -148,11 +157,14 @@ def csv_value(value: Any) -> str:
 def csv_row(values: Iterable[Any]) -> list[str]:
     """:func:`csv_value` of every cell; plain text and None skip the call (hot in large files)."""
     may = _MAYBE_ESCAPE
-    return ["" if v is None else v if type(v) is str and (not v or v[0] not in may) else csv_value(v)
-            for v in values]
+    return [
+        "" if v is None else v if type(v) is str and (not v or v[0] not in may) else csv_value(v)
+        for v in values
+    ]
 
 
 # --- number formats ----------------------------------------------------------------------------
+
 
 def currency_format(code: str | None) -> str:
     """Excel number format for an ISO currency: ``"$"#,##0.00`` for USD, ``#,##0.00 "EUR"``
@@ -176,6 +188,7 @@ def default_format(value: Any) -> str | None:
 
 
 # --- atomic writes ------------------------------------------------------------------------------
+
 
 @contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
@@ -243,8 +256,9 @@ def save_workbook(wb: Workbook, path: str | os.PathLike[str], *, deterministic: 
 CSV_ENCODING = "utf-8-sig"
 
 
-def write_csv(path: str | os.PathLike[str], headers: Sequence[str],
-              rows: Iterable[Sequence[Any]] = ()) -> int:
+def write_csv(
+    path: str | os.PathLike[str], headers: Sequence[str], rows: Iterable[Sequence[Any]] = ()
+) -> int:
     """Write a CSV atomically in UTF-8 with BOM (so Excel detects the encoding), escaping every
     cell (headers included). Returns the number of data rows written.
 
@@ -269,6 +283,7 @@ def write_csv_rows(fh: TextIO, headers: Sequence[str], rows: Iterable[Sequence[A
 
 # --- XLSX --------------------------------------------------------------------------------------
 
+
 def _text_width(value: Any, fmt: str | None = None) -> float:
     if value is None:
         return 0.0
@@ -284,13 +299,14 @@ def _text_width(value: Any, fmt: str | None = None) -> float:
     return float(max((len(line) for line in text.splitlines()), default=0))
 
 
-def column_widths(headers: Sequence[str], sample: Iterable[Sequence[Any]], *,
-                  formats: Sequence[str | None] | None = None) -> list[float]:
+def column_widths(
+    headers: Sequence[str], sample: Iterable[Sequence[Any]], *, formats: Sequence[str | None] | None = None
+) -> list[float]:
     """Column widths (Excel character units) that fit the header and a sample of the content,
     clamped to a readable range."""
     widths = [_text_width(h) + 2 for h in headers]
     for row in sample:
-        for i, v in enumerate(row[:len(widths)]):
+        for i, v in enumerate(row[: len(widths)]):
             fmt = formats[i] if formats and i < len(formats) else None
             widths[i] = max(widths[i], _text_width(v, fmt) + 2)
     return [min(max(w, MIN_WIDTH), MAX_WIDTH) for w in widths]
@@ -302,8 +318,7 @@ def set_column_widths(ws: AnyWorksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = round(w, 1)
 
 
-def header_cells(ws: AnyWorksheet, headers: Sequence[str], *,
-                 required: Iterable[int] = ()) -> list[Cell]:
+def header_cells(ws: AnyWorksheet, headers: Sequence[str], *, required: Iterable[int] = ()) -> list[Cell]:
     """Styled header cells (bold + fill; columns at indexes in ``required`` get
     :data:`REQUIRED_FILL`) ready to ``ws.append``; works on both worksheet kinds."""
     req = set(required)
@@ -328,10 +343,16 @@ def finish_sheet(ws: AnyWorksheet, ncols: int, nrows: int, *, autofilter: bool =
         ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(nrows, 0) + 1}"
 
 
-def write_table(ws: AnyWorksheet, headers: Sequence[str], rows: Iterable[Sequence[Any]] = (), *,
-                formats: Sequence[str | None] | Mapping[int, str] | None = None,
-                required: Iterable[int] = (), widths: Sequence[float] | None = None,
-                autofilter: bool = True) -> int:
+def write_table(
+    ws: AnyWorksheet,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]] = (),
+    *,
+    formats: Sequence[str | None] | Mapping[int, str] | None = None,
+    required: Iterable[int] = (),
+    widths: Sequence[float] | None = None,
+    autofilter: bool = True,
+) -> int:
     """Write a header and rows to an empty worksheet (normal or write-only) and return the number
     of data rows written.
 
@@ -353,8 +374,7 @@ def write_table(ws: AnyWorksheet, headers: Sequence[str], rows: Iterable[Sequenc
         fmts += [None] * (ncols - len(fmts))
     it = iter(rows)
     sample = [list(r) for r in islice(it, WIDTH_SAMPLE_ROWS)]
-    set_column_widths(ws, widths if widths is not None else column_widths(headers, sample,
-                                                                          formats=fmts))
+    set_column_widths(ws, widths if widths is not None else column_widths(headers, sample, formats=fmts))
     freeze_header(ws)
     ws.append(header_cells(ws, headers, required=required))
     count = 0
@@ -373,8 +393,9 @@ def _cell(ws: AnyWorksheet, value: Any) -> Cell:
     return Cell(ws, row=1, column=1, value=value)
 
 
-def row_cells(ws: AnyWorksheet, row: Sequence[Any], fmts: Sequence[str | None],
-              styles: dict[str, Any] | None = None) -> list[Any]:
+def row_cells(
+    ws: AnyWorksheet, row: Sequence[Any], fmts: Sequence[str | None], styles: dict[str, Any] | None = None
+) -> list[Any]:
     """One row ready for ``ws.append``: safe values, and styled cells where a format applies.
 
     Pass the same ``styles`` dict for every row of a sheet: setting ``number_format`` is a

@@ -48,10 +48,10 @@ class PipelineSummary:
 
     currency: str | None
     total: SummaryRow
-    by_status: list[SummaryRow] = field(default_factory=list)   # Open, Won, Lost
-    by_stage: list[SummaryRow] = field(default_factory=list)    # in the stage options' order
-    by_owner: list[SummaryRow] = field(default_factory=list)    # largest amount first
-    by_month: list[SummaryRow] = field(default_factory=list)    # yyyy-mm ascending, undated last
+    by_status: list[SummaryRow] = field(default_factory=list)  # Open, Won, Lost
+    by_stage: list[SummaryRow] = field(default_factory=list)  # in the stage options' order
+    by_owner: list[SummaryRow] = field(default_factory=list)  # largest amount first
+    by_month: list[SummaryRow] = field(default_factory=list)  # yyyy-mm ascending, undated last
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,8 +127,9 @@ def _status(record: dict[str, Any], stage_label: str | None) -> str:
     return "OPEN"
 
 
-def summarize_pipeline(opportunities: Iterable[dict[str, Any]], schema: ObjectSchema,
-                       members: Iterable[dict[str, Any]]) -> PipelineSummary:
+def summarize_pipeline(
+    opportunities: Iterable[dict[str, Any]], schema: ObjectSchema, members: Iterable[dict[str, Any]]
+) -> PipelineSummary:
     """Totals by status, stage, owner and expected close month.
 
     ``opportunities`` are API records; the amount is the ``amount`` CURRENCY field (else the first
@@ -169,20 +170,31 @@ def summarize_pipeline(opportunities: Iterable[dict[str, Any]], schema: ObjectSc
 
     by_owner = sorted(owner_rows.values(), key=lambda r: (r.label == NO_OWNER, -r.amount, r.label))
     by_month = sorted(month_rows.values(), key=lambda r: (r.label == NO_CLOSE_DATE, r.label))
-    return PipelineSummary(currency=currency, total=total, by_status=list(status_rows.values()),
-                           by_stage=list(stage_rows.values()), by_owner=by_owner, by_month=by_month)
+    return PipelineSummary(
+        currency=currency,
+        total=total,
+        by_status=list(status_rows.values()),
+        by_stage=list(stage_rows.values()),
+        by_owner=by_owner,
+        by_month=by_month,
+    )
 
 
 # --- the sheet --------------------------------------------------------------------------------
 
 #: Headers of the four tables on the Summary sheet (column A names the group).
-TABLE_HEADERS = {"by_status": "Status", "by_stage": "Stage", "by_owner": "Owner",
-                 "by_month": "Expected close month"}
+TABLE_HEADERS = {
+    "by_status": "Status",
+    "by_stage": "Stage",
+    "by_owner": "Owner",
+    "by_month": "Expected close month",
+}
 VALUE_HEADERS = ("Count", "Amount", "Weighted amount")
 
 
-def write_summary_sheet(ws: Any, summary: PipelineSummary, *, money_format: str = "#,##0.00",
-                        title: str = "Pipeline summary") -> None:
+def write_summary_sheet(
+    ws: Any, summary: PipelineSummary, *, money_format: str = "#,##0.00", title: str = "Pipeline summary"
+) -> None:
     """Lay the summary out on a (write-only) worksheet, one table per grouping, and add a native
     bar chart of amount (and weighted amount) by stage next to the tables.
 
@@ -216,9 +228,12 @@ def write_summary_sheet(ws: Any, summary: PipelineSummary, *, money_format: str 
 
     def row_cells(r: SummaryRow, strong: bool = False) -> list[Any]:
         # Labels come from org data (stage labels, member names): escape them like any text cell.
-        return [cell(safe_cell(r.label), strong=strong), cell(r.count, strong=strong),
-                cell(round(r.amount, 2), fmt=money_format, strong=strong),
-                cell(round(r.weighted, 2), fmt=money_format, strong=strong)]
+        return [
+            cell(safe_cell(r.label), strong=strong),
+            cell(r.count, strong=strong),
+            cell(round(r.amount, 2), fmt=money_format, strong=strong),
+            cell(round(r.weighted, 2), fmt=money_format, strong=strong),
+        ]
 
     row = 0
 

@@ -52,17 +52,24 @@ INSTRUCTIONS_SHEET = "Instructions"
 #: Object types that have members as relationship targets.
 MEMBER_TYPE = "member"
 
-_PLURALS = {"account": "Accounts", "contact": "Contacts", "opportunity": "Opportunities",
-            "task": "Tasks", "note": "Notes"}
+_PLURALS = {
+    "account": "Accounts",
+    "contact": "Contacts",
+    "opportunity": "Opportunities",
+    "task": "Tasks",
+    "note": "Notes",
+}
 _SHEET_BAD_CHARS = str.maketrans({c: " " for c in "[]:*?/\\"})
 _TEXT_TYPES = {"TEXT", "EMAIL", "URL", "TELEPHONE", "SOCIAL_HANDLE"}
 
 
 # --- data the live part gathers ------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class RecordRef:
     """An existing record a relationship column may point at."""
+
     name: str
     external_id: str | None
     id: str
@@ -78,6 +85,7 @@ class MemberRef:
 @dataclass(slots=True)
 class ReferenceData:
     """Existing records and members listed on the Reference sheet (``records`` per object type)."""
+
     records: dict[str, list[RecordRef]] = field(default_factory=dict)
     members: list[MemberRef] = field(default_factory=list)
     #: object types whose list was cut at the cap
@@ -87,11 +95,12 @@ class ReferenceData:
 @dataclass(slots=True)
 class TemplateInfo:
     """What a template holds: the columns written (in order) and where."""
+
     object_type: str
     path: Path
-    format: str                          # "xlsx" | "csv"
+    format: str  # "xlsx" | "csv"
     columns: list[Column]
-    sheet: str | None = None             # data sheet title (XLSX)
+    sheet: str | None = None  # data sheet title (XLSX)
     reference_counts: dict[str, int] = field(default_factory=dict)  # "member"/"account" -> rows
 
     @property
@@ -99,18 +108,31 @@ class TemplateInfo:
         return [c.header for c in self.columns]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"object_type": self.object_type, "path": str(self.path), "format": self.format,
-                "sheet": self.sheet, "columns": self.headers,
-                "required": [c.header for c in self.columns if c.required],
-                "reference_counts": dict(self.reference_counts)}
+        return {
+            "object_type": self.object_type,
+            "path": str(self.path),
+            "format": self.format,
+            "sheet": self.sheet,
+            "columns": self.headers,
+            "required": [c.header for c in self.columns if c.required],
+            "reference_counts": dict(self.reference_counts),
+        }
 
 
 # --- live ----------------------------------------------------------------------------------------
 
-def make_template(client: Any, object_type: str, path: str | os.PathLike[str], *,
-                  key_field: str = "external_id", example_row: bool = False,
-                  include_reference: bool = True, on_event: EventHandler | None = None,
-                  reference_cap: int = REFERENCE_CAP) -> TemplateInfo:
+
+def make_template(
+    client: Any,
+    object_type: str,
+    path: str | os.PathLike[str],
+    *,
+    key_field: str = "external_id",
+    example_row: bool = False,
+    include_reference: bool = True,
+    on_event: EventHandler | None = None,
+    reference_cap: int = REFERENCE_CAP,
+) -> TemplateInfo:
     """Write an import template for ``object_type`` from the org's live definitions.
 
     With ``include_reference`` the Reference sheet also lists members and up to
@@ -126,37 +148,47 @@ def make_template(client: Any, object_type: str, path: str | os.PathLike[str], *
     xlsx = template_format(path) == "xlsx"  # a bad file name fails before any request
     schema: ObjectSchema = client.schema(object_type)
     if key_field != "external_id" and key_field not in schema.fields:
-        raise ConfigError(f"{object_type} has no field '{key_field}' to use as the key; "
-                          f"see: bulkio definitions {object_type}")
+        raise ConfigError(
+            f"{object_type} has no field '{key_field}' to use as the key; "
+            f"see: bulkio definitions {object_type}"
+        )
     reference = None
     label = _object_label(client, object_type)
     if include_reference and (xlsx or example_row):
         emit(PhaseStarted("reference"))
         # a CSV has no Reference sheet: one record per type is enough for the example row
-        reference = fetch_reference(client, schema, key_field=key_field,
-                                    cap=reference_cap if xlsx else 1, on_event=emit)
+        reference = fetch_reference(
+            client, schema, key_field=key_field, cap=reference_cap if xlsx else 1, on_event=emit
+        )
         emit(PhaseFinished("reference"))
         for otype in sorted(reference.truncated if xlsx else ()):
             emit(Message(f"Reference sheet lists only the first {reference_cap} {otype} records."))
-    return write_template(schema, path, reference=reference, key_field=key_field,
-                          example_row=example_row, object_label=label)
+    return write_template(
+        schema, path, reference=reference, key_field=key_field, example_row=example_row, object_label=label
+    )
 
 
-def fetch_reference(client: Any, schema: ObjectSchema, *, key_field: str = "external_id",
-                    cap: int = REFERENCE_CAP, on_event: EventHandler | None = None) -> ReferenceData:
+def fetch_reference(
+    client: Any,
+    schema: ObjectSchema,
+    *,
+    key_field: str = "external_id",
+    cap: int = REFERENCE_CAP,
+    on_event: EventHandler | None = None,
+) -> ReferenceData:
     """Members and existing related records for the relationship columns of ``schema``."""
     emit = on_event or (lambda e: None)
     ref = ReferenceData()
     targets = sorted({r.object_type for r in schema.writable_relationships()})
     if MEMBER_TYPE in targets:
-        ref.members = sorted((member_ref(m) for m in client.members()),
-                             key=lambda m: (m.name.lower(), m.email, m.id))
+        ref.members = sorted(
+            (member_ref(m) for m in client.members()), key=lambda m: (m.name.lower(), m.email, m.id)
+        )
         emit(Progress("reference", len(ref.members)))
     for otype in targets:
         if otype == MEMBER_TYPE:
             continue
-        rows = [record_ref(r, key_field=key_field)
-                for r in client.list(otype, max_records=cap + 1)]
+        rows = [record_ref(r, key_field=key_field) for r in client.list(otype, max_records=cap + 1)]
         if len(rows) > cap:
             rows = rows[:cap]
             ref.truncated.add(otype)
@@ -206,6 +238,7 @@ def member_ref(member: dict[str, Any]) -> MemberRef:
 
 # --- offline core --------------------------------------------------------------------------------
 
+
 def sheet_title(object_type: str, label: str | None = None) -> str:
     """The data sheet's title: ``Opportunities`` for system objects, else the label (or slug)."""
     title = _PLURALS.get(object_type) or label or object_type.replace("_", " ").title()
@@ -220,13 +253,21 @@ def template_format(path: str | os.PathLike[str]) -> str:
         return "xlsx"
     if suffix == ".csv":
         return "csv"
-    raise ConfigError(f"Cannot write a template to {Path(path).name}: use a .xlsx or .csv file name "
-                      "(e.g. opportunities.xlsx).")
+    raise ConfigError(
+        f"Cannot write a template to {Path(path).name}: use a .xlsx or .csv file name "
+        "(e.g. opportunities.xlsx)."
+    )
 
 
-def write_template(schema: ObjectSchema, path: str | os.PathLike[str], *,
-                   reference: ReferenceData | None = None, key_field: str = "external_id",
-                   example_row: bool = False, object_label: str | None = None) -> TemplateInfo:
+def write_template(
+    schema: ObjectSchema,
+    path: str | os.PathLike[str],
+    *,
+    reference: ReferenceData | None = None,
+    key_field: str = "external_id",
+    example_row: bool = False,
+    object_label: str | None = None,
+) -> TemplateInfo:
     """Write the template for ``schema`` to ``path`` (``.xlsx`` or ``.csv``) atomically.
 
     >>> schema = ObjectSchema.from_api(definitions)              # doctest: +SKIP
@@ -255,15 +296,20 @@ def write_template(schema: ObjectSchema, path: str | os.PathLike[str], *,
 
 # --- data sheet ----------------------------------------------------------------------------------
 
-def _write_data_sheet(ws: Worksheet, schema: ObjectSchema, columns: list[Column],
-                      ranges: dict[str, str], example: list[Any] | None) -> None:
+
+def _write_data_sheet(
+    ws: Worksheet,
+    schema: ObjectSchema,
+    columns: list[Column],
+    ranges: dict[str, str],
+    example: list[Any] | None,
+) -> None:
     headers = [c.header for c in columns]
     formats = [_column_format(schema, c) for c in columns]
     sample = [example] if example else []
     sheets.set_column_widths(ws, sheets.column_widths(headers, sample, formats=formats))
     sheets.freeze_header(ws)
-    ws.append(sheets.header_cells(ws, headers, required=[i for i, c in enumerate(columns)
-                                                         if c.required]))
+    ws.append(sheets.header_cells(ws, headers, required=[i for i, c in enumerate(columns) if c.required]))
     if example:
         ws.append(sheets.row_cells(ws, example, formats))
     sheets.finish_sheet(ws, len(columns), len(sample))
@@ -313,8 +359,10 @@ def _header_comment(schema: ObjectSchema, col: Column) -> Comment:
         if rel.description:
             lines.append(rel.description)
     elif f is not None:
-        lines.append(f"Value type: {f.value_type}"
-                     + (" (several values)" if f.multiple and f.value_type != "MULTI_SELECT" else ""))
+        lines.append(
+            f"Value type: {f.value_type}"
+            + (" (several values)" if f.multiple and f.value_type != "MULTI_SELECT" else "")
+        )
         if f.description:
             lines.append(f.description)
     if col.required:
@@ -340,39 +388,66 @@ def _validation(schema: ObjectSchema, col: Column, ranges: dict[str, str]) -> Da
     clear = f" Type {CLEAR_TOKEN} to clear the value."
     if f is not None and col.kind == "field":
         if f.value_type == "SINGLE_SELECT" and f"field:{col.key}" in ranges:
-            return _list_validation(ranges[f"field:{col.key}"], col.label,
-                                    "Pick one of the options (listed on the Reference sheet)." + clear)
+            return _list_validation(
+                ranges[f"field:{col.key}"],
+                col.label,
+                "Pick one of the options (listed on the Reference sheet)." + clear,
+            )
         if f.value_type == "CHECKBOX":
             return _list_validation('"yes,no"', col.label, "yes or no." + clear)
         if f.value_type == "DATETIME":
-            dv = DataValidation(type="date", operator="greaterThan", formula1="1", allow_blank=True,
-                                showErrorMessage=True, errorStyle="warning",
-                                errorTitle=col.label[:32], error=("Expected a date, e.g. 2026-03-16 or "
-                                                                  "2026-03-16 14:30." + clear),
-                                promptTitle=col.label[:32], prompt="A date: yyyy-mm-dd (optionally hh:mm).",
-                                showInputMessage=True)
+            dv = DataValidation(
+                type="date",
+                operator="greaterThan",
+                formula1="1",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle=col.label[:32],
+                error=("Expected a date, e.g. 2026-03-16 or 2026-03-16 14:30." + clear),
+                promptTitle=col.label[:32],
+                prompt="A date: yyyy-mm-dd (optionally hh:mm).",
+                showInputMessage=True,
+            )
             return dv
         if f.value_type in ("NUMBER", "CURRENCY"):
-            return DataValidation(type="decimal", operator="between", formula1="-9007199254740991",
-                                  formula2="9007199254740991", allow_blank=True, showErrorMessage=True,
-                                  errorStyle="warning", errorTitle=col.label[:32],
-                                  error="Expected a number." + clear)
+            return DataValidation(
+                type="decimal",
+                operator="between",
+                formula1="-9007199254740991",
+                formula2="9007199254740991",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorStyle="warning",
+                errorTitle=col.label[:32],
+                error="Expected a number." + clear,
+            )
         return None
     if col.kind == "relationship" and not col.multiple:
         rel = schema.relationships[col.key]
         if f"type:{rel.object_type}" in ranges:
             what = "member email" if rel.object_type == MEMBER_TYPE else f"{rel.object_type} name"
-            return _list_validation(ranges[f"type:{rel.object_type}"], col.label,
-                                    f"Pick {'an' if what[0] in 'aeiou' else 'a'} {what} from the "
-                                    "list, or type an ID, external_id or "
-                                    f"exact name.{clear}")
+            return _list_validation(
+                ranges[f"type:{rel.object_type}"],
+                col.label,
+                f"Pick {'an' if what[0] in 'aeiou' else 'a'} {what} from the "
+                "list, or type an ID, external_id or "
+                f"exact name.{clear}",
+            )
     return None
 
 
 def _list_validation(formula: str, label: str, message: str) -> DataValidation:
-    return DataValidation(type="list", formula1=formula, allow_blank=True, showDropDown=False,
-                          showErrorMessage=True, errorStyle="warning", errorTitle=label[:32],
-                          error=message[:255])
+    return DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showDropDown=False,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle=label[:32],
+        error=message[:255],
+    )
 
 
 # --- Reference sheet -----------------------------------------------------------------------------
@@ -381,16 +456,21 @@ _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=12)
 
 
-def _write_reference(ws: Worksheet, schema: ObjectSchema, columns: list[Column],
-                     reference: ReferenceData | None) -> tuple[dict[str, str], dict[str, int]]:
+def _write_reference(
+    ws: Worksheet, schema: ObjectSchema, columns: list[Column], reference: ReferenceData | None
+) -> tuple[dict[str, str], dict[str, int]]:
     """Write the blocks; return dropdown ranges (``field:<key>`` for option labels,
     ``type:<object type>`` for record names / member emails) and each record list's length."""
     ranges: dict[str, str] = {}
     counts: dict[str, int] = {}
     sheet = quote_sheetname(REFERENCE_SHEET)
     row = 1
-    ws.cell(row, 1, "Options of the select fields and existing records you can refer to. "
-                    "Edits here do not change the CRM.").font = _BOLD
+    ws.cell(
+        row,
+        1,
+        "Options of the select fields and existing records you can refer to. "
+        "Edits here do not change the CRM.",
+    ).font = _BOLD
     row += 2
     seen: set[str] = set()
     for col in columns:
@@ -459,37 +539,92 @@ def _put_row(ws: Worksheet, row: int, values: Iterable[Any]) -> None:
 
 # --- Instructions sheet --------------------------------------------------------------------------
 
-def _write_instructions(ws: Worksheet, schema: ObjectSchema, columns: list[Column], filename: str,
-                        key_field: str, has_example: bool) -> None:
+
+def _write_instructions(
+    ws: Worksheet,
+    schema: ObjectSchema,
+    columns: list[Column],
+    filename: str,
+    key_field: str,
+    has_example: bool,
+) -> None:
     otype = schema.object_type
     required = [c.header for c in columns if c.required]
     has_key = any(c.key == key_field for c in columns)
     lines: list[tuple[str, bool]] = [
         (f"How to fill in this {otype} template", True),
         ("", False),
-        ((f"1. Enter one {otype} per row on the first sheet, starting in row 2. Do not rename or "
-         "reorder the headers: bulkio maps columns by their header text."), False),
-        ("2. Columns marked with * (and a warm header colour) are required when a record is created: "
-         + (", ".join(required) if required else "none for this object") + ".", False),
-        (("3. A blank cell leaves the value unchanged. A cell containing exactly "
-         f"{CLEAR_TOKEN} clears the field."), False),
-        ((f"4. Several values in one cell (multi-select options, several emails, phones or URLs, "
-         f"several related records) are separated by '{MULTI_SEPARATOR}', e.g. Analytics; "
-         "Integrations."), False),
-        (("5. Select fields take an option label (or option ID) from the Reference sheet; "
-         "the dropdown lists them."), False),
-        (("6. Relationship columns take the related record's ID, its external_id or its exact name "
-         "(members: email, name or ID). The Reference sheet lists existing records."), False),
-        (("7. Dates: 2026-03-16 or 2026-03-16 14:30 (or an Excel date). Checkboxes: yes/no. "
-         "Hover over a header to see what the column expects."), False),
+        (
+            (
+                f"1. Enter one {otype} per row on the first sheet, starting in row 2. Do not rename or "
+                "reorder the headers: bulkio maps columns by their header text."
+            ),
+            False,
+        ),
+        (
+            "2. Columns marked with * (and a warm header colour) are required when a record is created: "
+            + (", ".join(required) if required else "none for this object")
+            + ".",
+            False,
+        ),
+        (
+            (
+                "3. A blank cell leaves the value unchanged. A cell containing exactly "
+                f"{CLEAR_TOKEN} clears the field."
+            ),
+            False,
+        ),
+        (
+            (
+                f"4. Several values in one cell (multi-select options, several emails, phones or URLs, "
+                f"several related records) are separated by '{MULTI_SEPARATOR}', e.g. Analytics; "
+                "Integrations."
+            ),
+            False,
+        ),
+        (
+            (
+                "5. Select fields take an option label (or option ID) from the Reference sheet; "
+                "the dropdown lists them."
+            ),
+            False,
+        ),
+        (
+            (
+                "6. Relationship columns take the related record's ID, its external_id or its exact name "
+                "(members: email, name or ID). The Reference sheet lists existing records."
+            ),
+            False,
+        ),
+        (
+            (
+                "7. Dates: 2026-03-16 or 2026-03-16 14:30 (or an Excel date). Checkboxes: yes/no. "
+                "Hover over a header to see what the column expects."
+            ),
+            False,
+        ),
     ]
     if has_key:
-        lines.append(((f"8. The key column '{_header_of(columns, key_field)}' identifies each "
-                      "record: a row whose key matches an existing record updates it; otherwise a "
-                      "new record is created. Re-importing the same file is therefore safe."), False))
+        lines.append(
+            (
+                (
+                    f"8. The key column '{_header_of(columns, key_field)}' identifies each "
+                    "record: a row whose key matches an existing record updates it; otherwise a "
+                    "new record is created. Re-importing the same file is therefore safe."
+                ),
+                False,
+            )
+        )
     else:
-        lines.append(((f"8. This object has no '{key_field}' field, so every row creates a new "
-                      "record (pass --key to use another unique field)."), False))
+        lines.append(
+            (
+                (
+                    f"8. This object has no '{key_field}' field, so every row creates a new "
+                    "record (pass --key to use another unique field)."
+                ),
+                False,
+            )
+        )
     if has_example:
         lines.append(("9. Row 2 holds an example: replace or delete it before importing.", False))
     lines += [
@@ -512,15 +647,25 @@ def _header_of(columns: list[Column], key: str) -> str:
 
 # --- example row ---------------------------------------------------------------------------------
 
-_SOCIAL = {"LINKEDIN": "https://linkedin.com/company/acme", "TWITTER": "https://x.com/acme",
-           "FACEBOOK": "https://facebook.com/acme", "INSTAGRAM": "https://www.instagram.com/acme"}
-_ADDRESS = {"street": "1 Market St", "city": "San Francisco", "state": "CA", "postalCode": "94105",
-            "country": "US"}
+_SOCIAL = {
+    "LINKEDIN": "https://linkedin.com/company/acme",
+    "TWITTER": "https://x.com/acme",
+    "FACEBOOK": "https://facebook.com/acme",
+    "INSTAGRAM": "https://www.instagram.com/acme",
+}
+_ADDRESS = {
+    "street": "1 Market St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postalCode": "94105",
+    "country": "US",
+}
 _FULL_NAME = {"firstName": "Ana", "lastName": "Lopez"}
 
 
-def example_values(schema: ObjectSchema, columns: list[Column],
-                   reference: ReferenceData | None = None) -> list[Any]:
+def example_values(
+    schema: ObjectSchema, columns: list[Column], reference: ReferenceData | None = None
+) -> list[Any]:
     """One plausible row (typed values) so a person sees what each column expects."""
     out: list[Any] = []
     for col in columns:
@@ -541,9 +686,16 @@ def _example_field(f: FieldDef, col: Column, person: bool = False) -> Any:
     if f.unique and vt == "TEXT":
         return "EXT-0001"
     examples: dict[str, Any] = {
-        "TEXT": f"Example {col.label.lower()}", "MARKDOWN": "Some **notes**", "HTML": "<p>Hello</p>",
-        "NUMBER": 42, "CURRENCY": 125000, "CHECKBOX": "yes", "DATETIME": dt.date(2026, 3, 16),
-        "EMAIL": "ana@example.com", "URL": "https://example.com", "TELEPHONE": "+1 415 555 0100",
+        "TEXT": f"Example {col.label.lower()}",
+        "MARKDOWN": "Some **notes**",
+        "HTML": "<p>Hello</p>",
+        "NUMBER": 42,
+        "CURRENCY": 125000,
+        "CHECKBOX": "yes",
+        "DATETIME": dt.date(2026, 3, 16),
+        "EMAIL": "ana@example.com",
+        "URL": "https://example.com",
+        "TELEPHONE": "+1 415 555 0100",
         "SOCIAL_HANDLE": _SOCIAL.get(f.type_configuration.handle_service or "", "https://example.com/acme"),
     }
     if vt == "SOCIAL_HANDLE" and person and f.type_configuration.handle_service == "LINKEDIN":
@@ -569,6 +721,7 @@ def _example_reference(schema: ObjectSchema, col: Column, reference: ReferenceDa
 
 # --- comparing templates -------------------------------------------------------------------------
 
+
 def template_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     """A template's content for comparison (not its bytes): per sheet the cell values, header
     comments, validations, column formats and frozen pane, plus the document dates.
@@ -580,8 +733,11 @@ def template_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
-    out: dict[str, Any] = {"sheets": wb.sheetnames, "created": wb.properties.created,
-                           "modified": wb.properties.modified}
+    out: dict[str, Any] = {
+        "sheets": wb.sheetnames,
+        "created": wb.properties.created,
+        "modified": wb.properties.modified,
+    }
     for ws in wb.worksheets:
         values = [[c.value for c in row] for row in ws.iter_rows()]
         if ws.title == REFERENCE_SHEET:
@@ -596,10 +752,11 @@ def template_snapshot(path: str | os.PathLike[str]) -> dict[str, Any]:
                     row[2] = "<id>"
         out[ws.title] = {
             "values": values,
-            "comments": {c.coordinate: c.comment.text for row in ws.iter_rows() for c in row
-                         if c.comment},
-            "validations": sorted((str(dv.sqref), dv.type, dv.formula1, dv.formula2, dv.error)
-                                  for dv in ws.data_validations.dataValidation),
+            "comments": {c.coordinate: c.comment.text for row in ws.iter_rows() for c in row if c.comment},
+            "validations": sorted(
+                (str(dv.sqref), dv.type, dv.formula1, dv.formula2, dv.error)
+                for dv in ws.data_validations.dataValidation
+            ),
             "formats": {k: d.number_format for k, d in ws.column_dimensions.items()},
             "freeze": ws.freeze_panes,
         }

@@ -58,16 +58,33 @@ class CheckedRow:
     def ok(self) -> bool:
         return not any(i.severity == "error" for i in self.issues)
 
-    def issue_at(self, key: str, code: str, message: str, *, value: Any = None,
-                 expected: str | None = None, file: str | None = None, sheet: str | None = None,
-                 severity: str = "error") -> Issue:
+    def issue_at(
+        self,
+        key: str,
+        code: str,
+        message: str,
+        *,
+        value: Any = None,
+        expected: str | None = None,
+        file: str | None = None,
+        sheet: str | None = None,
+        severity: str = "error",
+    ) -> Issue:
         """Add an issue located at the column ``key`` came from (or the row when none)."""
         src = self.sources.get(key) or self.sources.get(key.split(".")[0])
-        issue = Issue(code=code, message=message, file=file, sheet=sheet, row=self.row,
-                      column=src.column if src else None, header=src.header if src else None,
-                      field=key, value=value if value is not None else (src.raw if src else None),
-                      expected=expected if expected is not None else (src.hint or None if src else None),
-                      severity=severity)  # type: ignore[arg-type]
+        issue = Issue(
+            code=code,
+            message=message,
+            file=file,
+            sheet=sheet,
+            row=self.row,
+            column=src.column if src else None,
+            header=src.header if src else None,
+            field=key,
+            value=value if value is not None else (src.raw if src else None),
+            expected=expected if expected is not None else (src.hint or None if src else None),
+            severity=severity,  # type: ignore[arg-type]
+        )
         self.issues.append(issue)
         return issue
 
@@ -80,8 +97,10 @@ def split_multi(text: str) -> list[str]:
 
 def _only_separators(text: str, what: str) -> str:
     """The message for a cell that splits to no item: it must not become ``[]`` (a clear)."""
-    return (f"{text!r} holds no {what}, only separators; leave the cell blank to keep the current "
-            f"value, or type {CLEAR_TOKEN} to clear it.")
+    return (
+        f"{text!r} holds no {what}, only separators; leave the cell blank to keep the current "
+        f"value, or type {CLEAR_TOKEN} to clear it."
+    )
 
 
 def _text(raw: Any) -> str:
@@ -102,8 +121,15 @@ class Validator:
     >>> checked = v.check(source_row)                                                  # doctest: +SKIP
     """
 
-    def __init__(self, schema: ObjectSchema, header_map: Any, *, file: str | None = None,
-                 sheet: str | None = None, options: V.ParseOptions | None = None) -> None:
+    def __init__(
+        self,
+        schema: ObjectSchema,
+        header_map: Any,
+        *,
+        file: str | None = None,
+        sheet: str | None = None,
+        options: V.ParseOptions | None = None,
+    ) -> None:
         self.schema, self.file, self.sheet = schema, file, sheet
         self.options = options if options is not None else V.ParseOptions()
         # (cell index, letter, header, Column) for every column that carries importable data
@@ -148,10 +174,29 @@ class Validator:
                     read = V.column_parser(target, options=self.options)
             self._plan.append((index, letter, header, key, kind, col, target, read))
 
-    def _issue(self, row: int, letter: str, header: str, key: str, code: str, message: str,
-               raw: Any, expected: str | None) -> Issue:
-        return Issue(code=code, message=message, file=self.file, sheet=self.sheet, row=row,
-                     column=letter, header=header, field=key, value=raw, expected=expected)
+    def _issue(
+        self,
+        row: int,
+        letter: str,
+        header: str,
+        key: str,
+        code: str,
+        message: str,
+        raw: Any,
+        expected: str | None,
+    ) -> Issue:
+        return Issue(
+            code=code,
+            message=message,
+            file=self.file,
+            sheet=self.sheet,
+            row=row,
+            column=letter,
+            header=header,
+            field=key,
+            value=raw,
+            expected=expected,
+        )
 
     def check(self, source_row: Any) -> CheckedRow:
         """Validate one row; raw cells are not kept (only the few the issues need)."""
@@ -185,15 +230,32 @@ class Validator:
                 text = _text(raw)
                 refs = split_multi(text)
                 if not refs:
-                    out.issues.append(self._issue(
-                        out.row, letter, header, key, "invalid_type",
-                        _only_separators(text, f"{target.object_type} reference"), raw, col.hint))
+                    out.issues.append(
+                        self._issue(
+                            out.row,
+                            letter,
+                            header,
+                            key,
+                            "invalid_type",
+                            _only_separators(text, f"{target.object_type} reference"),
+                            raw,
+                            col.hint,
+                        )
+                    )
                     continue
                 if not target.has_many and len(refs) > 1:
-                    out.issues.append(self._issue(
-                        out.row, letter, header, key, "invalid_type",
-                        f"{target.label} takes one {target.object_type}, got {len(refs)} references.",
-                        raw, col.hint))
+                    out.issues.append(
+                        self._issue(
+                            out.row,
+                            letter,
+                            header,
+                            key,
+                            "invalid_type",
+                            f"{target.label} takes one {target.object_type}, got {len(refs)} references.",
+                            raw,
+                            col.hint,
+                        )
+                    )
                     continue
                 values[key] = refs
                 continue
@@ -209,9 +271,18 @@ class Validator:
                     assert read is not None
                     parsed = read(raw)
                     if parsed.error_code:
-                        out.issues.append(self._issue(out.row, letter, header, col.key, parsed.error_code,
-                                                      parsed.message or parsed.error_code, raw,
-                                                      parsed.expected or col.hint))
+                        out.issues.append(
+                            self._issue(
+                                out.row,
+                                letter,
+                                header,
+                                col.key,
+                                parsed.error_code,
+                                parsed.message or parsed.error_code,
+                                raw,
+                                parsed.expected or col.hint,
+                            )
+                        )
                         continue
                     value = parsed.value
                     if value is BLANK:
@@ -233,17 +304,36 @@ class Validator:
                 text = _text(raw)
                 labels = split_multi(text)
                 if not labels:
-                    out.issues.append(self._issue(out.row, letter, header, key, "invalid_type",
-                                                  _only_separators(text, "option"), raw, col.hint))
+                    out.issues.append(
+                        self._issue(
+                            out.row,
+                            letter,
+                            header,
+                            key,
+                            "invalid_type",
+                            _only_separators(text, "option"),
+                            raw,
+                            col.hint,
+                        )
+                    )
                     continue
                 values[key] = labels
                 continue
             assert read is not None
             parsed = read(raw)
             if parsed.error_code:
-                out.issues.append(self._issue(out.row, letter, header, key, parsed.error_code,
-                                              parsed.message or parsed.error_code, raw,
-                                              parsed.expected or col.hint))
+                out.issues.append(
+                    self._issue(
+                        out.row,
+                        letter,
+                        header,
+                        key,
+                        parsed.error_code,
+                        parsed.message or parsed.error_code,
+                        raw,
+                        parsed.expected or col.hint,
+                    )
+                )
                 continue
             value = parsed.value
             if value is BLANK:
@@ -257,13 +347,28 @@ class Validator:
         return out
 
 
-def validate_rows(rows: Iterable[Any], schema: ObjectSchema, header_map: Any, *, file: str | None = None,
-                  sheet: str | None = None, options: V.ParseOptions | None = None) -> Iterator[CheckedRow]:
+def validate_rows(
+    rows: Iterable[Any],
+    schema: ObjectSchema,
+    header_map: Any,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    options: V.ParseOptions | None = None,
+) -> Iterator[CheckedRow]:
     """Generator form: ``SourceRow``s in, ``CheckedRow``s out, one at a time."""
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=options)
     for row in rows:
         yield validator.check(row)
 
 
-__all__ = ["BLANK", "CLEAR", "SELECT_TYPES", "CellRef", "CheckedRow", "Validator", "split_multi",
-           "validate_rows"]
+__all__ = [
+    "BLANK",
+    "CLEAR",
+    "SELECT_TYPES",
+    "CellRef",
+    "CheckedRow",
+    "Validator",
+    "split_multi",
+    "validate_rows",
+]

@@ -119,12 +119,21 @@ PARSED_CLEAR = Parsed(CLEAR)
 Parser = Callable[[FieldDef, Any, ParseOptions], Any]
 
 PARSERS: dict[str, Parser] = {
-    "TEXT": _parse_text, "MARKDOWN": _parse_text, "HTML": _parse_text,
-    "NUMBER": _parse_number, "CURRENCY": _parse_currency, "CHECKBOX": _parse_checkbox,
-    "DATETIME": _parse_datetime, "EMAIL": _parse_email, "URL": _parse_url,
-    "TELEPHONE": _parse_phone, "SOCIAL_HANDLE": _parse_social,
-    "SINGLE_SELECT": _parse_single, "MULTI_SELECT": _parse_multi,
-    "ADDRESS": _parse_address, "FULL_NAME": _parse_full_name,
+    "TEXT": _parse_text,
+    "MARKDOWN": _parse_text,
+    "HTML": _parse_text,
+    "NUMBER": _parse_number,
+    "CURRENCY": _parse_currency,
+    "CHECKBOX": _parse_checkbox,
+    "DATETIME": _parse_datetime,
+    "EMAIL": _parse_email,
+    "URL": _parse_url,
+    "TELEPHONE": _parse_phone,
+    "SOCIAL_HANDLE": _parse_social,
+    "SINGLE_SELECT": _parse_single,
+    "MULTI_SELECT": _parse_multi,
+    "ADDRESS": _parse_address,
+    "FULL_NAME": _parse_full_name,
 }
 
 
@@ -136,7 +145,8 @@ def _expected(field: FieldDef, part: str | None) -> str:
     tc = field.type_configuration
     hint = FORMAT_HINTS.get(field.value_type, field.value_type)
     return hint.replace("{currency}", tc.currency or "the org currency").replace(
-        "{service}", (tc.handle_service or "social").title())
+        "{service}", (tc.handle_service or "social").title()
+    )
 
 
 def _parser_for(field: FieldDef, part: str | None) -> Parser:
@@ -147,16 +157,21 @@ def _parser_for(field: FieldDef, part: str | None) -> Parser:
         return lambda f, raw, o: _address_part(part, raw, o)
     if field.value_type == "FULL_NAME" and part in ("firstName", "lastName"):
         return _parse_text
-    message = (f"a full name has no part {part!r}" if field.value_type == "FULL_NAME"
-               else f"{field.value_type} fields have no parts")
+    message = (
+        f"a full name has no part {part!r}"
+        if field.value_type == "FULL_NAME"
+        else f"{field.value_type} fields have no parts"
+    )
 
     def no_such_part(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
         raise _Bad("invalid_type", message)
+
     return no_such_part
 
 
-def column_parser(field: FieldDef, *, part: str | None = None,
-                  options: ParseOptions = DEFAULT_OPTIONS) -> Callable[[Any], Parsed]:
+def column_parser(
+    field: FieldDef, *, part: str | None = None, options: ParseOptions = DEFAULT_OPTIONS
+) -> Callable[[Any], Parsed]:
     """:func:`parse_cell` for one column: the value type is looked up once, not per cell (the
     validator reads millions of cells of the same few columns).
 
@@ -175,17 +190,19 @@ def column_parser(field: FieldDef, *, part: str | None = None,
                 return PARSED_BLANK
             if stripped == CLEAR_TOKEN:
                 return PARSED_CLEAR
-        elif isinstance(raw, float) and math.isnan(raw):   # pandas' missing value
+        elif isinstance(raw, float) and math.isnan(raw):  # pandas' missing value
             return PARSED_BLANK
         try:
             return Parsed(parse(field, raw, options))
         except _Bad as bad:
             return Parsed(None, bad.code, bad.message, _expected(field, part))
+
     return read
 
 
-def parse_cell(field: FieldDef, raw: Any, *, part: str | None = None,
-               options: ParseOptions = DEFAULT_OPTIONS) -> Parsed:
+def parse_cell(
+    field: FieldDef, raw: Any, *, part: str | None = None, options: ParseOptions = DEFAULT_OPTIONS
+) -> Parsed:
     """Read one cell for ``field`` (or one ``part`` of an ADDRESS/FULL_NAME field).
 
     >>> parse_cell(amount_field, "$1,250,000.50", options=ParseOptions()).value   # doctest: +SKIP
@@ -195,6 +212,7 @@ def parse_cell(field: FieldDef, raw: Any, *, part: str | None = None,
 
 
 # --- formatting (API value -> cell) ------------------------------------------------------------
+
 
 def _join(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
@@ -245,6 +263,7 @@ def format_value(field: FieldDef, value: Any, *, part: str | None = None) -> Any
 
 # --- normalisation (unchanged detection) -------------------------------------------------------
 
+
 def _norm_text(value: Any) -> str:
     return _text(value).replace("\r\n", "\n").replace("\r", "\n")
 
@@ -293,8 +312,9 @@ def normalize(field: FieldDef, value: Any, *, part: str | None = None) -> Any:
     if vt in ("ADDRESS", "FULL_NAME"):
         if not isinstance(value, dict):
             return _norm_text(value)
-        return tuple(sorted((k, n) for k, v in value.items()
-                            if (n := normalize(field, v, part=k)) is not None))
+        return tuple(
+            sorted((k, n) for k, v in value.items() if (n := normalize(field, v, part=k)) is not None)
+        )
     if isinstance(value, (list, tuple)):
         if vt == "MULTI_SELECT":
             return frozenset(_norm_option(field, v) for v in value)
@@ -325,7 +345,23 @@ def normalize(field: FieldDef, value: Any, *, part: str | None = None) -> Any:
 
 
 __all__ = [
-    "BLANK", "CLEAR", "COUNTRY_NAMES", "DEFAULT_OPTIONS", "EXCEL_SERIAL_RANGE", "ISO_COUNTRIES",
-    "MAX_SAFE_INTEGER", "PARSERS", "SERVICE_NAMES", "SOCIAL_SERVICES", "DateOrder", "OptionMatch",
-    "ParseOptions", "Parsed", "column_parser", "format_value", "match_option", "normalize", "parse_cell",
+    "BLANK",
+    "CLEAR",
+    "COUNTRY_NAMES",
+    "DEFAULT_OPTIONS",
+    "EXCEL_SERIAL_RANGE",
+    "ISO_COUNTRIES",
+    "MAX_SAFE_INTEGER",
+    "PARSERS",
+    "SERVICE_NAMES",
+    "SOCIAL_SERVICES",
+    "DateOrder",
+    "OptionMatch",
+    "ParseOptions",
+    "Parsed",
+    "column_parser",
+    "format_value",
+    "match_option",
+    "normalize",
+    "parse_cell",
 ]

@@ -50,11 +50,13 @@ MAX_KEY_LENGTH = 255
 class WritingClient(Protocol):
     """The part of :class:`~bulkio.client.LightfieldClient` the writer uses."""
 
-    def create(self, object_type: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]: ...
+    def create(
+        self, object_type: str, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]: ...
 
-    def update(self, object_type: str, record_id: str, body: dict[str, Any], *,
-               idempotency_key: str | None = None) -> dict[str, Any]: ...
+    def update(
+        self, object_type: str, record_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]: ...
 
 
 def canonical_json(body: Any) -> str:
@@ -112,9 +114,9 @@ def field_from_param(param: str | None) -> str | None:
     if not param:
         return None
     if param.startswith("fields."):
-        return param[len("fields."):] or None
+        return param[len("fields.") :] or None
     if param.startswith("relationships."):
-        rest = param[len("relationships."):]
+        rest = param[len("relationships.") :]
         name, _, tail = rest.partition(".")
         return name if tail in ("", "add", "remove", "replace") else rest
     return None
@@ -168,14 +170,28 @@ def rejection_outcome(op: Operation, exc: ApiError, *, step: int = 1) -> RowOutc
     sent = op.follow_up if step == 2 else op.body
     message = exc.message or str(exc)
     if step == 2:
-        message = (f"Partly written: the first request was applied ({_applied_text(op.body)}), but "
-                   f"removing the old links was rejected: {message.rstrip('.')}. Re-run the import "
-                   "to retry the removal.")
-    issue = Issue(code=exc.code or "api_rejected", message=message, row=op.row,
-                  field=field, value=_sent_value(sent, field),
-                  expected=None if exc.code else f"HTTP {exc.status} {exc.type or ''}".strip())
-    return RowOutcome(row=op.row, outcome="failed", record_id=op.record_id, key=op.key,
-                      issues=[*op.issues, issue], changes=op.changes, attempts=step)
+        message = (
+            f"Partly written: the first request was applied ({_applied_text(op.body)}), but "
+            f"removing the old links was rejected: {message.rstrip('.')}. Re-run the import "
+            "to retry the removal."
+        )
+    issue = Issue(
+        code=exc.code or "api_rejected",
+        message=message,
+        row=op.row,
+        field=field,
+        value=_sent_value(sent, field),
+        expected=None if exc.code else f"HTTP {exc.status} {exc.type or ''}".strip(),
+    )
+    return RowOutcome(
+        row=op.row,
+        outcome="failed",
+        record_id=op.record_id,
+        key=op.key,
+        issues=[*op.issues, issue],
+        changes=op.changes,
+        attempts=step,
+    )
 
 
 def pass_through(op: Operation) -> RowOutcome:
@@ -185,12 +201,25 @@ def pass_through(op: Operation) -> RowOutcome:
         outcome = "unchanged"
     else:
         outcome = "failed" if any(i.severity == "error" for i in op.issues) else "skipped"
-    return RowOutcome(row=op.row, outcome=outcome, record_id=op.record_id, key=op.key,
-                      issues=list(op.issues), changes=op.changes, attempts=0)
+    return RowOutcome(
+        row=op.row,
+        outcome=outcome,
+        record_id=op.record_id,
+        key=op.key,
+        issues=list(op.issues),
+        changes=op.changes,
+        attempts=0,
+    )
 
 
-def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: str,
-          halt: threading.Event, stop: threading.Event | None) -> RowOutcome | None:
+def _send(
+    client: WritingClient,
+    op: Operation,
+    ledger: Ledger | None,
+    run_id: str,
+    halt: threading.Event,
+    stop: threading.Event | None,
+) -> RowOutcome | None:
     """One row, in a worker thread: intent → request → outcome. ``None``: not started (stopped)."""
     if halt.is_set() or (stop is not None and stop.is_set()):
         return None
@@ -209,8 +238,7 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
                 # only after the first request succeeded; a stop in between leaves the intent
                 # pending, and a resume replays both steps under the same keys
                 step = 2
-                answer = client.update(op.object_type, op.record_id, op.follow_up,
-                                       idempotency_key=keys[1])
+                answer = client.update(op.object_type, op.record_id, op.follow_up, idempotency_key=keys[1])
     except BaseException as exc:
         if not isinstance(exc, ApiError) or stops_run(exc):
             halt.set()  # the other workers start nothing new either
@@ -218,18 +246,31 @@ def _send(client: WritingClient, op: Operation, ledger: Ledger | None, run_id: s
         outcome = rejection_outcome(op, exc, step=step)
     else:
         outcome = RowOutcome(
-            row=op.row, outcome="created" if op.action == "create" else "updated",
-            record_id=answer.get("id") or op.record_id, link=answer.get("httpLink"), key=op.key,
-            issues=list(op.issues), changes=op.changes, attempts=step)
+            row=op.row,
+            outcome="created" if op.action == "create" else "updated",
+            record_id=answer.get("id") or op.record_id,
+            link=answer.get("httpLink"),
+            key=op.key,
+            issues=list(op.issues),
+            changes=op.changes,
+            attempts=step,
+        )
     if ledger is not None:
         ledger.record_outcome(run_id, outcome)
     return outcome
 
 
-def write_operations(client: WritingClient, operations: Iterable[Operation], *, ledger: Ledger | None = None,
-                     run_id: str | None = None, concurrency: int = 8, on_event: EventHandler | None = None,
-                     stop: threading.Event | None = None,
-                     unreported: list[RowOutcome] | None = None) -> Generator[RowOutcome, None, None]:
+def write_operations(
+    client: WritingClient,
+    operations: Iterable[Operation],
+    *,
+    ledger: Ledger | None = None,
+    run_id: str | None = None,
+    concurrency: int = 8,
+    on_event: EventHandler | None = None,
+    stop: threading.Event | None = None,
+    unreported: list[RowOutcome] | None = None,
+) -> Generator[RowOutcome, None, None]:
     """Carry out ``operations`` and yield one :class:`RowOutcome` per operation, in completion order.
 
     ``unchanged``/``skip`` operations pass straight through. ``create``/``update`` are sent by
@@ -274,7 +315,7 @@ def write_operations(client: WritingClient, operations: Iterable[Operation], *, 
                 outcomes.append(result)
         return outcomes
 
-    handed: list[RowOutcome] = []   # settled, not yet taken by the consumer
+    handed: list[RowOutcome] = []  # settled, not yet taken by the consumer
 
     def hand_over() -> Iterator[RowOutcome]:
         # an outcome leaves ``handed`` only once the consumer came back for the next one, so one

@@ -29,8 +29,12 @@ def _walk(group: click.Group, path: list[str]) -> list[list[str]]:
 
 def render_cli_reference() -> str:
     runner = CliRunner()
-    parts = ["# bulkio command reference", "",
-             "Generated from `--help` by `python scripts/gen_docs.py`; do not edit by hand.", ""]
+    parts = [
+        "# bulkio command reference",
+        "",
+        "Generated from `--help` by `python scripts/gen_docs.py`; do not edit by hand.",
+        "",
+    ]
     for path in [[]] + _walk(cli, []):
         result = runner.invoke(cli, path + ["--help"], terminal_width=100)
         title = " ".join(["bulkio"] + path)
@@ -39,8 +43,10 @@ def render_cli_reference() -> str:
 
 
 def render_issue_codes() -> str:
-    intro = ("Every problem bulkio reports about a row or a cell carries one of these codes "
-             "(generated from `bulkio.issues.CODES`).")
+    intro = (
+        "Every problem bulkio reports about a row or a cell carries one of these codes "
+        "(generated from `bulkio.issues.CODES`)."
+    )
     lines = ["# Issue codes", "", intro, "", "| code | meaning |", "|---|---|"]
     lines += [f"| `{code}` | {meaning} |" for code, meaning in CODES.items()]
     return "\n".join(lines) + "\n"

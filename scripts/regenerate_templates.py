@@ -47,8 +47,10 @@ def main() -> None:
     from bulkio.client import LightfieldClient
     from bulkio.sandbox import SandboxServer
 
-    with tempfile.TemporaryDirectory() as tmp, \
-            SandboxServer(db_path=Path(tmp) / "sandbox.sqlite3", seed="demo") as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        SandboxServer(db_path=Path(tmp) / "sandbox.sqlite3", seed="demo") as server,
+    ):
         org = server.create_org(seed="demo")
         with LightfieldClient(api_key=org.api_key, base_url=server.url) as client:
             for path, changed in regenerate(client, args.out):

@@ -41,6 +41,7 @@ def fail_after_rows(monkeypatch: pytest.MonkeyPatch, n: int) -> None:
         if written["rows"] > n:
             raise Boom(f"injected failure after {n} rows")
         return original(self, *args, **kwargs)
+
     monkeypatch.setattr(WorksheetWriter, "write_row", write_row)
 
 
@@ -67,8 +68,7 @@ def test_write_csv_interrupted_without_previous_file_leaves_nothing(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
 
 
-def test_xlsx_save_interrupted_keeps_previous_file(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_xlsx_save_interrupted_keeps_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "out.xlsx"
     wb = sheets.new_workbook()
     ws = wb.create_sheet("Data")
@@ -89,6 +89,7 @@ def test_xlsx_save_interrupted_keeps_previous_file(tmp_path: Path,
 
 # --- end to end: results sheets and exports --------------------------------------------------------
 
+
 def write_accounts(path: Path, n: int, suffix: str) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -104,9 +105,9 @@ def leftovers(directory: Path, keep: set[str]) -> list[str]:
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 @pytest.mark.parametrize("fault", [Boom, KeyboardInterrupt])
-def test_interrupted_results_sheet_keeps_previous(sandbox: Any, tmp_path: Path, suffix: str,
-                                                  fault: type[BaseException],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_results_sheet_keeps_previous(
+    sandbox: Any, tmp_path: Path, suffix: str, fault: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkio import results
     from bulkio.client import LightfieldClient
     from bulkio.pipeline import import_file
@@ -131,6 +132,7 @@ def test_interrupted_results_sheet_keeps_previous(sandbox: Any, tmp_path: Path, 
             if calls["n"] > 30:
                 raise fault("injected while writing the results sheet")
             return original(*args, **kwargs)
+
         monkeypatch.setattr(results, "outcome_cells", outcome_cells)
         temp_before = list(ALL_TEMP_FILES)
         with pytest.raises(fault):
@@ -144,8 +146,9 @@ def test_interrupted_results_sheet_keeps_previous(sandbox: Any, tmp_path: Path, 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "csv"])
 @pytest.mark.parametrize("fault", [Boom, KeyboardInterrupt])
-def test_interrupted_export_keeps_previous(sandbox: Any, tmp_path: Path, fmt: str,
-                                           fault: type[BaseException]) -> None:
+def test_interrupted_export_keeps_previous(
+    sandbox: Any, tmp_path: Path, fmt: str, fault: type[BaseException]
+) -> None:
     from bulkio.client import LightfieldClient
     from bulkio.events import Progress
     from bulkio.export import export_objects
@@ -159,6 +162,7 @@ def test_interrupted_export_keeps_previous(sandbox: Any, tmp_path: Path, fmt: st
         def on_event(event: Any) -> None:
             if isinstance(event, Progress) and event.name.startswith("export:"):
                 raise fault("injected while rows stream into the file")
+
         with pytest.raises(fault):
             export_objects(lf, ["account"], target, on_event=on_event)
     assert target.read_bytes() == good

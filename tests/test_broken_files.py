@@ -53,8 +53,9 @@ def dry_run(name: str, tmp_path: Path, env: dict[str, str]) -> Result:
         path = Path(shutil.copy(BROKEN / name, tmp_path / name))
     else:
         path = make_corpus.build(name, tmp_path)
-    return CliRunner().invoke(cli, ["import", "account", str(path), "--dry-run", "-q", "--format", "json"],
-                              env=env)
+    return CliRunner().invoke(
+        cli, ["import", "account", str(path), "--dry-run", "-q", "--format", "json"], env=env
+    )
 
 
 # --- refused files -------------------------------------------------------------------------------
@@ -94,6 +95,7 @@ def test_refused_with_one_clear_line(name: str, tmp_path: Path, import_env: dict
 
 
 # --- files that proceed --------------------------------------------------------------------------
+
 
 def report_of(result: Result) -> dict[str, Any]:
     assert result.exit_code in (0, 1), (result.exit_code, result.output)
@@ -135,7 +137,8 @@ def check_ragged(rep: dict[str, Any]) -> None:
     assert sorted(rows) == [2, 3, 4]
     assert [planned_name(rows[n]) for n in (2, 3, 4)] == ["Fine Co", "Too Many Co", "Short Co"]
     all_issues = [(i["code"], i.get("row")) for i in rep["file_issues"]] + [
-        (i["code"], n) for n, r in rows.items() for i in r["issues"]]
+        (i["code"], n) for n, r in rows.items() for i in r["issues"]
+    ]
     assert ("ragged_row", 3) in all_issues
     assert codes(rows[4]) == [("missing_key", "warning")]
     assert rows[3]["key"] == "RAG-2" and rows[4]["key"] is None
@@ -145,20 +148,27 @@ def check_formulas_csv(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2, 3, 4, 5, 6, 7]
     assert [planned_name(rows[n]) for n in range(2, 8)] == [
-        "=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.test/?x=1","click me")', "+1+2", "-2+3",
-        "@SUM(1+1)", "=1+1"]
+        "=cmd|' /C calc'!A0",
+        '=HYPERLINK("http://evil.test/?x=1","click me")',
+        "+1+2",
+        "-2+3",
+        "@SUM(1+1)",
+        "=1+1",
+    ]
     assert all(r["outcome"] == "created" for r in rows.values())
 
 
 def check_formulas_xlsx(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2, 3, 4]
-    assert planned_name(rows[2]) == "click me"          # the cached value, never the formula
-    assert planned_name(rows[4]) == "=1+1"              # a text cell stays text
+    assert planned_name(rows[2]) == "click me"  # the cached value, never the formula
+    assert planned_name(rows[4]) == "=1+1"  # a text cell stays text
     assert rows[3]["outcome"] == "failed"
     assert codes(rows[3]) == [("formula_no_value", "warning"), ("required_field_missing", "error")]
     assert [(i["code"], i["column"]) for i in rows[3]["issues"]] == [
-        ("formula_no_value", "A"), ("required_field_missing", "A")]
+        ("formula_no_value", "A"),
+        ("required_field_missing", "A"),
+    ]
     assert rep["file_issues"] == []
 
 
@@ -196,7 +206,8 @@ def check_big_cell_late(rep: dict[str, Any]) -> None:
     assert sorted(rows) == list(range(2, 21))
     assert [n for n, r in rows.items() if r["outcome"] != "created"] == [15]
     assert [(i["code"], i["severity"], i["column"]) for i in rows[15]["issues"]] == [
-        ("cell_too_large", "error", "C")]
+        ("cell_too_large", "error", "C")
+    ]
 
 
 def check_many_columns(rep: dict[str, Any]) -> None:
@@ -254,6 +265,7 @@ def test_every_corpus_file_is_classified_and_current() -> None:
 
 # --- fuzzing the readers -------------------------------------------------------------------------
 
+
 def read_all(data: bytes, suffix: str) -> None:
     """Open and drain a table; only InputFileError may escape."""
     with tempfile.TemporaryDirectory() as d:
@@ -280,10 +292,12 @@ CSV_CHARS = st.sampled_from(list("ab ,;|\t\"'\n\r=+-@é€\x00\x1a\ufeff\u2028()
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(st.text(CSV_CHARS, max_size=12), max_size=6), max_size=12),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "utf-32"]),
-       suffix=st.sampled_from([".csv", ".xlsx"]))
+@given(
+    rows=st.lists(st.lists(st.text(CSV_CHARS, max_size=12), max_size=6), max_size=12),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "cp1252", "utf-32"]),
+    suffix=st.sampled_from([".csv", ".xlsx"]),
+)
 def test_fuzz_random_csv_text(rows: list[list[str]], delimiter: str, encoding: str, suffix: str) -> None:
     buf = io.StringIO()
     csv.writer(buf, delimiter=delimiter).writerows(rows)

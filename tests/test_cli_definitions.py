@@ -16,8 +16,9 @@ NO_ENV = {"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None}
 
 
 def run(sandbox: Any, org: Any, *args: str) -> Any:
-    return CliRunner().invoke(cli, ["definitions", *args, "--api-key", org.api_key,
-                                    "--base-url", sandbox.url], env=NO_ENV)
+    return CliRunner().invoke(
+        cli, ["definitions", *args, "--api-key", org.api_key, "--base-url", sandbox.url], env=NO_ENV
+    )
 
 
 def test_table_lists_fields_flags_options_and_relationships(sandbox: Any, org: Any) -> None:
@@ -60,8 +61,10 @@ def test_list_table(sandbox: Any, org: Any) -> None:
 def test_unknown_object_and_missing_argument(sandbox: Any, org: Any) -> None:
     result = run(sandbox, org, "nope")
     assert result.exit_code == 2
-    assert ("Error: Unknown object type 'nope'. Did you mean 'note'? Run `bulkio definitions --list`"
-            in result.output)
+    assert (
+        "Error: Unknown object type 'nope'. Did you mean 'note'? Run `bulkio definitions --list`"
+        in result.output
+    )
     plural = run(sandbox, org, "Opportunities")
     assert plural.exit_code == 2 and "Did you mean 'opportunity'?" in plural.output
     member = run(sandbox, org, "member")
@@ -72,16 +75,20 @@ def test_unknown_object_and_missing_argument(sandbox: Any, org: Any) -> None:
 
 
 def test_bad_key_is_one_line_error(sandbox: Any) -> None:
-    result = CliRunner().invoke(cli, ["definitions", "account", "--api-key", "sk_lf_nope",
-                                      "--base-url", sandbox.url], env=NO_ENV)
+    result = CliRunner().invoke(
+        cli, ["definitions", "account", "--api-key", "sk_lf_nope", "--base-url", sandbox.url], env=NO_ENV
+    )
     assert result.exit_code == 2
     assert result.output.startswith("Error: 401 unauthorized")
     assert "sk_lf_nope" not in result.output
 
 
 def test_embedded_sandbox_without_key(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["definitions", "contact", "--format", "json",
-                                      "--sandbox-db", str(tmp_path / "sb.sqlite3")], env=NO_ENV)
+    result = CliRunner().invoke(
+        cli,
+        ["definitions", "contact", "--format", "json", "--sandbox-db", str(tmp_path / "sb.sqlite3")],
+        env=NO_ENV,
+    )
     assert result.exit_code == 0, result.output
     keys = {f["key"] for f in json.loads(result.output)["fields"]}
     assert {"$name", "$email", "jobTitle", "leadSource"} <= keys

@@ -26,8 +26,7 @@ def run(args: list[str], env: dict[str, str]) -> Any:
     return CliRunner().invoke(cli, ["export", *args], env=env, catch_exceptions=False)
 
 
-def test_pipeline_json_equals_library(env: dict[str, str], client: LightfieldClient,
-                                      tmp_path: Path) -> None:
+def test_pipeline_json_equals_library(env: dict[str, str], client: LightfieldClient, tmp_path: Path) -> None:
     out = tmp_path / "pipeline.xlsx"
     result = run(["pipeline", "-o", str(out), "--format", "json", "-q"], env)
     assert result.exit_code == 0, result.output
@@ -39,8 +38,7 @@ def test_pipeline_json_equals_library(env: dict[str, str], client: LightfieldCli
     assert load_workbook(out).sheetnames[0] == "Summary"
 
 
-def test_table_output_and_csv_format(env: dict[str, str], sandbox: Any, org: Any,
-                                     tmp_path: Path) -> None:
+def test_table_output_and_csv_format(env: dict[str, str], sandbox: Any, org: Any, tmp_path: Path) -> None:
     out = tmp_path / "accounts.txt"
     result = run(["account", "-o", str(out), "--to", "csv", "-q"], env)
     assert result.exit_code == 0, result.output
@@ -53,36 +51,66 @@ def test_table_output_and_csv_format(env: dict[str, str], sandbox: Any, org: Any
         assert len(list(csv.reader(fh))) == n + 1
 
 
-def test_filters(env: dict[str, str], client: LightfieldClient, sandbox: Any, org: Any,
-                 tmp_path: Path) -> None:
+def test_filters(
+    env: dict[str, str], client: LightfieldClient, sandbox: Any, org: Any, tmp_path: Path
+) -> None:
     stage = client.schema("opportunity").fields["$stage"].options[0]
-    expected = sum(1 for r in sandbox.records(org.org_id, "opportunity")
-                   if r["fields"]["$stage"]["value"] == stage.id)
+    expected = sum(
+        1 for r in sandbox.records(org.org_id, "opportunity") if r["fields"]["$stage"]["value"] == stage.id
+    )
     out = tmp_path / "opps.jsonl"
-    result = run(["opportunity", "account", "-o", str(out), "--format", "json", "-q",
-                  "--filter", f"opportunity:$stage[equal]={stage.id}"], env)
+    result = run(
+        [
+            "opportunity",
+            "account",
+            "-o",
+            str(out),
+            "--format",
+            "json",
+            "-q",
+            "--filter",
+            f"opportunity:$stage[equal]={stage.id}",
+        ],
+        env,
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["counts"] == {"opportunity": expected,
-                              "account": sandbox.count(org.org_id, "account")}
-    assert data["paths"] == [str(tmp_path / "opps-opportunity.jsonl"),
-                             str(tmp_path / "opps-account.jsonl")]
+    assert data["counts"] == {"opportunity": expected, "account": sandbox.count(org.org_id, "account")}
+    assert data["paths"] == [str(tmp_path / "opps-opportunity.jsonl"), str(tmp_path / "opps-account.jsonl")]
     # a bare filter applies to the objects that have the field
-    result = run(["opportunity", "account", "-o", str(tmp_path / "x.csv"), "--format", "json", "-q",
-                  "--filter", f"$stage={stage.id}"], env)
+    result = run(
+        [
+            "opportunity",
+            "account",
+            "-o",
+            str(tmp_path / "x.csv"),
+            "--format",
+            "json",
+            "-q",
+            "--filter",
+            f"$stage={stage.id}",
+        ],
+        env,
+    )
     assert json.loads(result.stdout)["counts"]["opportunity"] == expected
 
 
-@pytest.mark.parametrize("args, message", [
-    (["gizmo", "-o", "x.xlsx"], "Error: Unknown object type gizmo"),
-    (["account", "-o", "x.xlsx", "--filter", "nonsense"], "Error: Bad filter 'nonsense'"),
-    (["account", "-o", "x.xlsx", "--filter", "$stage=x"], "Error: No exported object has the field"),
-    (["opportunity", "-o", "x.xlsx", "--filter", "stage=Lead"],
-     "Error: No exported object has the field of filter stage=Lead (did you mean $stage?)"),
-    (["pipeline", "account", "-o", "x.xlsx"], "Error: 'pipeline' exports the whole pipeline"),
-])
-def test_errors_exit_2(env: dict[str, str], tmp_path: Path, args: list[str], message: str,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["gizmo", "-o", "x.xlsx"], "Error: Unknown object type gizmo"),
+        (["account", "-o", "x.xlsx", "--filter", "nonsense"], "Error: Bad filter 'nonsense'"),
+        (["account", "-o", "x.xlsx", "--filter", "$stage=x"], "Error: No exported object has the field"),
+        (
+            ["opportunity", "-o", "x.xlsx", "--filter", "stage=Lead"],
+            "Error: No exported object has the field of filter stage=Lead (did you mean $stage?)",
+        ),
+        (["pipeline", "account", "-o", "x.xlsx"], "Error: 'pipeline' exports the whole pipeline"),
+    ],
+)
+def test_errors_exit_2(
+    env: dict[str, str], tmp_path: Path, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = run(args, env)
     assert result.exit_code == 2
@@ -90,13 +118,16 @@ def test_errors_exit_2(env: dict[str, str], tmp_path: Path, args: list[str], mes
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_file_type_from_suffix_or_to(env: dict[str, str], tmp_path: Path,
-                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_file_type_from_suffix_or_to(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     unknown = run(["account", "-o", "accounts.txt"], env)
     assert unknown.exit_code == 2
-    assert unknown.stderr.startswith("Error: Cannot tell the file type of 'accounts.txt': name it "
-                                     ".xlsx, .csv or .jsonl, or choose the format (--to xlsx|csv|jsonl).")
+    assert unknown.stderr.startswith(
+        "Error: Cannot tell the file type of 'accounts.txt': name it "
+        ".xlsx, .csv or .jsonl, or choose the format (--to xlsx|csv|jsonl)."
+    )
     assert list(tmp_path.iterdir()) == []
     # --to wins over the suffix; --format only changes what is printed
     result = run(["account", "-o", "accounts.csv", "--to", "JSONL", "--format", "json", "-q"], env)
@@ -112,8 +143,9 @@ def test_format_is_the_printed_summary_only(env: dict[str, str], tmp_path: Path)
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_ctrl_c_exits_3_and_replaces_no_file(env: dict[str, str], tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_exits_3_and_replaces_no_file(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C while the second of two CSV files streams: exit 3, no --resume advice (export has
     none), and neither file replaced (the first, already complete, is not renamed into place alone)."""
     from bulkio import sheets
@@ -133,6 +165,7 @@ def test_ctrl_c_exits_3_and_replaces_no_file(env: dict[str, str], tmp_path: Path
                 if i == 3:
                     raise KeyboardInterrupt
                 yield row
+
         return original(fh, headers, some_then_ctrl_c())
 
     monkeypatch.setattr(sheets, "write_csv_rows", write_csv_rows)

@@ -30,8 +30,9 @@ def write_csv(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def test_clean_import_exits_0_and_prints_summary(sandbox: Any, org: Any, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_clean_import_exits_0_and_prints_summary(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Cli Co", "CLI-1"], ["Cli Two", "CLI-2"]])
     result = run(sandbox, org, ["account", str(src)])
@@ -44,40 +45,50 @@ def test_clean_import_exits_0_and_prints_summary(sandbox: Any, org: Any, tmp_pat
 
 def test_failed_rows_exit_1(sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    src = write_csv(tmp_path / "a.csv", [["Name", "external_id", "Tier"], ["Ok Co", "CLI-3", "SMB"],
-                                         ["Bad Co", "CLI-4", "Gold"]])
+    src = write_csv(
+        tmp_path / "a.csv",
+        [["Name", "external_id", "Tier"], ["Ok Co", "CLI-3", "SMB"], ["Bad Co", "CLI-4", "Gold"]],
+    )
     result = run(sandbox, org, ["account", str(src), "--results", "out.csv"])
     assert result.exit_code == 1
     assert "row 3: failed: column C (Tier): unknown_option" in result.output
     assert (tmp_path / "out.csv").exists()
 
 
-def test_cannot_start_exits_2(sandbox: Any, org: Any, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cannot_start_exits_2(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     missing = run(sandbox, org, ["account", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 2 and "Error:" in missing.output and "nope.csv" in missing.output
     src = write_csv(tmp_path / "a.csv", [["Name"], ["X"]])
-    bad_key = CliRunner().invoke(cli, ["import", "account", str(src), "-q"],
-                                 env={"LIGHTFIELD_API_KEY": "sk_lf_wrong", "LIGHTFIELD_BASE_URL": sandbox.url})
+    bad_key = CliRunner().invoke(
+        cli,
+        ["import", "account", str(src), "-q"],
+        env={"LIGHTFIELD_API_KEY": "sk_lf_wrong", "LIGHTFIELD_BASE_URL": sandbox.url},
+    )
     assert bad_key.exit_code == 2 and "401" in bad_key.output
     assert "sk_lf_wrong" not in bad_key.output
 
 
-def test_results_over_the_input_exits_2(sandbox: Any, org: Any, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_results_over_the_input_exits_2(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Same Co", "CLI-9"]])
     before = src.read_bytes()
     result = run(sandbox, org, ["account", "a.csv", "--results", "a.csv"])
     assert result.exit_code == 2
-    assert result.stderr == ("Error: The results sheet would replace the input file a.csv: choose "
-                             "another results file (e.g. a.results.csv).\n")
+    assert result.stderr == (
+        "Error: The results sheet would replace the input file a.csv: choose "
+        "another results file (e.g. a.results.csv).\n"
+    )
     assert src.read_bytes() == before
 
 
-def test_stopped_run_names_the_results_sheet(sandbox: Any, org: Any, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopped_run_names_the_results_sheet(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Stop Co", "CLI-7"]])
 
@@ -89,7 +100,8 @@ def test_stopped_run_names_the_results_sheet(sandbox: Any, org: Any, tmp_path: P
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "Error: 401 error: The API key was revoked.",
-        "The results sheet a.results.csv shows what was written (the other rows say not_written)."]
+        "The results sheet a.results.csv shows what was written (the other rows say not_written).",
+    ]
     assert "not_written" in (tmp_path / "a.results.csv").read_text(encoding="utf-8")
 
 
@@ -105,8 +117,9 @@ def test_dry_run_prints_plan(sandbox: Any, org: Any, tmp_path: Path, monkeypatch
     assert sandbox.stats(org.org_id)["writes"] == before
 
 
-def test_json_equals_library_report(sandbox: Any, org: Any, data_dir: Path, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_equals_library_report(
+    sandbox: Any, org: Any, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = tmp_path / "messy.csv"
     shutil.copy(data_dir / "import" / "messy_opportunities.csv", src)
@@ -121,10 +134,13 @@ def test_json_equals_library_report(sandbox: Any, org: Any, data_dir: Path, tmp_
     assert cli_report == lib
 
 
-@pytest.mark.parametrize("obj,name", [("account", "accounts.csv"), ("contact", "contacts.xlsx"),
-                                      ("opportunity", "opportunities.csv")])
-def test_samples_import_cleanly(obj: str, name: str, sandbox: Any, org: Any, tmp_path: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "obj,name",
+    [("account", "accounts.csv"), ("contact", "contacts.xlsx"), ("opportunity", "opportunities.csv")],
+)
+def test_samples_import_cleanly(
+    obj: str, name: str, sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = tmp_path / name
     shutil.copy(SAMPLES / name, src)
@@ -154,7 +170,8 @@ def interrupt_at(monkeypatch: pytest.MonkeyPatch, hit: Any) -> dict[str, bool]:
 
 
 def test_ctrl_c_exits_3_names_the_results_sheet_and_resume_finishes(
-        sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkio.events import Progress
 
     monkeypatch.chdir(tmp_path)
@@ -166,7 +183,8 @@ def test_ctrl_c_exits_3_names_the_results_sheet_and_resume_finishes(
     assert result.exit_code == 3, result.output
     assert result.stderr.splitlines() == [
         "Interrupted. Re-run with --resume to continue where this run stopped.",
-        "The results sheet a.results.csv shows what was written (the other rows say not_written)."]
+        "The results sheet a.results.csv shows what was written (the other rows say not_written).",
+    ]
     with open(tmp_path / "a.results.csv", encoding="utf-8") as fh:
         sheet = list(csv.DictReader(fh))
     assert [r["external_id"] for r in sheet] == keys
@@ -174,8 +192,12 @@ def test_ctrl_c_exits_3_names_the_results_sheet_and_resume_finishes(
     assert all("not_written" in r["Errors"] for r in sheet if r["external_id"] not in created)
 
     def ours() -> list[str]:
-        return [k for r in sandbox.records(org.org_id, "account")
-                if (k := (r["fields"].get("external_id") or {}).get("value")) in keys]
+        return [
+            k
+            for r in sandbox.records(org.org_id, "account")
+            if (k := (r["fields"].get("external_id") or {}).get("value")) in keys
+        ]
+
     assert 8 <= len(created) < len(keys) and sorted(ours()) == sorted(created)
 
     resumed = run(sandbox, org, ["account", "a.csv", "--resume"])
@@ -183,8 +205,9 @@ def test_ctrl_c_exits_3_names_the_results_sheet_and_resume_finishes(
     assert sorted(ours()) == sorted(keys)  # every key once: nothing duplicated, nothing lost
 
 
-def test_ctrl_c_in_a_dry_run_says_nothing_was_written(sandbox: Any, org: Any, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_in_a_dry_run_says_nothing_was_written(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkio.events import PhaseStarted
 
     monkeypatch.chdir(tmp_path)
@@ -196,8 +219,9 @@ def test_ctrl_c_in_a_dry_run_says_nothing_was_written(sandbox: Any, org: Any, tm
     assert not (tmp_path / "a.results.csv").exists()
 
 
-def test_unknown_object_and_unknown_key_exit_2_before_any_write(sandbox: Any, org: Any, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_object_and_unknown_key_exit_2_before_any_write(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Key Co", "KEY-1"]])
     before = sandbox.stats(org.org_id)["writes"]
@@ -207,14 +231,16 @@ def test_unknown_object_and_unknown_key_exit_2_before_any_write(sandbox: Any, or
     # a mistyped --key would match no record and create every row again
     key = run(sandbox, org, ["account", str(src), "--key", "extrenal_id"])
     assert key.exit_code == 2
-    assert key.output == ("Error: account has no field 'extrenal_id' to use as the key; "
-                          "see: bulkio definitions account\n")
+    assert key.output == (
+        "Error: account has no field 'extrenal_id' to use as the key; see: bulkio definitions account\n"
+    )
     assert sandbox.stats(org.org_id)["writes"] == before
     assert not (tmp_path / "a.results.csv").exists()
 
 
-def test_header_only_file_says_there_is_nothing_to_import(sandbox: Any, org: Any, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_header_only_file_says_there_is_nothing_to_import(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     src = write_csv(tmp_path / "h.csv", [["Name", "external_id"]])
     result = run(sandbox, org, ["account", str(src)])
@@ -222,8 +248,9 @@ def test_header_only_file_says_there_is_nothing_to_import(sandbox: Any, org: Any
     assert "warning: the file has no data rows below its header; nothing to import." in result.stderr
 
 
-def test_exported_pipeline_reimports_without_sheet_option(sandbox: Any, org: Any, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exported_pipeline_reimports_without_sheet_option(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The pipeline workbook starts with its Summary sheet: `import opportunity pipeline.xlsx`
     must read the Opportunities sheet, and apply only the edited cell."""
     from openpyxl import load_workbook
@@ -252,10 +279,9 @@ def test_exported_pipeline_reimports_without_sheet_option(sandbox: Any, org: Any
     assert "Accounts" in accounts.output and "create         0" in accounts.output
 
 
-def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(sandbox: Any, org: Any,
-                                                                       tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch
-                                                                       ) -> None:
+def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "m.csv", [["Name", "external_id"], ["Message Co", "CLI-MSG-1"]])
     env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
@@ -270,14 +296,16 @@ def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(sandbox: 
     assert "unchanged  1" in quiet.stdout and said not in quiet.stderr
 
 
-def test_unwritable_results_path_stops_before_any_write(sandbox: Any, org: Any, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_results_path_stops_before_any_write(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     write_csv(tmp_path / "a.csv", [["Name", "external_id"], ["Nowhere Co", "CLI-NOWHERE"]])
     (tmp_path / "taken").write_text("a file, not a folder", encoding="utf-8")
     before = sandbox.stats(org.org_id)["writes"]
     result = run(sandbox, org, ["account", "a.csv", "--results", "taken/a.results.csv"])
     assert result.exit_code == 2
-    assert result.stderr == ("Error: Cannot write the results sheet taken/a.results.csv: taken is not a "
-                             "folder.\n")
+    assert result.stderr == (
+        "Error: Cannot write the results sheet taken/a.results.csv: taken is not a folder.\n"
+    )
     assert sandbox.stats(org.org_id)["writes"] == before

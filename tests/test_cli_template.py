@@ -18,9 +18,12 @@ from bulkio.template import make_template
 def run(sandbox: Any, org: Any):
     def invoke(*args: str) -> Any:
         runner = CliRunner()
-        return runner.invoke(cli, ["template", *args, "--api-key", org.api_key,
-                                   "--base-url", sandbox.url],
-                             env={"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None})
+        return runner.invoke(
+            cli,
+            ["template", *args, "--api-key", org.api_key, "--base-url", sandbox.url],
+            env={"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None},
+        )
+
     return invoke
 
 
@@ -28,8 +31,9 @@ def test_xlsx(run: Any, tmp_path: Path) -> None:
     out = tmp_path / "opps.xlsx"
     result = run("opportunity", "-o", str(out), "-q")
     assert result.exit_code == 0, result.output
-    assert result.output == (f"Wrote {out} (14 columns, 3 required).\n"
-                             f"Fill it in, then run: bulkio import opportunity {out}\n")
+    assert result.output == (
+        f"Wrote {out} (14 columns, 3 required).\nFill it in, then run: bulkio import opportunity {out}\n"
+    )
     wb = load_workbook(out)
     assert wb.sheetnames == ["Opportunities", "Instructions", "Reference"]
     assert wb["Opportunities"]["C1"].value == "Stage* ($stage)"
@@ -73,8 +77,9 @@ def test_bad_extension(run: Any, tmp_path: Path) -> None:
 def test_unknown_object(run: Any, tmp_path: Path) -> None:
     result = run("unicorn", "-o", str(tmp_path / "u.xlsx"))
     assert result.exit_code == 2
-    assert result.output == ("Error: Unknown object type 'unicorn'. "
-                             "Run `bulkio definitions --list` to see the types.\n")
+    assert result.output == (
+        "Error: Unknown object type 'unicorn'. Run `bulkio definitions --list` to see the types.\n"
+    )
     typo = run("acount", "-o", str(tmp_path / "u.xlsx"))
     assert typo.exit_code == 2 and "Did you mean 'account'" in typo.output
     assert "404" not in typo.output
@@ -84,8 +89,9 @@ def test_unknown_object(run: Any, tmp_path: Path) -> None:
 def test_unknown_key(run: Any, tmp_path: Path) -> None:
     result = run("account", "-o", str(tmp_path / "a.xlsx"), "--key", "nope")
     assert result.exit_code == 2
-    assert result.output == ("Error: account has no field 'nope' to use as the key; "
-                             "see: bulkio definitions account\n")
+    assert result.output == (
+        "Error: account has no field 'nope' to use as the key; see: bulkio definitions account\n"
+    )
 
 
 def test_missing_output(run: Any) -> None:
@@ -96,15 +102,18 @@ def test_missing_output(run: Any) -> None:
 
 def test_embedded_sandbox_without_key(tmp_path: Path) -> None:
     out = tmp_path / "n.xlsx"
-    result = CliRunner().invoke(cli, ["template", "note", "-o", str(out), "-q", "--sandbox-db",
-                                      str(tmp_path / "sb.sqlite3")],
-                                env={"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None})
+    result = CliRunner().invoke(
+        cli,
+        ["template", "note", "-o", str(out), "-q", "--sandbox-db", str(tmp_path / "sb.sqlite3")],
+        env={"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None},
+    )
     assert result.exit_code == 0, result.output
     assert "(4 columns, 1 required)" in result.output
 
 
-def test_ctrl_c_exits_3_saying_nothing_was_written(run: Any, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_exits_3_saying_nothing_was_written(
+    run: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkio import sheets
 
     def save_workbook(*args: Any, **kwargs: Any) -> Any:

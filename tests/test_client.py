@@ -25,6 +25,7 @@ def make_client(sandbox: Any, org: Any, **kw: Any) -> LightfieldClient:
 
 # --- happy paths --------------------------------------------------------------------------------
 
+
 def test_validate_auth_and_headers(client: LightfieldClient) -> None:
     auth = client.validate_auth()
     assert auth["active"] is True
@@ -41,8 +42,12 @@ def test_definitions_schema_and_object_types(client: LightfieldClient) -> None:
     schema = client.schema("account")
     assert isinstance(schema, ObjectSchema)
     assert schema.fields["tier"].value_type == "SINGLE_SELECT"
-    assert [o.label for o in schema.fields["tier"].options] == ["Strategic", "Enterprise",
-                                                                 "Mid-Market", "SMB"]
+    assert [o.label for o in schema.fields["tier"].options] == [
+        "Strategic",
+        "Enterprise",
+        "Mid-Market",
+        "SMB",
+    ]
     assert schema.relationships["$opportunity"].read_only
     assert client.schema("account") is schema  # cached
     assert client.definitions("note") == NOTE_DEFINITIONS
@@ -57,13 +62,15 @@ def test_definitions_schema_and_object_types(client: LightfieldClient) -> None:
 
 
 def test_account_create_retrieve_update_list(client: LightfieldClient) -> None:
-    made = client.create("account", {"fields": {"$name": "Zebra Labs", "external_id": "zb-1"}},
-                         idempotency_key="t-acc-1")
+    made = client.create(
+        "account", {"fields": {"$name": "Zebra Labs", "external_id": "zb-1"}}, idempotency_key="t-acc-1"
+    )
     assert made["id"]
     again = client.retrieve("account", made["id"])
     assert again["fields"]["$name"]["value"] == "Zebra Labs"
-    updated = client.update("account", made["id"], {"fields": {"employeeCount": 42}},
-                            idempotency_key="t-acc-1-u")
+    updated = client.update(
+        "account", made["id"], {"fields": {"employeeCount": 42}}, idempotency_key="t-acc-1-u"
+    )
     assert updated["fields"]["employeeCount"]["value"] == 42
     assert updated["fields"]["$name"]["value"] == "Zebra Labs"  # untouched
     found = list(client.list("account", filters={"external_id[equal]": "zb-1"}))
@@ -84,9 +91,11 @@ def test_idempotent_create_replays(sandbox: Any, org: Any, client: LightfieldCli
 
 def test_custom_object_partner(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Partnered"}}, idempotency_key="p-acc")
-    p = client.create("partner", {"fields": {"$name": "Channel Co", "commission": 12.5},
-                                  "relationships": {"account": [acc["id"]]}},
-                      idempotency_key="p-1")
+    p = client.create(
+        "partner",
+        {"fields": {"$name": "Channel Co", "commission": 12.5}, "relationships": {"account": [acc["id"]]}},
+        idempotency_key="p-1",
+    )
     got = client.retrieve("partner", p["id"])
     assert got["fields"]["$name"]["value"] == "Channel Co"
     assert got["relationships"]["account"]["values"] == [acc["id"]]
@@ -97,9 +106,11 @@ def test_custom_object_partner(client: LightfieldClient) -> None:
 
 def test_notes_and_members(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Noted"}}, idempotency_key="n-acc")
-    note = client.create("note", {"fields": {"$title": "Call", "$content": "# hi"},
-                                  "relationships": {"$account": acc["id"]}},
-                         idempotency_key="n-1")
+    note = client.create(
+        "note",
+        {"fields": {"$title": "Call", "$content": "# hi"}, "relationships": {"$account": acc["id"]}},
+        idempotency_key="n-1",
+    )
     assert client.retrieve("note", note["id"])["fields"]["$title"]["value"] == "Call"
     assert note["id"] in {n["id"] for n in client.list("note")}
     members = client.members()
@@ -109,9 +120,14 @@ def test_notes_and_members(client: LightfieldClient) -> None:
 def test_list_all_returns_every_record_once(sandbox: Any, empty_org: Any) -> None:
     sandbox.set_rate_limit(empty_org.org_id, per_second=500)  # setup speed only
     with make_client(sandbox, empty_org) as lf:
+
         def make(i: int) -> str:
-            return str(lf.create("account", {"fields": {"$name": f"Bulk {i:03d}"}},
-                                 idempotency_key=f"bulk-{i}")["id"])
+            return str(
+                lf.create("account", {"fields": {"$name": f"Bulk {i:03d}"}}, idempotency_key=f"bulk-{i}")[
+                    "id"
+                ]
+            )
+
         with ThreadPoolExecutor(8) as pool:
             ids = list(pool.map(make, range(130)))
         assert sandbox.count(empty_org.org_id, "account") == 130
@@ -123,11 +139,13 @@ def test_list_all_returns_every_record_once(sandbox: Any, empty_org: Any) -> Non
         assert len(list(lf.list("account", max_records=30))) == 30
         filtered = list(lf.list_all("account", filters={"$name[startsWith]": "Bulk 12"}))
         assert sorted(r["fields"]["$name"]["value"] for r in filtered) == [
-            f"Bulk {i}" for i in range(120, 130)]
+            f"Bulk {i}" for i in range(120, 130)
+        ]
         assert lf.stats.by_status.get(200, 0) >= 130 + 6
 
 
 # --- errors -----------------------------------------------------------------------------------
+
 
 def test_404_error_fields(client: LightfieldClient) -> None:
     with pytest.raises(ApiError) as info:
@@ -143,16 +161,21 @@ def test_400_unknown_field(client: LightfieldClient) -> None:
     with pytest.raises(ApiError) as info:
         client.create("account", {"fields": {"$name": "X", "bogus": 1}}, idempotency_key="bad-1")
     err = info.value
-    assert (err.status, err.type, err.code, err.param) == (400, "bad_request", "unknown_field",
-                                                           "fields.bogus")
+    assert (err.status, err.type, err.code, err.param) == (
+        400,
+        "bad_request",
+        "unknown_field",
+        "fields.bogus",
+    )
     assert err.method == "POST" and err.path == "/v1/accounts"
     assert client.stats.requests == 1  # 4xx is never retried
 
 
 def test_422_missing_required(client: LightfieldClient) -> None:
     with pytest.raises(ApiError) as info:
-        client.create("opportunity", {"fields": {"$name": "No stage"}, "relationships": {}},
-                      idempotency_key="bad-2")
+        client.create(
+            "opportunity", {"fields": {"$name": "No stage"}, "relationships": {}}, idempotency_key="bad-2"
+        )
     assert info.value.status in (400, 422)
     assert info.value.param
 
@@ -172,8 +195,11 @@ def test_403_scope_and_401_bad_key(sandbox: Any, org: Any) -> None:
 
 def test_parse_error_envelopes() -> None:
     req = httpx.Request("POST", "http://x/v1/accounts")
-    wrapped = httpx.Response(409, json={"error": {"type": "conflict", "code": "idempotency_conflict",
-                                                  "message": "busy"}}, request=req)
+    wrapped = httpx.Response(
+        409,
+        json={"error": {"type": "conflict", "code": "idempotency_conflict", "message": "busy"}},
+        request=req,
+    )
     flat = httpx.Response(409, json={"type": "idempotency_conflict", "message": "busy"}, request=req)
     html = httpx.Response(502, text="<html>Bad gateway</html>", request=req)
     e1 = parse_error(wrapped, method="POST", path="/v1/accounts")
@@ -188,6 +214,7 @@ def test_parse_error_envelopes() -> None:
 
 # --- retries under faults ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fault", ["error_rate", "drop_rate", "reset_rate"])
 def test_faults_are_retried_with_the_same_key(sandbox: Any, empty_org: Any, fault: str) -> None:
     events: list[Event] = []
@@ -199,11 +226,15 @@ def test_faults_are_retried_with_the_same_key(sandbox: Any, empty_org: Any, faul
 
     sandbox.set_faults(empty_org.org_id, **{fault: 0.3})
     try:
-        with make_client(sandbox, empty_org, retry=FAST_RETRY, on_event=on_event,
-                         timeout=5.0) as lf:
+        with make_client(sandbox, empty_org, retry=FAST_RETRY, on_event=on_event, timeout=5.0) as lf:
+
             def make(i: int) -> str:
-                return str(lf.create("account", {"fields": {"$name": f"F {i}"}},
-                                     idempotency_key=f"{fault}-{i}")["id"])
+                return str(
+                    lf.create("account", {"fields": {"$name": f"F {i}"}}, idempotency_key=f"{fault}-{i}")[
+                        "id"
+                    ]
+                )
+
             with ThreadPoolExecutor(4) as pool:
                 ids = list(pool.map(make, range(30)))
             stats = lf.stats
@@ -235,14 +266,20 @@ def test_write_without_key_is_not_resent_after_a_5xx(sandbox: Any, empty_org: An
 
 def test_connection_refused_is_an_api_error_without_the_key() -> None:
     secret = "sk_lf_refused_secret_123"
-    with LightfieldClient(api_key=secret, base_url="http://127.0.0.1:9",
-                          retry=RetryPolicy(max_attempts=2, backoff_base=0.01)) as lf:
+    with LightfieldClient(
+        api_key=secret, base_url="http://127.0.0.1:9", retry=RetryPolicy(max_attempts=2, backoff_base=0.01)
+    ) as lf:
         with pytest.raises(ApiError) as info:
             lf.validate_auth()
         assert info.value.status == 0 and info.value.type == "connection_error"
         assert lf.stats.requests == 2 and lf.stats.transport_errors == 2
-    for text in (str(info.value), repr(info.value), repr(info.value.args),
-                 str(info.value.__context__), repr(info.value.__context__)):
+    for text in (
+        str(info.value),
+        repr(info.value),
+        repr(info.value.args),
+        str(info.value.__context__),
+        repr(info.value.__context__),
+    ):
         assert secret not in text
 
 
@@ -251,9 +288,12 @@ def test_429_is_paced_and_retried(sandbox: Any, empty_org: Any) -> None:
     sandbox.set_rate_limit(empty_org.org_id, per_second=2)
     try:
         with make_client(sandbox, empty_org, on_event=events.append) as lf:
+
             def make(i: int) -> str:
-                return str(lf.create("account", {"fields": {"$name": f"R {i}"}},
-                                     idempotency_key=f"r-{i}")["id"])
+                return str(
+                    lf.create("account", {"fields": {"$name": f"R {i}"}}, idempotency_key=f"r-{i}")["id"]
+                )
+
             with ThreadPoolExecutor(4) as pool:
                 ids = list(pool.map(make, range(6)))
             stats = lf.stats
@@ -274,8 +314,7 @@ def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> 
     sandbox.set_rate_limit(empty_org.org_id, per_second=1)
     try:
         no_pacing = RateLimit(per_second=1000, burst=1000, sync_remaining=False)
-        with make_client(sandbox, empty_org, rate_limit=no_pacing,
-                         retry=RetryPolicy(max_attempts=1)) as lf:
+        with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_attempts=1)) as lf:
             lf.validate_auth()
             with pytest.raises(RateLimitError) as info:
                 for _ in range(5):
@@ -288,12 +327,20 @@ def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> 
 
 # --- secrets and config -----------------------------------------------------------------------
 
+
 def test_key_never_shown(sandbox: Any, org: Any) -> None:
     events: list[Event] = []
     lf = make_client(sandbox, org, on_event=events.append)
     key = org.api_key
-    seen: list[str] = [repr(lf), str(lf), repr(lf._http), repr(lf._http.headers), repr(lf.stats),
-                       repr(lf.pacers), repr(vars(lf))]
+    seen: list[str] = [
+        repr(lf),
+        str(lf),
+        repr(lf._http),
+        repr(lf._http.headers),
+        repr(lf.stats),
+        repr(lf.pacers),
+        repr(vars(lf)),
+    ]
     try:
         lf.create("account", {"fields": {"bogus": 1}}, idempotency_key="x")
     except ApiError as exc:
@@ -325,11 +372,18 @@ def test_409_in_flight_is_retried_with_the_same_key(sandbox: Any, empty_org: Any
     events: list[Event] = []
     sandbox.set_faults(empty_org.org_id, latency_ms=400)
     try:
-        with make_client(sandbox, empty_org, on_event=events.append,
-                         retry=RetryPolicy(max_attempts=8, backoff_base=0.2, backoff_max=1.0)) as lf:
+        with make_client(
+            sandbox,
+            empty_org,
+            on_event=events.append,
+            retry=RetryPolicy(max_attempts=8, backoff_base=0.2, backoff_max=1.0),
+        ) as lf:
+
             def make(_: int) -> str:
-                return str(lf.create("account", {"fields": {"$name": "Twice"}},
-                                     idempotency_key="dup-key")["id"])
+                return str(
+                    lf.create("account", {"fields": {"$name": "Twice"}}, idempotency_key="dup-key")["id"]
+                )
+
             with ThreadPoolExecutor(2) as pool:
                 ids = list(pool.map(make, range(2)))
             stats = lf.stats

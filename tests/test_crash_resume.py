@@ -62,8 +62,9 @@ def external_ids(sandbox: Any, org: Any) -> list[str]:
     return [r["fields"]["external_id"]["value"] for r in sandbox.records(org.org_id, "account")]
 
 
-def kill_when(proc: subprocess.Popen[bytes], sandbox: Any, org: Any, *, at_count: int,
-              deadline: float = 30.0) -> int:
+def kill_when(
+    proc: subprocess.Popen[bytes], sandbox: Any, org: Any, *, at_count: int, deadline: float = 30.0
+) -> int:
     """SIGKILL ``proc`` once the org holds ``at_count`` accounts (0 = as soon as it started).
     Returns the count at the moment of the kill."""
     t0 = time.monotonic()
@@ -127,8 +128,13 @@ def test_sigkill_then_resume_never_loses_or_duplicates(sandbox: Any, tmp_path: P
         results = work / "results.csv"
         env = env_for(sandbox, org)
 
-        proc = subprocess.Popen(bulkio("import", "account", str(src), "--results", str(results), "-q"),
-                                cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            bulkio("import", "account", str(src), "--results", str(results), "-q"),
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         if at_count == 0:
             time.sleep(rng.uniform(0.2, 0.8))
             proc.send_signal(signal.SIGKILL)
@@ -141,7 +147,13 @@ def test_sigkill_then_resume_never_loses_or_duplicates(sandbox: Any, tmp_path: P
 
         done = subprocess.run(
             bulkio("import", "account", str(src), "--resume", "--results", str(results), "-q"),
-            check=False, cwd=work, env=env, capture_output=True, text=True, timeout=120)
+            check=False,
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 1, (trial, done.stdout, done.stderr)  # exactly the 2 bad rows fail
         assert "Traceback" not in done.stderr
         check_after_resume(sandbox, org, keys, results)
@@ -169,16 +181,28 @@ def test_resume_refuses_a_changed_input_file(sandbox: Any, tmp_path: Path) -> No
     src = tmp_path / "accounts.csv"
     keys = write_input(src)
     env = env_for(sandbox, org)
-    proc = subprocess.Popen(bulkio("import", "account", str(src), "-q"), cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        bulkio("import", "account", str(src), "-q"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     kill_when(proc, sandbox, org, at_count=40)
     assert proc.returncode == -signal.SIGKILL
     before = settled_count(sandbox, org)
 
     with open(src, "a", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerow(["Late Co", "CR-LATE", "late@example.com"])
-    done = subprocess.run(bulkio("import", "account", str(src), "--resume", "-q"),
-                          check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        bulkio("import", "account", str(src), "--resume", "-q"),
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("Error:")]
@@ -193,8 +217,10 @@ def bulkio_ctrl_c_able(*args: str) -> list[str]:
     keeps: only in that case does the command install Python's default handler itself."""
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
         return bulkio(*args)
-    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "from bulkio.cli import main; main()")
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from bulkio.cli import main; main()"
+    )
     return [sys.executable, "-c", code, *args]
 
 
@@ -210,8 +236,14 @@ def test_sigint_writes_results_exits_3_then_resume_finishes(sandbox: Any, tmp_pa
     src, results = tmp_path / "accounts.csv", tmp_path / "results.csv"
     keys = write_input(src)
     env = env_for(sandbox, org)
-    proc = subprocess.Popen(bulkio_ctrl_c_able("import", "account", str(src), "--results", str(results), "-q"),
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        bulkio_ctrl_c_able("import", "account", str(src), "--results", str(results), "-q"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     t0 = time.monotonic()
     while proc.poll() is None and time.monotonic() - t0 < 30 and sandbox.count(org.org_id, "account") < 40:
         time.sleep(0.01)
@@ -220,7 +252,8 @@ def test_sigint_writes_results_exits_3_then_resume_finishes(sandbox: Any, tmp_pa
     assert proc.returncode == 3, err
     assert err.splitlines() == [
         "Interrupted. Re-run with --resume to continue where this run stopped.",
-        f"The results sheet {results} shows what was written (the other rows say not_written)."]
+        f"The results sheet {results} shows what was written (the other rows say not_written).",
+    ]
 
     rows = read_results(results)
     assert [r["external_id"] for r in rows] == [keys[n] for n in sorted(keys)]
@@ -233,7 +266,14 @@ def test_sigint_writes_results_exits_3_then_resume_finishes(sandbox: Any, tmp_pa
         if r[oc] != "created" and number not in (DUPLICATE_ROW, BAD_EMAIL_ROW):
             assert r[oc] == "failed" and "not_written" in r["Errors"], (number, r)
 
-    done = subprocess.run(bulkio("import", "account", str(src), "--resume", "--results", str(results), "-q"),
-                          check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        bulkio("import", "account", str(src), "--resume", "--results", str(results), "-q"),
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1, (done.stdout, done.stderr)  # exactly the 2 bad rows fail
     check_after_resume(sandbox, org, keys, results)

@@ -60,8 +60,9 @@ def test_cli_reference_is_current() -> None:
     gen_docs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen_docs)
     render_cli_reference = gen_docs.render_cli_reference
-    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == render_cli_reference(), \
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == render_cli_reference(), (
         "docs/cli.md is stale: run python scripts/gen_docs.py"
+    )
 
 
 def test_issue_codes_are_catalogued() -> None:

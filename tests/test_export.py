@@ -26,7 +26,7 @@ from bulkio.export import (
     parse_filter,
 )
 
-EVIL = ["=HYPERLINK(\"http://x\")", "+1 evil", "-2 minus", "@SUM(A1)"]
+EVIL = ['=HYPERLINK("http://x")', "+1 evil", "-2 minus", "@SUM(A1)"]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +94,9 @@ def test_events(pipeline: tuple[Path, Any, list[Event]], sandbox: Any, demo: Any
     assert done == report.counts["account"]
 
 
-def test_values_labels_dates_currency_names(sandbox: Any, demo: Any, lf: LightfieldClient,
-                                            pipeline: tuple[Path, Any, list[Event]]) -> None:
+def test_values_labels_dates_currency_names(
+    sandbox: Any, demo: Any, lf: LightfieldClient, pipeline: tuple[Path, Any, list[Event]]
+) -> None:
     path, _, _ = pipeline
     opps = {r["id"]: r for r in sandbox.records(demo.org_id, "opportunity")}
     accounts = {r["id"]: _v(r, "$name") for r in sandbox.records(demo.org_id, "account")}
@@ -134,8 +135,9 @@ def test_values_labels_dates_currency_names(sandbox: Any, demo: Any, lf: Lightfi
     assert dates and all(c.is_date and c.number_format.startswith("yyyy-mm-dd") for c in dates)
 
 
-def test_contact_full_name_split_and_multi_values(sandbox: Any, demo: Any,
-                                                  pipeline: tuple[Path, Any, list[Event]]) -> None:
+def test_contact_full_name_split_and_multi_values(
+    sandbox: Any, demo: Any, pipeline: tuple[Path, Any, list[Event]]
+) -> None:
     path, _, _ = pipeline
     contacts = {r["id"]: r for r in sandbox.records(demo.org_id, "contact")}
     _, rows = _rows(path, "Contacts")
@@ -176,8 +178,9 @@ def test_formula_injection_escaped(client: LightfieldClient, tmp_path: Path) -> 
     assert set(EVIL) <= raw  # JSONL is for programs: no escaping
 
 
-def test_csv_and_jsonl_one_file_per_object(lf: LightfieldClient, sandbox: Any, demo: Any,
-                                          tmp_path: Path) -> None:
+def test_csv_and_jsonl_one_file_per_object(
+    lf: LightfieldClient, sandbox: Any, demo: Any, tmp_path: Path
+) -> None:
     report = export_objects(lf, ["account", "contact"], tmp_path / "crm.csv")
     assert report.paths == [tmp_path / "crm-account.csv", tmp_path / "crm-contact.csv"]
     for obj, file in zip(("account", "contact"), report.paths):
@@ -200,14 +203,16 @@ def test_csv_and_jsonl_one_file_per_object(lf: LightfieldClient, sandbox: Any, d
 def test_filters_applied(lf: LightfieldClient, sandbox: Any, demo: Any, tmp_path: Path) -> None:
     stage = lf.schema("opportunity").fields["$stage"].options[0]
     expected = [r for r in sandbox.records(demo.org_id, "opportunity") if _v(r, "$stage") == stage.id]
-    report = export_objects(lf, ["opportunity"], tmp_path / "lead.xlsx",
-                            filters={"opportunity": [f"$stage[equal]={stage.id}"]})
+    report = export_objects(
+        lf, ["opportunity"], tmp_path / "lead.xlsx", filters={"opportunity": [f"$stage[equal]={stage.id}"]}
+    )
     _, rows = _rows(tmp_path / "lead.xlsx", "Opportunities")
     assert report.counts["opportunity"] == len(rows) == len(expected) > 0
     assert {r["$stage"] for r in rows} == {stage.label}
     # the same filter as a flat "[OBJECT:]key[op]=value" list (what the CLI passes)
-    flat = export_objects(lf, ["opportunity"], tmp_path / "lead.csv",
-                          filters=[f"opportunity:$stage[equal]={stage.id}"])
+    flat = export_objects(
+        lf, ["opportunity"], tmp_path / "lead.csv", filters=[f"opportunity:$stage[equal]={stage.id}"]
+    )
     assert flat.counts == report.counts
     # a bare filter goes to every exported object that has the key
     frames = export_frames(lf, ["opportunity", "account"], filters={"*": [f"$stage={stage.id}"]})
@@ -245,10 +250,18 @@ def test_bad_input() -> None:
     assert parse_filter("$stage=Lead") == ("$stage", "Lead")
     with pytest.raises(ConfigError):
         parse_filter("no operator")
-    assert group_filters(["opportunity:amount[greaterThan]=5000", "$stage[equal]=Lead",
-                          "$name[startsWith]=a:b", "contact:$name=x"]) == {
-        "opportunity": ["amount[greaterThan]=5000"], "*": ["$stage[equal]=Lead", "$name[startsWith]=a:b"],
-        "contact": ["$name=x"]}
+    assert group_filters(
+        [
+            "opportunity:amount[greaterThan]=5000",
+            "$stage[equal]=Lead",
+            "$name[startsWith]=a:b",
+            "contact:$name=x",
+        ]
+    ) == {
+        "opportunity": ["amount[greaterThan]=5000"],
+        "*": ["$stage[equal]=Lead", "$name[startsWith]=a:b"],
+        "contact": ["$name=x"],
+    }
     assert group_filters("$stage=Lead") == {"*": ["$stage=Lead"]}
     assert group_filters({"account": ("$name=x",)}) == {"account": ["$name=x"]}
     assert group_filters(None) == {}

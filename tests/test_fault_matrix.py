@@ -31,8 +31,14 @@ N_ROWS = 100
 EDITED = set(range(0, N_ROWS, 4))  # 25 rows get a new name in the second run
 
 #: Faults off (set_faults only changes the switches it is given).
-NO_FAULTS = {"error_rate": 0.0, "drop_rate": 0.0, "reset_rate": 0.0, "latency_ms": 0.0, "jitter_ms": 0.0,
-             "index_lag_ms": 0.0}
+NO_FAULTS = {
+    "error_rate": 0.0,
+    "drop_rate": 0.0,
+    "reset_rate": 0.0,
+    "latency_ms": 0.0,
+    "jitter_ms": 0.0,
+    "index_lag_ms": 0.0,
+}
 #: A fast org, so the cases are bound by the faults rather than by the 25/s default ceiling.
 FAST = 200.0
 
@@ -48,8 +54,12 @@ CASES: dict[str, tuple[dict[str, Any], float, dict[str, Any], str | None]] = {
     # List results hide records younger than 10 s: the re-import must still match every record
     # (through the ledger's known_records + retrieve), not create it again.
     "index_lag_10s": ({"index_lag_ms": 10000}, FAST, {}, None),
-    "everything_at_once": ({"error_rate": 0.05, "drop_rate": 0.03, "reset_rate": 0.03,
-                            "latency_ms": 5, "jitter_ms": 5}, 40.0, {}, "5xx"),
+    "everything_at_once": (
+        {"error_rate": 0.05, "drop_rate": 0.03, "reset_rate": 0.03, "latency_ms": 5, "jitter_ms": 5},
+        40.0,
+        {},
+        "5xx",
+    ),
 }
 
 
@@ -74,14 +84,15 @@ class NoisyNeighbour:
             self.thread = None
 
     def _flood(self) -> None:
-        with httpx.Client(base_url=self.sandbox.url, headers={
-                "Authorization": f"Bearer {self.org.api_key}", "Lightfield-Version": "2026-03-01"}) as http:
+        with httpx.Client(
+            base_url=self.sandbox.url,
+            headers={"Authorization": f"Bearer {self.org.api_key}", "Lightfield-Version": "2026-03-01"},
+        ) as http:
             while not self.stop_flag.is_set():
                 http.post("/v1/accounts", json={"fields": {"no_such_field": 1}})
 
 
-def run_import(src: Path, client: Any, results: Path, ledger: Path,
-               storm: NoisyNeighbour | None) -> Any:
+def run_import(src: Path, client: Any, results: Path, ledger: Path, storm: NoisyNeighbour | None) -> Any:
     """Import under the faults. In a 429 storm the client may spend every retry on one request:
     the run then stops with RateLimitError (rows not written are reported, never dropped) and,
     once the storm is over, ``resume=True`` finishes it — that is the guarantee under test."""
@@ -93,8 +104,9 @@ def run_import(src: Path, client: Any, results: Path, ledger: Path,
         if storm is None:
             raise
         storm.stop()
-        return import_file(src, "account", client=client, results_path=results, ledger_path=ledger,
-                           resume=True)
+        return import_file(
+            src, "account", client=client, results_path=results, ledger_path=ledger, resume=True
+        )
     finally:
         if storm is not None:
             storm.stop()
@@ -128,8 +140,13 @@ def results_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def check_run(report: Any, results: Path, rows: dict[int, tuple[str, str]],
-              accounts: dict[str, dict[str, Any]], expected: dict[int, str]) -> None:
+def check_run(
+    report: Any,
+    results: Path,
+    rows: dict[int, tuple[str, str]],
+    accounts: dict[str, dict[str, Any]],
+    expected: dict[int, str],
+) -> None:
     assert set(accounts) == {k for k, _ in rows.values()}
     got = sorted((r.row, r.outcome) for r in report.rows)
     assert got == sorted(expected.items())
@@ -150,9 +167,11 @@ def test_fault_case(case: str, sandbox: Any, tmp_path: Path) -> None:
     faults, rate, client_options, evidence = CASES[case]
     org = sandbox.create_org(seed="demo", records=False)
     sandbox.set_rate_limit(org.org_id, per_second=rate)
-    options: dict[str, Any] = {"timeout": 5.0, "rate_limit": RateLimit(),
-                               "retry": RetryPolicy(max_attempts=12, backoff_base=0.01,
-                                                    backoff_max=0.2)}
+    options: dict[str, Any] = {
+        "timeout": 5.0,
+        "rate_limit": RateLimit(),
+        "retry": RetryPolicy(max_attempts=12, backoff_base=0.01, backoff_max=0.2),
+    }
     options.update(client_options)
     src, results, ledger = tmp_path / "accounts.csv", tmp_path / "results.csv", tmp_path / "ledger.db"
     storm = NoisyNeighbour(sandbox, org) if case == "429_storm" else None
@@ -161,15 +180,19 @@ def test_fault_case(case: str, sandbox: Any, tmp_path: Path) -> None:
         rows = write_file(src, edited=False)
         report = run_import(src, client, results, ledger, storm)
         sandbox.set_faults(org.org_id, **NO_FAULTS)  # read the truth without faults
-        check_run(report, results, rows, sandbox_accounts(sandbox, org),
-                  {n: "created" for n in rows})
+        check_run(report, results, rows, sandbox_accounts(sandbox, org), {n: "created" for n in rows})
 
         sandbox.set_faults(org.org_id, **faults)
         rows = write_file(src, edited=True)
         report = run_import(src, client, results, ledger, storm)
         sandbox.set_faults(org.org_id, **NO_FAULTS)
-        check_run(report, results, rows, sandbox_accounts(sandbox, org),
-                  {n: "updated" if n - 2 in EDITED else "unchanged" for n in rows})
+        check_run(
+            report,
+            results,
+            rows,
+            sandbox_accounts(sandbox, org),
+            {n: "updated" if n - 2 in EDITED else "unchanged" for n in rows},
+        )
         stats = client.stats
     # The fault really happened (so the run above proved something).
     if evidence == "5xx":

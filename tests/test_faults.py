@@ -57,22 +57,51 @@ def test_fault_matrix(case: str, sandbox: Any, empty_org: Any, tmp_path: Path) -
     sandbox.set_faults(org_id, **faults)
     options = {"timeout": 5.0, "rate_limit": RateLimit(per_second=400), **client_options}
     retry = RetryPolicy(max_attempts=25, backoff_base=0.01, backoff_max=0.1)
-    creates = [Operation(row=row, action="create", object_type="account", key=f"F-{row}",
-                         body={"fields": {"$name": f"Faulty {row}", "external_id": f"F-{row}"}})
-               for row in range(2, n_create + 2)]
-    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url, retry=retry, **options) as client, \
-            Ledger(tmp_path / "ledger.sqlite3", durable=False) as ledger:
-        run = ledger.start_run(input_path="/faults.csv", input_fingerprint="f", object_type="account",
-                               target=f"{client.base_url}#{client.key_fingerprint}", options={})
-        created = _check(creates, list(write_operations(client, creates, ledger=ledger, run_id=run)),
-                         "created")
-        updates = [Operation(row=row, action="update", object_type="account", record_id=o.record_id,
-                             key=o.key, body={"fields": {"employeeCount": row * 10}})
-                   for row, o in sorted(created.items())[:n_update]]
-        run2 = ledger.start_run(input_path="/faults.csv", input_fingerprint="f", object_type="account",
-                                target=f"{client.base_url}#{client.key_fingerprint}", options={})
-        updated = _check(updates, list(write_operations(client, updates, ledger=ledger, run_id=run2)),
-                         "updated")
+    creates = [
+        Operation(
+            row=row,
+            action="create",
+            object_type="account",
+            key=f"F-{row}",
+            body={"fields": {"$name": f"Faulty {row}", "external_id": f"F-{row}"}},
+        )
+        for row in range(2, n_create + 2)
+    ]
+    with (
+        LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url, retry=retry, **options) as client,
+        Ledger(tmp_path / "ledger.sqlite3", durable=False) as ledger,
+    ):
+        run = ledger.start_run(
+            input_path="/faults.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=f"{client.base_url}#{client.key_fingerprint}",
+            options={},
+        )
+        created = _check(
+            creates, list(write_operations(client, creates, ledger=ledger, run_id=run)), "created"
+        )
+        updates = [
+            Operation(
+                row=row,
+                action="update",
+                object_type="account",
+                record_id=o.record_id,
+                key=o.key,
+                body={"fields": {"employeeCount": row * 10}},
+            )
+            for row, o in sorted(created.items())[:n_update]
+        ]
+        run2 = ledger.start_run(
+            input_path="/faults.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=f"{client.base_url}#{client.key_fingerprint}",
+            options={},
+        )
+        updated = _check(
+            updates, list(write_operations(client, updates, ledger=ledger, run_id=run2)), "updated"
+        )
         assert ledger.pending(run) == {} and ledger.pending(run2) == {}
         assert len(ledger.completed(run)) == n_create and len(ledger.completed(run2)) == n_update
         retries, limited = client.stats.retries, client.stats.rate_limited

@@ -18,30 +18,66 @@ TARGET = "http://127.0.0.1:9#fp_abc123"
 
 
 def _op(row: int, action: str = "create", **kw: object) -> Operation:
-    body = {"fields": {"$name": f"Acme {row}", "external_id": f"A-{row}"},
-            "relationships": {"$owner": {"replace": "mem_ava"}}}
-    return Operation(row=row, action=action, object_type="account", key=f"A-{row}", body=body,  # type: ignore[arg-type]
-                     idempotency_key=f"bulkio-run-r{row}-0123456789abcdef", **kw)  # type: ignore[arg-type]
+    body = {
+        "fields": {"$name": f"Acme {row}", "external_id": f"A-{row}"},
+        "relationships": {"$owner": {"replace": "mem_ava"}},
+    }
+    return Operation(
+        row=row,
+        action=action,
+        object_type="account",
+        key=f"A-{row}",
+        body=body,  # type: ignore[arg-type]
+        idempotency_key=f"bulkio-run-r{row}-0123456789abcdef",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _start(ledger: Ledger, path: str = "/data/accounts.csv", **kw: object) -> str:
-    return ledger.start_run(input_path=path, input_fingerprint="sha256:1", object_type="account",
-                            target=TARGET, options={"key_field": "external_id", "dry_run": False, **kw})
+    return ledger.start_run(
+        input_path=path,
+        input_fingerprint="sha256:1",
+        object_type="account",
+        target=TARGET,
+        options={"key_field": "external_id", "dry_run": False, **kw},
+    )
 
 
 def test_round_trip_of_operations_and_outcomes(tmp_path: Path) -> None:
     path = tmp_path / "l.sqlite3"
-    op = _op(2, changes={"$name": ("Old", "Acme 2")},
-             issues=[Issue(code="unknown_option", message="no such tier", row=2, column="D",
-                           header="Tier (tier)", field="tier", value="Gold", severity="warning")])
+    op = _op(
+        2,
+        changes={"$name": ("Old", "Acme 2")},
+        issues=[
+            Issue(
+                code="unknown_option",
+                message="no such tier",
+                row=2,
+                column="D",
+                header="Tier (tier)",
+                field="tier",
+                value="Gold",
+                severity="warning",
+            )
+        ],
+    )
     upd = _op(3, action="update", record_id="acc_1")
     with Ledger(path) as ledger:
         run = _start(ledger)
         ledger.record_intent(run, op)
         ledger.record_intent(run, upd)
-        ledger.record_outcome(run, RowOutcome(row=3, outcome="updated", record_id="acc_1", key="A-3",
-                                              link="https://crm/acc_1", attempts=2,
-                                              changes={"$name": (None, "x")}))
+        ledger.record_outcome(
+            run,
+            RowOutcome(
+                row=3,
+                outcome="updated",
+                record_id="acc_1",
+                key="A-3",
+                link="https://crm/acc_1",
+                attempts=2,
+                changes={"$name": (None, "x")},
+            ),
+        )
     # reopen: everything survived the close, typed exactly as written
     with Ledger(path) as ledger:
         pending = ledger.pending(run)
@@ -50,8 +86,17 @@ def test_round_trip_of_operations_and_outcomes(tmp_path: Path) -> None:
         assert pending[2].changes == {"$name": ("Old", "Acme 2")}
         assert pending[2].issues[0].severity == "warning"
         done = ledger.completed(run)
-        assert done == {3: RowOutcome(row=3, outcome="updated", record_id="acc_1", key="A-3",
-                                      link="https://crm/acc_1", attempts=2, changes={"$name": (None, "x")})}
+        assert done == {
+            3: RowOutcome(
+                row=3,
+                outcome="updated",
+                record_id="acc_1",
+                key="A-3",
+                link="https://crm/acc_1",
+                attempts=2,
+                changes={"$name": (None, "x")},
+            )
+        }
         info = ledger.find_resumable(input_path="/data/accounts.csv", object_type="account", target=TARGET)
         assert info is not None and info.run_id == run and info.rows_done == 1
         assert info.options == {"key_field": "external_id", "dry_run": False}
@@ -65,10 +110,16 @@ def test_find_resumable_picks_latest_unfinished_for_same_input_object_target(tmp
         first = _start(ledger, "/a.csv")
         second = _start(ledger, "/a.csv")
         _start(ledger, "/b.csv")
-        ledger.start_run(input_path="/a.csv", input_fingerprint="x", object_type="contact", target=TARGET,
-                         options={})
-        ledger.start_run(input_path="/a.csv", input_fingerprint="x", object_type="account",
-                         target="http://other#fp", options={})
+        ledger.start_run(
+            input_path="/a.csv", input_fingerprint="x", object_type="contact", target=TARGET, options={}
+        )
+        ledger.start_run(
+            input_path="/a.csv",
+            input_fingerprint="x",
+            object_type="account",
+            target="http://other#fp",
+            options={},
+        )
         found = ledger.find_resumable(input_path="/a.csv", object_type="account", target=TARGET)
         assert found is not None and found.run_id == second
         ledger.finish_run(second)
@@ -85,20 +136,28 @@ def test_known_records_remember_written_keys_per_target_and_key_field(tmp_path: 
         ledger.record_outcome(run, RowOutcome(row=3, outcome="updated", record_id="acc_2", key="A-3"))
         ledger.record_outcome(run, RowOutcome(row=4, outcome="failed", key="A-4"))
         ledger.record_outcome(run, RowOutcome(row=5, outcome="skipped", key="A-5"))
-        other = ledger.start_run(input_path="/x.csv", input_fingerprint="f", object_type="account",
-                                 target=TARGET, options={"key": "crm_code"})
+        other = ledger.start_run(
+            input_path="/x.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=TARGET,
+            options={"key": "crm_code"},
+        )
         ledger.record_outcome(other, RowOutcome(row=2, outcome="created", record_id="acc_9", key="C-1"))
         known = ledger.known_records(target=TARGET, object_type="account", key_field="external_id")
         assert known == {"A-2": "acc_1", "A-3": "acc_2"}
-        assert ledger.known_records(target=TARGET, object_type="account", key_field="crm_code") == \
-            {"C-1": "acc_9"}
+        assert ledger.known_records(target=TARGET, object_type="account", key_field="crm_code") == {
+            "C-1": "acc_9"
+        }
         assert ledger.known_records(target="http://x#y", object_type="account", key_field="external_id") == {}
         assert ledger.known_records(target=TARGET, object_type="contact", key_field="external_id") == {}
         # a later run writing the same key to another record wins
         run2 = _start(ledger)
         ledger.record_outcome(run2, RowOutcome(row=2, outcome="created", record_id="acc_7", key="A-2"))
-        assert ledger.known_records(target=TARGET, object_type="account",
-                                    key_field="external_id")["A-2"] == "acc_7"
+        assert (
+            ledger.known_records(target=TARGET, object_type="account", key_field="external_id")["A-2"]
+            == "acc_7"
+        )
 
 
 def test_outcome_after_intent_removes_it_from_pending(tmp_path: Path) -> None:
@@ -107,8 +166,9 @@ def test_outcome_after_intent_removes_it_from_pending(tmp_path: Path) -> None:
         for row in range(2, 12):
             ledger.record_intent(run, _op(row))
         for row in range(2, 12, 2):
-            ledger.record_outcome(run, RowOutcome(row=row, outcome="created", record_id=f"acc_{row}",
-                                                  key=f"A-{row}"))
+            ledger.record_outcome(
+                run, RowOutcome(row=row, outcome="created", record_id=f"acc_{row}", key=f"A-{row}")
+            )
         assert sorted(ledger.pending(run)) == [3, 5, 7, 9, 11]
         assert sorted(ledger.completed(run)) == [2, 4, 6, 8, 10]
         other = _start(ledger)
@@ -127,8 +187,9 @@ def test_concurrent_writers_from_many_threads(tmp_path: Path) -> None:
         def work(start: int) -> None:
             for row in range(start, start + 50):
                 ledger.record_intent(run, _op(row))
-                ledger.record_outcome(run, RowOutcome(row=row, outcome="created", record_id=f"acc_{row}",
-                                                      key=f"A-{row}"))
+                ledger.record_outcome(
+                    run, RowOutcome(row=row, outcome="created", record_id=f"acc_{row}", key=f"A-{row}")
+                )
 
         threads = [threading.Thread(target=work, args=(2 + 50 * i,)) for i in range(8)]
         for t in threads:

@@ -43,10 +43,19 @@ def test_template_headers_map_and_required_star_is_ignored() -> None:
 
 
 def test_rules_in_order() -> None:
-    hm = map_headers(["$stage", "amount", "Name", "nextStep", "close date", "Record ID", "PROBABILITY",
-                      "external-id"], OPP)
-    assert keys(hm) == ["$stage", "amount", "$name", "nextStep", "closeDate", "id", "probability",
-                        "external_id"]
+    hm = map_headers(
+        ["$stage", "amount", "Name", "nextStep", "close date", "Record ID", "PROBABILITY", "external-id"], OPP
+    )
+    assert keys(hm) == [
+        "$stage",
+        "amount",
+        "$name",
+        "nextStep",
+        "closeDate",
+        "id",
+        "probability",
+        "external_id",
+    ]
     assert [c.how for c in hm.columns] == ["key", "key", "label", "key", "fuzzy", "label", "fuzzy", "fuzzy"]
     assert map_headers(["stage"], OPP).columns[0].how == "slug"
     assert map_headers(["Stage*"], OPP).columns[0].key == "$stage"
@@ -56,11 +65,16 @@ def test_rules_in_order() -> None:
 def test_name_and_address_parts() -> None:
     hm = map_headers(["First Name", "last_name", "E-mail", "Full name"], CON)
     assert keys(hm)[:3] == ["$name.firstName", "$name.lastName", "$email"]
-    hm = map_headers(["Name"], CON)   # the whole FULL_NAME field (values.py splits "Ana Lima")
+    hm = map_headers(["Name"], CON)  # the whole FULL_NAME field (values.py splits "Ana Lima")
     assert keys(hm) == ["$name"] and hm.columns[0].column.kind == "field"
     hm = map_headers(["City", "Postal Code", "Country", "Address Street", "primaryAddress.state"], ACC)
-    assert keys(hm) == ["$primaryAddress.city", "$primaryAddress.postalCode", "$primaryAddress.country",
-                        "$primaryAddress.street", "$primaryAddress.state"]
+    assert keys(hm) == [
+        "$primaryAddress.city",
+        "$primaryAddress.postalCode",
+        "$primaryAddress.country",
+        "$primaryAddress.street",
+        "$primaryAddress.state",
+    ]
 
 
 def test_object_prefixed_labels_and_relationship_names() -> None:
@@ -69,12 +83,16 @@ def test_object_prefixed_labels_and_relationship_names() -> None:
 
 
 def test_display_and_read_only_columns_are_ignored() -> None:
-    hm = map_headers(["Account name ($account#name)", "Status ($opportunityStatus) [read-only]", "Summary",
-                      "Tasks"], OPP)
+    hm = map_headers(
+        ["Account name ($account#name)", "Status ($opportunityStatus) [read-only]", "Summary", "Tasks"], OPP
+    )
     assert keys(hm) == ["$account#name", "$opportunityStatus", "summary", "$task"]
     assert not any(c.importable for c in hm.columns) and hm.by_key == {}
-    assert codes(hm)[:3] == [("read_only_column", "B", "warning"), ("read_only_column", "C", "warning"),
-                             ("read_only_column", "D", "warning")]
+    assert codes(hm)[:3] == [
+        ("read_only_column", "B", "warning"),
+        ("read_only_column", "C", "warning"),
+        ("read_only_column", "D", "warning"),
+    ]
 
 
 def test_unknown_columns_warn_with_suggestions() -> None:
@@ -82,16 +100,24 @@ def test_unknown_columns_warn_with_suggestions() -> None:
     assert keys(hm) == ["$name", None, None, None, "$stage"]
     unknown = [i for i in hm.issues if i.code == "unknown_column"]
     assert [(i.column, i.header, i.severity, i.row, i.file) for i in unknown] == [
-        ("B", "Probabilty", "warning", 1, "deals.csv"), ("C", "Colour", "warning", 1, "deals.csv")]
+        ("B", "Probabilty", "warning", 1, "deals.csv"),
+        ("C", "Colour", "warning", 1, "deals.csv"),
+    ]
     assert 'did you mean "Probability" (probability)?' in unknown[0].message
     assert "did you mean" not in unknown[1].message
 
 
 def test_ambiguous_fuzzy_match_is_not_guessed() -> None:
-    schema = ObjectSchema.from_api({"objectType": "site", "fieldDefinitions": {
-        "home": {"label": "Home Address", "valueType": "ADDRESS", "typeConfiguration": {}},
-        "work": {"label": "Work Address", "valueType": "ADDRESS", "typeConfiguration": {}},
-    }, "relationshipDefinitions": {}})
+    schema = ObjectSchema.from_api(
+        {
+            "objectType": "site",
+            "fieldDefinitions": {
+                "home": {"label": "Home Address", "valueType": "ADDRESS", "typeConfiguration": {}},
+                "work": {"label": "Work Address", "valueType": "ADDRESS", "typeConfiguration": {}},
+            },
+            "relationshipDefinitions": {},
+        }
+    )
     hm = map_headers(["City", "Work Address City"], schema)
     assert keys(hm) == [None, "work.city"]
     assert "it could be" in hm.issues[0].message and "home.city" in hm.issues[0].message
@@ -115,8 +141,9 @@ def test_missing_key_column() -> None:
 
 
 def test_explicit_mapping_wins_and_can_ignore() -> None:
-    hm = map_headers(["Company", "Stage", "Scratch"], OPP,
-                     mapping={"Company": "$name", "stage": "$stage", "Scratch": None})
+    hm = map_headers(
+        ["Company", "Stage", "Scratch"], OPP, mapping={"Company": "$name", "stage": "$stage", "Scratch": None}
+    )
     assert keys(hm) == ["$name", "$stage", None]
     assert [c.how for c in hm.columns] == ["mapping"] * 3 and hm.issues[0].code == "missing_key_column"
     with pytest.raises(ConfigError, match=r"'\$stag'.*did you mean \$stage"):
@@ -136,9 +163,12 @@ def test_load_mapping_files(tmp_path: Path) -> None:
     lst = tmp_path / "l.json"
     lst.write_text(json.dumps([{"header": "Company", "key": "$name"}]))
     assert load_mapping_file(lst) == {"Company": "$name"}
-    for name, text, message in [("bad.json", "{", "cannot parse"), ("bad.toml", "a=1", ".json, .yaml"),
-                                ("num.json", '{"a": 1}', "header -> key"),
-                                ("missing.json", None, "cannot read")]:
+    for name, text, message in [
+        ("bad.json", "{", "cannot parse"),
+        ("bad.toml", "a=1", ".json, .yaml"),
+        ("num.json", '{"a": 1}', "header -> key"),
+        ("missing.json", None, "cannot read"),
+    ]:
         p = tmp_path / name
         if text is not None:
             p.write_text(text)

@@ -11,16 +11,41 @@ from bulkio.pipeline import MAX_REPORT_ROWS, OutcomeStore
 
 
 def _outcomes() -> list[RowOutcome]:
-    warn = Issue(code="missing_key", message="no key", row=3, column="B", header="external_id",
-                 field="external_id", severity="warning")
-    err = Issue(code="unknown_option", message="'Gold?' is not an option", row=5, column="C",
-                value="Gold?", expected="one of: Gold, Silver")
+    warn = Issue(
+        code="missing_key",
+        message="no key",
+        row=3,
+        column="B",
+        header="external_id",
+        field="external_id",
+        severity="warning",
+    )
+    err = Issue(
+        code="unknown_option",
+        message="'Gold?' is not an option",
+        row=5,
+        column="C",
+        value="Gold?",
+        expected="one of: Gold, Silver",
+    )
     return [
         RowOutcome(row=2, outcome="created"),
-        RowOutcome(row=3, outcome="created", key="K-3", issues=[warn],
-                   changes={"$name": (None, "Acme"), "tags": (None, ["a", "b"])}),
-        RowOutcome(row=4, outcome="updated", record_id="rec_4", link="https://x/rec_4", key="K-4",
-                   changes={"amount": (1, 2.5), "$address": ({"city": "Berlin"}, None)}, attempts=2),
+        RowOutcome(
+            row=3,
+            outcome="created",
+            key="K-3",
+            issues=[warn],
+            changes={"$name": (None, "Acme"), "tags": (None, ["a", "b"])},
+        ),
+        RowOutcome(
+            row=4,
+            outcome="updated",
+            record_id="rec_4",
+            link="https://x/rec_4",
+            key="K-4",
+            changes={"amount": (1, 2.5), "$address": ({"city": "Berlin"}, None)},
+            attempts=2,
+        ),
         RowOutcome(row=5, outcome="failed", key="K-5", issues=[err, warn], attempts=1),
         RowOutcome(row=7, outcome="unchanged", record_id="rec_7", link=None, key="K-7"),
         RowOutcome(row=9, outcome="skipped", issues=[warn]),
@@ -34,7 +59,7 @@ def test_every_field_round_trips() -> None:
     for o in outcomes:
         store.seen(o.row)
         store.put(o)
-    store.seen(14)   # read, no outcome yet
+    store.seen(14)  # read, no outcome yet
     for o in outcomes:
         assert store.get(o.row) == o
     assert [r for r in range(20) if store.get(r) is not None] == [o.row for o in outcomes]
@@ -52,10 +77,24 @@ def test_add_stores_without_a_row_outcome_and_put_replaces() -> None:
     assert store.get(6) == RowOutcome(row=6, outcome="created", key="K-6", changes={"$name": (None, "A")})
     assert store.get(5) is None and store.get(10**6) is None
     # a later outcome replaces every field, also with "nothing"
-    store.put(RowOutcome(row=6, outcome="failed", record_id="rec_6", link="https://x/rec_6",
-                         issues=[Issue(code="not_written", message="x", row=6)], attempts=3))
-    assert store.get(6) == RowOutcome(row=6, outcome="failed", record_id="rec_6", link="https://x/rec_6",
-                                      issues=[Issue(code="not_written", message="x", row=6)], attempts=3)
+    store.put(
+        RowOutcome(
+            row=6,
+            outcome="failed",
+            record_id="rec_6",
+            link="https://x/rec_6",
+            issues=[Issue(code="not_written", message="x", row=6)],
+            attempts=3,
+        )
+    )
+    assert store.get(6) == RowOutcome(
+        row=6,
+        outcome="failed",
+        record_id="rec_6",
+        link="https://x/rec_6",
+        issues=[Issue(code="not_written", message="x", row=6)],
+        attempts=3,
+    )
     store.put(RowOutcome(row=6, outcome="created"))
     assert store.get(6) == RowOutcome(row=6, outcome="created")
     assert not store.issues and not store.changes and not store.attempts
@@ -80,8 +119,8 @@ def test_a_writing_run_keeps_changes_only_for_rows_its_truncated_report_lists() 
     store.add(2, "created", changes=ch)
     store.add(3, "created", issues=[issue], changes=ch)
     store.add(4, "failed", changes=ch)
-    assert set(store.changes) == {2, 3, 4}          # up to the limit the report lists every row
-    store.add(5, "updated", changes=ch)             # beyond: only rows with issues or failures
+    assert set(store.changes) == {2, 3, 4}  # up to the limit the report lists every row
+    store.add(5, "updated", changes=ch)  # beyond: only rows with issues or failures
     store.add(6, "failed", changes=ch)
     assert set(store.changes) == {3, 4, 6}
     assert store.get(2) == RowOutcome(row=2, outcome="created")

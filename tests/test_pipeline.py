@@ -19,9 +19,21 @@ from bulkio.events import Progress
 from bulkio.pipeline import RunReport, import_file, import_frame
 
 MESSY_OUTCOMES = {
-    2: "created", 3: "created", 4: "failed", 5: "failed", 6: "failed", 7: "failed", 8: "failed",
-    9: "created", 10: "failed", 11: "created", 12: "updated", 13: "unchanged", 14: "updated",
-    15: "failed", 16: "created",
+    2: "created",
+    3: "created",
+    4: "failed",
+    5: "failed",
+    6: "failed",
+    7: "failed",
+    8: "failed",
+    9: "created",
+    10: "failed",
+    11: "created",
+    12: "updated",
+    13: "unchanged",
+    14: "updated",
+    15: "failed",
+    16: "created",
 }
 MESSY_ISSUES = [
     [4, "B", "unknown_option"],
@@ -55,8 +67,9 @@ def by_row(report: RunReport) -> dict[int, str]:
 
 
 @pytest.mark.parametrize("name", ["messy_opportunities.csv", "messy_opportunities.xlsx"])
-def test_messy_file_exact_outcomes(name: str, sandbox: Any, org: Any, client: LightfieldClient,
-                                   data_dir: Path, tmp_path: Path) -> None:
+def test_messy_file_exact_outcomes(
+    name: str, sandbox: Any, org: Any, client: LightfieldClient, data_dir: Path, tmp_path: Path
+) -> None:
     client.create("account", {"fields": {"$name": "Hooli"}})  # a second "Hooli": ambiguous by name
     src = tmp_path / name
     shutil.copy(data_dir / "import" / name, src)
@@ -65,24 +78,32 @@ def test_messy_file_exact_outcomes(name: str, sandbox: Any, org: Any, client: Li
     assert by_row(report) == MESSY_OUTCOMES
     row_issues = [i for i in report.flatten(["row", "column", "code"]) if i[0] is not None]
     assert row_issues == MESSY_ISSUES
-    if name.endswith(".csv"):   # the cp1252 file is read, and said so
+    if name.endswith(".csv"):  # the cp1252 file is read, and said so
         assert [i["code"] for i in report.file_issues] == ["encoding_guessed"]
     assert not report.ok and report.counts.model_dump() == {
-        "created": 5, "updated": 2, "unchanged": 1, "failed": 7, "skipped": 0}
-    assert writes(sandbox, org) - before == 7            # 5 creates + 2 updates, nothing else
+        "created": 5,
+        "updated": 2,
+        "unchanged": 1,
+        "failed": 7,
+        "skipped": 0,
+    }
+    assert writes(sandbox, org) - before == 7  # 5 creates + 2 updates, nothing else
     rows = {r.row: r for r in report.rows}
-    assert rows[12].changes == {"amount": [148000, None]}                 # #clear
-    assert list(rows[14].changes) == ["$stage"]                            # one field updated
+    assert rows[12].changes == {"amount": [148000, None]}  # #clear
+    assert list(rows[14].changes) == ["$stage"]  # one field updated
     created = client.retrieve("opportunity", rows[11].record_id)
     assert created["fields"]["$name"]["value"] == "Café Olé expansion"
     assert client.retrieve("opportunity", rows[9].record_id)["fields"]["amount"]["value"] == 1200.5
-    assert client.retrieve("opportunity", rows[3].record_id)["fields"]["$stage"]["value"] == \
-        "opt_stage_closed_won"
+    assert (
+        client.retrieve("opportunity", rows[3].record_id)["fields"]["$stage"]["value"]
+        == "opt_stage_closed_won"
+    )
     assert report.results_path and Path(report.results_path).exists()
 
 
-def test_create_then_rerun_is_unchanged_with_zero_writes(sandbox: Any, empty_org: Any,
-                                                        tmp_path: Path) -> None:
+def test_create_then_rerun_is_unchanged_with_zero_writes(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
     src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS)
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         first = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
@@ -109,7 +130,8 @@ def test_update_sends_only_edited_fields(sandbox: Any, empty_org: Any, tmp_path:
         assert writes(sandbox, empty_org) - before == 2
         rows = {r.row: r for r in report.rows}
         assert rows[5].outcome == "updated" and rows[5].changes == {
-            "$name": ["Pipe Co 3", "Pipe Co 3 Renamed"]}
+            "$name": ["Pipe Co 3", "Pipe Co 3 Renamed"]
+        }
         assert rows[9].outcome == "updated" and list(rows[9].changes) == ["tier"]
         assert report.counts.unchanged == len(ACCOUNTS) - 2
         rec = lf.retrieve("account", rows[9].record_id)
@@ -131,8 +153,9 @@ def test_dry_run_writes_nothing(sandbox: Any, org: Any, client: LightfieldClient
     assert lines[1][3] == "would create" and "$name: (empty) → Pipe Co 0" in lines[1][-1]
 
 
-def test_xlsx_results_sheet(sandbox: Any, org: Any, client: LightfieldClient, data_dir: Path,
-                            tmp_path: Path) -> None:
+def test_xlsx_results_sheet(
+    sandbox: Any, org: Any, client: LightfieldClient, data_dir: Path, tmp_path: Path
+) -> None:
     src = tmp_path / "messy.xlsx"
     shutil.copy(data_dir / "import" / "messy_opportunities.xlsx", src)
     report = import_file(src, "opportunity", client=client, dry_run=True)
@@ -142,9 +165,14 @@ def test_xlsx_results_sheet(sandbox: Any, org: Any, client: LightfieldClient, da
     assert ws.freeze_panes == "A2"
     headers = [c.value for c in ws[1]]
     assert headers[:3] == ["Name", "Stage", "Account"] and headers[8:] == [
-        "Outcome", "Record ID", "Link", "Errors", "Changes"]
+        "Outcome",
+        "Record ID",
+        "Link",
+        "Errors",
+        "Changes",
+    ]
     assert ws.max_row == 16
-    assert ws["E2"].value.year == 2026                       # the Excel date, as read
+    assert ws["E2"].value.year == 2026  # the Excel date, as read
     assert ws["B4"].fill.start_color.rgb == "FFFFC7CE" and "unknown_option" in ws["B4"].comment.text
     assert ws["I4"].value == "failed" and ws["L4"].value.startswith("column B (Stage): unknown_option")
     assert ws["I13"].value == "unchanged" and ws["J13"].value.startswith("opp_")
@@ -172,18 +200,22 @@ def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path)
         with pytest.raises(Boom) as stopped:
             import_file(src, "account", client=lf, ledger_path=ledger, concurrency=4, on_event=explode)
         assert stopped.value.__notes__ == [
-            (f"The results sheet {tmp_path / 'accounts.results.csv'} shows what was written (the other "
-             "rows say not_written).")]
+            (
+                f"The results sheet {tmp_path / 'accounts.results.csv'} shows what was written (the other "
+                "rows say not_written)."
+            )
+        ]
         partial = sandbox.count(empty_org.org_id, "account")
         assert 10 <= partial < 40
         with open(tmp_path / "accounts.results.csv", encoding="utf-8") as fh:
             interrupted = list(csv.DictReader(fh))
-        assert len(interrupted) == 40 and any(r["Outcome"] == "failed" and "not_written" in r["Errors"]
-                                              for r in interrupted)
+        assert len(interrupted) == 40 and any(
+            r["Outcome"] == "failed" and "not_written" in r["Errors"] for r in interrupted
+        )
         report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True)
     assert report.ok and len(report.rows) == 40
     assert sorted(r.row for r in report.rows) == list(range(2, 42))
-    assert sandbox.count(empty_org.org_id, "account") == 40                # no duplicates
+    assert sandbox.count(empty_org.org_id, "account") == 40  # no duplicates
     keys = [r["fields"]["external_id"]["value"] for r in sandbox.records(empty_org.org_id, "account")]
     assert sorted(keys) == sorted(k for _, k, _ in rows)
     assert {r.outcome for r in report.rows} == {"created"}
@@ -191,12 +223,13 @@ def test_resume_after_interruption(sandbox: Any, empty_org: Any, tmp_path: Path)
     assert len(ids) == 40
 
 
-def check_interrupted_results(sandbox: Any, org: Any, results: Path,
-                              rows: list[tuple[str, str, str]]) -> int:
+def check_interrupted_results(sandbox: Any, org: Any, results: Path, rows: list[tuple[str, str, str]]) -> int:
     """The results sheet of an interrupted run lists every input row once, in order, and truthfully:
     a row whose record the server holds says created (with that record's id), every other row
     failed/not_written. Returns the number of created rows."""
-    in_sandbox = {r["fields"]["external_id"]["value"]: r["id"] for r in sandbox.records(org.org_id, "account")}
+    in_sandbox = {
+        r["fields"]["external_id"]["value"]: r["id"] for r in sandbox.records(org.org_id, "account")
+    }
     with open(results, encoding="utf-8") as fh:
         sheet = list(csv.DictReader(fh))
     assert [r["External ID (external_id)"] for r in sheet] == [k for _, k, _ in rows]
@@ -217,11 +250,13 @@ def check_resumed(sandbox: Any, org: Any, report: RunReport, rows: list[tuple[st
     assert sorted(keys) == sorted(k for _, k, _ in rows)  # one record per key: no duplicates
     assert sandbox.count(org.org_id, "account") == len(rows)
     assert sorted(r.record_id for r in report.rows) == sorted(
-        r["id"] for r in sandbox.records(org.org_id, "account"))
+        r["id"] for r in sandbox.records(org.org_id, "account")
+    )
 
 
-def test_ctrl_c_during_the_write_writes_results_then_resume_finishes(sandbox: Any, empty_org: Any,
-                                                                     tmp_path: Path) -> None:
+def test_ctrl_c_during_the_write_writes_results_then_resume_finishes(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
     """Ctrl-C (KeyboardInterrupt) mid-write: requests in flight finish, the results sheet is written
     with what the server really holds (also rows whose outcome was never handed back), and the
     interrupt propagates naming the sheet; ``resume=True`` then finishes without duplicates."""
@@ -242,21 +277,23 @@ def test_ctrl_c_during_the_write_writes_results_then_resume_finishes(sandbox: An
         with pytest.raises(KeyboardInterrupt) as stopped:
             import_file(src, "account", client=lf, ledger_path=ledger, concurrency=4, on_event=ctrl_c)
         assert stopped.value.__notes__ == [
-            f"The results sheet {results} shows what was written (the other rows say not_written)."]
+            f"The results sheet {results} shows what was written (the other rows say not_written)."
+        ]
         created = check_interrupted_results(sandbox, empty_org, results, rows)
         assert 10 <= created == sandbox.count(empty_org.org_id, "account") < 40
         report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True)
     check_resumed(sandbox, empty_org, report, rows)
 
 
-def test_ctrl_c_without_a_ledger_still_reports_requests_that_finished(sandbox: Any, empty_org: Any,
-                                                                      tmp_path: Path) -> None:
+def test_ctrl_c_without_a_ledger_still_reports_requests_that_finished(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
     """import_frame without ``ledger_path``: requests in flight when Ctrl-C lands finish after the
     writer stopped handing outcomes over. With no ledger to recover them from, the results sheet
     must still say created (with the record id) for every record the server holds, never
     not_written."""
     sandbox.set_rate_limit(empty_org.org_id, per_second=500)
-    sandbox.set_faults(empty_org.org_id, latency_ms=60)   # several requests in flight at the Ctrl-C
+    sandbox.set_faults(empty_org.org_id, latency_ms=60)  # several requests in flight at the Ctrl-C
     rows = [(f"Frame Co {i}", f"FRAME-{i:03d}", "SMB") for i in range(40)]
     df = pd.DataFrame(rows, columns=["Name* ($name)", "External ID (external_id)", "Tier (tier)"])
     results = tmp_path / "frame.results.csv"
@@ -270,8 +307,10 @@ def test_ctrl_c_without_a_ledger_still_reports_requests_that_finished(sandbox: A
                 raise KeyboardInterrupt
 
     try:
-        with (LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
-              pytest.raises(KeyboardInterrupt)):
+        with (
+            LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
+            pytest.raises(KeyboardInterrupt),
+        ):
             import_frame(df, "account", client=lf, results_path=results, concurrency=8, on_event=ctrl_c)
     finally:
         sandbox.set_faults(empty_org.org_id, latency_ms=0)
@@ -283,8 +322,9 @@ def test_ctrl_c_without_a_ledger_still_reports_requests_that_finished(sandbox: A
     assert errors and all(e.endswith("re-run the import.") and "--resume" not in e for e in errors)
 
 
-def test_ctrl_c_while_planning_marks_unread_rows_not_written(sandbox: Any, empty_org: Any, tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_while_planning_marks_unread_rows_not_written(
+    sandbox: Any, empty_org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C while a later chunk is read and planned: rows never read still appear in the results
     sheet (not_written), and the resumed run plans and writes them."""
     from bulkio import pipeline
@@ -304,17 +344,18 @@ def test_ctrl_c_while_planning_marks_unread_rows_not_written(sandbox: Any, empty
 
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         with pytest.raises(KeyboardInterrupt):
-            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2,
-                        on_event=ctrl_c)
+            import_file(
+                src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2, on_event=ctrl_c
+            )
         created = check_interrupted_results(sandbox, empty_org, results, rows)
-        assert 1 <= created <= 10   # only the first chunk was planned
+        assert 1 <= created <= 10  # only the first chunk was planned
         report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", resume=True)
     check_resumed(sandbox, empty_org, report, rows)
 
 
-def test_second_ctrl_c_while_writing_results_keeps_the_old_sheet(sandbox: Any, empty_org: Any,
-                                                                 tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_ctrl_c_while_writing_results_keeps_the_old_sheet(
+    sandbox: Any, empty_org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A second Ctrl-C while the results sheet is written: no half-written sheet (the previous
     one stays), no temporary file, and the first interrupt propagates saying the sheet was not
     written; resume still finishes the run."""
@@ -343,12 +384,16 @@ def test_second_ctrl_c_while_writing_results_keeps_the_old_sheet(sandbox: Any, e
     monkeypatch.setattr(R, "outcome_cells", outcome_cells)
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         with pytest.raises(KeyboardInterrupt) as stopped:
-            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2,
-                        on_event=ctrl_c)
+            import_file(
+                src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=2, on_event=ctrl_c
+            )
         assert stopped.value is first[0]
         assert stopped.value.__notes__ == [
-            ("The results sheet was not written (KeyboardInterrupt: second); the ledger keeps every "
-             "outcome, so a resumed run continues where this one stopped.")]
+            (
+                "The results sheet was not written (KeyboardInterrupt: second); the ledger keeps every "
+                "outcome, so a resumed run continues where this one stopped."
+            )
+        ]
         assert results.read_text(encoding="utf-8") == "the previous results\n"
         assert [p.name for p in tmp_path.iterdir() if "tmp" in p.name] == []  # no temporary file left
         monkeypatch.setattr(R, "outcome_cells", original)
@@ -384,17 +429,22 @@ def test_resume_after_a_day_replans_unconfirmed_rows(sandbox: Any, empty_org: An
         done = [r for (r,) in db.execute("SELECT row FROM outcomes ORDER BY row LIMIT 3")]
         db.execute(f"DELETE FROM outcomes WHERE row IN ({','.join('?' * len(done))})", done)
         db.execute("DELETE FROM records")
-        db.execute("UPDATE runs SET started_at = ?",
-                   ((datetime.now(UTC) - timedelta(days=2)).isoformat(),))
+        db.execute("UPDATE runs SET started_at = ?", ((datetime.now(UTC) - timedelta(days=2)).isoformat(),))
         db.commit()
         db.close()
         messages: list[str] = []
-        report = import_file(src, "account", client=lf, ledger_path=ledger, resume=True,
-                             on_event=lambda e: messages.append(e.text) if isinstance(e, Message) else None)
+        report = import_file(
+            src,
+            "account",
+            client=lf,
+            ledger_path=ledger,
+            resume=True,
+            on_event=lambda e: messages.append(e.text) if isinstance(e, Message) else None,
+        )
     assert any("re-planned, not replayed" in m for m in messages), messages
-    assert sandbox.count(empty_org.org_id, "account") == 12            # nothing created twice
+    assert sandbox.count(empty_org.org_id, "account") == 12  # nothing created twice
     by_row = {r.row: r.outcome for r in report.rows}
-    assert [by_row[r] for r in done] == ["unchanged"] * 3               # found by key, not re-sent
+    assert [by_row[r] for r in done] == ["unchanged"] * 3  # found by key, not re-sent
     assert report.ok and len(report.rows) == 12
 
 
@@ -410,16 +460,22 @@ def test_resume_refuses_a_changed_file(sandbox: Any, empty_org: Any, tmp_path: P
 
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         with pytest.raises(Boom):
-            import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=1,
-                        on_event=explode)
+            import_file(
+                src, "account", client=lf, ledger_path=tmp_path / "l.db", concurrency=1, on_event=explode
+            )
         accounts_csv(src, ACCOUNTS[:-1])
         with pytest.raises(LedgerError, match="changed since run .* re-run without --resume"):
             import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", resume=True)
 
 
 def test_import_frame(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
-    df = pd.DataFrame({"Name": ["Frame A", "Frame B", None], "external_id": ["FR-1", "FR-2", "FR-3"],
-                       "Employee Count": [10, None, 5]})
+    df = pd.DataFrame(
+        {
+            "Name": ["Frame A", "Frame B", None],
+            "external_id": ["FR-1", "FR-2", "FR-3"],
+            "Employee Count": [10, None, 5],
+        }
+    )
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         report = import_frame(df, "account", client=lf, results_path=tmp_path / "frame.results.csv")
         assert by_row(report) == {2: "created", 3: "created", 4: "failed"}
@@ -433,25 +489,35 @@ def test_import_frame(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("dry_run", [False, True])
-def test_results_path_must_not_be_the_input(dry_run: bool, sandbox: Any, empty_org: Any,
-                                            tmp_path: Path) -> None:
+def test_results_path_must_not_be_the_input(
+    dry_run: bool, sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
     """The results sheet is written by re-reading the input: the same path would replace the
     user's file with the results (and a later --resume would refuse the changed file)."""
     src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS[:3])
     before = src.read_bytes()
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         for same in (src, tmp_path / "." / "accounts.csv"):
-            with pytest.raises(ConfigError, match="The results sheet would replace the input file .*"
-                                                  r"accounts\.results\.csv"):
-                import_file(src, "account", client=lf, results_path=same, dry_run=dry_run,
-                            ledger_path=tmp_path / "l.db")
+            with pytest.raises(
+                ConfigError,
+                match="The results sheet would replace the input file .*"
+                r"accounts\.results\.csv",
+            ):
+                import_file(
+                    src,
+                    "account",
+                    client=lf,
+                    results_path=same,
+                    dry_run=dry_run,
+                    ledger_path=tmp_path / "l.db",
+                )
     assert src.read_bytes() == before
     assert writes(sandbox, empty_org) == 0
 
 
-def test_dry_run_lists_changes_up_to_the_cap_and_says_so(sandbox: Any, org: Any, client: LightfieldClient,
-                                                        tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dry_run_lists_changes_up_to_the_cap_and_says_so(
+    sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bulkio import pipeline
     from bulkio.events import Message
 
@@ -461,16 +527,20 @@ def test_dry_run_lists_changes_up_to_the_cap_and_says_so(sandbox: Any, org: Any,
     report = import_file(src, "account", client=client, dry_run=True, on_event=events.append)
     assert report.counts.created == 4
     notes = [e.text for e in events if isinstance(e, Message)]
-    assert notes == [("dry run: field-level changes are listed for the first 2 changed rows; later rows "
-                      "show their outcome only")]
+    assert notes == [
+        (
+            "dry run: field-level changes are listed for the first 2 changed rows; later rows "
+            "show their outcome only"
+        )
+    ]
     with open(report.results_path or "", encoding="utf-8") as fh:
         changes = [line[-1] for line in list(csv.reader(fh))[1:]]
     assert [bool(c) for c in changes] == [True, True, False, False]
 
 
-def test_an_exported_workbook_imports_from_the_object_sheet(sandbox: Any, org: Any,
-                                                            client: LightfieldClient,
-                                                            tmp_path: Path) -> None:
+def test_an_exported_workbook_imports_from_the_object_sheet(
+    sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path
+) -> None:
     """No ``sheet=``: the sheet named like the object is read, not the first (the Summary)."""
     from bulkio.export import export_objects
 
@@ -483,8 +553,9 @@ def test_an_exported_workbook_imports_from_the_object_sheet(sandbox: Any, org: A
     assert writes(sandbox, org) == before
 
 
-def test_key_field_must_exist_and_should_be_unique(sandbox: Any, org: Any, client: LightfieldClient,
-                                                   tmp_path: Path) -> None:
+def test_key_field_must_exist_and_should_be_unique(
+    sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path
+) -> None:
     src = tmp_path / "accounts.csv"
     src.write_text("Name,Billing Email\nKeyed Co,billing@keyed.test\n", encoding="utf-8")
     before = writes(sandbox, org)
@@ -494,7 +565,8 @@ def test_key_field_must_exist_and_should_be_unique(sandbox: Any, org: Any, clien
     assert not (tmp_path / "accounts.results.csv").exists()
     report = import_file(src, "account", client=client, key_field="billingEmail", dry_run=True)
     assert [(i["code"], i["severity"], i["field"]) for i in report.file_issues] == [
-        ("key_not_unique", "warning", "billingEmail")]
+        ("key_not_unique", "warning", "billingEmail")
+    ]
     assert report.counts.created == 1
     unique = import_file(src, "account", client=client, dry_run=True)  # external_id: unique, no warning
     assert all(i["code"] != "key_not_unique" for i in unique.file_issues)

@@ -129,6 +129,7 @@ def test_reservations_from_many_threads_get_distinct_slots() -> None:
 
 # --- retry math -------------------------------------------------------------------------------
 
+
 def test_backoff_doubles_up_to_the_cap_without_jitter() -> None:
     policy = RetryPolicy(backoff_base=0.25, backoff_max=2.0, jitter=0)
     assert [policy.backoff(n) for n in range(1, 7)] == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
@@ -162,8 +163,11 @@ def test_rate_limit_wait_uses_server_value_plus_small_jitter_else_backoff() -> N
     assert 2.0 <= policy.rate_limit_wait({"x-ratelimit-reset": "1002"}, 1, now=1000.0) <= 2.05
     assert policy.rate_limit_wait({"x-ratelimit-reset": "999"}, 2, now=1000.0) == 1.0  # past: backoff
     assert policy.rate_limit_wait({"x-ratelimit-reset": "soon"}, 2, now=1000.0) == 1.0
-    assert 1.0 <= policy.rate_limit_wait({"retry-after": "1", "x-ratelimit-reset": "1009"}, 1,
-                                         now=1000.0) <= 1.05  # Retry-After wins
+    assert (
+        1.0
+        <= policy.rate_limit_wait({"retry-after": "1", "x-ratelimit-reset": "1009"}, 1, now=1000.0)
+        <= 1.05
+    )  # Retry-After wins
 
 
 def test_unlimited_ignores_server_headers() -> None:

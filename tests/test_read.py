@@ -32,21 +32,52 @@ def read_all(path: Path | str, **kw: Any) -> tuple[Any, list[tuple[int, list[Any
 
 # --- CSV -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "encoding", "delimiter", "headers", "rows"), [
-    ("utf8_bom_semicolon.csv", "utf-8-sig", ";", ["Name", "Amount", "Notes"],
-     [(2, ["Café Zürich", "1.234,50", "has ; inside"]), (3, ["Beta GmbH", "12", "two\nlines"])]),
-    ("utf16_tab.csv", "utf-16", "\t", ["Name", "City", "Score"],
-     [(2, ["ÜberCorp", "München", "7"]), (3, ["東京 Labs", "Tōkyō", "9"])]),
-    ("cp1252.csv", "cp1252", ",", ["Name", "Price", "City"],
-     [(2, ["Café Müller", "€5", "Zürich"]), (3, ["Crème", "€7", "Genève"])]),
-    ("pipe.csv", "utf-8", "|", ["Name", "Formula", "Flag"],
-     [(2, ["Acme", "=1+1", "yes"]), (3, ["Beta", "'=2", None])]),
-])
-def test_csv_fixtures(name: str, encoding: str, delimiter: str, headers: list[str],
-                      rows: list[tuple[int, list[Any]]]) -> None:
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "delimiter", "headers", "rows"),
+    [
+        (
+            "utf8_bom_semicolon.csv",
+            "utf-8-sig",
+            ";",
+            ["Name", "Amount", "Notes"],
+            [(2, ["Café Zürich", "1.234,50", "has ; inside"]), (3, ["Beta GmbH", "12", "two\nlines"])],
+        ),
+        (
+            "utf16_tab.csv",
+            "utf-16",
+            "\t",
+            ["Name", "City", "Score"],
+            [(2, ["ÜberCorp", "München", "7"]), (3, ["東京 Labs", "Tōkyō", "9"])],
+        ),
+        (
+            "cp1252.csv",
+            "cp1252",
+            ",",
+            ["Name", "Price", "City"],
+            [(2, ["Café Müller", "€5", "Zürich"]), (3, ["Crème", "€7", "Genève"])],
+        ),
+        (
+            "pipe.csv",
+            "utf-8",
+            "|",
+            ["Name", "Formula", "Flag"],
+            [(2, ["Acme", "=1+1", "yes"]), (3, ["Beta", "'=2", None])],
+        ),
+    ],
+)
+def test_csv_fixtures(
+    name: str, encoding: str, delimiter: str, headers: list[str], rows: list[tuple[int, list[Any]]]
+) -> None:
     t, got = read_all(DATA / name)
     assert (t.encoding, t.delimiter, t.headers, t.header_row, t.sheet, t.kind) == (
-        encoding, delimiter, headers, 1, None, "csv")
+        encoding,
+        delimiter,
+        headers,
+        1,
+        None,
+        "csv",
+    )
     assert got == rows
     assert t.fingerprint == hashlib.sha256((DATA / name).read_bytes()).hexdigest()
 
@@ -63,7 +94,8 @@ def test_ragged_rows_blank_rows_and_padding() -> None:
     t, rows = read_all(DATA / "ragged.csv")
     assert rows == [(2, ["Fine", "K1"]), (3, ["Long", "K2"]), (4, ["Short", None]), (7, ["Trailing", "K5"])]
     assert [(i.code, i.row, i.column, i.value, i.severity) for i in t.issues] == [
-        ("ragged_row", 3, "C", "extra1", "warning")]
+        ("ragged_row", 3, "C", "extra1", "warning")
+    ]
     assert "extra1" in t.issues[0].message and "extra2" in t.issues[0].message
 
 
@@ -79,8 +111,10 @@ def test_explicit_encoding_delimiter_and_header_row(tmp_path: Path) -> None:
     assert str(p) in str(exc.value)
     with pytest.raises(InputFileError, match="one character"):
         open_table(p, delimiter=";;")
-    with pytest.raises(InputFileError, match="cannot be decoded as utf-8"), \
-            open_table(DATA / "cp1252.csv", encoding="utf-8") as t:
+    with (
+        pytest.raises(InputFileError, match="cannot be decoded as utf-8"),
+        open_table(DATA / "cp1252.csv", encoding="utf-8") as t,
+    ):
         list(t.rows)
 
 
@@ -127,6 +161,7 @@ def test_rows_stream_once() -> None:
 
 # --- XLSX ------------------------------------------------------------------------------------
 
+
 def test_openpyxl_parses_with_defusedxml() -> None:
     assert openpyxl.xml.DEFUSEDXML is True
 
@@ -134,14 +169,39 @@ def test_openpyxl_parses_with_defusedxml() -> None:
 def test_xlsx_types_and_formulas() -> None:
     t, rows = read_all(DATA / "types.xlsx")
     assert (t.kind, t.sheet, t.encoding, t.delimiter) == ("xlsx", "Data", None, None)
-    assert t.headers == ["Name", "Date", "When", "Count", "Ratio", "Active", "Double", "Missing", "Text", "Pct"]
+    assert t.headers == [
+        "Name",
+        "Date",
+        "When",
+        "Count",
+        "Ratio",
+        "Active",
+        "Double",
+        "Missing",
+        "Text",
+        "Pct",
+    ]
     assert rows == [
-        (2, ["Acme", dt.datetime(2026, 3, 16), dt.datetime(2026, 3, 16, 14, 30), 42, 1234.5, True, 84, None,
-             "=1+1", 0.125]),
+        (
+            2,
+            [
+                "Acme",
+                dt.datetime(2026, 3, 16),
+                dt.datetime(2026, 3, 16, 14, 30),
+                42,
+                1234.5,
+                True,
+                84,
+                None,
+                "=1+1",
+                0.125,
+            ],
+        ),
         (3, ["Beta", dt.datetime(2026, 1, 2), None, 0, -0.25, False, 0, None, "@x", None]),
     ]
     assert [(i.code, i.row, i.column, i.value, i.severity) for i in t.issues] == [
-        ("formula_no_value", 2, "H", "=NOPE()", "warning")]
+        ("formula_no_value", 2, "H", "=NOPE()", "warning")
+    ]
     assert t.fingerprint == hashlib.sha256((DATA / "types.xlsx").read_bytes()).hexdigest()
 
 
@@ -191,6 +251,7 @@ def test_unknown_extension_is_sniffed(tmp_path: Path) -> None:
 
 # --- refused inputs --------------------------------------------------------------------------
 
+
 def _xlsx_bytes() -> bytes:
     return (DATA / "multi_sheet.xlsx").read_bytes()
 
@@ -205,27 +266,35 @@ def _replace_member(data: bytes, member: str, content: bytes) -> bytes:
     return buf.getvalue()
 
 
-ENTITY_SHEET = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-                b'<row r="1"><c r="A1" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData></worksheet>')
+ENTITY_SHEET = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+    b'<row r="1"><c r="A1" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData></worksheet>'
+)
 
 
-@pytest.mark.parametrize(("name", "content", "message"), [
-    ("missing.csv", None, "file not found"),
-    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old Excel .xls"),
-    ("locked.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"),
-     "password-protected"),
-    ("text.xlsx", b"Name,Key\nA,1\n", r"not an \.xlsx workbook \(is it \.xls or CSV\?\)"),
-    ("empty.xlsx", b"", "not an .xlsx workbook"),
-    ("cut.xlsx", _xlsx_bytes()[:1500], "damaged or truncated"),
-    ("other.xlsx", None, "no xl/workbook.xml"),
-    ("entities.xlsx", None, "DTD or entities"),
-    ("bomb.xlsx", None, "zip bomb"),
-    ("empty.csv", b"", "is empty: expected a header row"),
-    ("blank.csv", b"\n\n , \n", "is empty"),
-    ("binary.csv", bytes(range(256)) * 8, "not a text CSV"),
-    ("zip.csv", _xlsx_bytes(), "rename it to .xlsx"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.csv", None, "file not found"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old Excel .xls"),
+        (
+            "locked.xlsx",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"),
+            "password-protected",
+        ),
+        ("text.xlsx", b"Name,Key\nA,1\n", r"not an \.xlsx workbook \(is it \.xls or CSV\?\)"),
+        ("empty.xlsx", b"", "not an .xlsx workbook"),
+        ("cut.xlsx", _xlsx_bytes()[:1500], "damaged or truncated"),
+        ("other.xlsx", None, "no xl/workbook.xml"),
+        ("entities.xlsx", None, "DTD or entities"),
+        ("bomb.xlsx", None, "zip bomb"),
+        ("empty.csv", b"", "is empty: expected a header row"),
+        ("blank.csv", b"\n\n , \n", "is empty"),
+        ("binary.csv", bytes(range(256)) * 8, "not a text CSV"),
+        ("zip.csv", _xlsx_bytes(), "rename it to .xlsx"),
+    ],
+)
 def test_refused_inputs_name_the_file(tmp_path: Path, name: str, content: bytes | None, message: str) -> None:
     p = tmp_path / name
     if name == "other.xlsx":
@@ -272,7 +341,7 @@ def test_random_bytes_only_raise_input_file_error(tmp_path: Path, data: bytes, s
 def test_damaged_workbooks_only_raise_input_file_error(tmp_path: Path, data: bytes, cut: int) -> None:
     raw = bytearray(_xlsx_bytes())
     pos = cut % len(raw)
-    raw[pos:pos + len(data)] = data
+    raw[pos : pos + len(data)] = data
     p = tmp_path / "damaged.xlsx"
     p.write_bytes(bytes(raw))
     try:
@@ -286,11 +355,14 @@ cell_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_charac
 
 
 @FUZZ
-@given(rows=st.lists(st.lists(cell_text, min_size=1, max_size=5), min_size=1, max_size=8),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
-def test_random_csv_reads_back_exactly(tmp_path: Path, rows: list[list[str]], delimiter: str,
-                                       encoding: str) -> None:
+@given(
+    rows=st.lists(st.lists(cell_text, min_size=1, max_size=5), min_size=1, max_size=8),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+)
+def test_random_csv_reads_back_exactly(
+    tmp_path: Path, rows: list[list[str]], delimiter: str, encoding: str
+) -> None:
     header = [f"col{i}" for i in range(max(len(r) for r in rows))]
     p = tmp_path / "r.csv"
     with open(p, "w", encoding=encoding, newline="") as fh:

@@ -23,25 +23,45 @@ def test_selects_and_references(client: LightfieldClient) -> None:
     acme_account = acme["relationships"]["$account"]["values"][0]
     contact = next(client.list("contact", filters={"external_id[equal]": "CON-0002"}))
     rows = [
-        row({"$stage": "closed   won", "$account": ["ACME CORP"], "$owner": ["Ben Seller"],
-             "$champion": [contact["fields"]["$email"]["value"][0]]}),
-        row({"$stage": "Closed Wonn", "$account": ["Nope Inc"], "$owner": ["mem_cleo"],
-             "$champion": ["Bruno Hughes"]}, 3),
+        row(
+            {
+                "$stage": "closed   won",
+                "$account": ["ACME CORP"],
+                "$owner": ["Ben Seller"],
+                "$champion": [contact["fields"]["$email"]["value"][0]],
+            }
+        ),
+        row(
+            {
+                "$stage": "Closed Wonn",
+                "$account": ["Nope Inc"],
+                "$owner": ["mem_cleo"],
+                "$champion": ["Bruno Hughes"],
+            },
+            3,
+        ),
         row({"products": ["nonexistent"], "$account": [acme_account]}, 4),
     ]
     Resolver(client, schema, file="o.csv").resolve(rows)
     assert rows[0].ok and rows[0].values == {
-        "$stage": "opt_stage_closed_won", "$account": [acme_account], "$owner": ["mem_ben"],
-        "$champion": [contact["id"]]}
-    assert [(i.column, i.code) for i in rows[1].issues] == [("A", "unknown_option"),
-                                                           ("B", "relationship_entity_missing")]
+        "$stage": "opt_stage_closed_won",
+        "$account": [acme_account],
+        "$owner": ["mem_ben"],
+        "$champion": [contact["id"]],
+    }
+    assert [(i.column, i.code) for i in rows[1].issues] == [
+        ("A", "unknown_option"),
+        ("B", "relationship_entity_missing"),
+    ]
     assert "Did you mean 'Closed Won'" in rows[1].issues[0].message
     assert rows[1].values == {"$owner": ["mem_cleo"], "$champion": [contact["id"]]}
     assert rows[2].values == {"$account": [acme_account]}
     assert [i.code for i in rows[2].issues] == ["unknown_option"]
     # no close match: the message (what the results sheet shows) lists the options
-    assert rows[2].issues[0].message == ("'nonexistent' is not an option of Products. Options: "
-                                         "Core Platform, Analytics, Integrations, Support Plus.")
+    assert rows[2].issues[0].message == (
+        "'nonexistent' is not an option of Products. Options: "
+        "Core Platform, Analytics, Integrations, Support Plus."
+    )
 
 
 def test_ambiguous_reference_lists_candidates(client: LightfieldClient) -> None:
@@ -54,7 +74,7 @@ def test_ambiguous_reference_lists_candidates(client: LightfieldClient) -> None:
 
 def test_directory_filters_when_cheaper(client: LightfieldClient) -> None:
     d = Directory(client, "account")
-    d.total = 10_000                      # pretend a large org: 400 pages to scan
+    d.total = 10_000  # pretend a large org: 400 pages to scan
     acme = next(client.list("account", filters={"$name[equal]": "Acme Corp"}))
     d.prefetch({"Acme Corp", acme["id"], "Nobody Ltd"})
     assert not d.scanned and d.requests <= 7

@@ -24,8 +24,7 @@ def counts(report: Any) -> dict[str, int]:
     c = c.model_dump() if hasattr(c, "model_dump") else c
     if isinstance(c, dict):
         return {k: int(v) for k, v in c.items()}
-    return {k: int(getattr(report, k)) for k in ("created", "updated", "unchanged", "failed",
-                                                 "skipped")}
+    return {k: int(getattr(report, k)) for k in ("created", "updated", "unchanged", "failed", "skipped")}
 
 
 def snapshot(sandbox: Any, org_id: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -35,9 +34,14 @@ def snapshot(sandbox: Any, org_id: str) -> dict[str, dict[str, dict[str, Any]]]:
 def import_all(path: Path, client: LightfieldClient) -> dict[str, dict[str, int]]:
     out = {}
     for obj in OBJECTS:
-        report = pipeline.import_file(path, obj, client=client, sheet=SHEET_NAMES[obj],
-                                      results_path=path.with_name(f"results-{obj}.xlsx"),
-                                      ledger_path=path.with_name("ledger.sqlite3"))
+        report = pipeline.import_file(
+            path,
+            obj,
+            client=client,
+            sheet=SHEET_NAMES[obj],
+            results_path=path.with_name(f"results-{obj}.xlsx"),
+            ledger_path=path.with_name("ledger.sqlite3"),
+        )
         out[obj] = counts(report)
     return out
 
@@ -55,9 +59,9 @@ def _other(options: list[Any], current_id: str | None, exclude: tuple[str, ...] 
     return next(o for o in options if o.id != current_id and o.label not in exclude)
 
 
-def test_roundtrip_zero_writes_then_exactly_five_changes(sandbox: Any, org: Any,
-                                                         client: LightfieldClient,
-                                                         tmp_path: Path) -> None:
+def test_roundtrip_zero_writes_then_exactly_five_changes(
+    sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path
+) -> None:
     sandbox.set_rate_limit(org.org_id, per_second=200)  # pacing is not under test here
     path = tmp_path / "pipeline.xlsx"
     export_objects(client, "pipeline", path)
@@ -73,7 +77,7 @@ def test_roundtrip_zero_writes_then_exactly_five_changes(sandbox: Any, org: Any,
 
     # --- edit exactly five cells ------------------------------------------------------------
     wb = load_workbook(path)
-    edits: dict[tuple[str, str], Any] = {}   # (record id, field key) -> expected API value
+    edits: dict[tuple[str, str], Any] = {}  # (record id, field key) -> expected API value
 
     ws = wb["Opportunities"]
     stage = client.schema("opportunity").fields["$stage"]
@@ -109,7 +113,12 @@ def test_roundtrip_zero_writes_then_exactly_five_changes(sandbox: Any, org: Any,
 
     result = import_all(path, client)
     assert {o: c["updated"] for o, c in result.items()} == {
-        "account": 1, "contact": 1, "opportunity": 2, "task": 1, "note": 0}
+        "account": 1,
+        "contact": 1,
+        "opportunity": 2,
+        "task": 1,
+        "note": 0,
+    }
     assert all(c["created"] == c["failed"] == 0 for c in result.values())
 
     after = snapshot(sandbox, org.org_id)

@@ -57,8 +57,12 @@ def test_missing_and_invalid_key_are_401(sandbox: SandboxServer) -> None:
 
 def test_auth_validate_reports_scopes(sandbox: SandboxServer, org: Any) -> None:
     with connect(sandbox, org.api_key) as c:
-        assert c.get("/v1/auth/validate").json() == {"active": True, "tokenType": "api_key",
-                                                    "subjectType": "user", "scopes": []}
+        assert c.get("/v1/auth/validate").json() == {
+            "active": True,
+            "tokenType": "api_key",
+            "subjectType": "user",
+            "scopes": [],
+        }
     key = sandbox.mint_key(org.org_id, ["accounts:read"])
     assert key.startswith("sk_lf_sandbox_")
     with connect(sandbox, key) as c:
@@ -67,18 +71,26 @@ def test_auth_validate_reports_scopes(sandbox: SandboxServer, org: Any) -> None:
 
 @pytest.mark.parametrize("headers", [{}, {"Lightfield-Version": "2025-01-01"}])
 def test_version_header_is_required(sandbox: SandboxServer, headers: dict[str, str]) -> None:
-    r = httpx.get(sandbox.url + "/v1/accounts", headers={"Authorization": f"Bearer {sandbox.api_key}", **headers})
+    r = httpx.get(
+        sandbox.url + "/v1/accounts", headers={"Authorization": f"Bearer {sandbox.api_key}", **headers}
+    )
     assert r.status_code == 400
     assert err(r)["type"] == "bad_request" and err(r)["code"] == "version_header"
 
 
 SCOPED = [
-    ("GET", "/v1/accounts", "accounts:read"), ("GET", "/v1/accounts/definitions", "accounts:read"),
-    ("POST", "/v1/accounts", "accounts:create"), ("GET", "/v1/contacts", "contacts:read"),
-    ("POST", "/v1/contacts", "contacts:create"), ("GET", "/v1/opportunities", "opportunities:read"),
-    ("POST", "/v1/opportunities", "opportunities:create"), ("GET", "/v1/tasks", "tasks:read"),
-    ("POST", "/v1/tasks", "tasks:create"), ("GET", "/v1/notes", "notes:read"),
-    ("POST", "/v1/notes", "notes:create"), ("GET", "/v1/members", "members:read"),
+    ("GET", "/v1/accounts", "accounts:read"),
+    ("GET", "/v1/accounts/definitions", "accounts:read"),
+    ("POST", "/v1/accounts", "accounts:create"),
+    ("GET", "/v1/contacts", "contacts:read"),
+    ("POST", "/v1/contacts", "contacts:create"),
+    ("GET", "/v1/opportunities", "opportunities:read"),
+    ("POST", "/v1/opportunities", "opportunities:create"),
+    ("GET", "/v1/tasks", "tasks:read"),
+    ("POST", "/v1/tasks", "tasks:create"),
+    ("GET", "/v1/notes", "notes:read"),
+    ("POST", "/v1/notes", "notes:create"),
+    ("GET", "/v1/members", "members:read"),
 ]
 
 
@@ -108,7 +120,9 @@ def test_custom_objects_need_no_scope(sandbox: SandboxServer, org: Any) -> None:
 
 
 def test_body_must_be_json(api: httpx.Client) -> None:
-    r = api.post("/v1/accounts", content=b'{"fields": {"$name": "A"}}', headers={"Content-Type": "text/plain"})
+    r = api.post(
+        "/v1/accounts", content=b'{"fields": {"$name": "A"}}', headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 415 and err(r)["type"] == "unsupported_media_type"
     r = api.post("/v1/accounts", content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 415
@@ -120,8 +134,9 @@ def test_unknown_path_and_missing_record_are_404(api: httpx.Client) -> None:
     assert api.get("/v1/objects/nope").status_code == 404
     r = api.get("/v1/accounts/acc_doesnotexist")
     assert r.status_code == 404
-    assert r.json() == {"error": {"type": "not_found",
-                                  "message": "No resource found in 'accounts' with the given ID."}}
+    assert r.json() == {
+        "error": {"type": "not_found", "message": "No resource found in 'accounts' with the given ID."}
+    }
     opp = first_id(api, "/v1/opportunities")
     assert api.get(f"/v1/accounts/{opp}").status_code == 404
 
@@ -145,11 +160,17 @@ def test_definitions_follow_the_demo_org(api: httpx.Client) -> None:
     task = api.get("/v1/tasks/definitions").json()
     status = task["fieldDefinitions"]["$status"]["typeConfiguration"]["options"]
     assert [(o["id"], o["label"]) for o in status] == [
-        ("TODO", "To do"), ("IN_PROGRESS", "In progress"), ("COMPLETE", "Complete"), ("CANCELLED", "Cancelled")]
+        ("TODO", "To do"),
+        ("IN_PROGRESS", "In progress"),
+        ("COMPLETE", "Complete"),
+        ("CANCELLED", "Cancelled"),
+    ]
     acc = api.get("/v1/accounts/definitions").json()
     assert acc["objectType"] == "account"
     ext = acc["fieldDefinitions"]["external_id"]
-    assert ext["typeConfiguration"]["unique"] is True and ext["system"] is False and ext["slug"] == "external_id"
+    assert (
+        ext["typeConfiguration"]["unique"] is True and ext["system"] is False and ext["slug"] == "external_id"
+    )
     assert acc["fieldDefinitions"]["$website"]["typeConfiguration"]["multipleValues"] is True
     assert acc["fieldDefinitions"]["annualRevenue"]["typeConfiguration"]["currency"] == "USD"
     assert acc["fieldDefinitions"]["$linkedIn"]["typeConfiguration"]["handleService"] == "LINKEDIN"
@@ -157,8 +178,14 @@ def test_definitions_follow_the_demo_org(api: httpx.Client) -> None:
     assert acc["relationshipDefinitions"]["$opportunity"]["cardinality"] == "HAS_MANY"
     opp = api.get("/v1/opportunities/definitions").json()
     stages = opp["fieldDefinitions"]["$stage"]["typeConfiguration"]["options"]
-    assert [o["label"] for o in stages] == ["Lead", "Qualified", "Proposal", "Negotiation", "Closed Won",
-                                            "Closed Lost"]
+    assert [o["label"] for o in stages] == [
+        "Lead",
+        "Qualified",
+        "Proposal",
+        "Negotiation",
+        "Closed Won",
+        "Closed Lost",
+    ]
     assert stages[0]["id"] == "opt_stage_lead"
     assert opp["relationshipDefinitions"]["$account"]["slug"] == "$opportunity-account"
     partner = api.get("/v1/objects/partner/definitions").json()
@@ -166,23 +193,42 @@ def test_definitions_follow_the_demo_org(api: httpx.Client) -> None:
 
 
 def test_demo_records(api: httpx.Client) -> None:
-    counts = {p: api.get(p, params={"limit": 1}).json()["totalCount"]
-              for p in ("/v1/accounts", "/v1/contacts", "/v1/opportunities", "/v1/tasks", "/v1/notes",
-                        "/v1/members", "/v1/objects/partner")}
-    assert counts == {"/v1/accounts": 25, "/v1/contacts": 50, "/v1/opportunities": 40, "/v1/tasks": 30,
-                      "/v1/notes": 20, "/v1/members": 3, "/v1/objects/partner": 5}
+    counts = {
+        p: api.get(p, params={"limit": 1}).json()["totalCount"]
+        for p in (
+            "/v1/accounts",
+            "/v1/contacts",
+            "/v1/opportunities",
+            "/v1/tasks",
+            "/v1/notes",
+            "/v1/members",
+            "/v1/objects/partner",
+        )
+    }
+    assert counts == {
+        "/v1/accounts": 25,
+        "/v1/contacts": 50,
+        "/v1/opportunities": 40,
+        "/v1/tasks": 30,
+        "/v1/notes": 20,
+        "/v1/members": 3,
+        "/v1/objects/partner": 5,
+    }
     members = api.get("/v1/members").json()["data"]
     assert {m["id"] for m in members} == {"mem_ava", "mem_ben", "mem_cleo"}
     ava = api.get("/v1/members/mem_ava").json()
     assert ava["fields"]["$email"] == {"value": "ava@demo.lightfield.test", "valueType": "EMAIL"}
     assert ava["fields"]["$name"]["value"] == {"firstName": "Ava", "lastName": "Admin"}
-    assert ava["relationships"] == {"$user": {"cardinality": "HAS_ONE", "objectType": "user",
-                                              "values": ["usr_ava"]}}
+    assert ava["relationships"] == {
+        "$user": {"cardinality": "HAS_ONE", "objectType": "user", "values": ["usr_ava"]}
+    }
     no_ext = api.get("/v1/accounts", params={"external_id[-startsWith]": "ACC-"}).json()["totalCount"]
     assert no_ext == 3
     stages = {o["fields"]["$stage"]["value"] for o in api.get("/v1/opportunities").json()["data"]}
-    stages |= {o["fields"]["$stage"]["value"]
-               for o in api.get("/v1/opportunities", params={"offset": 25}).json()["data"]}
+    stages |= {
+        o["fields"]["$stage"]["value"]
+        for o in api.get("/v1/opportunities", params={"offset": 25}).json()["data"]
+    }
     assert len(stages) == 6
 
 
@@ -190,59 +236,176 @@ def test_demo_records(api: httpx.Client) -> None:
 def test_unknown_field_message(api: httpx.Client) -> None:
     r = api.post("/v1/accounts", json={"fields": {"$name": "A", "bogus": 1}})
     assert r.status_code == 400
-    assert r.json() == {"error": {"type": "bad_request", "message": "Unrecognized field 'bogus' for 'accounts'.",
-                                  "code": "unknown_field", "param": "fields.bogus"}}
+    assert r.json() == {
+        "error": {
+            "type": "bad_request",
+            "message": "Unrecognized field 'bogus' for 'accounts'.",
+            "code": "unknown_field",
+            "param": "fields.bogus",
+        }
+    }
 
 
-@pytest.mark.parametrize(("path", "body", "status", "code", "param"), [
-    ("/v1/accounts", {"fields": {"$name": "A"}, "externalId": "x"}, 400, "invalid_type", "externalId"),
-    ("/v1/accounts", {"relationships": {}}, 400, "parameter_missing", "fields"),
-    ("/v1/accounts", {"fields": {"$name": 5}}, 400, "invalid_type", "fields.$name"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": {"$bogus": "x"}}, 400, "unknown_relationship",
-     "relationships.$bogus"),
-    ("/v1/accounts", {"fields": {"$name": "A", "$accountStatus": "x"}}, 400, "invalid_configuration",
-     "fields.$accountStatus"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": {"$opportunity": []}}, 400,
-     "invalid_configuration", "relationships.$opportunity"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": {"$owner": "mem_nobody"}}, 400,
-     "relationship_entity_missing", "relationships.$owner"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": {"$owner": ["mem_ava", "mem_ben"]}}, 400,
-     "invalid_type", "relationships.$owner"),
-    ("/v1/accounts", {"fields": {}}, 422, None, "fields.$name"),
-    ("/v1/accounts", {"fields": {"$name": None}}, 422, None, "fields.$name"),
-    ("/v1/opportunities", {"fields": {"$name": "D", "$stage": "Lead"}}, 422, None, "relationships.$account"),
-    ("/v1/tasks", {"fields": {"$title": "T", "$status": "TODO"}}, 422, None, "relationships.$assignedTo"),
-    ("/v1/tasks", {"fields": {"$title": "T", "$status": "TODO", "bogus": 1},
-                   "relationships": {"$assignedTo": "mem_ava"}}, 400, "unknown_field", "fields.bogus"),
-    ("/v1/notes", {"fields": {"$content": "x"}}, 422, None, "fields.$title"),
-    ("/v1/accounts", {"fields": {"$name": "A", "tier": "Platinum"}}, 422, "invalid_option", "fields.tier"),
-    ("/v1/accounts", {"fields": {"$name": "A", "$industry": ["Software", "Mining"]}}, 422, "invalid_option",
-     "fields.$industry"),
-    ("/v1/accounts", {"fields": {"$name": "A", "employeeCount": "12"}}, 400, "invalid_type",
-     "fields.employeeCount"),
-    ("/v1/accounts", {"fields": {"$name": "A", "employeeCount": 1.234}}, 422, "invalid_value",
-     "fields.employeeCount"),
-    ("/v1/accounts", {"fields": {"$name": "A", "isCustomer": "yes"}}, 400, "invalid_type", "fields.isCustomer"),
-    ("/v1/accounts", {"fields": {"$name": "A", "renewalDate": 20260101}}, 400, "invalid_type",
-     "fields.renewalDate"),
-    ("/v1/accounts", {"fields": {"$name": "A", "renewalDate": "next tuesday"}}, 422, "invalid_value",
-     "fields.renewalDate"),
-    ("/v1/accounts", {"fields": {"$name": "A", "billingEmail": "not-an-email"}}, 422, "invalid_value",
-     "fields.billingEmail"),
-    ("/v1/accounts", {"fields": {"$name": "A", "billingEmail": ["a@b.co"]}}, 400, "invalid_type",
-     "fields.billingEmail"),
-    ("/v1/accounts", {"fields": {"$name": "A", "$website": ["not a url"]}}, 422, "invalid_value",
-     "fields.$website"),
-    ("/v1/accounts", {"fields": {"$name": "A", "phone": ["call me"]}}, 422, "invalid_value", "fields.phone"),
-    ("/v1/accounts", {"fields": {"$name": "A", "$primaryAddress": {"town": "X"}}}, 400, "invalid_type",
-     "fields.$primaryAddress"),
-    ("/v1/accounts", {"fields": {"$name": "A", "$primaryAddress": {"country": "USA"}}}, 422, "invalid_value",
-     "fields.$primaryAddress"),
-    ("/v1/contacts", {"fields": {"$name": "Ada Lovelace"}}, 400, "invalid_type", "fields.$name"),
-    ("/v1/contacts", {"fields": {"$name": {"first": "Ada"}}}, 400, "invalid_type", "fields.$name"),
-])
-def test_write_rejections(api: httpx.Client, path: str, body: dict[str, Any], status: int, code: str | None,
-                          param: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code", "param"),
+    [
+        ("/v1/accounts", {"fields": {"$name": "A"}, "externalId": "x"}, 400, "invalid_type", "externalId"),
+        ("/v1/accounts", {"relationships": {}}, 400, "parameter_missing", "fields"),
+        ("/v1/accounts", {"fields": {"$name": 5}}, 400, "invalid_type", "fields.$name"),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A"}, "relationships": {"$bogus": "x"}},
+            400,
+            "unknown_relationship",
+            "relationships.$bogus",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "$accountStatus": "x"}},
+            400,
+            "invalid_configuration",
+            "fields.$accountStatus",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A"}, "relationships": {"$opportunity": []}},
+            400,
+            "invalid_configuration",
+            "relationships.$opportunity",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A"}, "relationships": {"$owner": "mem_nobody"}},
+            400,
+            "relationship_entity_missing",
+            "relationships.$owner",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A"}, "relationships": {"$owner": ["mem_ava", "mem_ben"]}},
+            400,
+            "invalid_type",
+            "relationships.$owner",
+        ),
+        ("/v1/accounts", {"fields": {}}, 422, None, "fields.$name"),
+        ("/v1/accounts", {"fields": {"$name": None}}, 422, None, "fields.$name"),
+        (
+            "/v1/opportunities",
+            {"fields": {"$name": "D", "$stage": "Lead"}},
+            422,
+            None,
+            "relationships.$account",
+        ),
+        ("/v1/tasks", {"fields": {"$title": "T", "$status": "TODO"}}, 422, None, "relationships.$assignedTo"),
+        (
+            "/v1/tasks",
+            {
+                "fields": {"$title": "T", "$status": "TODO", "bogus": 1},
+                "relationships": {"$assignedTo": "mem_ava"},
+            },
+            400,
+            "unknown_field",
+            "fields.bogus",
+        ),
+        ("/v1/notes", {"fields": {"$content": "x"}}, 422, None, "fields.$title"),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "tier": "Platinum"}},
+            422,
+            "invalid_option",
+            "fields.tier",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "$industry": ["Software", "Mining"]}},
+            422,
+            "invalid_option",
+            "fields.$industry",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "employeeCount": "12"}},
+            400,
+            "invalid_type",
+            "fields.employeeCount",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "employeeCount": 1.234}},
+            422,
+            "invalid_value",
+            "fields.employeeCount",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "isCustomer": "yes"}},
+            400,
+            "invalid_type",
+            "fields.isCustomer",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "renewalDate": 20260101}},
+            400,
+            "invalid_type",
+            "fields.renewalDate",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "renewalDate": "next tuesday"}},
+            422,
+            "invalid_value",
+            "fields.renewalDate",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "billingEmail": "not-an-email"}},
+            422,
+            "invalid_value",
+            "fields.billingEmail",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "billingEmail": ["a@b.co"]}},
+            400,
+            "invalid_type",
+            "fields.billingEmail",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "$website": ["not a url"]}},
+            422,
+            "invalid_value",
+            "fields.$website",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "phone": ["call me"]}},
+            422,
+            "invalid_value",
+            "fields.phone",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "$primaryAddress": {"town": "X"}}},
+            400,
+            "invalid_type",
+            "fields.$primaryAddress",
+        ),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A", "$primaryAddress": {"country": "USA"}}},
+            422,
+            "invalid_value",
+            "fields.$primaryAddress",
+        ),
+        ("/v1/contacts", {"fields": {"$name": "Ada Lovelace"}}, 400, "invalid_type", "fields.$name"),
+        ("/v1/contacts", {"fields": {"$name": {"first": "Ada"}}}, 400, "invalid_type", "fields.$name"),
+    ],
+)
+def test_write_rejections(
+    api: httpx.Client, path: str, body: dict[str, Any], status: int, code: str | None, param: str
+) -> None:
     r = api.post(path, json=body)
     assert r.status_code == status, r.text
     e = err(r)
@@ -252,8 +415,10 @@ def test_write_rejections(api: httpx.Client, path: str, body: dict[str, Any], st
 
 def test_relationship_target_must_have_the_right_type(api: httpx.Client) -> None:
     contact = first_id(api, "/v1/contacts")
-    r = api.post("/v1/opportunities", json={"fields": {"$name": "D", "$stage": "Lead"},
-                                            "relationships": {"$account": contact}})
+    r = api.post(
+        "/v1/opportunities",
+        json={"fields": {"$name": "D", "$stage": "Lead"}, "relationships": {"$account": contact}},
+    )
     assert r.status_code == 400 and err(r)["code"] == "relationship_entity_missing"
 
 
@@ -262,25 +427,44 @@ def test_more_than_25_relationship_ids_is_422(api: httpx.Client) -> None:
     contacts += [c["id"] for c in api.get("/v1/contacts", params={"offset": 25, "limit": 1}).json()["data"]]
     r = api.post("/v1/accounts", json={"fields": {"$name": "Big"}, "relationships": {"$contact": contacts}})
     assert r.status_code == 422 and err(r)["code"] == "relationship_write_limit_exceeded"
-    r = api.post("/v1/accounts", json={"fields": {"$name": "Big"}, "relationships": {"$contact": contacts[:25]}})
+    r = api.post(
+        "/v1/accounts", json={"fields": {"$name": "Big"}, "relationships": {"$contact": contacts[:25]}}
+    )
     assert r.status_code == 200
 
 
 def test_values_are_normalised(blank: httpx.Client) -> None:
-    acc = new_account(blank, "Norm", tier="  mid-MARKET ", phone=["(415) 555-0100", "+44 20 7946 0958 ext 12"],
-                      renewalDate="2026-03-16", employeeCount=12.0, **{"$industry": ["software", "opt_industry_media"],
-                                                                       "$primaryAddress": {"city": "Berlin",
-                                                                                           "country": "de"}})
+    acc = new_account(
+        blank,
+        "Norm",
+        tier="  mid-MARKET ",
+        phone=["(415) 555-0100", "+44 20 7946 0958 ext 12"],
+        renewalDate="2026-03-16",
+        employeeCount=12.0,
+        **{
+            "$industry": ["software", "opt_industry_media"],
+            "$primaryAddress": {"city": "Berlin", "country": "de"},
+        },
+    )
     f = acc["fields"]
     assert f["tier"]["value"] == "opt_tier_mid_market"
     assert f["phone"]["value"] == ["+14155550100", "+442079460958;ext=12"]
     assert f["renewalDate"]["value"] == "2026-03-16T00:00:00.000Z"
     assert f["employeeCount"]["value"] == 12
     assert f["$industry"]["value"] == ["opt_industry_software", "opt_industry_media"]
-    assert f["$primaryAddress"]["value"] == {"street": None, "street2": None, "city": "Berlin", "state": None,
-                                             "postalCode": None, "country": "DE", "latitude": None,
-                                             "longitude": None}
-    acc2 = new_account(blank, "Tz", renewalDate="2026-03-16T12:00:00+02:00", **{"$website": "acme.example.com"})
+    assert f["$primaryAddress"]["value"] == {
+        "street": None,
+        "street2": None,
+        "city": "Berlin",
+        "state": None,
+        "postalCode": None,
+        "country": "DE",
+        "latitude": None,
+        "longitude": None,
+    }
+    acc2 = new_account(
+        blank, "Tz", renewalDate="2026-03-16T12:00:00+02:00", **{"$website": "acme.example.com"}
+    )
     assert acc2["fields"]["renewalDate"]["value"] == "2026-03-16T10:00:00.000Z"
     assert acc2["fields"]["$website"]["value"] == ["acme.example.com"]
 
@@ -288,10 +472,16 @@ def test_values_are_normalised(blank: httpx.Client) -> None:
 def test_duplicate_external_id_is_422(api: httpx.Client) -> None:
     r = api.post("/v1/accounts", json={"fields": {"$name": "Dup", "external_id": "ACC-0001"}})
     assert r.status_code == 422
-    assert err(r) == {"type": "unprocessable_content", "code": "duplicate_value", "param": "fields.external_id",
-                      "message": err(r)["message"]}
+    assert err(r) == {
+        "type": "unprocessable_content",
+        "code": "duplicate_value",
+        "param": "fields.external_id",
+        "message": err(r)["message"],
+    }
     mine = new_account(api, "Mine", external_id="NEW-1")
-    assert api.post(f"/v1/accounts/{mine['id']}", json={"fields": {"external_id": "NEW-1"}}).status_code == 200
+    assert (
+        api.post(f"/v1/accounts/{mine['id']}", json={"fields": {"external_id": "NEW-1"}}).status_code == 200
+    )
     r = api.post(f"/v1/accounts/{mine['id']}", json={"fields": {"external_id": "ACC-0002"}})
     assert r.status_code == 422 and err(r)["code"] == "duplicate_value"
     # freeing a value lets another record take it
@@ -318,8 +508,10 @@ def test_update_null_clears_and_updated_at_moves_only_on_change(api: httpx.Clien
 
 def test_opportunity_status_follows_stage(api: httpx.Client) -> None:
     acc = first_id(api, "/v1/accounts")
-    r = api.post("/v1/opportunities", json={"fields": {"$name": "D", "$stage": "closed   WON"},
-                                            "relationships": {"$account": [acc]}})
+    r = api.post(
+        "/v1/opportunities",
+        json={"fields": {"$name": "D", "$stage": "closed   WON"}, "relationships": {"$account": [acc]}},
+    )
     assert r.status_code == 200, r.text
     opp = r.json()
     assert opp["fields"]["$stage"]["value"] == "opt_stage_closed_won"
@@ -337,28 +529,36 @@ def rels(api: httpx.Client, path: str, key: str) -> list[str]:
 def test_reverse_links_follow_writes(blank: httpx.Client) -> None:
     a = new_account(blank, "A")["id"]
     b = new_account(blank, "B")["id"]
-    opp = blank.post("/v1/opportunities", json={"fields": {"$name": "D", "$stage": "Lead"},
-                                                "relationships": {"$account": a}}).json()["id"]
+    opp = blank.post(
+        "/v1/opportunities",
+        json={"fields": {"$name": "D", "$stage": "Lead"}, "relationships": {"$account": a}},
+    ).json()["id"]
     assert rels(blank, f"/v1/accounts/{a}", "$opportunity") == [opp]
     blank.post(f"/v1/opportunities/{opp}", json={"relationships": {"$account": {"replace": b}}})
     assert rels(blank, f"/v1/accounts/{a}", "$opportunity") == []
     assert rels(blank, f"/v1/accounts/{b}", "$opportunity") == [opp]
-    task = blank.post("/v1/tasks", json={"fields": {"$title": "Call", "$status": "to do"},
-                                         "relationships": {"$assignedTo": "mem_ben", "$account": a,
-                                                           "$opportunity": opp}}).json()
+    task = blank.post(
+        "/v1/tasks",
+        json={
+            "fields": {"$title": "Call", "$status": "to do"},
+            "relationships": {"$assignedTo": "mem_ben", "$account": a, "$opportunity": opp},
+        },
+    ).json()
     assert task["fields"]["$status"]["value"] == "TODO"
     assert task["relationships"]["$createdBy"]["values"] == ["mem_ava"]
     assert rels(blank, f"/v1/accounts/{a}", "$task") == [task["id"]]
     assert rels(blank, f"/v1/opportunities/{opp}", "$task") == [task["id"]]
-    note = blank.post("/v1/notes", json={"fields": {"$title": "N"},
-                                         "relationships": {"$account": [a, b]}}).json()["id"]
+    note = blank.post(
+        "/v1/notes", json={"fields": {"$title": "N"}, "relationships": {"$account": [a, b]}}
+    ).json()["id"]
     assert rels(blank, f"/v1/accounts/{b}", "$note") == [note]
     blank.post(f"/v1/notes/{note}", json={"relationships": {"$account": {"remove": b}}})
     assert rels(blank, f"/v1/accounts/{b}", "$note") == []
     assert rels(blank, f"/v1/notes/{note}", "$account") == [a]
     # contact $account <-> account $contact, both directions
-    con = blank.post("/v1/contacts", json={"fields": {"$name": {"firstName": "Ada"}},
-                                           "relationships": {"$account": a}}).json()["id"]
+    con = blank.post(
+        "/v1/contacts", json={"fields": {"$name": {"firstName": "Ada"}}, "relationships": {"$account": a}}
+    ).json()["id"]
     assert rels(blank, f"/v1/accounts/{a}", "$contact") == [con]
     blank.post(f"/v1/accounts/{b}", json={"relationships": {"$contact": {"add": con}}})
     assert rels(blank, f"/v1/contacts/{con}", "$account") == [a, b]
@@ -377,14 +577,19 @@ def test_relationship_update_ops(blank: httpx.Client) -> None:
     assert rels(blank, f"/v1/accounts/{aid}", "$owner") == []
     r = blank.post(f"/v1/accounts/{aid}", json={"relationships": {"$owner": "mem_ava"}})
     assert r.status_code == 400 and err(r)["code"] == "invalid_type"
-    r = blank.post(f"/v1/accounts/{aid}", json={"relationships": {"$owner": {"replace": "mem_ava",
-                                                                             "add": "mem_ben"}}})
+    r = blank.post(
+        f"/v1/accounts/{aid}", json={"relationships": {"$owner": {"replace": "mem_ava", "add": "mem_ben"}}}
+    )
     assert r.status_code == 400
-    note = blank.post("/v1/notes", json={"fields": {"$title": "N"}, "relationships": {"$account": aid}}).json()
+    note = blank.post(
+        "/v1/notes", json={"fields": {"$title": "N"}, "relationships": {"$account": aid}}
+    ).json()
     r = blank.post(f"/v1/notes/{note['id']}", json={"relationships": {"$account": {"replace": []}}})
     assert r.status_code == 400 and err(r)["param"] == "relationships.$account"
-    opp = blank.post("/v1/opportunities", json={"fields": {"$name": "D", "$stage": "Lead"},
-                                                "relationships": {"$account": aid}}).json()["id"]
+    opp = blank.post(
+        "/v1/opportunities",
+        json={"fields": {"$name": "D", "$stage": "Lead"}, "relationships": {"$account": aid}},
+    ).json()["id"]
     r = blank.post(f"/v1/opportunities/{opp}", json={"relationships": {"$account": {"remove": aid}}})
     assert r.status_code == 422 and err(r)["param"] == "relationships.$account"
 
@@ -410,8 +615,11 @@ def test_pages_cover_everything_newest_first(api: httpx.Client) -> None:
     assert len({c["id"] for c in seen}) == 50
     keys = [(c["createdAt"], c["id"]) for c in seen]
     assert keys == sorted(keys, reverse=True)
-    assert api.get("/v1/contacts", params={"offset": 500}).json() == {"object": "list", "data": [],
-                                                                     "totalCount": 50}
+    assert api.get("/v1/contacts", params={"offset": 500}).json() == {
+        "object": "list",
+        "data": [],
+        "totalCount": 50,
+    }
     new = api.post("/v1/contacts", json={"fields": {"jobTitle": "New"}}).json()
     assert api.get("/v1/contacts", params={"limit": 1}).json()["data"][0]["id"] == new["id"]
 
@@ -423,11 +631,21 @@ def total(api: httpx.Client, path: str, params: Any) -> int:
 
 
 def test_filters(blank: httpx.Client) -> None:
-    for i, (name, n, tier, cust) in enumerate([("Alpha", 10, "SMB", True), ("Alpine", 20, "SMB", False),
-                                               ("Beta", 30, "Enterprise", True)]):
-        new_account(blank, name, employeeCount=n, tier=tier, isCustomer=cust, external_id=f"EXT-{i}",
-                    renewalDate=f"2026-0{i + 1}-01", billingEmail=f"ap@{name.lower()}.example.com",
-                    phone=[f"+1415555000{i}"], **{"$primaryAddress": {"city": "Paris" if i else "Lyon"}})
+    for i, (name, n, tier, cust) in enumerate(
+        [("Alpha", 10, "SMB", True), ("Alpine", 20, "SMB", False), ("Beta", 30, "Enterprise", True)]
+    ):
+        new_account(
+            blank,
+            name,
+            employeeCount=n,
+            tier=tier,
+            isCustomer=cust,
+            external_id=f"EXT-{i}",
+            renewalDate=f"2026-0{i + 1}-01",
+            billingEmail=f"ap@{name.lower()}.example.com",
+            phone=[f"+1415555000{i}"],
+            **{"$primaryAddress": {"city": "Paris" if i else "Lyon"}},
+        )
     A = "/v1/accounts"
     assert total(blank, A, {"$name": "alpha"}) == 1  # default op equal, case-insensitive
     assert total(blank, A, {"$name[startsWith]": "Alp"}) == 2
@@ -446,8 +664,12 @@ def test_filters(blank: httpx.Client) -> None:
     assert total(blank, A, {"phone[contains]": "4155550001"}) == 1
     assert total(blank, A, {"$primaryAddress[equal]": "paris"}) == 2
     assert total(blank, A, [("$name[startsWith]", "Al"), ("employeeCount[greaterThan]", "15")]) == 1
-    for params, code in [({"bogus": "1"}, "unknown_field"), ({"$name[contains]": "A"}, "invalid_filter"),
-                         ({"$industry": "Software"}, "invalid_filter"), ({"employeeCount": "many"}, "invalid_type")]:
+    for params, code in [
+        ({"bogus": "1"}, "unknown_field"),
+        ({"$name[contains]": "A"}, "invalid_filter"),
+        ({"$industry": "Software"}, "invalid_filter"),
+        ({"employeeCount": "many"}, "invalid_type"),
+    ]:
         r = blank.get(A, params=params)
         assert r.status_code == 400 and err(r)["code"] == code, (params, r.text)
 
@@ -470,9 +692,13 @@ def test_relationship_filters(api: httpx.Client) -> None:
 
 def test_custom_object_records(api: httpx.Client) -> None:
     acc = first_id(api, "/v1/accounts")
-    r = api.post("/v1/objects/partner/values", json={"fields": {"$name": "P", "partnerType": "agency",
-                                                                "commission": 7.5},
-                                                     "relationships": {"account": [acc]}})
+    r = api.post(
+        "/v1/objects/partner/values",
+        json={
+            "fields": {"$name": "P", "partnerType": "agency", "commission": 7.5},
+            "relationships": {"account": [acc]},
+        },
+    )
     assert r.status_code == 200, r.text
     p = r.json()
     assert p["id"].startswith("obj_") and p["fields"]["partnerType"]["value"] == "opt_partner_type_agency"

@@ -28,19 +28,32 @@ jsonschema = pytest.importorskip("jsonschema")
 
 SPEC_PATH = Path(__file__).parent / "data" / "contract" / "lightfield-openapi.json"
 VERSION = {"Lightfield-Version": "2026-03-01"}
-USER_LINK = {"type": "object", "properties": {"$user": {
-    "type": "object", "properties": {"cardinality": {"const": "HAS_ONE"}, "objectType": {"const": "user"},
-                                     "values": {"type": "array", "items": {"type": "string"}}},
-    "required": ["cardinality", "objectType", "values"], "additionalProperties": False}},
-    "required": ["$user"], "additionalProperties": False}
+USER_LINK = {
+    "type": "object",
+    "properties": {
+        "$user": {
+            "type": "object",
+            "properties": {
+                "cardinality": {"const": "HAS_ONE"},
+                "objectType": {"const": "user"},
+                "values": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["cardinality", "objectType", "values"],
+            "additionalProperties": False,
+        }
+    },
+    "required": ["$user"],
+    "additionalProperties": False,
+}
 
 
 def _load_spec() -> dict[str, Any]:
     spec: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
     schemas["MemberRetrieveResponse"]["properties"]["relationships"] = copy.deepcopy(USER_LINK)
-    schemas["MemberListResponse"]["properties"]["data"]["items"]["properties"]["relationships"] = \
+    schemas["MemberListResponse"]["properties"]["data"]["items"]["properties"]["relationships"] = (
         copy.deepcopy(USER_LINK)
+    )
     return spec
 
 
@@ -77,7 +90,9 @@ def demo(sandbox: SandboxServer) -> Any:
 
 @pytest.fixture
 def api(sandbox: SandboxServer, demo: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {demo.api_key}", **VERSION}) as c:
+    with httpx.Client(
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {demo.api_key}", **VERSION}
+    ) as c:
         yield c
 
 
@@ -87,62 +102,119 @@ def first(api: httpx.Client, path: str) -> str:
 
 def new_list(api: httpx.Client, object_type: str = "$account") -> str:
     """A fresh list of ``object_type`` holding the two newest records of that type."""
-    collection = {"$account": "accounts", "$contact": "contacts", "$opportunity": "opportunities"}[object_type]
+    collection = {"$account": "accounts", "$contact": "contacts", "$opportunity": "opportunities"}[
+        object_type
+    ]
     members = [r["id"] for r in api.get(f"/v1/{collection}", params={"limit": 2}).json()["data"]]
-    r = api.post("/v1/lists", json={"fields": {"$name": "Contract list", "$objectType": object_type},
-                                    "relationships": {f"${collection}": members}})
+    r = api.post(
+        "/v1/lists",
+        json={
+            "fields": {"$name": "Contract list", "$objectType": object_type},
+            "relationships": {f"${collection}": members},
+        },
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["id"])
 
 
 Case = Callable[[httpx.Client], httpx.Response]
-ACCOUNT = {"fields": {"$name": "Contract Co", "tier": "SMB", "$website": ["contract.example.com"],
-                      "$primaryAddress": {"city": "Berlin", "country": "DE"}, "employeeCount": 12,
-                      "isCustomer": True, "renewalDate": "2026-03-16"},
-           "relationships": {"$owner": "mem_ben"}}
+ACCOUNT = {
+    "fields": {
+        "$name": "Contract Co",
+        "tier": "SMB",
+        "$website": ["contract.example.com"],
+        "$primaryAddress": {"city": "Berlin", "country": "DE"},
+        "employeeCount": 12,
+        "isCustomer": True,
+        "renewalDate": "2026-03-16",
+    },
+    "relationships": {"$owner": "mem_ben"},
+}
 
 OK_CASES: dict[str, Case] = {
     "auth.validate": lambda a: a.get("/v1/auth/validate"),
     "object.listDefinitions": lambda a: a.get("/v1/objects"),
-    **{f"{t}.definitions": (lambda a, c=c: a.get(f"/v1/{c}/definitions"))
-       for t, c in [("account", "accounts"), ("contact", "contacts"), ("opportunity", "opportunities"),
-                    ("task", "tasks")]},
+    **{
+        f"{t}.definitions": (lambda a, c=c: a.get(f"/v1/{c}/definitions"))
+        for t, c in [
+            ("account", "accounts"),
+            ("contact", "contacts"),
+            ("opportunity", "opportunities"),
+            ("task", "tasks"),
+        ]
+    },
     "object.definitions": lambda a: a.get("/v1/objects/partner/definitions"),
-    **{f"{c}.list": (lambda a, c=c: a.get(f"/v1/{c}", params={"limit": 25}))
-       for c in ("accounts", "contacts", "opportunities", "tasks", "notes", "members")},
+    **{
+        f"{c}.list": (lambda a, c=c: a.get(f"/v1/{c}", params={"limit": 25}))
+        for c in ("accounts", "contacts", "opportunities", "tasks", "notes", "members")
+    },
     "object.list": lambda a: a.get("/v1/objects/partner"),
-    **{f"{c}.retrieve": (lambda a, c=c: a.get(f"/v1/{c}/{first(a, f'/v1/{c}')}"))
-       for c in ("accounts", "contacts", "opportunities", "tasks", "notes", "members")},
+    **{
+        f"{c}.retrieve": (lambda a, c=c: a.get(f"/v1/{c}/{first(a, f'/v1/{c}')}"))
+        for c in ("accounts", "contacts", "opportunities", "tasks", "notes", "members")
+    },
     "object.retrieve": lambda a: a.get(f"/v1/objects/partner/values/{first(a, '/v1/objects/partner')}"),
     "account.create": lambda a: a.post("/v1/accounts", json=ACCOUNT),
-    "account.update": lambda a: a.post(f"/v1/accounts/{first(a, '/v1/accounts')}",
-                                       json={"fields": {"tier": None}, "relationships": {"$owner": {"replace": None}}}),
-    "contact.create": lambda a: a.post("/v1/contacts", json={"fields": {"$name": {"firstName": "Ada"},
-                                                                        "$email": ["ada@example.com"]}}),
-    "contact.update": lambda a: a.post(f"/v1/contacts/{first(a, '/v1/contacts')}", json={"fields": {"jobTitle": "CTO"}}),
-    "opportunity.create": lambda a: a.post("/v1/opportunities", json={
-        "fields": {"$name": "Deal", "$stage": "Lead", "amount": 1200.5},
-        "relationships": {"$account": first(a, "/v1/accounts")}}),
-    "opportunity.update": lambda a: a.post(f"/v1/opportunities/{first(a, '/v1/opportunities')}",
-                                           json={"fields": {"$stage": "Closed Won"}}),
-    "task.create": lambda a: a.post("/v1/tasks", json={"fields": {"$title": "Call", "$status": "TODO",
-                                                                  "$dueAt": "2026-03-16T12:00:00+01:00"},
-                                                       "relationships": {"$assignedTo": "mem_ava"}}),
-    "task.update": lambda a: a.post(f"/v1/tasks/{first(a, '/v1/tasks')}", json={"fields": {"$status": "COMPLETE"}}),
+    "account.update": lambda a: a.post(
+        f"/v1/accounts/{first(a, '/v1/accounts')}",
+        json={"fields": {"tier": None}, "relationships": {"$owner": {"replace": None}}},
+    ),
+    "contact.create": lambda a: a.post(
+        "/v1/contacts", json={"fields": {"$name": {"firstName": "Ada"}, "$email": ["ada@example.com"]}}
+    ),
+    "contact.update": lambda a: a.post(
+        f"/v1/contacts/{first(a, '/v1/contacts')}", json={"fields": {"jobTitle": "CTO"}}
+    ),
+    "opportunity.create": lambda a: a.post(
+        "/v1/opportunities",
+        json={
+            "fields": {"$name": "Deal", "$stage": "Lead", "amount": 1200.5},
+            "relationships": {"$account": first(a, "/v1/accounts")},
+        },
+    ),
+    "opportunity.update": lambda a: a.post(
+        f"/v1/opportunities/{first(a, '/v1/opportunities')}", json={"fields": {"$stage": "Closed Won"}}
+    ),
+    "task.create": lambda a: a.post(
+        "/v1/tasks",
+        json={
+            "fields": {"$title": "Call", "$status": "TODO", "$dueAt": "2026-03-16T12:00:00+01:00"},
+            "relationships": {"$assignedTo": "mem_ava"},
+        },
+    ),
+    "task.update": lambda a: a.post(
+        f"/v1/tasks/{first(a, '/v1/tasks')}", json={"fields": {"$status": "COMPLETE"}}
+    ),
     "note.create": lambda a: a.post("/v1/notes", json={"fields": {"$title": "N", "$content": "# hi"}}),
-    "note.update": lambda a: a.post(f"/v1/notes/{first(a, '/v1/notes')}",
-                                    json={"relationships": {"$account": {"add": first(a, "/v1/accounts")}}}),
-    "object.create": lambda a: a.post("/v1/objects/partner/values", json={"fields": {"$name": "P", "commission": 7.5}}),
-    "object.update": lambda a: a.post(f"/v1/objects/partner/values/{first(a, '/v1/objects/partner')}",
-                                      json={"fields": {"commission": 10}}),
-    "list.create": lambda a: a.post("/v1/lists", json={"fields": {"$name": "L", "$objectType": "$contact"},
-                                                       "relationships": {"$contacts": first(a, "/v1/contacts")}}),
+    "note.update": lambda a: a.post(
+        f"/v1/notes/{first(a, '/v1/notes')}",
+        json={"relationships": {"$account": {"add": first(a, "/v1/accounts")}}},
+    ),
+    "object.create": lambda a: a.post(
+        "/v1/objects/partner/values", json={"fields": {"$name": "P", "commission": 7.5}}
+    ),
+    "object.update": lambda a: a.post(
+        f"/v1/objects/partner/values/{first(a, '/v1/objects/partner')}", json={"fields": {"commission": 10}}
+    ),
+    "list.create": lambda a: a.post(
+        "/v1/lists",
+        json={
+            "fields": {"$name": "L", "$objectType": "$contact"},
+            "relationships": {"$contacts": first(a, "/v1/contacts")},
+        },
+    ),
     "list.list": lambda a: (new_list(a), a.get("/v1/lists", params={"limit": 25}))[1],
     "list.retrieve": lambda a: a.get(f"/v1/lists/{new_list(a)}"),
-    "list.update": lambda a: a.post(f"/v1/lists/{new_list(a)}", json={
-        "fields": {"$name": "L2"}, "relationships": {"$accounts": {"add": first(a, "/v1/accounts")}}}),
-    **{f"list.list{c.capitalize()}": (lambda a, c=c, t=t: a.get(f"/v1/lists/{new_list(a, t)}/{c}", params={"limit": 25}))
-       for c, t in [("accounts", "$account"), ("contacts", "$contact"), ("opportunities", "$opportunity")]},
+    "list.update": lambda a: a.post(
+        f"/v1/lists/{new_list(a)}",
+        json={"fields": {"$name": "L2"}, "relationships": {"$accounts": {"add": first(a, "/v1/accounts")}}},
+    ),
+    **{
+        f"list.list{c.capitalize()}": (
+            lambda a, c=c, t=t: a.get(f"/v1/lists/{new_list(a, t)}/{c}", params={"limit": 25})
+        )
+        for c, t in [("accounts", "$account"), ("contacts", "$contact"), ("opportunities", "$opportunity")]
+    },
 }
 
 
@@ -157,8 +229,12 @@ ERROR_CASES: dict[str, tuple[int, Case]] = {
     "400 unknown field": (400, lambda a: a.post("/v1/accounts", json={"fields": {"$name": "A", "bogus": 1}})),
     "400 limit": (400, lambda a: a.get("/v1/accounts", params={"limit": 26})),
     "400 filter": (400, lambda a: a.get("/v1/accounts", params={"bogus[equal]": "x"})),
-    "400 idempotency key": (400, lambda a: a.post("/v1/notes", json={"fields": {"$title": "N"}},
-                                                  headers={"Idempotency-Key": "k" * 256})),
+    "400 idempotency key": (
+        400,
+        lambda a: a.post(
+            "/v1/notes", json={"fields": {"$title": "N"}}, headers={"Idempotency-Key": "k" * 256}
+        ),
+    ),
     "400 version header": (400, lambda a: a.get("/v1/members", headers={"Lightfield-Version": "2020-01-01"})),
     "401": (401, lambda a: a.get("/v1/accounts", headers={"Authorization": "Bearer sk_lf_nope"})),
     "404 record": (404, lambda a: a.get("/v1/opportunities/opp_missing")),
@@ -167,11 +243,20 @@ ERROR_CASES: dict[str, tuple[int, Case]] = {
     "422 required": (422, lambda a: a.post("/v1/opportunities", json={"fields": {"$name": "D"}})),
     "422 option": (422, lambda a: a.post("/v1/accounts", json={"fields": {"$name": "A", "tier": "Gold"}})),
     "400 list limit": (400, lambda a: a.get("/v1/lists", params={"limit": 26})),
-    "400 list members limit": (400, lambda a: a.get(f"/v1/lists/{new_list(a)}/accounts", params={"limit": 26})),
-    "400 list unknown field": (400, lambda a: a.post("/v1/lists", json={
-        "fields": {"$name": "L", "$objectType": "$account", "bogus": 1}})),
-    "400 list member id": (400, lambda a: a.post(f"/v1/lists/{new_list(a)}", json={
-        "relationships": {"$accounts": {"add": "acc_missing"}}})),
+    "400 list members limit": (
+        400,
+        lambda a: a.get(f"/v1/lists/{new_list(a)}/accounts", params={"limit": 26}),
+    ),
+    "400 list unknown field": (
+        400,
+        lambda a: a.post("/v1/lists", json={"fields": {"$name": "L", "$objectType": "$account", "bogus": 1}}),
+    ),
+    "400 list member id": (
+        400,
+        lambda a: a.post(
+            f"/v1/lists/{new_list(a)}", json={"relationships": {"$accounts": {"add": "acc_missing"}}}
+        ),
+    ),
     "404 list": (404, lambda a: a.get("/v1/lists/list_missing/contacts")),
     "422 list required": (422, lambda a: a.post("/v1/lists", json={"fields": {"$name": "L"}})),
 }
@@ -190,7 +275,9 @@ def test_scope_rate_limit_and_server_errors_match_the_contract(sandbox: SandboxS
     scoped = sandbox.mint_key(org.org_id, ["members:read"])
     r = httpx.get(sandbox.url + "/v1/accounts", headers={"Authorization": f"Bearer {scoped}", **VERSION})
     assert r.status_code == 403 and contract_errors("GET", "/v1/accounts", r) == []
-    r = httpx.get(sandbox.url + "/v1/lists/list_x/accounts", headers={"Authorization": f"Bearer {scoped}", **VERSION})
+    r = httpx.get(
+        sandbox.url + "/v1/lists/list_x/accounts", headers={"Authorization": f"Bearer {scoped}", **VERSION}
+    )
     assert r.status_code == 403 and contract_errors("GET", "/v1/lists/list_x/accounts", r) == []
     headers = {"Authorization": f"Bearer {org.api_key}", **VERSION}
     sandbox.set_rate_limit(org.org_id, per_second=0.1, burst=1)
@@ -209,13 +296,21 @@ def test_scope_rate_limit_and_server_errors_match_the_contract(sandbox: SandboxS
 
 
 # --- request bodies the contract rejects --------------------------------------------------------
-@pytest.mark.parametrize(("path", "body", "param"), [
-    ("/v1/accounts", {"fields": None}, "fields"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": None}, "relationships"),
-    ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": {"$owner": None}}, "relationships.$owner"),
-])
-def test_null_where_the_contract_wants_an_object_or_ids_is_400(api: httpx.Client, path: str,
-                                                                body: dict[str, Any], param: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        ("/v1/accounts", {"fields": None}, "fields"),
+        ("/v1/accounts", {"fields": {"$name": "A"}, "relationships": None}, "relationships"),
+        (
+            "/v1/accounts",
+            {"fields": {"$name": "A"}, "relationships": {"$owner": None}},
+            "relationships.$owner",
+        ),
+    ],
+)
+def test_null_where_the_contract_wants_an_object_or_ids_is_400(
+    api: httpx.Client, path: str, body: dict[str, Any], param: str
+) -> None:
     r = api.post(path, json=body)
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "invalid_type" and r.json()["error"]["param"] == param
@@ -224,7 +319,9 @@ def test_null_where_the_contract_wants_an_object_or_ids_is_400(api: httpx.Client
 def test_relationship_update_ops_follow_the_contract(api: httpx.Client) -> None:
     acc = api.post("/v1/accounts", json={"fields": {"$name": "Ops"}}).json()["id"]
     other = api.post("/v1/accounts", json={"fields": {"$name": "Ops 2"}}).json()["id"]
-    note = api.post("/v1/notes", json={"fields": {"$title": "N"}, "relationships": {"$account": acc}}).json()["id"]
+    note = api.post("/v1/notes", json={"fields": {"$title": "N"}, "relationships": {"$account": acc}}).json()[
+        "id"
+    ]
     # note.update: exactly one of {add} or {remove} per key
     r = api.post(f"/v1/notes/{note}", json={"relationships": {"$account": {"add": other, "remove": acc}}})
     assert r.status_code == 400 and r.json()["error"]["param"] == "relationships.$account"

@@ -17,12 +17,15 @@ VERSION = {"Lightfield-Version": "2026-03-01"}
 
 @pytest.fixture
 def api(sandbox: SandboxServer, empty_org: Any) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url,
-                      headers={"Authorization": f"Bearer {empty_org.api_key}", **VERSION}) as c:
+    with httpx.Client(
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {empty_org.api_key}", **VERSION}
+    ) as c:
         yield c
 
 
-def create(api: httpx.Client, name: str, key: str | None = None, path: str = "/v1/accounts") -> httpx.Response:
+def create(
+    api: httpx.Client, name: str, key: str | None = None, path: str = "/v1/accounts"
+) -> httpx.Response:
     headers = {"Idempotency-Key": key} if key is not None else {}
     return api.post(path, json={"fields": {"$name": name}}, headers=headers)
 
@@ -41,8 +44,9 @@ def test_over_the_limit_is_429(sandbox: SandboxServer, empty_org: Any, api: http
     assert codes == [200, 200, 429]
     r = api.get("/v1/accounts")
     assert r.status_code == 429
-    assert r.json() == {"error": {"type": "too_many_requests",
-                                  "message": "Rate limit exceeded. Please try again later."}}
+    assert r.json() == {
+        "error": {"type": "too_many_requests", "message": "Rate limit exceeded. Please try again later."}
+    }
     assert int(r.headers["Retry-After"]) >= 1 and int(r.headers["Retry-After-Ms"]) > 0
     assert r.headers["X-RateLimit-Limit"] == "2" and r.headers["X-RateLimit-Remaining"] == "0"
     # categories have separate buckets
@@ -55,7 +59,9 @@ def test_over_the_limit_is_429(sandbox: SandboxServer, empty_org: Any, api: http
 
 def test_rate_limit_is_per_org(sandbox: SandboxServer, empty_org: Any, api: httpx.Client) -> None:
     other = sandbox.create_org(records=False, rate_limit=1)
-    with httpx.Client(base_url=sandbox.url, headers={"Authorization": f"Bearer {other.api_key}", **VERSION}) as c:
+    with httpx.Client(
+        base_url=sandbox.url, headers={"Authorization": f"Bearer {other.api_key}", **VERSION}
+    ) as c:
         assert [c.get("/v1/members").status_code for _ in range(2)] == [200, 429]
     assert api.get("/v1/members").status_code == 200
 
@@ -74,10 +80,15 @@ def test_replay_returns_the_first_response(sandbox: SandboxServer, empty_org: An
     assert again.json() == first.json()
     assert sandbox.count(empty_org.org_id, "account") == 1
     # scoped per operation: the same key on another operation runs
-    note = api.post("/v1/notes", json={"fields": {"$title": "Other type"}}, headers={"Idempotency-Key": "row-2"})
+    note = api.post(
+        "/v1/notes", json={"fields": {"$title": "Other type"}}, headers={"Idempotency-Key": "row-2"}
+    )
     assert note.status_code == 200 and note.json()["id"].startswith("note_")
-    upd = api.post(f"/v1/accounts/{first.json()['id']}", json={"fields": {"$name": "Renamed"}},
-                   headers={"Idempotency-Key": "row-2"})
+    upd = api.post(
+        f"/v1/accounts/{first.json()['id']}",
+        json={"fields": {"$name": "Renamed"}},
+        headers={"Idempotency-Key": "row-2"},
+    )
     assert upd.json()["fields"]["$name"]["value"] == "Renamed"
 
 
@@ -93,8 +104,12 @@ def test_idempotency_key_length(api: httpx.Client) -> None:
     assert create(api, "A", "k" * 255).status_code == 200
     r = create(api, "B", "k" * 256)
     assert r.status_code == 400
-    assert r.json()["error"] == {"type": "bad_request", "code": "idempotency_key_too_long",
-                                 "param": "Idempotency-Key", "message": r.json()["error"]["message"]}
+    assert r.json()["error"] == {
+        "type": "bad_request",
+        "code": "idempotency_key_too_long",
+        "param": "Idempotency-Key",
+        "message": r.json()["error"]["message"],
+    }
 
 
 def test_in_flight_key_is_409(sandbox: SandboxServer, empty_org: Any, api: httpx.Client) -> None:
@@ -121,8 +136,9 @@ def test_in_flight_key_is_409(sandbox: SandboxServer, empty_org: Any, api: httpx
 
 
 # --- faults ----------------------------------------------------------------------------------------
-def test_error_rate_answers_5xx_without_executing(sandbox: SandboxServer, empty_org: Any,
-                                                  api: httpx.Client) -> None:
+def test_error_rate_answers_5xx_without_executing(
+    sandbox: SandboxServer, empty_org: Any, api: httpx.Client
+) -> None:
     sandbox.set_faults(empty_org.org_id, error_rate=1.0)
     r = create(api, "Never")
     assert r.status_code in (500, 503)
@@ -130,7 +146,9 @@ def test_error_rate_answers_5xx_without_executing(sandbox: SandboxServer, empty_
     assert sandbox.count(empty_org.org_id, "account") == 0
 
 
-def test_reset_rate_closes_before_executing(sandbox: SandboxServer, empty_org: Any, api: httpx.Client) -> None:
+def test_reset_rate_closes_before_executing(
+    sandbox: SandboxServer, empty_org: Any, api: httpx.Client
+) -> None:
     sandbox.set_faults(empty_org.org_id, reset_rate=1.0)
     with pytest.raises(httpx.TransportError):
         create(api, "Never")
@@ -149,8 +167,9 @@ def test_drop_rate_commits_then_drops(sandbox: SandboxServer, empty_org: Any, ap
     assert sandbox.count(empty_org.org_id, "account") == 1
 
 
-def test_index_lag_hides_new_records_from_lists(sandbox: SandboxServer, empty_org: Any,
-                                                api: httpx.Client) -> None:
+def test_index_lag_hides_new_records_from_lists(
+    sandbox: SandboxServer, empty_org: Any, api: httpx.Client
+) -> None:
     sandbox.set_faults(empty_org.org_id, index_lag_ms=60_000)
     acc = create(api, "Fresh").json()
     assert api.get("/v1/accounts").json()["totalCount"] == 0
@@ -159,7 +178,9 @@ def test_index_lag_hides_new_records_from_lists(sandbox: SandboxServer, empty_or
     assert api.get("/v1/accounts").json()["totalCount"] == 1
 
 
-def test_faults_are_reproducible_with_a_seed(sandbox: SandboxServer, empty_org: Any, api: httpx.Client) -> None:
+def test_faults_are_reproducible_with_a_seed(
+    sandbox: SandboxServer, empty_org: Any, api: httpx.Client
+) -> None:
     def run() -> list[int]:
         sandbox.set_faults(empty_org.org_id, error_rate=0.5, seed=7)
         return [api.get("/v1/members").status_code for _ in range(12)]

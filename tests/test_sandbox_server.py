@@ -19,8 +19,11 @@ VERSION = {"Lightfield-Version": "2026-03-01"}
 
 
 def get(server: SandboxServer, path: str, key: str | None = None, **params: Any) -> httpx.Response:
-    return httpx.get(server.url + path, params=params,
-                     headers={"Authorization": f"Bearer {key or server.api_key}", **VERSION})
+    return httpx.get(
+        server.url + path,
+        params=params,
+        headers={"Authorization": f"Bearer {key or server.api_key}", **VERSION},
+    )
 
 
 def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
@@ -28,14 +31,26 @@ def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
     with SandboxServer(db_path=db) as one:
         key, org_id = one.api_key, one.default_org_id
         assert one.url.startswith("http://127.0.0.1:")
-        r = httpx.post(one.url + "/v1/accounts", json={"fields": {"$name": "Kept", "external_id": "K-1"}},
-                       headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "keep", **VERSION})
+        r = httpx.post(
+            one.url + "/v1/accounts",
+            json={"fields": {"$name": "Kept", "external_id": "K-1"}},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "keep", **VERSION},
+        )
         created = r.json()
         auth = {"Authorization": f"Bearer {key}", **VERSION}
-        opp = httpx.post(one.url + "/v1/opportunities", headers=auth, json={
-            "fields": {"$name": "Linked", "$stage": "Lead"}, "relationships": {"$account": created["id"]}}).json()
-        con = httpx.post(one.url + "/v1/contacts", headers=auth, json={
-            "fields": {}, "relationships": {"$account": created["id"]}}).json()
+        opp = httpx.post(
+            one.url + "/v1/opportunities",
+            headers=auth,
+            json={
+                "fields": {"$name": "Linked", "$stage": "Lead"},
+                "relationships": {"$account": created["id"]},
+            },
+        ).json()
+        con = httpx.post(
+            one.url + "/v1/contacts",
+            headers=auth,
+            json={"fields": {}, "relationships": {"$account": created["id"]}},
+        ).json()
         linked = get(one, f"/v1/accounts/{created['id']}").json()
         scoped = one.mint_key(scopes=["accounts:read"])
         other = one.create_org(records=False)
@@ -46,15 +61,23 @@ def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
         assert linked["relationships"]["$contact"]["values"] == [con["id"]]
         assert get(two, f"/v1/contacts/{con['id']}").json() == con
         assert get(two, "/v1/accounts").json()["totalCount"] == 26
-        assert get(two, "/v1/opportunities", **{"$opportunity-account": created["id"]}).json()["totalCount"] == 1
+        assert (
+            get(two, "/v1/opportunities", **{"$opportunity-account": created["id"]}).json()["totalCount"] == 1
+        )
         assert get(two, "/v1/accounts", external_id="K-1").json()["data"][0]["id"] == created["id"]
         assert get(two, "/v1/accounts", key=scoped).status_code == 200
         assert get(two, "/v1/auth/validate", key=other.api_key).status_code == 200
-        replay = httpx.post(two.url + "/v1/accounts", json={"fields": {"$name": "Again"}},
-                            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "keep", **VERSION})
+        replay = httpx.post(
+            two.url + "/v1/accounts",
+            json={"fields": {"$name": "Again"}},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "keep", **VERSION},
+        )
         assert replay.json() == created
-        dup = httpx.post(two.url + "/v1/accounts", json={"fields": {"$name": "D", "external_id": "K-1"}},
-                         headers={"Authorization": f"Bearer {key}", **VERSION})
+        dup = httpx.post(
+            two.url + "/v1/accounts",
+            json={"fields": {"$name": "D", "external_id": "K-1"}},
+            headers={"Authorization": f"Bearer {key}", **VERSION},
+        )
         assert dup.status_code == 422
         assert two.count(None, "account") == 26
 
@@ -71,15 +94,26 @@ def test_temp_db_and_repeated_start_stop() -> None:
 
 def test_custom_seed_dict_and_file(sandbox: SandboxServer, tmp_path: Path) -> None:
     seed = {
-        "name": "Tiny", "members": [{"id": "mem_x", "email": "x@t.test", "firstName": "X", "lastName": "Y"}],
-        "objects": {"account": {"label": "Account", "collection": "accounts", "idPrefix": "acc_",
-                                "required": ["$name"],
-                                "fields": {"$name": {"label": "Name", "valueType": "TEXT", "typeConfiguration": {}},
-                                           "code": {"label": "Code", "valueType": "TEXT",
-                                                    "typeConfiguration": {"unique": True}}},
-                                "relationships": {}}},
-        "records": {"account": [{"id": "acc_fixed", "fields": {"$name": "Fixed", "code": "C1"},
-                                 "externalId": "legacy-1"}]},
+        "name": "Tiny",
+        "members": [{"id": "mem_x", "email": "x@t.test", "firstName": "X", "lastName": "Y"}],
+        "objects": {
+            "account": {
+                "label": "Account",
+                "collection": "accounts",
+                "idPrefix": "acc_",
+                "required": ["$name"],
+                "fields": {
+                    "$name": {"label": "Name", "valueType": "TEXT", "typeConfiguration": {}},
+                    "code": {"label": "Code", "valueType": "TEXT", "typeConfiguration": {"unique": True}},
+                },
+                "relationships": {},
+            }
+        },
+        "records": {
+            "account": [
+                {"id": "acc_fixed", "fields": {"$name": "Fixed", "code": "C1"}, "externalId": "legacy-1"}
+            ]
+        },
     }
     org = sandbox.create_org(seed)
     acc = get(sandbox, "/v1/accounts/acc_fixed", key=org.api_key).json()
@@ -89,8 +123,11 @@ def test_custom_seed_dict_and_file(sandbox: SandboxServer, tmp_path: Path) -> No
     path.write_text(json.dumps(seed))
     org2 = sandbox.create_org(str(path))
     assert sandbox.records(org2.org_id, "account")[0]["fields"]["code"]["value"] == "C1"
-    r = httpx.post(sandbox.url + "/v1/accounts", json={"fields": {"$name": "Z", "code": "C1"}},
-                   headers={"Authorization": f"Bearer {org2.api_key}", **VERSION})
+    r = httpx.post(
+        sandbox.url + "/v1/accounts",
+        json={"fields": {"$name": "Z", "code": "C1"}},
+        headers={"Authorization": f"Bearer {org2.api_key}", **VERSION},
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "duplicate_value"
 
 
@@ -105,13 +142,17 @@ def test_orgs_are_isolated(sandbox: SandboxServer, org: Any, empty_org: Any) -> 
 def test_mint_key_command(tmp_path: Path) -> None:
     db = tmp_path / "cli.sqlite3"
     runner = CliRunner()
-    result = runner.invoke(cli, ["sandbox", "mint-key", "--db", str(db), "--scope", "accounts:read",
-                                     "--scope", "contacts:read"])
+    result = runner.invoke(
+        cli, ["sandbox", "mint-key", "--db", str(db), "--scope", "accounts:read", "--scope", "contacts:read"]
+    )
     assert result.exit_code == 0, result.output
     key = result.output.strip()
     assert key.startswith("sk_lf_sandbox_")
     with SandboxServer(db_path=db) as server:
-        assert get(server, "/v1/auth/validate", key=key).json()["scopes"] == ["accounts:read", "contacts:read"]
+        assert get(server, "/v1/auth/validate", key=key).json()["scopes"] == [
+            "accounts:read",
+            "contacts:read",
+        ]
         assert get(server, "/v1/opportunities", key=key).status_code == 403
     bad = runner.invoke(cli, ["sandbox", "mint-key", "--db", str(db), "--org", "org_missing"])
     assert bad.exit_code == 2 and "org_missing" in bad.output
@@ -131,9 +172,25 @@ def test_key_minted_while_the_server_runs_works_at_once(tmp_path: Path) -> None:
 
 def test_serve_command_prints_url_and_key(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "bulkio", "sandbox", "serve", "--port", "0",
-                             "--db", str(tmp_path / "serve.sqlite3"), "--rate", "50"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bulkio",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "serve.sqlite3"),
+            "--rate",
+            "50",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(3)]

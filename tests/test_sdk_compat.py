@@ -14,19 +14,23 @@ lightfield = pytest.importorskip("lightfield")
 
 @pytest.fixture
 def lf(sandbox: SandboxServer, org: Any) -> Iterator[Any]:
-    client = lightfield.Lightfield(api_key=org.api_key, base_url=sandbox.url, max_retries=0,
-                                   _strict_response_validation=True)
+    client = lightfield.Lightfield(
+        api_key=org.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True
+    )
     yield client
     client.close()
 
 
 def test_sdk_round_trip(lf: Any, sandbox: SandboxServer, org: Any) -> None:
     assert lf.auth.validate().active is True
-    acc = lf.account.create(fields={"$name": "SDK Co", "tier": "Enterprise", "external_id": "SDK-1"},
-                            relationships={"$owner": "mem_ben"})
+    acc = lf.account.create(
+        fields={"$name": "SDK Co", "tier": "Enterprise", "external_id": "SDK-1"},
+        relationships={"$owner": "mem_ben"},
+    )
     assert acc.id.startswith("acc_") and acc.fields["tier"].value == "opt_tier_enterprise"
-    opp = lf.opportunity.create(fields={"$name": "SDK deal", "$stage": "Proposal", "amount": 1200},
-                                relationships={"$account": acc.id})
+    opp = lf.opportunity.create(
+        fields={"$name": "SDK deal", "$stage": "Proposal", "amount": 1200}, relationships={"$account": acc.id}
+    )
     assert opp.fields["$stage"].value == "opt_stage_proposal"
     got = lf.opportunity.retrieve(opp.id)
     assert got.id == opp.id and got.relationships["$account"].values == [acc.id]
@@ -35,8 +39,9 @@ def test_sdk_round_trip(lf: Any, sandbox: SandboxServer, org: Any) -> None:
     assert page.total_count == 41 and page.data[0].id == opp.id and len(page.data) == 5
     filtered = lf.account.list(extra_query={"external_id[equal]": "SDK-1"})
     assert [a.id for a in filtered.data] == [acc.id]
-    upd = lf.opportunity.update(opp.id, fields={"$stage": "Closed Won"},
-                                relationships={"$owner": {"replace": "mem_cleo"}})
+    upd = lf.opportunity.update(
+        opp.id, fields={"$stage": "Closed Won"}, relationships={"$owner": {"replace": "mem_cleo"}}
+    )
     assert upd.fields["$opportunityStatus"].value == "WON"
     assert upd.relationships["$owner"].values == ["mem_cleo"]
     defs = lf.opportunity.definitions()

@@ -43,6 +43,7 @@ HOSTILE_NAMES = [
 
 # --- helpers -------------------------------------------------------------------------------------
 
+
 def invoke(args: list[str], env: dict[str, str], cwd: Path) -> Result:
     runner = CliRunner()
     old = Path.cwd()
@@ -139,6 +140,7 @@ def check_csv_cells(path: Path) -> int:
 
 # --- the key never leaks -------------------------------------------------------------------------
 
+
 def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path) -> None:
     org = sandbox.create_org(seed="demo")
     key = org.api_key
@@ -164,16 +166,21 @@ def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path
         assert_no_key(all_result_text(result), key, f"output of bulkio {' '.join(args)}")
     written = [p for p in files_under(tmp_path) if p != src]
     names = {p.name for p in written}
-    assert {"template.xlsx", "results.csv", "results.xlsx", "accounts.xlsx", "pipeline.xlsx",
-            "accounts.jsonl"} <= names
+    assert {
+        "template.xlsx",
+        "results.csv",
+        "results.xlsx",
+        "accounts.xlsx",
+        "pipeline.xlsx",
+        "accounts.jsonl",
+    } <= names
     assert any(n.startswith("ledger") for n in names), names  # bulkio's ledger is checked too
     for p in written:
         assert_no_key(p.read_bytes(), key, str(p.relative_to(tmp_path)))
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_key_never_in_cli_output_on_401_and_403(sandbox: SandboxServer, tmp_path: Path,
-                                                debug: bool) -> None:
+def test_key_never_in_cli_output_on_401_and_403(sandbox: SandboxServer, tmp_path: Path, debug: bool) -> None:
     org = sandbox.create_org(seed="demo")
     bad_key = "sk_lf_sandbox_LEAKCANARY0123456789abcdef"
     read_only = sandbox.mint_key(org.org_id, scopes=["accounts:read"])
@@ -185,8 +192,8 @@ def test_key_never_in_cli_output_on_401_and_403(sandbox: SandboxServer, tmp_path
         (bad_key, ["import", "account", str(src)]),
         (bad_key, ["export", "account", "-o", "x.xlsx"]),
         (bad_key, ["template", "account", "-o", "t.xlsx"]),
-        (read_only, ["import", "account", str(src)]),        # 403 on create
-        (read_only, ["export", "contact", "-o", "c.xlsx"]),   # 403 on contacts:read
+        (read_only, ["import", "account", str(src)]),  # 403 on create
+        (read_only, ["export", "contact", "-o", "c.xlsx"]),  # 403 on contacts:read
     ]
     for key, args in cases:
         result = invoke(args + extra, key_env(sandbox, key), tmp_path)
@@ -234,8 +241,7 @@ def test_key_never_in_exceptions(sandbox: SandboxServer) -> None:
         assert_no_key(exception_texts(ninfo.value), scoped, "the 404 exception")
 
     # A transport failure (nothing listening) must not leak the key through httpx's request repr.
-    with LightfieldClient(api_key=bad_key, base_url="http://127.0.0.1:9",
-                          timeout=0.5) as lf:
+    with LightfieldClient(api_key=bad_key, base_url="http://127.0.0.1:9", timeout=0.5) as lf:
         lf.retry = type(lf.retry)(max_attempts=1)
         with pytest.raises(ApiError) as tinfo:
             lf.retrieve("account", "acc_x")
@@ -244,27 +250,35 @@ def test_key_never_in_exceptions(sandbox: SandboxServer) -> None:
 
 # --- formula injection ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def hostile_org(sandbox: SandboxServer) -> Any:
     """An org whose accounts include names (and an email-less contact) that look like formulas."""
     org = sandbox.create_org(seed="demo")
     with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
         for i, name in enumerate(HOSTILE_NAMES):
-            lf.create("account", {"fields": {"$name": name, "external_id": f"HOST-{i}"}},
-                      idempotency_key=f"hostile-{i}")
-            lf.create("contact", {"fields": {"$name": {"firstName": name, "lastName": name}}},
-                      idempotency_key=f"hostile-contact-{i}")
+            lf.create(
+                "account",
+                {"fields": {"$name": name, "external_id": f"HOST-{i}"}},
+                idempotency_key=f"hostile-{i}",
+            )
+            lf.create(
+                "contact",
+                {"fields": {"$name": {"firstName": name, "lastName": name}}},
+                idempotency_key=f"hostile-contact-{i}",
+            )
     return org
 
 
-def test_every_export_path_escapes_formulas(sandbox: SandboxServer, hostile_org: Any,
-                                            tmp_path: Path) -> None:
+def test_every_export_path_escapes_formulas(sandbox: SandboxServer, hostile_org: Any, tmp_path: Path) -> None:
     env = key_env(sandbox, hostile_org.api_key)
-    for args in (["export", "account", "contact", "-o", "crm.xlsx"],
-                 ["export", "pipeline", "-o", "pipeline.xlsx"],
-                 ["export", "account", "contact", "-o", "crm.csv"],
-                 ["template", "account", "-o", "template.xlsx"],
-                 ["template", "opportunity", "-o", "opp-template.xlsx"]):
+    for args in (
+        ["export", "account", "contact", "-o", "crm.xlsx"],
+        ["export", "pipeline", "-o", "pipeline.xlsx"],
+        ["export", "account", "contact", "-o", "crm.csv"],
+        ["template", "account", "-o", "template.xlsx"],
+        ["template", "opportunity", "-o", "opp-template.xlsx"],
+    ):
         result = invoke(args, env, tmp_path)
         assert result.exit_code == 0, (args, result.output)
     hostile = len(HOSTILE_NAMES)
@@ -287,14 +301,17 @@ def test_results_sheets_escape_formulas(sandbox: SandboxServer, tmp_path: Path, 
     else:
         write_accounts_xlsx(src, HOSTILE_NAMES, "RES")
     out = tmp_path / f"results.{suffix}"
-    result = invoke(["import", "account", str(src), "--results", str(out)],
-                    key_env(sandbox, org.api_key), tmp_path)
+    result = invoke(
+        ["import", "account", str(src), "--results", str(out)], key_env(sandbox, org.api_key), tmp_path
+    )
     assert result.exit_code in (0, 1), result.output
     # The names reached the API as plain text, exactly as written (escape stripped once, text
     # trimmed). Row 2 of the CSV has a bad email, so it is not written. XML turns the CR of the
     # last XLSX name into LF, so that cell is no escape any more and keeps its quote.
-    stored = {r["fields"]["external_id"]["value"]: r["fields"]["$name"]["value"]
-              for r in sandbox.records(org.org_id, "account")}
+    stored = {
+        r["fields"]["external_id"]["value"]: r["fields"]["$name"]["value"]
+        for r in sandbox.records(org.org_id, "account")
+    }
     expected = {f"RES-{i}": name.strip() for i, name in enumerate(HOSTILE_NAMES)}
     if suffix == "csv":
         del expected["RES-0"]
@@ -307,19 +324,25 @@ def test_results_sheets_escape_formulas(sandbox: SandboxServer, tmp_path: Path, 
 
 # --- the sandbox ---------------------------------------------------------------------------------
 
+
 def test_sandbox_binds_loopback_only_by_default(sandbox: SandboxServer) -> None:
     assert httpx.URL(sandbox.url).host == "127.0.0.1"
     port = httpx.URL(sandbox.url).port
-    listening = [c for c in psutil.Process().net_connections(kind="inet")
-                 if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+    listening = [
+        c
+        for c in psutil.Process().net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
     assert listening, "the sandbox port is not listening in this process"
     assert {c.laddr.ip for c in listening} <= {"127.0.0.1", "::1"}
 
     from bulkio.cli.sandbox_cmd import command as sandbox_group
+
     serve = sandbox_group.commands["serve"]  # type: ignore[attr-defined]
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"
     import inspect
+
     assert inspect.signature(SandboxServer).parameters["host"].default == "127.0.0.1"
 
 
@@ -336,15 +359,21 @@ def test_sandbox_enforces_keys_and_scopes(sandbox: SandboxServer) -> None:
         assert http.get("/v1/contacts", headers=auth).status_code == 200
         r = http.get("/v1/accounts", headers=auth)
         assert r.status_code == 403 and r.json()["error"]["type"] == "forbidden"
-        r = http.post("/v1/contacts", headers={**auth, "Idempotency-Key": "x"},
-                      json={"fields": {"$name": {"firstName": "No", "lastName": "Scope"}}})
+        r = http.post(
+            "/v1/contacts",
+            headers={**auth, "Idempotency-Key": "x"},
+            json={"fields": {"$name": {"firstName": "No", "lastName": "Scope"}}},
+        )
         assert r.status_code == 403
-        assert sandbox.count(org.org_id, "contact") == sum(
-            1 for _ in sandbox.records(org.org_id, "contact"))
+        assert sandbox.count(org.org_id, "contact") == sum(1 for _ in sandbox.records(org.org_id, "contact"))
         # A key of one org never sees another org's records.
         other = sandbox.create_org(seed="demo", records=False)
-        ids = {x["id"] for x in http.get("/v1/accounts", headers={
-            "Authorization": f"Bearer {org.api_key}"}).json()["data"]}
+        ids = {
+            x["id"]
+            for x in http.get("/v1/accounts", headers={"Authorization": f"Bearer {org.api_key}"}).json()[
+                "data"
+            ]
+        }
         theirs = http.get("/v1/accounts", headers={"Authorization": f"Bearer {other.api_key}"})
         assert theirs.status_code == 200 and theirs.json()["totalCount"] == 0
         some = next(iter(ids))

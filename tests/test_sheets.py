@@ -26,7 +26,7 @@ from bulkio.sheets import (
     write_table,
 )
 
-DANGEROUS = ["=1+1", "=HYPERLINK(\"http://x\")", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "=", "-"]
+DANGEROUS = ["=1+1", '=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "\rx", "=", "-"]
 
 
 @pytest.mark.parametrize("text", DANGEROUS)
@@ -42,7 +42,7 @@ def test_escape_leaves_harmless_text(text: str) -> None:
 
 
 def test_unescape_strips_exactly_one_quote() -> None:
-    assert unescape_formula("''=x") == "'=x"   # escape_formula("'=x") == "''=x"
+    assert unescape_formula("''=x") == "'=x"  # escape_formula("'=x") == "''=x"
     assert escape_formula("'=x") == "''=x"
     assert unescape_formula("'=x") == "=x"
     assert unescape_formula("'-") == "-"
@@ -57,14 +57,28 @@ class Text(str):
     pass
 
 
-@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.booleans(), st.integers(),
-                          st.floats(allow_nan=False), st.datetimes(), st.dates(),
-                          st.text(max_size=6).map(Text))))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(max_size=6),
+            st.booleans(),
+            st.integers(),
+            st.floats(allow_nan=False),
+            st.datetimes(),
+            st.dates(),
+            st.text(max_size=6).map(Text),
+        )
+    )
+)
 def test_csv_row_is_csv_value_per_cell(values: list[object]) -> None:
     # csv_row skips the call for plain text and None: it must agree with csv_value everywhere
     assert sheets.csv_row(values) == [sheets.csv_value(v) for v in values]
-    assert all(sheets.csv_value(v) == ("'" + v if sheets._needs_prefix(v) else v)
-               for v in values if isinstance(v, str))
+    assert all(
+        sheets.csv_value(v) == ("'" + v if sheets._needs_prefix(v) else v)
+        for v in values
+        if isinstance(v, str)
+    )
 
 
 def test_safe_cell_only_touches_text() -> None:
@@ -85,6 +99,7 @@ def test_currency_formats() -> None:
 
 
 # --- atomic ------------------------------------------------------------------------------------
+
 
 def test_atomic_path_replaces_on_success(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
@@ -130,27 +145,37 @@ def test_atomic_path_creates_directory(tmp_path: Path) -> None:
 
 # --- CSV -------------------------------------------------------------------------------------
 
+
 def test_write_csv_bom_and_escaping(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
-    n = write_csv(path, ["Name* ($name)", "=Header"],
-                  [["=cmd|' /C calc'!A0", -5], ["Ünïcødé, \"quoted\"", None],
-                   [True, dt.date(2026, 3, 16)], [dt.datetime(2026, 3, 16, 14, 30), Decimal("1.50")]])
+    n = write_csv(
+        path,
+        ["Name* ($name)", "=Header"],
+        [
+            ["=cmd|' /C calc'!A0", -5],
+            ['Ünïcødé, "quoted"', None],
+            [True, dt.date(2026, 3, 16)],
+            [dt.datetime(2026, 3, 16, 14, 30), Decimal("1.50")],
+        ],
+    )
     assert n == 4
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows == [["Name* ($name)", "'=Header"],
-                    ["'=cmd|' /C calc'!A0", "-5"],
-                    ["Ünïcødé, \"quoted\"", ""],
-                    ["yes", "2026-03-16"],
-                    ["2026-03-16 14:30", "1.50"]]
+    assert rows == [
+        ["Name* ($name)", "'=Header"],
+        ["'=cmd|' /C calc'!A0", "-5"],
+        ['Ünïcødé, "quoted"', ""],
+        ["yes", "2026-03-16"],
+        ["2026-03-16 14:30", "1.50"],
+    ]
 
 
 # --- XLSX ------------------------------------------------------------------------------------
 
 ROWS = [
-    ["=HYPERLINK(\"http://evil\",\"x\")", 1250000, dt.datetime(2026, 3, 16, 14, 30), True],
+    ['=HYPERLINK("http://evil","x")', 1250000, dt.datetime(2026, 3, 16, 14, 30), True],
     ["+33 1 23", -5, dt.date(2026, 3, 16), False],
     ["@foo", 1.5, None, None],
     ["bell\x07 char", Decimal("2.25"), dt.datetime(2026, 3, 16, 12, 0, tzinfo=dt.UTC), None],
@@ -172,7 +197,7 @@ def test_write_table_no_formulas_and_formats(tmp_path: Path, write_only: bool) -
     for row in ws2.iter_rows():
         for c in row:
             assert c.data_type != "f", c.coordinate
-    assert ws2["A2"].value == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert ws2["A2"].value == '\'=HYPERLINK("http://evil","x")'
     assert ws2["A3"].value == "'+33 1 23"
     assert ws2["A4"].value == "'@foo"
     assert ws2["A5"].value == "bell char"

@@ -30,8 +30,14 @@ from bulkio.template import (
 ROOT = Path(__file__).resolve().parent.parent
 DEFS = json.loads((Path(__file__).parent / "data" / "template" / "definitions.json").read_text())
 OBJECTS = ("account", "contact", "opportunity", "task", "note", "partner")
-SHEET_TITLES = {"account": "Accounts", "contact": "Contacts", "opportunity": "Opportunities",
-                "task": "Tasks", "note": "Notes", "partner": "Partner"}
+SHEET_TITLES = {
+    "account": "Accounts",
+    "contact": "Contacts",
+    "opportunity": "Opportunities",
+    "task": "Tasks",
+    "note": "Notes",
+    "partner": "Partner",
+}
 
 
 def schema(otype: str) -> ObjectSchema:
@@ -39,12 +45,19 @@ def schema(otype: str) -> ObjectSchema:
 
 
 REF = ReferenceData(
-    records={"account": [RecordRef("=HYPERLINK(\"http://evil\")", "ACC-1", "acc_1"),
-                         RecordRef("Acme", None, "acc_2")],
-             "contact": [RecordRef("Ana Lopez", "C-1", "con_1")],
-             "opportunity": [RecordRef("Big deal", None, "opp_1")]},
-    members=[MemberRef("Ava Admin", "ava@demo.lightfield.test", "mem_ava"),
-             MemberRef("Ben Seller", "ben@demo.lightfield.test", "mem_ben")])
+    records={
+        "account": [
+            RecordRef('=HYPERLINK("http://evil")', "ACC-1", "acc_1"),
+            RecordRef("Acme", None, "acc_2"),
+        ],
+        "contact": [RecordRef("Ana Lopez", "C-1", "con_1")],
+        "opportunity": [RecordRef("Big deal", None, "opp_1")],
+    },
+    members=[
+        MemberRef("Ava Admin", "ava@demo.lightfield.test", "mem_ava"),
+        MemberRef("Ben Seller", "ben@demo.lightfield.test", "mem_ben"),
+    ],
+)
 
 
 def validations(ws: Any) -> dict[str, Any]:
@@ -64,6 +77,7 @@ def range_values(wb: Any, formula: str) -> list[Any]:
 
 def letter(i: int) -> str:
     from openpyxl.utils import get_column_letter
+
     return get_column_letter(i)
 
 
@@ -76,6 +90,7 @@ def assert_no_formulas(path: Path) -> None:
 
 
 # --- offline ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("otype", OBJECTS)
 def test_headers_marks_and_comments(tmp_path: Path, otype: str) -> None:
@@ -116,13 +131,19 @@ def test_headers_marks_and_comments(tmp_path: Path, otype: str) -> None:
 def test_required_marks_per_object(tmp_path: Path) -> None:
     info = write_template(schema("opportunity"), tmp_path / "o.xlsx")
     assert [c.header for c in info.columns if c.required] == [
-        "Name* ($name)", "Stage* ($stage)", "Account* ($account)"]
+        "Name* ($name)",
+        "Stage* ($stage)",
+        "Account* ($account)",
+    ]
     assert info.headers[0] == "External ID (external_id)"
     assert "Status ($opportunityStatus) [read-only]" not in info.headers
     assert not any("summary" in h for h in info.headers)
     task = write_template(schema("task"), tmp_path / "t.xlsx")
     assert [c.header for c in task.columns if c.required] == [
-        "Title* ($title)", "Status* ($status)", "Assigned To* ($assignedTo)"]
+        "Title* ($title)",
+        "Status* ($status)",
+        "Assigned To* ($assignedTo)",
+    ]
 
 
 def test_address_and_full_name_split(tmp_path: Path) -> None:
@@ -168,8 +189,9 @@ def test_select_dropdowns_point_at_reference(tmp_path: Path, otype: str) -> None
             assert range_values(wb, dv.formula1) == [m.email for m in REF.members]
         elif col.kind == "relationship" and not col.multiple:
             target = s.relationships[col.key].object_type
-            assert range_values(wb, dv.formula1) == [sheets.escape_formula(r.name)
-                                                     for r in REF.records[target]]
+            assert range_values(wb, dv.formula1) == [
+                sheets.escape_formula(r.name) for r in REF.records[target]
+            ]
 
 
 def test_hints_and_dropdown_messages_read_well(tmp_path: Path) -> None:
@@ -195,7 +217,7 @@ def test_reference_sheet_blocks(tmp_path: Path) -> None:
     assert ("$stage", "Stage", "opt_stage_lead", "Lead") in rows
     assert ("products", "Products", "opt_product_analytics", "Analytics") in rows
     assert ("Ava Admin", "ava@demo.lightfield.test", "mem_ava", None) in rows
-    assert ("'=HYPERLINK(\"http://evil\")", "ACC-1", "acc_1", None) in rows
+    assert ('\'=HYPERLINK("http://evil")', "ACC-1", "acc_1", None) in rows
     assert ("Ana Lopez", "C-1", "con_1", None) in rows
     assert rows.count(("Name", "Email", "ID", None)) == 1
 
@@ -206,15 +228,16 @@ def test_no_reference_keeps_select_options(tmp_path: Path) -> None:
     assert info.reference_counts == {}
     wb = load_workbook(path)
     dvs = validations(wb[info.sheet])
-    assert range_values(wb, dvs["C"].formula1)[0] == "Lead"     # Stage
-    assert "J" not in dvs                                        # Account: nothing to list
+    assert range_values(wb, dvs["C"].formula1)[0] == "Lead"  # Stage
+    assert "J" not in dvs  # Account: nothing to list
 
 
 def test_instructions_sheet(tmp_path: Path) -> None:
     path = tmp_path / "my deals.xlsx"
     write_template(schema("opportunity"), path, example_row=True, reference=REF)
-    text = "\n".join(str(r[0]) for r in load_workbook(path)[INSTRUCTIONS_SHEET].iter_rows(
-        values_only=True) if r[0])
+    text = "\n".join(
+        str(r[0]) for r in load_workbook(path)[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if r[0]
+    )
     assert "bulkio import opportunity my deals.xlsx" in text
     assert "#clear" in text and "';'" in text
     assert "External ID (external_id)" in text
@@ -256,6 +279,7 @@ def test_csv_with_example_row(tmp_path: Path) -> None:
     path = tmp_path / "tasks.csv"
     info = write_template(schema("task"), path, example_row=True, reference=REF)
     import csv
+
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == info.headers and len(rows) == 2
@@ -276,8 +300,11 @@ def test_make_template_checks_the_file_name_before_any_request(tmp_path: Path) -
         def __getattr__(self, name: str) -> Any:
             raise AssertionError(f"client.{name} called")
 
-    with pytest.raises(ConfigError, match=r"Cannot write a template to a\.ods: use a \.xlsx or \.csv "
-                                          r"file name \(e\.g\. opportunities\.xlsx\)\."):
+    with pytest.raises(
+        ConfigError,
+        match=r"Cannot write a template to a\.ods: use a \.xlsx or \.csv "
+        r"file name \(e\.g\. opportunities\.xlsx\)\.",
+    ):
         make_template(NoRequests(), "account", tmp_path / "a.ods")
     assert list(tmp_path.iterdir()) == []
 
@@ -320,9 +347,9 @@ def _diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
 # --- live (sandbox) -----------------------------------------------------------------------------
 
+
 def test_live_reference_matches_org(client: Any, tmp_path: Path) -> None:
-    evil = client.create("account", {"fields": {"$name": "=cmd|' /C calc'!A0",
-                                                "external_id": "EVIL-1"}})
+    evil = client.create("account", {"fields": {"$name": "=cmd|' /C calc'!A0", "external_id": "EVIL-1"}})
     events: list[Any] = []
     path = tmp_path / "opps.xlsx"
     info = make_template(client, "opportunity", path, on_event=events.append)
@@ -341,7 +368,8 @@ def test_live_reference_matches_org(client: Any, tmp_path: Path) -> None:
     dvs = validations(wb[info.sheet])
     owner = info.headers.index("Owner ($owner)") + 1
     assert sorted(range_values(wb, dvs[letter(owner)].formula1)) == sorted(
-        m["fields"]["$email"]["value"] for m in members)
+        m["fields"]["$email"]["value"] for m in members
+    )
     account_col = info.headers.index("Account* ($account)") + 1
     names = range_values(wb, dvs[letter(account_col)].formula1)
     assert "'=cmd|' /C calc'!A0" in names and len(names) == len(accounts)
@@ -350,16 +378,19 @@ def test_live_reference_matches_org(client: Any, tmp_path: Path) -> None:
 
 def test_live_reference_cap(client: Any, tmp_path: Path) -> None:
     events: list[Any] = []
-    info = make_template(client, "contact", tmp_path / "c.xlsx", reference_cap=2,
-                         on_event=events.append)
+    info = make_template(client, "contact", tmp_path / "c.xlsx", reference_cap=2, on_event=events.append)
     assert info.reference_counts == {"account": 2}
     assert any(isinstance(e, Message) and "first 2 account" in e.text for e in events)
 
 
 def test_live_note_and_custom_object(client: Any, tmp_path: Path) -> None:
     note = make_template(client, "note", tmp_path / "n.xlsx")
-    assert note.headers == ["Title* ($title)", "Content ($content)", "Account ($account)",
-                            "Opportunity ($opportunity)"]
+    assert note.headers == [
+        "Title* ($title)",
+        "Content ($content)",
+        "Account ($account)",
+        "Opportunity ($opportunity)",
+    ]
     partner = make_template(client, "partner", tmp_path / "p.xlsx", include_reference=False)
     assert partner.sheet == "Partner"
     assert partner.headers[0] == "External ID (external_id)"
@@ -368,6 +399,7 @@ def test_live_note_and_custom_object(client: Any, tmp_path: Path) -> None:
 
 def test_live_csv_example_row_uses_org_records(client: Any, tmp_path: Path) -> None:
     import csv
+
     info = make_template(client, "task", tmp_path / "tasks.csv", example_row=True)
     with open(info.path, encoding="utf-8-sig", newline="") as fh:
         header, example = list(csv.reader(fh))
@@ -390,5 +422,6 @@ def test_committed_templates_are_current(client: Any, tmp_path: Path, otype: str
     assert committed.exists(), "run: python scripts/regenerate_templates.py"
     fresh = make_template(client, otype, tmp_path / f"{otype}.xlsx").path
     a, b = snapshot(committed), snapshot(fresh)
-    assert a == b, f"templates/{otype}.xlsx is stale ({_diff(a, b)}): " \
-                   "run python scripts/regenerate_templates.py"
+    assert a == b, (
+        f"templates/{otype}.xlsx is stale ({_diff(a, b)}): run python scripts/regenerate_templates.py"
+    )

@@ -39,26 +39,41 @@ def fdef(vt: str, **tc: Any) -> FieldDef:
 
 # --- strategies: canonical API values per type -------------------------------------------------
 
-texts = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85")
-                | st.just("\n"), min_size=1, max_size=40).map(str.strip).filter(
-    lambda s: bool(s) and s != CLEAR_TOKEN)
+texts = (
+    st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85") | st.just("\n"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(lambda s: bool(s) and s != CLEAR_TOKEN)
+)
 safe_ints = st.integers(min_value=-(2**53 - 1), max_value=2**53 - 1)
-decimals2 = st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False,
-                        allow_infinity=False).map(lambda d: int(d) if d == int(d) else float(d))
+decimals2 = st.decimals(
+    min_value=-(10**12), max_value=10**12, places=2, allow_nan=False, allow_infinity=False
+).map(lambda d: int(d) if d == int(d) else float(d))
 numbers = safe_ints | decimals2
 datetimes = st.datetimes(min_value=dt.datetime(1950, 1, 1), max_value=dt.datetime(2199, 12, 31)).map(
-    lambda d: d.replace(microsecond=0, tzinfo=dt.UTC).isoformat())
+    lambda d: d.replace(microsecond=0, tzinfo=dt.UTC).isoformat()
+)
 dates = st.dates(min_value=dt.date(1950, 1, 1), max_value=dt.date(2199, 12, 31)).map(
-    lambda d: dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).isoformat())
+    lambda d: dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).isoformat()
+)
 _label = st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=10)
-hosts = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(_label, min_size=1, max_size=3),
-                  st.text(string.ascii_lowercase, min_size=2, max_size=6))
+hosts = st.builds(
+    lambda labels, tld: ".".join([*labels, tld]),
+    st.lists(_label, min_size=1, max_size=3),
+    st.text(string.ascii_lowercase, min_size=2, max_size=6),
+)
 locals_ = st.from_regex(r"\A[A-Za-z0-9_+\-]{1,10}(\.[A-Za-z0-9_+\-]{1,10}){0,2}\Z")
 emails = st.builds(lambda lp, h: f"{lp}@{h}", locals_, hosts)
 paths = st.from_regex(r"\A(/[A-Za-z0-9_\-]{1,8}){0,3}\Z")
 urls = st.builds(lambda scheme, h, p: f"{scheme}://{h}{p}", st.sampled_from(["http", "https"]), hosts, paths)
-phones = st.builds(lambda d, ext: "+" + d + (f";ext={ext}" if ext else ""),
-                   st.from_regex(r"\A[1-9][0-9]{6,14}\Z"), st.none() | st.from_regex(r"\A[0-9]{1,5}\Z"))
+phones = st.builds(
+    lambda d, ext: "+" + d + (f";ext={ext}" if ext else ""),
+    st.from_regex(r"\A[1-9][0-9]{6,14}\Z"),
+    st.none() | st.from_regex(r"\A[0-9]{1,5}\Z"),
+)
 handles = st.from_regex(r"\A[a-z0-9_]{1,15}\Z")
 
 
@@ -66,8 +81,12 @@ def unique(strategy: st.SearchStrategy[Any], key: Any = None) -> st.SearchStrate
     return st.lists(strategy, min_size=1, max_size=3, unique_by=key or (lambda x: x))
 
 
-OPTIONS = [{"id": f"opt_{i}", "label": lab} for i, lab in enumerate(
-    ["Lead", "Closed Won", "closed won", "A; B", " padded", "Ünïcode ✓", "x", "Proposal"])]
+OPTIONS = [
+    {"id": f"opt_{i}", "label": lab}
+    for i, lab in enumerate(
+        ["Lead", "Closed Won", "closed won", "A; B", " padded", "Ünïcode ✓", "x", "Proposal"]
+    )
+]
 SELECT = fdef("SINGLE_SELECT", options=OPTIONS)
 MULTI = fdef("MULTI_SELECT", options=OPTIONS)
 option_ids = st.sampled_from([o["id"] for o in OPTIONS])
@@ -86,14 +105,22 @@ CASES: dict[str, tuple[FieldDef, st.SearchStrategy[Any]]] = {
     "URL": (fdef("URL", multipleValues=True), unique(urls)),
     "URL1": (fdef("URL"), urls),
     "TELEPHONE": (fdef("TELEPHONE", multipleValues=True), unique(phones)),
-    "SOCIAL_LINKEDIN": (fdef("SOCIAL_HANDLE", handleService="LINKEDIN"), handles.map(
-        lambda h: SOCIAL_SERVICES["LINKEDIN"][1] + h)),
-    "SOCIAL_TWITTER": (fdef("SOCIAL_HANDLE", handleService="TWITTER"), handles.map(
-        lambda h: SOCIAL_SERVICES["TWITTER"][1] + h)),
-    "SOCIAL_FACEBOOK": (fdef("SOCIAL_HANDLE", handleService="FACEBOOK"), handles.map(
-        lambda h: SOCIAL_SERVICES["FACEBOOK"][1] + h)),
-    "SOCIAL_INSTAGRAM": (fdef("SOCIAL_HANDLE", handleService="INSTAGRAM"), handles.map(
-        lambda h: SOCIAL_SERVICES["INSTAGRAM"][1] + h)),
+    "SOCIAL_LINKEDIN": (
+        fdef("SOCIAL_HANDLE", handleService="LINKEDIN"),
+        handles.map(lambda h: SOCIAL_SERVICES["LINKEDIN"][1] + h),
+    ),
+    "SOCIAL_TWITTER": (
+        fdef("SOCIAL_HANDLE", handleService="TWITTER"),
+        handles.map(lambda h: SOCIAL_SERVICES["TWITTER"][1] + h),
+    ),
+    "SOCIAL_FACEBOOK": (
+        fdef("SOCIAL_HANDLE", handleService="FACEBOOK"),
+        handles.map(lambda h: SOCIAL_SERVICES["FACEBOOK"][1] + h),
+    ),
+    "SOCIAL_INSTAGRAM": (
+        fdef("SOCIAL_HANDLE", handleService="INSTAGRAM"),
+        handles.map(lambda h: SOCIAL_SERVICES["INSTAGRAM"][1] + h),
+    ),
     "SINGLE_SELECT": (SELECT, option_ids),
     "MULTI_SELECT": (MULTI, unique(option_ids)),
 }
@@ -155,9 +182,13 @@ def test_round_trip_full_name_parts(value: dict[str, str]) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(CASES)), st.one_of(st.text(max_size=30), st.integers(), st.floats(),
-                                                 st.booleans(), st.datetimes(), st.dates(), st.none()),
-       st.sampled_from([ParseOptions(), ParseOptions(decimal=",", date_order="DMY", tz="Asia/Kolkata")]))
+@given(
+    st.sampled_from(sorted(CASES)),
+    st.one_of(
+        st.text(max_size=30), st.integers(), st.floats(), st.booleans(), st.datetimes(), st.dates(), st.none()
+    ),
+    st.sampled_from([ParseOptions(), ParseOptions(decimal=",", date_order="DMY", tz="Asia/Kolkata")]),
+)
 def test_parse_never_raises_and_uses_catalogued_codes(name: str, raw: Any, options: ParseOptions) -> None:
     field = CASES[name][0]
     p = parse_cell(field, raw, options=options)
@@ -177,8 +208,11 @@ FILE_CASES = sorted(CASES)
 rows_strategy = st.lists(st.fixed_dictionaries({n: CASES[n][1] for n in FILE_CASES}), min_size=1, max_size=8)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                   HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(rows=rows_strategy)
 def test_round_trip_through_xlsx_and_csv(tmp_path: Path, rows: list[dict[str, Any]]) -> None:
     cells = [[format_value(CASES[n][0], r[n]) for n in FILE_CASES] for r in rows]

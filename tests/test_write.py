@@ -22,15 +22,28 @@ FAST_RETRY = RetryPolicy(max_attempts=6, backoff_base=0.02, backoff_max=0.2)
 
 
 def _client(sandbox: Any, org: Any, **kw: Any) -> LightfieldClient:
-    return LightfieldClient(api_key=org.api_key, base_url=sandbox.url, retry=FAST_RETRY,
-                            rate_limit=RateLimit(per_second=200), **kw)
+    return LightfieldClient(
+        api_key=org.api_key,
+        base_url=sandbox.url,
+        retry=FAST_RETRY,
+        rate_limit=RateLimit(per_second=200),
+        **kw,
+    )
 
 
 def _creates(n: int, prefix: str = "W") -> list[Operation]:
-    return [Operation(row=row, action="create", object_type="account", key=f"{prefix}-{row}",
-                      body={"fields": {"$name": f"Company {row}", "external_id": f"{prefix}-{row}",
-                                       "employeeCount": row}})
-            for row in range(2, n + 2)]
+    return [
+        Operation(
+            row=row,
+            action="create",
+            object_type="account",
+            key=f"{prefix}-{row}",
+            body={
+                "fields": {"$name": f"Company {row}", "external_id": f"{prefix}-{row}", "employeeCount": row}
+            },
+        )
+        for row in range(2, n + 2)
+    ]
 
 
 def _target(client: LightfieldClient) -> str:
@@ -55,12 +68,20 @@ def test_idempotency_key_is_deterministic_per_run_row_and_body() -> None:
     assert idempotency_key("run2", op) != key
     other_row = Operation(row=3, action="create", object_type="account", body=op.body)
     assert idempotency_key("run1", other_row) != key
-    changed = Operation(row=2, action="create", object_type="account",
-                        body={"fields": {**op.body["fields"], "employeeCount": 99}})  # type: ignore[index]
+    changed = Operation(
+        row=2,
+        action="create",
+        object_type="account",
+        body={"fields": {**op.body["fields"], "employeeCount": 99}},
+    )  # type: ignore[index]
     assert idempotency_key("run1", changed) != key
     # key order in the body does not matter (canonical JSON)
-    reordered = Operation(row=2, action="create", object_type="account",
-                          body={"fields": dict(reversed(list(op.body["fields"].items())))})  # type: ignore[index]
+    reordered = Operation(
+        row=2,
+        action="create",
+        object_type="account",
+        body={"fields": dict(reversed(list(op.body["fields"].items())))},
+    )  # type: ignore[index]
     assert idempotency_key("run1", reordered) == key
     assert len(idempotency_key("x" * 400, op)) <= 255
 
@@ -96,10 +117,18 @@ def test_creates_then_updates_are_written_with_keys(sandbox: Any, fast_org: Any)
         assert {o.row: o.record_id for o in again} == ids
         assert sandbox.count(fast_org.org_id, "account") == 30
 
-        updates = [Operation(row=o.row, action="update", object_type="account", record_id=o.record_id,
-                             key=o.key, body={"fields": {"employeeCount": 1000 + o.row}},
-                             changes={"employeeCount": (o.row, 1000 + o.row)})
-                   for o in outcomes]
+        updates = [
+            Operation(
+                row=o.row,
+                action="update",
+                object_type="account",
+                record_id=o.record_id,
+                key=o.key,
+                body={"fields": {"employeeCount": 1000 + o.row}},
+                changes={"employeeCount": (o.row, 1000 + o.row)},
+            )
+            for o in outcomes
+        ]
         done = list(write_operations(client, updates, run_id="r2", concurrency=4))
         assert {o.outcome for o in done} == {"updated"}
         assert {o.row: o.record_id for o in done} == ids
@@ -114,28 +143,54 @@ def test_creates_then_updates_are_written_with_keys(sandbox: Any, fast_org: Any)
 def test_pass_through_of_unchanged_and_skipped_rows(sandbox: Any, fast_org: Any) -> None:
     bad = Issue(code="missing_key", message="no key", row=4)
     warn = Issue(code="read_only_column", message="ignored", row=5, severity="warning")
-    ops = [Operation(row=2, action="unchanged", object_type="account", record_id="acc_x", key="K"),
-           Operation(row=3, action="skip", object_type="account"),
-           Operation(row=4, action="skip", object_type="account", issues=[bad]),
-           Operation(row=5, action="skip", object_type="account", issues=[warn])]
+    ops = [
+        Operation(row=2, action="unchanged", object_type="account", record_id="acc_x", key="K"),
+        Operation(row=3, action="skip", object_type="account"),
+        Operation(row=4, action="skip", object_type="account", issues=[bad]),
+        Operation(row=5, action="skip", object_type="account", issues=[warn]),
+    ]
     with _client(sandbox, fast_org) as client:
         outcomes = {o.row: o for o in write_operations(client, ops)}
-    assert {r: o.outcome for r, o in outcomes.items()} == {2: "unchanged", 3: "skipped", 4: "failed",
-                                                           5: "skipped"}
+    assert {r: o.outcome for r, o in outcomes.items()} == {
+        2: "unchanged",
+        3: "skipped",
+        4: "failed",
+        5: "skipped",
+    }
     assert outcomes[2].record_id == "acc_x" and outcomes[4].issues == [bad]
     assert sandbox.count(fast_org.org_id, "account") == 0
 
 
 def test_api_rejections_become_located_failed_outcomes(sandbox: Any, fast_org: Any) -> None:
     ops = [
-        Operation(row=2, action="create", object_type="account", key="OK-2",
-                  body={"fields": {"$name": "Fine", "external_id": "OK-2"}}),
-        Operation(row=3, action="create", object_type="account", key="BAD-3",
-                  body={"fields": {"$name": "Bogus", "bogus": 1}}),
-        Operation(row=4, action="create", object_type="account", key="BAD-4",
-                  body={"fields": {"$name": "Owner"}, "relationships": {"$owner": "mem_nobody"}}),
-        Operation(row=5, action="create", object_type="opportunity", key="BAD-5",
-                  body={"fields": {"$name": "No account", "$stage": "Lead"}}),
+        Operation(
+            row=2,
+            action="create",
+            object_type="account",
+            key="OK-2",
+            body={"fields": {"$name": "Fine", "external_id": "OK-2"}},
+        ),
+        Operation(
+            row=3,
+            action="create",
+            object_type="account",
+            key="BAD-3",
+            body={"fields": {"$name": "Bogus", "bogus": 1}},
+        ),
+        Operation(
+            row=4,
+            action="create",
+            object_type="account",
+            key="BAD-4",
+            body={"fields": {"$name": "Owner"}, "relationships": {"$owner": "mem_nobody"}},
+        ),
+        Operation(
+            row=5,
+            action="create",
+            object_type="opportunity",
+            key="BAD-5",
+            body={"fields": {"$name": "No account", "$stage": "Lead"}},
+        ),
     ]
     with _client(sandbox, fast_org) as client:
         outcomes = {o.row: o for o in write_operations(client, ops)}
@@ -154,19 +209,26 @@ def test_api_rejections_become_located_failed_outcomes(sandbox: Any, fast_org: A
 def test_ledger_records_intents_and_outcomes(sandbox: Any, fast_org: Any, tmp_path: Path) -> None:
     ops = _creates(20)
     with _client(sandbox, fast_org) as client, Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        run = ledger.start_run(input_path="/in.csv", input_fingerprint="f", object_type="account",
-                               target=_target(client), options={"key_field": "external_id"})
+        run = ledger.start_run(
+            input_path="/in.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=_target(client),
+            options={"key_field": "external_id"},
+        )
         outcomes = list(write_operations(client, ops, ledger=ledger, run_id=run))
         done = ledger.completed(run)
         assert ledger.pending(run) == {}
-        assert {r: (o.outcome, o.record_id) for r, o in done.items()} == \
-            {o.row: ("created", o.record_id) for o in outcomes}
+        assert {r: (o.outcome, o.record_id) for r, o in done.items()} == {
+            o.row: ("created", o.record_id) for o in outcomes
+        }
         known = ledger.known_records(target=_target(client), object_type="account", key_field="external_id")
         assert known == {o.key: o.record_id for o in outcomes}
 
 
-def test_stop_then_resume_from_the_ledger_writes_no_duplicates(sandbox: Any, fast_org: Any,
-                                                               tmp_path: Path) -> None:
+def test_stop_then_resume_from_the_ledger_writes_no_duplicates(
+    sandbox: Any, fast_org: Any, tmp_path: Path
+) -> None:
     ops = _creates(60, prefix="S")
     by_row = {op.row: op for op in ops}
     stop = threading.Event()
@@ -174,8 +236,9 @@ def test_stop_then_resume_from_the_ledger_writes_no_duplicates(sandbox: Any, fas
     with _client(sandbox, fast_org) as client:
         target = _target(client)
         with Ledger(path) as ledger:
-            run = ledger.start_run(input_path="/in.csv", input_fingerprint="f", object_type="account",
-                                   target=target, options={})
+            run = ledger.start_run(
+                input_path="/in.csv", input_fingerprint="f", object_type="account", target=target, options={}
+            )
             first = []
             for outcome in write_operations(client, ops, ledger=ledger, run_id=run, concurrency=4, stop=stop):
                 first.append(outcome)
@@ -192,8 +255,9 @@ def test_stop_then_resume_from_the_ledger_writes_no_duplicates(sandbox: Any, fas
             for op in crashed:
                 op.idempotency_key = idempotency_key(run, op)
                 ledger.record_intent(run, op)
-                sent_ids[op.row] = client.create("account", op.body or {},
-                                                 idempotency_key=op.idempotency_key)["id"]
+                sent_ids[op.row] = client.create(
+                    "account", op.body or {}, idempotency_key=op.idempotency_key
+                )["id"]
             assert sandbox.count(fast_org.org_id, "account") == len(first) + 3
 
         # resume in a new process-like session: reopen the ledger, replay pending, then the rest
@@ -218,14 +282,22 @@ def test_stop_then_resume_from_the_ledger_writes_no_duplicates(sandbox: Any, fas
         assert len(set(ids)) == 60
 
 
-def test_a_stopping_error_raises_after_recording_what_was_written(sandbox: Any, fast_org: Any,
-                                                                  tmp_path: Path) -> None:
+def test_a_stopping_error_raises_after_recording_what_was_written(
+    sandbox: Any, fast_org: Any, tmp_path: Path
+) -> None:
     read_only = sandbox.mint_key(fast_org.org_id, scopes=["accounts:read"])
     ops = _creates(10, prefix="X")
-    with LightfieldClient(api_key=read_only, base_url=sandbox.url, retry=FAST_RETRY) as client, \
-            Ledger(tmp_path / "l.sqlite3") as ledger:
-        run = ledger.start_run(input_path="/in.csv", input_fingerprint="f", object_type="account",
-                               target=_target(client), options={})
+    with (
+        LightfieldClient(api_key=read_only, base_url=sandbox.url, retry=FAST_RETRY) as client,
+        Ledger(tmp_path / "l.sqlite3") as ledger,
+    ):
+        run = ledger.start_run(
+            input_path="/in.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=_target(client),
+            options={},
+        )
         seen: list[Any] = []
         with pytest.raises(ScopeError):
             seen.extend(write_operations(client, ops, ledger=ledger, run_id=run, concurrency=2))
@@ -236,6 +308,9 @@ def test_a_stopping_error_raises_after_recording_what_was_written(sandbox: Any, 
 
 
 def test_a_ledger_needs_a_run_id(sandbox: Any, fast_org: Any, tmp_path: Path) -> None:
-    with _client(sandbox, fast_org) as client, Ledger(tmp_path / "l.sqlite3") as ledger, \
-            pytest.raises(ValueError, match="run_id"):
+    with (
+        _client(sandbox, fast_org) as client,
+        Ledger(tmp_path / "l.sqlite3") as ledger,
+        pytest.raises(ValueError, match="run_id"),
+    ):
         list(write_operations(client, _creates(1), ledger=ledger))

@@ -30,21 +30,40 @@ INTERRUPTED = "Interrupted; nothing was written."
 
 def connection_options(fn: F) -> F:
     """--api-key / --base-url / --sandbox-db, shared by every command that talks to the API."""
-    fn = click.option("--sandbox-db", type=click.Path(dir_okay=False), default=None,
-                      help="SQLite file of the embedded sandbox (used when no API key is set). "
-                           "[default: .bulkio/sandbox.sqlite3]")(fn)
-    fn = click.option("--base-url", envvar="LIGHTFIELD_BASE_URL", default=None, show_envvar=True,
-                      help="API base URL [default: https://api.lightfield.app when a key is set].")(fn)
-    fn = click.option("--api-key", envvar="LIGHTFIELD_API_KEY", default=None, show_envvar=True,
-                      help="Lightfield API key. Never printed or stored. Without one, bulkio uses "
-                           "the embedded sandbox.")(fn)
+    fn = click.option(
+        "--sandbox-db",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="SQLite file of the embedded sandbox (used when no API key is set). "
+        "[default: .bulkio/sandbox.sqlite3]",
+    )(fn)
+    fn = click.option(
+        "--base-url",
+        envvar="LIGHTFIELD_BASE_URL",
+        default=None,
+        show_envvar=True,
+        help="API base URL [default: https://api.lightfield.app when a key is set].",
+    )(fn)
+    fn = click.option(
+        "--api-key",
+        envvar="LIGHTFIELD_API_KEY",
+        default=None,
+        show_envvar=True,
+        help="Lightfield API key. Never printed or stored. Without one, bulkio uses the embedded sandbox.",
+    )(fn)
     return fn
 
 
 def common_options(fn: F) -> F:
     """--quiet / --debug / --format."""
-    fn = click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-                      default="table", show_default=True, help="How to print the summary.")(fn)
+    fn = click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help="How to print the summary.",
+    )(fn)
     fn = click.option("--debug", is_flag=True, help="Show the full traceback on errors.")(fn)
     fn = click.option("-q", "--quiet", is_flag=True, help="No progress bars.")(fn)
     return fn
@@ -67,8 +86,15 @@ class ProgressBars:
             return
         if isinstance(event, PhaseStarted):
             # disable=None: no bars when stderr is not a terminal (CI logs, pipes)
-            self.bars[event.name] = tqdm(total=event.total, desc=event.name, unit="row",
-                                         file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+            self.bars[event.name] = tqdm(
+                total=event.total,
+                desc=event.name,
+                unit="row",
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+                disable=None,
+            )
         elif isinstance(event, Progress):
             bar = self.bars.get(event.name)
             if bar is not None:
@@ -116,13 +142,14 @@ def unknown_object_message(client: Any, object_type: str) -> str:
         known = []
     folded = object_type.strip().casefold()
     if folded in ("member", "members"):
-        return ("Members are read-only through the API: export them (bulkio export member -o "
-                "members.csv) and manage them in Lightfield.")
+        return (
+            "Members are read-only through the API: export them (bulkio export member -o "
+            "members.csv) and manage them in Lightfield."
+        )
     singular = {folded, folded.removesuffix("s"), folded.removesuffix("ies") + "y"}
     close = [t for t in known if t.casefold() in singular] or difflib.get_close_matches(folded, known, n=2)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return (f"Unknown object type {object_type!r}.{hint} "
-            "Run `bulkio definitions --list` to see the types.")
+    return f"Unknown object type {object_type!r}.{hint} Run `bulkio definitions --list` to see the types."
 
 
 @contextmanager
@@ -148,8 +175,10 @@ def echo_table(rows: list[tuple[str, Any]]) -> None:
 
 def with_guard(fn: F) -> F:
     """Decorator form of :func:`guarded` reading the command's ``debug`` option."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with guarded(debug=bool(kwargs.get("debug"))):
             return fn(*args, **kwargs)
+
     return wrapper  # type: ignore[return-value]

@@ -24,14 +24,27 @@ def schema_as_dict(schema: ObjectSchema) -> dict[str, Any]:
     return {
         "objectType": schema.object_type,
         "fields": [
-            {"key": f.key, "label": f.label, "valueType": f.value_type, "readOnly": f.read_only,
-             "required": f.key in required, "unique": f.unique, "multiple": f.multiple,
-             "options": [{"id": o.id, "label": o.label} for o in f.options]}
+            {
+                "key": f.key,
+                "label": f.label,
+                "valueType": f.value_type,
+                "readOnly": f.read_only,
+                "required": f.key in required,
+                "unique": f.unique,
+                "multiple": f.multiple,
+                "options": [{"id": o.id, "label": o.label} for o in f.options],
+            }
             for f in schema.fields.values()
         ],
         "relationships": [
-            {"key": r.key, "label": r.label, "cardinality": r.cardinality.upper(),
-             "objectType": r.object_type, "readOnly": r.read_only, "required": r.key in required}
+            {
+                "key": r.key,
+                "label": r.label,
+                "cardinality": r.cardinality.upper(),
+                "objectType": r.object_type,
+                "readOnly": r.read_only,
+                "required": r.key in required,
+            }
             for r in schema.relationships.values()
         ],
     }
@@ -60,23 +73,38 @@ def _count(n: int, noun: str) -> str:
 
 def print_schema(data: dict[str, Any]) -> None:
     click.echo(f"{data['objectType']}: {_count(len(data['fields']), 'field')}")
-    _table(("KEY", "LABEL", "TYPE", "FLAGS", "OPTIONS"),
-           [(f["key"], f["label"], f["valueType"], _flags(f), _options(f)) for f in data["fields"]])
+    _table(
+        ("KEY", "LABEL", "TYPE", "FLAGS", "OPTIONS"),
+        [(f["key"], f["label"], f["valueType"], _flags(f), _options(f)) for f in data["fields"]],
+    )
     click.echo(f"\n{data['objectType']}: {_count(len(data['relationships']), 'relationship')}")
-    _table(("KEY", "LABEL", "CARDINALITY", "OBJECT", "FLAGS"),
-           [(r["key"], r["label"], r["cardinality"], r["objectType"], _flags(r))
-            for r in data["relationships"]])
+    _table(
+        ("KEY", "LABEL", "CARDINALITY", "OBJECT", "FLAGS"),
+        [(r["key"], r["label"], r["cardinality"], r["objectType"], _flags(r)) for r in data["relationships"]],
+    )
 
 
 @click.command("definitions", short_help="Show the fields, relationships and options of an object.")
 @click.argument("object_type", metavar="[OBJECT]", required=False)
-@click.option("--list", "list_types", is_flag=True,
-              help="List the object types of the organisation (system and custom).")
+@click.option(
+    "--list",
+    "list_types",
+    is_flag=True,
+    help="List the object types of the organisation (system and custom).",
+)
 @connection_options
 @common_options
 @with_guard
-def command(object_type: str | None, list_types: bool, api_key: str | None, base_url: str | None,
-            sandbox_db: str | None, quiet: bool, debug: bool, output_format: str) -> None:
+def command(
+    object_type: str | None,
+    list_types: bool,
+    api_key: str | None,
+    base_url: str | None,
+    sandbox_db: str | None,
+    quiet: bool,
+    debug: bool,
+    output_format: str,
+) -> None:
     """Show the fields and relationships of OBJECT (account, contact, opportunity, task, note,
     or a custom object such as partner): keys, labels, value types, read-only flags and select
     options. These keys are what templates, imports and exports use.
@@ -95,9 +123,13 @@ def command(object_type: str | None, list_types: bool, api_key: str | None, base
             if output_format == "json":
                 echo_json(types)
             else:
-                _table(("OBJECT", "LABEL", "KIND"),
-                       [(t["objectType"], t.get("label", ""),
-                         "system" if t["system"] else "custom") for t in types])
+                _table(
+                    ("OBJECT", "LABEL", "KIND"),
+                    [
+                        (t["objectType"], t.get("label", ""), "system" if t["system"] else "custom")
+                        for t in types
+                    ],
+                )
             return
         assert object_type is not None
         with object_type_checked(client, object_type):

@@ -22,8 +22,11 @@ from .console import (
 
 def _print_summary(report: ExportReport) -> None:
     rows: list[tuple[str, Any]] = [(report.sheets.get(o, o), n) for o, n in report.counts.items()]
-    rows += [("Total records", report.total), ("Duration", f"{report.duration:.2f} s"),
-             ("Records/s", f"{report.records_per_second:.0f}")]
+    rows += [
+        ("Total records", report.total),
+        ("Duration", f"{report.duration:.2f} s"),
+        ("Records/s", f"{report.records_per_second:.0f}"),
+    ]
     rows += [("Wrote", str(p)) for p in report.paths]
     echo_table(rows)
     for msg in report.messages:
@@ -32,24 +35,60 @@ def _print_summary(report: ExportReport) -> None:
 
 @click.command("export", short_help="Export records (or the whole pipeline) to XLSX, CSV or JSONL.")
 @click.argument("objects", nargs=-1, required=True, metavar="OBJECT... | pipeline")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Target file: .xlsx, .csv or .jsonl. Several objects in CSV/JSONL become "
-                   "<stem>-<object>.csv files next to it.")
-@click.option("--to", "file_format", type=click.Choice(FORMATS, case_sensitive=False), default=None,
-              help="File type to write [default: from the -o suffix].")
-@click.option("--filter", "filters", multiple=True, metavar="[OBJECT:]KEY[OP]=VALUE",
-              help="API list filter, e.g. '$stage[equal]=Lead' or "
-                   "'opportunity:amount[greaterThan]=5000'. Repeat to AND several.")
-@click.option("--key", "key_field", default="external_id", show_default=True,
-              help="Upsert key field, placed first among the columns.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Pages fetched at the same time (the client keeps under the Search limit).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Target file: .xlsx, .csv or .jsonl. Several objects in CSV/JSONL become "
+    "<stem>-<object>.csv files next to it.",
+)
+@click.option(
+    "--to",
+    "file_format",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    default=None,
+    help="File type to write [default: from the -o suffix].",
+)
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="[OBJECT:]KEY[OP]=VALUE",
+    help="API list filter, e.g. '$stage[equal]=Lead' or "
+    "'opportunity:amount[greaterThan]=5000'. Repeat to AND several.",
+)
+@click.option(
+    "--key",
+    "key_field",
+    default="external_id",
+    show_default=True,
+    help="Upsert key field, placed first among the columns.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Pages fetched at the same time (the client keeps under the Search limit).",
+)
 @connection_options
 @common_options
 @with_guard
-def command(objects: tuple[str, ...], output: str, file_format: str | None, filters: tuple[str, ...],
-            key_field: str, concurrency: int, api_key: str | None, base_url: str | None,
-            sandbox_db: str | None, quiet: bool, debug: bool, output_format: str) -> None:
+def command(
+    objects: tuple[str, ...],
+    output: str,
+    file_format: str | None,
+    filters: tuple[str, ...],
+    key_field: str,
+    concurrency: int,
+    api_key: str | None,
+    base_url: str | None,
+    sandbox_db: str | None,
+    quiet: bool,
+    debug: bool,
+    output_format: str,
+) -> None:
     """Export OBJECT types (or the whole pipeline) to a spreadsheet that re-imports as it is.
 
     'pipeline' writes a Summary sheet, then Opportunities, Accounts, Contacts, Tasks, Notes
@@ -71,8 +110,16 @@ def command(objects: tuple[str, ...], output: str, file_format: str | None, filt
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
-            report = export_objects(client, objects, output, format=file_format, filters=filters,
-                                    key_field=key_field, concurrency=concurrency, on_event=bars)
+            report = export_objects(
+                client,
+                objects,
+                output,
+                format=file_format,
+                filters=filters,
+                key_field=key_field,
+                concurrency=concurrency,
+                on_event=bars,
+            )
     finally:
         bars.close()
     if output_format == "json":

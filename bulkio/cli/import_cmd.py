@@ -30,16 +30,28 @@ from .console import (
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
 #: Rows of the plan a dry run prints (the results sheet has all of them).
 PLAN_ROWS = 20
-_DRY = {"created": "create", "updated": "update", "unchanged": "unchanged", "failed": "skip (error)",
-        "skipped": "skip"}
+_DRY = {
+    "created": "create",
+    "updated": "update",
+    "unchanged": "unchanged",
+    "failed": "skip (error)",
+    "skipped": "skip",
+}
 
 
 def _print_summary(report: RunReport) -> None:
     c = report.counts
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
-        echo_table([("create", c.created), ("update", c.updated), ("unchanged", c.unchanged),
-                    ("skip (errors)", c.failed), ("skip", c.skipped)])
+        echo_table(
+            [
+                ("create", c.created),
+                ("update", c.updated),
+                ("unchanged", c.unchanged),
+                ("skip (errors)", c.failed),
+                ("skip", c.skipped),
+            ]
+        )
         click.echo("")
         shown = 0
         for r in report.rows:
@@ -57,8 +69,10 @@ def _print_summary(report: RunReport) -> None:
             if r.changes:
                 click.echo("    " + report.changes_text(r))
             for issue in r.issues:
-                click.echo(f"    {issue['severity']}: {issue['code']}: {issue['message']}"
-                           + (f" (column {issue['column']} {issue['header']!r})" if issue.get("column") else ""))
+                click.echo(
+                    f"    {issue['severity']}: {issue['code']}: {issue['message']}"
+                    + (f" (column {issue['column']} {issue['header']!r})" if issue.get("column") else "")
+                )
         remaining = sum(1 for r in report.rows if r.outcome != "unchanged" or r.issues) - shown
         if remaining > 0:
             click.echo(f"… and {remaining} more rows (see the results sheet)")
@@ -69,8 +83,9 @@ def _print_summary(report: RunReport) -> None:
             text = errors_text(Issue(**i) for i in r.issues)
             click.echo(f"row {r.row}: failed: {text}", err=True)
         if len(failed_rows) > PLAN_ROWS:
-            click.echo(f"… and {len(failed_rows) - PLAN_ROWS} more failed rows (see the results sheet)",
-                       err=True)
+            click.echo(
+                f"… and {len(failed_rows) - PLAN_ROWS} more failed rows (see the results sheet)", err=True
+            )
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
     if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
@@ -79,11 +94,21 @@ def _print_summary(report: RunReport) -> None:
     if report.sheet:
         rows.append(("sheet", report.sheet))
     if not report.dry_run:
-        rows += [("created", c.created), ("updated", c.updated), ("unchanged", c.unchanged),
-                 ("failed", c.failed), ("skipped", c.skipped)]
-    rows += [("duration", f"{report.duration_s:.2f} s"), ("rows/s", report.rows_per_s),
-             ("requests", report.requests), ("429s", report.rate_limited), ("retries", report.retries),
-             ("results", report.results_path)]
+        rows += [
+            ("created", c.created),
+            ("updated", c.updated),
+            ("unchanged", c.unchanged),
+            ("failed", c.failed),
+            ("skipped", c.skipped),
+        ]
+    rows += [
+        ("duration", f"{report.duration_s:.2f} s"),
+        ("rows/s", report.rows_per_s),
+        ("requests", report.requests),
+        ("429s", report.rate_limited),
+        ("retries", report.retries),
+        ("results", report.results_path),
+    ]
     if report.run_id:
         rows.append(("run id", report.run_id))
     echo_table(rows)
@@ -92,30 +117,75 @@ def _print_summary(report: RunReport) -> None:
 @click.command("import", short_help="Import a CSV or XLSX file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing.")
-@click.option("--key", "key_field", default="external_id", show_default=True,
-              help="Unique field that matches rows to existing records.")
-@click.option("--sheet", default=None, help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
-                                           "e.g. Opportunities, else the first data sheet].")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Header → field mapping file (JSON/YAML/CSV).")
-@click.option("--results", "results_path", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the results sheet [default: <file>.results.<ext>].")
+@click.option(
+    "--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing."
+)
+@click.option(
+    "--key",
+    "key_field",
+    default="external_id",
+    show_default=True,
+    help="Unique field that matches rows to existing records.",
+)
+@click.option(
+    "--sheet",
+    default=None,
+    help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
+    "e.g. Opportunities, else the first data sheet].",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Header → field mapping file (JSON/YAML/CSV).",
+)
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the results sheet [default: <file>.results.<ext>].",
+)
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
-@click.option("--date-order", type=click.Choice(["YMD", "DMY", "MDY"], case_sensitive=False), default=None,
-              help="How to read dates like 03/04/2026 (otherwise they are rejected as ambiguous).")
+@click.option(
+    "--date-order",
+    type=click.Choice(["YMD", "DMY", "MDY"], case_sensitive=False),
+    default=None,
+    help="How to read dates like 03/04/2026 (otherwise they are rejected as ambiguous).",
+)
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of dates without an offset.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="Parallel requests (the rate limit still applies).")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="Parallel requests (the rate limit still applies).",
+)
 @click.option("--encoding", default=None, help="CSV encoding [default: detected].")
 @click.option("--delimiter", default=None, help="CSV delimiter [default: detected].")
 @connection_options
 @common_options
-def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: str | None,
-            mapping: str | None, results_path: str | None, resume: bool, date_order: str | None, tz: str,
-            concurrency: int, encoding: str | None, delimiter: str | None, api_key: str | None,
-            base_url: str | None, sandbox_db: str | None, quiet: bool, debug: bool,
-            output_format: str) -> None:
+def command(
+    object_type: str,
+    file: str,
+    dry_run: bool,
+    key_field: str,
+    sheet: str | None,
+    mapping: str | None,
+    results_path: str | None,
+    resume: bool,
+    date_order: str | None,
+    tz: str,
+    concurrency: int,
+    encoding: str | None,
+    delimiter: str | None,
+    api_key: str | None,
+    base_url: str | None,
+    sandbox_db: str | None,
+    quiet: bool,
+    debug: bool,
+    output_format: str,
+) -> None:
     """Import FILE (CSV or XLSX) into OBJECT records: create new ones, update changed ones.
 
     Rows match existing records by the Record ID column, then by --key (external_id). Every
@@ -145,11 +215,23 @@ def command(object_type: str, file: str, dry_run: bool, key_field: str, sheet: s
             with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
                 with object_type_checked(client, object_type):
                     client.schema(object_type)  # cached: import_file reuses it
-                report = import_file(file, object_type, client=client, key_field=key_field, sheet=sheet,
-                                     mapping=mapping, dry_run=dry_run, resume=resume,
-                                     results_path=results_path, date_order=date_order, tz=tz,
-                                     concurrency=concurrency, encoding=encoding, delimiter=delimiter,
-                                     on_event=bars)
+                report = import_file(
+                    file,
+                    object_type,
+                    client=client,
+                    key_field=key_field,
+                    sheet=sheet,
+                    mapping=mapping,
+                    dry_run=dry_run,
+                    resume=resume,
+                    results_path=results_path,
+                    date_order=date_order,
+                    tz=tz,
+                    concurrency=concurrency,
+                    encoding=encoding,
+                    delimiter=delimiter,
+                    on_event=bars,
+                )
         finally:
             bars.close()
         if output_format == "json":

@@ -21,24 +21,56 @@ def _db(path: Path | None) -> Path:
 
 
 @command.command("serve")
-@click.option("--port", type=int, default=8787, show_default=True, help="Port to listen on (0 = any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default).")
-@click.option("--db", "--sandbox-db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].")
-@click.option("--seed", default="demo", show_default=True,
-              help="Seed for a new database: 'demo' or the path of a seed JSON file.")
+@click.option(
+    "--port", type=int, default=8787, show_default=True, help="Port to listen on (0 = any free port)."
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind (loopback by default)."
+)
+@click.option(
+    "--db",
+    "--sandbox-db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+)
+@click.option(
+    "--seed",
+    default="demo",
+    show_default=True,
+    help="Seed for a new database: 'demo' or the path of a seed JSON file.",
+)
 @click.option("--rate", type=float, default=None, help="Requests per second per category (default 25).")
 @click.option("--latency-ms", type=float, default=None, help="Delay added to every request.")
 @click.option("--jitter-ms", type=float, default=None, help="Random extra delay, up to this much.")
 @click.option("--error-rate", type=float, default=None, help="Fraction of requests answered 500/503.")
-@click.option("--drop-rate", type=float, default=None,
-              help="Fraction of writes whose response is dropped after they commit.")
-@click.option("--reset-rate", type=float, default=None,
-              help="Fraction of requests whose connection is closed before they run.")
+@click.option(
+    "--drop-rate",
+    type=float,
+    default=None,
+    help="Fraction of writes whose response is dropped after they commit.",
+)
+@click.option(
+    "--reset-rate",
+    type=float,
+    default=None,
+    help="Fraction of requests whose connection is closed before they run.",
+)
 @click.option("--index-lag-ms", type=float, default=None, help="Lists hide records younger than this.")
-def serve(port: int, host: str, db_path: Path | None, seed: str, rate: float | None, latency_ms: float | None,
-          jitter_ms: float | None, error_rate: float | None, drop_rate: float | None, reset_rate: float | None,
-          index_lag_ms: float | None) -> None:
+def serve(
+    port: int,
+    host: str,
+    db_path: Path | None,
+    seed: str,
+    rate: float | None,
+    latency_ms: float | None,
+    jitter_ms: float | None,
+    error_rate: float | None,
+    drop_rate: float | None,
+    reset_rate: float | None,
+    index_lag_ms: float | None,
+) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
     Prints the URL and the default org's (local, throwaway) API key once.
@@ -46,9 +78,18 @@ def serve(port: int, host: str, db_path: Path | None, seed: str, rate: float | N
     from ..sandbox import SandboxServer
 
     server = SandboxServer(_db(db_path), seed=seed, host=host, port=port, rate_limit=rate)
-    faults = {k: v for k, v in {"latency_ms": latency_ms, "jitter_ms": jitter_ms, "error_rate": error_rate,
-                                "drop_rate": drop_rate, "reset_rate": reset_rate,
-                                "index_lag_ms": index_lag_ms}.items() if v is not None}
+    faults = {
+        k: v
+        for k, v in {
+            "latency_ms": latency_ms,
+            "jitter_ms": jitter_ms,
+            "error_rate": error_rate,
+            "drop_rate": drop_rate,
+            "reset_rate": reset_rate,
+            "index_lag_ms": index_lag_ms,
+        }.items()
+        if v is not None
+    }
     if faults:
         server.set_faults(None, **faults)
     server.start()
@@ -64,10 +105,21 @@ def serve(port: int, host: str, db_path: Path | None, seed: str, rate: float | N
 
 
 @command.command("mint-key")
-@click.option("--db", "--sandbox-db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].")
-@click.option("--scope", "scopes", multiple=True, metavar="SCOPE",
-              help="A scope such as accounts:read (repeatable); none = full access.")
+@click.option(
+    "--db",
+    "--sandbox-db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="SCOPE",
+    help="A scope such as accounts:read (repeatable); none = full access.",
+)
 @click.option("--org", "org_id", default=None, help="Org id (default: the default org).")
 def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None) -> None:
     """Print a new API key for the sandbox's default org, limited to the given scopes.

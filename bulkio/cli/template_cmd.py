@@ -19,20 +19,43 @@ from .console import (
 
 @click.command("template", short_help="Write an import template (XLSX or CSV) for an object.")
 @click.argument("object_type", metavar="OBJECT")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="File to write: .xlsx (dropdowns, comments, Reference sheet) or .csv (headers).")
-@click.option("--key", "key_field", default="external_id", show_default=True,
-              help="Unique field that identifies records on import; it becomes the first column.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write: .xlsx (dropdowns, comments, Reference sheet) or .csv (headers).",
+)
+@click.option(
+    "--key",
+    "key_field",
+    default="external_id",
+    show_default=True,
+    help="Unique field that identifies records on import; it becomes the first column.",
+)
 @click.option("--example-row", is_flag=True, help="Add one filled-in example row.")
-@click.option("--no-reference", is_flag=True,
-              help="Do not list existing records and members on the Reference sheet "
-                   "(select options are still listed).")
+@click.option(
+    "--no-reference",
+    is_flag=True,
+    help="Do not list existing records and members on the Reference sheet (select options are still listed).",
+)
 @connection_options
 @common_options
 @with_guard
-def command(object_type: str, output: str, key_field: str, example_row: bool, no_reference: bool,
-            api_key: str | None, base_url: str | None, sandbox_db: str | None, quiet: bool,
-            debug: bool, output_format: str) -> None:
+def command(
+    object_type: str,
+    output: str,
+    key_field: str,
+    example_row: bool,
+    no_reference: bool,
+    api_key: str | None,
+    base_url: str | None,
+    sandbox_db: str | None,
+    quiet: bool,
+    debug: bool,
+    output_format: str,
+) -> None:
     """Write an import template for OBJECT (account, contact, opportunity, task, note, or a
     custom object such as partner) to the file given with -o.
 
@@ -49,11 +72,19 @@ def command(object_type: str, output: str, key_field: str, example_row: bool, no
     """
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
-        with (connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client,
-              object_type_checked(client, object_type)):
-            info = make_template(client, object_type, output, key_field=key_field,
-                                 example_row=example_row, include_reference=not no_reference,
-                                 on_event=bars)
+        with (
+            connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client,
+            object_type_checked(client, object_type),
+        ):
+            info = make_template(
+                client,
+                object_type,
+                output,
+                key_field=key_field,
+                example_row=example_row,
+                include_reference=not no_reference,
+                on_event=bars,
+            )
     finally:
         bars.close()
     if output_format == "json":

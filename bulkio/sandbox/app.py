@@ -198,8 +198,16 @@ def _list_route(org: OrgData, method: str, rest: list[str]) -> Route:
         member = org.by_collection(rest[2])
         if member is None:
             raise HttpError(404, f"No object type '{rest[2]}' in this organization.")
-        return Route("members", f"GET /v1/lists/{{listId}}/{rest[2]}", "Search", "lists:read", odef, rest[1],
-                     filters=False, member=member)
+        return Route(
+            "members",
+            f"GET /v1/lists/{{listId}}/{rest[2]}",
+            "Search",
+            "lists:read",
+            odef,
+            rest[1],
+            filters=False,
+            member=member,
+        )
     raise HttpError(404, f"Unknown path {method} /v1/{'/'.join(rest)}.")
 
 
@@ -238,16 +246,20 @@ class SandboxApp:
                 body += msg.get("body", b"")
                 if not msg.get("more_body"):
                     break
-        reply = await self.handle(scope["method"], scope["path"], scope.get("query_string", b"").decode(),
-                                  headers, body)
-        raw_headers = [(b"content-type", b"application/json"),
-                       (b"content-length", str(len(reply.body)).encode())]
+        reply = await self.handle(
+            scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body
+        )
+        raw_headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(reply.body)).encode()),
+        ]
         raw_headers += [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
         await send({"type": "http.response.start", "status": reply.status, "headers": raw_headers})
         if reply.mode != "ok":
             # Cut the response short: the client sees a closed connection mid-body.
-            await send({"type": "http.response.body", "body": reply.body[: len(reply.body) // 2],
-                        "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": reply.body[: len(reply.body) // 2], "more_body": True}
+            )
             return
         await send({"type": "http.response.body", "body": reply.body})
 
@@ -265,8 +277,12 @@ class SandboxApp:
         route: Route | None = None
         try:
             if headers.get("lightfield-version") != API_VERSION:
-                raise HttpError(400, f"Missing or invalid Lightfield-Version header; use {API_VERSION}.",
-                                code="version_header", param="Lightfield-Version")
+                raise HttpError(
+                    400,
+                    f"Missing or invalid Lightfield-Version header; use {API_VERSION}.",
+                    code="version_header",
+                    param="Lightfield-Version",
+                )
             with sb.store.lock:
                 org = sb.org(org_id)
                 route = resolve(org, method, path)
@@ -275,8 +291,11 @@ class SandboxApp:
                 raise HttpError(403, f"This API key lacks the '{missing[0]}' scope.")
             ok, rl_headers, wait = rt.bucket(route.category).take()
             if not ok:
-                rl_headers = {**rl_headers, "Retry-After": str(max(1, int(-(-wait // 1)))),
-                              "Retry-After-Ms": str(max(1, int(wait * 1000 + 0.999)))}
+                rl_headers = {
+                    **rl_headers,
+                    "Retry-After": str(max(1, int(-(-wait // 1)))),
+                    "Retry-After-Ms": str(max(1, int(wait * 1000 + 0.999))),
+                }
                 raise HttpError(429, "Rate limit exceeded. Please try again later.")
         except HttpError as exc:
             rt.record(route.category if route else None, exc.status)
@@ -296,8 +315,12 @@ class SandboxApp:
         slot: tuple[str, str] | None = None
         if idem_key is not None:
             if len(idem_key) > MAX_IDEMPOTENCY_KEY:
-                err = HttpError(400, f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters.",
-                                code="idempotency_key_too_long", param="Idempotency-Key")
+                err = HttpError(
+                    400,
+                    f"Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY} characters.",
+                    code="idempotency_key_too_long",
+                    param="Idempotency-Key",
+                )
                 rt.record(route.category, 400)
                 return Reply(400, _json(err.body()), rl_headers)
             cached = sb.store.idempotent_response(org_id, route.template, idem_key)
@@ -307,15 +330,19 @@ class SandboxApp:
                 return Reply(cached[0], cached[1], rl_headers)
             slot = (route.template, idem_key)
             if slot in rt.in_flight:
-                err = HttpError(409, "An operation with this idempotency key is already in progress. "
-                                "Please wait and retry.", code="idempotency_conflict")
+                err = HttpError(
+                    409,
+                    "An operation with this idempotency key is already in progress. Please wait and retry.",
+                    code="idempotency_conflict",
+                )
                 rt.record(route.category, 409)
                 return Reply(409, _json(err.body()), rl_headers)
             rt.in_flight.add(slot)
         try:
             await self._sleep(faults.delay())
-            status, payload = self.execute(route, org_id, member_id, scopes, method, query, headers, body,
-                                           idem_key)
+            status, payload = self.execute(
+                route, org_id, member_id, scopes, method, query, headers, body, idem_key
+            )
         finally:
             if slot is not None:
                 rt.in_flight.discard(slot)
@@ -332,8 +359,18 @@ class SandboxApp:
         if seconds > 0:
             await asyncio.sleep(seconds)
 
-    def execute(self, route: Route, org_id: str, member_id: str | None, scopes: list[str], method: str,
-                query: str, headers: dict[str, str], body: bytes, idem_key: str | None) -> tuple[int, bytes]:
+    def execute(
+        self,
+        route: Route,
+        org_id: str,
+        member_id: str | None,
+        scopes: list[str],
+        method: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        idem_key: str | None,
+    ) -> tuple[int, bytes]:
         """Run the operation under the store lock; 2xx writes commit with their idempotency entry."""
         sb = self.sandbox
         try:
@@ -341,8 +378,12 @@ class SandboxApp:
                 org = sb.org(org_id)
                 odef = route.odef
                 if route.action == "validate":
-                    data: Any = {"active": True, "tokenType": "api_key", "subjectType": "user",
-                                 "scopes": list(scopes)}
+                    data: Any = {
+                        "active": True,
+                        "tokenType": "api_key",
+                        "subjectType": "user",
+                        "scopes": list(scopes),
+                    }
                 elif route.action == "objects":
                     data = {"data": object_types(org)["data"]}
                 elif route.action == "definitions":
@@ -351,15 +392,24 @@ class SandboxApp:
                 elif route.action == "list":
                     assert odef is not None
                     params = parse_qsl(query, keep_blank_values=True)
-                    data = sb.list(org, odef, params, filters=route.filters,
-                                   index_lag_ms=sb.runtime(org_id).faults.index_lag_ms)
+                    data = sb.list(
+                        org,
+                        odef,
+                        params,
+                        filters=route.filters,
+                        index_lag_ms=sb.runtime(org_id).faults.index_lag_ms,
+                    )
                 elif route.action == "retrieve":
                     assert odef is not None and route.record_id is not None
                     data = entity(org, odef, sb.find(org, odef, route.record_id))
                 elif route.action == "members":
                     assert odef is not None and route.member is not None and route.record_id is not None
-                    data = sb.list_members(org, sb.find(org, odef, route.record_id), route.member,
-                                           parse_qsl(query, keep_blank_values=True))
+                    data = sb.list_members(
+                        org,
+                        sb.find(org, odef, route.record_id),
+                        route.member,
+                        parse_qsl(query, keep_blank_values=True),
+                    )
                 else:
                     assert odef is not None
                     payload = _parse_json(headers, body)
@@ -389,8 +439,9 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
         raise HttpError(415, "The request body is not valid JSON.") from None
 
 
-def create_app(sandbox: Sandbox | str | Path | None = None, *, seed: Any = "demo",
-               rate_limit: float | None = None) -> SandboxApp:
+def create_app(
+    sandbox: Sandbox | str | Path | None = None, *, seed: Any = "demo", rate_limit: float | None = None
+) -> SandboxApp:
     """An ASGI app serving ``sandbox`` (or a new :class:`Sandbox` on the given db path).
 
     >>> app = create_app()            # temp db, demo org; serve it with any ASGI server

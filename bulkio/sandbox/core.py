@@ -42,8 +42,13 @@ def mint_key_value() -> str:
 class Sandbox:
     """All orgs in one SQLite file. Thread-safe: every public method takes the store lock."""
 
-    def __init__(self, db_path: str | Path | None = None, *, seed: str | Path | dict[str, Any] | None = "demo",
-                 rate_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str | Path | None = None,
+        *,
+        seed: str | Path | dict[str, Any] | None = "demo",
+        rate_limit: float | None = None,
+    ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="bulkio-sandbox-")
@@ -71,8 +76,13 @@ class Sandbox:
             self._tmp.cleanup()
 
     # --- orgs, keys, settings --------------------------------------------------------------------
-    def create_org(self, seed: str | Path | dict[str, Any] | None = "demo", *, records: bool = True,
-                   rate_limit: float | None = None) -> Org:
+    def create_org(
+        self,
+        seed: str | Path | dict[str, Any] | None = "demo",
+        *,
+        records: bool = True,
+        rate_limit: float | None = None,
+    ) -> Org:
         doc = load_seed(seed)
         recs = build_records(doc, records=records)
         seed_doc = {k: v for k, v in doc.items() if k != "records"}
@@ -110,7 +120,9 @@ class Sandbox:
         self.org(org_id)
         self.runtime(org_id).faults.update(**kw)
 
-    def set_rate_limit(self, org_id: str | None = None, *, per_second: float, burst: int | None = None) -> None:
+    def set_rate_limit(
+        self, org_id: str | None = None, *, per_second: float, burst: int | None = None
+    ) -> None:
         self.org(org_id)
         self.runtime(org_id).set_rate(per_second, burst)
 
@@ -128,8 +140,9 @@ class Sandbox:
         return self.runtime(org_id).stats()
 
     # --- operations (called with the lock held by the app) --------------------------------------
-    def create(self, org: OrgData, odef: ObjectDef, body: Any, member_id: str | None
-               ) -> tuple[dict[str, Any], list[Record]]:
+    def create(
+        self, org: OrgData, odef: ObjectDef, body: Any, member_id: str | None
+    ) -> tuple[dict[str, Any], list[Record]]:
         fields, rels = apply_write(org, odef, body, None, member_id)
         ts = org.next_ts()
         rec = Record(new_id(odef.id_prefix), odef.type, iso(ts), ts, iso(ts), None, fields, rels)
@@ -137,8 +150,9 @@ class Sandbox:
         org.add(rec)
         return entity(org, odef, rec), [rec, *touched]
 
-    def update(self, org: OrgData, odef: ObjectDef, rec: Record, body: Any, member_id: str | None
-               ) -> tuple[dict[str, Any], list[Record]]:
+    def update(
+        self, org: OrgData, odef: ObjectDef, rec: Record, body: Any, member_id: str | None
+    ) -> tuple[dict[str, Any], list[Record]]:
         fields, rels = apply_write(org, odef, body, rec, member_id)
         if fields == rec.fields and rels == rec.rels:
             return entity(org, odef, rec), []
@@ -156,8 +170,15 @@ class Sandbox:
             raise HttpError(404, f"No resource found in '{odef.collection}' with the given ID.")
         return rec
 
-    def list(self, org: OrgData, odef: ObjectDef, params: list[tuple[str, str]], *, filters: bool,
-             index_lag_ms: float) -> dict[str, Any]:
+    def list(
+        self,
+        org: OrgData,
+        odef: ObjectDef,
+        params: list[tuple[str, str]],
+        *,
+        filters: bool,
+        index_lag_ms: float,
+    ) -> dict[str, Any]:
         offset, limit = page_bounds(params)
         trashed, params = _status(params)
         preds, candidates = build_filters(org, odef, params) if filters else ([], None)
@@ -168,8 +189,10 @@ class Sandbox:
             cutoff = time.time() - index_lag_ms / 1000
         pool = org.ordered.get(odef.type, [])
         if candidates is not None:
-            pool = sorted((org.records[i] for i in candidates if org.records[i].type == odef.type),
-                          key=lambda r: (r.created_ts, r.id))
+            pool = sorted(
+                (org.records[i] for i in candidates if org.records[i].type == odef.type),
+                key=lambda r: (r.created_ts, r.id),
+            )
         page, total = select([] if trashed else pool, preds, offset, limit, cutoff)
         return {"object": "list", "data": [entity(org, odef, r) for r in page], "totalCount": total}
 
@@ -180,11 +203,16 @@ class Sandbox:
         _no_filters(params, "lists")
         holds = str(lst.fields.get("$objectType", "")).removeprefix("$")
         if holds != mdef.type:
-            raise bad(f"List '{lst.id}' holds {holds} records, not {mdef.collection}.", "invalid_configuration",
-                      "listId")
+            raise bad(
+                f"List '{lst.id}' holds {holds} records, not {mdef.collection}.",
+                "invalid_configuration",
+                "listId",
+            )
         ids = [] if trashed else lst.rels.get(LIST_MEMBER_KEYS[mdef.type], [])
-        pool = sorted((r for r in map(org.records.get, ids) if r is not None and r.type == mdef.type),
-                      key=lambda r: (r.created_ts, r.id))
+        pool = sorted(
+            (r for r in map(org.records.get, ids) if r is not None and r.type == mdef.type),
+            key=lambda r: (r.created_ts, r.id),
+        )
         page, total = select(pool, [], offset, limit, None)
         return {"object": "list", "data": [entity(org, mdef, r) for r in page], "totalCount": total}
 
@@ -198,8 +226,12 @@ def _status(params: list[tuple[str, str]]) -> tuple[bool, list[tuple[str, str]]]
 def _no_filters(params: list[tuple[str, str]], collection: str) -> None:
     extra = [n for n, _ in params if n not in ("offset", "limit")]
     if extra:
-        raise HttpError(400, f"Unrecognized filter field '{extra[0]}' for '{collection}'.",
-                        code="unknown_field", param=extra[0])
+        raise HttpError(
+            400,
+            f"Unrecognized filter field '{extra[0]}' for '{collection}'.",
+            code="unknown_field",
+            param=extra[0],
+        )
 
 
 def _sync_links(org: OrgData, odef: ObjectDef, rec: Record, old_rels: dict[str, list[str]]) -> list[Record]:
@@ -247,21 +279,43 @@ def entity(org: OrgData, odef: ObjectDef, rec: Record) -> dict[str, Any]:
     path = f"objects/{odef.type}" if odef.custom else odef.collection
     if odef.type == LIST_DEF.type:
         # ListRetrieveResponse: no updatedAt, externalId or relationships (members are read apart)
-        return {"id": rec.id, "createdAt": rec.created, "httpLink": f"{HTTP_LINK}/{path}/{rec.id}",
-                "fields": {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]}
-                           for k, fd in odef.fields.items()}}
+        return {
+            "id": rec.id,
+            "createdAt": rec.created,
+            "httpLink": f"{HTTP_LINK}/{path}/{rec.id}",
+            "fields": {
+                k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()
+            },
+        }
     if odef.type == "member":
         # the 2026-03-01 contract has ``{}``; the newer official SDK requires ``$user``
-        rels: dict[str, Any] = {"$user": {"cardinality": "HAS_ONE", "objectType": "user",
-                                          "values": ["usr_" + rec.id.removeprefix("mem_")]}}
+        rels: dict[str, Any] = {
+            "$user": {
+                "cardinality": "HAS_ONE",
+                "objectType": "user",
+                "values": ["usr_" + rec.id.removeprefix("mem_")],
+            }
+        }
     else:
-        rels = {k: {"cardinality": rd["cardinality"].lower(), "objectType": rd["objectType"],
-                    "values": list(rec.rels.get(k, ()))} for k, rd in odef.rels.items()}
-    out: dict[str, Any] = {"id": rec.id, "createdAt": rec.created, "updatedAt": rec.updated,
-                           "httpLink": f"{HTTP_LINK}/{path}/{rec.id}"}
+        rels = {
+            k: {
+                "cardinality": rd["cardinality"].lower(),
+                "objectType": rd["objectType"],
+                "values": list(rec.rels.get(k, ())),
+            }
+            for k, rd in odef.rels.items()
+        }
+    out: dict[str, Any] = {
+        "id": rec.id,
+        "createdAt": rec.created,
+        "updatedAt": rec.updated,
+        "httpLink": f"{HTTP_LINK}/{path}/{rec.id}",
+    }
     if odef.type != "member":  # the member schema has no externalId
         out["externalId"] = rec.external_id
-    out["fields"] = {k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()}
+    out["fields"] = {
+        k: {"value": rec.fields.get(k), "valueType": fd["valueType"]} for k, fd in odef.fields.items()
+    }
     out["relationships"] = rels
     return out
 
@@ -270,18 +324,29 @@ def definitions(odef: ObjectDef) -> dict[str, Any]:
     """``GET …/definitions``: API-FACTS §4.1 plus the ``slug``/``system`` extras from the docs."""
     fields = {}
     for key, fd in odef.fields.items():
-        out = {"id": fd.get("id") or f"ad_{odef.type}_{key.lstrip('$')}", "slug": key.lstrip("$"),
-               "label": fd["label"], "description": fd.get("description"), "valueType": fd["valueType"],
-               "readOnly": bool(fd.get("readOnly")), "system": key.startswith("$"),
-               "typeConfiguration": dict(fd.get("typeConfiguration") or {})}
+        out = {
+            "id": fd.get("id") or f"ad_{odef.type}_{key.lstrip('$')}",
+            "slug": key.lstrip("$"),
+            "label": fd["label"],
+            "description": fd.get("description"),
+            "valueType": fd["valueType"],
+            "readOnly": bool(fd.get("readOnly")),
+            "system": key.startswith("$"),
+            "typeConfiguration": dict(fd.get("typeConfiguration") or {}),
+        }
         fields[key] = out
     rels = {}
     for key, rd in odef.rels.items():
-        rels[key] = {"id": rd.get("id") or f"rd_{odef.type}_{key.lstrip('$')}",
-                     "slug": relationship_slug(odef.type, key), "label": rd["label"],
-                     "description": rd.get("description"), "cardinality": rd["cardinality"].upper(),
-                     "objectType": rd["objectType"], "readOnly": bool(rd.get("readOnly")),
-                     "system": key.startswith("$")}
+        rels[key] = {
+            "id": rd.get("id") or f"rd_{odef.type}_{key.lstrip('$')}",
+            "slug": relationship_slug(odef.type, key),
+            "label": rd["label"],
+            "description": rd.get("description"),
+            "cardinality": rd["cardinality"].upper(),
+            "objectType": rd["objectType"],
+            "readOnly": bool(rd.get("readOnly")),
+            "system": key.startswith("$"),
+        }
     return {"objectType": odef.type, "fieldDefinitions": fields, "relationshipDefinitions": rels}
 
 

@@ -45,9 +45,11 @@ class Bucket:
         else:
             wait = (1.0 - self.tokens) / self.rate
         full_in = (self.capacity - self.tokens) / self.rate
-        headers = {"X-RateLimit-Limit": str(self.capacity),
-                   "X-RateLimit-Remaining": str(max(int(self.tokens), 0)),
-                   "X-RateLimit-Reset": str(math.ceil(time.time() + full_in))}
+        headers = {
+            "X-RateLimit-Limit": str(self.capacity),
+            "X-RateLimit-Remaining": str(max(int(self.tokens), 0)),
+            "X-RateLimit-Reset": str(math.ceil(time.time() + full_in)),
+        }
         return ok, headers, wait
 
 
@@ -58,8 +60,11 @@ def default_burst(rate: float) -> int:
 
 def limit_headers(capacity: int) -> dict[str, str]:
     """Headers for responses that spend no token (auth failures, version header)."""
-    return {"X-RateLimit-Limit": str(capacity), "X-RateLimit-Remaining": str(capacity),
-            "X-RateLimit-Reset": str(math.ceil(time.time()))}
+    return {
+        "X-RateLimit-Limit": str(capacity),
+        "X-RateLimit-Remaining": str(capacity),
+        "X-RateLimit-Reset": str(math.ceil(time.time())),
+    }
 
 
 def default_rate() -> float:
@@ -138,5 +143,10 @@ class OrgRuntime:
             self.by_category[category] = self.by_category.get(category, 0) + 1
 
     def stats(self) -> dict[str, Any]:
-        return {"requests": self.requests, "by_status": dict(self.by_status), "writes": self.writes,
-                "by_category": dict(self.by_category), "in_flight": len(self.in_flight)}
+        return {
+            "requests": self.requests,
+            "by_status": dict(self.by_status),
+            "writes": self.writes,
+            "by_category": dict(self.by_category),
+            "in_flight": len(self.in_flight),
+        }

@@ -20,11 +20,18 @@ from .store import ObjectDef, OrgData, Record, unique_values
 
 ORDER_OPS = ("equal", "greaterThan", "greaterThanOrEqual", "lessThan", "lessThanOrEqual")
 OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
-    "NUMBER": ORDER_OPS, "CURRENCY": ORDER_OPS, "DATETIME": ORDER_OPS,
-    "TEXT": ("equal", "startsWith"), "FULL_NAME": ("equal", "startsWith"),
-    "SOCIAL_HANDLE": ("equal", "startsWith"), "ADDRESS": ("equal", "startsWith"),
-    "CHECKBOX": ("equal",), "SINGLE_SELECT": ("equal",),
-    "EMAIL": ("contains",), "TELEPHONE": ("contains",), "URL": ("contains",),
+    "NUMBER": ORDER_OPS,
+    "CURRENCY": ORDER_OPS,
+    "DATETIME": ORDER_OPS,
+    "TEXT": ("equal", "startsWith"),
+    "FULL_NAME": ("equal", "startsWith"),
+    "SOCIAL_HANDLE": ("equal", "startsWith"),
+    "ADDRESS": ("equal", "startsWith"),
+    "CHECKBOX": ("equal",),
+    "SINGLE_SELECT": ("equal",),
+    "EMAIL": ("contains",),
+    "TELEPHONE": ("contains",),
+    "URL": ("contains",),
 }
 RELATIONSHIP_OPS = ("contains", "equal")
 FILTER_RE = re.compile(r"^(?P<key>[^\[\]]+)(?:\[(?P<op>-?[A-Za-z]+)\])?$")
@@ -60,8 +67,9 @@ def page_bounds(params: Iterable[tuple[str, str]]) -> tuple[int, int]:
     return offset, limit
 
 
-def build_filters(org: OrgData, odef: ObjectDef, params: Iterable[tuple[str, str]]
-                  ) -> tuple[list[Predicate], set[str] | None]:
+def build_filters(
+    org: OrgData, odef: ObjectDef, params: Iterable[tuple[str, str]]
+) -> tuple[list[Predicate], set[str] | None]:
     """Predicates for the filters, plus candidate ids when a unique field is matched exactly.
 
     ``external_id[equal]=X`` is how importers find existing records, so it is answered from the
@@ -86,8 +94,12 @@ def build_filters(org: OrgData, odef: ObjectDef, params: Iterable[tuple[str, str
                 raise bad(f"Field '{key}' ({fdef['valueType']}) cannot be filtered.", "invalid_filter", name)
             op = op or ("equal" if "equal" in allowed else allowed[0])
             if op not in allowed:
-                raise bad(f"Operator '{op}' is not supported for field '{key}' ({fdef['valueType']}); "
-                          f"use one of {', '.join(allowed)}.", "invalid_filter", name)
+                raise bad(
+                    f"Operator '{op}' is not supported for field '{key}' ({fdef['valueType']}); "
+                    f"use one of {', '.join(allowed)}.",
+                    "invalid_filter",
+                    name,
+                )
             pred = _field_predicate(key, fdef, op, raw, name)
             if op == "equal" and not negate and (fdef.get("typeConfiguration") or {}).get("unique"):
                 hit = org.unique.get((odef.type, key), {}).get(unique_values(raw)[0])
@@ -97,7 +109,9 @@ def build_filters(org: OrgData, odef: ObjectDef, params: Iterable[tuple[str, str
             rkey = rel_slugs.get(key, key)
             op = op or "contains"
             if op not in RELATIONSHIP_OPS:
-                raise bad(f"Operator '{op}' is not supported for relationship '{key}'.", "invalid_filter", name)
+                raise bad(
+                    f"Operator '{op}' is not supported for relationship '{key}'.", "invalid_filter", name
+                )
             wanted = raw.strip()
             pred = _rel_predicate(rkey, wanted)
         else:
@@ -140,8 +154,9 @@ def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: s
         if vt == "TELEPHONE":
             norm = normalize_phone(raw)
             needle = re.sub(r"\D", "", norm.split(";")[0] if norm else raw)
-            return lambda r: bool(needle) and any(needle in re.sub(r"\D", "", str(v))
-                                                  for v in _as_list(r.fields.get(key)))
+            return lambda r: (
+                bool(needle) and any(needle in re.sub(r"\D", "", str(v)) for v in _as_list(r.fields.get(key)))
+            )
         low_needle = raw.strip().casefold()
         return lambda r: any(low_needle in str(v).casefold() for v in _as_list(r.fields.get(key)))
     # TEXT, SOCIAL_HANDLE, FULL_NAME, ADDRESS: compare text, ignoring case
@@ -195,11 +210,13 @@ def _ordered(key: str, op: str, want: Any, conv: Callable[[Any], Any]) -> Predic
         if op == "lessThan":
             return bool(have < want)
         return bool(have <= want)
+
     return pred
 
 
-def select(records: list[Record], preds: list[Predicate], offset: int, limit: int,
-           created_before: float | None) -> tuple[list[Record], int]:
+def select(
+    records: list[Record], preds: list[Predicate], offset: int, limit: int, created_before: float | None
+) -> tuple[list[Record], int]:
     """Newest first (createdAt desc, then id desc); returns the page and the total match count."""
     if not preds:
         end = len(records)
@@ -210,12 +227,14 @@ def select(records: list[Record], preds: list[Predicate], offset: int, limit: in
         start = max(end - offset - limit, 0)
         stop = max(end - offset, 0)
         return list(reversed(records[start:stop])), total
-    pool = reversed(records) if created_before is None else \
-        (r for r in reversed(records) if r.created_ts <= created_before)
+    pool = (
+        reversed(records)
+        if created_before is None
+        else (r for r in reversed(records) if r.created_ts <= created_before)
+    )
     if len(preds) == 1:
         only = preds[0]
         matched = [r for r in pool if only(r)]
     else:
         matched = [r for r in pool if all(p(r) for p in preds)]
-    return matched[offset:offset + limit], len(matched)
-
+    return matched[offset : offset + limit], len(matched)

@@ -15,11 +15,20 @@ from typing import Any
 
 from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, unique_values
 
-STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                409: "conflict", 415: "unsupported_media_type", 422: "unprocessable_content",
-                429: "too_many_requests", 500: "internal_server_error", 503: "service_unavailable"}
+STATUS_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "unprocessable_content",
+    429: "too_many_requests",
+    500: "internal_server_error",
+    503: "service_unavailable",
+}
 MAX_RELATIONSHIP_IDS = 25
-MAX_SAFE_INT = 2 ** 53 - 1
+MAX_SAFE_INT = 2**53 - 1
 ADDRESS_KEYS = ("street", "street2", "city", "state", "postalCode", "country", "latitude", "longitude")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 URL_RE = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
@@ -28,8 +37,15 @@ URL_RE = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(:\d+)?([/?#]\S*)?$",
 class HttpError(Exception):
     """A response the sandbox answers with instead of executing the request."""
 
-    def __init__(self, status: int, message: str, *, code: str | None = None, param: str | None = None,
-                 type: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        type: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.type = type or STATUS_TYPES.get(status, "bad_request")
@@ -85,7 +101,7 @@ def normalize_phone(text: str) -> str | None:
     ext = ""
     m = re.search(r"(?:;ext=|\s*(?:ext\.?|x|#)\s*)(\d{1,6})$", s, re.IGNORECASE)
     if m:
-        ext, s = f";ext={m.group(1)}", s[:m.start()]
+        ext, s = f";ext={m.group(1)}", s[: m.start()]
     if not s or re.search(r"[^\d\s()+.\-/]", s) or s.count("+") > 1 or ("+" in s and not s.startswith("+")):
         return None
     digits = re.sub(r"\D", "", s)
@@ -190,8 +206,11 @@ def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
             addr["country"] = addr["country"].upper()
         return addr
     if vt == "FULL_NAME":
-        if not isinstance(value, dict) or any(k not in ("firstName", "lastName") for k in value) \
-                or any(v is not None and not isinstance(v, str) for v in value.values()):
+        if (
+            not isinstance(value, dict)
+            or any(k not in ("firstName", "lastName") for k in value)
+            or any(v is not None and not isinstance(v, str) for v in value.values())
+        ):
             raise wrong("an object {firstName, lastName}")
         return {"firstName": value.get("firstName"), "lastName": value.get("lastName")}
     if vt == "SINGLE_SELECT":
@@ -234,8 +253,11 @@ def _ids(key: str, value: Any, *, nullable: bool = False) -> list[str]:
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return list(dict.fromkeys(value))
-    raise bad(f"Invalid value for relationship '{key}': expected an id or a list of ids.", "invalid_type",
-              f"relationships.{key}")
+    raise bad(
+        f"Invalid value for relationship '{key}': expected an id or a list of ids.",
+        "invalid_type",
+        f"relationships.{key}",
+    )
 
 
 def check_body(body: Any, *, create: bool) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -259,13 +281,18 @@ def check_body(body: Any, *, create: bool) -> tuple[dict[str, Any], dict[str, An
 def _check_reference_count(referenced: int) -> None:
     """One request may reference at most MAX_RELATIONSHIP_IDS ids across its relationships (422)."""
     if referenced > MAX_RELATIONSHIP_IDS:
-        raise HttpError(422, f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
-                        f"request ({referenced} given).", code="relationship_write_limit_exceeded",
-                        param="relationships")
+        raise HttpError(
+            422,
+            f"At most {MAX_RELATIONSHIP_IDS} relationship ids may be referenced in one "
+            f"request ({referenced} given).",
+            code="relationship_write_limit_exceeded",
+            param="relationships",
+        )
 
 
-def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
-                member_id: str | None) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def apply_write(
+    org: OrgData, odef: ObjectDef, body: Any, rec: Record | None, member_id: str | None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate a create (``rec`` None) or update body; return the record's new fields and rels.
 
     Nothing is mutated here, so a rejected request leaves no trace.
@@ -296,40 +323,58 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
         if rdef is None:
             raise bad(f"Unrecognized relationship '{key}' for '{coll}'.", "unknown_relationship", param)
         if rdef.get("readOnly"):
-            raise bad(f"Relationship '{key}' of '{coll}' is read-only; set it from the other side.",
-                      "invalid_configuration", param)
+            raise bad(
+                f"Relationship '{key}' of '{coll}' is read-only; set it from the other side.",
+                "invalid_configuration",
+                param,
+            )
         current = new_rels.get(key, [])
         if create:
             ids = _ids(key, value)
             referenced += len(ids)
             result = ids
         else:
-            if not isinstance(value, dict) or not value or any(
-                    op not in odef.update_ops for op in value):
+            if not isinstance(value, dict) or not value or any(op not in odef.update_ops for op in value):
                 allowed = "/".join(odef.update_ops)
-                raise bad(f"Relationship '{key}' updates take an object with {allowed}.", "invalid_type", param)
+                raise bad(
+                    f"Relationship '{key}' updates take an object with {allowed}.", "invalid_type", param
+                )
             if "replace" in value and len(value) > 1:
-                raise bad(f"Relationship '{key}': 'replace' cannot be combined with add/remove.",
-                          "invalid_type", param)
+                raise bad(
+                    f"Relationship '{key}': 'replace' cannot be combined with add/remove.",
+                    "invalid_type",
+                    param,
+                )
             if "replace" not in odef.update_ops and len(value) > 1:
                 # notes: the contract's update op is exactly one of {add} or {remove}
-                raise bad(f"Relationship '{key}' updates take either add or remove, not both.",
-                          "invalid_type", param)
+                raise bad(
+                    f"Relationship '{key}' updates take either add or remove, not both.",
+                    "invalid_type",
+                    param,
+                )
             if "replace" in value:
                 result = _ids(key, value["replace"], nullable=True)
                 referenced += len(result)
             else:
-                result, _, n = _add_remove(key, value, current,
-                                           has_one=rdef["cardinality"].upper() == "HAS_ONE")
+                result, _, n = _add_remove(
+                    key, value, current, has_one=rdef["cardinality"].upper() == "HAS_ONE"
+                )
                 referenced += n
         if rdef["cardinality"].upper() == "HAS_ONE" and len(result) > 1:
-            raise bad(f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param)
+            raise bad(
+                f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param
+            )
         _check_targets(org, rdef, key, result)
         _set_rel(new_rels, key, result)
     _check_reference_count(referenced)
 
-    if create and "$createdBy" in odef.rels and "$createdBy" not in new_rels and member_id \
-            and member_id in org.records:
+    if (
+        create
+        and "$createdBy" in odef.rels
+        and "$createdBy" not in new_rels
+        and member_id
+        and member_id in org.records
+    ):
         new_rels["$createdBy"] = [member_id]
     for key in odef.required:
         if key in odef.fields and key not in new_fields and (create or key in fields_in):
@@ -341,8 +386,9 @@ def apply_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None,
     return new_fields, new_rels
 
 
-def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | None
-                     ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def apply_list_write(
+    org: OrgData, odef: ObjectDef, body: Any, rec: Record | None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """list.create / list.update (API-FACTS §3.6): a name, a member type, and static members.
 
     ``fields`` takes ``$name`` and (on create only) ``$objectType``; neither may be null. The
@@ -360,16 +406,22 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
         if fdef is None:
             raise bad(f"Unrecognized field '{key}' for '{coll}'.", "unknown_field", param)
         if key == "$objectType" and not create:
-            raise bad("Field '$objectType' of 'lists' is set on create and cannot be changed.",
-                      "invalid_configuration", param)
+            raise bad(
+                "Field '$objectType' of 'lists' is set on create and cannot be changed.",
+                "invalid_configuration",
+                param,
+            )
         if value is None:
             raise bad(f"Invalid value for field '{key}': expected a string.", "invalid_type", param)
         stored = check_value(key, fdef, value)
         if key == "$objectType":
             bare = stored.removeprefix("$")
             if bare not in LIST_MEMBER_KEYS or bare not in org.objects:
-                raise unprocessable(f"'{stored}' is not a list object type; use $account, $contact or "
-                                    "$opportunity.", param, "invalid_option")
+                raise unprocessable(
+                    f"'{stored}' is not a list object type; use $account, $contact or $opportunity.",
+                    param,
+                    "invalid_option",
+                )
             stored = "$" + bare
         new_fields[key] = stored
     for key in odef.required:
@@ -381,17 +433,26 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
     new_rels = {k: list(v) for k, v in (rec.rels.items() if rec else ())}
     referenced = 0
     if "relationships" in body and not rels_in:  # the contract's anyOf needs one member key
-        raise bad(f"'relationships' must name the list's member key ('{member_key}').",
-                  "invalid_type", "relationships")
+        raise bad(
+            f"'relationships' must name the list's member key ('{member_key}').",
+            "invalid_type",
+            "relationships",
+        )
     for key, value in rels_in.items():
         param = f"relationships.{key}"
         rdef = odef.rels.get(key)
         if rdef is None:
-            raise bad(f"Unrecognized relationship '{key}' for '{coll}'; use '{member_key}'.",
-                      "unknown_relationship", param)
+            raise bad(
+                f"Unrecognized relationship '{key}' for '{coll}'; use '{member_key}'.",
+                "unknown_relationship",
+                param,
+            )
         if key != member_key:
-            raise bad(f"This list holds {otype} records, so its members go under '{member_key}', "
-                      f"not '{key}'.", "invalid_configuration", param)
+            raise bad(
+                f"This list holds {otype} records, so its members go under '{member_key}', not '{key}'.",
+                "invalid_configuration",
+                param,
+            )
         current = new_rels.get(key, [])
         if create:
             added = _ids(key, value)
@@ -400,8 +461,11 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
         else:
             # {} is allowed (the contract makes add and remove optional): it changes nothing
             if not isinstance(value, dict) or any(op not in odef.update_ops for op in value):
-                raise bad(f"Relationship '{key}' updates take an object with add and/or remove.",
-                          "invalid_type", param)
+                raise bad(
+                    f"Relationship '{key}' updates take an object with add and/or remove.",
+                    "invalid_type",
+                    param,
+                )
             result, added, n = _add_remove(key, value, current)
             referenced += n
         _check_targets(org, rdef, key, added)
@@ -410,8 +474,9 @@ def apply_list_write(org: OrgData, odef: ObjectDef, body: Any, rec: Record | Non
     return new_fields, new_rels
 
 
-def _add_remove(key: str, value: dict[str, Any], current: list[str], *, has_one: bool = False
-                ) -> tuple[list[str], list[str], int]:
+def _add_remove(
+    key: str, value: dict[str, Any], current: list[str], *, has_one: bool = False
+) -> tuple[list[str], list[str], int]:
     """Apply an update's ``{add?, remove?}`` to ``current``: (new ids, added ids, ids referenced).
     Removes go first; a HAS_ONE ``add`` replaces what was there."""
     add = _ids(key, value["add"]) if "add" in value else []
@@ -435,8 +500,11 @@ def _check_targets(org: OrgData, rdef: dict[str, Any], key: str, ids: list[str])
     for i in ids:
         r = org.records.get(i)
         if r is None or r.type != target:
-            raise bad(f"No '{target}' record with id '{i}' for relationship '{key}'.",
-                      "relationship_entity_missing", f"relationships.{key}")
+            raise bad(
+                f"No '{target}' record with id '{i}' for relationship '{key}'.",
+                "relationship_entity_missing",
+                f"relationships.{key}",
+            )
 
 
 def _derive(odef: ObjectDef, fields: dict[str, Any]) -> None:
@@ -448,8 +516,9 @@ def _derive(odef: ObjectDef, fields: dict[str, Any]) -> None:
     for o in (odef.fields["$stage"].get("typeConfiguration") or {}).get("options") or []:
         if o["id"] == stage:
             label = collapse(o["label"])
-    fields["$opportunityStatus"] = ("WON" if label == "closed won" else "LOST" if label == "closed lost"
-                                    else "OPEN") if stage else None
+    fields["$opportunityStatus"] = (
+        ("WON" if label == "closed won" else "LOST" if label == "closed lost" else "OPEN") if stage else None
+    )
     if fields["$opportunityStatus"] is None:
         del fields["$opportunityStatus"]
 
@@ -463,5 +532,8 @@ def _check_unique(org: OrgData, odef: ObjectDef, fields: dict[str, Any], rec: Re
         for v, norm in zip(values, unique_values(values)):
             other = idx.get(norm)
             if other is not None and (rec is None or other != rec.id):
-                raise unprocessable(f"Another '{odef.type}' record ({other}) already has {key} '{v}'.",
-                                    f"fields.{key}", "duplicate_value")
+                raise unprocessable(
+                    f"Another '{odef.type}' record ({other}) already has {key} '{v}'.",
+                    f"fields.{key}",
+                    "duplicate_value",
+                )

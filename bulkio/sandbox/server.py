@@ -27,8 +27,15 @@ class SandboxServer:
     ...                                                  "Lightfield-Version": "2026-03-01"})
     """
 
-    def __init__(self, db_path: str | Path | None = None, *, seed: str | Path | dict[str, Any] | None = "demo",
-                 host: str = "127.0.0.1", port: int = 0, rate_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        db_path: str | Path | None = None,
+        *,
+        seed: str | Path | dict[str, Any] | None = "demo",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: float | None = None,
+    ) -> None:
         self.sandbox = Sandbox(db_path, seed=seed, rate_limit=rate_limit)
         self.app = SandboxApp(self.sandbox)
         self.host = host
@@ -51,13 +58,21 @@ class SandboxServer:
         sock.setblocking(False)
         self._sock = sock
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_config=None, log_level="warning", access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=1, timeout_keep_alive=30)
+        config = uvicorn.Config(
+            self.app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            timeout_keep_alive=30,
+        )
         server = uvicorn.Server(config)
         # uvicorn installs signal handlers only on the main thread, so this thread leaves them alone
         self._server = server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                                        name="bulkio-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="bulkio-sandbox", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not server.started:
@@ -112,8 +127,13 @@ class SandboxServer:
         return f"SandboxServer(url={self.url!r})"
 
     # --- org administration (direct, not over HTTP) ----------------------------------------------
-    def create_org(self, seed: str | Path | dict[str, Any] | None = "demo", *, records: bool = True,
-                   rate_limit: float | None = None) -> Org:
+    def create_org(
+        self,
+        seed: str | Path | dict[str, Any] | None = "demo",
+        *,
+        records: bool = True,
+        rate_limit: float | None = None,
+    ) -> Org:
         return self.sandbox.create_org(seed, records=records, rate_limit=rate_limit)
 
     def mint_key(self, org_id: str | None = None, scopes: list[str] | None = None) -> str:
@@ -122,7 +142,9 @@ class SandboxServer:
     def set_faults(self, org_id: str | None = None, **kw: Any) -> None:
         self.sandbox.set_faults(org_id, **kw)
 
-    def set_rate_limit(self, org_id: str | None = None, *, per_second: float, burst: int | None = None) -> None:
+    def set_rate_limit(
+        self, org_id: str | None = None, *, per_second: float, burst: int | None = None
+    ) -> None:
         self.sandbox.set_rate_limit(org_id, per_second=per_second, burst=burst)
 
     def count(self, org_id: str | None, object_type: str) -> int:

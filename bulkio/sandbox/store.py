@@ -73,33 +73,59 @@ class ObjectDef:
     @classmethod
     def from_doc(cls, otype: str, d: dict[str, Any]) -> ObjectDef:
         custom = bool(d.get("custom"))
-        return cls(type=otype, label=d.get("label", otype), collection=d.get("collection") or otype,
-                   custom=custom, id_prefix=d.get("idPrefix") or ("obj_" if custom else f"{otype[:3]}_"),
-                   required=tuple(d.get("required") or ()), fields=dict(d.get("fields") or {}),
-                   rels=dict(d.get("relationships") or {}), closed_fields=bool(d.get("closedFields")),
-                   no_definitions=bool(d.get("noDefinitions")),
-                   update_ops=tuple(d.get("updateOps") or ("add", "remove", "replace")))
+        return cls(
+            type=otype,
+            label=d.get("label", otype),
+            collection=d.get("collection") or otype,
+            custom=custom,
+            id_prefix=d.get("idPrefix") or ("obj_" if custom else f"{otype[:3]}_"),
+            required=tuple(d.get("required") or ()),
+            fields=dict(d.get("fields") or {}),
+            rels=dict(d.get("relationships") or {}),
+            closed_fields=bool(d.get("closedFields")),
+            no_definitions=bool(d.get("noDefinitions")),
+            update_ops=tuple(d.get("updateOps") or ("add", "remove", "replace")),
+        )
 
 
 MEMBER_DEF = ObjectDef(
-    type="member", label="Member", collection="members", custom=False, id_prefix="mem_", required=(),
-    fields={"$email": {"label": "Email", "valueType": "EMAIL", "typeConfiguration": {}},
-            "$name": {"label": "Name", "valueType": "FULL_NAME", "typeConfiguration": {}},
-            "$profileImage": {"label": "Profile Image", "valueType": "URL", "typeConfiguration": {}},
-            "$role": {"label": "Role", "valueType": "TEXT", "typeConfiguration": {}}},
-    rels={})
+    type="member",
+    label="Member",
+    collection="members",
+    custom=False,
+    id_prefix="mem_",
+    required=(),
+    fields={
+        "$email": {"label": "Email", "valueType": "EMAIL", "typeConfiguration": {}},
+        "$name": {"label": "Name", "valueType": "FULL_NAME", "typeConfiguration": {}},
+        "$profileImage": {"label": "Profile Image", "valueType": "URL", "typeConfiguration": {}},
+        "$role": {"label": "Role", "valueType": "TEXT", "typeConfiguration": {}},
+    },
+    rels={},
+)
 
 #: list ``$objectType`` (bare form) → the membership relationship key on list writes
 LIST_MEMBER_KEYS = {"account": "$accounts", "contact": "$contacts", "opportunity": "$opportunities"}
 
 LIST_DEF = ObjectDef(
-    type="list", label="List", collection="lists", custom=False, id_prefix="list_",
+    type="list",
+    label="List",
+    collection="lists",
+    custom=False,
+    id_prefix="list_",
     required=("$name", "$objectType"),
-    fields={"$name": {"label": "Name", "valueType": "TEXT", "typeConfiguration": {}},
-            "$objectType": {"label": "Object type", "valueType": "TEXT", "typeConfiguration": {}}},
-    rels={key: {"label": f"{otype.capitalize()} members", "cardinality": "HAS_MANY", "objectType": otype}
-          for otype, key in LIST_MEMBER_KEYS.items()},
-    closed_fields=True, no_definitions=True, update_ops=("add", "remove"))
+    fields={
+        "$name": {"label": "Name", "valueType": "TEXT", "typeConfiguration": {}},
+        "$objectType": {"label": "Object type", "valueType": "TEXT", "typeConfiguration": {}},
+    },
+    rels={
+        key: {"label": f"{otype.capitalize()} members", "cardinality": "HAS_MANY", "objectType": otype}
+        for otype, key in LIST_MEMBER_KEYS.items()
+    },
+    closed_fields=True,
+    no_definitions=True,
+    update_ops=("add", "remove"),
+)
 
 
 @dataclass
@@ -161,8 +187,11 @@ class OrgData:
         found = self.derived_cache.get(otype)
         if found is None:
             odef = self.objects.get(otype)
-            found = frozenset(k for k, rd in odef.rels.items() if rd.get("readOnly") and rd.get("inverse")) \
-                if odef else frozenset()
+            found = (
+                frozenset(k for k, rd in odef.rels.items() if rd.get("readOnly") and rd.get("inverse"))
+                if odef
+                else frozenset()
+            )
             self.derived_cache[otype] = found
         return found
 
@@ -218,7 +247,8 @@ class Store:
         self.orgs: dict[str, OrgData] = {}
         self.keys: dict[str, tuple[str, list[str], str | None]] = {}
         for kh, org_id, scopes, member in self.conn.execute(
-                "SELECT key_hash, org_id, scopes, member_id FROM keys"):
+            "SELECT key_hash, org_id, scopes, member_id FROM keys"
+        ):
             self.keys[kh] = (org_id, json.loads(scopes), member)
 
     def close(self) -> None:
@@ -244,8 +274,10 @@ class Store:
         with self.lock:
             self.conn.execute("BEGIN")
             try:
-                self.conn.execute("INSERT INTO orgs(id, name, doc, created) VALUES (?, ?, ?, ?)",
-                                  (org_id, name, json.dumps(doc), time.time()))
+                self.conn.execute(
+                    "INSERT INTO orgs(id, name, doc, created) VALUES (?, ?, ?, ?)",
+                    (org_id, name, json.dumps(doc), time.time()),
+                )
                 self._write_records(org, recs)
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -266,7 +298,9 @@ class Store:
             org = OrgData.from_doc(org_id, row[0], json.loads(row[1]))
             rows = self.conn.execute(
                 "SELECT id, type, created, created_ts, updated, external_id, fields, rels FROM records "
-                "WHERE org_id=? ORDER BY type, created_ts, id", (org_id,))
+                "WHERE org_id=? ORDER BY type, created_ts, id",
+                (org_id,),
+            )
             for rid, rtype, created, cts, updated, ext, f, r in rows:
                 rec = Record(rid, rtype, created, cts, updated, ext, json.loads(f), json.loads(r))
                 org.records[rid] = rec
@@ -280,8 +314,10 @@ class Store:
     def add_key(self, key: str, org_id: str, scopes: list[str], member_id: str | None) -> None:
         with self.lock:
             kh = hash_key(key)
-            self.conn.execute("INSERT INTO keys(key_hash, org_id, scopes, member_id, created) "
-                              "VALUES (?, ?, ?, ?, ?)", (kh, org_id, json.dumps(scopes), member_id, time.time()))
+            self.conn.execute(
+                "INSERT INTO keys(key_hash, org_id, scopes, member_id, created) VALUES (?, ?, ?, ?, ?)",
+                (kh, org_id, json.dumps(scopes), member_id, time.time()),
+            )
             self.keys[kh] = (org_id, list(scopes), member_id)
 
     def lookup_key(self, key: str) -> tuple[str, list[str], str | None] | None:
@@ -291,8 +327,9 @@ class Store:
             # minted by another process since this one started (`bulkio sandbox mint-key`
             # next to a running `bulkio sandbox serve`)
             with self.lock:
-                row = self.conn.execute("SELECT org_id, scopes, member_id FROM keys WHERE key_hash=?",
-                                        (kh,)).fetchone()
+                row = self.conn.execute(
+                    "SELECT org_id, scopes, member_id FROM keys WHERE key_hash=?", (kh,)
+                ).fetchone()
                 if row is not None:
                     found = self.keys[kh] = (row[0], json.loads(row[1]), row[2])
         return found
@@ -303,14 +340,28 @@ class Store:
         for r in recs:
             derived = org.derived(r.type)
             rels = {k: v for k, v in r.rels.items() if k not in derived} if derived else r.rels
-            rows.append((org.org_id, r.id, r.type, r.created, r.created_ts, r.updated, r.external_id,
-                         json.dumps(r.fields), json.dumps(rels)))
+            rows.append(
+                (
+                    org.org_id,
+                    r.id,
+                    r.type,
+                    r.created,
+                    r.created_ts,
+                    r.updated,
+                    r.external_id,
+                    json.dumps(r.fields),
+                    json.dumps(rels),
+                )
+            )
         self.conn.executemany(
             "INSERT OR REPLACE INTO records(org_id, id, type, created, created_ts, updated, external_id, "
-            "fields, rels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "fields, rels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
 
-    def save(self, org: OrgData, recs: Iterable[Record],
-             idem: tuple[str, str, int, bytes] | None = None) -> None:
+    def save(
+        self, org: OrgData, recs: Iterable[Record], idem: tuple[str, str, int, bytes] | None = None
+    ) -> None:
         """Commit the touched records and (optionally) the idempotent response in one transaction."""
         org_id = org.org_id
         with self.lock:
@@ -321,7 +372,9 @@ class Store:
                     op, key, status, body = idem
                     self.conn.execute(
                         "INSERT OR REPLACE INTO idempotency(org_id, operation, key, status, body, created) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (org_id, op, key, status, body, time.time()))
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (org_id, op, key, status, body, time.time()),
+                    )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -331,7 +384,8 @@ class Store:
         with self.lock:
             row = self.conn.execute(
                 "SELECT status, body, created FROM idempotency WHERE org_id=? AND operation=? AND key=?",
-                (org_id, op, key)).fetchone()
+                (org_id, op, key),
+            ).fetchone()
         if row is None or time.time() - row[2] > IDEMPOTENCY_TTL:
             return None
         return int(row[0]), bytes(row[1])

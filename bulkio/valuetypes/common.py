@@ -41,8 +41,9 @@ class ParseOptions:
         try:
             _zone(self.tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"unknown time zone {self.tz!r} (use an IANA name like "
-                              f"'Europe/Berlin')") from exc
+            raise ConfigError(
+                f"unknown time zone {self.tz!r} (use an IANA name like 'Europe/Berlin')"
+            ) from exc
 
     @property
     def zone(self) -> dt.tzinfo:

@@ -67,8 +67,14 @@ def _one_url(text: str) -> str:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         raise _Bad("invalid_url", f"{text.strip()!r} is not a valid URL") from None
-    if (parts.scheme.lower() not in ("http", "https") or "." not in host or any(c.isspace() for c in s)
-            or host.startswith(".") or host.endswith(".") or ".." in host):
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or "." not in host
+        or any(c.isspace() for c in s)
+        or host.startswith(".")
+        or host.endswith(".")
+        or ".." in host
+    ):
         raise _Bad("invalid_url", f"{text.strip()!r} is not a valid http(s) URL")
     netloc = parts.netloc
     at = netloc.rfind("@") + 1
@@ -119,7 +125,7 @@ def _one_phone(raw: Any) -> str:
 def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     if not isinstance(raw, str):
         return [_one_phone(raw)] if f.multiple else _one_phone(raw)
-    raw = _EXT_TAG.sub(" ext ", raw)   # "+1415…;ext=9" must not split on ";"
+    raw = _EXT_TAG.sub(" ext ", raw)  # "+1415…;ext=9" must not split on ";"
     parts = _split(raw, o)
     if f.multiple:
         return _dedupe([_one_phone(p) for p in _several(parts, raw, "invalid_phone", "telephone number")])
@@ -128,17 +134,35 @@ def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
 
 #: handleService -> (hosts, canonical URL prefix for a bare handle, canonical host)
 SOCIAL_SERVICES: dict[str, tuple[frozenset[str], str, str]] = {
-    "LINKEDIN": (frozenset({"linkedin.com", "www.linkedin.com", "lnkd.in"}),
-                 "https://www.linkedin.com/in/", "www.linkedin.com"),
-    "TWITTER": (frozenset({"twitter.com", "www.twitter.com", "x.com", "www.x.com", "mobile.twitter.com",
-                           "mobile.x.com"}), "https://x.com/", "x.com"),
-    "FACEBOOK": (frozenset({"facebook.com", "www.facebook.com", "m.facebook.com", "fb.com",
-                            "www.fb.com"}), "https://www.facebook.com/", "www.facebook.com"),
-    "INSTAGRAM": (frozenset({"instagram.com", "www.instagram.com"}), "https://www.instagram.com/",
-                  "www.instagram.com"),
+    "LINKEDIN": (
+        frozenset({"linkedin.com", "www.linkedin.com", "lnkd.in"}),
+        "https://www.linkedin.com/in/",
+        "www.linkedin.com",
+    ),
+    "TWITTER": (
+        frozenset(
+            {"twitter.com", "www.twitter.com", "x.com", "www.x.com", "mobile.twitter.com", "mobile.x.com"}
+        ),
+        "https://x.com/",
+        "x.com",
+    ),
+    "FACEBOOK": (
+        frozenset({"facebook.com", "www.facebook.com", "m.facebook.com", "fb.com", "www.fb.com"}),
+        "https://www.facebook.com/",
+        "www.facebook.com",
+    ),
+    "INSTAGRAM": (
+        frozenset({"instagram.com", "www.instagram.com"}),
+        "https://www.instagram.com/",
+        "www.instagram.com",
+    ),
 }
-SERVICE_NAMES = {"LINKEDIN": "LinkedIn", "TWITTER": "X (Twitter)", "FACEBOOK": "Facebook",
-                 "INSTAGRAM": "Instagram"}
+SERVICE_NAMES = {
+    "LINKEDIN": "LinkedIn",
+    "TWITTER": "X (Twitter)",
+    "FACEBOOK": "Facebook",
+    "INSTAGRAM": "Instagram",
+}
 _HANDLE = re.compile(r"^@?([\w][\w.\-]{0,99})$")
 
 
@@ -167,12 +191,14 @@ def _parse_social(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     found = _service_of(host) if host else None
     expected = SERVICE_NAMES.get(service or "", service or "social")
     if parts is None or found is None:
-        if m and service in SOCIAL_SERVICES:   # a handle with dots ("ana.lima")
+        if m and service in SOCIAL_SERVICES:  # a handle with dots ("ana.lima")
             return SOCIAL_SERVICES[service][1] + m.group(1)
         raise _Bad("invalid_social_handle", f"{text!r} is not a {expected} profile URL or handle")
     if service and found != service:
-        raise _Bad("invalid_social_handle",
-                   f"{text!r} is a {SERVICE_NAMES[found]} URL; this field takes a {expected} profile")
+        raise _Bad(
+            "invalid_social_handle",
+            f"{text!r} is a {SERVICE_NAMES[found]} URL; this field takes a {expected} profile",
+        )
     path = parts.path.rstrip("/")
     if not path.strip("/"):
         raise _Bad("invalid_social_handle", f"{text!r} has no profile in it")

@@ -23,10 +23,24 @@ _YMD_SLASH = re.compile(r"^(\d{4})([/.])(\d{1,2})\2(\d{1,2})(?:[ T,]+(.+))?$")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*([AaPp]\.?[Mm]\.?)?"
-                   r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$")
-_NAMED_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
-                  "%d-%b-%Y", "%d-%B-%Y", "%d %b, %Y", "%d. %B %Y", "%a %d %b %Y", "%A, %B %d, %Y")
+_TIME = re.compile(
+    r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2})(?:[.,](\d{1,6}))?)?\s*([AaPp]\.?[Mm]\.?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?$"
+)
+_NAMED_FORMATS = (
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d-%b-%Y",
+    "%d-%B-%Y",
+    "%d %b, %Y",
+    "%d. %B %Y",
+    "%a %d %b %Y",
+    "%A, %B %d, %Y",
+)
 _NAMED = re.compile(r"^(.*?\d{4})(?:[ T,]+(\d{1,2}:\d{2}.*))?$")
 
 
@@ -115,7 +129,10 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             try:
                 day = dt.date.fromisoformat(head)
             except ValueError:
-                raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)") from None
+                raise _Bad(
+                    "invalid_date",
+                    f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)",
+                ) from None
             return _apply_time(day, tail, raw, o)
         date_only = len(s) == 10 or (d.tzinfo is None and "T" not in s and ":" not in s)
         return _finish(d, o, date_only=date_only)
@@ -141,8 +158,11 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
         elif o.date_order == "MDY":
             dd, mm = b, a
         else:
-            raise _Bad("ambiguous_date", f"{s!r} could be {a:02d} {_MONTHS[b]} or {b:02d} {_MONTHS[a]}"
-                                         "; set the date order (--date-order DMY or MDY)")
+            raise _Bad(
+                "ambiguous_date",
+                f"{s!r} could be {a:02d} {_MONTHS[b]} or {b:02d} {_MONTHS[a]}"
+                "; set the date order (--date-order DMY or MDY)",
+            )
         return _apply_time(_date(year, mm, dd, raw), time_text, raw, o)
     m = _NAMED.match(s)
     if m and any(c.isalpha() for c in m[1]):
@@ -154,7 +174,9 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             except ValueError:
                 continue
             return _apply_time(day, m[2], raw, o)
-    raise _Bad("invalid_date", f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)")
+    raise _Bad(
+        "invalid_date", f"{s!r} is not a date in an accepted format (e.g. 2026-03-16 or 2026-03-16 14:30)"
+    )
 
 
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

@@ -17,9 +17,15 @@ _NUM_COMMA = re.compile(r"^(?:\d{1,3}(?:([. \u00a0'\u202f])\d{3})(?:\1\d{3})*|\d
 _SCI = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
 _CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
     "$": frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}),
-    "US$": frozenset({"USD"}), "A$": frozenset({"AUD"}), "C$": frozenset({"CAD"}),
-    "€": frozenset({"EUR"}), "£": frozenset({"GBP"}), "¥": frozenset({"JPY", "CNY"}),
-    "₹": frozenset({"INR"}), "₩": frozenset({"KRW"}), "CHF": frozenset({"CHF"}),
+    "US$": frozenset({"USD"}),
+    "A$": frozenset({"AUD"}),
+    "C$": frozenset({"CAD"}),
+    "€": frozenset({"EUR"}),
+    "£": frozenset({"GBP"}),
+    "¥": frozenset({"JPY", "CNY"}),
+    "₹": frozenset({"INR"}),
+    "₩": frozenset({"KRW"}),
+    "CHF": frozenset({"CHF"}),
 }
 _SYMBOLS_LONGEST_FIRST = sorted(_CURRENCY_SYMBOLS, key=len, reverse=True)
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*(.*)$|^(.*?)\s*([A-Z]{3})$")
@@ -45,11 +51,11 @@ def _number_text(text: str, options: ParseOptions) -> Decimal:
         s = s[1:].strip()
     if not s:
         raise _Bad("invalid_number", f"{text!r} is not a number")
-    if (s.isascii() and s.isdigit()) or _SCI.match(s):   # plain digits skip the regexes below
+    if (s.isascii() and s.isdigit()) or _SCI.match(s):  # plain digits skip the regexes below
         d = Decimal(s)
     else:
         m = (_NUM_DOT if options.decimal == "." else _NUM_COMMA).match(s)
-        if not m or s == options.decimal:   # a match without digits is the bare decimal mark
+        if not m or s == options.decimal:  # a match without digits is the bare decimal mark
             raise _Bad("invalid_number", f"{text!r} is not a number")
         sep = m.group(1)
         head = s if m.group(2) is None else s[: s.rindex("." if options.decimal == "." else ",")]
@@ -103,11 +109,11 @@ def _parse_currency(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     if s[:1] in ("+", "-"):
         sign, s = s[0], s[1:].strip()
     found: frozenset[str] | None = None
-    if not (s[:1].isdigit() and s[-1:].isdigit()):   # else a bare amount: no symbol, no code
+    if not (s[:1].isdigit() and s[-1:].isdigit()):  # else a bare amount: no symbol, no code
         for sym in _SYMBOLS_LONGEST_FIRST:
             if s.startswith(sym) or s.endswith(sym):
                 found = _CURRENCY_SYMBOLS[sym]
-                s = (s[len(sym):] if s.startswith(sym) else s[: -len(sym)]).strip()
+                s = (s[len(sym) :] if s.startswith(sym) else s[: -len(sym)]).strip()
                 break
         else:
             m = _CODE_AROUND.match(s)
@@ -117,8 +123,11 @@ def _parse_currency(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
                 if rest and (rest[0].isdigit() or rest[0] in "+-.(," or rest[-1].isdigit()):
                     found, s = frozenset({code}), rest.strip()
     if found is not None and field_cur and field_cur not in found:
-        raise _Bad("invalid_number", f"{raw.strip()!r} is not in {field_cur}, the currency of this "
-                                     f"field (write the amount in {field_cur})")
+        raise _Bad(
+            "invalid_number",
+            f"{raw.strip()!r} is not in {field_cur}, the currency of this "
+            f"field (write the amount in {field_cur})",
+        )
     d = _number_text(sign + s, o)
     return _to_number(_check_decimals(d, raw))
 

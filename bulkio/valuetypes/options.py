@@ -16,7 +16,7 @@ def _parse_single(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
 
 def _parse_multi(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     parts = _split(raw, o)
-    if not parts:   # only separators: never [] (that would clear the field; only #clear does)
+    if not parts:  # only separators: never [] (that would clear the field; only #clear does)
         raise _Bad("invalid_type", f"{_text(raw)!r} holds no option, only separators")
     return _dedupe([_WS.sub(" ", p) for p in parts])
 

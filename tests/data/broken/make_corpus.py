@@ -30,8 +30,10 @@ CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
 <Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
 {shared}</Types>"""
-SHARED_CT = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-             'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>\n')
+SHARED_CT = (
+    '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>\n'
+)
 ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>
@@ -44,35 +46,41 @@ WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
 {shared}</Relationships>"""
-SHARED_REL = ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-              'relationships/sharedStrings" Target="sharedStrings.xml"/>\n')
+SHARED_REL = (
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/sharedStrings" Target="sharedStrings.xml"/>\n'
+)
 SHEET_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
 
 def sheet_xml(body: str, *, doctype: str = "", after: str = "") -> str:
     """A worksheet part; ``body`` goes inside <sheetData>, ``after`` after it (e.g. mergeCells)."""
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{doctype}'
-            f'<worksheet {SHEET_NS}><sheetData>{body}</sheetData>{after}</worksheet>')
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n{doctype}'
+        f"<worksheet {SHEET_NS}><sheetData>{body}</sheetData>{after}</worksheet>"
+    )
 
 
 def inline_row(number: int, values: list[str]) -> str:
     """A row of inline-string cells (no sharedStrings part needed)."""
     cells = "".join(
         f'<c r="{chr(65 + i)}{number}" t="inlineStr"><is><t>{v}</t></is></c>'
-        for i, v in enumerate(values) if v != ""
+        for i, v in enumerate(values)
+        if v != ""
     )
     return f'<row r="{number}">{cells}</row>'
 
 
-def xlsx(sheet: str, *, shared_strings: str | None = None,
-         compress_level: int | None = None) -> bytes:
+def xlsx(sheet: str, *, shared_strings: str | None = None, compress_level: int | None = None) -> bytes:
     """A minimal, valid-by-structure .xlsx package around one worksheet part."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+
         def put(name: str, text: str | bytes) -> None:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text, compresslevel=compress_level)
+
         shared = shared_strings is not None
         put("[Content_Types].xml", CONTENT_TYPES.format(shared=SHARED_CT if shared else ""))
         put("_rels/.rels", ROOT_RELS)
@@ -91,6 +99,7 @@ def good_xlsx() -> bytes:
 
 
 # --- the corpus ------------------------------------------------------------------------------------
+
 
 def truncated_xlsx() -> bytes:
     """A real workbook cut off after 60% of its bytes (a failed download / copy)."""
@@ -121,7 +130,7 @@ def ragged_csv() -> bytes:
 def formulas_csv() -> bytes:
     """Formula-injection payloads as plain text; row 7 carries the exporter's escape (``'=``)."""
     rows = [
-        '"=cmd|\' /C calc\'!A0",FX-1',
+        "\"=cmd|' /C calc'!A0\",FX-1",
         '"=HYPERLINK(""http://evil.test/?x=1"",""click me"")",FX-2',
         "+1+2,FX-3",
         "-2+3,FX-4",
@@ -139,8 +148,7 @@ def formulas_xlsx() -> bytes:
         + '<row r="2"><c r="A2" t="str"><f>HYPERLINK("http://evil.test/","click me")</f><v>click me</v></c>'
         '<c r="B2" t="inlineStr"><is><t>FXX-1</t></is></c></row>'
         + '<row r="3"><c r="A3"><f>cmd|\' /C calc\'!A0</f></c>'
-        '<c r="B3" t="inlineStr"><is><t>FXX-2</t></is></c></row>'
-        + inline_row(4, ["=1+1", "FXX-3"])
+        '<c r="B3" t="inlineStr"><is><t>FXX-2</t></is></c></row>' + inline_row(4, ["=1+1", "FXX-3"])
     )
     return xlsx(sheet_xml(body))
 
@@ -155,8 +163,11 @@ def merged_xlsx() -> bytes:
         + '<row r="3"><c r="B3" t="inlineStr"><is><t>MRG-2</t></is></c></row>'
         + inline_row(4, ["Plain Co", "MRG-3"])
     )
-    return xlsx(sheet_xml(body, after='<mergeCells count="2"><mergeCell ref="B1:C1"/>'
-                                      '<mergeCell ref="A2:A3"/></mergeCells>'))
+    return xlsx(
+        sheet_xml(
+            body, after='<mergeCells count="2"><mergeCell ref="B1:C1"/><mergeCell ref="A2:A3"/></mergeCells>'
+        )
+    )
 
 
 def empty_workbook_xlsx() -> bytes:
@@ -199,26 +210,31 @@ def billion_laughs_xlsx() -> bytes:
         f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
     ]
     doctype = "<!DOCTYPE worksheet [" + "".join(ents) + "]>\n"
-    body = (inline_row(1, ["Name", "external_id"])
-            + '<row r="2"><c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c>'
-            '<c r="B2" t="inlineStr"><is><t>LOL-1</t></is></c></row>')
+    body = (
+        inline_row(1, ["Name", "external_id"])
+        + '<row r="2"><c r="A2" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        '<c r="B2" t="inlineStr"><is><t>LOL-1</t></is></c></row>'
+    )
     return xlsx(sheet_xml(body, doctype=doctype))
 
 
 def xxe_xlsx() -> bytes:
     """An external entity (XXE) pointing at /etc/passwd inside sheet1.xml."""
     doctype = '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
-    body = (inline_row(1, ["Name", "external_id"])
-            + '<row r="2"><c r="A2" t="inlineStr"><is><t>&xxe;</t></is></c>'
-            '<c r="B2" t="inlineStr"><is><t>XXE-1</t></is></c></row>')
+    body = (
+        inline_row(1, ["Name", "external_id"])
+        + '<row r="2"><c r="A2" t="inlineStr"><is><t>&xxe;</t></is></c>'
+        '<c r="B2" t="inlineStr"><is><t>XXE-1</t></is></c></row>'
+    )
     return xlsx(sheet_xml(body, doctype=doctype))
 
 
 def header_lookalike_csv() -> bytes:
     """Data cells that look like bulkio ``Label (key)`` headers in rows 2-3: the header is still
     row 1 and no row is lost."""
-    return (HEADER + '\nAcme (Europe),ACC (EU)\n"=HYPERLINK(""http://x.test"",""x (y)"")",ACC-2\n'
-            "Plain Co,ACC-3\n").encode()
+    return (
+        HEADER + '\nAcme (Europe),ACC (EU)\n"=HYPERLINK(""http://x.test"",""x (y)"")",ACC-2\nPlain Co,ACC-3\n'
+    ).encode()
 
 
 def nul_bytes_csv() -> bytes:
@@ -234,6 +250,7 @@ def many_columns_csv() -> bytes:
 
 
 # --- built at test time only (too large to commit) -------------------------------------------------
+
 
 def big_cell_csv() -> bytes:
     """Row 3's Name cell is 2 MB long (rows 2 and 4 are fine)."""
@@ -253,23 +270,31 @@ def big_cell_late_csv() -> bytes:
 def zip_bomb_xlsx() -> bytes:
     """sharedStrings.xml is ~200 MB of one repeated byte, deflated to well under 1 MB."""
     size = 200 * 1024 * 1024
-    head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
-            'uniqueCount="1"><si><t>')
+    head = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        'uniqueCount="1"><si><t>'
+    )
     tail = "</t></si></sst>"
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+
         def put(name: str, text: str) -> None:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, text)
+
         put("[Content_Types].xml", CONTENT_TYPES.format(shared=SHARED_CT))
         put("_rels/.rels", ROOT_RELS)
         put("xl/workbook.xml", WORKBOOK)
         put("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(shared=SHARED_REL))
-        put("xl/worksheets/sheet1.xml", sheet_xml(
-            inline_row(1, ["Name", "external_id"])
-            + '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="inlineStr"><is><t>BOMB-1</t></is></c></row>'))
+        put(
+            "xl/worksheets/sheet1.xml",
+            sheet_xml(
+                inline_row(1, ["Name", "external_id"])
+                + '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="inlineStr"><is><t>BOMB-1</t></is></c></row>'
+            ),
+        )
         info = zipfile.ZipInfo("xl/sharedStrings.xml", date_time=ZIP_DATE)
         info.compress_type = zipfile.ZIP_DEFLATED
         chunk = b"A" * (1024 * 1024)

@@ -32,16 +32,20 @@ def _fixed(wb: openpyxl.Workbook) -> None:
 
 def csv_files() -> None:
     (HERE / "utf8_bom_semicolon.csv").write_bytes(
-        "Name;Amount;Notes\r\nCafé Zürich;1.234,50;\"has ; inside\"\r\n"
-        "Beta GmbH;12;\"two\nlines\"\r\n".encode("utf-8-sig"))
+        'Name;Amount;Notes\r\nCafé Zürich;1.234,50;"has ; inside"\r\nBeta GmbH;12;"two\nlines"\r\n'.encode(
+            "utf-8-sig"
+        )
+    )
     (HERE / "utf16_tab.csv").write_bytes(
-        "Name\tCity\tScore\r\nÜberCorp\tMünchen\t7\r\n東京 Labs\tTōkyō\t9\r\n".encode("utf-16"))
+        "Name\tCity\tScore\r\nÜberCorp\tMünchen\t7\r\n東京 Labs\tTōkyō\t9\r\n".encode("utf-16")
+    )
     (HERE / "cp1252.csv").write_bytes(
-        "Name,Price,City\r\nCafé Müller,€5,Zürich\r\nCrème,€7,Genève\r\n".encode("cp1252"))
-    (HERE / "pipe.csv").write_bytes(
-        b"Name|Formula|Flag\n  Acme  |'=1+1|yes\nBeta|''=2|  \n")
+        "Name,Price,City\r\nCafé Müller,€5,Zürich\r\nCrème,€7,Genève\r\n".encode("cp1252")
+    )
+    (HERE / "pipe.csv").write_bytes(b"Name|Formula|Flag\n  Acme  |'=1+1|yes\nBeta|''=2|  \n")
     (HERE / "ragged.csv").write_bytes(
-        b"Name,Key\nFine,K1\nLong,K2,extra1,extra2\nShort\n\n , \nTrailing,K5,,\n")
+        b"Name,Key\nFine,K1\nLong,K2,extra1,extra2\nShort\n\n , \nTrailing,K5,,\n"
+    )
 
 
 def _set_cached_values(path: Path, values: dict[str, str]) -> None:
@@ -53,8 +57,11 @@ def _set_cached_values(path: Path, values: dict[str, str]) -> None:
             if item.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
                 for ref, v in values.items():
-                    text = re.sub(rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)<v\s*/?>(</v>)?',
-                                  lambda m, v=v: f"{m.group(1)}{m.group(2)}<v>{v}</v>", text)
+                    text = re.sub(
+                        rf'(<c r="{ref}"[^>]*>)(<f>[^<]*</f>)<v\s*/?>(</v>)?',
+                        lambda m, v=v: f"{m.group(1)}{m.group(2)}<v>{v}</v>",
+                        text,
+                    )
                 data = text.encode()
             dst.writestr(item, data)
     path.write_bytes(buf.getvalue())
@@ -66,8 +73,20 @@ def xlsx_files() -> None:
     ws = wb.active
     ws.title = "Data"
     ws.append(["Name", "Date", "When", "Count", "Ratio", "Active", "Double", "Missing", "Text", "Pct"])
-    ws.append(["  Acme  ", dt.date(2026, 3, 16), dt.datetime(2026, 3, 16, 14, 30), 42, 1234.5, True,
-               "=D2*2", "=NOPE()", "'=1+1", 0.125])
+    ws.append(
+        [
+            "  Acme  ",
+            dt.date(2026, 3, 16),
+            dt.datetime(2026, 3, 16, 14, 30),
+            42,
+            1234.5,
+            True,
+            "=D2*2",
+            "=NOPE()",
+            "'=1+1",
+            0.125,
+        ]
+    )
     ws.append(["Beta", dt.datetime(2026, 1, 2), None, 0, -0.25, False, "=D3*2", None, "'@x", None])
     ws["J2"].number_format = "0.0%"
     path = HERE / "types.xlsx"
