@@ -61,6 +61,7 @@ def test_definitions_schema_and_object_types(client: LightfieldClient) -> None:
     assert kinds["account"] is True and kinds["partner"] is False and "member" not in kinds
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_account_create_retrieve_update_list(client: LightfieldClient) -> None:
     made = client.create(
         "account", {"fields": {"$name": "Zebra Labs", "external_id": "zb-1"}}, idempotency_key="t-acc-1"
@@ -89,6 +90,7 @@ def test_idempotent_create_replays(sandbox: Any, org: Any, client: LightfieldCli
     assert sandbox.count(org.org_id, "account") == before + 1
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_custom_object_partner(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Partnered"}}, idempotency_key="p-acc")
     p = client.create(
@@ -104,6 +106,7 @@ def test_custom_object_partner(client: LightfieldClient) -> None:
     assert listed[p["id"]]["fields"]["commission"]["value"] == 15
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_notes_and_members(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Noted"}}, idempotency_key="n-acc")
     note = client.create(
@@ -117,6 +120,7 @@ def test_notes_and_members(client: LightfieldClient) -> None:
     assert {m["id"] for m in members} == {"mem_ava", "mem_ben", "mem_cleo"}
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_list_all_returns_every_record_once(sandbox: Any, empty_org: Any) -> None:
     sandbox.set_rate_limit(empty_org.org_id, per_second=500)  # setup speed only
     with make_client(sandbox, empty_org) as lf:

@@ -57,7 +57,25 @@ def _db(path: Path | None) -> Path:
     default=None,
     help="Fraction of requests whose connection is closed before they run.",
 )
-@click.option("--index-lag-ms", type=float, default=None, help="Lists hide records younger than this.")
+@click.option(
+    "--index-lag-ms",
+    type=float,
+    default=None,
+    help="Lists hide records younger than this [default: 2000 strict, 0 lenient].",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["strict", "lenient"]),
+    default=None,
+    help="strict: the least forgiving reading wherever the API docs are silent (list lag, option "
+    "ids only, case-sensitive matching…); lenient: the forgiving one. [default: strict, or "
+    "BULKIO_SANDBOX_PROFILE]",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other machines can reach (every interface, a LAN address).",
+)
 def serve(
     port: int,
     host: str,
@@ -70,14 +88,28 @@ def serve(
     drop_rate: float | None,
     reset_rate: float | None,
     index_lag_ms: float | None,
+    profile: str | None,
+    allow_remote: bool,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
-    Prints the URL and the default org's (local, throwaway) API key once.
+    Prints the URL and a full-access key of the default org, valid while this server runs
+    (`bulkio sandbox mint-key` makes lasting ones).
     """
     from ..sandbox import SandboxServer
 
-    server = SandboxServer(_db(db_path), seed=seed, host=host, port=port, rate_limit=rate)
+    try:
+        server = SandboxServer(
+            _db(db_path),
+            seed=seed,
+            host=host,
+            port=port,
+            rate_limit=rate,
+            profile=profile,
+            allow_remote=allow_remote,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     faults = {
         k: v
         for k, v in {
@@ -93,7 +125,13 @@ def serve(
     if faults:
         server.set_faults(None, **faults)
     server.start()
-    click.echo(f"Lightfield sandbox listening on {server.url}")
+    if server.remote:
+        click.echo(
+            f"WARNING: the sandbox listens on {server.host} port {server.port}: other machines can "
+            "read and change its data with the key below.",
+            err=True,
+        )
+    click.echo(f"Lightfield sandbox listening on {server.url} ({server.profile.name} profile)")
     click.echo(f"LIGHTFIELD_BASE_URL={server.url}")
     click.echo(f"LIGHTFIELD_API_KEY={server.api_key}")
     click.echo("Press Ctrl-C to stop.", err=True)
@@ -133,5 +171,7 @@ def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None) 
         click.echo(sandbox.mint_key(org_id, list(scopes)))
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
+    except ValueError as exc:  # an unknown scope
+        raise click.UsageError(str(exc)) from None
     finally:
         sandbox.close()
