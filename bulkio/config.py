@@ -22,11 +22,56 @@ API_VERSION = "2026-03-01"
 DEFAULT_SANDBOX_DB = Path(".bulkio") / "sandbox.sqlite3"
 
 
+#: Every Lightfield key starts so (API-FACTS §1); the sandbox's keys too (``sk_lf_sandbox_…``).
+KEY_PREFIX = "sk_lf_"
+
+
+def clean_api_key(key: str, *, source: str = "LIGHTFIELD_API_KEY") -> str:
+    """The key without surrounding whitespace, checked for shape before the first request.
+
+    A ``.env`` file with Windows line endings leaves ``\\r`` at the end of the key, which the HTTP
+    stack refuses with an error quoting the whole header: stripping it is safe (a key never ends in
+    whitespace). What is left must be printable ASCII without spaces and start with ``sk_lf_``;
+    otherwise :class:`ConfigError` says what is wrong and where, never what the key is.
+
+    >>> clean_api_key(" sk_lf_abc\\r\\n")
+    'sk_lf_abc'
+    """
+    text = key.strip()
+    if not text:
+        raise ConfigError(f"The API key in {source} is empty.")
+    for i, ch in enumerate(text, start=1):
+        if not ("!" <= ch <= "~"):
+            what = (
+                "a line break"
+                if ch in "\r\n"
+                else "a space"
+                if ch.isspace()
+                else "a control character"
+                if ord(ch) < 32 or ord(ch) == 127
+                else "a non-ASCII character"
+            )
+            raise ConfigError(
+                f"The API key in {source} contains {what} at position {i} of {len(text)}; "
+                "copy the key again (API keys are letters, digits and _ only)."
+            )
+    if not text.startswith(KEY_PREFIX):
+        raise ConfigError(
+            f"The API key in {source} does not start with {KEY_PREFIX} as Lightfield keys do "
+            f"({len(text)} characters); check that it is a Lightfield API key."
+        )
+    return text
+
+
 def api_key_from_env(api_key: str | SecretStr | None = None) -> SecretStr | None:
     if isinstance(api_key, SecretStr):
-        return api_key
+        api_key = api_key.get_secret_value()
     value = api_key or os.environ.get("LIGHTFIELD_API_KEY")
-    return SecretStr(value) if value else None
+    if value is None or not value.strip():
+        return None
+    return SecretStr(
+        clean_api_key(value, source="--api-key / LIGHTFIELD_API_KEY" if api_key else "LIGHTFIELD_API_KEY")
+    )
 
 
 @contextmanager

@@ -52,6 +52,8 @@ CODES: dict[str, str] = {
     "missing_key": "The row has no value for the upsert key.",
     "ambiguous_match": "Several existing records have this key.",
     "record_not_found": "No record has the ID given in the Record ID column.",
+    "matched_existing": "A create found its key already taken (another process, or a list that lagged): "
+    "the row was matched to that record instead.",
     # write (server answers)
     "unknown_field": "The API does not know this field.",
     "unknown_relationship": "The API does not know this relationship.",

@@ -27,13 +27,14 @@ without raising.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -532,6 +533,136 @@ def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet
     ]
 
 
+#: Options that change what a run writes: a resumed run must use the same ones. Each maps to how
+#: the message names it.
+WRITTEN_OPTIONS = {
+    "key_field": "--key",
+    "sheet": "--sheet",
+    "date_order": "--date-order",
+    "tz": "--tz",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+}
+
+
+def run_fingerprint(object_type: str, file_fingerprint: str | None, options: dict[str, Any]) -> str:
+    """What a run writes, as one hash: the object type, the input file's content, the mapping's
+    content and every option in :data:`WRITTEN_OPTIONS` (``options`` holds ``mapping_sha`` too).
+    A run is found for ``--resume`` by this, wherever the file is by then."""
+    data = {
+        "object": object_type,
+        "file": file_fingerprint,
+        "mapping": options.get("mapping_sha"),
+        **{k: options.get(k) for k in WRITTEN_OPTIONS},
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def mapping_fingerprint(mapping: Any) -> str | None:
+    """The mapping's content (a file's bytes, or a dict as canonical JSON), so a resume notices an
+    edited mapping file, not only a renamed one."""
+    if mapping is None:
+        return None
+    if isinstance(mapping, dict):
+        return (
+            "sha256:" + hashlib.sha256(json.dumps(mapping, sort_keys=True, default=str).encode()).hexdigest()
+        )
+    try:
+        return file_fingerprint(mapping)
+    except OSError:
+        return f"path:{mapping}"
+
+
+def _target(client: Any) -> str:
+    target = getattr(client, "target", None)
+    return target if isinstance(target, str) else f"{client.base_url}#{client.key_fingerprint}"
+
+
+def _find_run_to_resume(
+    ledger: Any,
+    run: _Run,
+    target: str,
+    file: str | None,
+    fingerprint: str | None,
+    fingerprint_now: str | None,
+    options: dict[str, Any],
+) -> Any:
+    """The unfinished run ``--resume`` continues: the latest with the same run fingerprint (also
+    when the file moved). None when there is none. When an unfinished run of this file exists
+    that differs in the file's content, the mapping or an option, resuming it with this input
+    would write other values under its keys: :class:`LedgerError` says what differs."""
+    found = None
+    if fingerprint_now is not None:
+        found = ledger.find_run(
+            object_type=run.object_type, target=target, run_fingerprint=fingerprint_now, unfinished=True
+        )
+    if found is not None:
+        return found
+    near = None
+    if fingerprint:
+        near = ledger.find_run(
+            object_type=run.object_type, target=target, input_fingerprint=fingerprint, unfinished=True
+        )
+    if near is None and file is not None:
+        near = ledger.find_run(
+            object_type=run.object_type, target=target, input_path=str(Path(file).resolve()), unfinished=True
+        )
+    if near is None:
+        return None
+    if near.input_fingerprint != fingerprint:
+        raise LedgerError(
+            f"{file} changed since run {near.run_id} started (fingerprint "
+            f"{near.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
+            "--resume to start a new import"
+        )
+    then, now = near.options, options
+    legacy = near.run_fingerprint is None  # written by an older bulkio: compare what it stored
+    mapping_key = "mapping" if legacy else "mapping_sha"
+    if then.get(mapping_key) != now.get(mapping_key):
+        was = then.get("mapping") or "no mapping"
+        is_ = now.get("mapping") or "no mapping"
+        what = (
+            f"the mapping file {is_} changed since run {near.run_id} started"
+            if was == is_
+            else f"run {near.run_id} used {was}, this one {is_}"
+        )
+        raise LedgerError(
+            f"Cannot resume {file}: {what}, so rows would land in other fields. Resume with the "
+            "mapping the run started with, or re-run without --resume to start a new import."
+        )
+    for key, flag in WRITTEN_OPTIONS.items():
+        if (key in then or not legacy) and then.get(key) != now.get(key):
+            raise LedgerError(
+                f"Cannot resume {file}: run {near.run_id} used {flag} {then.get(key)!r}, this one "
+                f"{now.get(key)!r}. Resume with the same options, or re-run without --resume to start "
+                "a new import."
+            )
+    return near
+
+
+def _refuse_keyless_rerun(ledger: Any, run: _Run, target: str, file: str | None, fingerprint: str) -> None:
+    """A file imported before whose rows had no key (tasks, notes, rows with a blank key) would
+    create those rows a second time: refuse, unless ``allow_duplicates``."""
+    prior = ledger.find_run(object_type=run.object_type, target=target, input_fingerprint=fingerprint)
+    if prior is None:
+        return
+    keyless = ledger.keyless_creates(prior.run_id)
+    if not keyless:
+        return
+    when = f"finished {prior.finished_at:%Y-%m-%d %H:%M} UTC" if prior.finished_at else "not finished"
+    how = (
+        "Pass --allow-duplicates (allow_duplicates=True) to create them again anyway."
+        if prior.finished_at
+        else "Re-run with --resume to continue that run, or pass --allow-duplicates "
+        "(allow_duplicates=True) to start a new one that creates them again."
+    )
+    raise ConfigError(
+        f"{file or 'This input'} was imported before (run {prior.run_id}, {when}): {keyless} of its "
+        f"rows have no key and were created, so importing it again would create every one of them "
+        f"again. {how}"
+    )
+
+
 def _run_import(
     run: _Run,
     *,
@@ -551,6 +682,8 @@ def _run_import(
     options: dict[str, Any],
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
+    run_fingerprint: str | None = None,
+    allow_duplicates: bool = False,
 ) -> RunReport:
     from . import mapping as M
 
@@ -577,7 +710,7 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
-    target = f"{client.base_url}#{client.key_fingerprint}"
+    target = _target(client)
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
     pending: dict[int, Operation] = {}
@@ -586,17 +719,11 @@ def _run_import(
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
         if not run.dry_run and ledger_input is not None:
             info = (
-                ledger.find_resumable(input_path=ledger_input, object_type=run.object_type, target=target)
+                _find_run_to_resume(ledger, run, target, file, fingerprint, run_fingerprint, options)
                 if resume
                 else None
             )
             if info is not None:
-                if info.input_fingerprint != fingerprint:
-                    raise LedgerError(
-                        f"{file} changed since run {info.run_id} started (fingerprint "
-                        f"{info.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
-                        "--resume to start a new import"
-                    )
                 run_id = info.run_id
                 completed = ledger.completed(run_id)
                 pending = ledger.pending(run_id)
@@ -618,12 +745,15 @@ def _run_import(
             else:
                 if resume:
                     run.emit(Message("no unfinished run to resume for this file; starting a new one"))
+                elif not allow_duplicates and fingerprint:
+                    _refuse_keyless_rerun(ledger, run, target, file, fingerprint)
                 run_id = ledger.start_run(
                     input_path=ledger_input,
                     input_fingerprint=fingerprint or "",
                     object_type=run.object_type,
                     target=target,
                     options=options,
+                    run_fingerprint=run_fingerprint,
                 )
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
     references = References(client, concurrency=run.concurrency)
@@ -680,6 +810,7 @@ def _run_import(
             on_event=run.emit,
             stop=run.stop,
             unreported=unreported,
+            reconcile=planner.after_conflict,
         )
         try:
             try:
@@ -739,12 +870,15 @@ def _run_import(
 
     for row in run.store.missing(range(len(run.store.codes))):
         run.store.put(not_written(row))
-    if ledger is not None and run_id is not None and not interrupted:
-        ledger.finish_run(run_id)
 
     run.emit(PhaseStarted("results"))
     if error is None:
         results_path = write_results(run.store.get, schema)
+        # Finished only once the results sheet is written: a crash before this point leaves the
+        # run resumable (a resume re-sends nothing that has an outcome and writes the sheet),
+        # instead of "finished" and planned afresh, which would create keyless rows again.
+        if ledger is not None and run_id is not None and not interrupted:
+            ledger.finish_run(run_id)
         run.emit(PhaseFinished("results"))
     else:
         # After an error or Ctrl-C the input is not read to its end here: the results sheet reads it
@@ -851,6 +985,7 @@ def import_file(
     delimiter: str | None = None,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    allow_duplicates: bool = False,
 ) -> RunReport:
     """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
 
@@ -884,6 +1019,7 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                allow_duplicates=allow_duplicates,
             )
     from . import read
     from .ledger import DEFAULT_LEDGER_PATH, Ledger
@@ -947,8 +1083,17 @@ def import_file(
             "sheet": sheet_name,
             "date_order": date_order,
             "tz": tz,
+            "encoding": getattr(table, "encoding", None),
+            "delimiter": getattr(table, "delimiter", None),
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
+            "mapping_sha": mapping_fingerprint(mapping),
         }
+        if ledger is not None and not dry_run:
+            # one bucket with every other bulkio process on this key, next to the ledger
+            share = getattr(client, "share_pacing", None)
+            if share is not None:
+                share(lpath.parent)
+            stack.enter_context(_one_import_at_a_time(lpath, client, object_type, fingerprint, path))
         return _run_import(
             run,
             source_rows=iter(table.rows),
@@ -967,8 +1112,50 @@ def import_file(
             options=options,
             write_results=write_results,
             expected_rows=estimate_rows(path),
+            run_fingerprint=run_fingerprint(object_type, fingerprint, options),
+            allow_duplicates=allow_duplicates,
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def _one_import_at_a_time(
+    ledger_path: Path, client: Any, object_type: str, fingerprint: str, path: Path
+) -> Iterator[None]:
+    """Hold an OS file lock (next to the ledger) for this file's content, object type and target
+    while it is imported: a second import of the same file at the same time, from any process
+    (also a ``--resume``), is refused with one line instead of racing the first one."""
+    from filelock import FileLock, Timeout
+
+    folder = ledger_path.parent / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    ident = hashlib.sha256(f"{_target(client)}\n{object_type}\n{fingerprint}".encode()).hexdigest()[:24]
+    lock = FileLock(str(folder / f"import-{ident}.lock"), timeout=0, thread_local=False)
+    info = folder / f"import-{ident}.json"
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = ""
+        try:
+            who = json.loads(info.read_text(encoding="utf-8"))
+            holder = f" (process {who['pid']}, since {who['started']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        raise ConfigError(
+            f"{path} is being imported into {object_type} by another bulkio process{holder}: wait "
+            "for it to finish (or stop it), then re-run; --resume continues it if it was stopped."
+        ) from None
+    try:
+        with contextlib.suppress(OSError):
+            info.write_text(
+                json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")}),
+                encoding="utf-8",
+            )
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            info.unlink()
+        lock.release()
 
 
 def import_frame(
@@ -1031,6 +1218,7 @@ def import_frame(
             ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
             fingerprint=fingerprint,
             resume=False,
+            allow_duplicates=True,  # a frame has no content fingerprint to recognise it by
             options={"key_field": key_field},
             write_results=write_results,
             expected_rows=len(df),

@@ -4,6 +4,7 @@ injected faults, pacing under a tiny rate limit, concurrent paging, and key secr
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -314,12 +315,23 @@ def test_429_is_paced_and_retried(sandbox: Any, empty_org: Any) -> None:
     assert stats.rate_limited <= 4  # at most the first wave, sent before the limit was learned
 
 
-def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> None:
-    sandbox.set_rate_limit(empty_org.org_id, per_second=1)
+def test_429_is_never_a_failed_attempt(sandbox: Any, empty_org: Any) -> None:
+    """max_attempts=1 allows no retry after a failure, yet a 429 only makes the request wait as
+    told and go again; a client with max_wait=0 gives up at the first 429."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=2, burst=1)
     try:
-        no_pacing = RateLimit(per_second=1000, burst=1000, sync_remaining=False)
-        with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_attempts=1)) as lf:
-            lf.validate_auth()
+        no_pacing = RateLimit(per_second=1000, burst=1000, sync_remaining=False, follow_server=False)
+        events: list[Event] = []
+        one_try = RetryPolicy(max_attempts=1, retry_after_jitter=0)
+        with make_client(
+            sandbox, empty_org, rate_limit=no_pacing, retry=one_try, on_event=events.append
+        ) as lf:
+            for _ in range(4):
+                assert lf.validate_auth()["active"] is True
+            assert lf.stats.rate_limited >= 2
+            waits = [e for e in events if isinstance(e, RateLimited)]
+            assert len(waits) == lf.stats.rate_limited and all(e.wait_seconds >= 1 for e in waits)
+        with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_wait=0)) as lf:
             with pytest.raises(RateLimitError) as info:
                 for _ in range(5):
                     lf.validate_auth()
@@ -329,7 +341,30 @@ def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> 
         sandbox.set_rate_limit(empty_org.org_id, per_second=25)
 
 
-# --- secrets and config -----------------------------------------------------------------------
+def test_429_gives_up_only_after_max_wait_without_progress(sandbox: Any, empty_org: Any) -> None:
+    """Another client took the only token and the bucket refills in 20 s: the request waits as told
+    (capped at max_wait), tries again, and gives up once max_wait passed without any request of the
+    client succeeding."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=0.05, burst=1)
+    try:
+        with httpx.Client(
+            base_url=sandbox.url,
+            headers={"Authorization": f"Bearer {empty_org.api_key}", "Lightfield-Version": "2026-03-01"},
+        ) as other:
+            assert other.get("/v1/auth/validate").status_code == 200
+        events: list[Event] = []
+        retry = RetryPolicy(max_wait=2.0, retry_after_jitter=0)
+        with make_client(sandbox, empty_org, retry=retry, on_event=events.append) as lf:
+            t0 = time.monotonic()
+            with pytest.raises(RateLimitError) as info:
+                lf.validate_auth()
+            waited = time.monotonic() - t0
+            assert lf.stats.rate_limited == 2  # waited once, tried again, then gave up
+        assert [round(e.wait_seconds) for e in events if isinstance(e, RateLimited)] == [2]
+        assert waited >= 2.0  # it really waited before giving up
+        assert any("without a request succeeding" in n for n in info.value.__notes__)
+    finally:
+        sandbox.set_rate_limit(empty_org.org_id, per_second=25)
 
 
 def test_key_never_shown(sandbox: Any, org: Any) -> None:
@@ -360,14 +395,14 @@ def test_config_errors_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIGHTFIELD_BASE_URL", raising=False)
     with pytest.raises(ConfigError):
         LightfieldClient()
-    with LightfieldClient(api_key="k") as lf:
+    with LightfieldClient(api_key="sk_lf_k") as lf:
         assert lf.base_url == "https://api.lightfield.app"
     monkeypatch.setenv("LIGHTFIELD_API_KEY", "sk_lf_env")
     monkeypatch.setenv("LIGHTFIELD_BASE_URL", "http://localhost:1234/v1/")
     with LightfieldClient() as lf:
         assert lf.base_url == "http://localhost:1234"
     with pytest.raises(ConfigError):
-        LightfieldClient(api_key="k", base_url="ftp://nope")
+        LightfieldClient(api_key="sk_lf_k", base_url="ftp://nope")
 
 
 def test_409_in_flight_is_retried_with_the_same_key(sandbox: Any, empty_org: Any) -> None:

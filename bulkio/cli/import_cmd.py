@@ -148,6 +148,20 @@ def _print_summary(report: RunReport) -> None:
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
 @click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Import a file again although rows without a key (tasks, notes) were created from it "
+    "before: they are created again.",
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up after this long rate limited (429) without any request succeeding.",
+)
+@click.option(
     "--date-order",
     type=click.Choice(["YMD", "DMY", "MDY"], case_sensitive=False),
     default=None,
@@ -174,6 +188,8 @@ def command(
     mapping: str | None,
     results_path: str | None,
     resume: bool,
+    allow_duplicates: bool,
+    max_wait: float,
     date_order: str | None,
     tz: str,
     concurrency: int,
@@ -207,12 +223,14 @@ def command(
       3  interrupted (Ctrl-C; --resume continues it)
     """
     from ..config import connect
+    from ..ratelimit import RetryPolicy
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
-            with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+            retry = RetryPolicy(max_wait=max_wait)
+            with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, retry=retry) as client:
                 with object_type_checked(client, object_type):
                     client.schema(object_type)  # cached: import_file reuses it
                 report = import_file(
@@ -231,6 +249,7 @@ def command(
                     encoding=encoding,
                     delimiter=delimiter,
                     on_event=bars,
+                    allow_duplicates=allow_duplicates,
                 )
         finally:
             bars.close()
