@@ -966,6 +966,21 @@ def _check_writable(dest: Path) -> None:
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
+def results_destination(input_path: Path, results_path: str | Path | None) -> Path:
+    """Where the results sheet goes: ``results_path``; inside it (named like the default,
+    ``<stem>.results.<ext>``) when it is a folder or ends with a path separator (``out/``), so
+    ``--results out/`` never writes a file called ``out``; else beside the input."""
+    from .results import default_results_path
+
+    default = default_results_path(input_path)
+    if not results_path:
+        return default
+    text = os.fspath(results_path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        return Path(text) / default.name
+    return Path(text)
+
+
 def import_file(
     path: str | Path,
     object_type: str,
@@ -1029,7 +1044,7 @@ def import_file(
     path = Path(path)
     if not path.exists():
         raise InputFileError("file not found", path=str(path))
-    dest = Path(results_path) if results_path else default_results_path(path)
+    dest = results_destination(path, results_path)
     if dest.resolve() == path.resolve():
         raise ConfigError(
             f"The results sheet would replace the input file {path}: choose another "

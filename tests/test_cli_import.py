@@ -352,3 +352,26 @@ def test_max_wait_reaches_the_client(
         assert len(errors) == 1 and errors[0].startswith("Error: 429 too_many_requests"), result.output
     finally:
         sandbox.set_rate_limit(empty_org.org_id, per_second=25)
+
+
+@pytest.mark.parametrize("given", ["out/", "out", "nested/deeper/"])
+def test_results_into_a_folder(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """--results DIR/ (or an existing folder) writes <file>.results.<ext> inside it, never a file
+    named like the folder."""
+    from bulkio.pipeline import results_destination
+
+    src = tmp_path / "accounts.csv"
+    src.write_text("Name,external_id\nFolder Co,FOLD-1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    if given == "out":
+        (tmp_path / "out").mkdir()
+    env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    result = CliRunner().invoke(cli, ["import", "account", str(src), "--results", given, "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    inside = tmp_path / given / "accounts.results.csv"
+    assert inside.is_file() and (tmp_path / given.rstrip("/")).is_dir()
+    assert "Folder Co" in inside.read_text(encoding="utf-8-sig")
+    assert results_destination(src, None) == tmp_path / "accounts.results.csv"
+    assert results_destination(src, "plain.csv") == Path("plain.csv")

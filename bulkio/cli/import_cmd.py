@@ -142,9 +142,10 @@ def _print_summary(report: RunReport) -> None:
 @click.option(
     "--results",
     "results_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
-    help="Where to write the results sheet [default: <file>.results.<ext>].",
+    help="Where to write the results sheet; a folder (or a path ending in /) gets "
+    "<file>.results.<ext> inside it [default: <file>.results.<ext> beside FILE].",
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
 @click.option(
