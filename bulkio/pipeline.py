@@ -743,10 +743,10 @@ def _run_import(
                     Message(f"resuming run {run_id}: {len(completed)} rows done, {len(pending)} to re-send")
                 )
             else:
+                if not allow_duplicates and fingerprint:
+                    _refuse_keyless_rerun(ledger, run, target, file, fingerprint)
                 if resume:
                     run.emit(Message("no unfinished run to resume for this file; starting a new one"))
-                elif not allow_duplicates and fingerprint:
-                    _refuse_keyless_rerun(ledger, run, target, file, fingerprint)
                 run_id = ledger.start_run(
                     input_path=ledger_input,
                     input_fingerprint=fingerprint or "",

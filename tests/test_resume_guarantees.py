@@ -163,9 +163,9 @@ def test_importing_a_keyless_file_again_needs_allow_duplicates(
     copy = tmp_path / "again" / "same-tasks.csv"  # the same content under another name
     copy.parent.mkdir()
     shutil.copy(src, copy)
-    for again in (src, copy):
+    for again, resume in ((src, False), (copy, False), (src, True)):  # --resume: nothing to resume
         with pytest.raises(ConfigError, match=f"{N} of its rows have no key .*--allow-duplicates"):
-            import_file(again, "task", client=lf, ledger_path=ledger)
+            import_file(again, "task", client=lf, ledger_path=ledger, resume=resume)
     assert len(tasks(sandbox, empty_org)) == N
     report = import_file(copy, "task", client=lf, ledger_path=ledger, allow_duplicates=True)
     assert report.counts.created == N and len(tasks(sandbox, empty_org)) == 2 * N
