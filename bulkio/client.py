@@ -286,7 +286,11 @@ class LightfieldClient:
                 with self._counters.lock:
                     self._counters.transport_errors += 1
                 attempt += 1
-                retryable = safe_to_resend or isinstance(exc, _NOT_SENT)
+                # a request httpx refuses to build or send (an illegal header) fails the same way
+                # every time: never retried
+                retryable = not isinstance(exc, httpx.LocalProtocolError) and (
+                    safe_to_resend or isinstance(exc, _NOT_SENT)
+                )
                 if retryable and attempt < policy.max_attempts:
                     self._wait_retry(method, path, attempt, type(exc).__name__, policy.backoff(attempt))
                     continue

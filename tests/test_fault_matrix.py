@@ -239,7 +239,7 @@ def test_two_bulkio_processes_on_one_key_share_the_pace(sandbox: Any, tmp_path: 
     each sending the whole limit (which drew 37% 429s when pacing was per process)."""
     org = sandbox.create_org(seed="demo", records=False)
     sandbox.set_rate_limit(org.org_id, per_second=20)
-    n = 100
+    n = 60
     files = [keyed_csv(tmp_path / f"{p}.csv", p, n) for p in ("PA", "PB")]
     procs = [
         subprocess.Popen(
