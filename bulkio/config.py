@@ -87,7 +87,8 @@ def connect(
     With a key (argument or ``LIGHTFIELD_API_KEY``) it talks to ``base_url`` (or
     ``LIGHTFIELD_BASE_URL``, default the real service). Without one it starts the embedded sandbox
     on a loopback port, backed by ``sandbox_db`` (seeded with the demo org on first use), and
-    stops it afterwards.
+    stops it afterwards. The embedded sandbox runs the strict profile (``BULKIO_SANDBOX_PROFILE``
+    picks another) without list lag (``BULKIO_SANDBOX_INDEX_LAG_MS`` sets one).
     """
     from .client import LightfieldClient
 
@@ -108,8 +109,11 @@ def connect(
 
     db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
     db.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        SandboxServer(db_path=db, seed="demo") as server,
-        LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client,
-    ):
-        yield client
+    with SandboxServer(db_path=db, seed="demo") as server:
+        if not os.environ.get("BULKIO_SANDBOX_INDEX_LAG_MS"):
+            # The embedded sandbox is a demo and offline target, not a test of bulkio: an export
+            # right after an import shows what was imported (the strict profile's other choices,
+            # and its lag under ``bulkio sandbox serve``, stay).
+            server.set_faults(None, index_lag_ms=0)
+        with LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+            yield client

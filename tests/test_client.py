@@ -330,7 +330,8 @@ def test_429_is_never_a_failed_attempt(sandbox: Any, empty_org: Any) -> None:
                 assert lf.validate_auth()["active"] is True
             assert lf.stats.rate_limited >= 2
             waits = [e for e in events if isinstance(e, RateLimited)]
-            assert len(waits) == lf.stats.rate_limited and all(e.wait_seconds >= 1 for e in waits)
+            # as told: Retry-After (1 s), or Retry-After-Ms (~500 ms) where the lenient sandbox sends it
+            assert len(waits) == lf.stats.rate_limited and all(e.wait_seconds >= 0.4 for e in waits)
         with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_wait=0)) as lf:
             with pytest.raises(RateLimitError) as info:
                 for _ in range(5):
