@@ -243,6 +243,8 @@ class LightfieldClient:
                 shared.server_limit = old.server_limit
                 shared.rate, shared.capacity = old.rate, old.capacity
             self.pacers[cat] = shared
+            if isinstance(old, SharedPacer):
+                old.close()
 
     def __repr__(self) -> str:
         return f"LightfieldClient(base_url={self.base_url!r}, key=sha256:{self.key_fingerprint}…)"
@@ -541,6 +543,9 @@ class LightfieldClient:
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        for pacer in self.pacers.values():
+            if isinstance(pacer, SharedPacer):
+                pacer.close()
 
     def __enter__(self) -> Self:
         return self
