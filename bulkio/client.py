@@ -9,7 +9,9 @@ rate category (write / read / search) keeps the whole process under the limits.
 
 Retries (see :class:`~bulkio.ratelimit.RetryPolicy`):
 
-* 429 waits ``Retry-After-Ms`` / ``Retry-After`` and pauses that category's pacer;
+* 429 waits ``Retry-After-Ms`` / ``Retry-After`` (else until ``X-RateLimit-Reset``) and pauses that
+  category's pacer; it is never a failed attempt: the request gives up only after
+  ``RetryPolicy.max_wait`` seconds without any request of the client succeeding;
 * 5xx, timeouts and dropped connections back off exponentially with jitter, and a write is sent
   again with the **same** ``Idempotency-Key``, so the server runs it at most once;
 * 409 is retried only when it says the same idempotency key is still in flight;
@@ -17,8 +19,14 @@ Retries (see :class:`~bulkio.ratelimit.RetryPolicy`):
   server (connect errors, 429); after anything else it may have been applied, so the error is
   raised. bulkio itself always passes keys.
 
-The API key lives only in the httpx client's headers (whose repr masks it); the client keeps a
-fingerprint (:attr:`LightfieldClient.key_fingerprint`) so a resume ledger can tell targets apart.
+The API key is stripped and checked for shape (:func:`~bulkio.config.clean_api_key`), then lives only
+in the httpx client's headers (whose repr masks it); the client keeps a fingerprint
+(:attr:`LightfieldClient.key_fingerprint`) so a resume ledger can tell targets apart. Error texts
+from the transport are redacted (:func:`~bulkio.errors.redact`).
+
+Pacing is per process unless :meth:`LightfieldClient.share_pacing` (or ``pace_dir=``) puts the
+buckets in a folder, where every bulkio process using the same base URL and key shares them
+(:class:`~bulkio.ratelimit.SharedPacer`); ``import_file`` does so next to its ledger.
 """
 
 from __future__ import annotations
