@@ -1,0 +1,816 @@
+"""Look at a workbook before a parser does: refuse what would blow up, note what a parser hides.
+
+python-calamine (Rust) is fast, but it trusts the file. It builds a *dense* grid from the first to
+the last cell it sees: one cell at A1 and one at XFD1048576 would ask for 17 billion cells. It
+loads every shared string when the workbook opens, and for .xls and .ods every sheet as well. So
+before calamine sees a file, this module streams the parts it will parse and works out what
+calamine would need. Only then does it hand the file over.
+
+* **Zip packages** (.xlsx, .ods): it counts the entries from the end-of-central-directory record,
+  before :mod:`zipfile` builds one object per entry. It checks the declared sizes and compression
+  ratios, streams each XML part through :mod:`zipfile`, which stops at the declared size and checks
+  the CRC, so a part cannot lie about its size. It refuses any ``<!DOCTYPE``/``<!ENTITY``.
+* **The chosen worksheet** (.xlsx): it finds the extent of the used cells (fast regexes on the
+  decompressed bytes; a slower cell-by-cell path when cells lack an ``r`` reference first). It
+  finds formulas without a saved value and error cells (``#N/A``), which calamine reads as blank.
+* **Shared strings** (.xlsx): the count and size.
+* **content.xml** (.ods): every table's extent with its repeats, merged spans (calamine has none
+  for ODS), error cells and formulas without a value.
+* **.xls** (BIFF in an OLE container, opened with olefile): every sheet's extent, error cells,
+  encryption and the shared-string table.
+
+:func:`estimate` turns these facts into bytes, using figures measured on python-calamine 0.9
+(bench/README.md). A file over ``ReadLimits.max_workbook_bytes`` is refused with one line that
+gives the size and suggests CSV, which bulkio streams in constant memory.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import struct
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputFileError
+
+_CHUNK = 1024 * 1024
+#: One worksheet row (or cell) bigger than this is refused before it is buffered.
+MAX_PIECE_BYTES = 64 * 1024 * 1024
+#: Formula-without-value and error cells noted per sheet; beyond, the sheet is refused.
+MAX_FLAGS = 100_000
+#: Calamine's cost of a cell in its dense grid, and of a cell it parsed, in bytes (measured).
+DENSE_CELL_BYTES = 32
+PARSED_CELL_BYTES = 48
+STRING_OVERHEAD_BYTES = 56
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadLimits:
+    """How much a file may ask of the reader. The defaults keep any input, hostile or not,
+    within about 10 s and 300 MB on a small machine. Raise them for big workbooks when memory
+    allows, e.g. ``open_table(path, limits=ReadLimits(max_workbook_bytes=2 * 1024**3))``."""
+
+    #: Estimated peak memory of parsing one workbook (all its parsed sheets and strings).
+    max_workbook_bytes: int = 200 * 1024**2
+    #: Columns in a header row (Excel stops at 16,384, Google Sheets at 18,278).
+    max_columns: int = 32_768
+    #: One physical CSV line, in bytes (a cell is at most ``MAX_CELL_CHARS`` characters anyway).
+    max_line_bytes: int = 32 * 1024**2
+    #: Entries in a zip package.
+    max_zip_entries: int = 10_000
+    #: One uncompressed zip part, and all of them together.
+    max_part_bytes: int = 512 * 1024**2
+    max_total_bytes: int = 1024**3
+    #: Compression ratio allowed for parts above ``ratio_min_bytes`` (zip bombs).
+    max_ratio: int = 200
+    ratio_min_bytes: int = 16 * 1024**2
+    #: An .xls file (BIFF is not compressed, so this bounds the work of reading it).
+    max_xls_bytes: int = 256 * 1024**2
+    #: Data read from standard input (spooled to a temporary file).
+    max_stdin_bytes: int = 2 * 1024**3
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+# --- facts gathered about a workbook -------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class CellFlag:
+    """A cell whose value the parser hides: a formula with no saved value, or an error value."""
+
+    code: str  # formula_without_value | cell_error
+    detail: str  # the formula (``=A1*2``) or the error (``#N/A``)
+
+
+@dataclass
+class SheetFacts:
+    """What the scan found in one sheet; rows and columns are 0-based."""
+
+    rows: int = 0  # bound on the last used row + 1
+    cols: int = 0  # bound on the last used column + 1
+    cells: int = 0  # cells present in the file
+    string_bytes: int = 0  # bound on the text the sheet holds itself (inline strings, .xls labels)
+    flags: dict[int, dict[int, CellFlag]] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # r0, c0, r1, c1
+    nflags: int = 0
+
+    @property
+    def dense(self) -> int:
+        return self.rows * self.cols
+
+    def flag(self, row: int, col: int, code: str, detail: str) -> None:
+        if self.nflags >= MAX_FLAGS:
+            raise _TooManyFlags(code)
+        self.flags.setdefault(row, {})[col] = CellFlag(code, detail)
+        self.nflags += 1
+
+
+class _TooManyFlags(Exception):
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+
+def estimate(sheets: list[SheetFacts], *, strings: int = 0, string_bytes: int = 0, per_cell: int = 1) -> int:
+    """Peak bytes python-calamine needs for these sheets and shared strings (see module doc).
+    ``per_cell`` is 2 for .xls and .ods, where calamine also keeps a grid of formula texts."""
+    total = strings * STRING_OVERHEAD_BYTES + string_bytes
+    for s in sheets:
+        total += per_cell * (s.dense * DENSE_CELL_BYTES + s.cells * PARSED_CELL_BYTES) + s.string_bytes
+    return total
+
+
+def too_big(
+    name: str, what: str, need: int, limits: ReadLimits, *, sheet: str | None = None
+) -> InputFileError:
+    where = f"sheet {sheet!r} " if sheet else ""
+    return InputFileError(
+        f"refused: {where}{what} would need about {need / 1024**2:,.0f} MB to read as a workbook "
+        f"(the limit is {limits.max_workbook_bytes / 1024**2:,.0f} MB); save it as CSV (UTF-8), "
+        "which bulkio reads in constant memory",
+        path=name,
+    )
+
+
+def column_index(letters: bytes | str) -> int:
+    """``b"A"`` -> 0, ``b"AB"`` -> 27."""
+    n = 0
+    for ch in letters.encode() if isinstance(letters, str) else letters:
+        n = n * 26 + (ch - 64)
+    return n - 1
+
+
+def _letters(col: int) -> str:
+    s = ""
+    col += 1
+    while col:
+        col, r = divmod(col - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_name(row: int, col: int) -> str:
+    """0-based (row, col) -> ``B3``."""
+    return f"{_letters(col)}{row + 1}"
+
+
+# --- zip packages ----------------------------------------------------------------------------------
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+
+
+def _zip_entry_count(p: Path) -> int | None:
+    """Entries declared by the end-of-central-directory record (None when it cannot be found)."""
+    size = p.stat().st_size
+    with open(p, "rb") as fh:
+        fh.seek(max(0, size - 65_557))
+        tail = fh.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or at + 22 > len(tail):
+        return None
+    count = int(struct.unpack_from("<H", tail, at + 10)[0])
+    loc = tail.rfind(_EOCD64_LOCATOR, 0, at)
+    if count == 0xFFFF and loc >= 0 and loc + 20 <= len(tail):
+        offset = struct.unpack_from("<Q", tail, loc + 8)[0]
+        with open(p, "rb") as fh:
+            fh.seek(offset)
+            rec = fh.read(56)
+        if rec[:4] == b"PK\x06\x06" and len(rec) >= 40:
+            return int(struct.unpack_from("<Q", rec, 32)[0])
+    return count
+
+
+def open_zip(p: Path, name: str, limits: ReadLimits, *, kind: str) -> zipfile.ZipFile:
+    """Open a zip package after checking its entry count, sizes and compression ratios."""
+    try:
+        count = _zip_entry_count(p)
+    except OSError as exc:
+        raise InputFileError(f"cannot read the file ({exc.strerror or exc})", path=name) from None
+    if count is not None and count > limits.max_zip_entries:
+        raise InputFileError(
+            f"refused: the {kind} package holds {count:,} parts (at most {limits.max_zip_entries:,} "
+            "are read); it is not a normal workbook",
+            path=name,
+        )
+    try:
+        zf = zipfile.ZipFile(p)
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, struct.error) as exc:
+        raise InputFileError(
+            f"not an {kind} workbook: the zip structure is damaged or truncated ({exc})", path=name
+        ) from None
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.max_part_bytes or (
+            info.file_size > limits.ratio_min_bytes and ratio > limits.max_ratio
+        ):
+            zf.close()
+            raise InputFileError(
+                f"refused: workbook part {info.filename} would expand to {info.file_size:,} bytes "
+                f"(ratio {ratio:.0f}:1); it looks like a zip bomb",
+                path=name,
+            )
+    if total > limits.max_total_bytes:
+        zf.close()
+        raise InputFileError(
+            f"refused: the workbook would expand to {total:,} bytes; it looks like a zip bomb", path=name
+        )
+    return zf
+
+
+def stream_part(zf: zipfile.ZipFile, member: str, name: str) -> Iterator[bytes]:
+    """Yield a part's bytes in chunks; any DTD or entity declaration is refused. zipfile stops at
+    the declared size and raises on a CRC mismatch, so a fully read part is what it claims."""
+    tail = b""
+    try:
+        with zf.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                window = tail + chunk[:64]
+                if any(f in chunk or f in window for f in _FORBIDDEN):
+                    raise InputFileError(
+                        f"refused: workbook part {member} declares a DTD or entities, which are "
+                        "forbidden for safety (XML entity attacks); expected a plain workbook",
+                        path=name,
+                    )
+                tail = chunk[-64:]
+                yield chunk
+    except InputFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zipfile, zlib and lzma raise many types on damage
+        raise InputFileError(
+            f"not a readable workbook: part {member} is damaged ({type(exc).__name__}: {exc})", path=name
+        ) from None
+
+
+def read_part(zf: zipfile.ZipFile, member: str, name: str, *, limit: int = 32 * 1024**2) -> bytes:
+    """A small XML part, whole (checked like :func:`stream_part`)."""
+    out = bytearray()
+    for chunk in stream_part(zf, member, name):
+        out += chunk
+        if len(out) > limit:
+            raise InputFileError(f"refused: workbook part {member} is larger than {limit:,} bytes", path=name)
+    return bytes(out)
+
+
+def verify_parts(zf: zipfile.ZipFile, name: str, *, skip: set[str]) -> None:
+    """Stream every XML part not in ``skip`` once: sizes, CRCs and DTDs are checked."""
+    for info in zf.infolist():
+        lower = info.filename.lower()
+        if info.filename in skip or info.is_dir() or not lower.endswith((".xml", ".rels")):
+            continue
+        for _ in stream_part(zf, info.filename, name):
+            pass
+
+
+def parse_xml(data: bytes, member: str, name: str) -> Any:
+    """A small part as an ElementTree element, parsed with defusedxml (no DTDs, no entities)."""
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException:
+        raise InputFileError(
+            f"refused: workbook part {member} declares a DTD or entities, which are forbidden for "
+            "safety (XML entity attacks); expected a plain workbook",
+            path=name,
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - ParseError and friends
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputFileError(
+            f"not a readable workbook: part {member} is not valid XML ({first})", path=name
+        ) from None
+
+
+# --- shared strings (.xlsx) ------------------------------------------------------------------------
+
+
+def scan_shared_strings(zf: zipfile.ZipFile, member: str, name: str, limits: ReadLimits) -> tuple[int, int]:
+    """(count, bytes) of the shared-string table, refusing as soon as it alone is too big."""
+    count = size = 0
+    for chunk in stream_part(zf, member, name):
+        count += chunk.count(b"<si>") + chunk.count(b"<si ") + chunk.count(b":si>") + chunk.count(b":si ")
+        size += len(chunk)
+        need = count * STRING_OVERHEAD_BYTES + size
+        if need > limits.max_workbook_bytes:
+            raise too_big(
+                name, f"the shared-string table ({count:,}+ strings, {size:,}+ bytes)", need, limits
+            )
+    return count, size
+
+
+# --- one worksheet (.xlsx) -------------------------------------------------------------------------
+
+_ROOT = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?worksheet\b")
+_F_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_V_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v(?:\s[^>]*)?>([^<]*)<", re.DOTALL)
+_F_TEXT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f(?:\s[^>]*)?>([^<]*)<")
+_ATTR = re.compile(rb'\b(r|t)\s*=\s*"([^"]*)"')
+_REF = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})$")
+
+
+class _SheetScan:
+    """Streaming scan of one worksheet part; see the module docstring."""
+
+    def __init__(self, prefix: bytes, need: int, limits: ReadLimits, name: str, sheet: str) -> None:
+        p = prefix + b":" if prefix else b""
+        self.cell_starts = (b"<" + p + b"c ", b"<" + p + b"c>", b"<" + p + b"c/")
+        self.cell_open = b"<" + p + b"c"
+        self.cell_close = b"</" + p + b"c>"
+        self.row_close = b"</" + p + b"row>"
+        esc = re.escape(self.cell_open)
+        self.ref_cols = re.compile(esc + rb' r="([A-Z]{1,3})')
+        self.ref_rows = [re.compile(esc + rb' r="[A-Z]{1,3}([0-9]{%d})"' % d) for d in range(8)]
+        self.err = re.compile(esc + rb' r="([A-Z]{1,3})([0-9]{1,7})"[^>]*?\bt="e"')
+        self.inline = (b't="inlineStr"', b't="str"')
+        self.facts = SheetFacts()
+        self.base, self.limits, self.name, self.sheet = need, limits, name, sheet
+        self.slow = False
+        self.row = -1  # slow path: current row index
+        self.col = 0
+        self.inline_cells = 0
+        self.bytes = 0
+
+    def feed(self, piece: bytes) -> None:
+        self.bytes += len(piece)
+        f = self.facts
+        if not self.slow:
+            starts = sum(piece.count(s) for s in self.cell_starts)
+            cols = self.ref_cols.findall(piece)
+            if len(cols) != starts:
+                self.slow = True  # some cell has no r="" first: walk cell by cell from here
+                self.row = f.rows - 1
+            else:
+                f.cells += starts
+                if cols:
+                    widest = max(set(cols), key=lambda c: (len(c), c))
+                    f.cols = max(f.cols, column_index(widest) + 1)
+                    for d in range(7, max(len(str(f.rows)), 1) - 1, -1):
+                        rows = self.ref_rows[d].findall(piece)
+                        if rows:
+                            f.rows = max(f.rows, int(max(rows)))
+                            break
+                self._formulas(piece)
+                for m in self.err.finditer(piece):
+                    self._error(piece, m.end(), column_index(m.group(1)), int(m.group(2)) - 1)
+        if self.slow:
+            self._slow(piece)
+        self.inline_cells += sum(piece.count(s) for s in self.inline)
+        if self.inline_cells:
+            f.string_bytes = max(0, self.bytes - 20 * f.cells)
+        need = self.base + estimate([f])
+        if need > self.limits.max_workbook_bytes:
+            raise too_big(
+                self.name,
+                f"{f.rows:,}+ rows x {f.cols:,} columns ({f.cells:,}+ cells)",
+                need,
+                self.limits,
+                sheet=self.sheet,
+            )
+
+    def _cell_at(self, piece: bytes, pos: int) -> tuple[bytes, bytes] | None:
+        """(start tag attributes, body) of the cell around ``pos``."""
+        start = max(piece.rfind(self.cell_open + b" ", 0, pos), piece.rfind(self.cell_open + b">", 0, pos))
+        if start < 0:
+            return None
+        gt = piece.find(b">", start)
+        end = piece.find(self.cell_close, gt)
+        if gt < 0 or end < 0:
+            return None
+        return piece[start + len(self.cell_open) : gt], piece[gt + 1 : end]
+
+    def _formulas(self, piece: bytes) -> None:
+        for m in _F_TAG.finditer(piece):
+            cell = self._cell_at(piece, m.start())
+            if cell is not None:
+                self._check_formula(*cell)
+
+    def _check_formula(self, attrs: bytes, body: bytes, pos: tuple[int, int] | None = None) -> None:
+        a = dict(_ATTR.findall(attrs))
+        if pos is None:
+            ref = _REF.match(a.get(b"r", b""))
+            if ref is None:
+                return
+            pos = (int(ref.group(2)) - 1, column_index(ref.group(1)))
+        if _F_TAG.search(body) is None:
+            return
+        v = _V_TEXT.search(body)
+        if (v is None or not v.group(1)) and a.get(b"t") != b"str":
+            ftext = _F_TEXT.search(body)
+            text = html.unescape(ftext.group(1).decode("utf-8", "replace")) if ftext else ""
+            self.facts.flag(
+                pos[0], pos[1], "formula_without_value", "=" + text if text else "(shared formula)"
+            )
+
+    def _error(self, piece: bytes, at: int, col: int, row: int) -> None:
+        end = piece.find(self.cell_close, at)
+        v = _V_TEXT.search(piece, at, end if end >= 0 else len(piece))
+        detail = html.unescape(v.group(1).decode("utf-8", "replace")) if v and v.group(1) else "#ERROR"
+        self.facts.flag(row, col, "cell_error", detail)
+
+    _SLOW = re.compile(
+        rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)\b([^>]*?)(/?)>|</(?:[A-Za-z_][\w.-]*:)?c>",
+    )
+
+    def _slow(self, piece: bytes) -> None:
+        """Cell by cell, the way calamine places cells without references."""
+        f = self.facts
+        open_cell: tuple[bytes, int, int, int] | None = None  # attrs, body start, row, col
+        for m in self._SLOW.finditer(piece):
+            tag = m.group(1)
+            if tag == b"row":
+                r = dict(_ATTR.findall(m.group(2))).get(b"r")
+                self.row = int(r) - 1 if r and r.isdigit() else self.row + 1
+                self.col = 0
+                continue
+            if tag == b"c":
+                a = dict(_ATTR.findall(m.group(2)))
+                ref = _REF.match(a.get(b"r", b""))
+                row, col = (
+                    (int(ref.group(2)) - 1, column_index(ref.group(1))) if ref else (self.row, self.col)
+                )
+                self.col = col + 1
+                f.cells += 1
+                f.rows = max(f.rows, row + 1)
+                f.cols = max(f.cols, col + 1)
+                if m.group(3):  # <c .../>: no value
+                    continue
+                open_cell = (m.group(2), m.end(), row, col)
+                continue
+            if open_cell is not None:  # </c>
+                attrs, start, row, col = open_cell
+                body = piece[start : m.start()]
+                open_cell = None
+                self._check_formula(attrs, body, (row, col))
+                if dict(_ATTR.findall(attrs)).get(b"t") == b"e":
+                    v = _V_TEXT.search(body)
+                    f.flag(
+                        row,
+                        col,
+                        "cell_error",
+                        html.unescape(v.group(1).decode("utf-8", "replace")) if v else "#ERROR",
+                    )
+
+
+def scan_sheet(
+    zf: zipfile.ZipFile, member: str, name: str, sheet: str, limits: ReadLimits, *, base: int
+) -> SheetFacts:
+    """Facts about one worksheet part; refuses when it (plus ``base`` bytes already needed, e.g.
+    the shared strings) is over the memory limit, or when more than MAX_FLAGS cells are flagged."""
+    scan: _SheetScan | None = None
+    carry = b""
+    try:
+        for chunk in stream_part(zf, member, name):
+            buf = carry + chunk
+            if scan is None:
+                m = _ROOT.search(buf[:65536])
+                scan = _SheetScan(m.group(1) or b"" if m else b"", base, limits, name, sheet)
+            cut = _cut(buf, scan.row_close, scan.cell_close)
+            if cut < 0:
+                if len(buf) > MAX_PIECE_BYTES:
+                    raise InputFileError(
+                        f"refused: sheet {sheet!r} has a row or cell larger than "
+                        f"{MAX_PIECE_BYTES // 1024**2} MB",
+                        path=name,
+                    )
+                carry = buf
+                continue
+            piece, carry = buf[:cut], buf[cut:]
+            scan.feed(piece)
+        if scan is None:
+            return SheetFacts()
+        if carry:
+            scan.feed(carry)
+    except _TooManyFlags as exc:
+        what = "formulas without a saved value" if exc.code == "formula_without_value" else "error values"
+        raise InputFileError(
+            f"refused: sheet {sheet!r} has more than {MAX_FLAGS:,} cells with {what}; open the "
+            "workbook in Excel or LibreOffice, let it calculate, and save it again",
+            path=name,
+        ) from None
+    return scan.facts
+
+
+def _cut(buf: bytes, row_close: bytes, cell_close: bytes) -> int:
+    """Where to split a buffer so that no cell is cut in two: after the last ``</row>``, else
+    after the last cell end; -1 when neither is there yet."""
+    at = buf.rfind(row_close)
+    if at >= 0:
+        return at + len(row_close)
+    at = buf.rfind(cell_close)
+    return at + len(cell_close) if at >= 0 else -1
+
+
+# --- .ods content.xml ------------------------------------------------------------------------------
+
+_ODS_TAG = re.compile(
+    rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>",
+)
+_ODS_TEXT = re.compile(rb"\s*<text:p>([^<]{1,40})<")
+_ODS_ATTR = re.compile(rb'\b([\w-]+:[\w-]+)\s*=\s*"([^"]*)"')
+
+
+@dataclass
+class OdsTable:
+    name: str
+    facts: SheetFacts
+
+
+def scan_ods(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> list[OdsTable]:
+    """Walk content.xml: the extent of every table (calamine parses them all when the file
+    opens), merged spans, error cells and formulas without a value."""
+    tables: list[OdsTable] = []
+    cur: SheetFacts | None = None
+    row = col = first_row = 0
+    row_repeat = 1
+    row_has = False
+    carry = b""
+    base = zf.getinfo("content.xml").file_size  # the text of every cell is in there
+    done = 0  # estimate of the tables finished so far
+    for chunk in stream_part(zf, "content.xml", name):
+        buf = carry + chunk
+        cut = buf.rfind(b">") + 1
+        if cut <= 0:
+            if len(buf) > MAX_PIECE_BYTES:
+                raise InputFileError("refused: content.xml has an element larger than 64 MB", path=name)
+            carry = buf
+            continue
+        piece, carry = buf[:cut], buf[cut:]
+        for m in _ODS_TAG.finditer(piece):
+            closing, tag, attrs, selfclose = m.group(1), m.group(2), m.group(3), m.group(4)
+            if tag == b"table":
+                if closing:
+                    if cur is not None:
+                        cur.rows = max(0, cur.rows - first_row) if first_row >= 0 else 0
+                        done += estimate([cur], per_cell=2)
+                    cur = None
+                elif not selfclose:
+                    a = dict(_ODS_ATTR.findall(attrs))
+                    cur = SheetFacts()
+                    label = html.unescape(a.get(b"table:name", b"").decode("utf-8", "replace"))
+                    tables.append(OdsTable(label, cur))
+                    row, first_row = 0, -1
+                continue
+            if cur is None:
+                continue
+            if tag == b"table-row":
+                if not closing:
+                    a = dict(_ODS_ATTR.findall(attrs))
+                    row_repeat, col, row_has = _int(a.get(b"table:number-rows-repeated"), 1), 0, False
+                    if not selfclose:
+                        continue
+                if row_has:
+                    if first_row < 0:
+                        first_row = row
+                    cur.rows = row + row_repeat
+                row += row_repeat
+                need = base + done + estimate([cur], per_cell=2)
+                if need > limits.max_workbook_bytes:
+                    what = f"table {tables[-1].name!r} ({cur.rows:,}+ rows x {cur.cols:,} columns)"
+                    raise too_big(name, what, need, limits)
+                continue
+            if closing:
+                continue
+            a = dict(_ODS_ATTR.findall(attrs))
+            repeat = _int(a.get(b"table:number-columns-repeated"), 1)
+            value_type = a.get(b"office:value-type")
+            formula = a.get(b"table:formula")
+            if value_type is not None or formula is not None:
+                row_has = True
+                cur.cols = max(cur.cols, col + repeat)
+                cur.cells += repeat * row_repeat
+                if a.get(b"calcext:value-type") == b"error":
+                    shown = _ODS_TEXT.match(piece, m.end())
+                    detail = html.unescape(shown.group(1).decode("utf-8", "replace")) if shown else ""
+                    cur.flag(row, col, "cell_error", detail or "#ERROR")
+                elif value_type is None and formula is not None:
+                    text = html.unescape(formula.decode("utf-8", "replace"))
+                    cur.flag(row, col, "formula_without_value", "=" + text.split("=", 1)[-1])
+                rs = _int(a.get(b"table:number-rows-spanned"), 1)
+                cs = _int(a.get(b"table:number-columns-spanned"), 1)
+                if rs > 1 or cs > 1:
+                    cur.merges.append((row, col, row + rs - 1, col + cs - 1))
+            col += repeat
+    return tables
+
+
+def _int(raw: bytes | None, default: int) -> int:
+    try:
+        return max(1, int(raw)) if raw is not None else default
+    except ValueError:
+        return default
+
+
+# --- .xls (BIFF8 in an OLE compound file) ----------------------------------------------------------
+
+_XLS_CELLS = {0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x0006}
+
+
+@dataclass
+class XlsSheet:
+    name: str
+    hidden: bool
+    kind: int  # 0 worksheet, 1 macro, 2 chart, 6 VBA
+    facts: SheetFacts
+
+
+_XLS_ERRORS = {
+    0x00: "#NULL!",
+    0x07: "#DIV/0!",
+    0x0F: "#VALUE!",
+    0x17: "#REF!",
+    0x1D: "#NAME?",
+    0x24: "#NUM!",
+    0x2A: "#N/A",
+}
+
+
+def scan_xls(p: Path, name: str, limits: ReadLimits) -> list[XlsSheet]:
+    """Walk the Workbook stream's BIFF records: sheets, shared strings, encryption, and each
+    sheet's extent and error cells (calamine parses every sheet when the file opens)."""
+    import olefile
+
+    size = p.stat().st_size
+    if size > limits.max_xls_bytes:
+        raise InputFileError(
+            f"refused: the .xls file is {size / 1024**2:,.0f} MB (at most "
+            f"{limits.max_xls_bytes / 1024**2:,.0f} MB are read); save it as CSV or .xlsx",
+            path=name,
+        )
+    try:
+        with olefile.OleFileIO(str(p)) as ole:
+            if ole.exists("EncryptedPackage"):
+                raise InputFileError(
+                    "the workbook is password-protected (encrypted); save an unprotected copy as .xlsx",
+                    path=name,
+                )
+            stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
+            if stream is None:
+                raise InputFileError(
+                    "not an Excel workbook: the file is an OLE document without a Workbook stream "
+                    "(a Word or other Office file?)",
+                    path=name,
+                )
+            data = ole.openstream(stream).read()
+    except InputFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - olefile raises many types on damaged files
+        first = (str(exc).splitlines() or [""])[0]
+        raise InputFileError(
+            f"not a readable .xls workbook: the file is damaged ({first}); open it in Excel and save it as .xlsx",
+            path=name,
+        ) from None
+    return _walk_biff(data, name, limits)
+
+
+def _records(data: bytes, pos: int) -> Iterator[tuple[int, int, int]]:
+    n = len(data)
+    while pos + 4 <= n:
+        typ, ln = struct.unpack_from("<HH", data, pos)
+        yield typ, pos + 4, ln
+        pos += 4 + ln
+
+
+def _walk_biff(data: bytes, name: str, limits: ReadLimits) -> list[XlsSheet]:
+    sheets: list[tuple[int, XlsSheet]] = []
+    strings = string_bytes = 0
+    in_sst = False
+    first = True
+    for typ, body, ln in _records(data, 0):
+        rec = data[body : body + ln]
+        if first:
+            first = False
+            if typ != 0x0809 or len(rec) < 4 or struct.unpack_from("<H", rec)[0] not in (0x0500, 0x0600):
+                raise InputFileError(
+                    "is an .xls workbook from Excel 95 or older (or damaged); save it as .xlsx", path=name
+                )
+        if typ == 0x002F:
+            raise InputFileError(
+                "the workbook is password-protected (encrypted); save an unprotected copy as .xlsx", path=name
+            )
+        if typ == 0x0085 and len(rec) >= 8:  # BOUNDSHEET
+            pos, state, kind = struct.unpack_from("<IBB", rec)
+            sheets.append((pos, XlsSheet(_biff_name(rec[6:]), state != 0, kind, SheetFacts())))
+        elif typ == 0x00FC and len(rec) >= 8:  # SST
+            strings = struct.unpack_from("<I", rec, 4)[0]
+            string_bytes += ln
+            in_sst = True
+            continue
+        elif typ == 0x003C and in_sst:  # CONTINUE of the SST
+            string_bytes += ln
+            continue
+        elif typ == 0x000A:  # EOF of the globals
+            break
+        in_sst = False
+    base = min(strings, len(data)) * STRING_OVERHEAD_BYTES + 2 * string_bytes
+    if base > limits.max_workbook_bytes:
+        raise too_big(name, f"the shared-string table ({strings:,} strings)", base, limits)
+    done: dict[int, SheetFacts] = {}
+    total = base
+    for pos, sheet in sheets:
+        if pos in done:
+            sheet.facts = done[pos]
+        else:
+            sheet.facts = done[pos] = _walk_sheet(data, pos, name, sheet.name, limits, total)
+        total += estimate([sheet.facts], per_cell=2)
+        if total > limits.max_workbook_bytes:
+            f = sheet.facts
+            raise too_big(
+                name,
+                f"the workbook ({len(sheets)} sheets; {f.rows:,} rows x {f.cols:,} columns in "
+                f"{sheet.name!r})",
+                total,
+                limits,
+            )
+    return [s for _, s in sheets]
+
+
+def _biff_name(raw: bytes) -> str:
+    if len(raw) < 2:
+        return ""
+    n, flags = raw[0], raw[1]
+    try:
+        return raw[2 : 2 + 2 * n].decode("utf-16-le") if flags & 1 else raw[2 : 2 + n].decode("latin-1")
+    except UnicodeDecodeError:
+        return ""
+
+
+def _walk_sheet(data: bytes, pos: int, name: str, sheet: str, limits: ReadLimits, base: int) -> SheetFacts:
+    f = SheetFacts()
+    depth = 0
+    seen_bof = False
+    checked = 0
+    for typ, body, ln in _records(data, pos):
+        if depth:
+            if typ == 0x0809:
+                depth += 1
+            elif typ == 0x000A:
+                depth -= 1
+            continue
+        if typ == 0x0809:
+            if seen_bof:
+                depth += 1
+            seen_bof = True
+            continue
+        if typ == 0x000A:
+            break
+        if typ == 0x0200 and ln >= 10:  # DIMENSIONS: calamine reserves room for this many cells
+            fmt = "<IIHH" if ln >= 14 else "<HHHH"
+            _, r1, _, c1 = struct.unpack_from(fmt, data, body)
+            f.rows, f.cols = max(f.rows, r1), max(f.cols, c1)
+            continue
+        if typ == 0x00BD and ln >= 6:  # MULRK: row, first col, ..., last col
+            row, c0 = struct.unpack_from("<HH", data, body)
+            c1 = struct.unpack_from("<H", data, body + ln - 2)[0]
+            f.cells += max(0, c1 - c0 + 1)
+            f.rows, f.cols = max(f.rows, row + 1), max(f.cols, c1 + 1)
+        elif typ in _XLS_CELLS and ln >= 6:
+            row, col = struct.unpack_from("<HH", data, body)
+            f.cells += 1
+            f.rows, f.cols = max(f.rows, row + 1), max(f.cols, col + 1)
+            if typ in (0x0204, 0x00D6):
+                f.string_bytes += 2 * ln
+            elif typ == 0x0205 and ln >= 8 and data[body + 7] == 1:
+                f.flag(row, col, "cell_error", _XLS_ERRORS.get(data[body + 6], "#ERROR"))
+            elif (
+                typ == 0x0006
+                and ln >= 14
+                and data[body + 12 : body + 14] == b"\xff\xff"
+                and data[body + 6] == 2
+            ):
+                f.flag(row, col, "cell_error", _XLS_ERRORS.get(data[body + 8], "#ERROR"))
+        checked += 1
+        if checked % 65536 == 0 and base + estimate([f], per_cell=2) > limits.max_workbook_bytes:
+            break
+    return f
+
+
+# --- spooling standard input -----------------------------------------------------------------------
+
+
+def spool(source: IO[bytes], dest: IO[bytes], name: str, limit: int) -> int:
+    """Copy ``source`` into ``dest`` up to ``limit`` bytes; more is refused."""
+    total = 0
+    while chunk := source.read(_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise InputFileError(
+                f"refused: the input is larger than {limit / 1024**2:,.0f} MB; save it to a file and "
+                "import the file",
+                path=name,
+            )
+        dest.write(chunk)
+    dest.flush()
+    return total
+
+
+__all__ = ["DEFAULT_LIMITS", "ReadLimits"]
