@@ -25,6 +25,7 @@ read data.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import posixpath
 import zipfile
 from collections.abc import Iterator
@@ -45,7 +46,6 @@ from .read import (
     column_letter,
 )
 
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 _STRICT_DOC = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _KIND_NAME = {"xlsx": ".xlsx", "xls": ".xls", "ods": ".ods"}
@@ -72,6 +72,7 @@ class _Table:
     r1: int
     c1: int
     header: bool
+    columns: list[str]
 
 
 def open_book(
@@ -99,7 +100,7 @@ def open_book(
     if header_row is not None:
         tab = None  # an explicit header row reads the sheet as a plain grid
     if kind == "xlsx" and chosen.part is not None:
-        with G.open_zip(p, name, limits, kind="xlsx") as zf:
+        with G.open_zip(p, name, limits, kind=".xlsx") as zf:
             chosen.facts = G.scan_sheet(zf, chosen.part, name, chosen.title, limits, base=base)
     facts = chosen.facts or G.SheetFacts()
     table.sheet = chosen.title
@@ -121,6 +122,9 @@ def open_book(
     try:
         if tab is not None:
             header_row = tab.r0 + 1
+            if not tab.header:  # a table without a header row: its column names are the header
+                records = itertools.chain([(tab.r0, [None] * tab.c0 + tab.columns)], records)
+                header_row = tab.r0
         head = _take(records, header_row)
         _start(table, head, header_row, records)
     except InputFileError:
@@ -175,9 +179,8 @@ def _rels(zf: zipfile.ZipFile, names: dict[str, str], part: str, name: str) -> d
     member = _member(names, posixpath.join(d, "_rels", f + ".rels"))
     if member is None:
         return {}
-    root = G.parse_xml(G.read_part(zf, member, name), member, name)
     out = {}
-    for rel in root:
+    for rel in G.tags(G.read_part(zf, member, name), b"Relationship"):
         rid, typ, target = rel.get("Id"), rel.get("Type", ""), rel.get("Target", "")
         if rid and target and rel.get("TargetMode") != "External":
             out[rid] = (typ, _resolve(d, target))
@@ -187,7 +190,7 @@ def _rels(zf: zipfile.ZipFile, names: dict[str, str], part: str, name: str) -> d
 def _xlsx_layout(p: Path, name: str, limits: G.ReadLimits) -> tuple[list[_Sheet], list[_Table], int]:
     """Sheets and tables of an .xlsx, every part calamine opens checked; returns the bytes the
     shared strings will take."""
-    with G.open_zip(p, name, limits, kind="xlsx") as zf:
+    with G.open_zip(p, name, limits, kind=".xlsx") as zf:
         names = {n.lower(): n for n in zf.namelist()}
         wb_part = "xl/workbook.xml"
         for typ, target in _rels(zf, names, "", name).values():
@@ -207,18 +210,13 @@ def _xlsx_layout(p: Path, name: str, limits: G.ReadLimits) -> tuple[list[_Sheet]
         if sst is not None:
             count, size = G.scan_shared_strings(zf, sst, name, limits)
             base = count * G.STRING_OVERHEAD_BYTES + size
-        root = G.parse_xml(G.read_part(zf, wb_member, name), wb_member, name)
         rels = _rels(zf, names, wb_part, name)
         sheets: list[_Sheet] = []
         tables: list[_Table] = []
-        for el in root.iter():
-            if not el.tag.endswith("}sheet") and el.tag != "sheet":
-                continue
-            title = el.get("name") or ""
-            rid = el.get(_NS_REL + "id") or el.get(
-                "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
-            )
-            typ, target = rels.get(rid or "", ("", ""))
+        for el in G.tags(G.read_part(zf, wb_member, name), b"sheet"):
+            title = el.get("name", "")
+            rid = next((v for k, v in el.items() if k == "id" or k.endswith(":id")), "")
+            typ, target = rels.get(rid, ("", ""))
             if not typ.endswith("/worksheet"):
                 continue  # chart sheets, dialog sheets, macro sheets hold no rows
             part = _member(names, target)
@@ -236,14 +234,17 @@ def _xlsx_tables(
         member = _member(names, target)
         if not typ.endswith("/table") or member is None:
             continue
-        el = G.parse_xml(G.read_part(zf, member, name), member, name)
-        ref = (el.get("ref") or "").split(":")
-        r = [G._REF.match(x.encode()) for x in ref]
-        if len(r) != 2 or r[0] is None or r[1] is None:
+        data = G.read_part(zf, member, name)
+        el = next(G.tags(data, b"table"), {})
+        ref = [G._REF.match(x.encode()) for x in (el.get("ref") or "").split(":")]
+        if len(ref) != 2 or ref[0] is None or ref[1] is None:
             continue
-        (c0, r0), (c1, r1) = [(G.column_index(m.group(1)), int(m.group(2)) - 1) for m in r if m]
+        (c0, r0), (c1, r1) = [(G.column_index(m.group(1)), int(m.group(2)) - 1) for m in ref if m]
         label = el.get("displayName") or el.get("name") or ""
-        out.append(_Table(label, title, r0, c0, r1, c1, el.get("headerRowCount", "1") != "0"))
+        header = el.get("headerRowCount", "1") != "0"
+        columns = [c.get("name", "") for c in G.tags(data, b"tableColumn")]
+        r0, r1, c0, c1 = min(r0, r1), max(r0, r1), min(c0, c1), max(c0, c1)
+        out.append(_Table(label, title, r0, c0, r1, c1, header, columns))
     return out
 
 

@@ -31,7 +31,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -121,11 +121,19 @@ class Encoding:
     sample: str = ""  # some non-ASCII text as read, shown in the warning
 
 
+#: What Windows-1252 bytes spell in Western European text: accented letters and a few signs.
+_WESTERN_SIGNS = frozenset("ŒœŠšŽžŸ€£¥©®°±µ·«»‘’“”–—…§¢ªº\xa0")
+
+
 def _latin_run(run: bytes) -> bool:
-    """A run of non-UTF-8 bytes that Windows-1252 reads as Latin letters or common signs."""
+    """A short run of non-UTF-8 bytes that Windows-1252 reads as Western European letters or
+    signs: accents stand alone among ASCII letters. Shift-JIS or GB bytes read that way give
+    ``ƒ``, ``¿``, ``½``…; Cyrillic or Greek code pages give whole words of non-ASCII bytes."""
     if len(run) > 3 or any(b in _CP1252_UNDEFINED for b in run):
         return False
-    return all(ch.isalpha() or ch in "€£¥©®°±µ·«»‘’“”–—…§¢×" for ch in run.decode("cp1252"))
+    return all(
+        ("\xc0" <= ch <= "\xff" and ch.isalpha()) or ch in _WESTERN_SIGNS for ch in run.decode("cp1252")
+    )
 
 
 def _mixed_decode(data: bytes) -> tuple[str, int]:
@@ -156,42 +164,44 @@ def _mixed_decode(data: bytes) -> tuple[str, int]:
     return "".join(out), repaired
 
 
-def _stray_runs(p: Path) -> tuple[int, int, list[tuple[int, bytes]]]:
-    """(valid UTF-8 sequences, runs that are not UTF-8, the first few such runs with their line),
-    over the whole file."""
-    valid = invalid = 0
-    firsts: list[tuple[int, bytes]] = []
+@dataclass(slots=True)
+class _Strays:
+    """What a file that is not valid UTF-8 holds: valid multi-byte sequences, runs that are
+    not UTF-8 (the first few with their line), and whether every such run reads as Latin."""
+
+    valid: int = 0
+    invalid: int = 0
+    latin: bool = True
+    firsts: list[tuple[int, bytes]] = field(default_factory=list)
+
+
+def _strays(p: Path) -> _Strays:
+    out = _Strays()
     line = 1
     carry = b""
     with open(p, "rb") as fh:
-        while chunk := fh.read(1024 * 1024):
+        while True:
+            chunk = fh.read(1024 * 1024)
             buf = carry + chunk
-            cut = buf.rfind(b"\n") + 1 or len(buf)
-            if cut < len(buf) and len(buf) - cut > 8 * 1024 * 1024:
-                cut = len(buf)
+            cut = (buf.rfind(b"\n") + 1 or len(buf)) if chunk else len(buf)
             piece, carry = buf[:cut], buf[cut:]
             last = 0
             for m in _NON_ASCII.finditer(piece):
                 run = m.group()
                 try:
                     run.decode("utf-8")
-                    valid += 1
+                    out.valid += 1
                 except UnicodeDecodeError:
-                    invalid += 1
-                    if len(firsts) < 5:
+                    out.invalid += 1
+                    if out.latin and not _latin_run(run):
+                        out.latin = False
+                    if len(out.firsts) < 5:
                         line += piece.count(b"\n", last, m.start())
                         last = m.start()
-                        firsts.append((line, run))
+                        out.firsts.append((line, run))
             line += piece.count(b"\n", last)
-        for m in _NON_ASCII.finditer(carry):
-            try:
-                m.group().decode("utf-8")
-                valid += 1
-            except UnicodeDecodeError:
-                invalid += 1
-                if len(firsts) < 5:
-                    firsts.append((line + carry.count(b"\n", 0, m.start()), m.group()))
-    return valid, invalid, firsts
+            if not chunk:
+                return out
 
 
 def detect_encoding(p: Path, name: str, scan: _Scan) -> Encoding:
@@ -213,43 +223,19 @@ def detect_encoding(p: Path, name: str, scan: _Scan) -> Encoding:
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 0))
     if controls * 20 > len(sample):
         raise _NotText()
-    valid, invalid, firsts = _stray_runs(p)
-    stray_latin = all(_latin_run(run) for _, run in firsts)
-    if valid and invalid and valid >= invalid:
-        if stray_latin and all(_latin_run(run) for run in _all_stray(p, limit=10_000)):
+    strays = _strays(p)
+    if strays.valid and strays.invalid:
+        if strays.latin:
             return Encoding("utf-8", mixed=True)
-        line, run = firsts[0]
-        raise InputFileError(
-            f"the file is mostly UTF-8, but {invalid:,} byte sequences are not (first on line "
-            f"{line}: {run[:8]!r}) and they do not read as Western European letters; save the file "
-            "as CSV UTF-8, or pass --encoding",
-            path=name,
-        )
+        if strays.valid >= strays.invalid:
+            line, run = strays.firsts[0]
+            raise InputFileError(
+                f"the file is mostly UTF-8, but {strays.invalid:,} byte sequences are not (first on "
+                f"line {line}: {run[:8]!r}) and they do not read as Western European letters; save "
+                "the file as CSV UTF-8, or pass --encoding",
+                path=name,
+            )
     return _single_byte_or_detected(p, name, scan)
-
-
-def _all_stray(p: Path, *, limit: int) -> Iterator[bytes]:
-    """Every non-UTF-8 run in the file (up to ``limit``)."""
-    n = 0
-    with open(p, "rb") as fh:
-        carry = b""
-        while chunk := fh.read(1024 * 1024):
-            buf = carry + chunk
-            cut = buf.rfind(b"\n") + 1 or len(buf)
-            piece, carry = buf[:cut], buf[cut:]
-            for m in _NON_ASCII.finditer(piece):
-                try:
-                    m.group().decode("utf-8")
-                except UnicodeDecodeError:
-                    yield m.group()
-                    n += 1
-                    if n >= limit:
-                        return
-        for m in _NON_ASCII.finditer(carry):
-            try:
-                m.group().decode("utf-8")
-            except UnicodeDecodeError:
-                yield m.group()
 
 
 def _single_byte_or_detected(p: Path, name: str, scan: _Scan) -> Encoding:

@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from .errors import InputFileError
 
@@ -125,12 +125,10 @@ def estimate(sheets: list[SheetFacts], *, strings: int = 0, string_bytes: int = 
     return total
 
 
-def too_big(
-    name: str, what: str, need: int, limits: ReadLimits, *, sheet: str | None = None
-) -> InputFileError:
-    where = f"sheet {sheet!r} " if sheet else ""
+def too_big(name: str, what: str, need: int, limits: ReadLimits) -> InputFileError:
+    """The one line for a workbook that would take too much memory: ``what`` says why."""
     return InputFileError(
-        f"refused: {where}{what} would need about {need / 1024**2:,.0f} MB to read as a workbook "
+        f"refused: {what}, which would need about {need / 1024**2:,.0f} MB to read as a workbook "
         f"(the limit is {limits.max_workbook_bytes / 1024**2:,.0f} MB); save it as CSV (UTF-8), "
         "which bulkio reads in constant memory",
         path=name,
@@ -251,7 +249,7 @@ def stream_part(zf: zipfile.ZipFile, member: str, name: str) -> Iterator[bytes]:
         ) from None
 
 
-def read_part(zf: zipfile.ZipFile, member: str, name: str, *, limit: int = 32 * 1024**2) -> bytes:
+def read_part(zf: zipfile.ZipFile, member: str, name: str, *, limit: int = 16 * 1024**2) -> bytes:
     """A small XML part, whole (checked like :func:`stream_part`)."""
     out = bytearray()
     for chunk in stream_part(zf, member, name):
@@ -271,24 +269,21 @@ def verify_parts(zf: zipfile.ZipFile, name: str, *, skip: set[str]) -> None:
             pass
 
 
-def parse_xml(data: bytes, member: str, name: str) -> Any:
-    """A small part as an ElementTree element, parsed with defusedxml (no DTDs, no entities)."""
-    from defusedxml import ElementTree as SafeET
-    from defusedxml.common import DefusedXmlException
+_ATTRS = re.compile(rb"""([\w.:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
-    try:
-        return SafeET.fromstring(data)
-    except DefusedXmlException:
-        raise InputFileError(
-            f"refused: workbook part {member} declares a DTD or entities, which are forbidden for "
-            "safety (XML entity attacks); expected a plain workbook",
-            path=name,
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - ParseError and friends
-        first = (str(exc).splitlines() or [""])[0]
-        raise InputFileError(
-            f"not a readable workbook: part {member} is not valid XML ({first})", path=name
-        ) from None
+
+def tags(data: bytes, local: bytes) -> Iterator[dict[str, str]]:
+    """The attributes of every ``<local ...>`` element (any namespace prefix) of a small part.
+
+    A regular expression, not a tree: the parts read this way (workbook, relationships, tables)
+    need only attributes, and a deeply nested hostile part cannot make a regex build a huge tree.
+    The part was already checked for DTDs by :func:`stream_part`."""
+    pattern = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?" + re.escape(local) + rb"(?=[\s/>])([^>]*)>")
+    for m in pattern.finditer(data):
+        yield {
+            k.decode("utf-8", "replace"): html.unescape((v if v or not w else w).decode("utf-8", "replace"))
+            for k, v, w in _ATTRS.findall(m.group(1))
+        }
 
 
 # --- shared strings (.xlsx) ------------------------------------------------------------------------
@@ -302,9 +297,8 @@ def scan_shared_strings(zf: zipfile.ZipFile, member: str, name: str, limits: Rea
         size += len(chunk)
         need = count * STRING_OVERHEAD_BYTES + size
         if need > limits.max_workbook_bytes:
-            raise too_big(
-                name, f"the shared-string table ({count:,}+ strings, {size:,}+ bytes)", need, limits
-            )
+            what = f"the shared-string table holds {count:,}+ strings ({size:,}+ bytes)"
+            raise too_big(name, what, need, limits)
     return count, size
 
 
@@ -369,13 +363,8 @@ class _SheetScan:
             f.string_bytes = max(0, self.bytes - 20 * f.cells)
         need = self.base + estimate([f])
         if need > self.limits.max_workbook_bytes:
-            raise too_big(
-                self.name,
-                f"{f.rows:,}+ rows x {f.cols:,} columns ({f.cells:,}+ cells)",
-                need,
-                self.limits,
-                sheet=self.sheet,
-            )
+            what = f"sheet {self.sheet!r} spans {f.rows:,}+ rows x {f.cols:,} columns ({f.cells:,}+ cells)"
+            raise too_big(self.name, what, need, self.limits)
 
     def _cell_at(self, piece: bytes, pos: int) -> tuple[bytes, bytes] | None:
         """(start tag attributes, body) of the cell around ``pos``."""
@@ -575,7 +564,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> list[OdsTabl
                 row += row_repeat
                 need = base + done + estimate([cur], per_cell=2)
                 if need > limits.max_workbook_bytes:
-                    what = f"table {tables[-1].name!r} ({cur.rows:,}+ rows x {cur.cols:,} columns)"
+                    what = f"sheet {tables[-1].name!r} spans {cur.rows:,}+ rows x {cur.cols:,} columns"
                     raise too_big(name, what, need, limits)
                 continue
             if closing:
@@ -713,7 +702,7 @@ def _walk_biff(data: bytes, name: str, limits: ReadLimits) -> list[XlsSheet]:
         in_sst = False
     base = min(strings, len(data)) * STRING_OVERHEAD_BYTES + 2 * string_bytes
     if base > limits.max_workbook_bytes:
-        raise too_big(name, f"the shared-string table ({strings:,} strings)", base, limits)
+        raise too_big(name, f"the shared-string table holds {strings:,} strings", base, limits)
     done: dict[int, SheetFacts] = {}
     total = base
     for pos, sheet in sheets:
@@ -724,13 +713,10 @@ def _walk_biff(data: bytes, name: str, limits: ReadLimits) -> list[XlsSheet]:
         total += estimate([sheet.facts], per_cell=2)
         if total > limits.max_workbook_bytes:
             f = sheet.facts
-            raise too_big(
-                name,
-                f"the workbook ({len(sheets)} sheets; {f.rows:,} rows x {f.cols:,} columns in "
-                f"{sheet.name!r})",
-                total,
-                limits,
-            )
+            what = f"sheet {sheet.name!r} spans {f.rows:,}+ rows x {f.cols:,} columns"
+            if len(sheets) > 1:
+                what += f" (all {len(sheets)} sheets are parsed when an .xls opens)"
+            raise too_big(name, what, total, limits)
     return [s for _, s in sheets]
 
 

@@ -277,7 +277,11 @@ ENTITY_SHEET = (
     ("name", "content", "message"),
     [
         ("missing.csv", None, "file not found"),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "not a readable .xls.*save it as .xlsx"),
+        (
+            "old.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+            "not a readable .xls.*save it as .xlsx",
+        ),
         (
             "locked.xlsx",
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"),

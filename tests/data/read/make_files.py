@@ -21,6 +21,8 @@ Each file has one purpose (see tests/test_read.py for what is asserted on it):
 * ``formulas_libreoffice.xlsx``, ``book.xls``, ``book.ods`` — ``book_source.xlsx`` (formulas,
   an ``=NA()`` error, merged cells, a title row, dates) opened and saved by LibreOffice, so
   formulas have saved values (needs ``soffice``; the outputs are committed)
+* ``sparse_corners.xls``, ``sparse_corners.ods`` — a header at A1 and one cell at the sheet's far
+  corner (IV65536, XFD1048576), saved by LibreOffice
 * ``mixed_utf8_cp1252.csv`` — UTF-8 rows and one row pasted from a Windows-1252 file
 * ``shift_jis.csv`` — a Japanese CSV in Shift-JIS (cp932), as Excel on Japanese Windows saves it
 * ``gb18030.csv`` — Simplified Chinese in GB18030 (its bytes also decode, as half-width katakana, in cp932)
@@ -237,17 +239,40 @@ def libreoffice_files() -> None:
     wb.save(src)
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        print("soffice not found: book.xls, book.ods and formulas_libreoffice.xlsx are left as they are")
+        print("soffice not found: the LibreOffice-made files are left as they are")
         return
+    _convert(
+        soffice,
+        src,
+        {"xls": "book.xls", "ods": "book.ods", "xlsx:Calc MS Excel 2007 XML": "formulas_libreoffice.xlsx"},
+    )
+    # two cells at opposite corners of an .xls sheet (IV65536) and an .ods sheet: a reader that
+    # fills the grid between them needs 16.7 million cells for the .xls
+    wb = openpyxl.Workbook()
+    _fixed(wb)
+    ws = wb.active
+    ws.title = "Accounts"
+    ws.append(["Name", "external_id"])
+    ws["IV65536"] = "far away"
+    corners = Path(tempfile.mkdtemp()) / "sparse_corners.xlsx"
+    wb.save(corners)
+    _convert(soffice, corners, {"xls": "sparse_corners.xls"})
+    ws["IV65536"] = None
+    ws["XFD1048576"] = "far away"
+    wb.save(corners)
+    _convert(soffice, corners, {"ods": "sparse_corners.ods"})
+    shutil.rmtree(corners.parent)
+
+
+def _convert(soffice: str, src: Path, outputs: dict[str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        for fmt, out in (("xls", "book.xls"), ("ods", "book.ods"), ("xlsx:Calc MS Excel 2007 XML", "x.xlsx")):
+        for fmt, out in outputs.items():
             subprocess.run(
                 [soffice, "--headless", "--convert-to", fmt, "--outdir", tmp, str(src)],
                 check=True,
                 capture_output=True,
             )
-            made = Path(tmp) / f"book_source.{fmt.split(':')[0]}"
-            shutil.move(made, HERE / (out if out != "x.xlsx" else "formulas_libreoffice.xlsx"))
+            shutil.move(Path(tmp) / f"{src.stem}.{fmt.split(':')[0]}", HERE / out)
 
 
 if __name__ == "__main__":
