@@ -371,7 +371,7 @@ def _records(
         while cells and cells[-1] is None:
             cells.pop()
         yield r + 1, cells
-    del data
+    del data  # the grid is freed once the rows are read
 
 
 def _too_large(table: SourceTable, number: int, index: int, size: int) -> None:

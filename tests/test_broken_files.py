@@ -72,6 +72,13 @@ REFUSED: dict[str, tuple[str, ...]] = {
     "billion_laughs.xlsx": ("entit",),
     "xxe.xlsx": ("entit",),
     "zip_bomb.xlsx": ("zip bomb",),
+    "shared_strings_flood.xlsx": ("shared-string table holds", "save it as csv"),
+    "sparse_corners.xlsx": ("spans 1,048,576+ rows x 16,384 columns", "save it as csv"),
+    "many_parts.xlsx": ("20,005 parts",),
+    "entity_in_shared_strings.xlsx": ("sharedStrings.xml", "entit"),
+    "repeat_bomb.ods": ("spans", "save it as csv"),
+    "wide_header.csv": ("more than 32,768 columns",),
+    "long_line.csv": ("line of the file is 41,943,040 bytes long",),
 }
 
 
@@ -227,6 +234,16 @@ def check_lookalike(rep: dict[str, Any]) -> None:
     assert planned_name(rows[2]) == "Acme (Europe)"
 
 
+def check_many_sheets(rep: dict[str, Any]) -> None:
+    rows = rows_by_number(rep)
+    assert rep["sheet"] == "S1" and [planned_name(r) for r in rows.values()] == ["Sheet One Co"]
+
+
+def check_deep(rep: dict[str, Any]) -> None:
+    rows = rows_by_number(rep)
+    assert [planned_name(r) for r in rows.values()] == ["Deep Co"] and rows[2]["key"] == "DEEP-1"
+
+
 PROCEEDS: dict[str, tuple[int, Callable[[dict[str, Any]], None]]] = {
     "cp1252.csv": (0, check_cp1252),
     "utf16le_nobom.csv": (0, check_utf16),
@@ -241,6 +258,8 @@ PROCEEDS: dict[str, tuple[int, Callable[[dict[str, Any]], None]]] = {
     "big_cell_late.csv": (1, check_big_cell_late),
     "many_columns.csv": (0, check_many_columns),
     "header_lookalike.csv": (0, check_lookalike),
+    "many_sheets.xlsx": (0, check_many_sheets),
+    "deep_xml.xlsx": (0, check_deep),
 }
 
 

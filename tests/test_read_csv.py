@@ -106,6 +106,7 @@ def test_utf8_with_stray_cp1252_rows_never_gives_mojibake(tmp_path: Path, words:
     p.write_bytes(data)
     t, rows = read_all(p)
     assert [r[1] for r in rows] == [[w.strip() or None, f"K{i}"] for i, w in enumerate(words)]
+    assert t.encoding in ("utf-8", "utf-8+cp1252", "cp1252")
 
 
 # --- the header ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ documented in README.md beside this script.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import sys
@@ -306,6 +307,7 @@ def zip_bomb_xlsx() -> bytes:
     return buf.getvalue()
 
 
+@functools.cache
 def shared_strings_flood_xlsx() -> bytes:
     """3,000,000 distinct shared strings (~80 MB of XML, ~10 MB zipped) behind a two-row sheet: the
     string table alone would take more memory than a workbook may (openpyxl took 157 s and 1.3 GB
