@@ -135,6 +135,14 @@ def too_big(name: str, what: str, need: int, limits: ReadLimits) -> InputFileErr
     )
 
 
+def size_text(n: int) -> str:
+    """``10 bytes``, ``512 KB``, ``2 GB``: a size for a message."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:,.0f} {unit}"
+    return f"{n:,} bytes"
+
+
 def column_index(letters: bytes | str) -> int:
     """``b"A"`` -> 0, ``b"AB"`` -> 27."""
     n = 0
@@ -790,8 +798,7 @@ def spool(source: IO[bytes], dest: IO[bytes], name: str, limit: int) -> int:
         total += len(chunk)
         if total > limit:
             raise InputFileError(
-                f"refused: the input is larger than {limit / 1024**2:,.0f} MB; save it to a file and "
-                "import the file",
+                f"refused: the input is larger than {size_text(limit)}; save it to a file and import the file",
                 path=name,
             )
         dest.write(chunk)
