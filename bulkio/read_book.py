@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import read_guard as G
+from . import read_scan as S
 from .errors import InputFileError
 from .issues import Issue
 from .read import (
@@ -101,7 +102,7 @@ def open_book(
         tab = None  # an explicit header row reads the sheet as a plain grid
     if kind == "xlsx" and chosen.part is not None:
         with G.open_zip(p, name, limits, kind=".xlsx") as zf:
-            chosen.facts = G.scan_sheet(zf, chosen.part, name, chosen.title, limits, base=base)
+            chosen.facts = S.scan_sheet(zf, chosen.part, name, chosen.title, limits, base=base)
     facts = chosen.facts or G.SheetFacts()
     table.sheet = chosen.title
     table.table_name = tab.name if tab else None
@@ -236,7 +237,7 @@ def _xlsx_tables(
             continue
         data = G.read_part(zf, member, name)
         el = next(G.tags(data, b"table"), {})
-        ref = [G._REF.match(x.encode()) for x in (el.get("ref") or "").split(":")]
+        ref = [S._REF.match(x.encode()) for x in (el.get("ref") or "").split(":")]
         if len(ref) != 2 or ref[0] is None or ref[1] is None:
             continue
         (c0, r0), (c1, r1) = [(G.column_index(m.group(1)), int(m.group(2)) - 1) for m in ref if m]
@@ -254,12 +255,12 @@ def _ods_layout(p: Path, name: str, limits: G.ReadLimits) -> list[_Sheet]:
         if "content.xml" not in names:
             raise InputFileError("not an .ods workbook: the zip has no content.xml", path=name)
         G.verify_parts(zf, name, skip={"content.xml"})
-        found = G.scan_ods(zf, name, limits)
+        found = S.scan_ods(zf, name, limits)
     return [_Sheet(t.name, True, facts=t.facts) for t in found]
 
 
 def _xls_layout(p: Path, name: str, limits: G.ReadLimits) -> list[_Sheet]:
-    found = G.scan_xls(p, name, limits)
+    found = S.scan_xls(p, name, limits)
     return [_Sheet(s.name, not s.hidden, facts=s.facts) for s in found if s.kind in (0, 1)]
 
 
@@ -348,14 +349,16 @@ def _records(
         for v in raw:
             t = type(v)
             if t is str:
-                if not v:
+                s = v.strip()
+                if not s:
                     cells.append(None)
-                    continue
-                if len(v) > MAX_CELL_CHARS:
-                    _too_large(table, r + 1, len(cells), len(v))
+                elif len(s) > MAX_CELL_CHARS:
+                    _too_large(table, r + 1, len(cells), len(s))
                     cells.append(None)
-                    continue
-                cells.append(_clean_text(v))
+                elif s[0] == "'" or "\x00" in s:
+                    cells.append(_clean_text(s))
+                else:
+                    cells.append(s)
             elif t is float:
                 cells.append(int(v) if v.is_integer() and -_MAX_EXACT < v < _MAX_EXACT else v)
             elif t is date:
