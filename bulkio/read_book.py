@@ -198,6 +198,10 @@ def _xlsx_layout(p: Path, name: str, limits: G.ReadLimits) -> tuple[list[_Sheet]
             if typ in (_OFFICE_DOC, _STRICT_DOC):
                 wb_part = target
         wb_member = _member(names, wb_part)
+        if wb_member is None and _member(names, "xl/workbook.bin") is not None:
+            raise InputFileError(
+                "is an Excel binary workbook (.xlsb); save it as .xlsx (Excel Workbook) or CSV", path=name
+            )
         if wb_member is None:
             raise InputFileError(
                 "not an .xlsx workbook: the zip has no xl/workbook.xml (is it .ods, .docx or another zip?)",

@@ -199,3 +199,39 @@ def test_formula_without_value_fails_its_row_only_where_the_column_is_imported(
         ("formula_without_value", "error", "C")
     ]
     assert "employeeCount" not in rows[4]["changes"]
+
+
+def test_a_table_named_with_sheet_is_imported_and_its_results_line_up(
+    sandbox: Any, empty_org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openpyxl.worksheet.table import Table
+
+    monkeypatch.chdir(tmp_path)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws["A1"] = "Two tables below"
+    for r, row in enumerate([["Name", "external_id"], ["Table Co", "T-1"], ["Table Two", "T-2"]], start=3):
+        ws.cell(r, 2, row[0])
+        ws.cell(r, 3, row[1])
+    ws.add_table(Table(displayName="Notes", ref="B3:C5"))
+    for r, row in enumerate([["Name", "external_id"], ["Other Co", "O-1"]], start=3):
+        ws.cell(r, 6, row[0])
+        ws.cell(r, 7, row[1])
+    ws.add_table(Table(displayName="Accounts2", ref="F3:G4"))
+    wb.save(tmp_path / "t.xlsx")
+    result = run(
+        sandbox, empty_org, ["account", "t.xlsx", "--sheet", "accounts2", "--dry-run", "--format", "json"]
+    )
+    rows = rows_of(result)
+    assert result.exit_code == 0 and [r["changes"]["$name"][1] for r in rows.values()] == ["Other Co"]
+    results = openpyxl.load_workbook(tmp_path / "t.results.xlsx", read_only=True)
+    cells = [list(r) for r in results.active.iter_rows(values_only=True)]
+    assert cells[2][5:8] == ["Name", "external_id", "Outcome"] and cells[3][5:8] == [
+        "Other Co",
+        "O-1",
+        "created",
+    ]
+    result = run(sandbox, empty_org, ["account", "t.xlsx", "--dry-run", "--format", "json"])
+    assert [r["changes"]["$name"][1] for r in rows_of(result).values()] == ["Table Co", "Table Two"]
+    assert [i["code"] for i in json.loads(result.stdout)["file_issues"]] == ["several_tables"]

@@ -212,3 +212,14 @@ def test_calamine_gives_the_types_openpyxl_gave(tmp_path: Path, rows: list[list[
     assert [(n, c) for n, c in got] == want
     for (_, a), (_, b) in zip(got, want, strict=True):
         assert [type(x) for x in a] == [type(x) for x in b]
+
+
+def test_xlsb_is_named(tmp_path: Path) -> None:
+    p = tmp_path / "book.xlsb"
+    import zipfile
+
+    with zipfile.ZipFile(p, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    with pytest.raises(InputFileError, match=r"binary workbook \(\.xlsb\); save it as \.xlsx"):
+        open_table(p)
