@@ -57,6 +57,8 @@ HELPER_SHEETS = frozenset({"instructions", "reference", "readme", "read me", "li
 DELIMITERS = (",", ";", "\t", "|")
 #: How many rows are looked at to find the header.
 HEADER_SCAN_ROWS = 30
+#: Reader issues about a cell's value that keep its row from being written.
+_CELL_VALUE_CODES = frozenset({"formula_without_value", "cell_error"})
 #: How the file is named in messages when it came on standard input.
 STDIN_NAME = "<stdin>"
 _SAMPLE_CHARS = 64 * 1024
@@ -542,6 +544,9 @@ def _start(
             path=table.path,
             row=table.header_row,
         )
+    for issue in table.issues:  # a formula without a value in a title or the header: not a row's error
+        if issue.row is not None and issue.row <= table.header_row and issue.code in _CELL_VALUE_CODES:
+            issue.severity = "warning"
     table.headers = _header_texts(cells)
     if not table.headers:
         raise InputFileError(

@@ -110,13 +110,10 @@ class _TooManyFlags(Exception):
         self.code = code
 
 
-def estimate(sheets: list[SheetFacts], *, strings: int = 0, string_bytes: int = 0, per_cell: int = 1) -> int:
-    """Peak bytes python-calamine needs for these sheets and shared strings (see module doc).
-    ``per_cell`` is 2 for .xls and .ods, where calamine also keeps a grid of formula texts."""
-    total = strings * STRING_OVERHEAD_BYTES + string_bytes
-    for s in sheets:
-        total += per_cell * (s.dense * DENSE_CELL_BYTES + s.cells * PARSED_CELL_BYTES) + s.string_bytes
-    return total
+def estimate(facts: SheetFacts, *, per_cell: int = 1) -> int:
+    """Peak bytes python-calamine needs to parse a sheet (see module doc). ``per_cell`` is 2 for
+    .xls and .ods, where calamine also keeps a grid of formula texts."""
+    return per_cell * (facts.dense * DENSE_CELL_BYTES + facts.cells * PARSED_CELL_BYTES) + facts.string_bytes
 
 
 def too_big(name: str, what: str, need: int, limits: ReadLimits) -> InputFileError:
@@ -261,12 +258,23 @@ def read_part(zf: zipfile.ZipFile, member: str, name: str, *, limit: int = 16 * 
     return bytes(out)
 
 
+#: A part that is neither a worksheet nor the shared strings (styles, workbook, relationships…).
+MAX_SMALL_PART_BYTES = 32 * 1024**2
+
+
 def verify_parts(zf: zipfile.ZipFile, name: str, *, skip: set[str]) -> None:
-    """Stream every XML part not in ``skip`` once: sizes, CRCs and DTDs are checked."""
+    """Stream every XML part not in ``skip`` once: sizes, CRCs and DTDs are checked. These parts
+    (styles, workbook, relationships) are parsed whole by calamine, so they must stay small."""
     for info in zf.infolist():
         lower = info.filename.lower()
         if info.filename in skip or info.is_dir() or not lower.endswith((".xml", ".rels")):
             continue
+        if info.file_size > MAX_SMALL_PART_BYTES:
+            raise InputFileError(
+                f"refused: workbook part {info.filename} is {size_text(info.file_size)} (at most "
+                f"{size_text(MAX_SMALL_PART_BYTES)} are read); it is not a normal workbook",
+                path=name,
+            )
         for _ in stream_part(zf, info.filename, name):
             pass
 

@@ -102,7 +102,7 @@ class _SheetScan:
         self.inline_cells += sum(piece.count(s) for s in self.inline)
         if self.inline_cells:
             f.string_bytes = max(0, self.bytes - 20 * f.cells)
-        need = self.base + estimate([f])
+        need = self.base + estimate(f)
         if need > self.limits.max_workbook_bytes:
             what = f"sheet {self.sheet!r} spans {f.rows:,}+ rows x {f.cols:,} columns ({f.cells:,}+ cells)"
             raise too_big(self.name, what, need, self.limits)
@@ -283,7 +283,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> list[OdsTabl
                 if closing:
                     if cur is not None:
                         cur.rows = max(0, cur.rows - first_row) if first_row >= 0 else 0
-                        done += estimate([cur], per_cell=2)
+                        done += estimate(cur, per_cell=2)
                     cur = None
                 elif not selfclose:
                     a = dict(_ODS_ATTR.findall(attrs))
@@ -305,7 +305,7 @@ def scan_ods(zf: zipfile.ZipFile, name: str, limits: ReadLimits) -> list[OdsTabl
                         first_row = row
                     cur.rows = row + row_repeat
                 row += row_repeat
-                need = base + done + estimate([cur], per_cell=2)
+                need = base + done + estimate(cur, per_cell=2)
                 if need > limits.max_workbook_bytes:
                     what = f"sheet {tables[-1].name!r} spans {cur.rows:,}+ rows x {cur.cols:,} columns"
                     raise too_big(name, what, need, limits)
@@ -453,7 +453,7 @@ def _walk_biff(data: bytes, name: str, limits: ReadLimits) -> list[XlsSheet]:
             sheet.facts = done[pos]
         else:
             sheet.facts = done[pos] = _walk_sheet(data, pos, name, sheet.name, limits, total)
-        total += estimate([sheet.facts], per_cell=2)
+        total += estimate(sheet.facts, per_cell=2)
         if total > limits.max_workbook_bytes:
             f = sheet.facts
             what = f"sheet {sheet.name!r} spans {f.rows:,}+ rows x {f.cols:,} columns"
@@ -518,7 +518,7 @@ def _walk_sheet(data: bytes, pos: int, name: str, sheet: str, limits: ReadLimits
             ):
                 f.flag(row, col, "cell_error", _XLS_ERRORS.get(data[body + 8], "#ERROR"))
         checked += 1
-        if checked % 65536 == 0 and base + estimate([f], per_cell=2) > limits.max_workbook_bytes:
+        if checked % 65536 == 0 and base + estimate(f, per_cell=2) > limits.max_workbook_bytes:
             break
     return f
 

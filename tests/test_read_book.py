@@ -223,3 +223,21 @@ def test_xlsb_is_named(tmp_path: Path) -> None:
         zf.writestr("xl/workbook.bin", b"\x83\x01\x00")
     with pytest.raises(InputFileError, match=r"binary workbook \(\.xlsb\); save it as \.xlsx"):
         open_table(p)
+
+
+def test_formula_without_value_in_the_header_only_warns(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Name", "external_id", '=CONCAT("Ci", "ty")'])
+    ws.append(["Acme", "A-1", "Berlin"])
+    p = tmp_path / "h.xlsx"
+    wb.save(p)
+    t, rows = read_all(p)
+    assert (
+        t.headers == ["Name", "external_id"]
+        and rows == [(2, ["Acme", "A-1", None])]
+        or rows == [(2, ["Acme", "A-1"])]
+    )
+    assert [(i.code, i.severity, i.row, i.column) for i in t.issues][:1] == [
+        ("formula_without_value", "warning", 1, "C")
+    ]

@@ -130,3 +130,28 @@ def test_a_part_that_lies_about_its_size_is_caught_by_the_crc(tmp_path: Path) ->
     with pytest.raises(InputFileError, match="sheet1.xml is damaged .*CRC") as exc, open_table(p) as t:
         list(t.rows)
     assert str(p) in str(exc.value)
+
+
+@pytest.mark.parametrize("name", ["billion_laughs.xlsx", "xxe.xlsx"])
+def test_calamine_itself_never_expands_entities(name: str) -> None:
+    """The second line of defence, without the guard: calamine's XML parser (quick-xml) neither
+    expands internal entities nor fetches external ones; it stops at the first reference."""
+    import python_calamine
+
+    book = python_calamine.CalamineWorkbook.from_path(str(BROKEN / name))
+    with pytest.raises(python_calamine.CalamineError, match="entity"):
+        book.get_sheet_by_index(0)
+
+
+def test_an_oversized_styles_part_is_refused(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO(make_corpus.good_xlsx())
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_DEFLATED) as zf:
+        fmts = b"".join(b'<numFmt numFmtId="%d" formatCode="%x"/>' % (i, i * 7919) for i in range(900_000))
+        zf.writestr("xl/styles.xml", b"<styleSheet>" + fmts + b"</styleSheet>")
+    p = tmp_path / "styles.xlsx"
+    p.write_bytes(buf.getvalue())
+    with pytest.raises(InputFileError, match=r"part xl/styles.xml is \d+ MB \(at most 32 MB are read\)"):
+        open_table(p)
