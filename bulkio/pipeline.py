@@ -917,9 +917,9 @@ def import_file(
     if read.needs_spool(path):
         with read.spooled(path) as (real, shown):
             kind = read.sniff_kind(real)
-            default = Path(
-                f"{Path(shown).name.strip('<>') or 'stdin'}.results.{'csv' if kind == 'csv' else 'xlsx'}"
-            )
+            # in the current folder, named stdin (for -, /dev/stdin) or after the pipe
+            stem = Path(shown).stem.strip("<>") or "stdin"
+            default = Path(f"{stem}.results.{'csv' if kind == 'csv' else 'xlsx'}")
             return import_file(
                 real,
                 object_type,

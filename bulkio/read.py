@@ -505,12 +505,16 @@ def column_letter(index: int) -> str:
 
 
 def _take(records: Iterator[tuple[int, list[Any]]], header_row: int | None) -> list[tuple[int, list[Any]]]:
-    """Buffer the rows needed to find the header: up to row ``header_row``, else the first
-    HEADER_SCAN_ROWS rows."""
+    """Buffer the rows needed to find the header: row ``header_row`` (the rows above it are
+    dropped), else the first HEADER_SCAN_ROWS rows."""
     head = []
     for rec in records:
+        if header_row is not None:
+            if rec[0] >= header_row:
+                return [rec]
+            continue
         head.append(rec)
-        if (rec[0] >= header_row) if header_row is not None else len(head) >= HEADER_SCAN_ROWS:
+        if len(head) >= HEADER_SCAN_ROWS:
             break
     return head
 

@@ -129,7 +129,7 @@ def test_dev_stdin_and_a_named_pipe_in_a_real_process(sandbox: Any, org: Any, tm
     writer.join(10)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["file"] == str(fifo)
-    assert (tmp_path / "pipe.csv.results.csv").exists()
+    assert (tmp_path / "pipe.results.csv").exists()
 
 
 # --- header row, workbooks, cell errors ---------------------------------------------------------------

@@ -241,3 +241,20 @@ def test_formula_without_value_in_the_header_only_warns(tmp_path: Path) -> None:
     assert [(i.code, i.severity, i.row, i.column) for i in t.issues][:1] == [
         ("formula_without_value", "warning", 1, "C")
     ]
+
+
+def test_a_table_without_a_header_row_takes_its_column_names(tmp_path: Path) -> None:
+    from openpyxl.worksheet.table import Table, TableColumn
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["B3"], ws["C3"], ws["B4"], ws["C4"] = "Headless Co", "H-1", "Second", "H-2"
+    table = Table(displayName="Accounts", ref="B3:C4", headerRowCount=0)
+    table.tableColumns = [TableColumn(id=1, name="Name"), TableColumn(id=2, name="external_id")]
+    table.autoFilter = None
+    ws.add_table(table)
+    p = tmp_path / "headless.xlsx"
+    wb.save(p)
+    t, rows = read_all(p)
+    assert (t.table_name, t.header_row, t.headers) == ("Accounts", 2, ["", "Name", "external_id"])
+    assert rows == [(3, [None, "Headless Co", "H-1"]), (4, [None, "Second", "H-2"])]
