@@ -75,6 +75,9 @@ def main() -> None:
         files = [make_corpus.build(n, tmp) for n in make_corpus.HOSTILE]
         files += [ROOT / "tests" / "data" / "read" / n for n in ("sparse_corners.xls", "sparse_corners.ods")]
         files += [make_corpus.build(n, tmp) for n in ("billion_laughs.xlsx", "xxe.xlsx")]
+        ragged = tmp / "comma_in_every_name.csv"  # 300,000 rows, each one cell too many
+        ragged.write_text("Name,external_id\n" + "".join(f"Co {i}, Inc.,K{i}\n" for i in range(300_000)))
+        files.append(ragged)
 
         def bulkio(path: Path) -> list[str]:
             return [sys.executable, "-c", CHILD, "import", "account", str(path), "--dry-run", "-q"] + [

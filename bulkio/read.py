@@ -46,6 +46,8 @@ from .sheets import unescape_formula
 
 #: A cell larger than this (characters) is dropped with a ``cell_too_large`` issue.
 MAX_CELL_CHARS = 1_048_576
+#: Warnings of one code listed per file (each on its row); later rows with the same one are not.
+MAX_WARNINGS = 1000
 #: Hard limit of the CSV parser for one field; beyond it the file cannot be read.
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
@@ -103,6 +105,20 @@ class SourceTable:
     #: The Excel Table read, when the sheet has one (``sheet=`` accepts its name).
     table_name: str | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
+    _warned: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def warn(self, issue: Issue) -> None:
+        """Add a row's warning; after MAX_WARNINGS of one code the later rows are not listed (a
+        comma in every name would otherwise add a warning to each of a million rows)."""
+        n = self._warned.get(issue.code, 0) + 1
+        self._warned[issue.code] = n
+        if n < MAX_WARNINGS:
+            self.issues.append(issue)
+        elif n == MAX_WARNINGS:
+            issue.message += (
+                f" (this is the {MAX_WARNINGS:,}th row with {issue.code}; later ones are not listed)"
+            )
+            self.issues.append(issue)
 
     def __iter__(self) -> Iterator[SourceRow]:
         return self.rows
@@ -448,7 +464,7 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
         cells = cells[:n]
         if extra:
             shown = ", ".join(repr(c) for _, c in extra[:3]) + (", …" if len(extra) > 3 else "")
-            table.issues.append(
+            table.warn(
                 Issue(
                     "ragged_row",
                     f"the row has values beyond the {n} header columns (up to column "

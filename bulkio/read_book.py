@@ -465,7 +465,7 @@ def _merged(
             for c in filled:
                 row.cells[c] = value
             span = f"{G.cell_name(r0, c0)}:{G.cell_name(r1, c1)}"
-            table.issues.append(
+            table.warn(
                 Issue(
                     "merged_cells",
                     f"cells {span} are merged; the blank cell takes the merged value {value!r}",

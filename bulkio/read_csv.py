@@ -536,7 +536,7 @@ def _records(
 def _repair_issue(table: SourceTable, number: int, raw: list[str], text: str) -> None:
     col = next((i for i, v in enumerate(raw) if v and any(ord(ch) > 127 for ch in v) and v in text), 0)
     value = raw[col] if col < len(raw) else None
-    table.issues.append(
+    table.warn(
         Issue(
             "encoding_repaired",
             f"the row has bytes that are not UTF-8 in a UTF-8 file; they were read as Windows-1252: {value!r}",

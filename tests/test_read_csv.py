@@ -164,3 +164,13 @@ def test_line_and_column_limits(tmp_path: Path) -> None:
     t, rows = read_all(p, limits=limits)
     assert rows == [(2, ["1", "2"]), (3, ["x", "x"]), (4, ["3", "4"])]
     assert [(i.code, i.row) for i in t.issues] == [("ragged_row", 3)]
+
+
+def test_a_warning_on_every_row_is_listed_a_thousand_times_only(tmp_path: Path) -> None:
+    """An unquoted comma in every name: each row is ragged, but the issue list stays bounded."""
+    p = tmp_path / "commas.csv"
+    p.write_text("Name,Key\n" + "".join(f"Acme {i}, Inc.,K{i}\n" for i in range(3000)), encoding="utf-8")
+    t, rows = read_all(p)
+    assert len(rows) == 3000 and rows[0] == (2, ["Acme 0", "Inc."])
+    assert [i.code for i in t.issues] == ["ragged_row"] * 1000
+    assert t.issues[-1].row == 1001 and "later ones are not listed" in t.issues[-1].message
