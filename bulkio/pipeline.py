@@ -383,10 +383,42 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     return M.load_mapping_file(mapping)
 
 
-def _parse_options(date_order: str | None, tz: str) -> Any:
+def _parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
     from . import values as V
 
-    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def _percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
 
 
 class _Run:
@@ -478,6 +510,7 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
         resolver.resolve(chunk)
         ops = planner.plan(chunk)
         run.emit(Progress("plan", len(chunk)))
@@ -490,7 +523,7 @@ def _operations(
         found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        checked = validator.check(srow)
+        checked = validator.check(srow, defer=True)
         checked.issues[:0] = found
         chunk.append(checked)
         if len(chunk) >= CHUNK:
@@ -551,8 +584,13 @@ def _run_import(
     options: dict[str, Any],
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Any = (),
+    match: str | None = None,
 ) -> RunReport:
     from . import mapping as M
+    from .matching import check_match, match_field
 
     client = run.client
     schema = _schema(client, run.object_type)
@@ -577,6 +615,20 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    # options that cannot work stop the run before it starts (nothing is recorded or written)
+    parse_options = _parse_options(date_order, tz, locale, phone_region)
+    column_options = _percent_columns(percent, header_map, schema, parse_options)
+    if match is not None:
+        match = check_match(schema, match)
+        mfield = match_field(match)
+        if not any(
+            mc.column is not None and (mc.column.field_key or mc.column.key) == mfield
+            for mc in header_map.columns
+        ):
+            raise ConfigError(
+                f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
+                "no column for it"
+            )
     target = f"{client.base_url}#{client.key_fingerprint}"
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
@@ -625,7 +677,9 @@ def _run_import(
                     target=target,
                     options=options,
                 )
-    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    validator = Validator(
+        schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
+    )
     references = References(client, concurrency=run.concurrency)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
@@ -639,6 +693,7 @@ def _run_import(
         file=file,
         sheet=sheet,
         concurrency=run.concurrency,
+        match=match,
     )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
@@ -851,8 +906,17 @@ def import_file(
     delimiter: str | None = None,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+
+    ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
+    ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
+    columns whose values are fractions of 1 (0.5 → 50); ``match`` (``name``, ``domain``, ``email``)
+    updates existing records that have no key instead of creating duplicates (:mod:`bulkio.matching`).
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
@@ -884,6 +948,10 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
             )
     from . import read
     from .ledger import DEFAULT_LEDGER_PATH, Ledger
@@ -948,6 +1016,10 @@ def import_file(
             "date_order": date_order,
             "tz": tz,
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
+            "locale": locale,
+            "phone_region": phone_region,
+            "percent": list(percent),
+            "match": match,
         }
         return _run_import(
             run,
@@ -967,6 +1039,10 @@ def import_file(
             options=options,
             write_results=write_results,
             expected_rows=estimate_rows(path),
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -986,6 +1062,10 @@ def import_frame(
     concurrency: int = 8,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
@@ -1031,8 +1111,12 @@ def import_frame(
             ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
             fingerprint=fingerprint,
             resume=False,
-            options={"key_field": key_field},
+            options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover
