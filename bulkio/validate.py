@@ -222,6 +222,12 @@ def fraction_message(raw: Any, value: Any, why: str, header: str) -> str:
 FRACTION_EXPECTED = "a percentage from 0 to 100 (50 for 50 %)"
 
 
+def _by_column(issue: Issue) -> tuple[int, str]:
+    """Sort key: issues without a column first, then by column letter (A < B < AA)."""
+    letter = issue.column or ""
+    return (len(letter), letter)
+
+
 class Validator:
     """Checks rows of one table against one object schema.
 
@@ -499,6 +505,7 @@ class Validator:
             mark = nc.decimal()
             if mark is None:
                 out.issues.append(self._ambiguous(out.row, letter, header, key, nc, raw))
+                out.issues.sort(key=_by_column)  # in column order, as if found in place
                 continue
             parsed = (nc.read_comma if mark == "," else nc.read_point)(raw)
             if parsed.error_code:
@@ -514,6 +521,7 @@ class Validator:
                         parsed.expected,
                     )
                 )
+                out.issues.sort(key=_by_column)
                 continue
             out.values[key] = parsed.value
             if nc.observe(out.row, raw, parsed.value):
