@@ -26,8 +26,8 @@ from .locales import NumberSymbols, number_symbols, strip_bidi
 
 # --- numbers -----------------------------------------------------------------------------------
 
-_NUM_DOT = re.compile(r"^(?:\d{1,3}(?:([, \u00a0'\u202f])\d{3})(?:\1\d{3})*|\d*)(?:\.(\d*))?$")
-_NUM_COMMA = re.compile(r"^(?:\d{1,3}(?:([. \u00a0'\u202f])\d{3})(?:\1\d{3})*|\d*)(?:,(\d*))?$")
+_NUM_DOT = re.compile(r"^(?:\d{1,3}(?:([, \u00a0'\u2019\u202f])\d{3})(?:\1\d{3})*|\d*)(?:\.(\d*))?$")
+_NUM_COMMA = re.compile(r"^(?:\d{1,3}(?:([. \u00a0'\u2019\u202f])\d{3})(?:\1\d{3})*|\d*)(?:,(\d*))?$")
 _SCI = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
 _CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
     "$": frozenset({"USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"}),
