@@ -240,8 +240,11 @@ def _can_match(schema: ObjectSchema, kind: MatchKind) -> bool:
 
 def duplicate_specs(schema: ObjectSchema) -> MatchSpec:
     """What a created record is compared with for ``possible_duplicate``: contacts by email and full
-    name, other objects with a TEXT ``$name`` by name; objects without a name (tasks, notes) not."""
+    name, accounts by name. Not deals or custom objects: two deals named "Renewal 2027" are
+    usually two deals, and warning about them would drown the warnings that matter."""
     specs: list[tuple[MatchKind, bool]] = []
+    if schema.object_type not in ("account", "contact"):
+        return ()
     if _can_match(schema, "email"):
         specs.append(("email", False))
     if _can_match(schema, "name"):

@@ -86,12 +86,11 @@ class Existing:
     name: str | None = None
 
 
-def _record_matches(record: dict[str, Any], specs: MatchSpec) -> tuple[str, ...]:
-    fields = record.get("fields") or {}
+def _record_matches(fields: dict[str, Any], specs: MatchSpec) -> tuple[str, ...]:
+    """``("name:acme",)``: the match keys of an existing record's (bare) field values."""
     out: list[str] = []
     for kind, person in specs:
-        f = fields.get(match_field(kind))
-        value = f.get("value") if isinstance(f, dict) and "valueType" in f else f
+        value = fields.get(match_field(kind))
         out += [f"{kind}:{k}" for k in sorted(match_keys(kind, value, person=person))]
     return tuple(dict.fromkeys(out))
 
@@ -127,6 +126,8 @@ class RecordIndex:
         #: what records are also indexed by (``--match``, ``possible_duplicate``)
         self.match_specs: MatchSpec = ()
         self.by_match: dict[str, list[str]] = {}
+        #: match keys are indexed from the first lookup on (an untouched re-import never needs them)
+        self.match_indexed = False
         self.checked_matches: set[str] = set()
         self.by_id: dict[str, Existing] = {}
         self.by_key: dict[str, list[str]] = {}
@@ -157,7 +158,6 @@ class RecordIndex:
             id=record["id"],
             link=record.get("httpLink"),
             keys=keys,
-            matches=_record_matches(record, self.match_specs) if self.match_specs else (),
             name=record_name(record),
             fields={
                 k: (v.get("value") if isinstance(v, dict) else v)
@@ -170,6 +170,8 @@ class RecordIndex:
                 if self.keep is None or k in self.keep
             },
         )
+        if self.match_indexed:
+            ex.matches = _record_matches(ex.fields, self.match_specs)
         with self._lock:
             old = self.by_id.get(ex.id)
             if old is not None:
@@ -225,9 +227,21 @@ class RecordIndex:
             if exc.status != 400:  # a filter this API does not take: nothing found this way
                 raise
 
+    def _index_matches(self) -> None:
+        """Index the records seen so far by their match keys (once; later records as they come)."""
+        if self.match_indexed or not self.match_specs:
+            return
+        with self._lock:
+            self.match_indexed = True
+            for ex in self.by_id.values():
+                ex.matches = _record_matches(ex.fields, self.match_specs)
+                for k in ex.matches:
+                    self.by_match.setdefault(k, []).append(ex.id)
+
     def prefetch_matches(self, wanted: dict[str, tuple[str, str]]) -> None:
         """Make match keys (``"name:acme"`` → its lookup filter) answerable locally: one filter
         request per key, or one scan of the object when that costs fewer requests."""
+        self._index_matches()
         todo = {k: f for k, f in wanted.items() if k not in self.checked_matches} if not self.scanned else {}
         if not todo:
             return
@@ -242,6 +256,7 @@ class RecordIndex:
         self.checked_matches |= set(todo)
 
     def find_match(self, key: str) -> list[Existing]:
+        self._index_matches()
         return [self.by_id[i] for i in self.by_match.get(key, ()) if i in self.by_id]
 
     def prefetch(self, keys: set[str], ids: set[str], op: str = "equal") -> None:

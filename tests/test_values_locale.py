@@ -63,6 +63,9 @@ def code(field: FieldDef, raw: Any, **options: Any) -> str | None:
         ("en-IN", "12,34,567.50", 1234567.5),  # Indian grouping
         ("en-IN", "1,234,567.50", 1234567.5),  # and the western one
         ("sv-SE", "\u22121\u00a0234,5", -1234.5),  # Unicode minus
+        ("de-DE", "1.234,50-", -1234.5),  # a trailing minus (SAP exports)
+        ("de-CH", "1000000'000", 1000000000),  # as Babel writes it: leading digits ungrouped
+        ("tok", "1\u00a000", 100),  # groups of two
     ],
 )
 def test_number_by_locale(locale: str, raw: str, expected: Any) -> None:

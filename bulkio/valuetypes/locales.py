@@ -42,7 +42,8 @@ class NumberSymbols:
     group: str
     #: every character read as the group symbol (``group``, any space, any apostrophe)
     groups: frozenset[str]
-    #: 2 for Indian grouping (12,34,567), else 3
+    #: the locale's own group sizes: (3, 3) mostly, (3, 2) for Indian grouping (12,34,567)
+    primary: int
     secondary: int
     percent: str
     #: currency symbol as this locale writes it → ISO codes (``"$"`` → {"USD"} in en-US)
@@ -55,7 +56,7 @@ class NumberSymbols:
     def example(self, value: str = "1234567.5") -> str:
         """``1.234.567,5`` for de-DE: a number as this locale groups it (for messages)."""
         whole, _, frac = value.partition(".")
-        head, tail = whole[:-3], whole[-3:]
+        head, tail = whole[: -self.primary], whole[-self.primary :]
         groups: list[str] = []
         while head:
             size = self.secondary
@@ -99,7 +100,8 @@ def number_symbols(name: str) -> NumberSymbols:
     groups = SPACES | APOSTROPHES | {group}
     pattern = loc.decimal_formats.get(None)
     grouping = getattr(pattern, "grouping", (3, 3)) or (3, 3)
-    secondary = int(grouping[1]) if len(grouping) > 1 and grouping[1] in (2, 3) else 3
+    primary = int(grouping[0]) if 1 <= int(grouping[0]) <= 4 else 3
+    secondary = int(grouping[1]) if len(grouping) > 1 and 1 <= int(grouping[1]) <= 4 else primary
     currencies: dict[str, set[str]] = {}
     for code, symbol in loc.currency_symbols.items():
         sym = _BIDI.sub("", str(symbol)).strip()
@@ -111,6 +113,7 @@ def number_symbols(name: str) -> NumberSymbols:
         decimal=decimal,
         group=group,
         groups=groups - {decimal},
+        primary=primary,
         secondary=secondary,
         percent=_BIDI.sub("", str(symbols.get("percentSign", "%"))),
         currencies={s: frozenset(c) for s, c in currencies.items()},

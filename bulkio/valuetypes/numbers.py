@@ -87,7 +87,8 @@ def _to_number(d: Decimal) -> int | float:
 
 
 def _signed(text: str, symbols: NumberSymbols | None) -> tuple[str, bool, bool]:
-    """``(digits part, negative, written with %)``: sign, accounting parentheses, percent sign."""
+    """``(digits part, negative, written with %)``: sign (leading or trailing), accounting
+    parentheses, percent sign."""
     s = strip_bidi(text).strip().replace("\u2212", "-")
     negative = False
     if s.startswith("(") and s.endswith(")"):
@@ -100,22 +101,26 @@ def _signed(text: str, symbols: NumberSymbols | None) -> tuple[str, bool, bool]:
     if s[:1] in ("+", "-"):
         negative = negative or s[0] == "-"
         s = s[1:].strip()
+    elif s[-1:] == "-" and s[:-1].rstrip()[-1:].isdigit():  # a trailing minus: 1.234,50- (SAP, fy)
+        negative, s = True, s[:-1].strip()
     return s, negative, percent
 
 
 @functools.lru_cache(maxsize=32)
-def _locale_pattern(decimal: str, group: str, secondary: int) -> re.Pattern[str]:
+def _locale_pattern(decimal: str, group: str, primary: int, secondary: int) -> re.Pattern[str]:
     g, d = re.escape(group), re.escape(decimal)
-    whole = rf"\d{{1,3}}(?:{g}\d{{3}})*"
-    if secondary == 2:  # 12,34,567 (Indian grouping), besides 1,234,567
-        whole += rf"|\d{{1,2}}(?:{g}\d{{2}})*{g}\d{{3}}"
+    # a group symbol that is never a decimal mark (a space, an apostrophe) may leave the leading
+    # digits ungrouped (Babel writes 1000000'000 in de-CH); "." and "," must group in threes
+    whole = rf"\d+(?:{g}\d{{3}})*" if group not in ".," else rf"\d{{1,3}}(?:{g}\d{{3}})*"
+    if (primary, secondary) != (3, 3):  # the locale's own sizes too: 12,34,567 in en-IN
+        whole += rf"|\d{{1,{secondary}}}(?:{g}\d{{{secondary}}})*{g}\d{{{primary}}}"
     return re.compile(rf"^(?:{whole}|\d*)(?:{d}(\d*))?$")
 
 
 def _locale_digits(s: str, text: str, sym: NumberSymbols) -> Decimal:
     """Digits in the locale's own notation (``s`` has no sign or percent sign any more)."""
     body = "".join(sym.group if c in sym.groups else c for c in s)
-    m = _locale_pattern(sym.decimal, sym.group, sym.secondary).match(body)
+    m = _locale_pattern(sym.decimal, sym.group, sym.primary, sym.secondary).match(body)
     if not m or not any(c.isdigit() for c in body):
         raise _Bad(
             "invalid_number",
