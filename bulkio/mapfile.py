@@ -185,6 +185,8 @@ class ColumnSpec(_Strict):
     @classmethod
     def _texts(cls, v: Any) -> Any:
         # YAML reads `Yes: true` and `1: x` as bool/int keys and values: take them as the text they were
+        if v is None:  # `values:` whose entries are all commented out (a bulkio map draft)
+            return {}
         if isinstance(v, dict):
             return {_scalar_text(k): _scalar_text(x) for k, x in v.items()}
         return v
@@ -215,6 +217,8 @@ class DerivedSpec(_Strict):
     @field_validator("values", mode="before")
     @classmethod
     def _texts(cls, v: Any) -> Any:
+        if v is None:
+            return {}
         if isinstance(v, dict):
             return {_scalar_text(k): _scalar_text(x) for k, x in v.items()}
         return v
@@ -264,7 +268,7 @@ class MappingFile(_Strict):
     @classmethod
     def _flat(cls, data: Any) -> Any:
         # the old form: {"Header": "$key", ...} at the top level
-        if isinstance(data, dict) and data and not (set(data) & set(cls.model_fields)):
+        if _is_flat(data):
             return {"columns": data}
         return data
 
@@ -291,6 +295,18 @@ class MappingFile(_Strict):
     def has_work(self) -> bool:
         """True when some column has a value map or transforms, or there are derived columns."""
         return bool(self.derived) or any(c.values or c.transform or c.default for c in self.columns.values())
+
+
+def _is_flat(data: Any) -> bool:
+    """The old top-level ``{"Header": "$key"}`` form (not a misspelt ``colums:`` section)."""
+    if not isinstance(data, dict) or not data:
+        return False
+    fields = list(MappingFile.model_fields)
+    if set(data) & set(fields):
+        return False
+    return not any(
+        isinstance(v, dict) and difflib.get_close_matches(str(k), fields, n=1, cutoff=0.8) for k, v in data.items()
+    )
 
 
 def _scalar_text(v: Any) -> Any:
@@ -418,8 +434,7 @@ def parse_mapping(data: Any, *, path: str | None = None, text: str | None = None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
-        flat = isinstance(data, dict) and "columns" not in data and not (set(data) & set(MappingFile.model_fields))
-        if flat:
+        if _is_flat(data):
             loc = loc[1:]
         line = None
         key = loc
@@ -433,7 +448,7 @@ def parse_mapping(data: Any, *, path: str | None = None, text: str | None = None
             line=line,
         ) from None
     spec._path = path
-    if "columns" not in data and not (set(data) & set(MappingFile.model_fields)):
+    if _is_flat(data):
         spec._lines = {("columns", *k): v for k, v in lines.items()}
     else:
         spec._lines = lines

@@ -29,15 +29,18 @@ _WHAT = {
 ROWS_SHOWN = 5
 
 
-def nearest(value: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = 40.0) -> list[tuple[str, float]]:
-    """The closest ``choices`` to ``value`` with a 0–100 score (rapidfuzz WRatio, case-insensitive)."""
+def nearest(
+    value: str, choices: Iterable[str], *, limit: int = 3, cutoff: float = 40.0, strict: bool = False
+) -> list[tuple[str, float]]:
+    """The closest ``choices`` to ``value`` with a 0–100 score (rapidfuzz WRatio, case-insensitive;
+    ``strict``: token_sort_ratio, which does not reward a short choice contained in a long value)."""
     from rapidfuzz import fuzz, process, utils
 
     options = list(dict.fromkeys(c for c in choices if c))
     if not options or not value:
         return []
     hits = process.extract(
-        value, options, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=cutoff
+        value, options, scorer=fuzz.token_sort_ratio if strict else fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=cutoff
     )
     return [(h[0], round(float(h[1]), 1)) for h in hits]
 
