@@ -25,9 +25,17 @@ from .unresolved import nearest
 FUZZY_PROPOSE = 85.0
 #: A value guessed at or above this score is written as an entry; below, the entry is commented out.
 VALUE_GUESS = 85.0
-_SURE = {"mapping": "from the profile", "header": "bulkio header", "key": "key", "label": "label",
-         "slug": "key", "fuzzy": "label (spacing/case)", "synonym": "synonym",
-         "similar": "similar name; check", "foreign-id": "another CRM's ids: the key; check"}
+_SURE = {
+    "mapping": "from the profile",
+    "header": "bulkio header",
+    "key": "key",
+    "label": "label",
+    "slug": "key",
+    "fuzzy": "label (spacing/case)",
+    "synonym": "synonym",
+    "similar": "similar name; check",
+    "foreign-id": "another CRM's ids: the key; check",
+}
 
 
 @dataclass
@@ -67,8 +75,10 @@ class Draft:
         q = json.dumps  # a JSON string is a valid YAML scalar
         lines = [
             f"# bulkio mapping for {self.object_type}, drafted by `bulkio map` from {Path(self.file).name}.",
-            "# Read every line marked 'check', then: bulkio import "
-            f"{self.object_type} {Path(self.file).name} --mapping THIS_FILE --dry-run",
+            (
+                "# Read every line marked 'check', then: bulkio import "
+                f"{self.object_type} {Path(self.file).name} --mapping THIS_FILE --dry-run"
+            ),
             "# The format (value maps, transforms, derived columns): docs/mapping.md",
             "version: 1",
             f"object: {self.object_type}",
@@ -87,13 +97,19 @@ class Draft:
             spec = c.spec
             if c.target is None:
                 near = ", ".join(f"{n} {s:.0f}%" for n, s in c.nearest) or "none"
-                why = "from the profile" if c.how == "mapping" else f"unmapped: no field matched (nearest: {near})"
+                why = (
+                    "from the profile"
+                    if c.how == "mapping"
+                    else f"unmapped: no field matched (nearest: {near})"
+                )
                 lines.append(f"  {q(c.header)}: ignore   # {why}")
                 continue
             sure = f"{_SURE.get(c.how, c.how)}, {c.score:.0f}%"
-            extra = spec is not None and (spec.transform or spec.values or spec.default or spec.unmapped == "fail")
+            extra = spec is not None and (
+                spec.transform or spec.values or spec.default or spec.unmapped == "fail"
+            )
             if not extra and not c.unresolved:
-                lines.append(f"  {q(c.header)}: {q(c.target)}   # {sure}" )
+                lines.append(f"  {q(c.header)}: {q(c.target)}   # {sure}")
                 continue
             lines.append(f"  {q(c.header)}:")
             lines.append(f"    field: {q(c.target)}   # {sure}")
@@ -108,9 +124,13 @@ class Draft:
                 for n in c.unresolved:
                     near = ", ".join(f"{name} {s:.0f}%" for name, s in n.nearest) or "no option is close"
                     if n.guess is not None:
-                        lines.append(f"      {q(n.value)}: {q(n.guess)}   # ×{n.count}; check (nearest: {near})")
+                        lines.append(
+                            f"      {q(n.value)}: {q(n.guess)}   # ×{n.count}; check (nearest: {near})"
+                        )
                     else:
-                        lines.append(f"      # {q(n.value)}: ...   # ×{n.count}, matches nothing (nearest: {near})")
+                        lines.append(
+                            f"      # {q(n.value)}: ...   # ×{n.count}, matches nothing (nearest: {near})"
+                        )
             if spec is not None and spec.default is not None:
                 lines.append(f"    default: {q(spec.default)}")
             if spec is not None and spec.unmapped == "fail":
@@ -118,7 +138,9 @@ class Draft:
         if p is not None and p.derived:
             lines.append("derived:")
             for d in p.derived:
-                lines.append(f"  - {q(d.model_dump(exclude_none=True, exclude_defaults=True) | {'field': d.field})}")
+                lines.append(
+                    f"  - {q(d.model_dump(exclude_none=True, exclude_defaults=True) | {'field': d.field})}"
+                )
         return "\n".join(lines) + "\n"
 
 
@@ -166,7 +188,9 @@ def draft_mapping(
     schema: ObjectSchema = client.schema(object_type)
     spec: MappingFile | None = None
     vendor: str | None = None
-    with read.open_table(path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type) as t:
+    with read.open_table(
+        path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type
+    ) as t:
         headers = [str(h) if h is not None else "" for h in t.headers]
         if profile not in (None, "none", "auto"):
             vendor, spec = profile, P.load_profile(profile, object_type)
@@ -205,7 +229,9 @@ def draft_mapping(
             if best is not None and best[1] >= FUZZY_PROPOSE and names[best[0]] not in taken:
                 d = ColumnDraft(header, names[best[0]], "similar", best[1])
             else:
-                d = ColumnDraft(header, None, "none", 0.0, nearest=[(f"{n} ({names[n]})", s) for n, s in near])
+                d = ColumnDraft(
+                    header, None, "none", 0.0, nearest=[(f"{n} ({names[n]})", s) for n, s in near]
+                )
         drafts.append(d)
         if d.target is None:
             continue
@@ -235,7 +261,9 @@ def draft_mapping(
             directory = references.directory(rel.object_type)
             wanted = {table.get(fold(v)) or v for v in counts}
             directory.prefetch(wanted)
-            misses = [(v, n) for v, n in counts.most_common() if len(directory.lookup(table.get(fold(v)) or v)) != 1]
+            misses = [
+                (v, n) for v, n in counts.most_common() if len(directory.lookup(table.get(fold(v)) or v)) != 1
+            ]
             choices = list(directory.names.values()) + list(directory.by_email)
         else:
             assert fdef is not None

@@ -33,7 +33,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .definitions import ObjectSchema
 from .errors import InputFileError
@@ -50,7 +58,17 @@ STEP_NAMES = tuple(dict.fromkeys(FLAG_STEPS + ARG_STEPS))
 #: field is refused when the file is checked).
 _NUMERIC = frozenset({"NUMBER", "CURRENCY"})
 _TEXTUAL = frozenset(
-    {"TEXT", "MARKDOWN", "HTML", "EMAIL", "URL", "TELEPHONE", "SOCIAL_HANDLE", "SINGLE_SELECT", "MULTI_SELECT"}
+    {
+        "TEXT",
+        "MARKDOWN",
+        "HTML",
+        "EMAIL",
+        "URL",
+        "TELEPHONE",
+        "SOCIAL_HANDLE",
+        "SINGLE_SELECT",
+        "MULTI_SELECT",
+    }
 )
 STEP_TARGETS: dict[str, frozenset[str]] = {
     "fraction": _NUMERIC,
@@ -112,7 +130,8 @@ class Step(_Strict):
     percent: Literal[True] | None = Field(None, description="'45%' or '45' → 45.")
     cents: Literal[True] | None = Field(None, description="150000 (cents) → 1500.00.")
     country: Literal[True] | None = Field(
-        None, description="A country name in English (or a 2/3-letter code) → its 2-letter code (Babel's data)."
+        None,
+        description="A country name in English (or a 2/3-letter code) → its 2-letter code (Babel's data).",
     )
     split_name: SplitNameStep | None = None
     number: NumberStep | None = None
@@ -133,9 +152,7 @@ class Step(_Strict):
                 arg = {"locale": arg}
             elif name in ("number", "currency") and arg is True:
                 arg = {}
-            elif name == "date" and isinstance(arg, (str, list)):
-                arg = {"pattern": arg}
-            elif name == "regex" and isinstance(arg, str):
+            elif name == "date" and isinstance(arg, (str, list)) or name == "regex" and isinstance(arg, str):
                 arg = {"pattern": arg}
             data = {name: arg}
         return data
@@ -305,7 +322,8 @@ def _is_flat(data: Any) -> bool:
     if set(data) & set(fields):
         return False
     return not any(
-        isinstance(v, dict) and difflib.get_close_matches(str(k), fields, n=1, cutoff=0.8) for k, v in data.items()
+        isinstance(v, dict) and difflib.get_close_matches(str(k), fields, n=1, cutoff=0.8)
+        for k, v in data.items()
     )
 
 
@@ -347,7 +365,12 @@ def _allowed_keys(model_loc: tuple[Any, ...]) -> list[str]:
         if len(model_loc) == i + 2:
             return list(STEP_NAMES)
         step = model_loc[i + 2] if len(model_loc) > i + 2 else None
-        sub = {"number": NumberStep, "currency": NumberStep, "date": DateStep, "regex": RegexStep}
+        sub: dict[str, type[_Strict]] = {
+            "number": NumberStep,
+            "currency": NumberStep,
+            "date": DateStep,
+            "regex": RegexStep,
+        }
         sub_model = sub.get(str(step), SplitNameStep)
         return list(sub_model.model_fields)
     if head == "derived" and len(model_loc) == 2:
@@ -359,7 +382,7 @@ def _allowed_keys(model_loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Any) -> str:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
     where = _describe(loc)
     kind = err["type"]
@@ -433,7 +456,9 @@ def parse_mapping(data: Any, *, path: str | None = None, text: str | None = None
         spec = MappingFile.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function"))))
+        loc = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function")))
+        )
         if _is_flat(data):
             loc = loc[1:]
         line = None
@@ -539,21 +564,35 @@ def check_mapping(spec: MappingFile, schema: ObjectSchema, *, keys: set[str]) ->
         for i, step in enumerate(steps):
             if step.name == "country":
                 if not target.endswith(".country"):
-                    raise spec.error(f"country makes a country code, but {target} is not an address country", *loc, "transform", i)
+                    raise spec.error(
+                        f"country makes a country code, but {target} is not an address country",
+                        *loc,
+                        "transform",
+                        i,
+                    )
                 continue
             allowed = STEP_TARGETS.get(step.name)
             if allowed is None:
-                if vtype in ("NUMBER", "CURRENCY", "DATETIME", "CHECKBOX", "ADDRESS", "FULL_NAME") and step.name in (
+                if vtype in (
+                    "NUMBER",
+                    "CURRENCY",
+                    "DATETIME",
+                    "CHECKBOX",
+                    "ADDRESS",
+                    "FULL_NAME",
+                ) and step.name in (
                     "lower",
                     "upper",
                     "title",
                 ):
-                    raise spec.error(f"{step.name} changes text; {target} is a {vtype} field", *loc, "transform", i)
+                    raise spec.error(
+                        f"{step.name} changes text; {target} is a {vtype} field", *loc, "transform", i
+                    )
                 continue
             if vtype not in allowed:
                 kind = vtype or ("a relationship" if target in schema.relationships else "a part of a field")
                 raise spec.error(
-                    f"{step.name} makes a {'number' if allowed is _NUMERIC else sorted(allowed)[0].lower()}, "
+                    f"{step.name} makes a {'number' if allowed is _NUMERIC else min(allowed).lower()}, "
                     f"but {target} is {kind}"
                     + (f" (a {step.name} step fits {', '.join(sorted(allowed))} fields)" if allowed else ""),
                     *loc,
@@ -574,7 +613,11 @@ def check_mapping(spec: MappingFile, schema: ObjectSchema, *, keys: set[str]) ->
                 if m.option_id is None:
                     labels = [o.label for o in fdef.options]
                     hint = _did_you_mean(part, labels)
-                    where = (*loc, "default") if src == "default" and default is not None else (*loc, "values", src)
+                    where = (
+                        (*loc, "default")
+                        if src == "default" and default is not None
+                        else (*loc, "values", src)
+                    )
                     raise spec.error(
                         f"{src!r} maps to {part!r}, which is not an option of {fdef.label} ({target}){hint} "
                         f"(expected one of: {', '.join(labels)})",
@@ -599,11 +642,11 @@ def json_schema() -> dict[str, Any]:
 SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
 
 __all__ = [
+    "SCHEMA_PATH",
     "ColumnSpec",
     "DerivedSpec",
     "MappingFile",
     "MappingFileError",
-    "SCHEMA_PATH",
     "Step",
     "as_mapping",
     "check_mapping",

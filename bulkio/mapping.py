@@ -93,29 +93,76 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "opportunity": {
         "$name": ("deal name", "dealname", "deal title", "title", "opportunity name", "deal", "opportunity"),
         "$stage": (
-            "deal stage", "dealstage", "stage name", "stagename", "pipeline stage", "sales stage",
-            "stage (pipeline)", "status label", "status_label", "opportunity stage",
+            "deal stage",
+            "dealstage",
+            "stage name",
+            "stagename",
+            "pipeline stage",
+            "sales stage",
+            "stage (pipeline)",
+            "status label",
+            "status_label",
+            "opportunity stage",
         ),
         "amount": (
-            "value", "deal value", "deal amount", "opportunity amount", "amount in company currency",
-            "total value", "price", "annual contract value", "value_formatted",
+            "value",
+            "deal value",
+            "deal amount",
+            "opportunity amount",
+            "amount in company currency",
+            "total value",
+            "price",
+            "annual contract value",
+            "value_formatted",
         ),
         "probability": (
-            "deal probability", "hs_deal_stage_probability", "probability (%)", "confidence",
-            "win probability", "win likelihood", "likelihood",
+            "deal probability",
+            "hs_deal_stage_probability",
+            "probability (%)",
+            "confidence",
+            "win probability",
+            "win likelihood",
+            "likelihood",
         ),
         "closeDate": (
-            "close date", "closedate", "expected close date", "expected_close_date", "closing date",
-            "estimated close date", "target close date", "close",
+            "close date",
+            "closedate",
+            "expected close date",
+            "expected_close_date",
+            "closing date",
+            "estimated close date",
+            "target close date",
+            "close",
         ),
         "$owner": (
-            "deal owner", "opportunity owner", "owner name", "owner email", "hubspot owner",
-            "hubspot_owner_id", "assigned to", "sales rep", "salesperson", "user name", "user_name",
-            "user email", "ownerid", "owner id",
+            "deal owner",
+            "opportunity owner",
+            "owner name",
+            "owner email",
+            "hubspot owner",
+            "hubspot_owner_id",
+            "assigned to",
+            "sales rep",
+            "salesperson",
+            "user name",
+            "user_name",
+            "user email",
+            "ownerid",
+            "owner id",
         ),
         "$account": (
-            "account name", "accountname", "accountid", "company", "company name", "associated company",
-            "organization", "organisation", "organization name", "org name", "lead name", "lead_name",
+            "account name",
+            "accountname",
+            "accountid",
+            "company",
+            "company name",
+            "associated company",
+            "organization",
+            "organisation",
+            "organization name",
+            "org name",
+            "lead name",
+            "lead_name",
             "customer",
         ),
         "nextStep": ("next step", "nextstep", "next action"),
@@ -123,25 +170,57 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "account": {
         "$name": (
-            "company name", "company", "account name", "organization name", "organization",
-            "organisation", "name", "display name", "display_name", "lead name", "lead_name",
+            "company name",
+            "company",
+            "account name",
+            "organization name",
+            "organization",
+            "organisation",
+            "name",
+            "display name",
+            "display_name",
+            "lead name",
+            "lead_name",
         ),
-        "$website": ("website", "website url", "company domain name", "domain", "url", "web site", "homepage"),
+        "$website": (
+            "website",
+            "website url",
+            "company domain name",
+            "domain",
+            "url",
+            "web site",
+            "homepage",
+        ),
         "$industry": ("industry", "sector"),
         "employeeCount": ("number of employees", "numberofemployees", "employees", "employee count"),
         "annualRevenue": ("annual revenue", "annualrevenue", "revenue"),
         "phone": ("phone", "phone number", "company phone", "main phone", "telephone"),
         "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid"),
         "$primaryAddress.street": (
-            "street address", "street", "billing street", "billingstreet", "address", "address line 1",
+            "street address",
+            "street",
+            "billing street",
+            "billingstreet",
+            "address",
+            "address line 1",
             "address 1",
         ),
         "$primaryAddress.city": ("city", "billing city", "billingcity", "town"),
         "$primaryAddress.state": (
-            "state/region", "state", "billing state/province", "billingstate", "region", "province",
+            "state/region",
+            "state",
+            "billing state/province",
+            "billingstate",
+            "region",
+            "province",
         ),
         "$primaryAddress.postalCode": (
-            "postal code", "zip", "zip code", "billing zip/postal code", "billingpostalcode", "zipcode",
+            "postal code",
+            "zip",
+            "zip code",
+            "billing zip/postal code",
+            "billingpostalcode",
+            "zipcode",
             "zip/postal code",
         ),
         "$primaryAddress.country": ("country/region", "country", "billing country", "billingcountry"),
@@ -150,21 +229,57 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "billingEmail": ("billing email", "invoice email"),
     },
     "contact": {
-        "$name.firstName": ("first name", "firstname", "given name", "first_name", "primary_contact_first_name"),
-        "$name.lastName": ("last name", "lastname", "surname", "family name", "last_name", "primary_contact_last_name"),
+        "$name.firstName": (
+            "first name",
+            "firstname",
+            "given name",
+            "first_name",
+            "primary_contact_first_name",
+        ),
+        "$name.lastName": (
+            "last name",
+            "lastname",
+            "surname",
+            "family name",
+            "last_name",
+            "primary_contact_last_name",
+        ),
         "$name": ("full name", "contact name", "person name", "name", "primary_contact_name"),
         "$email": (
-            "email", "email address", "e-mail", "primary email", "work email", "primary_email",
-            "primary_contact_primary_email", "emails",
+            "email",
+            "email address",
+            "e-mail",
+            "primary email",
+            "work email",
+            "primary_email",
+            "primary_contact_primary_email",
+            "emails",
         ),
         "phone": (
-            "phone", "phone number", "mobile", "mobile phone", "mobile phone number", "primary phone",
-            "work phone", "primary_phone", "primary_contact_primary_phone", "phones",
+            "phone",
+            "phone number",
+            "mobile",
+            "mobile phone",
+            "mobile phone number",
+            "primary phone",
+            "work phone",
+            "primary_phone",
+            "primary_contact_primary_phone",
+            "phones",
         ),
         "jobTitle": ("job title", "jobtitle", "title", "position", "role", "primary_contact_title"),
         "$account": (
-            "company", "company name", "account", "account name", "accountid", "organization",
-            "organization name", "organisation", "associated company", "lead name", "lead_name",
+            "company",
+            "company name",
+            "account",
+            "account name",
+            "accountid",
+            "organization",
+            "organization name",
+            "organisation",
+            "associated company",
+            "lead name",
+            "lead_name",
             "lead_display_name",
         ),
         "linkedin": ("linkedin", "linkedin url", "linkedin profile"),
@@ -173,7 +288,6 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "doNotContact": ("do not contact", "unsubscribed", "email opt out", "hasoptedoutofemail"),
     },
 }
-
 
 
 def _norm(text: str) -> str:
@@ -256,11 +370,11 @@ def _catalog(schema: ObjectSchema, key_field: str) -> _Catalog:
         for n in names:
             _add(fuzzy, _norm(n), c)
     synonyms: dict[str, list[Column]] = {}
-    for key, words in SYNONYMS.get(obj, {}).items():
+    for key, synonym_words in SYNONYMS.get(obj, {}).items():
         col = by_key.get(key)
         if col is None or col.kind not in IMPORT_KINDS:
             continue  # this org's object has no such field
-        for w in words:
+        for w in synonym_words:
             _add(synonyms, _norm(w), col)
     related = {r.key: r.object_type for r in schema.relationships.values() if not r.read_only}
     return _Catalog(by_key, exact, fuzzy, synonyms, related, obj)
@@ -652,7 +766,9 @@ def check_record_id_column(
     if bad is None:
         return
     del header_map.by_key[ID_KEY]
-    header_map.columns[header_map.columns.index(mc)] = MappedColumn(mc.index, mc.letter, mc.header, None, None)
+    header_map.columns[header_map.columns.index(mc)] = MappedColumn(
+        mc.index, mc.letter, mc.header, None, None
+    )
     key = header_map.key_field
     shown = bad if not isinstance(bad, float) or not bad.is_integer() else int(bad)
     header_map.issues.append(
@@ -689,6 +805,9 @@ def check_record_id_column(
 
 
 __all__ = [
+    "ID_KEY",
+    "ID_SAMPLE",
+    "IMPORT_KINDS",
     "SYNONYMS",
     "HeaderMap",
     "MappedColumn",

@@ -387,7 +387,12 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
 
 
 def _mapping_spec(
-    mapping: Any, profile: str | None, headers: list[str], object_type: str, emit: EventHandler, file: str | None
+    mapping: Any,
+    profile: str | None,
+    headers: list[str],
+    object_type: str,
+    emit: EventHandler,
+    file: str | None,
 ) -> tuple[Any, bool]:
     """The mapping file to use and whether it is a profile: ``mapping`` when given (a path, dict or
     MappingFile), else the ``profile`` named (``--from hubspot``), else the one the headers read
@@ -397,8 +402,10 @@ def _mapping_spec(
 
     if mapping is not None:
         if profile not in (None, "auto", "none"):
-            raise ConfigError("use either a mapping file or --from, not both (a profile is a mapping file: "
-                              "write it out with `bulkio map --from ...` and edit it)")
+            raise ConfigError(
+                "use either a mapping file or --from, not both (a profile is a mapping file: "
+                "write it out with `bulkio map --from ...` and edit it)"
+            )
         return MF.as_mapping(mapping), False
     if profile in (None, "auto"):
         found = P.detect_profile(headers, object_type)
@@ -406,13 +413,21 @@ def _mapping_spec(
             others = P.detect_any(headers)
             if others:
                 vendor, obj, label = others[0]
-                emit(Message(f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
-                             f"not {object_type}"))
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
+                        f"not {object_type}"
+                    )
+                )
             return None, False
         vendor, spec = found
         label = spec.detect.label if spec.detect else vendor
-        emit(Message(f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
-                     f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"))
+        emit(
+            Message(
+                f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
+                f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"
+            )
+        )
         return spec, True
     if profile == "none":
         return None, False

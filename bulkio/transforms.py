@@ -13,6 +13,7 @@ row is not written, the others are.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -85,7 +86,8 @@ def number_reader(locale: str, *, currency: bool = False) -> Fn:
         try:
             value = parse_decimal(text, locale=loc, strict=True)
         except NumberFormatError as exc:
-            suggestion = f" ({exc.suggestions[0]}?)" if getattr(exc, "suggestions", None) else ""
+            hints = getattr(exc, "suggestions", None) or []
+            suggestion = f" ({hints[0]}?)" if hints else ""
             raise TransformError(
                 "transform_failed", f"{_text(raw)!r} is not a number in {loc}{suggestion}", expected
             ) from None
@@ -98,7 +100,9 @@ def number_reader(locale: str, *, currency: bool = False) -> Fn:
 def _as_float(raw: Any, what: str, expected: str) -> float:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return float(raw)
-    text = _text(raw).replace(",", ".") if _text(raw).count(",") == 1 and "." not in _text(raw) else _text(raw)
+    text = (
+        _text(raw).replace(",", ".") if _text(raw).count(",") == 1 and "." not in _text(raw) else _text(raw)
+    )
     try:
         return float(text.replace(" ", ""))
     except ValueError:
@@ -127,7 +131,9 @@ def _percent(raw: Any) -> Any:
 def _cents(raw: Any) -> Any:
     value = _as_float(raw, "a whole number of cents", "a whole number of cents, e.g. 150000")
     if not float(value).is_integer():
-        raise TransformError("transform_failed", f"{_text(raw)!r} is not a whole number of cents", "e.g. 150000")
+        raise TransformError(
+            "transform_failed", f"{_text(raw)!r} is not a whole number of cents", "e.g. 150000"
+        )
     return value / 100
 
 
@@ -188,7 +194,9 @@ def _regex(pattern: str, group: int | str) -> Fn:
         text = _text(raw)
         m = rx.search(text)
         if m is None:
-            raise TransformError("transform_failed", f"{text!r} does not match /{pattern}/", f"text matching /{pattern}/")
+            raise TransformError(
+                "transform_failed", f"{text!r} does not match /{pattern}/", f"text matching /{pattern}/"
+            )
         return m.group(group)
 
     return extract
@@ -212,14 +220,23 @@ def _country(raw: Any) -> Any:
             for a3, a2 in get_global("territory_aliases").items():
                 if len(a3) == 3 and a3.isalpha() and isinstance(a2, (list, tuple)) and len(a2) == 1:
                     _COUNTRIES.setdefault(fold(a3), a2[0])
-        except Exception:  # noqa: BLE001 - aliases are a nicety
-            pass
-        extra = {"usa": "US", "u.s.": "US", "u.s.a.": "US", "uk": "GB", "england": "GB", "great britain": "GB"}
+        except (ImportError, KeyError, TypeError, ValueError):  # aliases are a nicety
+            _COUNTRIES.setdefault("deu", "DE")
+        extra = {
+            "usa": "US",
+            "u.s.": "US",
+            "u.s.a.": "US",
+            "uk": "GB",
+            "england": "GB",
+            "great britain": "GB",
+        }
         _COUNTRIES.update(extra)
     text = _text(raw)
     code = _COUNTRIES.get(fold(text))
     if code is None:
-        raise TransformError("transform_failed", f"{text!r} is not a country name or code", "a country, e.g. Germany or DE")
+        raise TransformError(
+            "transform_failed", f"{text!r} is not a country name or code", "a country, e.g. Germany or DE"
+        )
     return code
 
 
@@ -299,7 +316,11 @@ def _chain(fns: list[Fn]) -> Fn:
 
 
 def _is_blank(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and not raw.strip()) or (isinstance(raw, float) and raw != raw)
+    return (
+        raw is None
+        or (isinstance(raw, str) and not raw.strip())
+        or (isinstance(raw, float) and math.isnan(raw))
+    )
 
 
 @dataclass(slots=True)
@@ -424,7 +445,9 @@ def compile_mapping(
         r = schema.relationships.get(key)
         return bool(r is not None and r.has_many)
 
-    def fns(steps: list[Step], values: dict[str, str], default: str | None, unmapped: str, key: str, what: str) -> list[Fn]:
+    def fns(
+        steps: list[Step], values: dict[str, str], default: str | None, unmapped: str, key: str, what: str
+    ) -> list[Fn]:
         out = [compile_step(s) for s in steps]
         if values or default is not None or unmapped == "fail":
             out.append(value_mapper(values, default, unmapped, multi=multi_for(key), what=what))
@@ -436,10 +459,12 @@ def compile_mapping(
         if entry is None or mc.column is None or mc.how != "mapping":
             continue
         col = spec.columns[entry]
-        chain = fns(col.transform, col.values, col.default, col.unmapped, mc.column.key, f'column "{mc.header}"')
+        chain = fns(
+            col.transform, col.values, col.default, col.unmapped, mc.column.key, f'column "{mc.header}"'
+        )
         if chain:
             t.columns.append(_ColumnOp(mc.index, mc.letter, mc.header, mc.column.key, _chain(chain)))
-    index_of = {}
+    index_of: dict[str, Any] = {}
     for mc in header_map.columns:
         if mc.header.strip():
             index_of.setdefault(mc.header.strip(), mc)
@@ -453,29 +478,29 @@ def compile_mapping(
                     sources.append(mc)
             if not sources:
                 continue  # none of its columns is in this file: nothing to derive
-        col = column_for(schema, d.field, header_map.key_field)
-        if col is None or d.field in header_map.by_key:
+        target = column_for(schema, d.field, header_map.key_field)
+        if target is None or d.field in header_map.by_key:
             continue  # a column of the file already feeds this field (it wins)
         first = sources[0] if sources else None
         letter = first.letter if first is not None else "-"
         header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
-        chain = fns(d.transform, d.values, d.default, d.unmapped, col.key, f"derived {d.field}")
+        chain = fns(d.transform, d.values, d.default, d.unmapped, target.key, f"derived {d.field}")
         index = width + len(t.derived)
         t.derived.append(
             _DerivedOp(
                 index,
                 letter,
                 header,
-                col.key,
+                target.key,
                 [m.index for m in sources],
                 d.sep,
                 d.constant,
                 _chain(chain) if chain else None,
             )
         )
-        mc_new = MappedColumn(index, letter, header, col, "derived")
+        mc_new = MappedColumn(index, letter, header, target, "derived")
         header_map.columns.append(mc_new)
-        header_map.by_key[col.key] = mc_new
+        header_map.by_key[target.key] = mc_new
     return t
 
 

@@ -16,7 +16,13 @@ from .issues import Issue
 
 #: Issue codes that mean "this value matched nothing it could be".
 UNRESOLVED_CODES = frozenset(
-    {"unknown_option", "ambiguous_option", "relationship_entity_missing", "ambiguous_reference", "unmapped_value"}
+    {
+        "unknown_option",
+        "ambiguous_option",
+        "relationship_entity_missing",
+        "ambiguous_reference",
+        "unmapped_value",
+    }
 )
 _WHAT = {
     "unknown_option": "no such option",
@@ -40,7 +46,12 @@ def nearest(
     if not options or not value:
         return []
     hits = process.extract(
-        value, options, scorer=fuzz.token_sort_ratio if strict else fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=cutoff
+        value,
+        options,
+        scorer=fuzz.token_sort_ratio if strict else fuzz.WRatio,
+        processor=utils.default_process,
+        limit=limit,
+        score_cutoff=cutoff,
     )
     return [(h[0], round(float(h[1]), 1)) for h in hits]
 

@@ -38,7 +38,11 @@ def blemishes() -> dict[str, list[tuple[int, str]]]:
 
 def failures(report) -> list[tuple[int, str]]:
     return sorted(
-        (r.row, i["code"]) for r in report.rows if r.outcome == "failed" for i in r.issues if i["severity"] == "error"
+        (r.row, i["code"])
+        for r in report.rows
+        if r.outcome == "failed"
+        for i in r.issues
+        if i["severity"] == "error"
     )
 
 
@@ -65,19 +69,28 @@ def test_export_imports_on_first_try(vendor: str, sandbox, empty_org, tmp_path: 
             # every value that matched nothing is listed once per (column, value), with its count
             for group in report.unresolved:
                 assert group["count"] == sum(
-                    1 for r in report.rows for i in r.issues if i["code"] == group["code"] and i["column"] == group["column"]
+                    1
+                    for r in report.rows
+                    for i in r.issues
+                    if i["code"] == group["code"]
+                    and i["column"] == group["column"]
                     and group["value"] in i["message"]
                 )
         # auto-detected, the same files change nothing on a second run (dry run: nothing written)
         for obj, name in zip(OBJECTS, FILES[vendor]):
             messages: list[str] = []
+
+            def collect(e: object, messages: list[str] = messages) -> None:
+                if isinstance(e, Message):
+                    messages.append(e.text)
+
             again = import_file(
                 EXPORTS / vendor / name,
                 obj,
                 client=lf,
                 dry_run=True,
                 results_path=tmp_path / f"{name}.again.csv",
-                on_event=lambda e: messages.append(e.text) if isinstance(e, Message) else None,
+                on_event=collect,
             )
             assert any("reads like" in m and vendor.lower() in m.lower() for m in messages), messages
             assert again.counts.created == 0 and again.counts.updated == 0, (name, again.counts)
@@ -111,16 +124,30 @@ def test_cli_from_and_grouped_values(sandbox, empty_org, tmp_path: Path) -> None
     env = {"LIGHTFIELD_API_KEY": empty_org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
     acc = runner.invoke(
         cli,
-        ["import", "account", str(EXPORTS / "hubspot" / "hubspot-companies.csv"), "--from", "hubspot", "-q",
-         "--results", str(tmp_path / "a.csv")],
+        [
+            "import",
+            "account",
+            str(EXPORTS / "hubspot" / "hubspot-companies.csv"),
+            "--from",
+            "hubspot",
+            "-q",
+            "--results",
+            str(tmp_path / "a.csv"),
+        ],
         env=env,
     )
     assert acc.exit_code == 1, acc.output
     assert "Industry: 'Venture Capital & Private Equity' ×2 — no such option; nearest:" in acc.output
     deals = runner.invoke(
         cli,
-        ["import", "opportunity", str(EXPORTS / "hubspot" / "hubspot-deals.csv"), "--dry-run",
-         "--results", str(tmp_path / "d.csv")],
+        [
+            "import",
+            "opportunity",
+            str(EXPORTS / "hubspot" / "hubspot-deals.csv"),
+            "--dry-run",
+            "--results",
+            str(tmp_path / "d.csv"),
+        ],
         env=env,
     )
     assert deals.exit_code == 1, deals.output

@@ -91,11 +91,15 @@ def _print_summary(report: RunReport) -> None:
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
     if report.unresolved:
-        click.echo("Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True)
+        click.echo(
+            "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
+        )
         for group in report.unresolved[:UNRESOLVED_SHOWN]:
             click.echo(f"  {group['message']}", err=True)
         if len(report.unresolved) > UNRESOLVED_SHOWN:
-            click.echo(f"  … and {len(report.unresolved) - UNRESOLVED_SHOWN} more (see --format json)", err=True)
+            click.echo(
+                f"  … and {len(report.unresolved) - UNRESOLVED_SHOWN} more (see --format json)", err=True
+            )
     if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
         click.echo("warning: the file has no data rows below its header; nothing to import.", err=True)
     rows: list[tuple[str, Any]] = [("object", report.object_type), ("file", report.file)]

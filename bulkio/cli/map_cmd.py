@@ -14,8 +14,13 @@ from .console import EXIT_OK, common_options, connection_options, guarded, objec
 @click.command("map", short_help="Draft a mapping file (headers, value maps) to edit.")
 @click.argument("object_type", metavar="OBJECT")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True), required=False)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the mapping [default: print it].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the mapping [default: print it].",
+)
 @click.option(
     "--from",
     "profile",
@@ -81,7 +86,12 @@ def command(
             with object_type_checked(client, object_type):
                 client.schema(object_type)
             draft = draft_mapping(
-                file, object_type, client=client, profile=profile.lower(), sheet=sheet, encoding=encoding,
+                file,
+                object_type,
+                client=client,
+                profile=profile.lower(),
+                sheet=sheet,
+                encoding=encoding,
                 delimiter=delimiter,
             )
         if draft.vendor and draft.profile is not None and draft.profile.detect is not None:
@@ -93,7 +103,9 @@ def command(
         unmapped = [c.header for c in draft.columns if c.target is None and c.how != "mapping"]
         values = sum(len(c.unresolved) for c in draft.columns)
         if unmapped:
-            click.echo(f"{len(unmapped)} columns match no field (marked ignore): {', '.join(unmapped)}", err=True)
+            click.echo(
+                f"{len(unmapped)} columns match no field (marked ignore): {', '.join(unmapped)}", err=True
+            )
         if values:
             click.echo(f"{values} values match no option or record: see the 'check' lines", err=True)
     sys.exit(EXIT_OK)

@@ -34,7 +34,7 @@ def profile_path(vendor: str, object_type: str) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(path: str) -> MappingFile:
     return load_mapping(path)
 

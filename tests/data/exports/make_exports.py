@@ -24,19 +24,91 @@ OWNER_EMAILS = ["ava@demo.lightfield.test", "ben@demo.lightfield.test", "cleo@de
 GONE = "Dan Departed"  # an owner who is not a member: reported, grouped
 
 WORDS = [
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Wonka", "Tyrell",
-    "Cyberdyne", "Soylent", "Gringotts", "Oscorp", "Aperture", "Massive", "Dunder", "Pied", "Monarch",
-    "Nakatomi", "Virtucon", "Sirius", "Zorg", "Buy n Large", "Duff", "Krusty", "Sterling", "Ollivander",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Gringotts",
+    "Oscorp",
+    "Aperture",
+    "Massive",
+    "Dunder",
+    "Pied",
+    "Monarch",
+    "Nakatomi",
+    "Virtucon",
+    "Sirius",
+    "Zorg",
+    "Buy n Large",
+    "Duff",
+    "Krusty",
+    "Sterling",
+    "Ollivander",
 ]
 SUFFIXES = ["Corp", "Inc", "GmbH", "Ltd", "Labs", "Systems", "Group", "AG", "LLC", "Partners"]
-FIRST = ["Ana", "Ben", "Chloe", "David", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kim", "Lena",
-         "Marco", "Nora", "Omar", "Paula", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Yara"]
-LAST = ["Lima", "Schmidt", "Dubois", "Okafor", "Yilmaz", "Haddad", "Berg", "Martin", "Silva", "Novak",
-        "Park", "Fischer", "Rossi", "Lindqvist", "Nasser", "Costa", "Murphy", "Garcia", "Larsen", "Singh"]
-CITIES = [("Berlin", "BE", "10115", "Germany", "+49 30 901820"), ("Austin", "TX", "78701", "United States",
-          "+1 512 555 01"), ("London", "", "EC1A 1BB", "United Kingdom", "+44 20 7946 09"),
-          ("Paris", "", "75001", "France", "+33 1 42 68 53"), ("Toronto", "ON", "M5H 2N2", "Canada",
-          "+1 416 555 01")]
+FIRST = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "David",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kim",
+    "Lena",
+    "Marco",
+    "Nora",
+    "Omar",
+    "Paula",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Wen",
+    "Yara",
+]
+LAST = [
+    "Lima",
+    "Schmidt",
+    "Dubois",
+    "Okafor",
+    "Yilmaz",
+    "Haddad",
+    "Berg",
+    "Martin",
+    "Silva",
+    "Novak",
+    "Park",
+    "Fischer",
+    "Rossi",
+    "Lindqvist",
+    "Nasser",
+    "Costa",
+    "Murphy",
+    "Garcia",
+    "Larsen",
+    "Singh",
+]
+CITIES = [
+    ("Berlin", "BE", "10115", "Germany", "+49 30 901820"),
+    ("Austin", "TX", "78701", "United States", "+1 512 555 01"),
+    ("London", "", "EC1A 1BB", "United Kingdom", "+44 20 7946 09"),
+    ("Paris", "", "75001", "France", "+33 1 42 68 53"),
+    ("Toronto", "ON", "M5H 2N2", "Canada", "+1 416 555 01"),
+]
 
 #: The rows each file must fail, as (row, code): tests assert exactly these.
 BLEMISHES: dict[str, list[tuple[int, str]]] = {}
@@ -76,24 +148,59 @@ def day(rng: random.Random) -> date:
 
 def hubspot(rng: random.Random) -> None:
     names = companies(rng, "(HS)")
-    industries = ["Computer Software", "Financial Services", "Hospital & Health Care", "Retail",
-                  "Logistics and Supply Chain", "Education Management", "Online Media"]
+    industries = [
+        "Computer Software",
+        "Financial Services",
+        "Hospital & Health Care",
+        "Retail",
+        "Logistics and Supply Chain",
+        "Education Management",
+        "Online Media",
+    ]
     rows = []
     for i, name in enumerate(names):
         city, state, zipc, country, ph = CITIES[i % len(CITIES)]
         industry = industries[i % len(industries)]
         if i in (9, 30):
             industry = "Venture Capital & Private Equity"  # no such industry in the demo org
-        rows.append([
-            str(9_100_000_000 + i * 37), name, name.split()[0].lower() + f"{i}.com", industry,
-            rng.choice([12, 45, 180, 950, 4200]), f"{rng.randrange(1, 90) * 100000}",
-            phone(rng, ph), f"{rng.randrange(1, 200)} Main Street", city, state, zipc, country,
-            OWNERS[i % 3] if i % 4 else OWNER_EMAILS[i % 3], f"2025-0{1 + i % 9}-1{i % 9} 09:1{i % 10}",
-            rng.choice(["Customer", "Lead", "Opportunity"]), "",
-        ])
-    header = ["Record ID", "Company name", "Company Domain Name", "Industry", "Number of Employees",
-              "Annual Revenue", "Phone Number", "Street Address", "City", "State/Region", "Postal Code",
-              "Country/Region", "Company owner", "Create Date", "Lifecycle Stage", "Last Activity Date"]
+        rows.append(
+            [
+                str(9_100_000_000 + i * 37),
+                name,
+                name.split()[0].lower() + f"{i}.com",
+                industry,
+                rng.choice([12, 45, 180, 950, 4200]),
+                f"{rng.randrange(1, 90) * 100000}",
+                phone(rng, ph),
+                f"{rng.randrange(1, 200)} Main Street",
+                city,
+                state,
+                zipc,
+                country,
+                OWNERS[i % 3] if i % 4 else OWNER_EMAILS[i % 3],
+                f"2025-0{1 + i % 9}-1{i % 9} 09:1{i % 10}",
+                rng.choice(["Customer", "Lead", "Opportunity"]),
+                "",
+            ]
+        )
+    header = [
+        "Record ID",
+        "Company name",
+        "Company Domain Name",
+        "Industry",
+        "Number of Employees",
+        "Annual Revenue",
+        "Phone Number",
+        "Street Address",
+        "City",
+        "State/Region",
+        "Postal Code",
+        "Country/Region",
+        "Company owner",
+        "Create Date",
+        "Lifecycle Stage",
+        "Last Activity Date",
+    ]
     write(HERE / "hubspot" / "hubspot-companies.csv", header, rows)
     BLEMISHES["hubspot/hubspot-companies.csv"] = [(11, "unknown_option"), (32, "unknown_option")]
     names = [n for j, n in enumerate(names) if j not in (9, 30)]  # rows that fail are not referenced
@@ -108,22 +215,59 @@ def hubspot(rng: random.Random) -> None:
             email = "not-an-email@"  # a typo in the CRM
         if i == 40:
             company = "Nowhere Industries"  # a company that was never exported
-        rows.append([
-            str(5_200_000 + i * 11), first, last, email, phone(rng, CITIES[i % 5][4]),
-            rng.choice(["CFO", "Head of Sales", "Engineer", "COO"]), company, company,
-            sources[i % len(sources)], f"2026-02-{1 + i % 27:02d} 14:3{i % 10}", OWNERS[i % 3],
-            "Customer", "",
-        ])
-    header = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Job Title", "Company Name",
-              "Associated Company", "Original Source", "Last Activity Date", "Contact owner",
-              "Lifecycle Stage", "Lead Status"]
+        rows.append(
+            [
+                str(5_200_000 + i * 11),
+                first,
+                last,
+                email,
+                phone(rng, CITIES[i % 5][4]),
+                rng.choice(["CFO", "Head of Sales", "Engineer", "COO"]),
+                company,
+                company,
+                sources[i % len(sources)],
+                f"2026-02-{1 + i % 27:02d} 14:3{i % 10}",
+                OWNERS[i % 3],
+                "Customer",
+                "",
+            ]
+        )
+    header = [
+        "Record ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone Number",
+        "Job Title",
+        "Company Name",
+        "Associated Company",
+        "Original Source",
+        "Last Activity Date",
+        "Contact owner",
+        "Lifecycle Stage",
+        "Lead Status",
+    ]
     write(HERE / "hubspot" / "hubspot-contacts.csv", header, rows)
     BLEMISHES["hubspot/hubspot-contacts.csv"] = [(16, "invalid_email"), (42, "relationship_entity_missing")]
 
-    stages = ["Appointment Scheduled", "Qualified To Buy", "Presentation Scheduled", "Decision Maker Bought-In",
-              "Contract Sent", "Closed Won", "Closed Lost"]
-    probs = {"Appointment Scheduled": "0.2", "Qualified To Buy": "0.4", "Presentation Scheduled": "0.6",
-             "Decision Maker Bought-In": "0.8", "Contract Sent": "0.9", "Closed Won": "1", "Closed Lost": "0"}
+    stages = [
+        "Appointment Scheduled",
+        "Qualified To Buy",
+        "Presentation Scheduled",
+        "Decision Maker Bought-In",
+        "Contract Sent",
+        "Closed Won",
+        "Closed Lost",
+    ]
+    probs = {
+        "Appointment Scheduled": "0.2",
+        "Qualified To Buy": "0.4",
+        "Presentation Scheduled": "0.6",
+        "Decision Maker Bought-In": "0.8",
+        "Contract Sent": "0.9",
+        "Closed Won": "1",
+        "Closed Lost": "0",
+    }
     rows = []
     for i in range(ROWS):
         stage = stages[i % len(stages)]
@@ -135,18 +279,46 @@ def hubspot(rng: random.Random) -> None:
             owner = GONE
         if i == 27:
             close = "next quarter"
-        rows.append([
-            str(31_000_000_000 + i * 101), f"{names[i % len(names)]} - {rng.choice(['Renewal', 'Expansion', 'New'])}",
-            "Sales Pipeline", stage, f"{rng.randrange(5, 500) * 100}.{rng.choice(['00', '50'])}", close,
-            owner, probs.get(stage, "0.5"), f"2025-11-{1 + i % 28:02d} 08:00", "newbusiness",
-            names[i % len(names)], "",
-        ])
-    header = ["Record ID", "Deal Name", "Pipeline", "Deal Stage", "Amount", "Close Date", "Deal owner",
-              "Deal probability", "Create Date", "Deal Type", "Associated Company", "Last Activity Date"]
+        rows.append(
+            [
+                str(31_000_000_000 + i * 101),
+                f"{names[i % len(names)]} - {rng.choice(['Renewal', 'Expansion', 'New'])}",
+                "Sales Pipeline",
+                stage,
+                f"{rng.randrange(5, 500) * 100}.{rng.choice(['00', '50'])}",
+                close,
+                owner,
+                probs.get(stage, "0.5"),
+                f"2025-11-{1 + i % 28:02d} 08:00",
+                "newbusiness",
+                names[i % len(names)],
+                "",
+            ]
+        )
+    header = [
+        "Record ID",
+        "Deal Name",
+        "Pipeline",
+        "Deal Stage",
+        "Amount",
+        "Close Date",
+        "Deal owner",
+        "Deal probability",
+        "Create Date",
+        "Deal Type",
+        "Associated Company",
+        "Last Activity Date",
+    ]
     write(HERE / "hubspot" / "hubspot-deals.csv", header, rows)
     BLEMISHES["hubspot/hubspot-deals.csv"] = sorted(
-        [(7, "unknown_option"), (25, "unknown_option"), (43, "unknown_option"),
-         (14, "relationship_entity_missing"), (35, "relationship_entity_missing"), (29, "transform_failed")]
+        [
+            (7, "unknown_option"),
+            (25, "unknown_option"),
+            (43, "unknown_option"),
+            (14, "relationship_entity_missing"),
+            (35, "relationship_entity_missing"),
+            (29, "transform_failed"),
+        ]
     )
 
 
@@ -171,15 +343,42 @@ def salesforce(rng: random.Random) -> None:
         industry = industries[i % len(industries)]
         if i == 19:
             industry = "Not For Profit"  # a picklist value with no match in the demo org
-        rows.append([
-            sfid("001", i), name, f"https://www.{name.split()[0].lower()}{i}.example", industry,
-            rng.choice([15, 60, 240, 1200]), f"{rng.randrange(1, 50) * 250000}", phone(rng, ph),
-            f"{rng.randrange(1, 99)} Market St", city, state, zipc, country, OWNERS[i % 3],
-            rng.choice(["Customer - Direct", "Prospect"]), us_date(day(rng)),
-        ])
-    header = ["Account ID", "Account Name", "Website", "Industry", "Employees", "Annual Revenue", "Phone",
-              "Billing Street", "Billing City", "Billing State/Province", "Billing Zip/Postal Code",
-              "Billing Country", "Account Owner", "Type", "Created Date"]
+        rows.append(
+            [
+                sfid("001", i),
+                name,
+                f"https://www.{name.split()[0].lower()}{i}.example",
+                industry,
+                rng.choice([15, 60, 240, 1200]),
+                f"{rng.randrange(1, 50) * 250000}",
+                phone(rng, ph),
+                f"{rng.randrange(1, 99)} Market St",
+                city,
+                state,
+                zipc,
+                country,
+                OWNERS[i % 3],
+                rng.choice(["Customer - Direct", "Prospect"]),
+                us_date(day(rng)),
+            ]
+        )
+    header = [
+        "Account ID",
+        "Account Name",
+        "Website",
+        "Industry",
+        "Employees",
+        "Annual Revenue",
+        "Phone",
+        "Billing Street",
+        "Billing City",
+        "Billing State/Province",
+        "Billing Zip/Postal Code",
+        "Billing Country",
+        "Account Owner",
+        "Type",
+        "Created Date",
+    ]
     write(HERE / "salesforce" / "salesforce-accounts.csv", header, rows)
     BLEMISHES["salesforce/salesforce-accounts.csv"] = [(21, "unknown_option")]
     names = [n for j, n in enumerate(names) if j != 19]
@@ -188,20 +387,52 @@ def salesforce(rng: random.Random) -> None:
     rows = []
     for i in range(ROWS):
         first, last = person(rng, i + 3)
-        rows.append([
-            sfid("003", i), first, last, f"{first[0].lower()}{last.lower()}{i}@example.org",
-            phone(rng, CITIES[i % 5][4]), rng.choice(["VP Finance", "CTO", "Buyer", "Office Manager"]),
-            names[i % len(names)], sfid("001", i % len(names)), sources[i % len(sources)],
-            "1" if i % 9 == 0 else "0", us_date(day(rng)), OWNERS[i % 3], us_date(day(rng)),
-        ])
+        rows.append(
+            [
+                sfid("003", i),
+                first,
+                last,
+                f"{first[0].lower()}{last.lower()}{i}@example.org",
+                phone(rng, CITIES[i % 5][4]),
+                rng.choice(["VP Finance", "CTO", "Buyer", "Office Manager"]),
+                names[i % len(names)],
+                sfid("001", i % len(names)),
+                sources[i % len(sources)],
+                "1" if i % 9 == 0 else "0",
+                us_date(day(rng)),
+                OWNERS[i % 3],
+                us_date(day(rng)),
+            ]
+        )
     rows[22][8] = "Carrier Pigeon"  # a lead source the demo org does not have
-    header = ["Contact ID", "First Name", "Last Name", "Email", "Phone", "Title", "Account Name", "AccountId",
-              "Lead Source", "Email Opt Out", "Last Activity", "Contact Owner", "Created Date"]
+    header = [
+        "Contact ID",
+        "First Name",
+        "Last Name",
+        "Email",
+        "Phone",
+        "Title",
+        "Account Name",
+        "AccountId",
+        "Lead Source",
+        "Email Opt Out",
+        "Last Activity",
+        "Contact Owner",
+        "Created Date",
+    ]
     write(HERE / "salesforce" / "salesforce-contacts.csv", header, rows)
     BLEMISHES["salesforce/salesforce-contacts.csv"] = [(24, "unknown_option")]
 
-    stages = ["Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Proposal/Price Quote",
-              "Negotiation/Review", "Closed Won", "Closed Lost"]
+    stages = [
+        "Prospecting",
+        "Qualification",
+        "Needs Analysis",
+        "Value Proposition",
+        "Proposal/Price Quote",
+        "Negotiation/Review",
+        "Closed Won",
+        "Closed Lost",
+    ]
     probs = [10, 20, 20, 50, 75, 90, 100, 0]
     rows = []
     for i in range(ROWS):
@@ -210,18 +441,43 @@ def salesforce(rng: random.Random) -> None:
         if i == 17:
             amount = "n/a"
         owner = OWNERS[i % 3] if i != 44 else GONE
-        rows.append([
-            sfid("006", i), f"{names[i % len(names)]} {rng.choice(['Platform', 'Upsell', 'Pilot'])}",
-            names[i % len(names)], stages[s], amount, f"{probs[s]}%" if i % 2 else str(probs[s]),
-            us_date(day(rng)), owner, rng.choice(["Web", "Partner Referral", "Trade Show", "Purchased List"]),
-            rng.choice(["New Customer", "Existing Customer - Upgrade"]), "Send proposal" if i % 4 == 0 else "",
-            f"Q{1 + i % 4}-2026", us_date(day(rng)),
-        ])
-    header = ["Opportunity ID", "Opportunity Name", "Account Name", "Stage", "Amount", "Probability (%)",
-              "Close Date", "Opportunity Owner", "Lead Source", "Type", "Next Step", "Fiscal Period",
-              "Created Date"]
+        rows.append(
+            [
+                sfid("006", i),
+                f"{names[i % len(names)]} {rng.choice(['Platform', 'Upsell', 'Pilot'])}",
+                names[i % len(names)],
+                stages[s],
+                amount,
+                f"{probs[s]}%" if i % 2 else str(probs[s]),
+                us_date(day(rng)),
+                owner,
+                rng.choice(["Web", "Partner Referral", "Trade Show", "Purchased List"]),
+                rng.choice(["New Customer", "Existing Customer - Upgrade"]),
+                "Send proposal" if i % 4 == 0 else "",
+                f"Q{1 + i % 4}-2026",
+                us_date(day(rng)),
+            ]
+        )
+    header = [
+        "Opportunity ID",
+        "Opportunity Name",
+        "Account Name",
+        "Stage",
+        "Amount",
+        "Probability (%)",
+        "Close Date",
+        "Opportunity Owner",
+        "Lead Source",
+        "Type",
+        "Next Step",
+        "Fiscal Period",
+        "Created Date",
+    ]
     write(HERE / "salesforce" / "salesforce-opportunities.csv", header, rows)
-    BLEMISHES["salesforce/salesforce-opportunities.csv"] = [(19, "transform_failed"), (46, "relationship_entity_missing")]
+    BLEMISHES["salesforce/salesforce-opportunities.csv"] = [
+        (19, "transform_failed"),
+        (46, "relationship_entity_missing"),
+    ]
 
 
 # --- Close -----------------------------------------------------------------------------------------
@@ -238,19 +494,47 @@ def close(rng: random.Random) -> None:
     for i, name in enumerate(names):
         city, state, zipc, country, ph = CITIES[(i + 1) % len(CITIES)]
         first, last = person(rng, i + 5)
-        rows.append([
-            close_id("lead_", i), name, name, rng.choice(["Potential", "Qualified", "Customer", "Bad Fit"]),
-            f"https://{name.split()[0].lower()}{i}.example.com", "Imported from trade show" if i % 5 == 0 else "",
-            f"{first} {last}", "Account Executive", f"{first.lower()}@{name.split()[0].lower()}{i}.example.com",
-            phone(rng, ph), f"{rng.randrange(1, 80)} Harbour Road", city, state, zipc,
-            country if i % 2 else {"Germany": "DE", "United States": "US"}.get(country, country),
-            f"2025-10-{1 + i % 28:02d} 12:00:00.000000+00:00", OWNERS[i % 3],
-        ])
+        rows.append(
+            [
+                close_id("lead_", i),
+                name,
+                name,
+                rng.choice(["Potential", "Qualified", "Customer", "Bad Fit"]),
+                f"https://{name.split()[0].lower()}{i}.example.com",
+                "Imported from trade show" if i % 5 == 0 else "",
+                f"{first} {last}",
+                "Account Executive",
+                f"{first.lower()}@{name.split()[0].lower()}{i}.example.com",
+                phone(rng, ph),
+                f"{rng.randrange(1, 80)} Harbour Road",
+                city,
+                state,
+                zipc,
+                country if i % 2 else {"Germany": "DE", "United States": "US"}.get(country, country),
+                f"2025-10-{1 + i % 28:02d} 12:00:00.000000+00:00",
+                OWNERS[i % 3],
+            ]
+        )
     rows[37][16 - 2] = "Atlantis"  # a country that does not exist
-    header = ["id", "display_name", "name", "status_label", "url", "description", "primary_contact_name",
-              "primary_contact_title", "primary_contact_primary_email", "primary_contact_primary_phone",
-              "address_1_address_1", "address_1_city", "address_1_state", "address_1_zipcode",
-              "address_1_country", "date_created", "created_by_name"]
+    header = [
+        "id",
+        "display_name",
+        "name",
+        "status_label",
+        "url",
+        "description",
+        "primary_contact_name",
+        "primary_contact_title",
+        "primary_contact_primary_email",
+        "primary_contact_primary_phone",
+        "address_1_address_1",
+        "address_1_city",
+        "address_1_state",
+        "address_1_zipcode",
+        "address_1_country",
+        "date_created",
+        "created_by_name",
+    ]
     write(HERE / "close" / "close-leads.csv", header, rows)
     BLEMISHES["close/close-leads.csv"] = [(39, "transform_failed")]
     names = [n for j, n in enumerate(names) if j != 37]
@@ -259,13 +543,29 @@ def close(rng: random.Random) -> None:
     for i in range(ROWS):
         first, last = person(rng, i + 8)
         lead = names[i % len(names)]
-        rows.append([
-            close_id("cont_", i), close_id("lead_", i % len(names)), lead, f"{first} {last}",
-            rng.choice(["Founder", "Ops Lead", "Procurement"]), f"{first.lower()}.{last.lower()}{i}@example.net",
-            phone(rng, CITIES[i % 5][4]), f"2025-09-{1 + i % 28:02d} 10:00:00.000000+00:00",
-        ])
+        rows.append(
+            [
+                close_id("cont_", i),
+                close_id("lead_", i % len(names)),
+                lead,
+                f"{first} {last}",
+                rng.choice(["Founder", "Ops Lead", "Procurement"]),
+                f"{first.lower()}.{last.lower()}{i}@example.net",
+                phone(rng, CITIES[i % 5][4]),
+                f"2025-09-{1 + i % 28:02d} 10:00:00.000000+00:00",
+            ]
+        )
     rows[8][6] = "call me maybe"  # free text in a phone field
-    header = ["id", "lead_id", "lead_display_name", "name", "title", "primary_email", "primary_phone", "date_created"]
+    header = [
+        "id",
+        "lead_id",
+        "lead_display_name",
+        "name",
+        "title",
+        "primary_email",
+        "primary_phone",
+        "date_created",
+    ]
     write(HERE / "close" / "close-contacts.csv", header, rows)
     BLEMISHES["close/close-contacts.csv"] = [(10, "invalid_phone")]
 
@@ -277,18 +577,46 @@ def close(rng: random.Random) -> None:
             status = "Demo Booked"  # a custom status of their pipeline
         value = rng.randrange(10, 900) * 10000  # cents
         conf = {"Won": 100, "Lost": 0}.get(status, rng.choice([25, 50, 75]))
-        rows.append([
-            close_id("oppo_", i), close_id("lead_", i % len(names)), names[i % len(names)], status,
-            {"Won": "won", "Lost": "lost"}.get(status, "active"), conf, value, "one_time", "USD",
-            f"${value / 100:,.2f}", OWNERS[i % 3] if i != 50 else GONE,
-            day(rng).isoformat() if i % 6 else "", "Annual plan" if i % 3 == 0 else "",
-            f"2025-12-{1 + i % 28:02d} 16:20:00.000000+00:00",
-        ])
-    header = ["id", "lead_id", "lead_name", "status_label", "status_type", "confidence", "value", "value_period",
-              "value_currency", "value_formatted", "user_name", "date_won", "note", "date_created"]
+        rows.append(
+            [
+                close_id("oppo_", i),
+                close_id("lead_", i % len(names)),
+                names[i % len(names)],
+                status,
+                {"Won": "won", "Lost": "lost"}.get(status, "active"),
+                conf,
+                value,
+                "one_time",
+                "USD",
+                f"${value / 100:,.2f}",
+                OWNERS[i % 3] if i != 50 else GONE,
+                day(rng).isoformat() if i % 6 else "",
+                "Annual plan" if i % 3 == 0 else "",
+                f"2025-12-{1 + i % 28:02d} 16:20:00.000000+00:00",
+            ]
+        )
+    header = [
+        "id",
+        "lead_id",
+        "lead_name",
+        "status_label",
+        "status_type",
+        "confidence",
+        "value",
+        "value_period",
+        "value_currency",
+        "value_formatted",
+        "user_name",
+        "date_won",
+        "note",
+        "date_created",
+    ]
     write(HERE / "close" / "close-opportunities.csv", header, rows)
-    BLEMISHES["close/close-opportunities.csv"] = [(8, "unknown_option"), (28, "unknown_option"),
-                                                  (52, "relationship_entity_missing")]
+    BLEMISHES["close/close-opportunities.csv"] = [
+        (8, "unknown_option"),
+        (28, "unknown_option"),
+        (52, "relationship_entity_missing"),
+    ]
 
 
 # --- Pipedrive -------------------------------------------------------------------------------------
@@ -299,21 +627,41 @@ def pipedrive(rng: random.Random) -> None:
     rows = []
     for i, name in enumerate(names):
         city, state, zipc, country, _ph = CITIES[(i + 3) % len(CITIES)]
-        rows.append([
-            str(100 + i), name, OWNERS[i % 3], f"{rng.randrange(1, 60)} Rue Example, {city}",
-            "Rue Example" if i % 2 else "Hauptstraße", str(rng.randrange(1, 120)), city, state, zipc, country,
-            rng.choice(["Customer", "Hot lead", ""]), str(rng.randrange(0, 6)), f"2025-08-{1 + i % 28:02d} 11:00:00",
-            "Entire company",
-        ])
+        rows.append(
+            [
+                str(100 + i),
+                name,
+                OWNERS[i % 3],
+                f"{rng.randrange(1, 60)} Rue Example, {city}",
+                "Rue Example" if i % 2 else "Hauptstraße",
+                str(rng.randrange(1, 120)),
+                city,
+                state,
+                zipc,
+                country,
+                rng.choice(["Customer", "Hot lead", ""]),
+                str(rng.randrange(0, 6)),
+                f"2025-08-{1 + i % 28:02d} 11:00:00",
+                "Entire company",
+            ]
+        )
     rows[45][2] = GONE
-    header = ["Organization - ID", "Organization - Name", "Organization - Owner", "Organization - Address",
-              "Organization - Address - Street/road name of Address",
-              "Organization - Address - House number of Address",
-              "Organization - Address - City/town/village/locality of Address",
-              "Organization - Address - State/county of Address",
-              "Organization - Address - ZIP/Postal code of Address",
-              "Organization - Address - Country of Address", "Organization - Labels", "Organization - People",
-              "Organization - Creation date", "Organization - Visible to"]
+    header = [
+        "Organization - ID",
+        "Organization - Name",
+        "Organization - Owner",
+        "Organization - Address",
+        "Organization - Address - Street/road name of Address",
+        "Organization - Address - House number of Address",
+        "Organization - Address - City/town/village/locality of Address",
+        "Organization - Address - State/county of Address",
+        "Organization - Address - ZIP/Postal code of Address",
+        "Organization - Address - Country of Address",
+        "Organization - Labels",
+        "Organization - People",
+        "Organization - Creation date",
+        "Organization - Visible to",
+    ]
     write(HERE / "pipedrive" / "pipedrive-organizations.csv", header, rows)
     BLEMISHES["pipedrive/pipedrive-organizations.csv"] = [(47, "relationship_entity_missing")]
     names = [n for j, n in enumerate(names) if j != 45]
@@ -321,16 +669,35 @@ def pipedrive(rng: random.Random) -> None:
     rows = []
     for i in range(ROWS):
         first, last = person(rng, i + 11)
-        rows.append([
-            str(2000 + i), f"{first} {last}", first, last, names[i % len(names)],
-            f"{first.lower()}{i}@{names[i % len(names)].split()[0].lower()}.example",
-            "" if i % 4 else f"{first.lower()}.home{i}@example.com", phone(rng, CITIES[i % 5][4]),
-            OWNERS[i % 3], rng.choice(["Customer", "Lead", ""]), f"2025-07-{1 + i % 28:02d} 09:00:00",
-        ])
+        rows.append(
+            [
+                str(2000 + i),
+                f"{first} {last}",
+                first,
+                last,
+                names[i % len(names)],
+                f"{first.lower()}{i}@{names[i % len(names)].split()[0].lower()}.example",
+                "" if i % 4 else f"{first.lower()}.home{i}@example.com",
+                phone(rng, CITIES[i % 5][4]),
+                OWNERS[i % 3],
+                rng.choice(["Customer", "Lead", ""]),
+                f"2025-07-{1 + i % 28:02d} 09:00:00",
+            ]
+        )
     rows[51][5] = "someone at example dot com"
-    header = ["Person - ID", "Person - Name", "Person - First name", "Person - Last name", "Person - Organization",
-              "Person - Email - Work", "Person - Email - Home", "Person - Phone - Work", "Person - Owner",
-              "Person - Label", "Person - Creation date"]
+    header = [
+        "Person - ID",
+        "Person - Name",
+        "Person - First name",
+        "Person - Last name",
+        "Person - Organization",
+        "Person - Email - Work",
+        "Person - Email - Home",
+        "Person - Phone - Work",
+        "Person - Owner",
+        "Person - Label",
+        "Person - Creation date",
+    ]
     write(HERE / "pipedrive" / "pipedrive-persons.csv", header, rows)
     BLEMISHES["pipedrive/pipedrive-persons.csv"] = [(53, "invalid_email")]
 
@@ -341,15 +708,38 @@ def pipedrive(rng: random.Random) -> None:
         status = rng.choice(["Open", "Open", "Won", "Lost"])
         if i in (3, 29):
             stage = "Waiting for budget"  # a stage of their own pipeline
-        rows.append([
-            str(7000 + i), f"{names[i % len(names)]} deal", f"{rng.randrange(3, 300) * 100}", "USD", stage,
-            OWNERS[i % 3], names[i % len(names)], f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            day(rng).isoformat(), "" if i % 3 else str(rng.choice([30, 60, 90])), status,
-            "" if status != "Lost" else "Price", f"2025-06-{1 + i % 28:02d} 10:00:00",
-        ])
-    header = ["Deal - ID", "Deal - Title", "Deal - Value", "Deal - Currency of value", "Deal - Stage",
-              "Deal - Owner", "Deal - Organization", "Deal - Contact person", "Deal - Expected close date",
-              "Deal - Probability", "Deal - Status", "Deal - Lost reason", "Deal - Deal created"]
+        rows.append(
+            [
+                str(7000 + i),
+                f"{names[i % len(names)]} deal",
+                f"{rng.randrange(3, 300) * 100}",
+                "USD",
+                stage,
+                OWNERS[i % 3],
+                names[i % len(names)],
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                day(rng).isoformat(),
+                "" if i % 3 else str(rng.choice([30, 60, 90])),
+                status,
+                "" if status != "Lost" else "Price",
+                f"2025-06-{1 + i % 28:02d} 10:00:00",
+            ]
+        )
+    header = [
+        "Deal - ID",
+        "Deal - Title",
+        "Deal - Value",
+        "Deal - Currency of value",
+        "Deal - Stage",
+        "Deal - Owner",
+        "Deal - Organization",
+        "Deal - Contact person",
+        "Deal - Expected close date",
+        "Deal - Probability",
+        "Deal - Status",
+        "Deal - Lost reason",
+        "Deal - Deal created",
+    ]
     write(HERE / "pipedrive" / "pipedrive-deals.csv", header, rows)
     BLEMISHES["pipedrive/pipedrive-deals.csv"] = [(5, "unknown_option"), (31, "unknown_option")]
 
