@@ -72,10 +72,14 @@ def number_reader(locale: str, *, currency: bool = False) -> Fn:
     fold_group = _SPACES if group in _SPACES else _APOSTROPHES if group in _APOSTROPHES else ""
     expected = f"a number written the {loc} way, e.g. 1{group}234{decimal}5"
 
+    plain = re.compile(r"^-?\d+$" if decimal not in ".," else rf"^-?\d+(?:\{decimal}\d+)?$")
+
     def read(raw: Any) -> Any:
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
             return raw
         text = _text(raw)
+        if plain.match(text):  # no group marks, no symbols: the common case, without Babel
+            return float(text.replace(decimal, ".")) if decimal != "." else float(text)
         negative = text.startswith("(") and text.endswith(")")
         if currency:
             text = _CURRENCY_JUNK.sub("", text).strip()
@@ -331,6 +335,11 @@ class Row:
     cells: list[Any]
 
 
+#: Results remembered per column (a column repeats its stages, owners and formats): then cleared.
+MEMO = 4096
+_MISS = object()
+
+
 @dataclass(slots=True)
 class _ColumnOp:
     index: int
@@ -338,6 +347,7 @@ class _ColumnOp:
     header: str
     key: str
     fn: Fn
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -391,11 +401,22 @@ class RowTransformer:
             raw = cells[op.index] if op.index < n else None
             if _is_blank(raw):
                 continue
-            try:
-                out[op.index] = op.fn(raw)
-            except TransformError as exc:
+            memo = op.memo
+            hit = memo.get(raw, _MISS) if isinstance(raw, (str, int, float)) else _MISS
+            if hit is _MISS:
+                try:
+                    hit = op.fn(raw)
+                except TransformError as exc:
+                    hit = exc
+                if isinstance(raw, (str, int, float)):
+                    if len(memo) >= MEMO:
+                        memo.clear()
+                    memo[raw] = hit
+            if isinstance(hit, TransformError):
                 out[op.index] = None
-                self._fail(issues, number, op, raw, exc)
+                self._fail(issues, number, op, raw, hit)
+            else:
+                out[op.index] = hit
         for d in self.derived:
             if d.constant is not None:
                 value: Any = d.constant
