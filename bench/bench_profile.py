@@ -63,7 +63,20 @@ def make_files(folder: Path, rows: int, accounts: list[str]) -> tuple[Path, Path
             day = f"2026-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}"
             name, email = OWNERS[i % 2]
             acc = accounts[i % len(accounts)]
-            wa.writerow([f"d{i}", f"Deal {i}", stage, amount, int(prob * 100), day, email, acc])
+            wa.writerow(
+                [
+                    str(10**9 + i),
+                    f"Deal {i}",
+                    stage,
+                    amount,
+                    int(prob * 100),
+                    f"{day} 10:15",
+                    email,
+                    acc,
+                    "Sales Pipeline",
+                    f"{day} 09:00",
+                ]
+            )
             wb.writerow(
                 [
                     str(10**9 + i),
