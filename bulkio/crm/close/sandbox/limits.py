@@ -42,8 +42,9 @@ class Bucket:
         return self.limit / self.window
 
     def refill(self, now: float) -> None:
-        self.tokens = min(float(self.limit), self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        if now > self.stamp:
+            self.tokens = min(float(self.limit), self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
 
     def reset_in(self) -> float:
         """Seconds until the bucket is full again (``reset`` of the RateLimit header)."""
@@ -180,11 +181,11 @@ class OrgRuntime:
     def set_rate(
         self, per_second: float, window: float | None = None, search_per_second: float | None = None
     ) -> None:
-        self.rate = per_second
+        self.rate = float(per_second)
         if window is not None:
-            self.window = window
+            self.window = float(window)
         if search_per_second is not None:
-            self.search_rate = search_per_second
+            self.search_rate = float(search_per_second)
         self.key_buckets.clear()
         self.org_buckets.clear()
 
@@ -258,7 +259,7 @@ def rate_body(verdict: Verdict, options: Options) -> dict[str, Any]:
         "rate_limit": verdict.bucket.limit,
         "rate_limit_type": verdict.kind,
         "rate_reset": round(wait, 6),
-        "rate_window": verdict.bucket.window,
+        "rate_window": int(window) if (window := float(verdict.bucket.window)).is_integer() else window,
     }
     if options.rate_limit_body == "flat":
         inner["rate_reset"] = f"{wait:.6f}"
