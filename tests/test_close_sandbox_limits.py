@@ -137,6 +137,7 @@ def test_restart_keeps_data_keys_config_and_exports(tmp_path: Path) -> None:
             minted = one.mint_key(org_id, "user_DemoBen")
     with CloseSandboxServer(db_path=db, seed="big") as two:  # an existing db is never re-seeded
         assert (two.api_key, two.default_org_id) == (key, org_id)
+        two.set_options(org_id, export_delay_ms=0)  # switches are settings, not data: set again
         with client(two, key) as api:
             assert api.get(f"/lead/{lead['id']}/").json() == linked
             assert api.get(f"/opportunity/{opp['id']}/").json()["lead_name"] == "Kept"

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 import tempfile
 import time
@@ -136,6 +137,7 @@ class CloseSandbox:
         for lst in org.ordered.values():
             lst.sort(key=lambda r: (r.ts, r.id))
         org.last_ts = max((r.ts for r in org.records.values()), default=0.0)
+        org.shapes.clear()  # rendered while the seed was half applied
 
     def mint_key(self, org_id: str | None = None, user_id: str | None = None) -> str:
         """A new key for a user of the org (its first user by default)."""
@@ -188,7 +190,7 @@ class CloseSandbox:
         """API shapes of every record of a type, oldest first (direct reads for assertions)."""
         with self.store.lock:
             org = self.org(org_id)
-            return [render(org, r) for r in org.ordered[object_type]]
+            return [copy.deepcopy(render(org, r)) for r in org.ordered[object_type]]
 
     def stats(self, org_id: str | None = None) -> dict[str, Any]:
         return self.runtime(org_id).stats()
@@ -197,6 +199,7 @@ class CloseSandbox:
     def create(self, ctx: Ctx, rtype: str, body: Any) -> tuple[dict[str, Any], list[Rec]]:
         """Create one record (and a lead it needs, and a lead's nested contacts); → shape, touched."""
         org = ctx.org
+        org.version += 1  # shapes rendered before this write are stale from here on
         touched: list[Rec] = []
         if rtype == "lead":
             lead_id, doc, nested = write_lead(ctx, body, None)
@@ -230,6 +233,7 @@ class CloseSandbox:
             doc, new_lead = writer(ctx, body, rec)
         if _same(doc, rec.doc):
             return render(org, rec), []
+        org.version += 1
         org.unlink(rec)
         rec.doc = doc
         org.link(rec)
@@ -248,6 +252,7 @@ class CloseSandbox:
         """Delete a record; a lead takes its contacts and opportunities with it. → touched, deleted ids."""
         org = ctx.org
         rec = find(org, rtype, rid)
+        org.version += 1
         doomed = [rec]
         if rtype == "lead":
             doomed += org.kids(rec.id, "contact") + org.kids(rec.id, "opportunity")

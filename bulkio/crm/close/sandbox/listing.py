@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from .objects import project, render, render_opportunity
+from .objects import project, render
 from .rules import bad_request, parse_date, parse_datetime
 from .store import OrgData, Rec
 
@@ -280,7 +280,7 @@ def matching_opportunities(
     preds = opportunity_filters(org, params, tz_hours)
     matches = []
     for rec in visible(org.ordered["opportunity"], cutoff):
-        o = render_opportunity(org, rec)
+        o = render(org, rec)
         if all(p(rec, o) for p in preds):
             matches.append(o)
     order = dict(params).get("_order_by")

@@ -684,7 +684,7 @@ def lead_display_name(rec: Rec) -> str:
 
 def render_lead(org: OrgData, rec: Rec) -> dict[str, Any]:
     d = rec.doc
-    contacts = [render_contact(org, c) for c in org.kids(rec.id, "contact")]
+    contacts = [render(org, c) for c in org.kids(rec.id, "contact")]
     status = org.lead_status(d.get("status_id")) or {"label": ""}
     emails = [e for c in contacts for e in c["emails"]]
     phones = [x for c in contacts for x in c["phones"]]
@@ -700,7 +700,7 @@ def render_lead(org: OrgData, rec: Rec) -> dict[str, Any]:
         "status_label": status["label"],
         "contacts": contacts,
         "contact_ids": [c["id"] for c in contacts],
-        "opportunities": [render_opportunity(org, o) for o in org.kids(rec.id, "opportunity")],
+        "opportunities": [render(org, o) for o in org.kids(rec.id, "opportunity")],
         "tasks": [],
         "addresses": addresses,
         "primary_email": emails[0] if emails else None,
@@ -728,7 +728,14 @@ RENDER = {"lead": render_lead, "contact": render_contact, "opportunity": render_
 
 
 def render(org: OrgData, rec: Rec) -> dict[str, Any]:
-    return RENDER[rec.type](org, rec)
+    """A record's API shape, cached until the org's next write (lists and searches render every
+    record, and reads far outnumber writes while a client pages). Callers must not mutate it."""
+    hit = org.shapes.get(rec.id)
+    if hit is not None and hit[0] == org.version:
+        return hit[1]
+    shape = RENDER[rec.type](org, rec)
+    org.shapes[rec.id] = (org.version, shape)
+    return shape
 
 
 def find(org: OrgData, rtype: str, rid: str) -> Rec:

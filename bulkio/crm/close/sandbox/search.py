@@ -119,13 +119,9 @@ class Search:
     def __init__(self, org: OrgData, user_id: str) -> None:
         self.org = org
         self.user_id = user_id
-        self._shapes: dict[str, dict[str, Any]] = {}
 
     def shape(self, rec: Rec) -> dict[str, Any]:
-        found = self._shapes.get(rec.id)
-        if found is None:
-            found = self._shapes[rec.id] = render(self.org, rec)
-        return found
+        return render(self.org, rec)
 
     # --- compile ------------------------------------------------------------------------------------
     def compile(self, node: Any) -> Pred:

@@ -58,6 +58,9 @@ class OrgData:
     children: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_ts: float = 0.0
+    #: bumped by every committed write: rendered shapes of an older version are stale
+    version: int = 0
+    shapes: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
 
     # --- records ---------------------------------------------------------------------------------
     def add(self, rec: Rec) -> None:
@@ -72,6 +75,7 @@ class OrgData:
     def remove(self, rec: Rec) -> None:
         self.unlink(rec)
         self.records.pop(rec.id, None)
+        self.shapes.pop(rec.id, None)
         self.ordered[rec.type].remove(rec)
 
     def link(self, rec: Rec) -> None:
@@ -248,6 +252,7 @@ class Store:
         """Commit touched records, deleted ids and (when it changed) the org's configuration."""
         ups, dels = list(upserts), list(deletes)
         with self.lock:
+            org.version += 1
 
             def work() -> None:
                 self._write(org, ups, dels)
