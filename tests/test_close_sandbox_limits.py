@@ -239,3 +239,12 @@ def test_environment_faults_apply_to_the_default_org(monkeypatch: pytest.MonkeyP
         org = server.create_org(records=False)
         with client(server, org.api_key) as api:
             assert api.get("/me/").status_code == 200
+
+
+def test_the_close_sandbox_imports_no_client_side_code() -> None:
+    """A parsing bug shared by client and server could not be caught, so nothing is shared."""
+    package = Path(__file__).resolve().parent.parent / "bulkio" / "crm" / "close" / "sandbox"
+    for path in package.glob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if re.match(r"\s*(from|import)\s+(bulkio|\.\.)", line):
+                raise AssertionError(f"{path.name}: {line.strip()}")
