@@ -29,6 +29,10 @@ CODES: dict[str, str] = {
     "missing_key_column": "The file has no column for the upsert key.",
     "unused_mapping": "A --mapping entry names a column the file does not have; it is unused.",
     "key_not_unique": "The upsert key field is not unique in the CRM: two records may share a value.",
+    "foreign_record_id": "A Record ID/id column holds another CRM's ids; it is not used to find records.",
+    # mapping files (value maps and transforms)
+    "transform_failed": "A mapping file's transform cannot read the cell (e.g. a date not in the pattern).",
+    "unmapped_value": "The value is not in the column's value map (unmapped: fail) and there is no default.",
     # values (validate)
     "invalid_type": "The cell cannot be read as the field's value type.",
     "invalid_number": "Not a number.",

@@ -114,6 +114,9 @@ class RunReport(BaseModel):
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
     file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    #: values that matched no option, record or value-map entry, grouped by column and value
+    #: (see :func:`bulkio.unresolved.group_unresolved`)
+    unresolved: list[dict[str, Any]] = Field(default_factory=list)
     results_path: str | None = None
     _schema: ObjectSchema | None = PrivateAttr(default=None)
 
@@ -383,6 +386,62 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     return M.load_mapping_file(mapping)
 
 
+def _mapping_spec(
+    mapping: Any,
+    profile: str | None,
+    headers: list[str],
+    object_type: str,
+    emit: EventHandler,
+    file: str | None,
+) -> tuple[Any, bool]:
+    """The mapping file to use and whether it is a profile: ``mapping`` when given (a path, dict or
+    MappingFile), else the ``profile`` named (``--from hubspot``), else the one the headers read
+    like (unless ``profile`` is ``"none"``)."""
+    from . import mapfile as MF
+    from . import profiles as P
+
+    if mapping is not None:
+        if profile not in (None, "auto", "none"):
+            raise ConfigError(
+                "use either a mapping file or --from, not both (a profile is a mapping file: "
+                "write it out with `bulkio map --from ...` and edit it)"
+            )
+        return MF.as_mapping(mapping), False
+    if profile in (None, "auto"):
+        found = P.detect_profile(headers, object_type)
+        if found is None:
+            others = P.detect_any(headers)
+            if others:
+                vendor, obj, label = others[0]
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
+                        f"not {object_type}"
+                    )
+                )
+            return None, False
+        vendor, spec = found
+        label = spec.detect.label if spec.detect else vendor
+        emit(
+            Message(
+                f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
+                f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"
+            )
+        )
+        return spec, True
+    if profile == "none":
+        return None, False
+    return P.load_profile(profile, object_type), True
+
+
+def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    import itertools
+
+    head = list(itertools.islice(rows, n))
+    return head, itertools.chain(head, rows)
+
+
 def _parse_options(
     date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
 ) -> Any:
@@ -584,25 +643,47 @@ def _run_import(
     options: dict[str, Any],
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
+    profile: str | None = None,
     locale: str | None = None,
     phone_region: str | None = None,
     percent: Any = (),
     match: str | None = None,
 ) -> RunReport:
+    from . import mapfile as MF
     from . import mapping as M
     from .matching import check_match, match_field
+    from .transforms import compile_mapping
 
     client = run.client
     schema = _schema(client, run.object_type)
+    spec, from_profile = _mapping_spec(mapping, profile, headers, run.object_type, run.emit, file)
+    if spec is not None:
+        if spec.key and run.key_field == "external_id":
+            run.key_field = spec.key
+        date_order = date_order or spec.options.date_order
+        if spec.options.tz and tz == "UTC":
+            tz = spec.options.tz
+        locale = locale or spec.options.locale  # a mapping file or profile may name them
+        phone_region = phone_region or spec.options.phone_region
+        MF.check_mapping(spec, schema, keys=M.importable_keys(schema, run.key_field))
     header_map = M.map_headers(
         headers,
         schema,
-        mapping=_load_mapping(mapping),
+        mapping=spec.targets() if spec is not None else None,
         key_field=run.key_field,
         file=file,
         sheet=sheet,
         header_row=header_row,
+        warn_unused=not from_profile,
     )
+    sample, source_rows = _peek(source_rows, M.ID_SAMPLE)
+    M.check_record_id_column(
+        header_map, [r.cells for r in sample], run.object_type, file=file, sheet=sheet, header_row=header_row
+    )
+    if spec is not None:
+        transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
+        if transformer.active:
+            source_rows = transformer.rows(source_rows, file_issues)
     # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
@@ -826,6 +907,9 @@ def _run_import(
         run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues, results_path=results_path
     )
     report._schema = schema
+    from .unresolved import group_unresolved
+
+    report.unresolved = group_unresolved(run.store.issues.values(), schema, references)
     return report
 
 
@@ -906,12 +990,18 @@ def import_file(
     delimiter: str | None = None,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
     locale: str | None = None,
     phone_region: str | None = None,
     percent: Iterable[str] = (),
     match: str | None = None,
 ) -> RunReport:
     """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+
+    ``mapping`` is a mapping file (path), a dict or a :class:`~bulkio.mapfile.MappingFile`;
+    ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
+    ``"pipedrive"``); without either, a profile is used when the headers read like exactly one
+    (``profile="none"`` turns that off).
 
     ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
     ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
@@ -948,6 +1038,7 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                profile=profile,
                 locale=locale,
                 phone_region=phone_region,
                 percent=percent,
@@ -1016,6 +1107,7 @@ def import_file(
             "date_order": date_order,
             "tz": tz,
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
+            "profile": profile,
             "locale": locale,
             "phone_region": phone_region,
             "percent": list(percent),
@@ -1039,6 +1131,7 @@ def import_file(
             options=options,
             write_results=write_results,
             expected_rows=estimate_rows(path),
+            profile=profile,
             locale=locale,
             phone_region=phone_region,
             percent=percent,
@@ -1062,6 +1155,7 @@ def import_frame(
     concurrency: int = 8,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
     locale: str | None = None,
     phone_region: str | None = None,
     percent: Iterable[str] = (),
@@ -1114,6 +1208,7 @@ def import_frame(
             options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
+            profile=profile,
             locale=locale,
             phone_region=phone_region,
             percent=percent,

@@ -167,8 +167,9 @@ def test_written_percentages_and_the_percent_option_are_not_fractions() -> None:
 # --- properties --------------------------------------------------------------------------------
 
 # Locales with groups of three: a value with cents settles the column, and then every cell reads
-# back as written, without a locale. (Indian grouping, 1,00,000, needs --locale en-IN.)
-SETTLING_LOCALES = ["de_DE", "en_US", "fr_FR", "de_CH", "es_ES", "it_IT", "pt_BR", "nl_NL", "sv_SE", "ja_JP"]
+# back as written, without a locale. (Indian grouping, 1,00,000, needs --locale en-IN; so does
+# de-CH as Babel writes it, 1000000'000, with the leading digits ungrouped.)
+SETTLING_LOCALES = ["de_DE", "en_US", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL", "sv_SE", "ja_JP"]
 whole = st.integers(min_value=0, max_value=10**9).map(Decimal)
 cents = st.integers(min_value=1, max_value=99).map(lambda c: Decimal(c) / 100)
 

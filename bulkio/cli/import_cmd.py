@@ -30,6 +30,8 @@ from .console import (
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
 #: Rows of the plan a dry run prints (the results sheet has all of them).
 PLAN_ROWS = 20
+#: Groups of unresolved values printed (the JSON report has all of them).
+UNRESOLVED_SHOWN = 30
 _DRY = {
     "created": "create",
     "updated": "update",
@@ -88,6 +90,16 @@ def _print_summary(report: RunReport) -> None:
             )
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+    if report.unresolved:
+        click.echo(
+            "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
+        )
+        for group in report.unresolved[:UNRESOLVED_SHOWN]:
+            click.echo(f"  {group['message']}", err=True)
+        if len(report.unresolved) > UNRESOLVED_SHOWN:
+            click.echo(
+                f"  … and {len(report.unresolved) - UNRESOLVED_SHOWN} more (see --format json)", err=True
+            )
     if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
         click.echo("warning: the file has no data rows below its header; nothing to import.", err=True)
     rows: list[tuple[str, Any]] = [("object", report.object_type), ("file", report.file)]
@@ -137,7 +149,16 @@ def _print_summary(report: RunReport) -> None:
     "--mapping",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Header → field mapping file (JSON/YAML/CSV).",
+    help="Mapping file (YAML/JSON/CSV): targets, value maps, transforms (docs/mapping.md).",
+)
+@click.option(
+    "--from",
+    "profile",
+    type=click.Choice(["auto", "hubspot", "salesforce", "close", "pipedrive", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The CRM the file was exported from: its profile maps headers, ids, owners, stages, numbers "
+    "and dates. auto: the profile the headers read like, if exactly one; none: no profile.",
 )
 @click.option(
     "--results",
@@ -199,6 +220,7 @@ def command(
     key_field: str,
     sheet: str | None,
     mapping: str | None,
+    profile: str,
     results_path: str | None,
     resume: bool,
     date_order: str | None,
@@ -228,6 +250,7 @@ def command(
       bulkio import opportunity deals.xlsx --dry-run
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
+      bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
       bulkio import account firmen.csv --locale de-DE --match name
 
     \b
@@ -267,6 +290,7 @@ def command(
                     encoding=encoding,
                     delimiter=delimiter,
                     on_event=bars,
+                    profile=profile.lower(),
                 )
         finally:
             bars.close()
