@@ -442,10 +442,42 @@ def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
     return head, itertools.chain(head, rows)
 
 
-def _parse_options(date_order: str | None, tz: str) -> Any:
+def _parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
     from . import values as V
 
-    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def _percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
 
 
 class _Run:
@@ -537,6 +569,7 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
         resolver.resolve(chunk)
         ops = planner.plan(chunk)
         run.emit(Progress("plan", len(chunk)))
@@ -549,7 +582,7 @@ def _operations(
         found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        checked = validator.check(srow)
+        checked = validator.check(srow, defer=True)
         checked.issues[:0] = found
         chunk.append(checked)
         if len(chunk) >= CHUNK:
@@ -611,9 +644,14 @@ def _run_import(
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Any = (),
+    match: str | None = None,
 ) -> RunReport:
     from . import mapfile as MF
     from . import mapping as M
+    from .matching import check_match, match_field
     from .transforms import compile_mapping
 
     client = run.client
@@ -625,6 +663,8 @@ def _run_import(
         date_order = date_order or spec.options.date_order
         if spec.options.tz and tz == "UTC":
             tz = spec.options.tz
+        locale = locale or spec.options.locale  # a mapping file or profile may name them
+        phone_region = phone_region or spec.options.phone_region
         MF.check_mapping(spec, schema, keys=M.importable_keys(schema, run.key_field))
     header_map = M.map_headers(
         headers,
@@ -656,6 +696,20 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    # options that cannot work stop the run before it starts (nothing is recorded or written)
+    parse_options = _parse_options(date_order, tz, locale, phone_region)
+    column_options = _percent_columns(percent, header_map, schema, parse_options)
+    if match is not None:
+        match = check_match(schema, match)
+        mfield = match_field(match)
+        if not any(
+            mc.column is not None and (mc.column.field_key or mc.column.key) == mfield
+            for mc in header_map.columns
+        ):
+            raise ConfigError(
+                f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
+                "no column for it"
+            )
     target = f"{client.base_url}#{client.key_fingerprint}"
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
@@ -704,7 +758,9 @@ def _run_import(
                     target=target,
                     options=options,
                 )
-    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    validator = Validator(
+        schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
+    )
     references = References(client, concurrency=run.concurrency)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
@@ -718,6 +774,7 @@ def _run_import(
         file=file,
         sheet=sheet,
         concurrency=run.concurrency,
+        match=match,
     )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
@@ -934,6 +991,10 @@ def import_file(
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
 
@@ -941,6 +1002,11 @@ def import_file(
     ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
     ``"pipedrive"``); without either, a profile is used when the headers read like exactly one
     (``profile="none"`` turns that off).
+
+    ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
+    ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
+    columns whose values are fractions of 1 (0.5 → 50); ``match`` (``name``, ``domain``, ``email``)
+    updates existing records that have no key instead of creating duplicates (:mod:`bulkio.matching`).
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
@@ -973,6 +1039,10 @@ def import_file(
                 on_event=on_event,
                 stop=stop,
                 profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
             )
     from . import read
     from .ledger import DEFAULT_LEDGER_PATH, Ledger
@@ -1038,6 +1108,10 @@ def import_file(
             "tz": tz,
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
             "profile": profile,
+            "locale": locale,
+            "phone_region": phone_region,
+            "percent": list(percent),
+            "match": match,
         }
         return _run_import(
             run,
@@ -1058,6 +1132,10 @@ def import_file(
             write_results=write_results,
             expected_rows=estimate_rows(path),
             profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -1078,6 +1156,10 @@ def import_frame(
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
@@ -1123,9 +1205,13 @@ def import_frame(
             ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
             fingerprint=fingerprint,
             resume=False,
-            options={"key_field": key_field},
+            options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
             profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -176,6 +176,33 @@ def _print_summary(report: RunReport) -> None:
 )
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of dates without an offset.")
 @click.option(
+    "--locale",
+    default=None,
+    metavar="TAG",
+    help="Locale the file was written in (de-DE, fr-FR, de-CH, en-US, en-IN…): decimal and "
+    "thousands separators, currency symbols, date order and the phone region. Without it, numbers "
+    "like 1.200 are errors unless the column settles them.",
+)
+@click.option(
+    "--phone-region",
+    default=None,
+    metavar="CC",
+    help="Country of phone numbers written without a country code (US, GB, DE…) [default: the locale's].",
+)
+@click.option(
+    "--percent",
+    multiple=True,
+    metavar="COLUMN",
+    help="A NUMBER column whose values are fractions of 1 (0.5 = 50 %), by header, label or key; repeatable.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(["name", "domain", "email"]),
+    default=None,
+    help="Update records that exist without a key when their name (accounts: ignoring case, "
+    "punctuation and Inc/GmbH/Ltd…), website domain or email matches, instead of creating duplicates.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=8,
@@ -198,6 +225,10 @@ def command(
     resume: bool,
     date_order: str | None,
     tz: str,
+    locale: str | None,
+    phone_region: str | None,
+    percent: tuple[str, ...],
+    match: str | None,
     concurrency: int,
     encoding: str | None,
     delimiter: str | None,
@@ -210,9 +241,9 @@ def command(
 ) -> None:
     """Import FILE (CSV or XLSX) into OBJECT records: create new ones, update changed ones.
 
-    Rows match existing records by the Record ID column, then by --key (external_id). Every
-    row's outcome goes to the results sheet; blank cells leave fields unchanged and #clear
-    clears them.
+    Rows match existing records by the Record ID column, then by --key (external_id), then
+    (with --match) by name, website domain or email. Every row's outcome goes to the results
+    sheet; blank cells leave fields unchanged and #clear clears them.
 
     \b
     Examples:
@@ -220,6 +251,7 @@ def command(
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
       bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
+      bulkio import account firmen.csv --locale de-DE --match name
 
     \b
     Exit codes:
@@ -250,6 +282,10 @@ def command(
                     results_path=results_path,
                     date_order=date_order,
                     tz=tz,
+                    locale=locale,
+                    phone_region=phone_region,
+                    percent=percent,
+                    match=match,
                     concurrency=concurrency,
                     encoding=encoding,
                     delimiter=delimiter,
