@@ -35,6 +35,10 @@ CODES: dict[str, str] = {
     "missing_key_column": "The file has no column for the upsert key.",
     "unused_mapping": "A --mapping entry names a column the file does not have; it is unused.",
     "key_not_unique": "The upsert key field is not unique in the CRM: two records may share a value.",
+    "foreign_record_id": "A Record ID/id column holds another CRM's ids; it is not used to find records.",
+    # mapping files (value maps and transforms)
+    "transform_failed": "A mapping file's transform cannot read the cell (e.g. a date not in the pattern).",
+    "unmapped_value": "The value is not in the column's value map (unmapped: fail) and there is no default.",
     # values (validate)
     "invalid_type": "The cell cannot be read as the field's value type.",
     "invalid_number": "Not a number.",
@@ -42,7 +46,10 @@ CODES: dict[str, str] = {
     "ambiguous_date": "The date could be read day-first or month-first; set --date-order.",
     "invalid_email": "Not a valid email address.",
     "invalid_url": "Not a valid URL.",
-    "invalid_phone": "Not a valid telephone number.",
+    "invalid_phone": "Not a valid telephone number (too short or long, letters, not a number of its country).",
+    "phone_needs_region": "A phone number without a country code and no region to read it in; set --phone-region.",
+    "ambiguous_number": "The number could be read with a decimal point or a decimal comma; set --locale.",
+    "looks_like_fraction": "A fraction of 1 (0.5) where the field holds 0-100 values (50); write 50 or use --percent.",
     "invalid_social_handle": "Not a profile URL or handle for the field's platform.",
     "invalid_country": "Country must be a 2-letter ISO 3166-1 code.",
     "invalid_checkbox": "Not a yes/no value.",
@@ -56,7 +63,10 @@ CODES: dict[str, str] = {
     # plan
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
     "missing_key": "The row has no value for the upsert key.",
-    "ambiguous_match": "Several existing records have this key.",
+    "ambiguous_match": "Several existing records match the row (by its key, or by name, domain or email with --match).",
+    "match_conflict": "The record the row matches with --match already has another key.",
+    "duplicate_match": "An earlier row of the file already matched the same existing record (--match).",
+    "possible_duplicate": "The row creates a record whose name or email an existing record already has.",
     "record_not_found": "No record has the ID given in the Record ID column.",
     # write (server answers)
     "unknown_field": "The API does not know this field.",

@@ -115,6 +115,9 @@ class RunReport(BaseModel):
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
     file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    #: values that matched no option, record or value-map entry, grouped by column and value
+    #: (see :func:`bulkio.unresolved.group_unresolved`)
+    unresolved: list[dict[str, Any]] = Field(default_factory=list)
     results_path: str | None = None
     _schema: ObjectSchema | None = PrivateAttr(default=None)
 
@@ -384,10 +387,98 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     return M.load_mapping_file(mapping)
 
 
-def _parse_options(date_order: str | None, tz: str) -> Any:
+def _mapping_spec(
+    mapping: Any,
+    profile: str | None,
+    headers: list[str],
+    object_type: str,
+    emit: EventHandler,
+    file: str | None,
+) -> tuple[Any, bool]:
+    """The mapping file to use and whether it is a profile: ``mapping`` when given (a path, dict or
+    MappingFile), else the ``profile`` named (``--from hubspot``), else the one the headers read
+    like (unless ``profile`` is ``"none"``)."""
+    from . import mapfile as MF
+    from . import profiles as P
+
+    if mapping is not None:
+        if profile not in (None, "auto", "none"):
+            raise ConfigError(
+                "use either a mapping file or --from, not both (a profile is a mapping file: "
+                "write it out with `bulkio map --from ...` and edit it)"
+            )
+        return MF.as_mapping(mapping), False
+    if profile in (None, "auto"):
+        found = P.detect_profile(headers, object_type)
+        if found is None:
+            others = P.detect_any(headers)
+            if others:
+                vendor, obj, label = others[0]
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
+                        f"not {object_type}"
+                    )
+                )
+            return None, False
+        vendor, spec = found
+        label = spec.detect.label if spec.detect else vendor
+        emit(
+            Message(
+                f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
+                f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"
+            )
+        )
+        return spec, True
+    if profile == "none":
+        return None, False
+    return P.load_profile(profile, object_type), True
+
+
+def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    import itertools
+
+    head = list(itertools.islice(rows, n))
+    return head, itertools.chain(head, rows)
+
+
+def _parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
     from . import values as V
 
-    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def _percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
 
 
 class _Run:
@@ -482,6 +573,7 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
         resolver.resolve(chunk)
         ops = planner.plan(chunk)
         run.emit(Progress("plan", len(chunk)))
@@ -494,7 +586,7 @@ def _operations(
         found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        checked = validator.check(srow)
+        checked = validator.check(srow, defer=True)
         checked.issues[:0] = found
         chunk.append(checked)
         if len(chunk) >= CHUNK:
@@ -566,20 +658,47 @@ def _run_import(
     options: dict[str, Any],
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Any = (),
+    match: str | None = None,
 ) -> RunReport:
+    from . import mapfile as MF
     from . import mapping as M
+    from .matching import check_match, match_field
+    from .transforms import compile_mapping
 
     client = run.client
     schema = _schema(client, run.object_type)
+    spec, from_profile = _mapping_spec(mapping, profile, headers, run.object_type, run.emit, file)
+    if spec is not None:
+        if spec.key and run.key_field == "external_id":
+            run.key_field = spec.key
+        date_order = date_order or spec.options.date_order
+        if spec.options.tz and tz == "UTC":
+            tz = spec.options.tz
+        locale = locale or spec.options.locale  # a mapping file or profile may name them
+        phone_region = phone_region or spec.options.phone_region
+        MF.check_mapping(spec, schema, keys=M.importable_keys(schema, run.key_field))
     header_map = M.map_headers(
         headers,
         schema,
-        mapping=_load_mapping(mapping),
+        mapping=spec.targets() if spec is not None else None,
         key_field=run.key_field,
         file=file,
         sheet=sheet,
         header_row=header_row,
+        warn_unused=not from_profile,
     )
+    sample, source_rows = _peek(source_rows, M.ID_SAMPLE)
+    M.check_record_id_column(
+        header_map, [r.cells for r in sample], run.object_type, file=file, sheet=sheet, header_row=header_row
+    )
+    if spec is not None:
+        transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
+        if transformer.active:
+            source_rows = transformer.rows(source_rows, file_issues)
     # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
@@ -592,6 +711,20 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    # options that cannot work stop the run before it starts (nothing is recorded or written)
+    parse_options = _parse_options(date_order, tz, locale, phone_region)
+    column_options = _percent_columns(percent, header_map, schema, parse_options)
+    if match is not None:
+        match = check_match(schema, match)
+        mfield = match_field(match)
+        if not any(
+            mc.column is not None and (mc.column.field_key or mc.column.key) == mfield
+            for mc in header_map.columns
+        ):
+            raise ConfigError(
+                f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
+                "no column for it"
+            )
     target = f"{client.base_url}#{client.key_fingerprint}"
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
@@ -640,7 +773,9 @@ def _run_import(
                     target=target,
                     options=options,
                 )
-    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    validator = Validator(
+        schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
+    )
     references = References(client, concurrency=run.concurrency)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
@@ -654,6 +789,7 @@ def _run_import(
         file=file,
         sheet=sheet,
         concurrency=run.concurrency,
+        match=match,
     )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
@@ -787,6 +923,9 @@ def _run_import(
         run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues, results_path=results_path
     )
     report._schema = schema
+    from .unresolved import group_unresolved
+
+    report.unresolved = group_unresolved(run.store.issues.values(), schema, references)
     return report
 
 
@@ -867,10 +1006,25 @@ def import_file(
     delimiter: str | None = None,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
     header_row: int | None = None,
     name: str | None = None,
 ) -> RunReport:
     """Import a CSV/XLSX/XLS/ODS file into ``object_type`` and return the :class:`RunReport`.
+
+    ``mapping`` is a mapping file (path), a dict or a :class:`~bulkio.mapfile.MappingFile`;
+    ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
+    ``"pipedrive"``); without either, a profile is used when the headers read like exactly one
+    (``profile="none"`` turns that off).
+
+    ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
+    ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
+    columns whose values are fractions of 1 (0.5 → 50); ``match`` (``name``, ``domain``, ``email``)
+    updates existing records that have no key instead of creating duplicates (:mod:`bulkio.matching`).
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
@@ -906,6 +1060,11 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
                 header_row=header_row,
                 name=name,
             )
@@ -938,6 +1097,11 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
                 header_row=header_row,
                 name=name or shown,
             )
@@ -1011,6 +1175,11 @@ def import_file(
             "date_order": date_order,
             "tz": tz,
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
+            "profile": profile,
+            "locale": locale,
+            "phone_region": phone_region,
+            "percent": list(percent),
+            "match": match,
         }
         return _run_import(
             run,
@@ -1030,6 +1199,11 @@ def import_file(
             options=options,
             write_results=write_results,
             expected_rows=table.row_count_hint or estimate_rows(path),
+            profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -1049,6 +1223,11 @@ def import_frame(
     concurrency: int = 8,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
@@ -1094,8 +1273,13 @@ def import_frame(
             ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
             fingerprint=fingerprint,
             resume=False,
-            options={"key_field": key_field},
+            options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
+            profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -182,8 +182,10 @@ def check_merged(rep: dict[str, Any]) -> None:
     assert sorted(rows) == [2, 3, 4]
     assert [rows[n]["outcome"] for n in (2, 3, 4)] == ["created", "created", "created"]
     assert [planned_name(rows[n]) for n in (2, 3, 4)] == ["Merged Co", "Merged Co", "Plain Co"]
+    # the name repeats row 2's, so the planner also asks whether it is the same company
     assert [(i["code"], i["severity"], i["column"]) for i in rows[3]["issues"]] == [
-        ("merged_cells", "warning", "A")
+        ("merged_cells", "warning", "A"),
+        ("possible_duplicate", "warning", "A"),
     ]
     assert rows[2]["issues"] == [] and rep["file_issues"] == []
 

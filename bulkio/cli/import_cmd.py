@@ -30,6 +30,8 @@ from .console import (
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
 #: Rows of the plan a dry run prints (the results sheet has all of them).
 PLAN_ROWS = 20
+#: Groups of unresolved values printed (the JSON report has all of them).
+UNRESOLVED_SHOWN = 30
 _DRY = {
     "created": "create",
     "updated": "update",
@@ -88,6 +90,16 @@ def _print_summary(report: RunReport) -> None:
             )
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+    if report.unresolved:
+        click.echo(
+            "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
+        )
+        for group in report.unresolved[:UNRESOLVED_SHOWN]:
+            click.echo(f"  {group['message']}", err=True)
+        if len(report.unresolved) > UNRESOLVED_SHOWN:
+            click.echo(
+                f"  … and {len(report.unresolved) - UNRESOLVED_SHOWN} more (see --format json)", err=True
+            )
     if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
         click.echo("warning: the file has no data rows below its header; nothing to import.", err=True)
     rows: list[tuple[str, Any]] = [("object", report.object_type), ("file", report.file)]
@@ -143,7 +155,16 @@ def _print_summary(report: RunReport) -> None:
     "--mapping",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Header → field mapping file (JSON/YAML/CSV).",
+    help="Mapping file (YAML/JSON/CSV): targets, value maps, transforms (docs/mapping.md).",
+)
+@click.option(
+    "--from",
+    "profile",
+    type=click.Choice(["auto", "hubspot", "salesforce", "close", "pipedrive", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The CRM the file was exported from: its profile maps headers, ids, owners, stages, numbers "
+    "and dates. auto: the profile the headers read like, if exactly one; none: no profile.",
 )
 @click.option(
     "--results",
@@ -160,6 +181,33 @@ def _print_summary(report: RunReport) -> None:
     help="How to read dates like 03/04/2026 (otherwise they are rejected as ambiguous).",
 )
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of dates without an offset.")
+@click.option(
+    "--locale",
+    default=None,
+    metavar="TAG",
+    help="Locale the file was written in (de-DE, fr-FR, de-CH, en-US, en-IN…): decimal and "
+    "thousands separators, currency symbols, date order and the phone region. Without it, numbers "
+    "like 1.200 are errors unless the column settles them.",
+)
+@click.option(
+    "--phone-region",
+    default=None,
+    metavar="CC",
+    help="Country of phone numbers written without a country code (US, GB, DE…) [default: the locale's].",
+)
+@click.option(
+    "--percent",
+    multiple=True,
+    metavar="COLUMN",
+    help="A NUMBER column whose values are fractions of 1 (0.5 = 50 %), by header, label or key; repeatable.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(["name", "domain", "email"]),
+    default=None,
+    help="Update records that exist without a key when their name (accounts: ignoring case, "
+    "punctuation and Inc/GmbH/Ltd…), website domain or email matches, instead of creating duplicates.",
+)
 @click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
@@ -184,10 +232,15 @@ def command(
     sheet: str | None,
     header_row: int | None,
     mapping: str | None,
+    profile: str,
     results_path: str | None,
     resume: bool,
     date_order: str | None,
     tz: str,
+    locale: str | None,
+    phone_region: str | None,
+    percent: tuple[str, ...],
+    match: str | None,
     concurrency: int,
     encoding: str | None,
     delimiter: str | None,
@@ -200,15 +253,18 @@ def command(
 ) -> None:
     """Import FILE (CSV, XLSX, XLS or ODS) into OBJECT records: create new ones, update changed ones.
 
-    Rows match existing records by the Record ID column, then by --key (external_id). Every
-    row's outcome goes to the results sheet; blank cells leave fields unchanged and #clear
-    clears them. FILE - reads standard input (results: stdin.results.csv here).
+    Rows match existing records by the Record ID column, then by --key (external_id), then
+    (with --match) by name, website domain or email. Every row's outcome goes to the results
+    sheet; blank cells leave fields unchanged and #clear clears them. FILE - reads standard
+    input (results: stdin.results.csv here).
 
     \b
     Examples:
       bulkio import opportunity deals.xlsx --dry-run
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
+      bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
+      bulkio import account firmen.csv --locale de-DE --match name
       hubspot-export | bulkio import contact - --dry-run
 
     \b
@@ -240,10 +296,15 @@ def command(
                     results_path=results_path,
                     date_order=date_order,
                     tz=tz,
+                    locale=locale,
+                    phone_region=phone_region,
+                    percent=percent,
+                    match=match,
                     concurrency=concurrency,
                     encoding=encoding,
                     delimiter=delimiter,
                     on_event=bars,
+                    profile=profile.lower(),
                     header_row=header_row,
                 )
         finally:
