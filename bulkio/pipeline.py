@@ -27,6 +27,7 @@ without raising.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -357,7 +358,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 def estimate_rows(path: Path) -> int:
     """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
     0 when unknown. Only a hint for choosing scan vs per-row lookups."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         return 0
     try:
         size = path.stat().st_size
@@ -546,11 +547,14 @@ def _operations(
     first: list[Operation],
     reader_issues: list[Issue] | None = None,
     orphans: list[Issue] | None = None,
+    imported: set[str] | None = None,
 ) -> Iterator[Operation]:
     """Plan lazily: validate → resolve → plan per chunk; yields operations in input order.
 
     ``reader_issues`` is the reader's live issue list: issues located on a row are added to that
-    row (an error there skips the row); those of rows never yielded go to ``orphans``."""
+    row (an error there skips the row); those of rows never yielded go to ``orphans``. A reader
+    error about a cell's value (a formula without a saved value, ``#N/A``) in a column that is not
+    ``imported`` (letters) only warns: that cell is never written."""
     yield from first
     chunk: list[CheckedRow] = []
     waiting: list[Issue] = []
@@ -560,7 +564,7 @@ def _operations(
         nonlocal taken
         if reader_issues is None:
             return []
-        waiting.extend(i for i in reader_issues[taken:] if i.row is not None)
+        waiting.extend(_demoted(i, imported) for i in reader_issues[taken:] if i.row is not None)
         taken = len(reader_issues)
         mine = [i for i in waiting if i.row == number]
         if orphans is not None:
@@ -594,6 +598,17 @@ def _operations(
     row_issues(1 << 62)  # what is left belongs to rows that were never yielded
     run.emit(PhaseFinished("read"))
     run.emit(PhaseFinished("plan"))
+
+
+_CELL_VALUE_CODES = frozenset({"formula_without_value", "cell_error"})
+
+
+def _demoted(issue: Issue, imported: set[str] | None) -> Issue:
+    if imported is None or issue.code not in _CELL_VALUE_CODES or issue.column in imported:
+        return issue
+    return dataclasses.replace(
+        issue, severity="warning", message=issue.message + " (the column is not imported)"
+    )
 
 
 def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None) -> list[Issue]:
@@ -684,7 +699,7 @@ def _run_import(
         transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
         if transformer.active:
             source_rows = transformer.rows(source_rows, file_issues)
-    # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
+    # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
     orphans: list[Issue] = []
@@ -797,6 +812,7 @@ def _run_import(
         first=first,
         reader_issues=reader_issues,
         orphans=orphans,
+        imported={c.letter for c in header_map.importable},
     )
     error: BaseException | None = None
     unreported: list[RowOutcome] = []  # finished after the writer stopped handing outcomes over
@@ -995,8 +1011,10 @@ def import_file(
     phone_region: str | None = None,
     percent: Iterable[str] = (),
     match: str | None = None,
+    header_row: int | None = None,
+    name: str | None = None,
 ) -> RunReport:
-    """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+    """Import a CSV/XLSX/XLS/ODS file into ``object_type`` and return the :class:`RunReport`.
 
     ``mapping`` is a mapping file (path), a dict or a :class:`~bulkio.mapfile.MappingFile`;
     ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
@@ -1011,6 +1029,10 @@ def import_file(
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
     beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+    ``path`` may be ``"-"`` (standard input), a pipe or a device: it is read once into a temporary
+    file, and the results sheet defaults to ``stdin.results.<ext>`` in the current folder.
+    ``header_row`` (the spreadsheet row number) overrides the header detection; ``name`` is how
+    the file is called in messages and the report.
 
     >>> report = import_file("samples/accounts.csv", "account", dry_run=True)   # doctest: +SKIP
     >>> report.counts.created, report.ok                                        # doctest: +SKIP
@@ -1043,15 +1065,50 @@ def import_file(
                 phone_region=phone_region,
                 percent=percent,
                 match=match,
+                header_row=header_row,
+                name=name,
             )
     from . import read
     from .ledger import DEFAULT_LEDGER_PATH, Ledger
     from .results import default_results_path
     from .results import write_results as _write
 
+    if read.needs_spool(path):
+        with read.spooled(path) as (real, shown):
+            kind = read.sniff_kind(real)
+            # in the current folder, named stdin (for -, /dev/stdin) or after the pipe
+            stem = Path(shown).stem.strip("<>") or "stdin"
+            default = Path(f"{stem}.results.{'csv' if kind == 'csv' else 'xlsx'}")
+            return import_file(
+                real,
+                object_type,
+                client=client,
+                key_field=key_field,
+                sheet=sheet,
+                mapping=mapping,
+                dry_run=dry_run,
+                resume=resume,
+                results_path=results_path or default,
+                ledger_path=ledger_path,
+                date_order=date_order,
+                tz=tz,
+                concurrency=concurrency,
+                encoding=encoding,
+                delimiter=delimiter,
+                on_event=on_event,
+                stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
+                header_row=header_row,
+                name=name or shown,
+            )
     path = Path(path)
+    shown = name or str(path)
     if not path.exists():
-        raise InputFileError("file not found", path=str(path))
+        raise InputFileError("file not found", path=shown)
     dest = Path(results_path) if results_path else default_results_path(path)
     if dest.resolve() == path.resolve():
         raise ConfigError(
@@ -1074,7 +1131,13 @@ def import_file(
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
             read.open_table(
-                path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type
+                path,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                object_type=object_type,
+                header_row=header_row,
+                name=shown,
             )
         )
         ledger = None
@@ -1086,7 +1149,12 @@ def import_file(
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
             with read.open_table(
-                path, sheet=sheet_name, encoding=table.encoding, delimiter=getattr(table, "delimiter", None)
+                path,
+                sheet=table.table_name or sheet_name,
+                encoding=table.encoding,
+                delimiter=getattr(table, "delimiter", None),
+                header_row=table.header_row,
+                name=shown,
             ) as again:
                 _write(
                     dest,
@@ -1118,19 +1186,19 @@ def import_file(
             source_rows=iter(table.rows),
             headers=list(table.headers),
             header_row=getattr(table, "header_row", 1),
-            file=str(path),
+            file=shown,
             sheet=sheet_name,
             file_issues=table.issues,
             mapping=mapping,
             date_order=date_order,
             tz=tz,
             ledger=ledger,
-            ledger_input=str(path.resolve()),
+            ledger_input=read.spooled_name(path) or str(path.resolve()),
             fingerprint=fingerprint,
             resume=resume,
             options=options,
             write_results=write_results,
-            expected_rows=estimate_rows(path),
+            expected_rows=table.row_count_hint or estimate_rows(path),
             profile=profile,
             locale=locale,
             phone_region=phone_region,

@@ -126,9 +126,9 @@ def _print_summary(report: RunReport) -> None:
     echo_table(rows)
 
 
-@click.command("import", short_help="Import a CSV or XLSX file: create or update records.")
+@click.command("import", short_help="Import a CSV, XLSX, XLS or ODS file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing."
 )
@@ -142,8 +142,14 @@ def _print_summary(report: RunReport) -> None:
 @click.option(
     "--sheet",
     default=None,
-    help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
+    help="Worksheet or Excel Table to read [default: the one named like OBJECT, "
     "e.g. Opportunities, else the first data sheet].",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Row number of the header [default: found among the first rows, below titles and notes].",
 )
 @click.option(
     "--mapping",
@@ -209,7 +215,12 @@ def _print_summary(report: RunReport) -> None:
     show_default=True,
     help="Parallel requests (the rate limit still applies).",
 )
-@click.option("--encoding", default=None, help="CSV encoding [default: detected].")
+@click.option(
+    "--encoding",
+    default=None,
+    help="CSV encoding, e.g. cp1252 or cp932 [default: detected; utf-8+cp1252 reads a UTF-8 file "
+    "with stray Windows-1252 bytes].",
+)
 @click.option("--delimiter", default=None, help="CSV delimiter [default: detected].")
 @connection_options
 @common_options
@@ -219,6 +230,7 @@ def command(
     dry_run: bool,
     key_field: str,
     sheet: str | None,
+    header_row: int | None,
     mapping: str | None,
     profile: str,
     results_path: str | None,
@@ -239,11 +251,12 @@ def command(
     debug: bool,
     output_format: str,
 ) -> None:
-    """Import FILE (CSV or XLSX) into OBJECT records: create new ones, update changed ones.
+    """Import FILE (CSV, XLSX, XLS or ODS) into OBJECT records: create new ones, update changed ones.
 
     Rows match existing records by the Record ID column, then by --key (external_id), then
     (with --match) by name, website domain or email. Every row's outcome goes to the results
-    sheet; blank cells leave fields unchanged and #clear clears them.
+    sheet; blank cells leave fields unchanged and #clear clears them. FILE - reads standard
+    input (results: stdin.results.csv here).
 
     \b
     Examples:
@@ -252,6 +265,7 @@ def command(
       bulkio import opportunity deals.xlsx --resume
       bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
       bulkio import account firmen.csv --locale de-DE --match name
+      hubspot-export | bulkio import contact - --dry-run
 
     \b
     Exit codes:
@@ -291,6 +305,7 @@ def command(
                     delimiter=delimiter,
                     on_event=bars,
                     profile=profile.lower(),
+                    header_row=header_row,
                 )
         finally:
             bars.close()
