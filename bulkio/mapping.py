@@ -85,6 +85,210 @@ class HeaderMap:
 
 letter = column_letter
 
+#: Header synonyms per object and field: the names other CRMs and hand-made sheets use (HubSpot,
+#: Salesforce labels and API names, Close, Pipedrive after its ``Deal - `` prefix). Matched like labels
+#: (case, space and punctuation ignored), after the object's own keys and labels, and only when
+#: exactly one field claims the header; a field this org does not have is skipped.
+SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "opportunity": {
+        "$name": ("deal name", "dealname", "deal title", "title", "opportunity name", "deal", "opportunity"),
+        "$stage": (
+            "deal stage",
+            "dealstage",
+            "stage name",
+            "stagename",
+            "pipeline stage",
+            "sales stage",
+            "stage (pipeline)",
+            "status label",
+            "status_label",
+            "opportunity stage",
+        ),
+        "amount": (
+            "value",
+            "deal value",
+            "deal amount",
+            "opportunity amount",
+            "amount in company currency",
+            "total value",
+            "price",
+            "annual contract value",
+            "value_formatted",
+        ),
+        "probability": (
+            "deal probability",
+            "hs_deal_stage_probability",
+            "probability (%)",
+            "confidence",
+            "win probability",
+            "win likelihood",
+            "likelihood",
+        ),
+        "closeDate": (
+            "close date",
+            "closedate",
+            "expected close date",
+            "expected_close_date",
+            "closing date",
+            "estimated close date",
+            "target close date",
+            "close",
+        ),
+        "$owner": (
+            "deal owner",
+            "opportunity owner",
+            "owner name",
+            "owner email",
+            "hubspot owner",
+            "hubspot_owner_id",
+            "assigned to",
+            "sales rep",
+            "salesperson",
+            "user name",
+            "user_name",
+            "user email",
+            "ownerid",
+            "owner id",
+        ),
+        "$account": (
+            "account name",
+            "accountname",
+            "accountid",
+            "company",
+            "company name",
+            "associated company",
+            "organization",
+            "organisation",
+            "organization name",
+            "org name",
+            "lead name",
+            "lead_name",
+            "customer",
+        ),
+        "nextStep": ("next step", "nextstep", "next action"),
+        "source": ("lead source", "leadsource", "deal source", "original source", "source channel"),
+    },
+    "account": {
+        "$name": (
+            "company name",
+            "company",
+            "account name",
+            "organization name",
+            "organization",
+            "organisation",
+            "name",
+            "display name",
+            "display_name",
+            "lead name",
+            "lead_name",
+        ),
+        "$website": (
+            "website",
+            "website url",
+            "company domain name",
+            "domain",
+            "url",
+            "web site",
+            "homepage",
+        ),
+        "$industry": ("industry", "sector"),
+        "employeeCount": ("number of employees", "numberofemployees", "employees", "employee count"),
+        "annualRevenue": ("annual revenue", "annualrevenue", "revenue"),
+        "phone": ("phone", "phone number", "company phone", "main phone", "telephone"),
+        "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid"),
+        "$primaryAddress.street": (
+            "street address",
+            "street",
+            "billing street",
+            "billingstreet",
+            "address",
+            "address line 1",
+            "address 1",
+        ),
+        "$primaryAddress.city": ("city", "billing city", "billingcity", "town"),
+        "$primaryAddress.state": (
+            "state/region",
+            "state",
+            "billing state/province",
+            "billingstate",
+            "region",
+            "province",
+        ),
+        "$primaryAddress.postalCode": (
+            "postal code",
+            "zip",
+            "zip code",
+            "billing zip/postal code",
+            "billingpostalcode",
+            "zipcode",
+            "zip/postal code",
+        ),
+        "$primaryAddress.country": ("country/region", "country", "billing country", "billingcountry"),
+        "$linkedIn": ("linkedin company page", "linkedin", "linkedin url"),
+        "$twitter": ("twitter handle", "twitter"),
+        "billingEmail": ("billing email", "invoice email"),
+    },
+    "contact": {
+        "$name.firstName": (
+            "first name",
+            "firstname",
+            "given name",
+            "first_name",
+            "primary_contact_first_name",
+        ),
+        "$name.lastName": (
+            "last name",
+            "lastname",
+            "surname",
+            "family name",
+            "last_name",
+            "primary_contact_last_name",
+        ),
+        "$name": ("full name", "contact name", "person name", "name", "primary_contact_name"),
+        "$email": (
+            "email",
+            "email address",
+            "e-mail",
+            "primary email",
+            "work email",
+            "primary_email",
+            "primary_contact_primary_email",
+            "emails",
+        ),
+        "phone": (
+            "phone",
+            "phone number",
+            "mobile",
+            "mobile phone",
+            "mobile phone number",
+            "primary phone",
+            "work phone",
+            "primary_phone",
+            "primary_contact_primary_phone",
+            "phones",
+        ),
+        "jobTitle": ("job title", "jobtitle", "title", "position", "role", "primary_contact_title"),
+        "$account": (
+            "company",
+            "company name",
+            "account",
+            "account name",
+            "accountid",
+            "organization",
+            "organization name",
+            "organisation",
+            "associated company",
+            "lead name",
+            "lead_name",
+            "lead_display_name",
+        ),
+        "linkedin": ("linkedin", "linkedin url", "linkedin profile"),
+        "leadSource": ("lead source", "leadsource", "original source", "source"),
+        "lastContactedAt": ("last contacted", "last activity date", "last contacted at"),
+        "doNotContact": ("do not contact", "unsubscribed", "email opt out", "hasoptedoutofemail"),
+    },
+}
+
 
 def _norm(text: str) -> str:
     return _NON_ALNUM.sub("", text.casefold())
@@ -98,6 +302,10 @@ class _Catalog:
     by_key: dict[str, Column]
     exact_label: dict[str, list[Column]]
     fuzzy: dict[str, list[Column]]
+    synonyms: dict[str, list[Column]] = field(default_factory=dict)
+    #: object type of each relationship key (for vendor prefixes naming a related object)
+    related: dict[str, str] = field(default_factory=dict)
+    object_type: str = ""
 
 
 def _add(index: dict[str, list[Column]], alias: str, col: Column) -> None:
@@ -161,7 +369,15 @@ def _catalog(schema: ObjectSchema, key_field: str) -> _Catalog:
             names += [f"{obj} {n}" for n in (c.label, c.key.lstrip("$"))]
         for n in names:
             _add(fuzzy, _norm(n), c)
-    return _Catalog(by_key, exact, fuzzy)
+    synonyms: dict[str, list[Column]] = {}
+    for key, synonym_words in SYNONYMS.get(obj, {}).items():
+        col = by_key.get(key)
+        if col is None or col.kind not in IMPORT_KINDS:
+            continue  # this org's object has no such field
+        for w in synonym_words:
+            _add(synonyms, _norm(w), col)
+    related = {r.key: r.object_type for r in schema.relationships.values() if not r.read_only}
+    return _Catalog(by_key, exact, fuzzy, synonyms, related, obj)
 
 
 def _match(header: str, cat: _Catalog) -> tuple[Column | None, str | None, list[Column]]:
@@ -184,7 +400,64 @@ def _match(header: str, cat: _Catalog) -> tuple[Column | None, str | None, list[
     hits = cat.fuzzy.get(_norm(text.replace("[read-only]", "")), [])
     if len(hits) == 1:
         return hits[0], "fuzzy", []
+    found = _synonym(h, cat)
+    if found is not None:
+        return found, "synonym", []
     return None, None, hits
+
+
+#: ``Deal - Title``, ``Organization - Name``, ``Person - Email (Work)``: Pipedrive's ``Entity - Field``
+#: headers (other tools write ``Deal: Title`` or ``Deal.Title``).
+_VENDOR_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\s-\s|:\s|\.)\s*(.+)$")
+#: What a prefix can name: the object itself, or the object of a relationship.
+_PREFIX_OBJECTS = {
+    "deal": "opportunity",
+    "opportunity": "opportunity",
+    "company": "account",
+    "account": "account",
+    "organization": "account",
+    "organisation": "account",
+    "org": "account",
+    "lead": "account",
+    "person": "contact",
+    "contact": "contact",
+    "people": "contact",
+    "owner": "member",
+    "user": "member",
+}
+#: Fields of a related object that stand for the reference itself (``Organization - Name``).
+_REFERENCE_PARTS = frozenset({"name", "title", "id", "email", "pipedrivesystemid", "recordid"})
+_QUALIFIER = re.compile(r"\s*\((?:work|home|mobile|other|main|primary|pipeline)\)\s*$", re.IGNORECASE)
+
+
+def _synonym(header: str, cat: _Catalog) -> Column | None:
+    """A header from the synonym table, also behind a vendor prefix naming the object
+    (``Deal - Value`` → amount) or a related one (``Organization - Name`` → $account)."""
+    obj = cat.object_type
+    for text in (header, _QUALIFIER.sub("", header)):
+        hits = cat.synonyms.get(_norm(text), []) or cat.fuzzy.get(_norm(text), [])
+        if len(hits) == 1:
+            return hits[0]
+        m = _VENDOR_PREFIX.match(text)
+        if not m:
+            continue
+        prefix, rest = _norm(m.group(1)), m.group(2)
+        target = _PREFIX_OBJECTS.get(prefix)
+        if target is None:
+            continue
+        if target == obj:
+            col, _how, _amb = _match(rest, cat)
+            if col is not None:
+                return col
+            continue
+        if _norm(_QUALIFIER.sub("", rest)) in _REFERENCE_PARTS:
+            rels = [cat.by_key[k] for k, t in cat.related.items() if t == target and k in cat.by_key]
+            if len(rels) == 1:
+                return rels[0]
+            owner = [c for c in rels if c.key == "$owner"]
+            if target == "member" and len(owner) == 1:
+                return owner[0]
+    return None
 
 
 def _suggest(header: str, cat: _Catalog, ambiguous: list[Column]) -> str:
@@ -262,7 +535,23 @@ def load_mapping_file(path: str | os.PathLike[str]) -> dict[str, str | None]:
     return {k: (v.strip() or None) if isinstance(v, str) else None for k, v in data.items()}
 
 
-def _explicit_entry(header: str, mapping: dict[str, str | None]) -> str | None:
+def column_for(schema: ObjectSchema, key: str, key_field: str = "external_id") -> Column | None:
+    """The importable :class:`Column` for ``key`` (a field, part, relationship or ``id``)."""
+    col = _catalog(schema, key_field).by_key.get(key)
+    return col if col is not None and col.kind in IMPORT_KINDS else None
+
+
+def importable_keys(schema: ObjectSchema, key_field: str = "external_id") -> set[str]:
+    """Every key a mapping may send a column to."""
+    return {k for k, c in _catalog(schema, key_field).by_key.items() if c.kind in IMPORT_KINDS}
+
+
+def explicit_entry(header: str, mapping: dict[str, Any]) -> str | None:
+    """The mapping's entry for ``header``: exact, stripped, or case/space/punctuation-insensitive."""
+    return _explicit_entry(header, mapping)
+
+
+def _explicit_entry(header: str, mapping: dict[str, Any]) -> str | None:
     """The mapping's entry (its header text) for ``header``, or None."""
     if header in mapping:
         return header
@@ -288,6 +577,7 @@ def map_headers(
     file: str | None = None,
     sheet: str | None = None,
     header_row: int = 1,
+    warn_unused: bool = True,
 ) -> HeaderMap:
     """Map each header to a column of ``schema``; problems come back as issues, not exceptions
     (except a mapping that names a key the object does not have: :class:`ConfigError`).
@@ -385,7 +675,7 @@ def map_headers(
         if col.kind in IMPORT_KINDS:
             result.by_key[col.key] = mc
     texts = [str(h).strip() for h in headers if h is not None and str(h).strip()]
-    for entry in mapping:
+    for entry in mapping if warn_unused else ():
         if entry in used_entries:
             continue
         close = difflib.get_close_matches(entry, texts, n=2)
@@ -422,4 +712,111 @@ def map_headers(
     return result
 
 
-__all__ = ["HeaderMap", "MappedColumn", "letter", "load_mapping_file", "map_headers"]
+# --- the Record ID column ----------------------------------------------------------------------
+
+#: Lightfield's documented id prefixes (API-FACTS: acc_, con_, opp_, mem_); other objects' prefixes
+#: are undocumented, so for them any ``xxx_<letters and digits>`` id is accepted except the
+#: prefixes other CRMs use (Close: lead_, cont_, oppo_, acti_, user_).
+LIGHTFIELD_ID_PREFIXES = {"account": "acc_", "contact": "con_", "opportunity": "opp_", "member": "mem_"}
+FOREIGN_ID_PREFIXES = ("lead_", "cont_", "oppo_", "acti_", "user_", "orga_", "stat_", "cf_")
+_LF_ID = re.compile(r"^[a-z]{2,6}_[A-Za-z0-9]{6,40}$")
+#: Rows looked at to decide what a Record ID column holds.
+ID_SAMPLE = 200
+
+
+def looks_like_record_id(value: Any, object_type: str) -> bool:
+    """True when ``value`` has the shape of a Lightfield id of ``object_type``.
+
+    >>> looks_like_record_id("acc_4J9K2M7Q1W3E5R6T8Y0U", "account"), looks_like_record_id("1234567", "account")
+    (True, False)
+    """
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not _LF_ID.match(text):
+        return False
+    prefix = LIGHTFIELD_ID_PREFIXES.get(object_type)
+    if prefix is not None:
+        return text.startswith(prefix)
+    return not text.startswith(FOREIGN_ID_PREFIXES)
+
+
+def check_record_id_column(
+    header_map: HeaderMap,
+    sample: list[list[Any]],
+    object_type: str,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    header_row: int = 1,
+) -> None:
+    """Keep a column as the Record ID only when its values look like Lightfield ids. A column of
+    another CRM's ids (HubSpot ``Record ID``, Salesforce ``Id``, Close ``id``) would make every row
+    fail as ``record_not_found``: it is dropped with a ``foreign_record_id`` warning that says how to
+    use it as the key instead. bulkio's own ``Record ID (id)`` header is trusted."""
+    mc = header_map.by_key.get(ID_KEY)
+    if mc is None or mc.how == "header":
+        return
+    values = [
+        row[mc.index]
+        for row in sample
+        if mc.index < len(row) and row[mc.index] is not None and str(row[mc.index]).strip()
+    ]
+    bad = next((v for v in values if not looks_like_record_id(v, object_type)), None)
+    if bad is None:
+        return
+    del header_map.by_key[ID_KEY]
+    header_map.columns[header_map.columns.index(mc)] = MappedColumn(
+        mc.index, mc.letter, mc.header, None, None
+    )
+    key = header_map.key_field
+    shown = bad if not isinstance(bad, float) or not bad.is_integer() else int(bad)
+    header_map.issues.append(
+        Issue(
+            "foreign_record_id",
+            f'column "{mc.header.strip()}" holds ids that are not Lightfield record ids (e.g. {str(shown)!r}); '
+            f"it is not used to find records. To match re-imports by it, map it to the key field "
+            f'{key} (a mapping with "{mc.header.strip()}": {key}, or --from hubspot|salesforce|close|pipedrive)',
+            file=file,
+            sheet=sheet,
+            row=header_row,
+            column=mc.letter,
+            header=mc.header,
+            field=ID_KEY,
+            value=str(shown),
+            expected=f"Lightfield ids such as {LIGHTFIELD_ID_PREFIXES.get(object_type, 'xxx_')}…",
+            severity="warning",
+        )
+    )
+    if key not in header_map.by_key:
+        header_map.issues.append(
+            Issue(
+                "missing_key_column",
+                f"no column for the upsert key {key} and no Record ID column; every row will create a "
+                "new record",
+                file=file,
+                sheet=sheet,
+                row=header_row,
+                field=key,
+                expected=f'a column for {key}, e.g. "{mc.header.strip()}": {key} in a mapping file',
+                severity="warning",
+            )
+        )
+
+
+__all__ = [
+    "ID_KEY",
+    "ID_SAMPLE",
+    "IMPORT_KINDS",
+    "SYNONYMS",
+    "HeaderMap",
+    "MappedColumn",
+    "check_record_id_column",
+    "column_for",
+    "explicit_entry",
+    "importable_keys",
+    "letter",
+    "load_mapping_file",
+    "looks_like_record_id",
+    "map_headers",
+]

@@ -28,6 +28,7 @@ without raising.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -56,6 +57,10 @@ if TYPE_CHECKING:
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
 #: keeps keys for 24 h, so older ones are planned again instead (see ``_run_import``).
 REPLAY_WINDOW = timedelta(hours=23)
+#: Lists lag recent writes (API-FACTS §6; how much is not documented). An import whose references
+#: point at a type bulkio created records of less than this ago checks that lists show the newest
+#: of them (by its key) before resolving, waiting up to this long after that write.
+LIST_SETTLE = timedelta(seconds=60)
 #: Rows planned together (reference and key lookups are batched per chunk).
 CHUNK = 250
 #: A dry run keeps field-level changes for this many rows (the rest are counted).
@@ -115,6 +120,9 @@ class RunReport(BaseModel):
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
     file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    #: values that matched no option, record or value-map entry, grouped by column and value
+    #: (see :func:`bulkio.unresolved.group_unresolved`)
+    unresolved: list[dict[str, Any]] = Field(default_factory=list)
     results_path: str | None = None
     _schema: ObjectSchema | None = PrivateAttr(default=None)
 
@@ -355,7 +363,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 def estimate_rows(path: Path) -> int:
     """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
     0 when unknown. Only a hint for choosing scan vs per-row lookups."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         return 0
     try:
         size = path.stat().st_size
@@ -384,10 +392,98 @@ def _load_mapping(mapping: Any) -> dict[str, str | None] | None:
     return M.load_mapping_file(mapping)
 
 
-def _parse_options(date_order: str | None, tz: str) -> Any:
+def _mapping_spec(
+    mapping: Any,
+    profile: str | None,
+    headers: list[str],
+    object_type: str,
+    emit: EventHandler,
+    file: str | None,
+) -> tuple[Any, bool]:
+    """The mapping file to use and whether it is a profile: ``mapping`` when given (a path, dict or
+    MappingFile), else the ``profile`` named (``--from hubspot``), else the one the headers read
+    like (unless ``profile`` is ``"none"``)."""
+    from . import mapfile as MF
+    from . import profiles as P
+
+    if mapping is not None:
+        if profile not in (None, "auto", "none"):
+            raise ConfigError(
+                "use either a mapping file or --from, not both (a profile is a mapping file: "
+                "write it out with `bulkio map --from ...` and edit it)"
+            )
+        return MF.as_mapping(mapping), False
+    if profile in (None, "auto"):
+        found = P.detect_profile(headers, object_type)
+        if found is None:
+            others = P.detect_any(headers)
+            if others:
+                vendor, obj, label = others[0]
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
+                        f"not {object_type}"
+                    )
+                )
+            return None, False
+        vendor, spec = found
+        label = spec.detect.label if spec.detect else vendor
+        emit(
+            Message(
+                f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
+                f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"
+            )
+        )
+        return spec, True
+    if profile == "none":
+        return None, False
+    return P.load_profile(profile, object_type), True
+
+
+def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    import itertools
+
+    head = list(itertools.islice(rows, n))
+    return head, itertools.chain(head, rows)
+
+
+def _parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
     from . import values as V
 
-    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def _percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
 
 
 class _Run:
@@ -456,11 +552,14 @@ def _operations(
     first: list[Operation],
     reader_issues: list[Issue] | None = None,
     orphans: list[Issue] | None = None,
+    imported: set[str] | None = None,
 ) -> Iterator[Operation]:
     """Plan lazily: validate → resolve → plan per chunk; yields operations in input order.
 
     ``reader_issues`` is the reader's live issue list: issues located on a row are added to that
-    row (an error there skips the row); those of rows never yielded go to ``orphans``."""
+    row (an error there skips the row); those of rows never yielded go to ``orphans``. A reader
+    error about a cell's value (a formula without a saved value, ``#N/A``) in a column that is not
+    ``imported`` (letters) only warns: that cell is never written."""
     yield from first
     chunk: list[CheckedRow] = []
     waiting: list[Issue] = []
@@ -470,7 +569,7 @@ def _operations(
         nonlocal taken
         if reader_issues is None:
             return []
-        waiting.extend(i for i in reader_issues[taken:] if i.row is not None)
+        waiting.extend(_demoted(i, imported) for i in reader_issues[taken:] if i.row is not None)
         taken = len(reader_issues)
         mine = [i for i in waiting if i.row == number]
         if orphans is not None:
@@ -479,6 +578,7 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
         resolver.resolve(chunk)
         ops = planner.plan(chunk)
         run.emit(Progress("plan", len(chunk)))
@@ -491,7 +591,7 @@ def _operations(
         found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        checked = validator.check(srow)
+        checked = validator.check(srow, defer=True)
         checked.issues[:0] = found
         chunk.append(checked)
         if len(chunk) >= CHUNK:
@@ -503,6 +603,17 @@ def _operations(
     row_issues(1 << 62)  # what is left belongs to rows that were never yielded
     run.emit(PhaseFinished("read"))
     run.emit(PhaseFinished("plan"))
+
+
+_CELL_VALUE_CODES = frozenset({"formula_without_value", "cell_error"})
+
+
+def _demoted(issue: Issue, imported: set[str] | None) -> Issue:
+    if imported is None or issue.code not in _CELL_VALUE_CODES or issue.column in imported:
+        return issue
+    return dataclasses.replace(
+        issue, severity="warning", message=issue.message + " (the column is not imported)"
+    )
 
 
 def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None) -> list[Issue]:
@@ -538,10 +649,16 @@ def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet
 WRITTEN_OPTIONS = {
     "key_field": "--key",
     "sheet": "--sheet",
+    "header_row": "--header-row",
     "date_order": "--date-order",
     "tz": "--tz",
     "encoding": "--encoding",
     "delimiter": "--delimiter",
+    "profile": "--from",
+    "locale": "--locale",
+    "phone_region": "--phone-region",
+    "percent": "--percent",
+    "match": "--match",
 }
 
 
@@ -640,6 +757,42 @@ def _find_run_to_resume(
     return near
 
 
+def _settle_references(ledger: Any, run: _Run, target: str, schema: ObjectSchema, header_map: Any) -> None:
+    """Wait out list lag for the object types this file refers to when bulkio created records of
+    them moments ago (accounts imported, then contacts naming them): references resolve through
+    lists. The newest such record is looked up by its key until a list shows it (no wait at all
+    when lists keep up), for at most :data:`LIST_SETTLE` after it was written."""
+    from .errors import ApiError
+
+    referred = set()
+    for mc in getattr(header_map, "columns", []) or []:
+        col = mc.column
+        rel = schema.relationships.get((col.field_key or col.key) if col is not None else "")
+        if rel is not None:
+            referred.add(rel.object_type)
+    for otype in sorted(referred):
+        last = ledger.last_created(target=target, object_type=otype)
+        if last is None:
+            continue
+        key_field, key, written = last
+        deadline = written + LIST_SETTLE
+        delay, told = 0.2, False
+        while datetime.now(UTC) < deadline:
+            try:
+                page = run.client.list_page(otype, offset=0, limit=1, filters={f"{key_field}[equal]": key})
+            except ApiError as exc:
+                if exc.status in (400, 404):
+                    break  # that key cannot be looked up so: nothing to wait for
+                raise
+            if page.get("data"):
+                break
+            if not told:
+                told = True
+                run.emit(Message(f"waiting for lists to show the {otype} records written moments ago"))
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+
 def _refuse_keyless_rerun(ledger: Any, run: _Run, target: str, file: str | None, fingerprint: str) -> None:
     """A file imported before whose rows had no key (tasks, notes, rows with a blank key) would
     create those rows a second time: refuse, unless ``allow_duplicates``."""
@@ -682,23 +835,50 @@ def _run_import(
     options: dict[str, Any],
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Any = (),
+    match: str | None = None,
     run_fingerprint: str | None = None,
     allow_duplicates: bool = False,
 ) -> RunReport:
+    from . import mapfile as MF
     from . import mapping as M
+    from .matching import check_match, match_field
+    from .transforms import compile_mapping
 
     client = run.client
     schema = _schema(client, run.object_type)
+    spec, from_profile = _mapping_spec(mapping, profile, headers, run.object_type, run.emit, file)
+    if spec is not None:
+        if spec.key and run.key_field == "external_id":
+            run.key_field = spec.key
+        date_order = date_order or spec.options.date_order
+        if spec.options.tz and tz == "UTC":
+            tz = spec.options.tz
+        locale = locale or spec.options.locale  # a mapping file or profile may name them
+        phone_region = phone_region or spec.options.phone_region
+        MF.check_mapping(spec, schema, keys=M.importable_keys(schema, run.key_field))
     header_map = M.map_headers(
         headers,
         schema,
-        mapping=_load_mapping(mapping),
+        mapping=spec.targets() if spec is not None else None,
         key_field=run.key_field,
         file=file,
         sheet=sheet,
         header_row=header_row,
+        warn_unused=not from_profile,
     )
-    # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
+    sample, source_rows = _peek(source_rows, M.ID_SAMPLE)
+    M.check_record_id_column(
+        header_map, [r.cells for r in sample], run.object_type, file=file, sheet=sheet, header_row=header_row
+    )
+    if spec is not None:
+        transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
+        if transformer.active:
+            source_rows = transformer.rows(source_rows, file_issues)
+    # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
     orphans: list[Issue] = []
@@ -710,6 +890,20 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    # options that cannot work stop the run before it starts (nothing is recorded or written)
+    parse_options = _parse_options(date_order, tz, locale, phone_region)
+    column_options = _percent_columns(percent, header_map, schema, parse_options)
+    if match is not None:
+        match = check_match(schema, match)
+        mfield = match_field(match)
+        if not any(
+            mc.column is not None and (mc.column.field_key or mc.column.key) == mfield
+            for mc in header_map.columns
+        ):
+            raise ConfigError(
+                f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
+                "no column for it"
+            )
     target = _target(client)
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
@@ -717,6 +911,7 @@ def _run_import(
     known: dict[str, str] = {}
     if ledger is not None:
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
+        _settle_references(ledger, run, target, schema, header_map)
         if not run.dry_run and ledger_input is not None:
             info = (
                 _find_run_to_resume(ledger, run, target, file, fingerprint, run_fingerprint, options)
@@ -755,7 +950,9 @@ def _run_import(
                     options=options,
                     run_fingerprint=run_fingerprint,
                 )
-    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    validator = Validator(
+        schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
+    )
     references = References(client, concurrency=run.concurrency)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
@@ -769,6 +966,7 @@ def _run_import(
         file=file,
         sheet=sheet,
         concurrency=run.concurrency,
+        match=match,
     )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
@@ -791,6 +989,7 @@ def _run_import(
         first=first,
         reader_issues=reader_issues,
         orphans=orphans,
+        imported={c.letter for c in header_map.importable},
     )
     error: BaseException | None = None
     unreported: list[RowOutcome] = []  # finished after the writer stopped handing outcomes over
@@ -905,6 +1104,9 @@ def _run_import(
         run, file=file, sheet=sheet, run_id=run_id, file_issues=file_issues, results_path=results_path
     )
     report._schema = schema
+    from .unresolved import group_unresolved
+
+    report.unresolved = group_unresolved(run.store.issues.values(), schema, references)
     return report
 
 
@@ -1000,13 +1202,34 @@ def import_file(
     delimiter: str | None = None,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
+    header_row: int | None = None,
+    name: str | None = None,
     allow_duplicates: bool = False,
 ) -> RunReport:
-    """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+    """Import a CSV/XLSX/XLS/ODS file into ``object_type`` and return the :class:`RunReport`.
+
+    ``mapping`` is a mapping file (path), a dict or a :class:`~bulkio.mapfile.MappingFile`;
+    ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
+    ``"pipedrive"``); without either, a profile is used when the headers read like exactly one
+    (``profile="none"`` turns that off).
+
+    ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
+    ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
+    columns whose values are fractions of 1 (0.5 → 50); ``match`` (``name``, ``domain``, ``email``)
+    updates existing records that have no key instead of creating duplicates (:mod:`bulkio.matching`).
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
     beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+    ``path`` may be ``"-"`` (standard input), a pipe or a device: it is read once into a temporary
+    file, and the results sheet defaults to ``stdin.results.<ext>`` in the current folder.
+    ``header_row`` (the spreadsheet row number) overrides the header detection; ``name`` is how
+    the file is called in messages and the report.
 
     >>> report = import_file("samples/accounts.csv", "account", dry_run=True)   # doctest: +SKIP
     >>> report.counts.created, report.ok                                        # doctest: +SKIP
@@ -1034,6 +1257,13 @@ def import_file(
                 delimiter=delimiter,
                 on_event=on_event,
                 stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
+                header_row=header_row,
+                name=name,
                 allow_duplicates=allow_duplicates,
             )
     from . import read
@@ -1041,9 +1271,43 @@ def import_file(
     from .results import default_results_path
     from .results import write_results as _write
 
+    if read.needs_spool(path):
+        with read.spooled(path) as (real, shown):
+            kind = read.sniff_kind(real)
+            # in the current folder, named stdin (for -, /dev/stdin) or after the pipe
+            stem = Path(shown).stem.strip("<>") or "stdin"
+            default = Path(f"{stem}.results.{'csv' if kind == 'csv' else 'xlsx'}")
+            return import_file(
+                real,
+                object_type,
+                client=client,
+                key_field=key_field,
+                sheet=sheet,
+                mapping=mapping,
+                dry_run=dry_run,
+                resume=resume,
+                results_path=results_path or default,
+                ledger_path=ledger_path,
+                date_order=date_order,
+                tz=tz,
+                concurrency=concurrency,
+                encoding=encoding,
+                delimiter=delimiter,
+                on_event=on_event,
+                stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
+                header_row=header_row,
+                name=name or shown,
+                allow_duplicates=allow_duplicates,
+            )
     path = Path(path)
+    shown = name or str(path)
     if not path.exists():
-        raise InputFileError("file not found", path=str(path))
+        raise InputFileError("file not found", path=shown)
     dest = results_destination(path, results_path)
     if dest.resolve() == path.resolve():
         raise ConfigError(
@@ -1066,7 +1330,13 @@ def import_file(
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
             read.open_table(
-                path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type
+                path,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                object_type=object_type,
+                header_row=header_row,
+                name=shown,
             )
         )
         ledger = None
@@ -1078,7 +1348,12 @@ def import_file(
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
             with read.open_table(
-                path, sheet=sheet_name, encoding=table.encoding, delimiter=getattr(table, "delimiter", None)
+                path,
+                sheet=table.table_name or sheet_name,
+                encoding=table.encoding,
+                delimiter=getattr(table, "delimiter", None),
+                header_row=table.header_row,
+                name=shown,
             ) as again:
                 _write(
                     dest,
@@ -1102,6 +1377,12 @@ def import_file(
             "delimiter": getattr(table, "delimiter", None),
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
             "mapping_sha": mapping_fingerprint(mapping),
+            "profile": profile,
+            "locale": locale,
+            "phone_region": phone_region,
+            "percent": list(percent),
+            "match": match,
+            "header_row": table.header_row,
         }
         if ledger is not None and not dry_run:
             # one bucket with every other bulkio process on this key, next to the ledger
@@ -1114,19 +1395,24 @@ def import_file(
             source_rows=iter(table.rows),
             headers=list(table.headers),
             header_row=getattr(table, "header_row", 1),
-            file=str(path),
+            file=shown,
             sheet=sheet_name,
             file_issues=table.issues,
             mapping=mapping,
             date_order=date_order,
             tz=tz,
             ledger=ledger,
-            ledger_input=str(path.resolve()),
+            ledger_input=read.spooled_name(path) or str(path.resolve()),
             fingerprint=fingerprint,
             resume=resume,
             options=options,
             write_results=write_results,
-            expected_rows=estimate_rows(path),
+            expected_rows=table.row_count_hint or estimate_rows(path),
+            profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
             run_fingerprint=run_fingerprint(object_type, fingerprint, options),
             allow_duplicates=allow_duplicates,
         )
@@ -1188,6 +1474,11 @@ def import_frame(
     concurrency: int = 8,
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
+    profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
@@ -1234,8 +1525,13 @@ def import_frame(
             fingerprint=fingerprint,
             resume=False,
             allow_duplicates=True,  # a frame has no content fingerprint to recognise it by
-            options={"key_field": key_field},
+            options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
+            profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover

@@ -43,9 +43,10 @@ DRY_RUN_WORDS = {
 
 
 def default_results_path(input_path: str | Path) -> Path:
-    """``deals.xlsx`` → ``deals.results.xlsx`` beside the input (CSV-like inputs give ``.csv``)."""
+    """``deals.xlsx`` → ``deals.results.xlsx`` beside the input (CSV-like inputs give ``.csv``;
+    .xls and .ods give ``.xlsx``)."""
     p = Path(input_path)
-    ext = ".xlsx" if p.suffix.lower() in (".xlsx", ".xlsm") else ".csv"
+    ext = ".xlsx" if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else ".csv"
     return p.with_name(f"{p.stem}.results{ext}")
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -512,8 +513,12 @@ def _write_reference(
                 _block_header(ws, row, ["Name", "External ID", "ID"])
                 row += 1
                 first = row
+                # a name several records share is listed as "Name (ID)", which the importer reads
+                # as that record: a pick from the dropdown stays unique
+                folded = Counter(" ".join(r.name.split()).casefold() for r in recs)
                 for r in recs:
-                    _put_row(ws, row, [r.name, r.external_id, r.id])
+                    shared = folded[" ".join(r.name.split()).casefold()] > 1
+                    _put_row(ws, row, [f"{r.name} ({r.id})" if shared else r.name, r.external_id, r.id])
                     row += 1
                 counts[otype] = len(recs)
                 if recs:

@@ -73,3 +73,40 @@ def test_keyless_tasks_import_once(server: Any, tmp_path: Path) -> None:
         with pytest.raises(ConfigError, match="--allow-duplicates"):
             import_file(src, "task", client=lf, ledger_path=tmp_path / "l.db")
     assert server.count(org.org_id, "task") == 2
+
+
+def test_a_chained_import_waits_for_lists_to_show_what_it_names(server: Any, tmp_path: Path) -> None:
+    """Accounts imported, then at once contacts naming them: the names resolve through lists, which
+    lag on the strict profile; the import waits until they show the new accounts (not at all when
+    lists keep up) instead of reporting relationship_entity_missing."""
+    org = server.create_org(seed="demo", records=False)
+    accounts, contacts = tmp_path / "accounts.csv", tmp_path / "contacts.csv"
+    accounts.write_text(
+        "Name,external_id\n" + "".join(f"Chain Co {i},CHAIN-{i}\n" for i in range(5)), encoding="utf-8"
+    )
+    contacts.write_text(
+        "First name,Last name,external_id,Account\n"
+        + "".join(f"Per,Son {i},CHAIN-C{i},Chain Co {i}\n" for i in range(5)),
+        encoding="utf-8",
+    )
+    messages: list[str] = []
+    with LightfieldClient(api_key=org.api_key, base_url=server.url) as lf:
+        assert import_file(accounts, "account", client=lf, ledger_path=tmp_path / "l.db").ok
+        report = import_file(
+            contacts,
+            "contact",
+            client=lf,
+            ledger_path=tmp_path / "l.db",
+            on_event=lambda e: messages.append(getattr(e, "text", "")),
+        )
+    assert report.ok and report.counts.created == 5, report.flatten(["row", "column", "code"])
+    waited = any(m.startswith("waiting for lists to show the account records") for m in messages)
+    assert waited is (server.profile.name == "strict")
+    linked = {
+        r["fields"]["$name"]["value"]["lastName"]: r["relationships"]["$account"]["values"]
+        for r in server.records(org.org_id, "contact")
+    }
+    names = {r["id"]: r["fields"]["$name"]["value"] for r in server.records(org.org_id, "account")}
+    assert {k: [names[i] for i in v] for k, v in linked.items()} == {
+        f"Son {i}": [f"Chain Co {i}"] for i in range(5)
+    }

@@ -30,6 +30,8 @@ from .console import (
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
 #: Rows of the plan a dry run prints (the results sheet has all of them).
 PLAN_ROWS = 20
+#: Groups of unresolved values printed (the JSON report has all of them).
+UNRESOLVED_SHOWN = 30
 _DRY = {
     "created": "create",
     "updated": "update",
@@ -88,6 +90,16 @@ def _print_summary(report: RunReport) -> None:
             )
     for issue in report.file_issues:
         click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+    if report.unresolved:
+        click.echo(
+            "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
+        )
+        for group in report.unresolved[:UNRESOLVED_SHOWN]:
+            click.echo(f"  {group['message']}", err=True)
+        if len(report.unresolved) > UNRESOLVED_SHOWN:
+            click.echo(
+                f"  … and {len(report.unresolved) - UNRESOLVED_SHOWN} more (see --format json)", err=True
+            )
     if not (c.created or c.updated or c.unchanged or c.failed or c.skipped):
         click.echo("warning: the file has no data rows below its header; nothing to import.", err=True)
     rows: list[tuple[str, Any]] = [("object", report.object_type), ("file", report.file)]
@@ -114,9 +126,9 @@ def _print_summary(report: RunReport) -> None:
     echo_table(rows)
 
 
-@click.command("import", short_help="Import a CSV or XLSX file: create or update records.")
+@click.command("import", short_help="Import a CSV, XLSX, XLS or ODS file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing."
 )
@@ -130,14 +142,29 @@ def _print_summary(report: RunReport) -> None:
 @click.option(
     "--sheet",
     default=None,
-    help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
+    help="Worksheet or Excel Table to read [default: the one named like OBJECT, "
     "e.g. Opportunities, else the first data sheet].",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Row number of the header [default: found among the first rows, below titles and notes].",
 )
 @click.option(
     "--mapping",
     type=click.Path(exists=True, dir_okay=False),
     default=None,
-    help="Header → field mapping file (JSON/YAML/CSV).",
+    help="Mapping file (YAML/JSON/CSV): targets, value maps, transforms (docs/mapping.md).",
+)
+@click.option(
+    "--from",
+    "profile",
+    type=click.Choice(["auto", "hubspot", "salesforce", "close", "pipedrive", "none"], case_sensitive=False),
+    default="auto",
+    show_default=True,
+    help="The CRM the file was exported from: its profile maps headers, ids, owners, stages, numbers "
+    "and dates. auto: the profile the headers read like, if exactly one; none: no profile.",
 )
 @click.option(
     "--results",
@@ -170,13 +197,45 @@ def _print_summary(report: RunReport) -> None:
 )
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of dates without an offset.")
 @click.option(
+    "--locale",
+    default=None,
+    metavar="TAG",
+    help="Locale the file was written in (de-DE, fr-FR, de-CH, en-US, en-IN…): decimal and "
+    "thousands separators, currency symbols, date order and the phone region. Without it, numbers "
+    "like 1.200 are errors unless the column settles them.",
+)
+@click.option(
+    "--phone-region",
+    default=None,
+    metavar="CC",
+    help="Country of phone numbers written without a country code (US, GB, DE…) [default: the locale's].",
+)
+@click.option(
+    "--percent",
+    multiple=True,
+    metavar="COLUMN",
+    help="A NUMBER column whose values are fractions of 1 (0.5 = 50 %), by header, label or key; repeatable.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(["name", "domain", "email"]),
+    default=None,
+    help="Update records that exist without a key when their name (accounts: ignoring case, "
+    "punctuation and Inc/GmbH/Ltd…), website domain or email matches, instead of creating duplicates.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=8,
     show_default=True,
     help="Parallel requests (the rate limit still applies).",
 )
-@click.option("--encoding", default=None, help="CSV encoding [default: detected].")
+@click.option(
+    "--encoding",
+    default=None,
+    help="CSV encoding, e.g. cp1252 or cp932 [default: detected; utf-8+cp1252 reads a UTF-8 file "
+    "with stray Windows-1252 bytes].",
+)
 @click.option("--delimiter", default=None, help="CSV delimiter [default: detected].")
 @connection_options
 @common_options
@@ -186,13 +245,19 @@ def command(
     dry_run: bool,
     key_field: str,
     sheet: str | None,
+    header_row: int | None,
     mapping: str | None,
+    profile: str,
     results_path: str | None,
     resume: bool,
     allow_duplicates: bool,
     max_wait: float,
     date_order: str | None,
     tz: str,
+    locale: str | None,
+    phone_region: str | None,
+    percent: tuple[str, ...],
+    match: str | None,
     concurrency: int,
     encoding: str | None,
     delimiter: str | None,
@@ -203,17 +268,21 @@ def command(
     debug: bool,
     output_format: str,
 ) -> None:
-    """Import FILE (CSV or XLSX) into OBJECT records: create new ones, update changed ones.
+    """Import FILE (CSV, XLSX, XLS or ODS) into OBJECT records: create new ones, update changed ones.
 
-    Rows match existing records by the Record ID column, then by --key (external_id). Every
-    row's outcome goes to the results sheet; blank cells leave fields unchanged and #clear
-    clears them.
+    Rows match existing records by the Record ID column, then by --key (external_id), then
+    (with --match) by name, website domain or email. Every row's outcome goes to the results
+    sheet; blank cells leave fields unchanged and #clear clears them. FILE - reads standard
+    input (results: stdin.results.csv here).
 
     \b
     Examples:
       bulkio import opportunity deals.xlsx --dry-run
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
+      bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
+      bulkio import account firmen.csv --locale de-DE --match name
+      hubspot-export | bulkio import contact - --dry-run
 
     \b
     Exit codes:
@@ -246,10 +315,16 @@ def command(
                     results_path=results_path,
                     date_order=date_order,
                     tz=tz,
+                    locale=locale,
+                    phone_region=phone_region,
+                    percent=percent,
+                    match=match,
                     concurrency=concurrency,
                     encoding=encoding,
                     delimiter=delimiter,
                     on_event=bars,
+                    profile=profile.lower(),
+                    header_row=header_row,
                     allow_duplicates=allow_duplicates,
                 )
         finally:

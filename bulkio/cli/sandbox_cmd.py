@@ -1,4 +1,4 @@
-"""``bulkio sandbox``: run the local Lightfield-compatible server, or mint a scoped key for it."""
+"""``bulkio sandbox``: run the local Lightfield- or Close-compatible server, or mint a key for it."""
 
 from __future__ import annotations
 
@@ -14,10 +14,24 @@ def command() -> None:
     """Run the local Lightfield-compatible sandbox server (data in .bulkio/sandbox.sqlite3)."""
 
 
-def _db(path: Path | None) -> Path:
-    db = path or DEFAULT_SANDBOX_DB
+CRMS = ("lightfield", "close")
+#: the Close sandbox keeps its own file next to the Lightfield one
+CLOSE_SANDBOX_DB = DEFAULT_SANDBOX_DB.with_name("close-sandbox.sqlite3")
+
+
+def _db(path: Path | None, crm: str = "lightfield") -> Path:
+    db = path or (CLOSE_SANDBOX_DB if crm == "close" else DEFAULT_SANDBOX_DB)
     db.parent.mkdir(parents=True, exist_ok=True)
     return db
+
+
+crm_option = click.option(
+    "--crm",
+    type=click.Choice(CRMS),
+    default="lightfield",
+    show_default=True,
+    help=f"Which API the sandbox speaks (close: its data lives in {CLOSE_SANDBOX_DB}).",
+)
 
 
 @command.command("serve")
@@ -76,6 +90,7 @@ def _db(path: Path | None) -> Path:
     is_flag=True,
     help="Allow a --host other machines can reach (every interface, a LAN address).",
 )
+@crm_option
 def serve(
     port: int,
     host: str,
@@ -90,12 +105,44 @@ def serve(
     index_lag_ms: float | None,
     profile: str | None,
     allow_remote: bool,
+    crm: str,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
     Prints the URL and a full-access key of the default org, valid while this server runs
-    (`bulkio sandbox mint-key` makes lasting ones).
+    (`bulkio sandbox mint-key` makes lasting ones). With --crm close it serves the Close API under
+    /api/v1/ (seeds: demo, big, empty, or a seed JSON file; --rate is requests per second per key
+    and endpoint group, default 20).
     """
+    if crm == "close":
+        if profile is not None:
+            raise click.UsageError("--profile is for the Lightfield sandbox; drop it with --crm close.")
+        from ..sandbox.server import check_host
+
+        try:  # the same rule for the Close sandbox: loopback unless --allow-remote
+            bind, remote = check_host(host, allow_remote=allow_remote)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        if remote:
+            click.echo(
+                f"WARNING: the Close sandbox listens on {bind} port {port}: other machines can read "
+                "and change its data with the key below.",
+                err=True,
+            )
+        _serve_close(
+            port,
+            bind,
+            db_path,
+            seed,
+            rate,
+            latency_ms,
+            jitter_ms,
+            error_rate,
+            drop_rate,
+            reset_rate,
+            index_lag_ms,
+        )
+        return
     from ..sandbox import SandboxServer
 
     try:
@@ -142,6 +189,48 @@ def serve(
         click.echo("Stopped.", err=True)
 
 
+def _serve_close(
+    port: int,
+    host: str,
+    db_path: Path | None,
+    seed: str,
+    rate: float | None,
+    latency_ms: float | None,
+    jitter_ms: float | None,
+    error_rate: float | None,
+    drop_rate: float | None,
+    reset_rate: float | None,
+    index_lag_ms: float | None,
+) -> None:
+    from ..crm.close.sandbox import CloseSandboxServer
+
+    server = CloseSandboxServer(_db(db_path, "close"), seed=seed, host=host, port=port, rate_limit=rate)
+    faults = {
+        k: v
+        for k, v in {
+            "latency_ms": latency_ms,
+            "jitter_ms": jitter_ms,
+            "error_rate": error_rate,
+            "drop_rate": drop_rate,
+            "reset_rate": reset_rate,
+            "index_lag_ms": index_lag_ms,
+        }.items()
+        if v is not None
+    }
+    if faults:
+        server.set_faults(None, **faults)
+    server.start()
+    click.echo(f"Close sandbox listening on {server.url}")
+    click.echo(f"CLOSE_BASE_URL={server.api_url}")
+    click.echo(f"CLOSE_API_KEY={server.api_key}")
+    click.echo("Press Ctrl-C to stop.", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.close()
+        click.echo("Stopped.", err=True)
+
+
 @command.command("mint-key")
 @click.option(
     "--db",
@@ -159,11 +248,26 @@ def serve(
     help="A scope such as accounts:read (repeatable); none = full access.",
 )
 @click.option("--org", "org_id", default=None, help="Org id (default: the default org).")
-def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None) -> None:
+@crm_option
+def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, crm: str) -> None:
     """Print a new API key for the sandbox's default org, limited to the given scopes.
 
     The key works at once, also for a `bulkio sandbox serve` already running on the same --db.
+    Close keys have no scopes: with --crm close the key belongs to the org's first user.
     """
+    if crm == "close":
+        if scopes:
+            raise click.UsageError("Close API keys have no scopes; drop --scope.")
+        from ..crm.close.sandbox import CloseSandbox
+
+        close_sandbox = CloseSandbox(_db(db_path, "close"))
+        try:
+            click.echo(close_sandbox.mint_key(org_id))
+        except KeyError as exc:
+            raise click.UsageError(str(exc.args[0])) from None
+        finally:
+            close_sandbox.close()
+        return
     from ..sandbox import Sandbox
 
     sandbox = Sandbox(_db(db_path))

@@ -1,0 +1,1 @@
+"""Close CRM support: for now its local, Close-compatible sandbox server (:mod:`.sandbox`)."""

@@ -1,0 +1,95 @@
+"""Profiles: shipped mapping files for the exports people move in from (HubSpot, Salesforce, Close,
+Pipedrive; deals, companies and contacts). A profile is an ordinary mapping file
+(``<vendor>-<object>.yaml`` beside this module, each citing its sources), so
+``bulkio map --from hubspot opportunity`` writes one out to edit and ``--mapping`` reads it back.
+
+:func:`detect_profile` picks one from a file's headers when exactly one profile of the object
+recognises them (``detect.headers``), so ``bulkio import opportunity hubspot-deals.csv`` works
+without ``--from``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..mapfile import MappingFile, load_mapping
+
+VENDORS = ("hubspot", "salesforce", "close", "pipedrive")
+HERE = Path(__file__).resolve().parent
+#: What each vendor calls the objects (for messages and ``--from`` help).
+NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce", "close": "Close", "pipedrive": "Pipedrive"}
+
+
+def profile_path(vendor: str, object_type: str) -> Path:
+    """The shipped file of ``vendor``'s ``object_type`` profile (ConfigError when there is none)."""
+    v = vendor.strip().lower()
+    if v not in VENDORS:
+        raise ConfigError(f"no profile for {vendor!r}; profiles: {', '.join(VENDORS)}")
+    path = HERE / f"{v}-{object_type}.yaml"
+    if not path.exists():
+        have = sorted(p.stem.split("-", 1)[1] for p in HERE.glob(f"{v}-*.yaml"))
+        raise ConfigError(f"the {NAMES[v]} profile has no {object_type} export; it has: {', '.join(have)}")
+    return path
+
+
+@functools.cache
+def _load(path: str) -> MappingFile:
+    return load_mapping(path)
+
+
+def load_profile(vendor: str, object_type: str) -> MappingFile:
+    """The checked :class:`~bulkio.mapfile.MappingFile` of a profile.
+
+    >>> load_profile("hubspot", "opportunity").columns["Record ID"].target
+    'external_id'
+    """
+    return _load(str(profile_path(vendor, object_type))).model_copy(deep=True)
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _recognises(spec: MappingFile, present: set[str]) -> bool:
+    if spec.detect is None:
+        return False
+    sets = [spec.detect.headers, *spec.detect.also]
+    return any(all(_norm(h) in present for h in s) for s in sets if s)
+
+
+def detect_profile(headers: list[str], object_type: str) -> tuple[str, MappingFile] | None:
+    """``(vendor, profile)`` when exactly one vendor's ``object_type`` profile recognises the headers.
+
+    >>> detect_profile(["Record ID", "Deal Name", "Deal Stage", "Amount"], "opportunity")[0]   # doctest: +SKIP
+    'hubspot'
+    """
+    present = {_norm(str(h)) for h in headers if h is not None}
+    hits: list[tuple[str, MappingFile]] = []
+    for vendor in VENDORS:
+        path = HERE / f"{vendor}-{object_type}.yaml"
+        if path.exists():
+            spec = _load(str(path))
+            if _recognises(spec, present):
+                hits.append((vendor, spec))
+    if len(hits) != 1:
+        return None
+    vendor, spec = hits[0]
+    return vendor, spec.model_copy(deep=True)
+
+
+def detect_any(headers: list[str]) -> list[tuple[str, str, str]]:
+    """Every ``(vendor, object, label)`` whose profile recognises the headers (for hints when a
+    file is imported as the wrong object)."""
+    present = {_norm(str(h)) for h in headers if h is not None}
+    out = []
+    for path in sorted(HERE.glob("*.yaml")):
+        spec = _load(str(path))
+        if _recognises(spec, present) and spec.detect is not None:
+            vendor, obj = path.stem.split("-", 1)
+            out.append((vendor, obj, spec.detect.label))
+    return out
+
+
+__all__ = ["NAMES", "VENDORS", "detect_any", "detect_profile", "load_profile", "profile_path"]

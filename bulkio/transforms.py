@@ -1,0 +1,537 @@
+"""Apply a mapping file's value maps, transforms and derived columns to rows, column by column.
+
+Why a step of its own (between read and validate): the validator stays a per-column parser of one
+value type, and what a migration needs (``Appointment Scheduled`` → ``Lead``, ``0.45`` → ``45``,
+``1.234,50`` → ``1234.5``) is data, compiled once per run into one small function per column. A file
+without value maps or transforms is not touched at all (no copy of any row).
+
+A cell a transform cannot read, or a value a ``unmapped: fail`` map does not list, is an
+:class:`~bulkio.issues.Issue` on that row and column (``transform_failed`` / ``unmapped_value``); the
+row is not written, the others are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .columns import CLEAR_TOKEN, MULTI_SEPARATOR
+from .definitions import ObjectSchema
+from .issues import Issue
+from .mapfile import MappingFile, Step
+
+Fn = Callable[[Any], Any]
+
+
+class TransformError(ValueError):
+    """A cell one step cannot read: ``code``, a message, and what was expected."""
+
+    def __init__(self, code: str, message: str, expected: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.expected = code, message, expected
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def fold(text: str) -> str:
+    """How value-map keys are compared: case and surrounding/inner runs of space ignored."""
+    return " ".join(text.split()).casefold()
+
+
+# --- numbers ---------------------------------------------------------------------------------------
+
+_SPACES = "\u0020\u00a0\u202f\u2009\u2007"
+_APOSTROPHES = "'\u2019\u02bc"
+_CURRENCY_JUNK = re.compile(r"[^\d.,'\u2019\u02bc\s\u00a0\u202f\u2009\u2007+\-()]")
+
+
+def _locale(name: str) -> Any:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(name.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"unknown locale {name!r}") from exc
+
+
+def number_reader(locale: str, *, currency: bool = False) -> Fn:
+    """A parser for numbers as ``locale`` writes them, with Babel's separators (``1.234,5`` in de_DE,
+    ``1 234,5`` with any kind of space in fr_FR, ``1'234.5`` or ``1’234.5`` in de_CH)."""
+    from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+
+    loc = _locale(locale)
+    group, decimal = get_group_symbol(loc), get_decimal_symbol(loc)
+    fold_group = _SPACES if group in _SPACES else _APOSTROPHES if group in _APOSTROPHES else ""
+    expected = f"a number written the {loc} way, e.g. 1{group}234{decimal}5"
+
+    plain = re.compile(r"^-?\d+$" if decimal not in ".," else rf"^-?\d+(?:\{decimal}\d+)?$")
+
+    def read(raw: Any) -> Any:
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return raw
+        text = _text(raw)
+        if plain.match(text):  # no group marks, no symbols: the common case, without Babel
+            return float(text.replace(decimal, ".")) if decimal != "." else float(text)
+        negative = text.startswith("(") and text.endswith(")")
+        if currency:
+            text = _CURRENCY_JUNK.sub("", text).strip()
+        text = text.strip("()").strip()
+        if fold_group:
+            for ch in fold_group:
+                text = text.replace(ch, group)
+        try:
+            value = parse_decimal(text, locale=loc, strict=True)
+        except NumberFormatError as exc:
+            hints = getattr(exc, "suggestions", None) or []
+            suggestion = f" ({hints[0]}?)" if hints else ""
+            raise TransformError(
+                "transform_failed", f"{_text(raw)!r} is not a number in {loc}{suggestion}", expected
+            ) from None
+        number = float(value)
+        return -number if negative else number
+
+    return read
+
+
+def _as_float(raw: Any, what: str, expected: str) -> float:
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return float(raw)
+    text = (
+        _text(raw).replace(",", ".") if _text(raw).count(",") == 1 and "." not in _text(raw) else _text(raw)
+    )
+    try:
+        return float(text.replace(" ", ""))
+    except ValueError:
+        raise TransformError("transform_failed", f"{_text(raw)!r} is not {what}", expected) from None
+
+
+def _fraction(raw: Any) -> Any:
+    text = _text(raw)
+    if text.endswith("%"):
+        return _percent(raw)
+    value = _as_float(raw, "a fraction", "a fraction between 0 and 1, e.g. 0.45")
+    if not 0 <= value <= 1:
+        raise TransformError(
+            "transform_failed",
+            f"{text!r} is not a fraction between 0 and 1",
+            "a fraction between 0 and 1, e.g. 0.45 (or 45%)",
+        )
+    return round(value * 100, 10)
+
+
+def _percent(raw: Any) -> Any:
+    text = _text(raw).rstrip("%").strip()
+    return _as_float(text, "a percentage", "a percentage, e.g. 45 or 45%")
+
+
+def _cents(raw: Any) -> Any:
+    value = _as_float(raw, "a whole number of cents", "a whole number of cents, e.g. 150000")
+    if not float(value).is_integer():
+        raise TransformError(
+            "transform_failed", f"{_text(raw)!r} is not a whole number of cents", "e.g. 150000"
+        )
+    return value / 100
+
+
+# --- text, names, dates ----------------------------------------------------------------------------
+
+
+def _trim(raw: Any) -> Any:
+    return " ".join(raw.split()) if isinstance(raw, str) else raw
+
+
+def _case(how: str) -> Fn:
+    def apply(raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        return raw.lower() if how == "lower" else raw.upper() if how == "upper" else raw.title()
+
+    return apply
+
+
+def _split_name(order: str) -> Fn:
+    def split(raw: Any) -> Any:
+        if isinstance(raw, dict):
+            return raw
+        text = " ".join(_text(raw).split())
+        if "," in text or order == "last_first":
+            last, _, first = text.partition(",")
+            if not _:
+                first, _, last = text.rpartition(" ")
+                return {"firstName": first.strip() or None, "lastName": last.strip() or None}
+            return {"firstName": first.strip() or None, "lastName": last.strip() or None}
+        first, _, last = text.rpartition(" ")
+        return {"firstName": first, "lastName": last} if first else {"firstName": text, "lastName": None}
+
+    return split
+
+
+def _date(patterns: list[str]) -> Fn:
+    shown = " or ".join(patterns)
+
+    def parse(raw: Any) -> Any:
+        if isinstance(raw, (dt.datetime, dt.date)):
+            return raw
+        text = _text(raw)
+        for p in patterns:
+            try:
+                return dt.datetime.strptime(text, p)
+            except ValueError:
+                continue
+        raise TransformError("transform_failed", f"{text!r} does not match the date pattern {shown}", shown)
+
+    return parse
+
+
+def _regex(pattern: str, group: int | str) -> Fn:
+    rx = re.compile(pattern)
+
+    def extract(raw: Any) -> Any:
+        text = _text(raw)
+        m = rx.search(text)
+        if m is None:
+            raise TransformError(
+                "transform_failed", f"{text!r} does not match /{pattern}/", f"text matching /{pattern}/"
+            )
+        return m.group(group)
+
+    return extract
+
+
+_COUNTRIES: dict[str, str] = {}
+
+
+def _country(raw: Any) -> Any:
+    """``United States``, ``Deutschland``? no: English names and ISO codes (``USA``, ``us``) → ``US``."""
+    if not _COUNTRIES:
+        from babel import Locale
+
+        for code, name in Locale("en").territories.items():
+            if len(code) == 2 and code.isalpha():
+                _COUNTRIES[fold(name)] = code
+                _COUNTRIES[fold(code)] = code
+        try:
+            from babel.core import get_global
+
+            for a3, a2 in get_global("territory_aliases").items():
+                if len(a3) == 3 and a3.isalpha() and isinstance(a2, (list, tuple)) and len(a2) == 1:
+                    _COUNTRIES.setdefault(fold(a3), a2[0])
+        except (ImportError, KeyError, TypeError, ValueError):  # aliases are a nicety
+            _COUNTRIES.setdefault("deu", "DE")
+        extra = {
+            "usa": "US",
+            "u.s.": "US",
+            "u.s.a.": "US",
+            "uk": "GB",
+            "england": "GB",
+            "great britain": "GB",
+        }
+        _COUNTRIES.update(extra)
+    text = _text(raw)
+    code = _COUNTRIES.get(fold(text))
+    if code is None:
+        raise TransformError(
+            "transform_failed", f"{text!r} is not a country name or code", "a country, e.g. Germany or DE"
+        )
+    return code
+
+
+def compile_step(step: Step) -> Fn:
+    """One step → one function (raising :class:`TransformError` on a cell it cannot read)."""
+    name = step.name
+    if name == "trim":
+        return _trim
+    if name in ("lower", "upper", "title"):
+        return _case(name)
+    if name == "fraction":
+        return _fraction
+    if name == "percent":
+        return _percent
+    if name == "cents":
+        return _cents
+    if name == "country":
+        return _country
+    if name == "split_name":
+        assert step.split_name is not None
+        return _split_name(step.split_name.order)
+    if name in ("number", "currency"):
+        opts = step.number or step.currency
+        assert opts is not None
+        return number_reader(opts.locale, currency=name == "currency")
+    if name == "date":
+        assert step.date is not None
+        p = step.date.pattern
+        return _date([p] if isinstance(p, str) else list(p))
+    if name == "regex":
+        assert step.regex is not None
+        return _regex(step.regex.pattern, step.regex.group)
+    raise AssertionError(name)  # pragma: no cover - the model allows no other name
+
+
+def value_mapper(values: dict[str, str], default: str | None, unmapped: str, *, multi: bool, what: str) -> Fn:
+    """Source value → target text, compared by :func:`fold`; several ``;``-separated values each
+    mapped when the target takes several (MULTI_SELECT, HAS_MANY)."""
+    table = {fold(k): v for k, v in values.items()}
+    listed = ", ".join(repr(k) for k in list(values)[:6]) + (", …" if len(values) > 6 else "")
+
+    def one(text: str) -> str:
+        hit = table.get(fold(text))
+        if hit is not None:
+            return hit
+        if default is not None:
+            return default
+        if unmapped == "fail":
+            raise TransformError(
+                "unmapped_value",
+                f"{text!r} is not in the value map of {what}; add it to the map or set a default",
+                f"one of: {listed}" if values else "a value listed in the value map",
+            )
+        return text
+
+    def apply(raw: Any) -> Any:
+        text = _text(raw)
+        if text.casefold() == CLEAR_TOKEN:
+            return raw
+        if multi:
+            return MULTI_SEPARATOR.join(one(p.strip()) for p in text.split(MULTI_SEPARATOR) if p.strip())
+        return one(text)
+
+    return apply
+
+
+def _chain(fns: list[Fn]) -> Fn:
+    if len(fns) == 1:
+        return fns[0]
+
+    def run(raw: Any) -> Any:
+        for f in fns:
+            raw = f(raw)
+        return raw
+
+    return run
+
+
+def _is_blank(raw: Any) -> bool:
+    return (
+        raw is None
+        or (isinstance(raw, str) and not raw.strip())
+        or (isinstance(raw, float) and math.isnan(raw))
+    )
+
+
+@dataclass(slots=True)
+class Row:
+    """A transformed row: same number, new cells (the validator reads ``number`` and ``cells``)."""
+
+    number: int
+    cells: list[Any]
+
+
+#: Results remembered per column (a column repeats its stages, owners and formats): then cleared.
+MEMO = 4096
+_MISS = object()
+
+
+@dataclass(slots=True)
+class _ColumnOp:
+    index: int
+    letter: str
+    header: str
+    key: str
+    fn: Fn
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _DerivedOp:
+    index: int  # where its cell goes (after the file's cells)
+    letter: str
+    header: str
+    key: str
+    sources: list[int]
+    sep: str
+    constant: Any
+    fn: Fn | None
+
+
+@dataclass
+class RowTransformer:
+    """The compiled per-column work of a mapping file. :meth:`rows` applies it; issues go to the
+    ``issues`` list handed in (the pipeline's live list of row-located issues)."""
+
+    width: int
+    columns: list[_ColumnOp] = field(default_factory=list)
+    derived: list[_DerivedOp] = field(default_factory=list)
+    file: str | None = None
+    sheet: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.columns or self.derived)
+
+    def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
+        issues.append(
+            Issue(
+                exc.code,
+                exc.message,
+                file=self.file,
+                sheet=self.sheet,
+                row=row,
+                column=op.letter,
+                header=op.header,
+                field=op.key,
+                value=raw if isinstance(raw, (str, int, float, bool)) or raw is None else str(raw),
+                expected=exc.expected,
+            )
+        )
+
+    def apply(self, number: int, cells: list[Any], issues: list[Issue]) -> list[Any]:
+        n = len(cells)
+        width = self.width
+        out = cells[:width] if n >= width else [*cells, *([None] * (width - n))]
+        for op in self.columns:
+            raw = cells[op.index] if op.index < n else None
+            if _is_blank(raw):
+                continue
+            memo = op.memo
+            hit = memo.get(raw, _MISS) if isinstance(raw, (str, int, float)) else _MISS
+            if hit is _MISS:
+                try:
+                    hit = op.fn(raw)
+                except TransformError as exc:
+                    hit = exc
+                if isinstance(raw, (str, int, float)):
+                    if len(memo) >= MEMO:
+                        memo.clear()
+                    memo[raw] = hit
+            if isinstance(hit, TransformError):
+                out[op.index] = None
+                self._fail(issues, number, op, raw, hit)
+            else:
+                out[op.index] = hit
+        for d in self.derived:
+            if d.constant is not None:
+                value: Any = d.constant
+            else:
+                parts = [_text(cells[i]) for i in d.sources if i < n and not _is_blank(cells[i])]
+                value = d.sep.join(parts) if parts else None
+            if value is not None and d.fn is not None:
+                try:
+                    value = d.fn(value)
+                except TransformError as exc:
+                    self._fail(issues, number, d, value, exc)
+                    value = None
+            out.append(value)
+        return out
+
+    def rows(self, rows: Iterable[Any], issues: list[Issue]) -> Iterator[Any]:
+        """Transformed rows (the input rows themselves when there is nothing to do)."""
+        if not self.active:
+            yield from rows
+            return
+        apply = self.apply
+        for r in rows:
+            yield Row(r.number, apply(r.number, r.cells, issues))
+
+
+def compile_mapping(
+    spec: MappingFile,
+    header_map: Any,
+    schema: ObjectSchema,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+) -> RowTransformer:
+    """The :class:`RowTransformer` for ``spec`` over a file whose headers ``header_map`` mapped.
+    Derived columns are appended to ``header_map`` (cells after the file's own)."""
+    from .mapping import MappedColumn, column_for, explicit_entry
+
+    width = len(header_map.columns)
+    t = RowTransformer(width=width, file=file, sheet=sheet)
+    if not spec.has_work():
+        return t
+
+    def multi_for(key: str) -> bool:
+        f = schema.fields.get(key)
+        if f is not None:
+            return f.value_type == "MULTI_SELECT"
+        r = schema.relationships.get(key)
+        return bool(r is not None and r.has_many)
+
+    def fns(
+        steps: list[Step], values: dict[str, str], default: str | None, unmapped: str, key: str, what: str
+    ) -> list[Fn]:
+        out = [compile_step(s) for s in steps]
+        if values or default is not None or unmapped == "fail":
+            out.append(value_mapper(values, default, unmapped, multi=multi_for(key), what=what))
+        return out
+
+    mapping = spec.targets()
+    for mc in header_map.columns:
+        entry = explicit_entry(mc.header, mapping)
+        if entry is None or mc.column is None or mc.how != "mapping":
+            continue
+        col = spec.columns[entry]
+        chain = fns(
+            col.transform, col.values, col.default, col.unmapped, mc.column.key, f'column "{mc.header}"'
+        )
+        if chain:
+            t.columns.append(_ColumnOp(mc.index, mc.letter, mc.header, mc.column.key, _chain(chain)))
+    index_of: dict[str, Any] = {}
+    for mc in header_map.columns:
+        if mc.header.strip():
+            index_of.setdefault(mc.header.strip(), mc)
+    for i, d in enumerate(spec.derived):
+        sources: list[Any] = []
+        if d.join is not None:
+            for h in d.join:
+                e = explicit_entry(h, {m.header: "" for m in header_map.columns if m.header})
+                mc = index_of.get(e.strip()) if e is not None else None
+                if mc is not None:
+                    sources.append(mc)
+            if not sources:
+                continue  # none of its columns is in this file: nothing to derive
+        target = column_for(schema, d.field, header_map.key_field)
+        if target is None or d.field in header_map.by_key:
+            continue  # a column of the file already feeds this field (it wins)
+        first = sources[0] if sources else None
+        letter = first.letter if first is not None else "-"
+        header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
+        chain = fns(d.transform, d.values, d.default, d.unmapped, target.key, f"derived {d.field}")
+        index = width + len(t.derived)
+        t.derived.append(
+            _DerivedOp(
+                index,
+                letter,
+                header,
+                target.key,
+                [m.index for m in sources],
+                d.sep,
+                d.constant,
+                _chain(chain) if chain else None,
+            )
+        )
+        mc_new = MappedColumn(index, letter, header, target, "derived")
+        header_map.columns.append(mc_new)
+        header_map.by_key[target.key] = mc_new
+    return t
+
+
+__all__ = [
+    "Row",
+    "RowTransformer",
+    "TransformError",
+    "compile_mapping",
+    "compile_step",
+    "fold",
+    "number_reader",
+    "value_mapper",
+]
