@@ -27,7 +27,7 @@ def test_a_lost_ledger_while_lists_lag_reports_rows_as_they_are(
 ) -> None:
     """The first run's ledger is gone and the list does not show its records yet: every create
     meets its key taken; the rows come out unchanged (or updated where the file differs)."""
-    sandbox.set_faults(empty_org.org_id, index_lag_ms=3000)
+    sandbox.set_faults(empty_org.org_id, index_lag_ms=1500)
     n, edited = 20, {3, 7}
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         first = import_file(
