@@ -141,7 +141,7 @@ def check_csv_cells(path: Path) -> int:
 # --- the key never leaks -------------------------------------------------------------------------
 
 
-def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path, state_dir: Path) -> None:
     org = sandbox.create_org(seed="demo")
     key = org.api_key
     env = key_env(sandbox, key)
@@ -164,7 +164,8 @@ def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path
         result = invoke(args, env, tmp_path)
         assert result.exit_code in (0, 1), (args, result.output)
         assert_no_key(all_result_text(result), key, f"output of bulkio {' '.join(args)}")
-    written = [p for p in files_under(tmp_path) if p != src]
+    # everything a run writes: its outputs, and the state folder (ledger, locks)
+    written = [p for p in [*files_under(tmp_path), *files_under(state_dir)] if p != src]
     names = {p.name for p in written}
     assert {
         "template.xlsx",
@@ -176,7 +177,7 @@ def test_key_never_in_cli_output_or_files(sandbox: SandboxServer, tmp_path: Path
     } <= names
     assert any(n.startswith("ledger") for n in names), names  # bulkio's ledger is checked too
     for p in written:
-        assert_no_key(p.read_bytes(), key, str(p.relative_to(tmp_path)))
+        assert_no_key(p.read_bytes(), key, str(p))
 
 
 @pytest.mark.parametrize("debug", [False, True])

@@ -28,14 +28,29 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
 INTERRUPTED = "Interrupted; nothing was written."
 
 
+def state_dir_option(fn: F) -> F:
+    """--state-dir (or BULKIO_STATE_DIR): the folder of the ledger and the embedded sandbox."""
+    return click.option(
+        "--state-dir",
+        envvar="BULKIO_STATE_DIR",
+        show_envvar=True,
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Folder for run state (resume ledger, embedded sandbox) [default: the per-user data "
+        "folder; see `bulkio state path`].",
+    )(fn)
+
+
 def connection_options(fn: F) -> F:
-    """--api-key / --base-url / --sandbox-db, shared by every command that talks to the API."""
+    """--api-key / --base-url / --sandbox-db / --state-dir, shared by every command that talks to
+    the API."""
+    fn = state_dir_option(fn)
     fn = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False),
         default=None,
         help="SQLite file of the embedded sandbox (used when no API key is set). "
-        "[default: .bulkio/sandbox.sqlite3]",
+        "[default: sandbox.sqlite3 in the state folder]",
     )(fn)
     fn = click.option(
         "--base-url",
@@ -163,14 +178,14 @@ def object_type_checked(client: Any, object_type: str) -> Iterator[None]:
         raise
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+def echo_json(data: Any, *, err: bool = False) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False), err=err)
 
 
-def echo_table(rows: list[tuple[str, Any]]) -> None:
+def echo_table(rows: list[tuple[str, Any]], *, err: bool = False) -> None:
     width = max((len(k) for k, _ in rows), default=0)
     for k, v in rows:
-        click.echo(f"{k.ljust(width)}  {v}")
+        click.echo(f"{k.ljust(width)}  {v}", err=err)
 
 
 def with_guard(fn: F) -> F:

@@ -6,16 +6,18 @@ from pathlib import Path
 
 import click
 
-from ..config import DEFAULT_SANDBOX_DB
+from ..state import sandbox_db_path
+from .console import state_dir_option
 
 
 @click.group("sandbox", short_help="Run the local sandbox API, or mint a key for it.")
 def command() -> None:
-    """Run the local Lightfield-compatible sandbox server (data in .bulkio/sandbox.sqlite3)."""
+    """Run the local Lightfield-compatible sandbox server (data in sandbox.sqlite3 in the state
+    folder, the same database the other commands use without an API key)."""
 
 
-def _db(path: Path | None) -> Path:
-    db = path or DEFAULT_SANDBOX_DB
+def _db(path: Path | None, state_dir: str | None) -> Path:
+    db = path or sandbox_db_path(state_dir)
     db.parent.mkdir(parents=True, exist_ok=True)
     return db
 
@@ -33,8 +35,9 @@ def _db(path: Path | None) -> Path:
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+    help="SQLite file holding all orgs [default: sandbox.sqlite3 in the state folder].",
 )
+@state_dir_option
 @click.option(
     "--seed",
     default="demo",
@@ -70,6 +73,7 @@ def serve(
     drop_rate: float | None,
     reset_rate: float | None,
     index_lag_ms: float | None,
+    state_dir: str | None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
@@ -77,7 +81,7 @@ def serve(
     """
     from ..sandbox import SandboxServer
 
-    server = SandboxServer(_db(db_path), seed=seed, host=host, port=port, rate_limit=rate)
+    server = SandboxServer(_db(db_path, state_dir), seed=seed, host=host, port=port, rate_limit=rate)
     faults = {
         k: v
         for k, v in {
@@ -111,8 +115,9 @@ def serve(
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+    help="SQLite file holding all orgs [default: sandbox.sqlite3 in the state folder].",
 )
+@state_dir_option
 @click.option(
     "--scope",
     "scopes",
@@ -121,14 +126,16 @@ def serve(
     help="A scope such as accounts:read (repeatable); none = full access.",
 )
 @click.option("--org", "org_id", default=None, help="Org id (default: the default org).")
-def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None) -> None:
+def mint_key(
+    db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, state_dir: str | None
+) -> None:
     """Print a new API key for the sandbox's default org, limited to the given scopes.
 
     The key works at once, also for a `bulkio sandbox serve` already running on the same --db.
     """
     from ..sandbox import Sandbox
 
-    sandbox = Sandbox(_db(db_path))
+    sandbox = Sandbox(_db(db_path, state_dir))
     try:
         click.echo(sandbox.mint_key(org_id, list(scopes)))
     except KeyError as exc:
