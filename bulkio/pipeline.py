@@ -48,8 +48,12 @@ from .operations import Operation, RowOutcome
 from .plan import Planner
 from .resolve import References, Resolver
 from .validate import CheckedRow, Validator
+from .vocabulary import SCHEMA_VERSION, OutcomeWord, outcome_word
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from .protocols import CrmClient
     from .results import Lookup
 
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
@@ -85,20 +89,28 @@ class Counts(BaseModel):
 
 
 class RowReport(BaseModel):
-    """One input row's outcome (for a dry run: what would happen)."""
+    """One input row's outcome (for a dry run: what would happen, ``would create`` …; the words are
+    those of :mod:`bulkio.vocabulary`). ``issues`` are :class:`~bulkio.issues.Issue` objects
+    (``row.issues[0].code``); in JSON each is an object with the same attribute names."""
 
     row: int
-    outcome: str
+    outcome: OutcomeWord
     record_id: str | None = None
     link: str | None = None
     key: str | None = None
-    issues: list[dict[str, Any]] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
     changes: dict[str, list[Any]] = Field(default_factory=dict)
 
 
 class RunReport(BaseModel):
-    """What an import did (or, with ``dry_run``, would do)."""
+    """What an import did (or, with ``dry_run``, would do). ``counts`` are keyed by the outcomes of
+    a run that writes (``counts.failed`` of a dry run counts the rows that would fail).
 
+    >>> report.rows[0].outcome, report.rows[0].issues[0].code      # doctest: +SKIP
+    ('would fail', 'invalid_email')
+    """
+
+    schema_version: int = SCHEMA_VERSION
     ok: bool
     object_type: str
     file: str | None = None
@@ -113,7 +125,7 @@ class RunReport(BaseModel):
     requests: int = 0
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
-    file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    file_issues: list[Issue] = Field(default_factory=list)
     results_path: str | None = None
     _schema: ObjectSchema | None = PrivateAttr(default=None)
 
@@ -123,7 +135,7 @@ class RunReport(BaseModel):
 
         return changes_text({k: (v[0], v[1]) for k, v in row.changes.items()}, self._schema)
 
-    def issues(self) -> Iterator[dict[str, Any]]:
+    def issues(self) -> Iterator[Issue]:
         """File issues first, then row issues in row order."""
         yield from self.file_issues
         for r in self.rows:
@@ -133,10 +145,15 @@ class RunReport(BaseModel):
         """Every issue as a list of the given attributes (frictionless style), for tests:
         ``report.flatten(["row", "column", "code"])``."""
         names = fields or ["row", "column", "code"]
-        return [[i.get(n) for n in names] for i in self.issues()]
+        return [[getattr(i, n) for n in names] for i in self.issues()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` document (docs/json.md): issues as objects, values as JSON."""
+        data: dict[str, Any] = self.model_dump(mode="json", fallback=str)
+        return data
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
 
 
 class _Column:
@@ -288,16 +305,16 @@ class OutcomeStore:
 _ROW_FIELDS = set(RowReport.model_fields)
 
 
-def _row_report(o: RowOutcome) -> RowReport:
+def _row_report(o: RowOutcome, dry_run: bool) -> RowReport:
     # the values already have the model's types: built without validating (same speed, no copies)
     return RowReport.model_construct(
         _ROW_FIELDS,
         row=o.row,
-        outcome=o.outcome,
+        outcome=outcome_word(o.outcome, dry_run=dry_run),
         record_id=o.record_id,
         link=o.link,
         key=o.key,
-        issues=[i.to_dict() for i in o.issues],
+        issues=list(o.issues),
         changes={k: [old, new] for k, (old, new) in o.changes.items()},
     )
 
@@ -586,7 +603,12 @@ def _run_import(
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
         if not run.dry_run and ledger_input is not None:
             info = (
-                ledger.find_resumable(input_path=ledger_input, object_type=run.object_type, target=target)
+                ledger.find_resumable(
+                    input_path=ledger_input,
+                    object_type=run.object_type,
+                    target=target,
+                    input_fingerprint=fingerprint,
+                )
                 if resume
                 else None
             )
@@ -791,7 +813,7 @@ def _report(
     for r in run.store.with_issues_or_failed() if truncated else range(len(run.store.codes)):
         o = run.store.get(r)
         if o is not None:
-            rows.append(_row_report(o))
+            rows.append(_row_report(o, run.dry_run))
     s0, s1 = run.stats0, getattr(run.client, "stats", None)
 
     def delta(name: str) -> int:
@@ -812,7 +834,7 @@ def _report(
         requests=delta("requests"),
         rows=rows,
         rows_truncated=truncated,
-        file_issues=[i.to_dict() for i in file_issues],
+        file_issues=list(file_issues),
         results_path=results_path,
     )
 
@@ -821,7 +843,18 @@ def _report(
 
 
 def _check_writable(dest: Path) -> None:
-    """Fail before the first request, not after the last, when the results sheet cannot be written."""
+    """Fail before the first request, not after the last, when the results sheet cannot be written.
+    A symlink is checked where it points (the temporary file is made there); standard output and
+    devices are written in place."""
+    from .sheets import is_special, is_stdout, resolve_output
+
+    if is_stdout(dest) or is_special(dest):
+        return
+    shown = dest
+    try:
+        dest = resolve_output(dest)
+    except IsADirectoryError:
+        raise ConfigError(f"Cannot write the results sheet {shown}: it is a folder.") from None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
@@ -836,7 +869,7 @@ def import_file(
     path: str | Path,
     object_type: str,
     *,
-    client: Any = None,
+    client: CrmClient | None = None,
     key_field: str = "external_id",
     sheet: str | None = None,
     mapping: Any = None,
@@ -856,7 +889,9 @@ def import_file(
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
-    beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+    beside the input); the resume ledger to ``ledger_path`` (default: ``ledger.sqlite3`` in the
+    per-user state folder, :func:`bulkio.state.ledger_path`). ``resume`` finds the run by the
+    file's content and the target, so it works from any directory.
 
     >>> report = import_file("samples/accounts.csv", "account", dry_run=True)   # doctest: +SKIP
     >>> report.counts.created, report.ok                                        # doctest: +SKIP
@@ -886,15 +921,17 @@ def import_file(
                 stop=stop,
             )
     from . import read
-    from .ledger import DEFAULT_LEDGER_PATH, Ledger
+    from .ledger import Ledger
     from .results import default_results_path
     from .results import write_results as _write
+    from .sheets import is_stdout
+    from .state import ledger_path as default_ledger_path
 
     path = Path(path)
     if not path.exists():
         raise InputFileError("file not found", path=str(path))
     dest = Path(results_path) if results_path else default_results_path(path)
-    if dest.resolve() == path.resolve():
+    if not is_stdout(dest) and dest.resolve() == path.resolve():
         raise ConfigError(
             f"The results sheet would replace the input file {path}: choose another "
             f"results file (e.g. {default_results_path(path).name})."
@@ -910,7 +947,7 @@ def import_file(
         on_event=on_event,
         stop=stop,
     )
-    lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
+    lpath = Path(ledger_path) if ledger_path else default_ledger_path()
     with ExitStack() as stack:
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
@@ -972,10 +1009,10 @@ def import_file(
 
 
 def import_frame(
-    df: Any,
+    df: pd.DataFrame,
     object_type: str,
     *,
-    client: Any,
+    client: CrmClient,
     key_field: str = "external_id",
     mapping: Any = None,
     dry_run: bool = False,

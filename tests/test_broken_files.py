@@ -121,7 +121,7 @@ def check_cp1252(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2, 3]
     assert [planned_name(rows[n]) for n in (2, 3)] == ["Café Müller", "€uro Traders"]
-    assert all(r["outcome"] == "created" for r in rows.values())
+    assert all(r["outcome"] == "would create" for r in rows.values())
     assert [i["code"] for i in rep["file_issues"]] == ["encoding_guessed"]
 
 
@@ -155,7 +155,7 @@ def check_formulas_csv(rep: dict[str, Any]) -> None:
         "@SUM(1+1)",
         "=1+1",
     ]
-    assert all(r["outcome"] == "created" for r in rows.values())
+    assert all(r["outcome"] == "would create" for r in rows.values())
 
 
 def check_formulas_xlsx(rep: dict[str, Any]) -> None:
@@ -163,7 +163,7 @@ def check_formulas_xlsx(rep: dict[str, Any]) -> None:
     assert sorted(rows) == [2, 3, 4]
     assert planned_name(rows[2]) == "click me"  # the cached value, never the formula
     assert planned_name(rows[4]) == "=1+1"  # a text cell stays text
-    assert rows[3]["outcome"] == "failed"
+    assert rows[3]["outcome"] == "would fail"
     assert codes(rows[3]) == [("formula_no_value", "warning"), ("required_field_missing", "error")]
     assert [(i["code"], i["column"]) for i in rows[3]["issues"]] == [
         ("formula_no_value", "A"),
@@ -175,7 +175,7 @@ def check_formulas_xlsx(rep: dict[str, Any]) -> None:
 def check_merged(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2, 3, 4]
-    assert [rows[n]["outcome"] for n in (2, 3, 4)] == ["created", "failed", "created"]
+    assert [rows[n]["outcome"] for n in (2, 3, 4)] == ["would create", "would fail", "would create"]
     assert codes(rows[3]) == [("required_field_missing", "error")]
 
 
@@ -189,14 +189,14 @@ def check_nul(rep: dict[str, Any]) -> None:
     assert sorted(rows) == [2, 3, 4]
     assert "\\u0000" not in json.dumps(rep) and "\x00" not in json.dumps(rep)
     assert [planned_name(rows[n]) for n in (2, 3)] == ["NulCo", "Clean Co"]
-    assert rows[4]["outcome"] == "failed"  # its name was only NULs, so it is blank
+    assert rows[4]["outcome"] == "would fail"  # its name was only NULs, so it is blank
     assert codes(rows[4]) == [("required_field_missing", "error")]
 
 
 def check_big_cell(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2, 3, 4]
-    assert [rows[n]["outcome"] for n in (2, 3, 4)] == ["created", "failed", "created"]
+    assert [rows[n]["outcome"] for n in (2, 3, 4)] == ["would create", "would fail", "would create"]
     assert ("cell_too_large", "error") in codes(rows[3])
     assert [(i["row"], i["column"]) for i in rows[3]["issues"] if i["code"] == "cell_too_large"] == [(3, "A")]
 
@@ -204,7 +204,7 @@ def check_big_cell(rep: dict[str, Any]) -> None:
 def check_big_cell_late(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == list(range(2, 21))
-    assert [n for n, r in rows.items() if r["outcome"] != "created"] == [15]
+    assert [n for n, r in rows.items() if r["outcome"] != "would create"] == [15]
     assert [(i["code"], i["severity"], i["column"]) for i in rows[15]["issues"]] == [
         ("cell_too_large", "error", "C")
     ]
@@ -213,7 +213,7 @@ def check_big_cell_late(rep: dict[str, Any]) -> None:
 def check_many_columns(rep: dict[str, Any]) -> None:
     rows = rows_by_number(rep)
     assert sorted(rows) == [2]
-    assert planned_name(rows[2]) == "Wide Co" and rows[2]["outcome"] == "created"
+    assert planned_name(rows[2]) == "Wide Co" and rows[2]["outcome"] == "would create"
     unknown = [i for i in rep["file_issues"] if i["code"] == "unknown_column"]
     assert unknown and all(i["severity"] == "warning" for i in unknown)
 
