@@ -71,4 +71,6 @@ def connect(
         SandboxServer(db_path=db, seed="demo") as server,
         LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client,
     ):
+        # the port is new every time: runs and known records follow the database instead
+        client.target = f"sandbox:{db.resolve()}#{client.key_fingerprint}"
         yield client

@@ -594,7 +594,7 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
-    target = f"{client.base_url}#{client.key_fingerprint}"
+    target = getattr(client, "target", None) or f"{client.base_url}#{client.key_fingerprint}"
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
     pending: dict[int, Operation] = {}

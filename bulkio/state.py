@@ -98,8 +98,8 @@ class RunSummary:
             "run_id": self.run_id,
             "object_type": self.object_type,
             "input_path": self.input_path,
-            # the target is "<base url>#<key fingerprint>": show the URL only
-            "base_url": self.target.split("#", 1)[0],
+            # "<base url>#<key fingerprint>" (or "sandbox:<db>#…" for the embedded sandbox): no hash
+            "target": self.target.split("#", 1)[0],
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "rows_done": self.rows_done,

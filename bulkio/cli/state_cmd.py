@@ -89,7 +89,7 @@ def list_cmd(state_dir: str | None, output_format: str) -> None:
             info: dict[str, Any] = r.to_dict()
             click.echo(
                 f"  {r.run_id[:12]}  {r.started_at}  {r.object_type}  {r.input_path}  "
-                f"{info['base_url']}  {r.rows_done} rows  ({status})"
+                f"{info['target']}  {r.rows_done} rows  ({status})"
             )
 
 
