@@ -368,23 +368,6 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def estimate_rows(path: Path) -> int:
-    """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
-    0 when unknown. Only a hint for choosing scan vs per-row lookups."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return 0
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError:
-        return 0
-    lines = head.count(b"\n")
-    if lines < 2:
-        return 0
-    return int(size / (len(head) / lines)) - 1
-
-
 def _schema(client: Any, object_type: str) -> ObjectSchema:
     if object_type == "note":
         return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
@@ -671,8 +654,10 @@ def _run_import(
     skip_rows = set(completed) | set(pending)
     first = [pending[r] for r in sorted(pending)]
 
-    run.emit(PhaseStarted("read"))
-    run.emit(PhaseStarted("plan"))
+    # totals for progress bars (an ETA): the row count of the input, less rows a resume skips
+    total = expected_rows or None
+    run.emit(PhaseStarted("read", total))
+    run.emit(PhaseStarted("plan", total - len(skip_rows) if total else None))
     ops = _operations(
         run,
         source_rows,
@@ -692,7 +677,7 @@ def _run_import(
     else:
         from .write import write_operations
 
-        run.emit(PhaseStarted("write"))
+        run.emit(PhaseStarted("write", max(0, total - len(completed)) if total else None))
         writer = write_operations(
             client,
             ops,
@@ -850,18 +835,19 @@ def _check_writable(dest: Path) -> None:
 
     if is_stdout(dest) or is_special(dest):
         return
-    shown = dest
     try:
-        dest = resolve_output(dest)
+        real = resolve_output(dest)
     except IsADirectoryError:
-        raise ConfigError(f"Cannot write the results sheet {shown}: it is a folder.") from None
+        raise ConfigError(f"Cannot write the results sheet {dest}: it is a folder.") from None
+    # messages name the path as given; a symlink's target is named when it is the problem
+    where = dest if real == dest.absolute() else real
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        real.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"Cannot write the results sheet {dest}: {dest.parent} is not a folder.") from None
+        raise ConfigError(f"Cannot write the results sheet {dest}: {where.parent} is not a folder.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot write the results sheet {dest}: {exc.strerror or exc}.") from None
-    if not os.access(dest.parent, os.W_OK) or (dest.exists() and not os.access(dest, os.W_OK)):
+    if not os.access(real.parent, os.W_OK) or (real.exists() and not os.access(real, os.W_OK)):
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
@@ -924,6 +910,7 @@ def import_file(
     from .ledger import Ledger
     from .results import default_results_path
     from .results import write_results as _write
+    from .rowcount import count_rows
     from .sheets import is_stdout
     from .state import ledger_path as default_ledger_path
 
@@ -1003,7 +990,7 @@ def import_file(
             resume=resume,
             options=options,
             write_results=write_results,
-            expected_rows=estimate_rows(path),
+            expected_rows=count_rows(path, sheet=sheet_name, header_row=getattr(table, "header_row", 1)) or 0,
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
