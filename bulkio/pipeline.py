@@ -34,7 +34,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,12 +150,21 @@ class RunReport(BaseModel):
         return [[getattr(i, n) for n in names] for i in self.issues()]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--format json`` document (docs/json.md): issues as objects, values as JSON."""
-        data: dict[str, Any] = self.model_dump(mode="json", fallback=str)
+        """The ``--format json`` document (docs/json.md): issues as objects, values as JSON (dates as
+        ISO 8601 text; anything else unusual as its text)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.model_dump(), default=_json_value))
         return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (datetime, date, dt_time)):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
 
 
 class _Column:
