@@ -60,6 +60,8 @@ def _phase(
     requests: int,
     limited: int,
     not_written: int,
+    times: list[float],
+    start: float,
     baseline: float | None = None,
 ) -> dict[str, Any]:
     done = n - not_written
@@ -70,7 +72,7 @@ def _phase(
         "seconds": round(seconds, 2),
         "writes_per_s": round(rate, 2),
         "pct_of_ceiling": round(100 * rate / args.rate, 1),
-        "pct_steady": round(steady_pct(done, seconds, args.rate, max(int(args.rate), 1)), 1),
+        "pct_steady": round(steady_pct(times, args.rate, max(int(args.rate), 1), start), 1),
         "requests": requests,
         "429s": limited,
         "pct_429": round(100 * limited / requests, 2) if requests else 0.0,
@@ -93,6 +95,16 @@ def _client_phase(
         after.by_status.get(429, 0) - before.by_status.get(429, 0),
         **kw,
     )
+
+
+def timed(outcomes: Any) -> tuple[list[Any], list[float]]:
+    """The outcomes, and when each successful one arrived (for the steady rate)."""
+    out, times = [], []
+    for o in outcomes:
+        out.append(o)
+        if o.outcome in ("created", "updated"):
+            times.append(time.perf_counter())
+    return out, times
 
 
 def _org(sandbox: SandboxServer, args: argparse.Namespace) -> Any:
@@ -129,6 +141,8 @@ def main() -> None:
             c["requests"],
             c["429"],
             c["not_created"],
+            c["times"],
+            c["start"],
         )
         time.sleep(1.0)  # let the server's bucket refill so each phase starts alike
         u = sdk_updates(sandbox, sdk_org, args.concurrency)
@@ -140,6 +154,8 @@ def main() -> None:
             u["requests"],
             u["429"],
             u["not_updated"],
+            u["times"],
+            u["start"],
         )
         rows += [sdk_create, sdk_update]
 
@@ -162,7 +178,7 @@ def main() -> None:
             ops = _creates(args.n, "WO", start=10_000)
             before = client.stats
             t0 = time.perf_counter()
-            outcomes = list(
+            outcomes, times = timed(
                 write_operations(client, ops, ledger=ledger, run_id=run, concurrency=args.concurrency)
             )
             failed = [o for o in outcomes if o.outcome != "created"]
@@ -175,6 +191,8 @@ def main() -> None:
                     before,
                     client.stats,
                     not_written=len(failed),
+                    times=times,
+                    start=t0,
                     baseline=sdk_create["writes_per_s"],
                 )
             )
@@ -200,7 +218,7 @@ def main() -> None:
                 target=target,
                 options={},
             )
-            done = list(
+            done, times = timed(
                 write_operations(client, updates, ledger=ledger, run_id=run2, concurrency=args.concurrency)
             )
             not_updated = [o for o in done if o.outcome != "updated"]
@@ -213,6 +231,8 @@ def main() -> None:
                     before,
                     client.stats,
                     not_written=len(not_updated),
+                    times=times,
+                    start=t0,
                     baseline=sdk_update["writes_per_s"],
                 )
             )
@@ -225,8 +245,10 @@ def main() -> None:
             ops = _creates(args.baseline_n, "SEQ")
             before = client.stats
             t0 = time.perf_counter()
+            times = []
             for op in ops:
                 client.create("account", op.body or {}, idempotency_key=f"seq-{op.row}")
+                times.append(time.perf_counter())
             rows.append(
                 _client_phase(
                     "sequential loop (creates)",
@@ -236,6 +258,8 @@ def main() -> None:
                     before,
                     client.stats,
                     not_written=0,
+                    times=times,
+                    start=t0,
                 )
             )
         count = sandbox.count(org.org_id, "account")
