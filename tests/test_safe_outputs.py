@@ -300,3 +300,22 @@ def test_import_results_to_stdout(
 
 def org_count(sandbox: Any, org: Any, object_type: str) -> int:
     return int(sandbox.count(org.org_id, object_type))
+
+
+def test_a_closed_pipe_stops_quietly(sandbox: Any, org: Any, tmp_path: Path) -> None:
+    """``bulkio export … -o - | head``: when the reader goes away, bulkio stops without a traceback
+    or an error line (exit 3, interrupted), and leaves no file behind."""
+    env = {**os.environ, **env_for(sandbox, org)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulkio", "export", "pipeline", "-o", "-", "--to", "jsonl", "-q"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first record is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 3
+    assert err == b""
+    assert listing(tmp_path) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,6 +135,10 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
     exit code 3."""
     try:
         yield
+    except BrokenPipeError:
+        # stdout's reader went away (`bulkio export … -o - | head`): stop quietly, like any Unix tool
+        _silence_stdout()
+        sys.exit(EXIT_STOPPED)
     except (BulkioError, OSError) as exc:
         if debug:
             raise
@@ -146,6 +151,16 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
         for note in getattr(exc, "__notes__", ()):
             click.echo(note, err=True)
         sys.exit(EXIT_STOPPED)
+
+
+def _silence_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null, so the interpreter's final flush of a closed
+    pipe prints no second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. a test runner's buffer)
+        pass
 
 
 def unknown_object_message(client: Any, object_type: str) -> str:
