@@ -252,21 +252,19 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     * a regular file (or a new one): a temporary file next to the *resolved* target (symlinks
       followed), renamed over it on success with the old file's permissions (and owner, where
       allowed); nothing but that one file is ever replaced, and a symlink keeps pointing to it;
-    * a device, FIFO or ``/dev/…`` path: yielded as it is and written in place (a stream);
-    * ``-``: a temporary file, copied to standard output on success (for writers that need a
-      path, such as XLSX; CSV/JSONL stream with :func:`open_output`).
+    * a device, FIFO or ``/dev/…`` path, and ``-`` (standard output): a temporary file in the
+      system's temp folder, copied into the device or stream on success (never renamed over it).
+      The copy opens the target write-only, so a FIFO waits for its reader instead of losing the
+      data; writers that can stream (CSV, JSONL) use :func:`open_output` instead.
 
     On an exception the temporary file is removed and ``target`` (if it existed) is untouched.
 
     >>> with atomic_path("out.xlsx") as tmp:   # doctest: +SKIP
     ...     workbook.save(tmp)
     """
-    if is_stdout(target):
-        with _stdout_via_temp() as tmp:
+    if is_stdout(target) or is_special(target):
+        with _via_temp(target) as tmp:
             yield tmp
-        return
-    if is_special(target):
-        yield Path(target)
         return
     real = resolve_output(target)
     real.parent.mkdir(parents=True, exist_ok=True)
@@ -300,16 +298,20 @@ def _copy_metadata(existing: Path, tmp: Path) -> None:
 
 
 @contextmanager
-def _stdout_via_temp() -> Iterator[Path]:
+def _via_temp(target: str | os.PathLike[str]) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix="bulkio-", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
-        out = _stdout_binary()
         with open(tmp, "rb") as fh:
-            shutil.copyfileobj(fh, out)
-        out.flush()
+            if is_stdout(target):
+                out = _stdout_binary()
+                shutil.copyfileobj(fh, out)
+                out.flush()
+            else:
+                with open(target, "wb") as dev:  # write-only: a FIFO blocks until it has a reader
+                    shutil.copyfileobj(fh, dev)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -340,6 +342,10 @@ def open_output(
             out.flush()
         finally:
             out.detach()  # the caller's stdout stays open
+        return
+    if is_special(target):  # streamed in place, write-only (a FIFO waits for its reader)
+        with open(target, "w", encoding=encoding, newline=newline) as fh:
+            yield fh
         return
     with atomic_path(target) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as fh:
         yield fh

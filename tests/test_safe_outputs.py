@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -180,16 +181,40 @@ def test_fifo_is_written_in_place(tmp_path: Path) -> None:
     assert listing(tmp_path) == ["pipe.csv"]
 
 
-def test_xlsx_into_a_fifo_streams_a_valid_workbook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("reader_first", [True, False])
+def test_xlsx_into_a_fifo(tmp_path: Path, reader_first: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FIFO gets the whole workbook whether its reader is already waiting or comes later. Opening
+    it read-write first, as zipfile does with a path, can wake a waiting reader with an empty pipe
+    and then block forever (seen under load): the FIFO must be opened once, write-only."""
     fifo = tmp_path / "book.xlsx"
     os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
+    modes: list[str] = []
+    real_open = io.open
+
+    def spy(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == str(fifo):
+            modes.append(mode)
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", spy)
+    monkeypatch.setattr("builtins.open", spy)
     wb = sheets.new_workbook()
     sheets.write_table(wb.create_sheet("Data"), HEADERS, ROWS)
-    sheets.save_workbook(wb, fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    writer = threading.Thread(target=sheets.save_workbook, args=(wb, fifo), daemon=True)
+    first, second = (reader, writer) if reader_first else (writer, reader)
+    first.start()
+    time.sleep(0.3)  # the first one is now blocked in open() (or, for a writer, done if it did not wait)
+    second.start()
     reader.join(10)
+    writer.join(10)
+    if writer.is_alive():  # release a writer blocked in open() before failing
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    if reader.is_alive():  # release a reader blocked in open() before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert sorted(modes) == ["rb", "wb"], modes  # one reader, one write-only writer
+    assert got and got[0], "the reader got an empty pipe"
     assert load_workbook(io.BytesIO(got[0]))["Data"]["B3"].value == 2
     assert stat.S_ISFIFO(fifo.lstat().st_mode) and listing(tmp_path) == ["book.xlsx"]
 
