@@ -46,6 +46,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -82,7 +83,9 @@ def command(
             sys.exit(EXIT_OK)
         from ..config import connect
 
-        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+        with connect(
+            api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+        ) as client:
             with object_type_checked(client, object_type):
                 client.schema(object_type)
             draft = draft_mapping(
