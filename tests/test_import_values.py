@@ -115,7 +115,7 @@ def test_german_file_without_locale_names_the_option(lf: Any, tmp_path: Path) ->
     assert ambiguous.message.startswith("'1.200' could be 1200 with a decimal comma or 1.2 with a decimal")
     assert "--locale" in ambiguous.message
     phone = next(i for i in report.issues() if i.code == "phone_needs_region")
-    assert "+49 30 1234567" in phone["message"] and "--phone-region DE" in phone["message"]
+    assert "+49 30 1234567" in phone.message and "--phone-region DE" in phone.message
 
 
 def test_a_column_settles_its_own_ambiguous_cells(lf: Any, tmp_path: Path) -> None:
@@ -213,7 +213,7 @@ def test_phones_without_region_are_errors_that_show_an_example(lf: Any, tmp_path
     }
     first = next(i for i in report.issues() if i.row == 2)
     assert "+44 20 7946 0958" in first.message and "--phone-region GB" in first.message
-    assert outcomes(report)[4] == "created"  # +1 (415) 555-0100 has its country code
+    assert outcomes(report)[4] == "would create"  # +1 (415) 555-0100 has its country code
 
 
 def test_a_stored_phone_compares_in_e164(sandbox: Any, org: Any, lf: Any, tmp_path: Path) -> None:
@@ -402,7 +402,11 @@ def test_fraction_in_a_column_of_percentages_is_flagged(lf: Any, tmp_path: Path)
     assert row_issues(report) == [[3, "E", "looks_like_fraction", "warning"]]
     message = next(report.issues()).message
     assert "row 2: 50" in message and "write 50" in message and '--percent "Probability"' in message
-    assert outcomes(report) == {2: "created", 3: "created", 4: "created"}  # a warning, not an error
+    assert outcomes(report) == {
+        2: "would create",
+        3: "would create",
+        4: "would create",
+    }  # a warning, not an error
 
 
 def test_fractions_checked_against_the_crm_and_percent_reads_them(lf: Any, tmp_path: Path) -> None:
@@ -438,6 +442,4 @@ def test_fraction_flagged_by_the_crm_alone(sandbox: Any, empty_org: Any, tmp_pat
         src.write_text("Name,external_id,Employee Count\nHalf Co,HC-1,0.5\n", encoding="utf-8")
         report = import_file(src, "account", client=lf, dry_run=True)
     assert row_issues(report) == [[2, "C", "looks_like_fraction", "warning"]]
-    assert (
-        "existing account records hold 0-100 values in Employee Count (3" in next(report.issues()).message
-    )
+    assert "existing account records hold 0-100 values in Employee Count (3" in next(report.issues()).message

@@ -20,6 +20,7 @@ from bulkio.cli import cli
 from bulkio.vocabulary import DRY_RUN_WORDS, OUTCOMES
 
 ROOT = Path(__file__).resolve().parent.parent
+DEALS = Path(__file__).parent / "data" / "exports" / "hubspot" / "hubspot-deals.csv"
 SCHEMA = json.loads((ROOT / "docs" / "json-schema.json").read_text(encoding="utf-8"))
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -79,6 +80,7 @@ def test_every_json_output_validates(
         ("export", ["export", "account", "contact", "-o", "crm.csv", "-q"], 0),
         ("template", ["template", "opportunity", "-o", "t.xlsx", "-q"], 0),
         ("definitions", ["definitions", "account"], 0),
+        ("map", ["map", "opportunity", str(DEALS), "-o", "deals.yaml"], 0),
         ("object_types", ["definitions", "--list"], 0),
         ("state_path", ["state", "path"], 0),
         ("state_list", ["state", "list"], 0),

@@ -72,9 +72,7 @@ def test_export_imports_on_first_try(vendor: str, sandbox, empty_org, tmp_path: 
                     1
                     for r in report.rows
                     for i in r.issues
-                    if i.code == group["code"]
-                    and i.column == group["column"]
-                    and group["value"] in i.message
+                    if i.code == group["code"] and i.column == group["column"] and group["value"] in i.message
                 )
         # auto-detected, the same files change nothing on a second run (dry run: nothing written)
         for obj, name in zip(OBJECTS, FILES[vendor]):

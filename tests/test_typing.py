@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tomllib
 import sys
 import textwrap
+import tomllib
 from pathlib import Path
 from typing import Any
 

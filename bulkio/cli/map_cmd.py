@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from .console import EXIT_OK, common_options, connection_options, guarded, object_type_checked
+from ..vocabulary import versioned
+from .console import (
+    EXIT_OK,
+    common_options,
+    connection_options,
+    echo_json,
+    guarded,
+    object_type_checked,
+)
 
 
 @click.command("map", short_help="Draft a mapping file (headers, value maps) to edit.")
@@ -101,8 +109,10 @@ def command(
             click.echo(f"{file} reads like {draft.profile.detect.label}: drafted from that profile", err=True)
         if output:
             click.echo(f"wrote {write_draft(draft, output)}", err=True)
-        else:
+        elif output_format != "json":
             click.echo(draft.to_yaml(), nl=False)
+        if output_format == "json":
+            echo_json(versioned({**draft.to_dict(), "path": output}))
         unmapped = [c.header for c in draft.columns if c.target is None and c.how != "mapping"]
         values = sum(len(c.unresolved) for c in draft.columns)
         if unmapped:
