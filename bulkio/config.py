@@ -10,16 +10,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from .errors import ConfigError
+from .state import sandbox_db_path
+
+if TYPE_CHECKING:
+    from .client import LightfieldClient
 
 DEFAULT_BASE_URL = "https://api.lightfield.app"
 API_VERSION = "2026-03-01"
-#: Where the embedded sandbox keeps its data between commands (relative to the working directory).
-DEFAULT_SANDBOX_DB = Path(".bulkio") / "sandbox.sqlite3"
 
 
 #: Every Lightfield key starts so (API-FACTS §1); the sandbox's keys too (``sk_lf_sandbox_…``).
@@ -80,15 +82,18 @@ def connect(
     api_key: str | SecretStr | None = None,
     base_url: str | None = None,
     sandbox_db: str | Path | None = None,
+    state_dir: str | Path | None = None,
     **client_options: Any,
-) -> Iterator[Any]:
+) -> Iterator[LightfieldClient]:
     """Yield a ready :class:`~bulkio.client.LightfieldClient`.
 
     With a key (argument or ``LIGHTFIELD_API_KEY``) it talks to ``base_url`` (or
     ``LIGHTFIELD_BASE_URL``, default the real service). Without one it starts the embedded sandbox
-    on a loopback port, backed by ``sandbox_db`` (seeded with the demo org on first use), and
-    stops it afterwards. The embedded sandbox runs the strict profile (``BULKIO_SANDBOX_PROFILE``
-    picks another) without list lag (``BULKIO_SANDBOX_INDEX_LAG_MS`` sets one).
+    on a loopback port, backed by ``sandbox_db`` (default: ``sandbox.sqlite3`` in the state folder,
+    :func:`bulkio.state.sandbox_db_path`; seeded with the demo org on first use), and stops it
+    afterwards. The embedded sandbox runs the strict profile
+    (``BULKIO_SANDBOX_PROFILE`` picks another) without list lag (``BULKIO_SANDBOX_INDEX_LAG_MS`` sets
+    one).
     """
     from .client import LightfieldClient
 
@@ -107,7 +112,7 @@ def connect(
         )
     from .sandbox import SandboxServer
 
-    db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
+    db = Path(sandbox_db) if sandbox_db else sandbox_db_path(state_dir)
     db.parent.mkdir(parents=True, exist_ok=True)
     with SandboxServer(db_path=db, seed="demo") as server:
         if not os.environ.get("BULKIO_SANDBOX_INDEX_LAG_MS"):
@@ -116,4 +121,7 @@ def connect(
             # and its lag under ``bulkio sandbox serve``, stay).
             server.set_faults(None, index_lag_ms=0)
         with LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+            # the port and the (session) key are new every time: runs and known records follow the
+            # database and its default org instead
+            client.target = f"sandbox:{db.resolve()}#{server.default_org_id}"
             yield client

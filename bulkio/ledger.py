@@ -36,8 +36,7 @@ from .errors import LedgerError
 from .issues import Issue
 from .operations import Operation, RowOutcome
 
-#: Where the CLI keeps the ledger (relative to the working directory).
-DEFAULT_LEDGER_PATH = Path(".bulkio") / "ledger.sqlite3"
+#: The default ledger lives in the per-user state folder: :func:`bulkio.state.ledger_path`.
 #: ``PRAGMA application_id`` of a bulkio ledger ("bklg"): tells our file from any other SQLite file.
 APPLICATION_ID = 0x626B6C67
 #: Bumped on every incompatible schema change; older files are migrated, newer ones refused.
@@ -378,10 +377,23 @@ class Ledger:
         pending = sum(1 for op in self.pending(run_id).values() if op.action == "create" and not op.key)
         return int(done) + pending
 
-    def find_resumable(self, *, input_path: str, object_type: str, target: str) -> RunInfo | None:
-        """The latest unfinished run for this input path, object type and target (or ``None``).
-        The importer finds runs by fingerprint (:meth:`find_run`); this is the by-path view."""
-        return self.find_run(object_type=object_type, target=target, input_path=input_path, unfinished=True)
+    def find_resumable(
+        self, *, input_path: str, object_type: str, target: str, input_fingerprint: str | None = None
+    ) -> RunInfo | None:
+        """The latest unfinished run for this input, object type and target (or ``None``).
+
+        With ``input_fingerprint`` a run of the same *content* is found first, wherever the file is
+        now (moved, copied, another spelling of its path); else the latest run of the same path,
+        whose fingerprint then tells the caller that the file changed. (The importer finds runs by
+        their whole fingerprint, :meth:`find_run`.)"""
+        found = None
+        if input_fingerprint:
+            found = self.find_run(
+                object_type=object_type, target=target, input_fingerprint=input_fingerprint, unfinished=True
+            )
+        return found or self.find_run(
+            object_type=object_type, target=target, input_path=input_path, unfinished=True
+        )
 
     def finish_run(self, run_id: str) -> None:
         """Mark the run complete: it is no longer offered for resume."""

@@ -36,7 +36,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +52,12 @@ from .operations import Operation, RowOutcome
 from .plan import Planner
 from .resolve import References, Resolver
 from .validate import CheckedRow, Validator
+from .vocabulary import SCHEMA_VERSION, OutcomeWord, outcome_word
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from .protocols import CrmClient
     from .results import Lookup
 
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
@@ -91,20 +97,28 @@ class Counts(BaseModel):
 
 
 class RowReport(BaseModel):
-    """One input row's outcome (for a dry run: what would happen)."""
+    """One input row's outcome (for a dry run: what would happen, ``would create`` …; the words are
+    those of :mod:`bulkio.vocabulary`). ``issues`` are :class:`~bulkio.issues.Issue` objects
+    (``row.issues[0].code``); in JSON each is an object with the same attribute names."""
 
     row: int
-    outcome: str
+    outcome: OutcomeWord
     record_id: str | None = None
     link: str | None = None
     key: str | None = None
-    issues: list[dict[str, Any]] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
     changes: dict[str, list[Any]] = Field(default_factory=dict)
 
 
 class RunReport(BaseModel):
-    """What an import did (or, with ``dry_run``, would do)."""
+    """What an import did (or, with ``dry_run``, would do). ``counts`` are keyed by the outcomes of
+    a run that writes (``counts.failed`` of a dry run counts the rows that would fail).
 
+    >>> report.rows[0].outcome, report.rows[0].issues[0].code      # doctest: +SKIP
+    ('would fail', 'invalid_email')
+    """
+
+    schema_version: int = SCHEMA_VERSION
     ok: bool
     object_type: str
     file: str | None = None
@@ -119,7 +133,7 @@ class RunReport(BaseModel):
     requests: int = 0
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
-    file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    file_issues: list[Issue] = Field(default_factory=list)
     #: values that matched no option, record or value-map entry, grouped by column and value
     #: (see :func:`bulkio.unresolved.group_unresolved`)
     unresolved: list[dict[str, Any]] = Field(default_factory=list)
@@ -132,7 +146,7 @@ class RunReport(BaseModel):
 
         return changes_text({k: (v[0], v[1]) for k, v in row.changes.items()}, self._schema)
 
-    def issues(self) -> Iterator[dict[str, Any]]:
+    def issues(self) -> Iterator[Issue]:
         """File issues first, then row issues in row order."""
         yield from self.file_issues
         for r in self.rows:
@@ -142,10 +156,24 @@ class RunReport(BaseModel):
         """Every issue as a list of the given attributes (frictionless style), for tests:
         ``report.flatten(["row", "column", "code"])``."""
         names = fields or ["row", "column", "code"]
-        return [[i.get(n) for n in names] for i in self.issues()]
+        return [[getattr(i, n) for n in names] for i in self.issues()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` document (docs/json.md): issues as objects, values as JSON (dates as
+        ISO 8601 text; anything else unusual as its text)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.model_dump(), default=_json_value))
+        return data
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (datetime, date, dt_time)):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
 
 
 class _Column:
@@ -297,16 +325,16 @@ class OutcomeStore:
 _ROW_FIELDS = set(RowReport.model_fields)
 
 
-def _row_report(o: RowOutcome) -> RowReport:
+def _row_report(o: RowOutcome, dry_run: bool) -> RowReport:
     # the values already have the model's types: built without validating (same speed, no copies)
     return RowReport.model_construct(
         _ROW_FIELDS,
         row=o.row,
-        outcome=o.outcome,
+        outcome=outcome_word(o.outcome, dry_run=dry_run),
         record_id=o.record_id,
         link=o.link,
         key=o.key,
-        issues=[i.to_dict() for i in o.issues],
+        issues=list(o.issues),
         changes={k: [old, new] for k, (old, new) in o.changes.items()},
     )
 
@@ -358,23 +386,6 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def estimate_rows(path: Path) -> int:
-    """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
-    0 when unknown. Only a hint for choosing scan vs per-row lookups."""
-    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
-        return 0
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError:
-        return 0
-    lines = head.count(b"\n")
-    if lines < 2:
-        return 0
-    return int(size / (len(head) / lines)) - 1
 
 
 def _schema(client: Any, object_type: str) -> ObjectSchema:
@@ -977,8 +988,10 @@ def _run_import(
     skip_rows = set(completed) | set(pending)
     first = [pending[r] for r in sorted(pending)]
 
-    run.emit(PhaseStarted("read"))
-    run.emit(PhaseStarted("plan"))
+    # totals for progress bars (an ETA): the row count of the input, less rows a resume skips
+    total = expected_rows or None
+    run.emit(PhaseStarted("read", total))
+    run.emit(PhaseStarted("plan", total - len(skip_rows) if total else None))
     ops = _operations(
         run,
         source_rows,
@@ -999,7 +1012,7 @@ def _run_import(
     else:
         from .write import write_operations
 
-        run.emit(PhaseStarted("write"))
+        run.emit(PhaseStarted("write", max(0, total - len(completed)) if total else None))
         writer = write_operations(
             client,
             ops,
@@ -1127,7 +1140,7 @@ def _report(
     for r in run.store.with_issues_or_failed() if truncated else range(len(run.store.codes)):
         o = run.store.get(r)
         if o is not None:
-            rows.append(_row_report(o))
+            rows.append(_row_report(o, run.dry_run))
     s0, s1 = run.stats0, getattr(run.client, "stats", None)
 
     def delta(name: str) -> int:
@@ -1148,7 +1161,7 @@ def _report(
         requests=delta("requests"),
         rows=rows,
         rows_truncated=truncated,
-        file_issues=[i.to_dict() for i in file_issues],
+        file_issues=list(file_issues),
         results_path=results_path,
     )
 
@@ -1157,14 +1170,26 @@ def _report(
 
 
 def _check_writable(dest: Path) -> None:
-    """Fail before the first request, not after the last, when the results sheet cannot be written."""
+    """Fail before the first request, not after the last, when the results sheet cannot be written.
+    A symlink is checked where it points (the temporary file is made there); standard output and
+    devices are written in place."""
+    from .sheets import is_special, is_stdout, resolve_output
+
+    if is_stdout(dest) or is_special(dest):
+        return
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        real = resolve_output(dest)
+    except IsADirectoryError:
+        raise ConfigError(f"Cannot write the results sheet {dest}: it is a folder.") from None
+    # messages name the path as given; a symlink's target is named when it is the problem
+    where = dest if real == dest.absolute() else real
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"Cannot write the results sheet {dest}: {dest.parent} is not a folder.") from None
+        raise ConfigError(f"Cannot write the results sheet {dest}: {where.parent} is not a folder.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot write the results sheet {dest}: {exc.strerror or exc}.") from None
-    if not os.access(dest.parent, os.W_OK) or (dest.exists() and not os.access(dest, os.W_OK)):
+    if not os.access(real.parent, os.W_OK) or (real.exists() and not os.access(real, os.W_OK)):
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
@@ -1187,7 +1212,7 @@ def import_file(
     path: str | Path,
     object_type: str,
     *,
-    client: Any = None,
+    client: CrmClient | None = None,
     key_field: str = "external_id",
     sheet: str | None = None,
     mapping: Any = None,
@@ -1225,7 +1250,9 @@ def import_file(
 
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
-    beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+    beside the input); the resume ledger to ``ledger_path`` (default: ``ledger.sqlite3`` in the
+    per-user state folder, :func:`bulkio.state.ledger_path`). ``resume`` finds the run by the
+    file's content and the target, so it works from any directory.
     ``path`` may be ``"-"`` (standard input), a pipe or a device: it is read once into a temporary
     file, and the results sheet defaults to ``stdin.results.<ext>`` in the current folder.
     ``header_row`` (the spreadsheet row number) overrides the header detection; ``name`` is how
@@ -1267,9 +1294,12 @@ def import_file(
                 allow_duplicates=allow_duplicates,
             )
     from . import read
-    from .ledger import DEFAULT_LEDGER_PATH, Ledger
+    from .ledger import Ledger
     from .results import default_results_path
     from .results import write_results as _write
+    from .rowcount import count_rows
+    from .sheets import is_stdout
+    from .state import ledger_path as default_ledger_path
 
     if read.needs_spool(path):
         with read.spooled(path) as (real, shown):
@@ -1309,7 +1339,7 @@ def import_file(
     if not path.exists():
         raise InputFileError("file not found", path=shown)
     dest = results_destination(path, results_path)
-    if dest.resolve() == path.resolve():
+    if not is_stdout(dest) and dest.resolve() == path.resolve():
         raise ConfigError(
             f"The results sheet would replace the input file {path}: choose another "
             f"results file (e.g. {default_results_path(path).name})."
@@ -1325,7 +1355,7 @@ def import_file(
         on_event=on_event,
         stop=stop,
     )
-    lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
+    lpath = Path(ledger_path) if ledger_path else default_ledger_path()
     with ExitStack() as stack:
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
@@ -1377,7 +1407,7 @@ def import_file(
             "delimiter": getattr(table, "delimiter", None),
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
             "mapping_sha": mapping_fingerprint(mapping),
-            "profile": profile,
+            "profile": "auto" if profile in (None, "auto") else profile.lower(),  # None is auto
             "locale": locale,
             "phone_region": phone_region,
             "percent": list(percent),
@@ -1407,7 +1437,8 @@ def import_file(
             resume=resume,
             options=options,
             write_results=write_results,
-            expected_rows=table.row_count_hint or estimate_rows(path),
+            expected_rows=count_rows(path, sheet=sheet_name, header_row=getattr(table, "header_row", 1))
+            or max(0, (table.row_count_hint or 0) - getattr(table, "header_row", 1)),
             profile=profile,
             locale=locale,
             phone_region=phone_region,
@@ -1460,10 +1491,10 @@ def _one_import_at_a_time(
 
 
 def import_frame(
-    df: Any,
+    df: pd.DataFrame,
     object_type: str,
     *,
-    client: Any,
+    client: CrmClient,
     key_field: str = "external_id",
     mapping: Any = None,
     dry_run: bool = False,

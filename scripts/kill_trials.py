@@ -74,7 +74,9 @@ def trial(
     src = work / f"{kind}s.csv"
     ids = write_file(src, kind, ROWS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIGHTFIELD_", "BULKIO_"))}
-    env.update(LIGHTFIELD_API_KEY=org.api_key, LIGHTFIELD_BASE_URL=sb.url)
+    env.update(
+        LIGHTFIELD_API_KEY=org.api_key, LIGHTFIELD_BASE_URL=sb.url, BULKIO_STATE_DIR=str(work / "state")
+    )
     if bulkio_path:  # compare another checkout's importer against this sandbox
         env["PYTHONPATH"] = bulkio_path
     cmd = [sys.executable, "-m", "bulkio", "import", kind]

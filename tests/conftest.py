@@ -6,11 +6,15 @@ matching…: the least forgiving reading of the API docs), so the importer is te
 server no kinder than the real one. ``pytest --sandbox-profile lenient`` (or
 ``BULKIO_SANDBOX_PROFILE=lenient``) runs the whole suite against the lenient profile instead; both
 must pass. Tests of one profile's own choices use ``strict_sandbox`` / ``lenient_sandbox``.
-"""
+
+Run state never touches the real user folder: every test gets its own ``BULKIO_STATE_DIR``, and the
+per-user data folder itself (``XDG_DATA_HOME``) points into a temporary folder for the session, in
+case a subprocess drops the variable."""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +41,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"sandbox profile: {config.getoption('--sandbox-profile')}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="bulkio-tests-xdg-")
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own state folder (ledger, embedded sandbox), via ``BULKIO_STATE_DIR``; outside
+    ``tmp_path``, so tests that check what a command left in their folder see only its outputs."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("BULKIO_STATE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -45,7 +45,7 @@ def test_a_lost_ledger_while_lists_lag_reports_rows_as_they_are(
         ["row", "code"]
     )
     assert again.ok and again.counts.failed == 0
-    warned = {r.row - 2 for r in again.rows if any(i["code"] == "matched_existing" for i in r.issues)}
+    warned = {r.row - 2 for r in again.rows if any(i.code == "matched_existing" for i in r.issues)}
     assert warned == set(range(n))
     ids = {r.row: r.record_id for r in first.rows}
     assert all(r.record_id == ids[r.row] for r in again.rows)  # matched to the records that exist
@@ -66,5 +66,5 @@ def test_a_conflict_on_another_value_still_fails(sandbox: Any, empty_org: Any, t
         src.write_text("Name,external_id\nNewcomer,TAKEN-1\n", encoding="utf-8")
         report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db", key_field="$name")
     assert [r.outcome for r in report.rows] == ["failed"]
-    assert [i["code"] for i in report.rows[0].issues][-1] == "duplicate_value"
+    assert [i.code for i in report.rows[0].issues][-1] == "duplicate_value"
     assert sandbox.count(empty_org.org_id, "account") == 1

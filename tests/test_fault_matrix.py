@@ -241,11 +241,12 @@ def test_two_bulkio_processes_on_one_key_share_the_pace(sandbox: Any, tmp_path: 
     sandbox.set_rate_limit(org.org_id, per_second=20)
     n = 60
     files = [keyed_csv(tmp_path / f"{p}.csv", p, n) for p in ("PA", "PB")]
+    state = tmp_path / "state"  # one user: one state folder (ledger, pacing files)
     procs = [
         subprocess.Popen(
             bulkio("import", "account", str(f), "-q"),
             cwd=tmp_path,
-            env=env_for(sandbox, org),
+            env={**env_for(sandbox, org), "BULKIO_STATE_DIR": str(state)},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -259,7 +260,7 @@ def test_two_bulkio_processes_on_one_key_share_the_pace(sandbox: Any, tmp_path: 
     stats = sandbox.stats(org.org_id)
     limited = stats["by_status"].get(429, 0)
     assert limited <= 0.05 * stats["requests"], stats  # was 37% with one bucket per process
-    assert sorted(p.name for p in (tmp_path / ".bulkio").iterdir() if p.name.startswith("pace-"))
+    assert sorted(p.name for p in state.iterdir() if p.name.startswith("pace-"))
 
 
 @pytest.mark.timeout(120)
@@ -273,7 +274,7 @@ def test_a_second_import_of_a_file_being_imported_is_refused(sandbox: Any, tmp_p
     copy = tmp_path / "elsewhere" / "accounts-copy.csv"
     copy.parent.mkdir()
     shutil.copy(src, copy)
-    env = env_for(sandbox, org)
+    env = {**env_for(sandbox, org), "BULKIO_STATE_DIR": str(tmp_path / "state")}
     first = subprocess.Popen(
         bulkio("import", "account", str(src), "-q"),
         cwd=tmp_path,

@@ -111,11 +111,11 @@ def test_german_file_without_locale_names_the_option(lf: Any, tmp_path: Path) ->
         [6, "D", "ambiguous_number", "error"],
         [6, "E", "phone_needs_region", "error"],
     ]
-    ambiguous = next(i for i in report.issues() if i["code"] == "ambiguous_number")
-    assert ambiguous["message"].startswith("'1.200' could be 1200 with a decimal comma or 1.2 with a decimal")
-    assert "--locale" in ambiguous["message"]
-    phone = next(i for i in report.issues() if i["code"] == "phone_needs_region")
-    assert "+49 30 1234567" in phone["message"] and "--phone-region DE" in phone["message"]
+    ambiguous = next(i for i in report.issues() if i.code == "ambiguous_number")
+    assert ambiguous.message.startswith("'1.200' could be 1200 with a decimal comma or 1.2 with a decimal")
+    assert "--locale" in ambiguous.message
+    phone = next(i for i in report.issues() if i.code == "phone_needs_region")
+    assert "+49 30 1234567" in phone.message and "--phone-region DE" in phone.message
 
 
 def test_a_column_settles_its_own_ambiguous_cells(lf: Any, tmp_path: Path) -> None:
@@ -192,8 +192,8 @@ def test_phone_file_settles_and_a_rerun_writes_nothing(
         6: ["+441614960000", "+447400123456"],
         9: None,
     }
-    vanity = next(i for i in report.issues() if i["row"] == 8)
-    assert "vanity" in vanity["message"] and "0800 3569377" in vanity["message"]
+    vanity = next(i for i in report.issues() if i.row == 8)
+    assert "vanity" in vanity.message and "0800 3569377" in vanity.message
     before = writes(sandbox, org)
     again = import_file(src, "contact", client=lf, phone_region="GB", ledger_path=tmp_path / "l.db")
     assert outcomes(again) == {**outcomes(report), **{r: "unchanged" for r in (2, 3, 4, 5, 6, 9)}}
@@ -211,9 +211,9 @@ def test_phones_without_region_are_errors_that_show_an_example(lf: Any, tmp_path
         7: "phone_needs_region",
         8: "invalid_phone",
     }
-    first = next(i for i in report.issues() if i["row"] == 2)
-    assert "+44 20 7946 0958" in first["message"] and "--phone-region GB" in first["message"]
-    assert outcomes(report)[4] == "created"  # +1 (415) 555-0100 has its country code
+    first = next(i for i in report.issues() if i.row == 2)
+    assert "+44 20 7946 0958" in first.message and "--phone-region GB" in first.message
+    assert outcomes(report)[4] == "would create"  # +1 (415) 555-0100 has its country code
 
 
 def test_a_stored_phone_compares_in_e164(sandbox: Any, org: Any, lf: Any, tmp_path: Path) -> None:
@@ -243,9 +243,9 @@ def test_without_match_possible_duplicates_are_warned(lf: Any, tmp_path: Path) -
     _initrode_twice(lf)
     ids = _ids_by_name(lf)
     report = import_file(copy("accounts_existing.csv", tmp_path), "account", client=lf, dry_run=True)
-    assert set(outcomes(report).values()) == {"created"}
+    assert set(outcomes(report).values()) == {"would create"}
     assert row_issues(report) == [[r, "A", "possible_duplicate", "warning"] for r in (2, 3, 4, 5, 6, 8)]
-    by_row = {i["row"]: i["message"] for i in report.issues()}
+    by_row = {i.row: i.message for i in report.issues()}
     assert ids["Bluth Homes"] in by_row[2] and "--match name" in by_row[2]
     assert ids["Acme Corp"] in by_row[5]
     assert ids["Initrode Inc"] in by_row[6] and ids["Initrode GmbH"] in by_row[6]
@@ -377,8 +377,8 @@ def test_a_pick_from_the_template_resolves_after_duplicates_appear(lf: Any, tmp_
     ]
     created = lf.retrieve("opportunity", report.rows[1].record_id)
     assert created["relationships"]["$account"]["values"] == [acme]
-    wrong = next(i for i in report.issues() if i["row"] == 4)
-    assert "is named 'Acme Corp', not 'Globex'" in wrong["message"]
+    wrong = next(i for i in report.issues() if i.row == 4)
+    assert "is named 'Acme Corp', not 'Globex'" in wrong.message
 
 
 # --- fractions into 0-100 fields -----------------------------------------------------------------
@@ -404,9 +404,13 @@ def test_fraction_in_a_column_of_percentages_is_flagged(lf: Any, tmp_path: Path)
     )
     report = import_file(src, "opportunity", client=lf, dry_run=True)
     assert row_issues(report) == [[3, "E", "looks_like_fraction", "warning"]]
-    message = next(report.issues())["message"]
+    message = next(report.issues()).message
     assert "row 2: 50" in message and "write 50" in message and '--percent "Probability"' in message
-    assert outcomes(report) == {2: "created", 3: "created", 4: "created"}  # a warning, not an error
+    assert outcomes(report) == {
+        2: "would create",
+        3: "would create",
+        4: "would create",
+    }  # a warning, not an error
 
 
 def test_fractions_checked_against_the_crm_and_percent_reads_them(lf: Any, tmp_path: Path) -> None:
@@ -443,6 +447,4 @@ def test_fraction_flagged_by_the_crm_alone(sandbox: Any, empty_org: Any, tmp_pat
         src.write_text("Name,external_id,Employee Count\nHalf Co,HC-1,0.5\n", encoding="utf-8")
         report = import_file(src, "account", client=lf, dry_run=True)
     assert row_issues(report) == [[2, "C", "looks_like_fraction", "warning"]]
-    assert (
-        "existing account records hold 0-100 values in Employee Count (3" in next(report.issues())["message"]
-    )
+    assert "existing account records hold 0-100 values in Employee Count (3" in next(report.issues()).message

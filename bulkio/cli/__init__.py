@@ -14,7 +14,15 @@ import click
 
 from .. import __version__
 
-COMMAND_MODULES = ("sandbox_cmd", "definitions_cmd", "template_cmd", "import_cmd", "export_cmd", "map_cmd")
+COMMAND_MODULES = (
+    "sandbox_cmd",
+    "definitions_cmd",
+    "template_cmd",
+    "import_cmd",
+    "export_cmd",
+    "state_cmd",
+    "map_cmd",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,7 +31,9 @@ def cli() -> None:
     """Move CRM data between spreadsheets and the Lightfield API.
 
     Without LIGHTFIELD_API_KEY, every command runs against the embedded sandbox
-    (a local Lightfield-compatible server whose data lives in .bulkio/sandbox.sqlite3).
+    (a local Lightfield-compatible server). Its data and the resume ledger live in
+    one per-user state folder (`bulkio state path`; --state-dir or BULKIO_STATE_DIR
+    moves it).
 
     \b
     Typical session:

@@ -31,14 +31,29 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
 INTERRUPTED = "Interrupted; nothing was written."
 
 
+def state_dir_option(fn: F) -> F:
+    """--state-dir (or BULKIO_STATE_DIR): the folder of the ledger and the embedded sandbox."""
+    return click.option(
+        "--state-dir",
+        envvar="BULKIO_STATE_DIR",
+        show_envvar=True,
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Folder for run state (resume ledger, embedded sandbox) [default: the per-user data "
+        "folder; see `bulkio state path`].",
+    )(fn)
+
+
 def connection_options(fn: F) -> F:
-    """--api-key / --base-url / --sandbox-db, shared by every command that talks to the API."""
+    """--api-key / --base-url / --sandbox-db / --state-dir, shared by every command that talks to
+    the API."""
+    fn = state_dir_option(fn)
     fn = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False),
         default=None,
         help="SQLite file of the embedded sandbox (used when no API key is set). "
-        "[default: .bulkio/sandbox.sqlite3]",
+        "[default: sandbox.sqlite3 in the state folder]",
     )(fn)
     fn = click.option(
         "--base-url",
@@ -159,6 +174,10 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
     exit code 3."""
     try:
         yield
+    except BrokenPipeError:
+        # stdout's reader went away (`bulkio export … -o - | head`): stop quietly, like any Unix tool
+        _silence_stdout()
+        sys.exit(EXIT_STOPPED)
     except (BulkioError, OSError) as exc:
         if debug:
             _echo_traceback(exc)
@@ -205,6 +224,16 @@ def _echo_traceback(exc: BaseException) -> None:
     click.echo(_safe("".join(traceback.format_exception(exc))).rstrip(), err=True)
 
 
+def _silence_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null, so the interpreter's final flush of a closed
+    pipe prints no second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. a test runner's buffer)
+        pass
+
+
 def unknown_object_message(client: Any, object_type: str) -> str:
     """``Unknown object type 'acount'. Did you mean 'account'? Run …`` (plural and case slips
     such as ``Accounts`` are suggested too)."""
@@ -235,14 +264,14 @@ def object_type_checked(client: Any, object_type: str) -> Iterator[None]:
         raise
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+def echo_json(data: Any, *, err: bool = False) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False), err=err)
 
 
-def echo_table(rows: list[tuple[str, Any]]) -> None:
+def echo_table(rows: list[tuple[str, Any]], *, err: bool = False) -> None:
     width = max((len(k) for k, _ in rows), default=0)
     for k, v in rows:
-        click.echo(f"{k.ljust(width)}  {v}")
+        click.echo(f"{k.ljust(width)}  {v}", err=err)
 
 
 def with_guard(fn: F) -> F:

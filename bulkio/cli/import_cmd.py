@@ -6,14 +6,17 @@ or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 in
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import click
 
-from ..issues import Issue
 from ..pipeline import RunReport, import_file
 from ..results import errors_text
+from ..sheets import is_stdout
+from ..state import ledger_path
+from ..vocabulary import OUTCOMES, outcome_word
 from .console import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -32,28 +35,18 @@ INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this r
 PLAN_ROWS = 20
 #: Groups of unresolved values printed (the JSON report has all of them).
 UNRESOLVED_SHOWN = 30
-_DRY = {
-    "created": "create",
-    "updated": "update",
-    "unchanged": "unchanged",
-    "failed": "skip (error)",
-    "skipped": "skip",
-}
+
+
+def _count_rows(report: RunReport) -> list[tuple[str, Any]]:
+    """The counts under the words every view uses (``would create`` … in a dry run)."""
+    return [(outcome_word(o, dry_run=report.dry_run), getattr(report.counts, o)) for o in OUTCOMES]
 
 
 def _print_summary(report: RunReport) -> None:
     c = report.counts
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
-        echo_table(
-            [
-                ("create", c.created),
-                ("update", c.updated),
-                ("unchanged", c.unchanged),
-                ("skip (errors)", c.failed),
-                ("skip", c.skipped),
-            ]
-        )
+        echo_table(_count_rows(report))
         click.echo("")
         shown = 0
         for r in report.rows:
@@ -62,7 +55,7 @@ def _print_summary(report: RunReport) -> None:
             if r.outcome == "unchanged" and not r.issues:
                 continue
             shown += 1
-            line = f"row {r.row}: {_DRY.get(r.outcome, r.outcome)}"
+            line = f"row {r.row}: {r.outcome}"
             if r.key:
                 line += f" [{r.key}]"
             if r.record_id:
@@ -72,8 +65,8 @@ def _print_summary(report: RunReport) -> None:
                 click.echo("    " + report.changes_text(r))
             for issue in r.issues:
                 click.echo(
-                    f"    {issue['severity']}: {issue['code']}: {issue['message']}"
-                    + (f" (column {issue['column']} {issue['header']!r})" if issue.get("column") else "")
+                    f"    {issue.severity}: {issue.code}: {issue.message}"
+                    + (f" (column {issue.column} {issue.header!r})" if issue.column else "")
                 )
         remaining = sum(1 for r in report.rows if r.outcome != "unchanged" or r.issues) - shown
         if remaining > 0:
@@ -82,14 +75,14 @@ def _print_summary(report: RunReport) -> None:
     else:
         failed_rows = [r for r in report.rows if r.outcome == "failed"]
         for r in failed_rows[:PLAN_ROWS]:
-            text = errors_text(Issue(**i) for i in r.issues)
+            text = errors_text(r.issues)
             click.echo(f"row {r.row}: failed: {text}", err=True)
         if len(failed_rows) > PLAN_ROWS:
             click.echo(
                 f"… and {len(failed_rows) - PLAN_ROWS} more failed rows (see the results sheet)", err=True
             )
     for issue in report.file_issues:
-        click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+        click.echo(f"{issue.severity}: {issue.code}: {issue.message}", err=True)
     if report.unresolved:
         click.echo(
             "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
@@ -106,13 +99,7 @@ def _print_summary(report: RunReport) -> None:
     if report.sheet:
         rows.append(("sheet", report.sheet))
     if not report.dry_run:
-        rows += [
-            ("created", c.created),
-            ("updated", c.updated),
-            ("unchanged", c.unchanged),
-            ("failed", c.failed),
-            ("skipped", c.skipped),
-        ]
+        rows += _count_rows(report)
     rows += [
         ("duration", f"{report.duration_s:.2f} s"),
         ("rows/s", report.rows_per_s),
@@ -171,8 +158,9 @@ def _print_summary(report: RunReport) -> None:
     "results_path",
     type=click.Path(),
     default=None,
-    help="Where to write the results sheet; a folder (or a path ending in /) gets "
-    "<file>.results.<ext> inside it [default: <file>.results.<ext> beside FILE].",
+    help="Where to write the results sheet [default: <file>.results.<ext>]; a folder (or a path "
+    "ending in /) gets <file>.results.<ext> inside it; '-' writes it (CSV) to standard output and "
+    "the summary to stderr.",
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
 @click.option(
@@ -264,6 +252,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -300,7 +289,9 @@ def command(
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
             retry = RetryPolicy(max_wait=max_wait)
-            with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, retry=retry) as client:
+            with connect(
+                api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir, retry=retry
+            ) as client:
                 with object_type_checked(client, object_type):
                     client.schema(object_type)  # cached: import_file reuses it
                 report = import_file(
@@ -313,6 +304,7 @@ def command(
                     dry_run=dry_run,
                     resume=resume,
                     results_path=results_path,
+                    ledger_path=ledger_path(state_dir),
                     date_order=date_order,
                     tz=tz,
                     locale=locale,
@@ -329,8 +321,11 @@ def command(
                 )
         finally:
             bars.close()
-        if output_format == "json":
-            click.echo(report.to_json())
-        else:
-            _print_summary(report)
+        # --results - puts the results sheet (CSV) on stdout: the summary goes to stderr
+        to_stderr = results_path is not None and is_stdout(results_path)
+        with contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext():
+            if output_format == "json":
+                click.echo(report.to_json())
+            else:
+                _print_summary(report)
     sys.exit(EXIT_OK if report.ok else EXIT_ROWS_FAILED)
