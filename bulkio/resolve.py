@@ -15,7 +15,6 @@ candidate ids; none → ``relationship_entity_missing``.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import values as V
+from .crm.base import lookup_weight, scan_pages
 from .definitions import FieldDef, ObjectSchema
 from .errors import ApiError
 from .validate import CheckedRow
@@ -173,10 +173,11 @@ class Directory:
         if self.object_type == "member":
             self.scan()
             return
-        pages = max(1, math.ceil(self._count() / PAGE))
+        pages = scan_pages(self.client, self.object_type, self._count())
         # a name of a FULL_NAME type cannot be filtered exactly: scan
         needs_scan = any("@" not in r and not _ID_RE.match(r) for r in todo) and not self._name_is_text()
-        if needs_scan or pages <= SMALL_SCAN_PAGES or self.requests + len(todo) >= pages:
+        weight = lookup_weight(self.client)  # Close: a lookup is a search, from a 10x smaller bucket
+        if needs_scan or pages <= SMALL_SCAN_PAGES or (self.requests + len(todo)) * weight >= pages:
             self.scan()
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
@@ -301,16 +302,24 @@ class Resolver:
             bad = False
             for text in texts:
                 oid, suggestions, ambiguous = self._match(key, fdef, text)
+                scope = fdef.type_configuration.scope_field
+                if not oid and scope:
+                    oid, suggestions, ambiguous = self._scoped(row, fdef, scope, text, suggestions, ambiguous)
                 if oid:
                     ids.append(oid)
                     continue
                 bad = True
                 if ambiguous:
+                    sdef = self.schema.fields.get(scope) if scope else None
+                    how = (
+                        f"write one of them, or give the {sdef.label} ({scope}) in its own column"
+                        if sdef is not None
+                        else "use the option id"
+                    )
                     row.issue_at(
                         key,
                         "ambiguous_option",
-                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
-                        "use the option id.",
+                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
                         file=self.file,
                         sheet=self.sheet,
                     )
@@ -334,6 +343,37 @@ class Resolver:
                 row.values[key] = list(dict.fromkeys(ids))
             else:
                 row.values[key] = ids[0]
+
+    def _scoped(
+        self,
+        row: CheckedRow,
+        fdef: FieldDef,
+        scope: str,
+        text: str,
+        suggestions: list[str],
+        ambiguous: bool,
+    ) -> tuple[str | None, list[str], bool]:
+        """A label several options share, found within the row's value of the field's scope
+        (Close: ``Won`` within the row's pipeline); otherwise the plain match's answer."""
+        want = _fold(text)
+        hits = [o for o in fdef.options if o.short is not None and _fold(o.short) == want]
+        if not hits:
+            return None, suggestions, ambiguous
+        value = row.values.get(scope)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and value is not CLEAR:
+            sdef = self.schema.fields.get(scope)
+            given = str(value)
+            scopes = {given} | {
+                o.id for o in (sdef.options if sdef is not None else []) if _fold(o.label) == _fold(given)
+            }
+            hits = [o for o in hits if o.scope in scopes]
+        if len(hits) == 1:
+            return hits[0].id, [], False
+        if hits:
+            return None, [o.label for o in hits], True
+        return None, suggestions, ambiguous
 
     def _resolve_references(self, row: CheckedRow) -> None:
         for key, rel in self.schema.relationships.items():

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from ..config import connect
 from ..export import FORMATS, ExportReport, export_objects
 from .console import (
     EXIT_OK,
     ProgressBars,
     common_options,
+    connect,
     connection_options,
     echo_json,
     echo_table,
