@@ -62,7 +62,12 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str | None]] = {
     "index_lag_10s": ("lead", {"index_lag_ms": 10000}, {}, None),
     # answers dropped while the search index lags: a lost create is looked for again once the
     # index has had search_lag seconds to show it
-    "drops_with_index_lag": ("lead", {"drop_rate": 0.1, "index_lag_ms": 1500}, {"search_lag": 2.0}, "adopted"),
+    "drops_with_index_lag": (
+        "lead",
+        {"drop_rate": 0.1, "index_lag_ms": 1500},
+        {"search_lag": 2.0},
+        "adopted",
+    ),
     "everything_at_once": (
         "lead",
         {"error_rate": 0.05, "drop_rate": 0.03, "reset_rate": 0.03, "rate_429": 0.05, "latency_ms": 5},
@@ -192,7 +197,9 @@ def test_close_fault_case(case: str, close_sandbox: CloseSandboxServer, tmp_path
         rows = write_file(src, otype, edited=False)
         report = run_import(src, otype, backend, results, ledger, storm)
         close_sandbox.set_faults(org.org_id, **NO_FAULTS)  # read the truth without faults
-        check_run(report, results, rows, saved(close_sandbox, org, otype), {n: "created" for n in rows}, otype)
+        check_run(
+            report, results, rows, saved(close_sandbox, org, otype), {n: "created" for n in rows}, otype
+        )
 
         close_sandbox.set_faults(org.org_id, **faults)
         rows = write_file(src, otype, edited=True)

@@ -48,7 +48,13 @@ def test_import_leads_then_opportunities(
         results_path=tmp_path / "leads.results.csv",
         ledger_path=tmp_path / "ledger.db",
     )
-    assert leads.counts.model_dump() == {"created": 2, "updated": 1, "unchanged": 0, "failed": 2, "skipped": 0}
+    assert leads.counts.model_dump() == {
+        "created": 2,
+        "updated": 1,
+        "unchanged": 0,
+        "failed": 2,
+        "skipped": 0,
+    }
     assert flat(leads) == [[4, "I", "unknown_option"], [5, "C", "invalid_url"]]
     saved = by_key(close_sandbox, close_org, "lead", "cf_DemoLeadExternalId")
     nw = saved["NL-001"]
@@ -91,7 +97,9 @@ def test_import_leads_then_opportunities(
     assert flat(opps) == [[5, "D", "ambiguous_option"], [6, "B", "relationship_entity_missing"]]
     saved_opps = by_key(close_sandbox, close_org, "opportunity", "cf_DemoOppExternalId")
     first = saved_opps["NO-001"]
-    assert first["value"] == 1250050 and first["value_period"] == "annual"  # units in the sheet, cents in Close
+    assert (
+        first["value"] == 1250050 and first["value_period"] == "annual"
+    )  # units in the sheet, cents in Close
     assert first["confidence"] == 60 and first["user_id"] == "user_DemoBen"
     assert first["lead_id"] == nw["id"] and first["status_label"] == "Proposal Sent"
     assert first["custom.cf_DemoOppProducts"] == ["Core", "Analytics"]
@@ -143,14 +151,22 @@ def test_updates_keep_what_the_sheet_does_not_hold(
     report = import_file(src, "lead", client=close_backend, results_path=tmp_path / "r.csv")
     assert report.counts.updated == 1, report.flatten(["row", "code", "message"])
     raw = close_backend.client.get(f"lead/{lead['id']}/")
-    assert [(a["label"], a["city"]) for a in raw["addresses"]] == [("business", "Dallas"), ("mailing", "Boston")]
+    assert [(a["label"], a["city"]) for a in raw["addresses"]] == [
+        ("business", "Dallas"),
+        ("mailing", "Boston"),
+    ]
     assert "custom.cf_DemoLeadTier" not in raw
     src = tmp_path / "contacts.csv"
-    src.write_text(f"Record ID (id),Email\n{contact['id']},ann@example.com;ann@work.example.com\n", encoding="utf-8")
+    src.write_text(
+        f"Record ID (id),Email\n{contact['id']},ann@example.com;ann@work.example.com\n", encoding="utf-8"
+    )
     report = import_file(src, "contact", client=close_backend, results_path=tmp_path / "c.csv")
     assert report.counts.updated == 1, report.flatten(["row", "code", "message"])
     emails = close_backend.client.get(f"contact/{contact['id']}/")["emails"]
-    assert [(e["email"], e["type"]) for e in emails] == [("ann@example.com", "home"), ("ann@work.example.com", "office")]
+    assert [(e["email"], e["type"]) for e in emails] == [
+        ("ann@example.com", "home"),
+        ("ann@work.example.com", "office"),
+    ]
 
 
 def test_close_rejection_points_at_the_column(close_backend: CloseBackend, tmp_path: Path) -> None:
@@ -179,7 +195,11 @@ def test_cli_import_with_crm_close_equals_the_library(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     shutil.copy(DATA / "leads.csv", tmp_path / "leads.csv")
-    env = {"CLOSE_API_KEY": close_org.api_key, "CLOSE_BASE_URL": close_sandbox.api_url, "LIGHTFIELD_API_KEY": ""}
+    env = {
+        "CLOSE_API_KEY": close_org.api_key,
+        "CLOSE_BASE_URL": close_sandbox.api_url,
+        "LIGHTFIELD_API_KEY": "",
+    }
     runner = CliRunner()
     dry = runner.invoke(
         cli, ["import", "lead", "leads.csv", "--crm", "close", "--dry-run", "--format", "json"], env=env
