@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from . import sheets
 from .columns import MULTI_SEPARATOR, Column, export_columns
-from .crm.base import PipelineSource, crm_name
+from .crm.base import Backend, PipelineSource, crm_name
 from .definitions import SYSTEM_OBJECTS, ObjectSchema
 from .errors import ApiError, ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
@@ -52,7 +52,6 @@ from .summary import PipelineSummary, member_name, summarize_pipeline, write_sum
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .client import LightfieldClient
 
 ExportFormat = Literal["xlsx", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
@@ -213,7 +212,7 @@ class _Source:
     both exported (without filters) and needed for names."""
 
     def __init__(
-        self, client: LightfieldClient, *, concurrency: int, on_event: EventHandler | None, keep: set[str]
+        self, client: Backend, *, concurrency: int, on_event: EventHandler | None, keep: set[str]
     ) -> None:
         self.client, self.concurrency, self.on_event, self.keep = client, concurrency, on_event, keep
         self._records: dict[str, list[dict[str, Any]]] = {}
@@ -305,7 +304,7 @@ class _Source:
 # --- rows ---------------------------------------------------------------------------------------
 
 
-def object_schema(client: LightfieldClient, object_type: str) -> ObjectSchema:
+def object_schema(client: Backend, object_type: str) -> ObjectSchema:
     """The schema an export uses (Lightfield members have a fixed, read-only one)."""
     if object_type == "member" and crm_name(client) == "lightfield":
         return ObjectSchema.from_api(MEMBER_DEFINITIONS, object_type="member")
@@ -422,9 +421,7 @@ def _sheet_title(label: str, used: set[str]) -> str:
     return title
 
 
-def _plan(
-    client: LightfieldClient, objects: list[str], filters: Filters | None, key_field: str
-) -> list[_Sheet]:
+def _plan(client: Backend, objects: list[str], filters: Filters | None, key_field: str) -> list[_Sheet]:
     # a backend with its own pipeline (Close) names its object types there; Lightfield's are fixed
     system = set(client.pipeline_objects) if isinstance(client, PipelineSource) else set(SYSTEM_OBJECTS)
     names = client.sheet_names if isinstance(client, PipelineSource) else SHEET_NAMES
@@ -550,7 +547,7 @@ def _write_jsonl(
 
 
 def export_objects(
-    client: LightfieldClient,
+    client: Backend,
     objects: Sequence[str] | str,
     path: str | Path,
     *,
@@ -689,7 +686,7 @@ def _export_xlsx(
 
 
 def export_frames(
-    client: LightfieldClient,
+    client: Backend,
     objects: Sequence[str] | str,
     *,
     filters: Filters | None = None,

@@ -432,7 +432,7 @@ def _mapping_spec(
         return spec, True
     if profile == "none":
         return None, False
-    return P.load_profile(profile, object_type), True
+    return P.load_profile(profile, object_type, headers), True
 
 
 def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
@@ -714,7 +714,8 @@ def _run_import(
                     options=options,
                 )
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
-    references = References(client, concurrency=run.concurrency)
+    # references also match by the run's key field (contacts keyed by close_id find their accounts by it)
+    references = References(client, concurrency=run.concurrency, key_field=run.key_field)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
     )

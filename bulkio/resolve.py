@@ -8,8 +8,9 @@ queries it has made plus the ones it needs would cost more than the scan. Everyt
 run (a :class:`References` object shared by the pipeline).
 
 Accepted references: accounts, opportunities and custom objects by record id, ``external_id`` (or the
-record's read-only ``externalId``) or exact name (case-insensitive); contacts also by email or full
-name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
+record's read-only ``externalId``), the import's own key field when it is another (``--key close_id``:
+contacts keyed by Close ids find their accounts by Close ids) or exact name (case-insensitive);
+contacts also by email or full name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
 candidate ids; none → ``relationship_entity_missing``.
 """
 
@@ -77,8 +78,12 @@ def record_emails(record: dict[str, Any]) -> list[str]:
 class Directory:
     """Finds records of one object type by id, external id, email or name."""
 
-    def __init__(self, client: Any, object_type: str, *, concurrency: int = 8) -> None:
+    def __init__(
+        self, client: Any, object_type: str, *, concurrency: int = 8, key_field: str = "external_id"
+    ) -> None:
         self.client, self.object_type, self.concurrency = client, object_type, concurrency
+        #: the import's key field: a reference also matches a record by it (``--key close_id``)
+        self.key_field = key_field
         self.scanned = False
         self.total: int | None = None
         self.requests = 0  # filter/retrieve requests made (for the scan-or-filter decision)
@@ -98,6 +103,8 @@ class Directory:
             return
         self.by_id.add(rid)
         exts = {field_value(record, "external_id"), record.get("externalId")}
+        if self.key_field != "external_id":
+            exts.add(field_value(record, self.key_field))
         for ext in exts:
             if ext:
                 self.by_ext.setdefault(_fold(ext), []).append(rid)
@@ -156,6 +163,12 @@ class Directory:
                 self._has_external_id = False
         return self._has_external_id
 
+    def _defines(self, key: str) -> bool:
+        try:
+            return key in self.client.schema(self.object_type).fields
+        except ApiError:
+            return False
+
     def _name_is_text(self) -> bool:
         try:
             fdef = self.client.schema(self.object_type).fields.get("$name")
@@ -200,6 +213,9 @@ class Directory:
                     raise
         if self._external_id_defined():
             attempts.append(("external_id[equal]", ref, lambda r: _fold(str(field_value(r, "external_id")))))
+        if self.key_field != "external_id" and self._defines(self.key_field):
+            key = self.key_field
+            attempts.append((f"{key}[equal]", ref, lambda r: _fold(str(field_value(r, key)))))
         if "@" in ref:
             attempts.append(("$email[contains]", ref, lambda r: [_fold(e) for e in record_emails(r)]))
         attempts.append(("$name[equal]", ref, lambda r: _fold(record_name(r) or "")))
@@ -229,15 +245,15 @@ class Directory:
 class References:
     """Per-run cache of :class:`Directory` objects, one per target object type."""
 
-    def __init__(self, client: Any, *, concurrency: int = 8) -> None:
-        self.client, self.concurrency = client, concurrency
+    def __init__(self, client: Any, *, concurrency: int = 8, key_field: str = "external_id") -> None:
+        self.client, self.concurrency, self.key_field = client, concurrency, key_field
         self.directories: dict[str, Directory] = {}
 
     def directory(self, object_type: str) -> Directory:
         d = self.directories.get(object_type)
         if d is None:
             d = self.directories[object_type] = Directory(
-                self.client, object_type, concurrency=self.concurrency
+                self.client, object_type, concurrency=self.concurrency, key_field=self.key_field
             )
         return d
 

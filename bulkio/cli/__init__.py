@@ -14,7 +14,15 @@ import click
 
 from .. import __version__
 
-COMMAND_MODULES = ("sandbox_cmd", "definitions_cmd", "template_cmd", "import_cmd", "export_cmd", "map_cmd")
+COMMAND_MODULES = (
+    "sandbox_cmd",
+    "definitions_cmd",
+    "template_cmd",
+    "import_cmd",
+    "export_cmd",
+    "map_cmd",
+    "migrate_cmd",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -347,6 +347,10 @@ def object_maps(config: CloseConfig) -> dict[str, ObjectMap]:
                 Spec("$statusType", "status_type", "text", True),
             ),
             (
+                _field("$displayName", "Display name", "TEXT", read_only=True),
+                Spec("$displayName", "display_name", "opportunity_name", True),
+            ),
+            (
                 _field("$expectedValue", "Expected value", "CURRENCY", read_only=True, currency=cur),
                 Spec("$expectedValue", "expected_value", "money", True),
             ),
@@ -566,6 +570,8 @@ def _link(otype: str, raw: Mapping[str, Any]) -> str | None:
 def value_to_neutral(spec: Spec, raw: Mapping[str, Any]) -> Any:
     """The neutral value of one spec in a Close record (``None`` when unset)."""
     kind = spec.kind
+    if kind == "opportunity_name":
+        return opportunity_name(raw)
     if kind == "full_name":
         first, last = raw.get("first_name"), raw.get("last_name")
         return {"firstName": first, "lastName": last} if first or last else None
@@ -583,6 +589,13 @@ def value_to_neutral(spec: Spec, raw: Mapping[str, Any]) -> Any:
     if kind == "datetime":
         return _datetime_to_neutral(value)
     return value
+
+
+def opportunity_name(raw: Mapping[str, Any]) -> str:
+    """A name for an opportunity, which Close does not have (API-FACTS §9):
+    ``Acme Corp – Proposal Sent – $3,000`` (lead, status, formatted value)."""
+    parts = [raw.get("lead_name") or "Untitled", raw.get("status_label"), raw.get("value_formatted")]
+    return " – ".join(str(p) for p in parts if p)
 
 
 def neutral_to_value(spec: Spec, value: Any, current: Mapping[str, Any] | None = None) -> Any:
@@ -676,6 +689,7 @@ __all__ = [
     "member_record",
     "neutral_to_value",
     "object_maps",
+    "opportunity_name",
     "record_to_neutral",
     "slug",
     "status_options",
