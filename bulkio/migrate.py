@@ -477,15 +477,15 @@ def _column_specs(
         if target is not None and spec is None:
             spec = ColumnSpec.model_validate({"field": target})
         out[c.header] = spec if spec is not None else ColumnSpec.model_validate({"field": "ignore"})
-        if c.kind != "display" or target is not None:
-            report.field_map.append(
-                {
-                    "object": close_type,
-                    "column": c.header,
-                    "lightfield": f"{lf_type}.{target}" if target else None,
-                    "how": how,
-                }
-            )
+        # every column is listed, so every value can be accounted for
+        report.field_map.append(
+            {
+                "object": close_type,
+                "column": c.header,
+                "lightfield": f"{lf_type}.{target}" if target else None,
+                "how": how,
+            }
+        )
     return out
 
 
@@ -693,6 +693,20 @@ class _Planned:
 # --- the run -----------------------------------------------------------------------------------------
 
 
+def _with_record_ids(frame: Any, schema: ObjectSchema, migrated: Mapping[str, Mapping[str, str]]) -> Any:
+    """The frame with each reference to a lead or contact this run migrated replaced by the
+    Lightfield record id (others keep the Close id, found by ``close_id``)."""
+    frame = frame.copy()
+    for c in export_columns(schema):
+        if c.kind != "relationship" or c.header not in frame.columns:
+            continue
+        target = schema.relationships[c.key].object_type
+        known = migrated.get(target)
+        if known:
+            frame[c.header] = [known.get(str(v), v) if isinstance(v, str) else v for v in frame[c.header]]
+    return frame
+
+
 def _fingerprint(frame: Any) -> str:
     return "sha256:" + hashlib.sha256(frame.to_csv(index=False).encode("utf-8")).hexdigest()
 
@@ -798,8 +812,11 @@ def migrate(
     emit(PhaseFinished("read close"))
     target: Any = _Planned(lightfield, target_schemas) if dry_run else lightfield
     source = getattr(close, "target", None) or f"{close.base_url}#{close.key_fingerprint}"
+    #: Close id -> Lightfield record id of what this run migrated (references use the ids: reads by id
+    #: never lag, while a list may not show an account created a second ago)
+    migrated: dict[str, dict[str, str]] = {}
     for close_type, lf_type in OBJECTS:
-        frame = frames[close_type]
+        frame = _with_record_ids(frames[close_type], close.schema(close_type), migrated)
         report.source_counts[close_type] = len(frame)
         given = (mappings or {}).get(close_type)
         mapping = as_mapping(given) if given is not None else drafted[close_type]
@@ -829,6 +846,12 @@ def migrate(
             profile="none",
         )
         report.runs[close_type] = run
+        ids = list(frame["Record ID (id)"]) if "Record ID (id)" in frame.columns else []
+        migrated[close_type] = {
+            str(ids[r.row - 2]): r.record_id
+            for r in run.rows
+            if r.record_id and r.outcome in ("created", "updated", "unchanged") and 0 <= r.row - 2 < len(ids)
+        }
         report.counts[close_type] = run.counts.model_dump()
         report.failures += _failures(close_type, frame, run)
         for group in run.unresolved:

@@ -179,6 +179,7 @@ class Directory:
     def prefetch(self, refs: set[str]) -> None:
         """Make every reference in ``refs`` answerable by :meth:`lookup`, with the fewest requests."""
         if self.scanned:
+            self._confirm_ids(refs)
             return
         todo = [r for r in refs if r not in self.cache]
         if not todo:
@@ -192,10 +193,35 @@ class Directory:
         weight = lookup_weight(self.client)  # Close: a lookup is a search, from a 10x smaller bucket
         if needs_scan or pages <= SMALL_SCAN_PAGES or (self.requests + len(todo)) * weight >= pages:
             self.scan()
+            self._confirm_ids(refs)
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             for ref, ids in zip(todo, pool.map(self._query, todo)):
                 self.cache[ref] = ids
+
+    def _confirm_ids(self, refs: set[str]) -> None:
+        """Record ids a scan did not list, read one by one: lists lag recent writes (API-FACTS §6),
+        so an account created seconds ago is found by its id all the same."""
+        if self.object_type == "member":
+            return
+        todo = [r for r in refs if _ID_RE.match(r) and r not in self.by_id and r not in self.cache]
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            for ref, found in zip(todo, pool.map(self._retrieve, todo)):
+                if found is not None:
+                    with self._lock:
+                        self.add(found)
+
+    def _retrieve(self, ref: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.requests += 1
+        try:
+            return dict(self.client.retrieve(self.object_type, ref))
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                return None
+            raise
 
     def _query(self, ref: str) -> list[str]:
         """Filter mode: id → retrieve; then external_id, email, name filters (first hit wins)."""
