@@ -216,6 +216,8 @@ class CloseClient:
         self.on_event = on_event
         self._pacers: dict[str, Pacer] = {}
         self._rates: dict[str, float] = {}
+        self._exact: set[str] = set()  # groups whose rate a 429 body told exactly
+        self._bounds: dict[str, tuple[float, float]] = {}  # what the headers say about each rate
         self._lock = threading.Lock()
         self._counters = _Counters()
         headers = {"Accept": "application/json", "User-Agent": f"bulkio/{__version__}"}
@@ -251,12 +253,30 @@ class CloseClient:
     def _learn(self, pacer: Pacer, group: str, headers: Mapping[str, str], ticket: int) -> None:
         """Feed the group's pacer: the refill rate (requests/s) and what the server has left."""
         limit, remaining, reset = parse_ratelimit(headers)
-        if limit is not None and remaining is not None and reset and reset > 0 and limit > remaining:
-            seen = (limit - remaining) / reset
+        # reset is the time until the bucket is full again: (limit - remaining) / rate. A whole number
+        # is rounded (Close has been seen sending them; the official client's regex reads only digits)
+        # and says too little: the pace stays as it is until a 429 tells the exact rate (rate_limit /
+        # rate_window), which no header estimate overrides. ``remaining`` is the bucket's tokens
+        # rounded down, so each answer bounds the rate: (limit - remaining - 1) / reset < rate <=
+        # (limit - remaining) / reset; the bounds of all answers are intersected and the pace is the
+        # middle of what is left.
+        if (
+            limit is not None
+            and remaining is not None
+            and reset
+            and reset > 0
+            and limit > remaining
+            and not reset.is_integer()
+        ):
+            low, high = (limit - remaining - 1) / reset, (limit - remaining) / reset
             with self._lock:
-                # the highest estimate is the closest: an integer reset only ever rounds up
-                best = max(seen, self._rates.get(group, 0.0))
-                self._rates[group] = best
+                if group not in self._exact:
+                    old_low, old_high = self._bounds.get(group, (0.0, float("inf")))
+                    low, high = max(low, old_low), min(high, old_high)
+                    if low > high:  # the limit changed: start over from this answer
+                        low, high = (limit - remaining - 1) / reset, (limit - remaining) / reset
+                    self._bounds[group] = (low, high)
+                    self._rates[group] = (low + high) / 2 if high != float("inf") else low
         with self._lock:
             rate = self._rates.get(group)
         fed: dict[str, str] = {}
@@ -330,6 +350,7 @@ class CloseClient:
                 if rate:
                     with self._lock:
                         self._rates[grp] = rate
+                        self._exact.add(grp)
                 if wait is None:
                     _, _, reset = parse_ratelimit(response.headers)
                     wait = reset if reset is not None else retry_after(response.headers)
