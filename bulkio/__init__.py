@@ -23,7 +23,8 @@ from .errors import (
 )
 from .export import ExportReport, export_frames, export_objects
 from .issues import Issue
-from .pipeline import RunReport, import_file, import_frame
+from .pipeline import RowReport, RunReport, import_file, import_frame
+from .protocols import CrmClient
 from .ratelimit import RateLimit, RetryPolicy
 from .template import TemplateInfo, make_template
 
@@ -32,6 +33,7 @@ __all__ = [
     "AuthError",
     "BulkioError",
     "ConfigError",
+    "CrmClient",
     "ExportReport",
     "InputFileError",
     "Issue",
@@ -40,6 +42,7 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RetryPolicy",
+    "RowReport",
     "RunReport",
     "SandboxError",
     "ScopeError",

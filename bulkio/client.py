@@ -196,6 +196,9 @@ class LightfieldClient:
             base_url or os.environ.get("LIGHTFIELD_BASE_URL") or DEFAULT_BASE_URL
         )
         self.key_fingerprint = hashlib.sha256(key.encode()).hexdigest()[:12]
+        #: What the ledger keys runs and known records by (never the key itself). connect() names the
+        #: embedded sandbox by its database instead, as its port changes with every start.
+        self.target = f"{self.base_url}#{self.key_fingerprint}"
         self.rate_limit = rate_limit or RateLimit()
         self.retry = retry or RetryPolicy()
         self.on_event = on_event

@@ -11,16 +11,18 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from .errors import ConfigError
+from .state import sandbox_db_path
+
+if TYPE_CHECKING:
+    from .client import LightfieldClient
 
 DEFAULT_BASE_URL = "https://api.lightfield.app"
 API_VERSION = "2026-03-01"
-#: Where the embedded sandbox keeps its data between commands (relative to the working directory).
-DEFAULT_SANDBOX_DB = Path(".bulkio") / "sandbox.sqlite3"
 
 
 def api_key_from_env(api_key: str | SecretStr | None = None) -> SecretStr | None:
@@ -36,14 +38,16 @@ def connect(
     api_key: str | SecretStr | None = None,
     base_url: str | None = None,
     sandbox_db: str | Path | None = None,
+    state_dir: str | Path | None = None,
     **client_options: Any,
-) -> Iterator[Any]:
+) -> Iterator[LightfieldClient]:
     """Yield a ready :class:`~bulkio.client.LightfieldClient`.
 
     With a key (argument or ``LIGHTFIELD_API_KEY``) it talks to ``base_url`` (or
     ``LIGHTFIELD_BASE_URL``, default the real service). Without one it starts the embedded sandbox
-    on a loopback port, backed by ``sandbox_db`` (seeded with the demo org on first use), and
-    stops it afterwards.
+    on a loopback port, backed by ``sandbox_db`` (default: ``sandbox.sqlite3`` in the state folder,
+    :func:`bulkio.state.sandbox_db_path`; seeded with the demo org on first use), and stops it
+    afterwards.
     """
     from .client import LightfieldClient
 
@@ -62,13 +66,15 @@ def connect(
         )
     from .sandbox import SandboxServer
 
-    db = Path(sandbox_db) if sandbox_db else DEFAULT_SANDBOX_DB
+    db = Path(sandbox_db) if sandbox_db else sandbox_db_path(state_dir)
     db.parent.mkdir(parents=True, exist_ok=True)
     with (
         SandboxServer(db_path=db, seed="demo") as server,
         LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client,
     ):
         EMBEDDED[client] = server
+        # the port is new every time: runs and known records follow the database instead
+        client.target = f"sandbox:{db.resolve()}#{client.key_fingerprint}"
         yield client
 
 

@@ -71,6 +71,34 @@ class Draft:
     profile: MappingFile | None = None
     vendor: str | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """The draft as data (``bulkio map --format json``): each header, its target (None =
+        ignored), how it matched and how sure, and the values that matched nothing."""
+        return {
+            "object_type": self.object_type,
+            "file": self.file,
+            "profile": self.vendor,
+            "columns": [
+                {
+                    "header": c.header,
+                    "target": c.target,
+                    "how": c.how,
+                    "score": round(c.score, 3),
+                    "nearest": [n for n, _ in c.nearest],
+                    "unresolved": [
+                        {
+                            "value": v.value,
+                            "count": v.count,
+                            "guess": v.guess,
+                            "nearest": [n for n, _ in v.nearest],
+                        }
+                        for v in c.unresolved
+                    ],
+                }
+                for c in self.columns
+            ],
+        }
+
     def to_yaml(self) -> str:
         q = json.dumps  # a JSON string is a valid YAML scalar
         lines = [

@@ -6,7 +6,7 @@ names after each relationship, then read-only fields. Values go through
 :func:`bulkio.values.format_value` (select labels, real Excel dates, lists joined with ``"; "``),
 and every text cell through formula escaping (:mod:`bulkio.sheets`).
 
-Records stream from :meth:`LightfieldClient.list_all` into a write-only workbook. The names shown
+Records stream from :meth:`CrmClient.list_all <bulkio.protocols.CrmClient.list_all>` into a write-only workbook. The names shown
 in display columns need id -> name maps of the related types (accounts, contacts, members,
 opportunities…); each type is listed at most once per export and, when the same type is also one
 of the exported sheets, its records are kept and reused instead of being listed again.
@@ -26,7 +26,9 @@ A ``pipeline`` export in CSV or JSONL writes the object files only; its summary 
 Every file is written to a temporary file and renamed into place (:func:`bulkio.sheets.atomic_path`),
 so an interrupted export never replaces a good file with half of one; the files of a multi-object
 CSV/JSONL export are renamed together once all are complete, so an interruption leaves none of them
-replaced.
+replaced. A symlink is followed (its target gets the export), a device or FIFO is written in place,
+and ``-`` is standard output: CSV (one object, UTF-8 without BOM) and JSON Lines (every object in one
+stream) as records arrive, XLSX once the workbook is complete.
 """
 
 from __future__ import annotations
@@ -43,15 +45,17 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from . import sheets
 from .columns import MULTI_SEPARATOR, Column, export_columns
-from .crm.base import Backend, PipelineSource, crm_name
+from .crm.base import PipelineSource, crm_name
 from .definitions import SYSTEM_OBJECTS, ObjectSchema
 from .errors import ApiError, ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
 from .summary import PipelineSummary, member_name, summarize_pipeline, write_summary_sheet
+from .vocabulary import versioned
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .protocols import CrmClient
 
 ExportFormat = Literal["xlsx", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
@@ -99,7 +103,7 @@ class ExportReport:
     paths: list[Path]
     counts: dict[str, int]
     sheets: dict[str, str]
-    duration: float
+    duration_s: float
     #: the pipeline's Summary: :class:`~bulkio.summary.PipelineSummary` for Lightfield, the
     #: backend's own for another CRM (Close: :class:`~bulkio.crm.close.summary.CloseSummary`)
     summary: Any = None
@@ -114,22 +118,34 @@ class ExportReport:
         return sum(self.counts.values())
 
     @property
+    def records_per_s(self) -> float:
+        return self.total / self.duration_s if self.duration_s > 0 else 0.0
+
+    # the names before 0.2 (same values)
+    @property
+    def duration(self) -> float:
+        return self.duration_s
+
+    @property
     def records_per_second(self) -> float:
-        return self.total / self.duration if self.duration > 0 else 0.0
+        return self.records_per_s
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "format": self.format,
-            "paths": [str(p) for p in self.paths],
-            "counts": dict(self.counts),
-            "sheets": dict(self.sheets),
-            "total": self.total,
-            "duration": round(self.duration, 3),
-            "records_per_second": round(self.records_per_second, 1),
-            "summary": self.summary.to_dict() if self.summary else None,
-            "messages": list(self.messages),
-        }
+        """The ``--format json`` document (docs/json.md)."""
+        return versioned(
+            {
+                "ok": self.ok,
+                "format": self.format,
+                "paths": [str(p) for p in self.paths],
+                "counts": dict(self.counts),
+                "sheets": dict(self.sheets),
+                "total": self.total,
+                "duration_s": round(self.duration_s, 3),
+                "records_per_s": round(self.records_per_s, 1),
+                "summary": self.summary.to_dict() if self.summary else None,
+                "messages": list(self.messages),
+            }
+        )
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -212,7 +228,7 @@ class _Source:
     both exported (without filters) and needed for names."""
 
     def __init__(
-        self, client: Backend, *, concurrency: int, on_event: EventHandler | None, keep: set[str]
+        self, client: CrmClient, *, concurrency: int, on_event: EventHandler | None, keep: set[str]
     ) -> None:
         self.client, self.concurrency, self.on_event, self.keep = client, concurrency, on_event, keep
         self._records: dict[str, list[dict[str, Any]]] = {}
@@ -304,7 +320,7 @@ class _Source:
 # --- rows ---------------------------------------------------------------------------------------
 
 
-def object_schema(client: Backend, object_type: str) -> ObjectSchema:
+def object_schema(client: CrmClient, object_type: str) -> ObjectSchema:
     """The schema an export uses (Lightfield members have a fixed, read-only one)."""
     if object_type == "member" and crm_name(client) == "lightfield":
         return ObjectSchema.from_api(MEMBER_DEFINITIONS, object_type="member")
@@ -421,7 +437,7 @@ def _sheet_title(label: str, used: set[str]) -> str:
     return title
 
 
-def _plan(client: Backend, objects: list[str], filters: Filters | None, key_field: str) -> list[_Sheet]:
+def _plan(client: CrmClient, objects: list[str], filters: Filters | None, key_field: str) -> list[_Sheet]:
     # a backend with its own pipeline (Close) names its object types there; Lightfield's are fixed
     system = set(client.pipeline_objects) if isinstance(client, PipelineSource) else set(SYSTEM_OBJECTS)
     names = client.sheet_names if isinstance(client, PipelineSource) else SHEET_NAMES
@@ -493,6 +509,10 @@ def export_format(path: str | Path, fmt: str | None = None) -> str:
         if fmt not in FORMATS:
             raise ConfigError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
         return fmt
+    if sheets.is_stdout(path):
+        raise ConfigError(
+            "Writing to standard output (-o -) needs the file type: add --to csv, jsonl or xlsx."
+        )
     found = SUFFIXES.get(Path(path).suffix.lower())
     if found is None:
         raise ConfigError(
@@ -547,7 +567,7 @@ def _write_jsonl(
 
 
 def export_objects(
-    client: Backend,
+    client: CrmClient,
     objects: Sequence[str] | str,
     path: str | Path,
     *,
@@ -597,12 +617,26 @@ def export_objects(
         paths.append(_export_xlsx(target, plan, source, names, summary, counts, on_event))
     else:
         single = len(plan) == 1
+        to_stdout = sheets.is_stdout(target)
+        if to_stdout and fmt == "csv" and not single:
+            raise ConfigError(
+                "CSV to standard output (-o -) takes one object type: export them one at a time, "
+                "or use --to jsonl (one record per line, every object) or --to xlsx."
+            )
         # Each file goes to a temporary file; all are renamed into place together at the end, so an
         # interrupted export of several objects replaces none of their files rather than some.
+        # Standard output is one stream for every object (JSON Lines), written as records arrive.
         with ExitStack() as renames:
+            streams: dict[str, TextIO] = {}
             for sheet in plan:
-                file = _file_for(target, sheet.object_type, fmt, single)
-                tmp = renames.enter_context(sheets.atomic_path(file))
+                file = target if to_stdout else _file_for(target, sheet.object_type, fmt, single)
+                fh = streams.get(str(file))
+                if fh is None:
+                    # CSV files get a BOM so Excel reads them as UTF-8; a pipe gets plain UTF-8
+                    encoding = sheets.CSV_ENCODING if fmt == "csv" and not to_stdout else "utf-8"
+                    newline = "" if fmt == "csv" else "\n"
+                    fh = renames.enter_context(sheets.open_output(file, encoding=encoding, newline=newline))
+                    streams[str(file)] = fh
                 phase = f"export:{sheet.object_type}"
                 _emit(on_event, PhaseStarted(phase, total=source.total(sheet.object_type, sheet.filters)))
                 counter = [0]
@@ -611,22 +645,19 @@ def export_objects(
                 )
                 if fmt == "csv":
                     build = row_builder(sheet.schema, sheet.columns, names)
-                    with open(tmp, "w", encoding=sheets.CSV_ENCODING, newline="") as fh:
-                        sheets.write_csv_rows(
-                            fh, [c.header for c in sheet.columns], (build(r) for r in records)
-                        )
+                    sheets.write_csv_rows(fh, [c.header for c in sheet.columns], (build(r) for r in records))
                 else:
-                    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                        _write_jsonl(fh, records, sheet, names)
+                    _write_jsonl(fh, records, sheet, names)
                 counts[sheet.object_type] = counter[0]
                 _emit(on_event, PhaseFinished(phase))
-                paths.append(file)
+                if file not in paths:
+                    paths.append(file)
     return ExportReport(
         format=fmt,
         paths=paths,
         counts=counts,
         sheets={s.object_type: s.title for s in plan},
-        duration=time.perf_counter() - started,
+        duration_s=time.perf_counter() - started,
         summary=summary,
         messages=source.messages,
     )
@@ -686,7 +717,7 @@ def _export_xlsx(
 
 
 def export_frames(
-    client: Backend,
+    client: CrmClient,
     objects: Sequence[str] | str,
     *,
     filters: Filters | None = None,
@@ -695,8 +726,10 @@ def export_frames(
     on_event: EventHandler | None = None,
 ) -> dict[str, pd.DataFrame]:
     """One pandas DataFrame per object type, with the same columns (headers) and values as the
-    exported sheet. Values are not formula-escaped (no spreadsheet is involved); dates are
-    ``datetime``/``date`` objects.
+    exported sheet, in pandas' own types (:func:`column_dtype`): ``datetime64[ns, UTC]`` for dates,
+    nullable ``Float64`` / ``Int64`` for numbers and money, ``boolean`` for checkboxes,
+    ``category`` (the field's options, in their order) for single selects, ``string`` for the rest.
+    Values are not formula-escaped (no spreadsheet is involved).
 
     >>> frames = export_frames(lf, ["account", "opportunity"])     # doctest: +SKIP
     >>> frames["opportunity"]["Stage* ($stage)"].value_counts()
@@ -722,15 +755,70 @@ def export_frames(
             )
         ]
         frames[sheet.object_type] = pd.DataFrame(
-            rows, columns=[c.header for c in sheet.columns], dtype=object
+            {
+                c.header: _typed_column([row[i] for row in rows], c, sheet.schema)
+                for i, c in enumerate(sheet.columns)
+            }
         )
         _emit(on_event, PhaseFinished(phase))
     return frames
 
 
+def column_dtype(column: Column, schema: ObjectSchema) -> str:
+    """The pandas dtype :func:`export_frames` gives a column, by the field's value type: ``datetime``
+    (``datetime64[ns, UTC]``), ``number`` (``Int64`` when every value is whole, else ``Float64``),
+    ``currency`` (``Float64``), ``boolean``, ``category`` (single select) or ``string``."""
+    if column.kind not in ("field", "readonly"):
+        return "string"  # ids, relationship ids, names, address and name parts
+    fdef = schema.fields.get(column.field_key or column.key)
+    vt = fdef.value_type if fdef is not None else None
+    return {
+        "DATETIME": "datetime",
+        "NUMBER": "number",
+        "CURRENCY": "currency",
+        "CHECKBOX": "boolean",
+        "SINGLE_SELECT": "category",
+    }.get(vt or "", "string")
+
+
+def _typed_column(values: list[Any], column: Column, schema: ObjectSchema) -> pd.Series[Any]:
+    import pandas as pd
+
+    kind = column_dtype(column, schema)
+    if kind == "datetime":
+        # cells are naive UTC datetimes, or dates for midnight (format_value); text that is no date
+        # (never written by the API) becomes NaT rather than an object column
+        return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True, errors="coerce"))
+    if kind in ("number", "currency"):
+        numbers = [_as_float(v) for v in values]
+        whole = all(n is None or float(n).is_integer() for n in numbers)
+        if kind == "number" and whole and any(n is not None for n in numbers):
+            return pd.Series([None if n is None else int(n) for n in numbers], dtype="Int64")
+        return pd.Series(numbers, dtype="Float64")
+    if kind == "boolean":
+        return pd.Series([v if isinstance(v, bool) else None for v in values], dtype="boolean")
+    if kind == "category":
+        fdef = schema.fields[column.field_key or column.key]
+        labels = [o.label for o in fdef.options]
+        extra = sorted({str(v) for v in values if v is not None and str(v) not in labels})
+        dtype = pd.CategoricalDtype(categories=list(dict.fromkeys(labels + extra)), ordered=False)
+        return pd.Series([None if v is None else str(v) for v in values], dtype=dtype)
+    return pd.Series([None if v is None else str(v) for v in values], dtype="string")
+
+
+def _as_float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 __all__ = [
     "PIPELINE",
     "ExportReport",
+    "column_dtype",
     "export_format",
     "export_frames",
     "export_objects",

@@ -36,8 +36,7 @@ from .errors import LedgerError
 from .issues import Issue
 from .operations import Operation, RowOutcome
 
-#: Where the CLI keeps the ledger (relative to the working directory).
-DEFAULT_LEDGER_PATH = Path(".bulkio") / "ledger.sqlite3"
+#: The default ledger lives in the per-user state folder: :func:`bulkio.state.ledger_path`.
 #: ``PRAGMA application_id`` of a bulkio ledger ("bklg"): tells our file from any other SQLite file.
 APPLICATION_ID = 0x626B6C67
 #: Bumped on every incompatible schema change; older files are migrated, newer ones refused.
@@ -302,15 +301,30 @@ class Ledger:
         )
         return run_id
 
-    def find_resumable(self, *, input_path: str, object_type: str, target: str) -> RunInfo | None:
-        """The latest unfinished run for this input, object type and target (or ``None``)."""
-        rows = self._read(
+    def find_resumable(
+        self, *, input_path: str, object_type: str, target: str, input_fingerprint: str | None = None
+    ) -> RunInfo | None:
+        """The latest unfinished run for this input, object type and target (or ``None``).
+
+        With ``input_fingerprint`` a run of the same *content* is found first, wherever the file is
+        now (moved, copied, another spelling of its path); else the latest run of the same path,
+        whose fingerprint then tells the caller that the file changed."""
+        select = (
             "SELECT r.run_id, r.input_fingerprint, r.options, r.started_at, "
-            "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id) "
-            "FROM runs r WHERE r.input_path = ? AND r.object_type = ? AND r.target = ? "
-            "AND r.finished_at IS NULL ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1",
-            (str(input_path), object_type, target),
+            "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id) FROM runs r WHERE "
         )
+        latest = " AND r.finished_at IS NULL ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1"
+        rows = []
+        if input_fingerprint:
+            rows = self._read(
+                select + "r.input_fingerprint = ? AND r.object_type = ? AND r.target = ?" + latest,
+                (input_fingerprint, object_type, target),
+            )
+        if not rows:
+            rows = self._read(
+                select + "r.input_path = ? AND r.object_type = ? AND r.target = ?" + latest,
+                (str(input_path), object_type, target),
+            )
         if not rows:
             return None
         run_id, fingerprint, options, started_at, done = rows[0]

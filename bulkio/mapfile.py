@@ -257,8 +257,9 @@ class DetectSpec(_Strict):
 
 
 class Options(_Strict):
-    """Run options a file implies. ``locale`` and ``phone_region`` are handed to the cell parsers
-    that understand them (numbers by locale, phones); until then they are only recorded."""
+    """Run options a file implies, used when the run does not set them: ``locale`` and
+    ``phone_region`` go to the cell parsers (:class:`~bulkio.values.ParseOptions`: numbers, currencies
+    and dates by locale, phones without a country code)."""
 
     date_order: Literal["YMD", "DMY", "MDY"] | None = None
     tz: str | None = None

@@ -49,6 +49,7 @@ from .errors import ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted
 from .mapfile import ColumnSpec, MappingFile, as_mapping
 from .pipeline import RunReport, import_frame
+from .vocabulary import base_outcome, versioned
 
 #: The Lightfield field that keeps each record's Close id: the key of every migrated object.
 KEY = "close_id"
@@ -141,7 +142,7 @@ class MigrationReport:
     user_map: list[dict[str, Any]] = field(default_factory=list)
     created_fields: list[str] = field(default_factory=list)
     runs: dict[str, RunReport] = field(default_factory=dict)
-    duration: float = 0.0
+    duration_s: float = 0.0
     report_path: str | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -154,21 +155,24 @@ class MigrationReport:
         return sum(c.get("created", 0) + c.get("updated", 0) for c in self.counts.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "dry_run": self.dry_run,
-            "source_counts": dict(self.source_counts),
-            "counts": {k: dict(v) for k, v in self.counts.items()},
-            "unmapped": list(self.unmapped),
-            "failures": list(self.failures),
-            "field_map": list(self.field_map),
-            "stage_map": list(self.stage_map),
-            "user_map": list(self.user_map),
-            "created_fields": list(self.created_fields),
-            "duration": round(self.duration, 3),
-            "report_path": self.report_path,
-            "messages": list(self.messages),
-        }
+        """The ``--format json`` document (docs/json.md, ``migrate`` in docs/json-schema.json)."""
+        return versioned(
+            {
+                "ok": self.ok,
+                "dry_run": self.dry_run,
+                "source_counts": dict(self.source_counts),
+                "counts": {k: dict(v) for k, v in self.counts.items()},
+                "unmapped": list(self.unmapped),
+                "failures": list(self.failures),
+                "field_map": list(self.field_map),
+                "stage_map": list(self.stage_map),
+                "user_map": list(self.user_map),
+                "created_fields": list(self.created_fields),
+                "duration_s": round(self.duration_s, 3),
+                "report_path": self.report_path,
+                "messages": list(self.messages),
+            }
+        )
 
 
 # --- planning ----------------------------------------------------------------------------------------
@@ -715,19 +719,19 @@ def _failures(close_type: str, frame: Any, report: RunReport) -> list[dict[str, 
     ids = list(frame["Record ID (id)"]) if "Record ID (id)" in frame.columns else []
     out = []
     for r in report.rows:
-        if r.outcome != "failed":
+        if base_outcome(r.outcome) != "failed":
             continue
         index = r.row - 2
         close_id = ids[index] if 0 <= index < len(ids) else None
-        errors = [i for i in r.issues if i.get("severity") == "error"] or r.issues
+        errors = [i for i in r.issues if i.severity == "error"] or r.issues
         out.append(
             {
                 "object": close_type,
                 "close_id": close_id,
                 "row": r.row,
-                "code": "; ".join(str(i.get("code")) for i in errors),
-                "field": "; ".join(str(i.get("field")) for i in errors if i.get("field")),
-                "reason": "; ".join(str(i.get("message")) for i in errors),
+                "code": "; ".join(str(i.code) for i in errors),
+                "field": "; ".join(str(i.field) for i in errors if i.field),
+                "reason": "; ".join(str(i.message) for i in errors),
             }
         )
     return out
@@ -850,7 +854,9 @@ def migrate(
         migrated[close_type] = {
             str(ids[r.row - 2]): r.record_id
             for r in run.rows
-            if r.record_id and r.outcome in ("created", "updated", "unchanged") and 0 <= r.row - 2 < len(ids)
+            if r.record_id
+            and base_outcome(r.outcome) in ("created", "updated", "unchanged")
+            and 0 <= r.row - 2 < len(ids)
         }
         report.counts[close_type] = run.counts.model_dump()
         report.failures += _failures(close_type, frame, run)
@@ -869,10 +875,10 @@ def migrate(
             ids = list(frame["Record ID (id)"])
             name_col = next((h for h in frame.columns if h.startswith("Display name (")), None)
             for r in run.rows:
-                if r.outcome == "created" and 0 <= r.row - 2 < len(ids):
+                if base_outcome(r.outcome) == "created" and 0 <= r.row - 2 < len(ids):
                     name = frame[name_col].iloc[r.row - 2] if name_col else None
                     target.add(lf_type, str(ids[r.row - 2]), str(name) if name else None)
-    report.duration = time.monotonic() - started
+    report.duration_s = time.monotonic() - started
     if report_path is not None:
         report.report_path = str(write_report(report, report_path))
     return report

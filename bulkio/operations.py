@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .issues import Issue
+from .vocabulary import Outcome
 
 Action = Literal["create", "update", "unchanged", "skip"]
-Outcome = Literal["created", "updated", "unchanged", "failed", "skipped"]
+
+__all__ = ["Action", "Operation", "Outcome", "RowOutcome"]
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ without raising.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -34,13 +35,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
-from .crm.base import AdoptsLostCreates, Backend, crm_name
+from .crm.base import AdoptsLostCreates, crm_name
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import ConfigError, InputFileError, LedgerError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
@@ -49,8 +52,12 @@ from .operations import Operation, RowOutcome
 from .plan import Planner
 from .resolve import References, Resolver
 from .validate import CheckedRow, Validator
+from .vocabulary import SCHEMA_VERSION, OutcomeWord, outcome_word
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from .protocols import CrmClient
     from .results import Lookup
 
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
@@ -86,20 +93,28 @@ class Counts(BaseModel):
 
 
 class RowReport(BaseModel):
-    """One input row's outcome (for a dry run: what would happen)."""
+    """One input row's outcome (for a dry run: what would happen, ``would create`` …; the words are
+    those of :mod:`bulkio.vocabulary`). ``issues`` are :class:`~bulkio.issues.Issue` objects
+    (``row.issues[0].code``); in JSON each is an object with the same attribute names."""
 
     row: int
-    outcome: str
+    outcome: OutcomeWord
     record_id: str | None = None
     link: str | None = None
     key: str | None = None
-    issues: list[dict[str, Any]] = Field(default_factory=list)
+    issues: list[Issue] = Field(default_factory=list)
     changes: dict[str, list[Any]] = Field(default_factory=dict)
 
 
 class RunReport(BaseModel):
-    """What an import did (or, with ``dry_run``, would do)."""
+    """What an import did (or, with ``dry_run``, would do). ``counts`` are keyed by the outcomes of
+    a run that writes (``counts.failed`` of a dry run counts the rows that would fail).
 
+    >>> report.rows[0].outcome, report.rows[0].issues[0].code      # doctest: +SKIP
+    ('would fail', 'invalid_email')
+    """
+
+    schema_version: int = SCHEMA_VERSION
     ok: bool
     object_type: str
     file: str | None = None
@@ -114,7 +129,7 @@ class RunReport(BaseModel):
     requests: int = 0
     rows: list[RowReport] = Field(default_factory=list)
     rows_truncated: bool = False
-    file_issues: list[dict[str, Any]] = Field(default_factory=list)
+    file_issues: list[Issue] = Field(default_factory=list)
     #: values that matched no option, record or value-map entry, grouped by column and value
     #: (see :func:`bulkio.unresolved.group_unresolved`)
     unresolved: list[dict[str, Any]] = Field(default_factory=list)
@@ -127,7 +142,7 @@ class RunReport(BaseModel):
 
         return changes_text({k: (v[0], v[1]) for k, v in row.changes.items()}, self._schema)
 
-    def issues(self) -> Iterator[dict[str, Any]]:
+    def issues(self) -> Iterator[Issue]:
         """File issues first, then row issues in row order."""
         yield from self.file_issues
         for r in self.rows:
@@ -137,10 +152,24 @@ class RunReport(BaseModel):
         """Every issue as a list of the given attributes (frictionless style), for tests:
         ``report.flatten(["row", "column", "code"])``."""
         names = fields or ["row", "column", "code"]
-        return [[i.get(n) for n in names] for i in self.issues()]
+        return [[getattr(i, n) for n in names] for i in self.issues()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` document (docs/json.md): issues as objects, values as JSON (dates as
+        ISO 8601 text; anything else unusual as its text)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.model_dump(), default=_json_value))
+        return data
 
     def to_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, default=str)
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (datetime, date, dt_time)):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
 
 
 class _Column:
@@ -292,16 +321,16 @@ class OutcomeStore:
 _ROW_FIELDS = set(RowReport.model_fields)
 
 
-def _row_report(o: RowOutcome) -> RowReport:
+def _row_report(o: RowOutcome, dry_run: bool) -> RowReport:
     # the values already have the model's types: built without validating (same speed, no copies)
     return RowReport.model_construct(
         _ROW_FIELDS,
         row=o.row,
-        outcome=o.outcome,
+        outcome=outcome_word(o.outcome, dry_run=dry_run),
         record_id=o.record_id,
         link=o.link,
         key=o.key,
-        issues=[i.to_dict() for i in o.issues],
+        issues=list(o.issues),
         changes={k: [old, new] for k, (old, new) in o.changes.items()},
     )
 
@@ -355,24 +384,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def estimate_rows(path: Path) -> int:
-    """Rough number of data rows of a CSV (file size / average line length of the first 64 KB);
-    0 when unknown. Only a hint for choosing scan vs per-row lookups."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return 0
-    try:
-        size = path.stat().st_size
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError:
-        return 0
-    lines = head.count(b"\n")
-    if lines < 2:
-        return 0
-    return int(size / (len(head) / lines)) - 1
-
-
-def _schema(client: Backend, object_type: str) -> ObjectSchema:
+def _schema(client: CrmClient, object_type: str) -> ObjectSchema:
     if object_type == "note":
         return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
     schema: ObjectSchema = client.schema(object_type)
@@ -443,10 +455,42 @@ def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
     return head, itertools.chain(head, rows)
 
 
-def _parse_options(date_order: str | None, tz: str) -> Any:
+def _parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
     from . import values as V
 
-    return V.ParseOptions(date_order=date_order, tz=tz)  # type: ignore[arg-type]
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def _percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
 
 
 class _Run:
@@ -454,7 +498,7 @@ class _Run:
 
     def __init__(
         self,
-        client: Backend,
+        client: CrmClient,
         object_type: str,
         *,
         key_field: str,
@@ -515,11 +559,14 @@ def _operations(
     first: list[Operation],
     reader_issues: list[Issue] | None = None,
     orphans: list[Issue] | None = None,
+    imported: set[str] | None = None,
 ) -> Iterator[Operation]:
     """Plan lazily: validate → resolve → plan per chunk; yields operations in input order.
 
     ``reader_issues`` is the reader's live issue list: issues located on a row are added to that
-    row (an error there skips the row); those of rows never yielded go to ``orphans``."""
+    row (an error there skips the row); those of rows never yielded go to ``orphans``. A reader
+    error about a cell's value (a formula without a saved value, ``#N/A``) in a column that is not
+    ``imported`` (letters) only warns: that cell is never written."""
     yield from first
     chunk: list[CheckedRow] = []
     waiting: list[Issue] = []
@@ -529,7 +576,7 @@ def _operations(
         nonlocal taken
         if reader_issues is None:
             return []
-        waiting.extend(i for i in reader_issues[taken:] if i.row is not None)
+        waiting.extend(_demoted(i, imported) for i in reader_issues[taken:] if i.row is not None)
         taken = len(reader_issues)
         mine = [i for i in waiting if i.row == number]
         if orphans is not None:
@@ -538,6 +585,7 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
         resolver.resolve(chunk)
         ops = planner.plan(chunk)
         run.emit(Progress("plan", len(chunk)))
@@ -550,7 +598,7 @@ def _operations(
         found = row_issues(srow.number)
         if srow.number in skip_rows:
             continue
-        checked = validator.check(srow)
+        checked = validator.check(srow, defer=True)
         checked.issues[:0] = found
         chunk.append(checked)
         if len(chunk) >= CHUNK:
@@ -562,6 +610,17 @@ def _operations(
     row_issues(1 << 62)  # what is left belongs to rows that were never yielded
     run.emit(PhaseFinished("read"))
     run.emit(PhaseFinished("plan"))
+
+
+_CELL_VALUE_CODES = frozenset({"formula_without_value", "cell_error"})
+
+
+def _demoted(issue: Issue, imported: set[str] | None) -> Issue:
+    if imported is None or issue.code not in _CELL_VALUE_CODES or issue.column in imported:
+        return issue
+    return dataclasses.replace(
+        issue, severity="warning", message=issue.message + " (the column is not imported)"
+    )
 
 
 def _key_issues(
@@ -615,9 +674,14 @@ def _run_import(
     write_results: Callable[[Lookup, ObjectSchema], str | None],
     expected_rows: int = 0,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Any = (),
+    match: str | None = None,
 ) -> RunReport:
     from . import mapfile as MF
     from . import mapping as M
+    from .matching import check_match, match_field
     from .transforms import compile_mapping
 
     client = run.client
@@ -631,6 +695,8 @@ def _run_import(
         date_order = date_order or spec.options.date_order
         if spec.options.tz and tz == "UTC":
             tz = spec.options.tz
+        locale = locale or spec.options.locale  # a mapping file or profile may name them
+        phone_region = phone_region or spec.options.phone_region
         MF.check_mapping(spec, schema, keys=M.importable_keys(schema, run.key_field))
     header_map = M.map_headers(
         headers,
@@ -650,7 +716,7 @@ def _run_import(
         transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
         if transformer.active:
             source_rows = transformer.rows(source_rows, file_issues)
-    # The reader's issues with a row number (ragged_row, cell_too_large, formula_no_value) belong to
+    # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues
     orphans: list[Issue] = []
@@ -662,6 +728,20 @@ def _run_import(
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
         raise InputFileError("; ".join(str(i) for i in fatal), path=file)
+    # options that cannot work stop the run before it starts (nothing is recorded or written)
+    parse_options = _parse_options(date_order, tz, locale, phone_region)
+    column_options = _percent_columns(percent, header_map, schema, parse_options)
+    if match is not None:
+        match = check_match(schema, match)
+        mfield = match_field(match)
+        if not any(
+            mc.column is not None and (mc.column.field_key or mc.column.key) == mfield
+            for mc in header_map.columns
+        ):
+            raise ConfigError(
+                f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
+                "no column for it"
+            )
     # the ledger's target: a backend may name itself (an embedded sandbox: by its database)
     target = getattr(client, "target", None) or f"{client.base_url}#{client.key_fingerprint}"
     if isinstance(client, AdoptsLostCreates):
@@ -674,7 +754,12 @@ def _run_import(
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
         if not run.dry_run and ledger_input is not None:
             info = (
-                ledger.find_resumable(input_path=ledger_input, object_type=run.object_type, target=target)
+                ledger.find_resumable(
+                    input_path=ledger_input,
+                    object_type=run.object_type,
+                    target=target,
+                    input_fingerprint=fingerprint,
+                )
                 if resume
                 else None
             )
@@ -713,7 +798,9 @@ def _run_import(
                     target=target,
                     options=options,
                 )
-    validator = Validator(schema, header_map, file=file, sheet=sheet, options=_parse_options(date_order, tz))
+    validator = Validator(
+        schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
+    )
     # references also match by the run's key field (contacts keyed by close_id find their accounts by it)
     references = References(client, concurrency=run.concurrency, key_field=run.key_field)
     resolver = Resolver(
@@ -728,6 +815,7 @@ def _run_import(
         file=file,
         sheet=sheet,
         concurrency=run.concurrency,
+        match=match,
     )
     planner.expected_rows = expected_rows
     for outcome in completed.values():
@@ -745,8 +833,10 @@ def _run_import(
     skip_rows = set(completed) | set(pending)
     first = [pending[r] for r in sorted(pending)]
 
-    run.emit(PhaseStarted("read"))
-    run.emit(PhaseStarted("plan"))
+    # totals for progress bars (an ETA): the row count of the input, less rows a resume skips
+    total = expected_rows or None
+    run.emit(PhaseStarted("read", total))
+    run.emit(PhaseStarted("plan", total - len(skip_rows) if total else None))
     ops = _operations(
         run,
         source_rows,
@@ -757,6 +847,7 @@ def _run_import(
         first=first,
         reader_issues=reader_issues,
         orphans=orphans,
+        imported={c.letter for c in header_map.importable},
     )
     error: BaseException | None = None
     unreported: list[RowOutcome] = []  # finished after the writer stopped handing outcomes over
@@ -766,7 +857,7 @@ def _run_import(
     else:
         from .write import write_operations
 
-        run.emit(PhaseStarted("write"))
+        run.emit(PhaseStarted("write", max(0, total - len(completed)) if total else None))
         writer = write_operations(
             client,
             ops,
@@ -890,7 +981,7 @@ def _report(
     for r in run.store.with_issues_or_failed() if truncated else range(len(run.store.codes)):
         o = run.store.get(r)
         if o is not None:
-            rows.append(_row_report(o))
+            rows.append(_row_report(o, run.dry_run))
     s0, s1 = run.stats0, getattr(run.client, "stats", None)
 
     def delta(name: str) -> int:
@@ -911,7 +1002,7 @@ def _report(
         requests=delta("requests"),
         rows=rows,
         rows_truncated=truncated,
-        file_issues=[i.to_dict() for i in file_issues],
+        file_issues=list(file_issues),
         results_path=results_path,
     )
 
@@ -920,14 +1011,26 @@ def _report(
 
 
 def _check_writable(dest: Path) -> None:
-    """Fail before the first request, not after the last, when the results sheet cannot be written."""
+    """Fail before the first request, not after the last, when the results sheet cannot be written.
+    A symlink is checked where it points (the temporary file is made there); standard output and
+    devices are written in place."""
+    from .sheets import is_special, is_stdout, resolve_output
+
+    if is_stdout(dest) or is_special(dest):
+        return
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        real = resolve_output(dest)
+    except IsADirectoryError:
+        raise ConfigError(f"Cannot write the results sheet {dest}: it is a folder.") from None
+    # messages name the path as given; a symlink's target is named when it is the problem
+    where = dest if real == dest.absolute() else real
+    try:
+        real.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"Cannot write the results sheet {dest}: {dest.parent} is not a folder.") from None
+        raise ConfigError(f"Cannot write the results sheet {dest}: {where.parent} is not a folder.") from None
     except OSError as exc:
         raise ConfigError(f"Cannot write the results sheet {dest}: {exc.strerror or exc}.") from None
-    if not os.access(dest.parent, os.W_OK) or (dest.exists() and not os.access(dest, os.W_OK)):
+    if not os.access(real.parent, os.W_OK) or (real.exists() and not os.access(real, os.W_OK)):
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
@@ -935,7 +1038,7 @@ def import_file(
     path: str | Path,
     object_type: str,
     *,
-    client: Backend | None = None,
+    client: CrmClient | None = None,
     key_field: str = "external_id",
     sheet: str | None = None,
     mapping: Any = None,
@@ -951,17 +1054,34 @@ def import_file(
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
+    header_row: int | None = None,
+    name: str | None = None,
 ) -> RunReport:
-    """Import a CSV/XLSX file into ``object_type`` and return the :class:`RunReport`.
+    """Import a CSV/XLSX/XLS/ODS file into ``object_type`` and return the :class:`RunReport`.
 
     ``mapping`` is a mapping file (path), a dict or a :class:`~bulkio.mapfile.MappingFile`;
     ``profile`` names another CRM's export profile (``"hubspot"``, ``"salesforce"``, ``"close"``,
     ``"pipedrive"``); without either, a profile is used when the headers read like exactly one
     (``profile="none"`` turns that off).
 
+    ``locale`` (``de-DE``) reads numbers, currencies and dates as that locale writes them;
+    ``phone_region`` (``GB``) reads phone numbers without a country code; ``percent`` names NUMBER
+    columns whose values are fractions of 1 (0.5 → 50); ``match`` (``name``, ``domain``, ``email``)
+    updates existing records that have no key instead of creating duplicates (:mod:`bulkio.matching`).
+
     Without ``client`` it connects with :func:`bulkio.config.connect` (the API with a key, else the
     embedded sandbox). The results sheet goes to ``results_path`` (default ``<stem>.results.<ext>``
-    beside the input); the resume ledger to ``ledger_path`` (default ``.bulkio/ledger.sqlite3``).
+    beside the input); the resume ledger to ``ledger_path`` (default: ``ledger.sqlite3`` in the
+    per-user state folder, :func:`bulkio.state.ledger_path`). ``resume`` finds the run by the
+    file's content and the target, so it works from any directory.
+    ``path`` may be ``"-"`` (standard input), a pipe or a device: it is read once into a temporary
+    file, and the results sheet defaults to ``stdin.results.<ext>`` in the current folder.
+    ``header_row`` (the spreadsheet row number) overrides the header detection; ``name`` is how
+    the file is called in messages and the report.
 
     >>> report = import_file("samples/accounts.csv", "account", dry_run=True)   # doctest: +SKIP
     >>> report.counts.created, report.ok                                        # doctest: +SKIP
@@ -990,17 +1110,59 @@ def import_file(
                 on_event=on_event,
                 stop=stop,
                 profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
+                header_row=header_row,
+                name=name,
             )
     from . import read
-    from .ledger import DEFAULT_LEDGER_PATH, Ledger
+    from .ledger import Ledger
     from .results import default_results_path
     from .results import write_results as _write
+    from .rowcount import count_rows
+    from .sheets import is_stdout
+    from .state import ledger_path as default_ledger_path
 
+    if read.needs_spool(path):
+        with read.spooled(path) as (real, shown):
+            kind = read.sniff_kind(real)
+            # in the current folder, named stdin (for -, /dev/stdin) or after the pipe
+            stem = Path(shown).stem.strip("<>") or "stdin"
+            default = Path(f"{stem}.results.{'csv' if kind == 'csv' else 'xlsx'}")
+            return import_file(
+                real,
+                object_type,
+                client=client,
+                key_field=key_field,
+                sheet=sheet,
+                mapping=mapping,
+                dry_run=dry_run,
+                resume=resume,
+                results_path=results_path or default,
+                ledger_path=ledger_path,
+                date_order=date_order,
+                tz=tz,
+                concurrency=concurrency,
+                encoding=encoding,
+                delimiter=delimiter,
+                on_event=on_event,
+                stop=stop,
+                profile=profile,
+                locale=locale,
+                phone_region=phone_region,
+                percent=percent,
+                match=match,
+                header_row=header_row,
+                name=name or shown,
+            )
     path = Path(path)
+    shown = name or str(path)
     if not path.exists():
-        raise InputFileError("file not found", path=str(path))
+        raise InputFileError("file not found", path=shown)
     dest = Path(results_path) if results_path else default_results_path(path)
-    if dest.resolve() == path.resolve():
+    if not is_stdout(dest) and dest.resolve() == path.resolve():
         raise ConfigError(
             f"The results sheet would replace the input file {path}: choose another "
             f"results file (e.g. {default_results_path(path).name})."
@@ -1016,12 +1178,18 @@ def import_file(
         on_event=on_event,
         stop=stop,
     )
-    lpath = Path(ledger_path) if ledger_path else DEFAULT_LEDGER_PATH
+    lpath = Path(ledger_path) if ledger_path else default_ledger_path()
     with ExitStack() as stack:
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
             read.open_table(
-                path, sheet=sheet, encoding=encoding, delimiter=delimiter, object_type=object_type
+                path,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                object_type=object_type,
+                header_row=header_row,
+                name=shown,
             )
         )
         ledger = None
@@ -1033,7 +1201,12 @@ def import_file(
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
             with read.open_table(
-                path, sheet=sheet_name, encoding=table.encoding, delimiter=getattr(table, "delimiter", None)
+                path,
+                sheet=table.table_name or sheet_name,
+                encoding=table.encoding,
+                delimiter=getattr(table, "delimiter", None),
+                header_row=table.header_row,
+                name=shown,
             ) as again:
                 _write(
                     dest,
@@ -1055,35 +1228,44 @@ def import_file(
             "tz": tz,
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
             "profile": profile,
+            "locale": locale,
+            "phone_region": phone_region,
+            "percent": list(percent),
+            "match": match,
         }
         return _run_import(
             run,
             source_rows=iter(table.rows),
             headers=list(table.headers),
             header_row=getattr(table, "header_row", 1),
-            file=str(path),
+            file=shown,
             sheet=sheet_name,
             file_issues=table.issues,
             mapping=mapping,
             date_order=date_order,
             tz=tz,
             ledger=ledger,
-            ledger_input=str(path.resolve()),
+            ledger_input=read.spooled_name(path) or str(path.resolve()),
             fingerprint=fingerprint,
             resume=resume,
             options=options,
             write_results=write_results,
-            expected_rows=estimate_rows(path),
+            expected_rows=count_rows(path, sheet=sheet_name, header_row=getattr(table, "header_row", 1))
+            or max(0, (table.row_count_hint or 0) - getattr(table, "header_row", 1)),
             profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def import_frame(
-    df: Any,
+    df: pd.DataFrame,
     object_type: str,
     *,
-    client: Backend,
+    client: CrmClient,
     key_field: str = "external_id",
     mapping: Any = None,
     dry_run: bool = False,
@@ -1095,6 +1277,10 @@ def import_frame(
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
     profile: str | None = None,
+    locale: str | None = None,
+    phone_region: str | None = None,
+    percent: Iterable[str] = (),
+    match: str | None = None,
     resume: bool = False,
     input_name: str | None = None,
     fingerprint: str | None = None,
@@ -1150,9 +1336,13 @@ def import_frame(
             ledger_input=(input_name or f"<DataFrame {id(df):x}>") if ledger else None,
             fingerprint=fingerprint,
             resume=resume,
-            options={"key_field": key_field},
+            options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
             profile=profile,
+            locale=locale,
+            phone_region=phone_region,
+            percent=percent,
+            match=match,
         )
     raise AssertionError("unreachable")  # pragma: no cover

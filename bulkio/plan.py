@@ -25,6 +25,20 @@ Rules:
 * nothing differs → ``unchanged`` (no request);
 * creates must carry every required key (``required_field_missing``);
 * rows with errors become ``skip`` operations carrying their issues.
+
+Records without a key (made in the app, or by another tool) are found by ``match`` (``--match
+name|domain|email``, rules in :mod:`bulkio.matching`) when a row's key and record id match nothing:
+one candidate → the row updates it and writes its key (the next run matches by key); several →
+``ambiguous_match``; a candidate that already has another key → ``match_conflict``; a record an
+earlier row already matched → ``duplicate_match``. Never a guess. Without ``match``, a row that
+creates a record whose name (or, for contacts, email or full name) an existing record or an earlier
+row of the file has gets a ``possible_duplicate`` warning naming it. The lookups are batched per chunk
+like key lookups (one filter per distinct value, or one scan, whichever costs fewer requests), and
+only rows without a key match need them, so a re-run of an imported file costs nothing extra.
+
+A NUMBER value the validator could not judge as a fraction (``CheckedRow.fractions``) is compared
+with what the CRM holds in that field (three counting requests per field and run): if existing
+records hold 0-100 values, the row gets a ``looks_like_fraction`` warning.
 """
 
 from __future__ import annotations
@@ -39,9 +53,19 @@ from .crm.base import lookup_weight, scan_pages
 from .definitions import CREATE_ONLY_RELATIONSHIPS, UPDATE_OPS, FieldDef, ObjectSchema
 from .errors import ApiError
 from .issues import Issue
+from .matching import (
+    MatchKind,
+    MatchSpec,
+    check_match,
+    duplicate_specs,
+    is_person,
+    lookup_filter,
+    match_field,
+    match_keys,
+)
 from .operations import Operation
-from .resolve import SMALL_SCAN_PAGES
-from .validate import CheckedRow
+from .resolve import SMALL_SCAN_PAGES, record_name
+from .validate import FRACTION_EXPECTED, CheckedRow, fraction_message
 from .values import CLEAR
 
 #: Filter operator per key value type (EMAIL/URL/TELEPHONE only support ``contains``).
@@ -57,6 +81,18 @@ class Existing:
     keys: tuple[str, ...] = ()
     fields: dict[str, Any] = field(default_factory=dict)
     rels: dict[str, list[str]] = field(default_factory=dict)
+    #: ``"name:acme"``-style match keys (see :mod:`bulkio.matching`) and the display name
+    matches: tuple[str, ...] = ()
+    name: str | None = None
+
+
+def _record_matches(fields: dict[str, Any], specs: MatchSpec) -> tuple[str, ...]:
+    """``("name:acme",)``: the match keys of an existing record's (bare) field values."""
+    out: list[str] = []
+    for kind, person in specs:
+        value = fields.get(match_field(kind))
+        out += [f"{kind}:{k}" for k in sorted(match_keys(kind, value, person=person))]
+    return tuple(dict.fromkeys(out))
 
 
 def key_text(value: Any) -> str | None:
@@ -87,6 +123,12 @@ class RecordIndex:
     ) -> None:
         self.client, self.object_type, self.key_field = client, object_type, key_field
         self.keep, self.concurrency = keep, concurrency
+        #: what records are also indexed by (``--match``, ``possible_duplicate``)
+        self.match_specs: MatchSpec = ()
+        self.by_match: dict[str, list[str]] = {}
+        #: match keys are indexed from the first lookup on (an untouched re-import never needs them)
+        self.match_indexed = False
+        self.checked_matches: set[str] = set()
         self.by_id: dict[str, Existing] = {}
         self.by_key: dict[str, list[str]] = {}
         self.checked_keys: set[str] = set()
@@ -116,6 +158,7 @@ class RecordIndex:
             id=record["id"],
             link=record.get("httpLink"),
             keys=keys,
+            name=record_name(record),
             fields={
                 k: (v.get("value") if isinstance(v, dict) else v)
                 for k, v in fields.items()
@@ -127,18 +170,22 @@ class RecordIndex:
                 if self.keep is None or k in self.keep
             },
         )
+        if self.match_indexed:
+            ex.matches = _record_matches(ex.fields, self.match_specs)
         with self._lock:
             old = self.by_id.get(ex.id)
             if old is not None:
-                for k in old.keys:
-                    ids = self.by_key.get(k)
-                    if ids and ex.id in ids:
-                        ids.remove(ex.id)
+                for index, old_keys in ((self.by_key, old.keys), (self.by_match, old.matches)):
+                    for k in old_keys:
+                        ids = index.get(k)
+                        if ids and ex.id in ids:
+                            ids.remove(ex.id)
             self.by_id[ex.id] = ex
-            for k in keys:
-                ids = self.by_key.setdefault(k, [])
-                if ex.id not in ids:
-                    ids.append(ex.id)
+            for index, new_keys in ((self.by_key, keys), (self.by_match, ex.matches)):
+                for k in new_keys:
+                    ids = index.setdefault(k, [])
+                    if ex.id not in ids:
+                        ids.append(ex.id)
         return ex
 
     def count(self) -> int:
@@ -168,10 +215,49 @@ class RecordIndex:
             raise
 
     def _filter(self, key: str, op: str) -> None:
+        self._filter_by(f"{self.key_field}[{op}]", key)
+
+    def _filter_by(self, flt: str, value: str) -> None:
         with self._lock:
             self.requests += 1
-        for rec in self.client.list(self.object_type, filters={f"{self.key_field}[{op}]": key}):
-            self.add(rec)
+        try:
+            for rec in self.client.list(self.object_type, filters={flt: value}):
+                self.add(rec)
+        except ApiError as exc:
+            if exc.status != 400:  # a filter this API does not take: nothing found this way
+                raise
+
+    def _index_matches(self) -> None:
+        """Index the records seen so far by their match keys (once; later records as they come)."""
+        if self.match_indexed or not self.match_specs:
+            return
+        with self._lock:
+            self.match_indexed = True
+            for ex in self.by_id.values():
+                ex.matches = _record_matches(ex.fields, self.match_specs)
+                for k in ex.matches:
+                    self.by_match.setdefault(k, []).append(ex.id)
+
+    def prefetch_matches(self, wanted: dict[str, tuple[str, str]]) -> None:
+        """Make match keys (``"name:acme"`` → its lookup filter) answerable locally: one filter
+        request per key, or one scan of the object when that costs fewer requests."""
+        self._index_matches()
+        todo = {k: f for k, f in wanted.items() if k not in self.checked_matches} if not self.scanned else {}
+        if not todo:
+            return
+        pages = scan_pages(self.client, self.object_type, self.count())
+        need = max(len(todo), self.expected_lookups)
+        if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
+            self.scan()
+            return
+        filters = list(dict.fromkeys(todo.values()))
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            list(pool.map(lambda f: self._filter_by(*f), filters))
+        self.checked_matches |= set(todo)
+
+    def find_match(self, key: str) -> list[Existing]:
+        self._index_matches()
+        return [self.by_id[i] for i in self.by_match.get(key, ()) if i in self.by_id]
 
     def prefetch(self, keys: set[str], ids: set[str], op: str = "equal") -> None:
         """Make the given keys and ids answerable locally, scanning or filtering by cost."""
@@ -238,6 +324,7 @@ class Planner:
         sheet: str | None = None,
         concurrency: int = 8,
         keep_changes: bool = True,
+        match: MatchKind | None = None,
     ) -> None:
         self.client, self.schema, self.key_field = client, schema, key_field
         self.required = schema.required  # a computed property: once per run, not per row
@@ -270,6 +357,20 @@ class Planner:
             concurrency=concurrency,
         )
         self.links: dict[str, str] = {}
+        #: ``--match``: how rows without a key match find records that have none
+        self.match: MatchKind | None = check_match(schema, match) if match else None
+        self.dup_specs = duplicate_specs(schema)
+        specs = list(self.dup_specs)
+        if self.match is not None:
+            spec = (self.match, is_person(schema, self.match))
+            specs = [spec, *(s for s in specs if s != spec)]
+        self.index.match_specs = tuple(specs)
+        #: record id → the row that matched or updated it (``duplicate_match``)
+        self.claimed: dict[str, int] = {}
+        #: match key → the earlier row of this file that creates a record with it
+        self.created: dict[str, int] = {}
+        #: NUMBER field → why the CRM says it holds 0-100 values (None: it does not, or cannot tell)
+        self.scales: dict[str, str | None] = {}
 
     @property
     def requests(self) -> int:
@@ -338,7 +439,169 @@ class Planner:
         confirm = {self.known[k] for k in want_keys if k in self.known and not self.index.find_key(k)}
         if confirm:
             self.index.confirm(confirm)
+        if self.index.match_specs:
+            wanted: dict[str, tuple[str, str]] = {}
+            for row in live:
+                key = keys[row.row]
+                if row.record_id or (key is not None and (self.index.find_key(key) or key in self.known)):
+                    continue
+                for kind, person in self.index.match_specs:
+                    wanted.update(self._lookups(row, kind, person))
+            if wanted:
+                self.index.prefetch_matches(wanted)
+        self._check_fractions(live)
         return [self._plan_row(row, keys[row.row]) for row in rows]
+
+    # --- matching without a key ----------------------------------------------------------------
+    def _lookups(self, row: CheckedRow, kind: MatchKind, person: bool) -> dict[str, tuple[str, str]]:
+        """Match key → lookup filter for each value of the row's ``kind`` field."""
+        value = row.values.get(match_field(kind))
+        if value is None or value is CLEAR:
+            return {}
+        if person and isinstance(value, dict) and not (value.get("firstName") and value.get("lastName")):
+            return {}  # a first name alone matches too many people
+        out: dict[str, tuple[str, str]] = {}
+        items = value if isinstance(value, list) and kind != "name" else [value]
+        for item in items:
+            for k in match_keys(kind, item, person=person):
+                flt = lookup_filter(kind, k if kind == "domain" else item, person=person)
+                if flt is not None:
+                    out[f"{kind}:{k}"] = flt
+        return out
+
+    def _candidates(self, row: CheckedRow, kind: MatchKind, person: bool) -> tuple[list[Existing], str]:
+        """Existing records the row matches by ``kind`` (each once) and the value it matched on."""
+        found: dict[str, Existing] = {}
+        on = ""
+        for mkey in self._lookups(row, kind, person):
+            for ex in self.index.find_match(mkey):
+                found.setdefault(ex.id, ex)
+                on = on or mkey.split(":", 1)[1]
+        return list(found.values()), on
+
+    def _named(self, ex: Existing) -> str:
+        return f"{ex.name!r} ({ex.id})" if ex.name else ex.id
+
+    def _match(self, row: CheckedRow, key: str | None) -> tuple[Existing | None, Operation | None]:
+        """``--match``: the one record the row matches, or a skip operation saying why not."""
+        assert self.match is not None
+        otype = self.schema.object_type
+        field_key = match_field(self.match)
+        cands, on = self._candidates(row, self.match, is_person(self.schema, self.match))
+        if not cands:
+            return None, None
+        problem: tuple[str, str] | None = None
+        if len(cands) > 1:
+            problem = (
+                "ambiguous_match",
+                (
+                    f"{len(cands)} existing {otype} records match by {self.match} ('{on}'): "
+                    f"{', '.join(self._named(c) for c in cands[:5])}; put the record's ID in a Record ID "
+                    f"column, or its {self.key_field} in the row, to pick one."
+                ),
+            )
+        else:
+            ex = cands[0]
+            if key is not None and ex.keys and key not in ex.keys:
+                problem = (
+                    "match_conflict",
+                    (
+                        f"{self._named(ex)} matches by {self.match}, but its {self.key_field} is "
+                        f"'{ex.keys[0]}', not '{key}': it is another record by key. Fix the key in the file "
+                        "to update it, or change the name to create a new one."
+                    ),
+                )
+            elif ex.id in self.claimed:
+                problem = (
+                    "duplicate_match",
+                    (
+                        f"{self._named(ex)} matches by {self.match}, but row {self.claimed[ex.id]} of this "
+                        "file already matched it; only the first row updates it."
+                    ),
+                )
+            else:
+                return ex, None
+        self._issue(row, field_key, *problem)
+        return None, Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
+
+    def _flag_duplicates(self, row: CheckedRow) -> None:
+        """``possible_duplicate``: the row creates a record an existing one (or an earlier row) has
+        the name or email of. A warning: the row is still created."""
+        otype = self.schema.object_type
+        for kind, person in self.dup_specs:
+            cands, on = self._candidates(row, kind, person)
+            mkeys = list(self._lookups(row, kind, person))
+            earlier = next((self.created[k] for k in mkeys if k in self.created), None)
+            for k in mkeys:
+                self.created.setdefault(k, row.row)
+            if not cands and earlier is None:
+                continue
+            what = "email" if kind == "email" else "name"
+            if cands:
+                named = ", ".join(self._named(c) for c in cands[:3])
+                message = (
+                    f"An existing {otype} has the same {what} ('{on}'): {named}. This row creates "
+                    f"another; to update {'it' if len(cands) == 1 else 'one of them'} instead, re-run "
+                    f"with --match {'email' if kind == 'email' else 'name'}"
+                    + (f" (or put its {self.key_field} in the row)." if self.key_field else ".")
+                )
+            else:
+                message = f"Row {earlier} of this file also creates a {otype} with this {what}."
+            self._issue(row, match_field(kind), "possible_duplicate", message, severity="warning")
+            return
+
+    # --- fractions against what the CRM holds -------------------------------------------------
+    def _check_fractions(self, rows: list[CheckedRow]) -> None:
+        for row in rows:
+            if not row.fractions:
+                continue
+            for key in row.fractions:
+                if key not in self.scales:
+                    self.scales[key] = self._crm_scale(key)
+                why = self.scales[key]
+                value = row.values.get(key)
+                if why is None or value is None or value is CLEAR:
+                    continue
+                src = row.sources.get(key)
+                raw = src.raw if src is not None else value
+                header = src.header if src is not None else key
+                self._issue(
+                    row,
+                    key,
+                    "looks_like_fraction",
+                    fraction_message(raw, value, why, header),
+                    severity="warning",
+                    value=raw,
+                    expected=FRACTION_EXPECTED,
+                )
+            row.fractions = None
+
+    def _crm_scale(self, key: str) -> str | None:
+        """Why ``key`` holds percentages in the CRM: existing values are in 1-100 and none is a
+        fraction or above 100 (three counting requests). None when not, or when the API cannot say."""
+        fdef = self.schema.fields.get(key)
+        if fdef is None or fdef.value_type != "NUMBER":
+            return None
+        otype = self.schema.object_type
+
+        def count(filters: dict[str, str]) -> tuple[int, Any]:
+            self.index.requests += 1
+            page = self.client.list_page(otype, offset=0, limit=1, filters=filters)
+            data = page.get("data") or []
+            example = ((data[0].get("fields") or {}).get(key) or {}).get("value") if data else None
+            return int(page.get("totalCount") or 0), example
+
+        try:
+            pct, example = count({f"{key}[greaterThan]": "1", f"{key}[lessThanOrEqual]": "100"})
+            if not pct or count({f"{key}[greaterThan]": "100"})[0]:
+                return None
+            if count({f"{key}[greaterThan]": "0", f"{key}[lessThan]": "1"})[0]:
+                return None
+        except ApiError as exc:
+            if exc.status == 400:
+                return None
+            raise
+        return f"existing {otype} records hold 0-100 values in {fdef.label} ({pct}, e.g. {example})"
 
     def _plan_row(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
@@ -386,7 +649,7 @@ class Planner:
                 )
                 return Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
             existing = matches[0] if matches else None
-        elif self.has_key_column:
+        elif self.has_key_column and self.match is None:
             self._issue(
                 row,
                 self.key_field,
@@ -394,8 +657,16 @@ class Planner:
                 f"No {self.key_field}: the row is created, and re-running the file would create it again.",
                 severity="warning",
             )
+        if existing is None and row.record_id is None and self.match is not None:
+            existing, skip = self._match(row, key)
+            if skip is not None:
+                return skip
         if existing is None:
-            return self._create(row, key)
+            op = self._create(row, key)
+            if op.action == "create" and self.dup_specs:
+                self._flag_duplicates(row)
+            return op
+        self.claimed.setdefault(existing.id, row.row)
         return self._update(row, key, existing)
 
     # --- create --------------------------------------------------------------------------------

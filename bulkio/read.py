@@ -1,74 +1,85 @@
-"""Read a CSV or XLSX file as a header and a stream of rows, whatever Excel or a CRM export made.
+"""Read a CSV file or a workbook sheet as a header and a stream of rows, as people make them.
 
 :func:`open_table` gives a :class:`SourceTable`: the header texts, a single-pass iterator of
-:class:`SourceRow` (spreadsheet row numbers, header = row 1) and file-level warnings. Rows are
-streamed, so a million-row CSV reads in constant memory.
+:class:`SourceRow` (spreadsheet row numbers, as the sheet shows them) and the issues found while
+reading. CSV rows are streamed, so a million-row CSV reads in constant memory.
 
-CSV: the encoding is UTF-8 (with or without BOM), UTF-16/32 with a BOM, UTF-16 without BOM when
-the bytes show it, else Windows-1252 (reported as an ``encoding_guessed`` warning). The delimiter
-is sniffed among ``, ; TAB |``. Cells are text, stripped, ``''`` becomes ``None``.
+* **Formats**, told by content rather than name: CSV/TSV (:mod:`bulkio.read_csv`: encodings with
+  charset-normalizer, mixed UTF-8/Windows-1252 repair, delimiter sniffing) and .xlsx/.xlsm, .xls
+  and .ods (:mod:`bulkio.read_book`, with python-calamine, after :mod:`bulkio.read_guard` checked
+  the file: zip bombs, DTDs/entities, memory the parse would need).
+* **The header** is found among the first rows: title rows, notes and blank rows above it are
+  skipped (``header_row=`` overrides). An Excel Table is read by its range and header.
+* **Cells**: text is stripped, ``''`` becomes ``None``, and exactly one leading ``'`` is dropped
+  before ``= + - @ TAB CR`` (the escape bulkio's writers add against formula injection).
+  Workbook values keep their types (``datetime``, ``int``, ``float``, ``bool``). Blank rows are
+  skipped. An unnamed column that holds values gets an ``unnamed_column`` warning.
+* **Standard input** (``-``), pipes and devices (``/dev/stdin``) are spooled to a temporary file
+  first (up to ``ReadLimits.max_stdin_bytes``), so they can be read twice like a file.
 
-XLSX: opened with ``openpyxl.load_workbook(read_only=True, data_only=True)``. openpyxl parses
-the XML with ``defusedxml`` whenever it is installed (a bulkio dependency; ``openpyxl.xml.DEFUSEDXML``
-is checked by the tests), so entity-expansion attacks fail. Before openpyxl sees the file, the zip
-directory is checked for oversized or over-compressed members (zip bombs). Dates, numbers and
-booleans stay typed (``datetime``, ``int``, ``float``, ``bool``); a formula gives its cached value,
-and a formula without one gives ``None`` plus a ``formula_no_value`` warning.
-
-Text cells in both formats lose exactly one leading ``'`` before ``= + - @ TAB CR`` (the escape
-bulkio's writers add against formula injection).
+Every problem names the file, the sheet, the row and the column.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
+import contextlib
 import hashlib
-import io
+import itertools
 import os
 import re
-import zipfile
+import shutil
+import stat
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import IO, Any, Self
 
 from .columns import key_from_header
 from .errors import InputFileError
 from .issues import Issue
+from .read_guard import DEFAULT_LIMITS, ReadLimits, spool
 from .sheets import unescape_formula
 
 #: A cell larger than this (characters) is dropped with a ``cell_too_large`` issue.
 MAX_CELL_CHARS = 1_048_576
+#: Warnings of one code listed per file (each on its row); later rows with the same one are not.
+MAX_WARNINGS = 1000
 #: Hard limit of the CSV parser for one field; beyond it the file cannot be read.
-CSV_FIELD_LIMIT = 64 * 1024 * 1024
-#: Zip-bomb guards, checked on the zip directory before the workbook is parsed.
-MAX_MEMBER_BYTES = 1024**3  # one uncompressed member
-MAX_TOTAL_BYTES = 3 * 1024**3  # all members together
-MAX_RATIO = 200  # uncompressed/compressed, for members above RATIO_MIN_BYTES
-RATIO_MIN_BYTES = 16 * 1024**2
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xltx", ".xltm"})
+BOOK_SUFFIXES = XLSX_SUFFIXES | {".xls", ".ods"}
 CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".tab"})
 #: Sheets of a bulkio template that never hold records.
 HELPER_SHEETS = frozenset({"instructions", "reference", "readme", "read me", "lists", "help"})
 DELIMITERS = (",", ";", "\t", "|")
+#: How many rows are looked at to find the header.
+HEADER_SCAN_ROWS = 30
+#: Reader issues about a cell's value that keep its row from being written.
+_CELL_VALUE_CODES = frozenset({"formula_without_value", "cell_error"})
+#: How the file is named in messages when it came on standard input.
+STDIN_NAME = "<stdin>"
 _SAMPLE_CHARS = 64 * 1024
-_HEADER_SCAN_ROWS = 10
 _CHUNK = 1024 * 1024
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
-_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_ODS_MIME = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet"
+_HTML = re.compile(rb"^\s*(?:<!doctype html|<html|<table|<\?xml[^>]*>\s*<\?mso-application)", re.IGNORECASE)
 
-csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+import csv
+
+csv.field_size_limit(CSV_FIELD_LIMIT)
 
 
 @dataclass(slots=True)
 class SourceRow:
-    """One data row: its spreadsheet row number (header = 1) and cells aligned to the headers."""
+    """One data row: its spreadsheet row number and cells aligned to the headers."""
 
     number: int
     cells: list[Any]
@@ -89,7 +100,25 @@ class SourceTable:
     delimiter: str | None = None
     kind: str = "csv"
     issues: list[Issue] = field(default_factory=list)
+    #: Rows the sheet holds (workbooks only; a hint for progress totals).
+    row_count_hint: int | None = None
+    #: The Excel Table read, when the sheet has one (``sheet=`` accepts its name).
+    table_name: str | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
+    _warned: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def warn(self, issue: Issue) -> None:
+        """Add a row's warning; after MAX_WARNINGS of one code the later rows are not listed (a
+        comma in every name would otherwise add a warning to each of a million rows)."""
+        n = self._warned.get(issue.code, 0) + 1
+        self._warned[issue.code] = n
+        if n < MAX_WARNINGS:
+            self.issues.append(issue)
+        elif n == MAX_WARNINGS:
+            issue.message += (
+                f" (this is the {MAX_WARNINGS:,}th row with {issue.code}; later ones are not listed)"
+            )
+            self.issues.append(issue)
 
     def __iter__(self) -> Iterator[SourceRow]:
         return self.rows
@@ -121,51 +150,189 @@ def open_table(
     delimiter: str | None = None,
     header_row: int | None = None,
     object_type: str | None = None,
+    limits: ReadLimits | None = None,
+    name: str | None = None,
 ) -> SourceTable:
-    """Open a CSV or XLSX file for reading rows.
+    """Open a CSV file or a workbook sheet for reading rows.
 
-    ``sheet`` picks a worksheet by name; otherwise the sheet named like ``object_type`` (singular
-    or plural), else the first visible sheet that is not a template helper sheet (Instructions,
-    Reference). ``header_row`` (1-based) overrides the header detection, which finds bulkio's
-    ``Label (key)`` header below a title row.
+    ``sheet`` picks a worksheet, or an Excel Table, by name; otherwise the sheet (or table) named
+    like ``object_type`` (singular or plural), else the first visible sheet that is not a
+    template helper sheet (Instructions, Reference). ``header_row`` (the spreadsheet row number)
+    overrides the header detection. ``path`` may be ``"-"`` for standard input, or a pipe or
+    device. ``name`` is how the file is called in messages (default: the path). ``limits`` bounds
+    what a file may cost (:class:`ReadLimits`).
 
     >>> with open_table("accounts.csv") as table:            # doctest: +SKIP
     ...     for row in table.rows:
     ...         print(row.number, dict(zip(table.headers, row.cells)))
     """
+    limits = limits or DEFAULT_LIMITS
+    if needs_spool(path):
+        spooled_input = spooled(path, limits=limits)
+        real, shown = spooled_input.__enter__()
+        try:
+            table = open_table(
+                real,
+                sheet=sheet,
+                encoding=encoding,
+                delimiter=delimiter,
+                header_row=header_row,
+                object_type=object_type,
+                limits=limits,
+                name=name or shown,
+            )
+        except BaseException:
+            spooled_input.__exit__(None, None, None)
+            raise
+        table._closers.insert(0, _Exit(spooled_input))
+        return table
     p = Path(path)
-    name = str(path)
+    name = name or str(path)
     if not p.exists():
         raise InputFileError("file not found", path=name)
     if p.is_dir():
-        raise InputFileError("is a directory, expected a .csv or .xlsx file", path=name)
+        raise InputFileError("is a directory, expected a .csv, .xlsx, .xls or .ods file", path=name)
     if header_row is not None and header_row < 1:
         raise InputFileError(f"header row must be 1 or more, not {header_row}", path=name)
     try:
         scan = _scan(p, want_utf8=encoding is None)
     except OSError as exc:
         raise InputFileError(f"cannot read the file ({exc.strerror or exc})", path=name) from None
+    kind = _kind(p, name, scan)
+    if kind == "csv":
+        from .read_csv import open_csv
+
+        if sheet is not None:
+            raise InputFileError(f"a CSV file has no sheets (asked for sheet {sheet!r})", path=name)
+        return open_csv(
+            p, name, scan, encoding=encoding, delimiter=delimiter, header_row=header_row, limits=limits
+        )
+    from .read_book import open_book
+
+    return open_book(
+        p,
+        name,
+        scan.sha256,
+        kind,
+        sheet=sheet,
+        header_row=header_row,
+        object_type=object_type,
+        limits=limits,
+    )
+
+
+def _kind(p: Path, name: str, scan: _Scan) -> str:
+    """csv, xlsx, xls or ods, from the bytes first and the name second; refuses the rest."""
     suffix = p.suffix.lower()
-    if suffix == ".xls" or scan.head.startswith(_OLE_MAGIC):
+    head = scan.head
+    if head.startswith(_OLE_MAGIC):
         if scan.encrypted:
             raise InputFileError(
                 "the workbook is password-protected (encrypted); save an unprotected copy as .xlsx", path=name
             )
-        if scan.head.startswith(_OLE_MAGIC) or suffix == ".xls":
+        return "xls"
+    if head.startswith(_ZIP_MAGIC):
+        if suffix in CSV_SUFFIXES:
+            raise InputFileError("is a zip/xlsx file, not CSV; rename it to .xlsx", path=name)
+        return "ods" if head[30:].startswith(_ODS_MIME) or suffix == ".ods" else "xlsx"
+    if suffix in BOOK_SUFFIXES:
+        label = "an .xls" if suffix == ".xls" else "an .ods" if suffix == ".ods" else "an .xlsx"
+        if _HTML.match(head):
             raise InputFileError(
-                "is an old Excel .xls workbook; save it as .xlsx (Excel Workbook) or CSV and try again",
+                f"not {label} workbook: it is a web page (HTML) or Excel 2003 XML saved with a "
+                f"{suffix} name; open it in Excel and save it as .xlsx or CSV",
                 path=name,
             )
-    if suffix in XLSX_SUFFIXES or (suffix not in CSV_SUFFIXES and scan.head.startswith(_ZIP_MAGIC)):
-        if not scan.head.startswith(_ZIP_MAGIC):
-            what = "it is empty" if not scan.head else "is it .xls or CSV?"
-            raise InputFileError(f"not an .xlsx workbook ({what})", path=name)
-        return _open_xlsx(p, name, scan.sha256, sheet=sheet, header_row=header_row, object_type=object_type)
-    if sheet is not None:
-        raise InputFileError(f"a CSV file has no sheets (asked for sheet {sheet!r})", path=name)
-    if scan.head.startswith(_ZIP_MAGIC):
-        raise InputFileError("is a zip/xlsx file, not CSV; rename it to .xlsx", path=name)
-    return _open_csv(p, name, scan, encoding=encoding, delimiter=delimiter, header_row=header_row)
+        what = "it is empty" if not head else "is it .xls or CSV?"
+        raise InputFileError(f"not {label} workbook ({what})", path=name)
+    return "csv"
+
+
+# --- standard input, pipes and devices ---------------------------------------------------------
+
+
+_LIVE_SPOOLS: dict[str, str] = {}
+
+
+def spooled_name(path: str | os.PathLike[str]) -> str | None:
+    """The name shown for ``path`` when it is a live spool of :func:`spooled` (else None): a run
+    from standard input is remembered as ``<stdin>``, not as a temporary path."""
+    return _LIVE_SPOOLS.get(str(path))
+
+
+def sniff_kind(path: str | os.PathLike[str]) -> str:
+    """csv, xlsx, xls or ods by the first bytes (for naming a results file before reading)."""
+    with open(path, "rb") as fh:
+        head = fh.read(128)
+    if head.startswith(_OLE_MAGIC):
+        return "xls"
+    if head.startswith(_ZIP_MAGIC):
+        return "ods" if head[30:].startswith(_ODS_MIME) else "xlsx"
+    return "csv"
+
+
+def needs_spool(path: str | os.PathLike[str]) -> bool:
+    """True for ``-`` (standard input), pipes and devices: they can be read only once."""
+    if str(path) == "-":
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+class _Exit:
+    """Closes a context manager when the table closes."""
+
+    def __init__(self, cm: Any) -> None:
+        self.cm = cm
+
+    def close(self) -> None:
+        self.cm.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def spooled(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None, stdin: IO[bytes] | None = None
+) -> Iterator[tuple[Path, str]]:
+    """``(a regular file to read, the name to show)`` for ``path``.
+
+    ``"-"`` (standard input), pipes and devices are copied to a private temporary file (at most
+    ``limits.max_stdin_bytes``) that is removed afterwards; a regular file is given as it is.
+    Reading twice (the results sheet reads the input again) and fingerprinting then just work.
+
+    >>> with spooled("-") as (path, name):                    # doctest: +SKIP
+    ...     report = import_file(path, "account", name=name)
+    """
+    limits = limits or DEFAULT_LIMITS
+    if not needs_spool(path):
+        yield Path(path), str(path)
+        return
+    shown = STDIN_NAME if str(path) == "-" else str(path)
+    folder = tempfile.mkdtemp(prefix="bulkio-input-")
+    try:
+        dest = Path(folder) / "input"
+        with open(dest, "xb") as out:
+            if str(path) == "-":
+                source = stdin if stdin is not None else sys.stdin.buffer
+                if stdin is None and sys.stdin.isatty():
+                    raise InputFileError(
+                        "standard input is a terminal; pipe the file in (… < accounts.csv) or name it",
+                        path=shown,
+                    )
+                spool(source, out, shown, limits.max_stdin_bytes)
+            else:
+                try:
+                    with open(path, "rb") as source_file:
+                        spool(source_file, out, shown, limits.max_stdin_bytes)
+                except OSError as exc:
+                    raise InputFileError(f"cannot read ({exc.strerror or exc})", path=shown) from None
+        _LIVE_SPOOLS[str(dest)] = shown
+        yield dest, shown
+    finally:
+        _LIVE_SPOOLS.pop(str(Path(folder) / "input"), None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- file scan (fingerprint, encoding facts) ---------------------------------------------------
@@ -177,61 +344,108 @@ class _Scan:
     head: bytes
     utf8: bool
     encrypted: bool
+    longest_line: int = 0  # bytes; exact above _CHUNK, a lower bound below
+    stray_offset: int | None = None  # where the bytes stop being UTF-8
 
 
 def _scan(p: Path, *, want_utf8: bool) -> _Scan:
-    """One streamed pass: sha256 of the bytes, whether they are valid UTF-8, the first bytes."""
+    """One streamed pass: sha256 of the bytes, whether they are valid UTF-8 (and where not), the
+    first bytes, and the longest line when it is longer than a chunk."""
     h = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")("strict")
     utf8 = want_utf8
     head = b""
     encrypted = encrypted_scan = False
     tail = b""
+    offset = 0
+    stray: int | None = None
+    run_n = run_r = longest_n = longest_r = 0
     with open(p, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
             if not head:
                 head = chunk[:_SAMPLE_CHARS]
-                if not head.startswith((_ZIP_MAGIC, _OLE_MAGIC)) and want_utf8:
-                    utf8 = True
-                else:
-                    utf8 = False
+                utf8 = want_utf8 and not head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
                 encrypted_scan = head.startswith(_OLE_MAGIC)
             if utf8:
                 try:
                     decoder.decode(chunk)
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as exc:
                     utf8 = False
+                    stray = offset + max(0, exc.start)
             if encrypted_scan and not encrypted:
                 encrypted = _ENCRYPTED_MARK in tail + chunk
                 tail = chunk[-64:]
+            run_n, longest_n = _line_run(chunk, b"\n", run_n, longest_n)
+            run_r, longest_r = _line_run(chunk, b"\r", run_r, longest_r)
+            offset += len(chunk)
     if utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return _Scan(h.hexdigest(), head, utf8, encrypted)
+            stray = offset
+    longest = min(max(longest_n, run_n), max(longest_r, run_r))
+    return _Scan(h.hexdigest(), head, utf8, encrypted, longest, stray)
+
+
+def _line_run(chunk: bytes, nl: bytes, run: int, longest: int) -> tuple[int, int]:
+    """Track the bytes since the last line end across chunks (lines within a chunk are short
+    enough not to matter)."""
+    first = chunk.find(nl)
+    if first < 0:
+        return run + len(chunk), longest
+    return len(chunk) - chunk.rfind(nl) - 1, max(longest, run + first)
 
 
 # --- header detection and row cleaning (both formats) ------------------------------------------
 
 
+_VALUE_LIKE = re.compile(
+    r"^(?:[-+(]?[$€£¥]?\s?\d[\d.,'\s]*%?\)?"  # numbers, amounts, percentages
+    r"|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}.*)?"  # dates
+    r"|[^@\s]+@[^@\s]+\.\w+"  # emails
+    r"|https?://\S+)$",  # links
+    re.IGNORECASE,
+)
+
+
+def _looks_like_value(cell: Any) -> bool:
+    """A cell that reads as data (a number, date, email or link), not as a column name."""
+    if not isinstance(cell, str):
+        return True
+    return bool(_VALUE_LIKE.match(cell))
+
+
 def _detect_header(rows: list[list[Any]]) -> int:
-    """0-based index of the header among the first rows: the first row holding bulkio
-    ``Label (key)`` headers for at least half of its cells, else the first non-blank row."""
-    first = next((i for i, r in enumerate(rows) if any(c is not None for c in r)), None)
-    if first is None:
+    """0-based index of the header among the first rows, or -1 when they are all blank.
+
+    bulkio's own ``Label (key)`` header wins (below title rows of one cell). Otherwise the header
+    is the first row whose cells read as names, not values, and that is about as wide as the rows
+    below it: a title, a note ("Exported 2026-01-05") or a blank row above the table is skipped.
+    With nothing that looks like a header, it is the first non-blank row."""
+    counts = [sum(1 for c in r if c is not None) for r in rows]
+    nonblank = [i for i, n in enumerate(counts) if n]
+    if not nonblank:
         return -1
-    for i in range(first, len(rows)):
+    for i in nonblank:
         texts = [str(c) for c in rows[i] if c is not None]
-        if not texts:
-            continue
         keyed = sum(1 for t in texts if key_from_header(t))
-        if keyed and keyed * 2 >= len(texts) and (i == first or len(texts) > 1):
+        if keyed and keyed * 2 >= len(texts) and (i == nonblank[0] or len(texts) > 1):
             return i
-        if len(texts) > 1:  # only title rows (one cell) may sit above a header: no row is skipped
-            return first
-    return first
+        if len(texts) > 1:
+            break
+    for pos, i in enumerate(nonblank):
+        n = counts[i]
+        below = sorted(counts[j] for j in nonblank[pos + 1 : pos + 11])
+        typical = below[(len(below) - 1) // 2] if below else n
+        values = sum(1 for c in rows[i] if c is not None and _looks_like_value(c))
+        if values * 4 > n:
+            continue  # numbers, dates, emails: data or a dated note, not column names
+        if n < 2 <= typical or n * 2 < typical:
+            continue  # much narrower than the rows below: a title or a note
+        return i
+    return nonblank[0]
 
 
 def _header_texts(cells: list[Any]) -> list[str]:
@@ -250,7 +464,7 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
         cells = cells[:n]
         if extra:
             shown = ", ".join(repr(c) for _, c in extra[:3]) + (", …" if len(extra) > 3 else "")
-            table.issues.append(
+            table.warn(
                 Issue(
                     "ragged_row",
                     f"the row has values beyond the {n} header columns (up to column "
@@ -303,173 +517,20 @@ def column_letter(index: int) -> str:
     return s
 
 
-# --- CSV ---------------------------------------------------------------------------------------
-
-
-def _csv_encoding(scan: _Scan, given: str | None) -> tuple[str, bool]:
-    """(codec, guessed): BOMs first, then UTF-16 by its zero bytes, UTF-8, else cp1252."""
-    head = scan.head
-    if given:
-        return given, False
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig", False
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32", False
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16", False
-    sample = head[:4096]
-    if len(sample) >= 4 and sample.count(0) * 4 >= len(sample):
-        odd_zero = sample[1::2].count(0)
-        even_zero = sample[0::2].count(0)
-        return ("utf-16-le" if odd_zero >= even_zero else "utf-16-be"), True
-    if scan.utf8:
-        return "utf-8", False
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 0))
-    if controls * 20 > len(sample):
-        raise _NotText()
-    return "cp1252", True
-
-
-class _NotText(Exception):
-    """The bytes are binary, not text in any encoding we read."""
-
-
-def _sniff_delimiter(sample: str) -> str:
-    """Pick the delimiter that splits the first lines into the most, and most consistent,
-    columns; csv.Sniffer breaks ties."""
-    cut = sample.rfind("\n")
-    text = sample[: cut + 1] if cut > 0 else sample
-    sniffed = None
-    try:
-        sniffed = csv.Sniffer().sniff(text[:16384], delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        pass
-    best: tuple[float, int, int] | None = None
-    choice = sniffed or ","
-    for d in DELIMITERS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(text), delimiter=d) if r][:50]
-        except csv.Error:
-            continue
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        consistent = sum(1 for r in rows if len(r) == width) / len(rows)
-        score = (round(consistent, 2), width, int(d == sniffed))
-        if best is None or score > best:
-            best, choice = score, d
-    return choice
-
-
-def _open_csv(
-    p: Path, name: str, scan: _Scan, *, encoding: str | None, delimiter: str | None, header_row: int | None
-) -> SourceTable:
-    try:
-        enc, guessed = _csv_encoding(scan, encoding)
-    except _NotText:
-        raise InputFileError(
-            "not a text CSV file (it holds binary data); expected a .csv saved as text, or an .xlsx workbook",
-            path=name,
-        ) from None
-    errors = "replace" if guessed and enc == "cp1252" else "strict"
-    try:
-        fh = open(p, encoding=enc, errors=errors, newline="")  # noqa: SIM115 - closed by the table
-    except LookupError:
-        raise InputFileError(f"unknown encoding {encoding!r}", path=name) from None
-    table = SourceTable(
-        path=name,
-        sheet=None,
-        headers=[],
-        header_row=1,
-        rows=iter(()),
-        fingerprint=scan.sha256,
-        encoding=enc,
-        kind="csv",
-    )
-    table._closers.append(fh)
-    try:
-        sample = fh.read(_SAMPLE_CHARS)
-        fh.seek(0)
-        if enc.startswith("utf-16") and sample[:1] == "\ufeff":
-            sample = sample[1:]
-    except UnicodeDecodeError as exc:
-        table.close()
-        raise InputFileError(
-            f"cannot be decoded as {enc} ({exc.reason} at byte {exc.start}); pass the right encoding",
-            path=name,
-        ) from None
-    if delimiter is not None and len(delimiter) != 1:
-        table.close()
-        raise InputFileError(f"the delimiter must be one character, not {delimiter!r}", path=name)
-    table.delimiter = delimiter or _sniff_delimiter(sample)
-    if guessed:
-        label = "Windows-1252 (cp1252)" if enc == "cp1252" else enc.upper()
-        table.issues.append(
-            Issue(
-                "encoding_guessed",
-                f"the file is not UTF-8; it was read as {label}",
-                file=name,
-                expected="UTF-8",
-                severity="warning",
-            )
-        )
-    records = _csv_records(table, fh)
-    try:
-        head = _take(records, header_row)
-    except InputFileError:
-        table.close()
-        raise
-    _start(table, head, header_row, records)
-    return table
-
-
-def _csv_records(table: SourceTable, fh: io.TextIOBase) -> Iterator[tuple[int, list[Any]]]:
-    reader = csv.reader(fh, delimiter=table.delimiter or ",")
-    number = 0
-    while True:
-        try:
-            raw = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise InputFileError(
-                f"cannot be parsed as CSV ({exc})", path=table.path, row=number + 1
-            ) from None
-        except UnicodeDecodeError as exc:
-            raise InputFileError(
-                f"cannot be decoded as {table.encoding} ({exc.reason}); pass the right encoding",
-                path=table.path,
-                row=number + 1,
-            ) from None
-        number += 1
-        if raw and max(map(len, raw)) > MAX_CELL_CHARS:
-            for i, v in enumerate(raw):
-                if len(v) > MAX_CELL_CHARS:
-                    table.issues.append(
-                        Issue(
-                            "cell_too_large",
-                            f"the cell holds {len(v):,} characters; at most "
-                            f"{MAX_CELL_CHARS:,} are accepted, so it is ignored",
-                            file=table.path,
-                            row=number,
-                            column=column_letter(i),
-                            expected=f"at most {MAX_CELL_CHARS:,} characters",
-                        )
-                    )
-            raw = [v if len(v) <= MAX_CELL_CHARS else "" for v in raw]
-        yield number, [_clean_csv(v) for v in raw]
-
-
 # --- shared row pipeline -----------------------------------------------------------------------
 
 
 def _take(records: Iterator[tuple[int, list[Any]]], header_row: int | None) -> list[tuple[int, list[Any]]]:
-    """Buffer the rows needed to find the header."""
-    want = header_row if header_row is not None else _HEADER_SCAN_ROWS
+    """Buffer the rows needed to find the header: row ``header_row`` (the rows above it are
+    dropped), else the first HEADER_SCAN_ROWS rows."""
     head = []
     for rec in records:
+        if header_row is not None:
+            if rec[0] >= header_row:
+                return [rec]
+            continue
         head.append(rec)
-        if len(head) >= want:
+        if len(head) >= HEADER_SCAN_ROWS:
             break
     return head
 
@@ -479,12 +540,14 @@ def _start(
     head: list[tuple[int, list[Any]]],
     header_row: int | None,
     records: Iterator[tuple[int, list[Any]]],
+    *,
+    max_columns: int = DEFAULT_LIMITS.max_columns,
 ) -> None:
     """Set headers and the row iterator from the buffered first rows."""
     where = f"sheet {table.sheet!r} " if table.sheet else ""
     if header_row is not None:
-        idx = header_row - 1
-        if idx >= len(head):
+        idx = next((i for i, (number, _) in enumerate(head) if number == header_row), -1)
+        if idx < 0:
             raise InputFileError(
                 f"{where}has no row {header_row} to use as the header", path=table.path, row=header_row
             )
@@ -493,10 +556,38 @@ def _start(
         if idx < 0:
             raise InputFileError(f"{where}is empty: expected a header row with column names", path=table.path)
     table.header_row = head[idx][0]
-    table.headers = _header_texts(head[idx][1])
+    cells = head[idx][1]
+    if len(cells) > max_columns:
+        raise InputFileError(
+            f"refused: {where}the header has more than {max_columns:,} columns (spreadsheets have at "
+            "most 18,278); is the delimiter right?",
+            path=table.path,
+            row=table.header_row,
+        )
+    for issue in table.issues:  # a formula without a value in a title or the header: not a row's error
+        if issue.row is not None and issue.row <= table.header_row and issue.code in _CELL_VALUE_CODES:
+            issue.severity = "warning"
+    table.headers = _header_texts(cells)
     if not table.headers:
         raise InputFileError(
             f"{where}has an empty header row; expected column names", path=table.path, row=table.header_row
+        )
+    above = [(number, c) for number, c in head[:idx] if any(v is not None for v in c)]
+    if above and header_row is None:
+        first = next(v for v in above[0][1] if v is not None)
+        rows_text = f"row {above[0][0]}" if len(above) == 1 else f"rows {above[0][0]}–{above[-1][0]}"
+        verb = "is not data and is" if len(above) == 1 else "are not data and are"
+        table.issues.append(
+            Issue(
+                "header_not_first",
+                f"the header is row {table.header_row}; {rows_text} above it (starting "
+                f"{str(first)[:40]!r}) {verb} skipped (--header-row picks another row)",
+                file=table.path,
+                sheet=table.sheet,
+                row=table.header_row,
+                expected="the header in the first row",
+                severity="warning",
+            )
         )
     table.rows = _rows(table, head[idx + 1 :], records)
 
@@ -504,186 +595,29 @@ def _start(
 def _rows(
     table: SourceTable, buffered: list[tuple[int, list[Any]]], records: Iterator[tuple[int, list[Any]]]
 ) -> Iterator[SourceRow]:
-    for number, cells in buffered:
+    unnamed = {i for i, h in enumerate(table.headers) if not h}
+    for number, cells in itertools.chain(buffered, records):
         fitted = _fit(table, number, cells)
-        if fitted is not None:
-            yield SourceRow(number, fitted)
-    for number, cells in records:
-        fitted = _fit(table, number, cells)
-        if fitted is not None:
-            yield SourceRow(number, fitted)
-
-
-# --- XLSX --------------------------------------------------------------------------------------
-
-
-def _check_zip(p: Path, name: str) -> list[str]:
-    """Reject what is not an xlsx package or would expand dangerously; return member names."""
-    try:
-        with zipfile.ZipFile(p) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise InputFileError(
-            f"not an .xlsx workbook: the zip structure is damaged or truncated ({exc})", path=name
-        ) from None
-    names = [i.filename for i in infos]
-    if "xl/workbook.xml" not in names and not any(n.endswith("workbook.xml") for n in names):
-        raise InputFileError(
-            "not an .xlsx workbook: the zip has no xl/workbook.xml (is it .ods, .docx or another zip?)",
-            path=name,
-        )
-    total = 0
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > MAX_MEMBER_BYTES or (info.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO):
-            raise InputFileError(
-                f"refused: workbook part {info.filename} would expand to "
-                f"{info.file_size:,} bytes (ratio {ratio:.0f}:1); it looks like a zip "
-                "bomb",
-                path=name,
-            )
-    if total > MAX_TOTAL_BYTES:
-        raise InputFileError(f"refused: the workbook would expand to {total:,} bytes", path=name)
-    return names
-
-
-def _pick_sheet(wb: Any, name: str, sheet: str | None, object_type: str | None) -> Any:
-    titles = [ws.title for ws in wb.worksheets]
-    if sheet is not None:
-        if sheet in titles:
-            return wb[sheet]
-        folded = [t for t in titles if t.casefold() == sheet.strip().casefold()]
-        if len(folded) == 1:
-            return wb[folded[0]]
-        raise InputFileError(
-            f"has no sheet {sheet!r}; sheets: {', '.join(repr(t) for t in titles)}", path=name
-        )
-    visible = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
-    if object_type:
-        wanted = {
-            object_type.casefold(),
-            object_type.casefold() + "s",
-            object_type.casefold().removesuffix("y") + "ies",
-        }
-        for ws in visible:
-            if ws.title.strip().casefold() in wanted:
-                return ws
-    for ws in visible:
-        if ws.title.strip().casefold() not in HELPER_SHEETS:
-            return ws
-    if not titles:
-        raise InputFileError("the workbook has no worksheets", path=name)
-    raise InputFileError(f"has no data sheet (only {', '.join(repr(t) for t in titles)})", path=name)
-
-
-def _has_formulas(p: Path, member: str) -> bool:
-    with zipfile.ZipFile(p) as zf, zf.open(member) as fh:
-        tail = b""
-        while chunk := fh.read(_CHUNK):
-            if _FORMULA_TAG.search(tail + chunk):
-                return True
-            tail = chunk[-16:]
-    return False
-
-
-def _xlsx_error(exc: BaseException) -> str:
-    """One line saying why a workbook cannot be read; names refused XML entities/DTDs."""
-    from defusedxml.common import DefusedXmlException
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, DefusedXmlException):
-            return (
-                "refused: the workbook's XML declares a DTD or entities, which are forbidden "
-                f"for safety ({type(seen).__name__}); expected a plain .xlsx workbook"
-            )
-        seen = seen.__cause__ or seen.__context__
-    first = (str(exc).strip().splitlines() or [""])[0]
-    return f"not a readable .xlsx workbook ({type(exc).__name__}: {first})"
-
-
-def _open_xlsx(
-    p: Path, name: str, sha: str, *, sheet: str | None, header_row: int | None, object_type: str | None
-) -> SourceTable:
-    import openpyxl  # local: keeps `import bulkio.read` light for CSV-only use
-
-    _check_zip(p, name)
-    table = SourceTable(
-        path=name, sheet=None, headers=[], header_row=1, rows=iter(()), fingerprint=sha, kind="xlsx"
-    )
-
-    def load(data_only: bool) -> Any:
-        # a file object, not the path: openpyxl refuses paths without an .xlsx-like suffix
-        fh = open(p, "rb")  # noqa: SIM115 - closed by the table
-        table._closers.append(fh)
-        wb = openpyxl.load_workbook(fh, read_only=True, data_only=data_only)
-        table._closers.append(wb)
-        return wb
-
-    try:
-        wb = load(True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for broken files
-        table.close()
-        raise InputFileError(_xlsx_error(exc), path=name) from None
-    try:
-        ws = _pick_sheet(wb, name, sheet, object_type)
-        table.sheet = ws.title
-        formula_ws = None
-        member = getattr(ws, "_worksheet_path", None)
-        if member and _has_formulas(p, member):
-            fwb = load(False)
-            formula_ws = fwb[ws.title]
-            formula_ws.reset_dimensions()
-        ws.reset_dimensions()
-        records = _xlsx_records(table, ws, formula_ws)
-        head = _take(records, header_row)
-        _start(table, head, header_row, records)
-    except InputFileError:
-        table.close()
-        raise
-    except Exception as exc:  # noqa: BLE001
-        table.close()
-        raise InputFileError(_xlsx_error(exc), path=name) from None
-    return table
-
-
-def _xlsx_records(table: SourceTable, ws: Any, formula_ws: Any) -> Iterator[tuple[int, list[Any]]]:
-    values = ws.iter_rows(values_only=True)
-    formulas = formula_ws.iter_rows(values_only=True) if formula_ws is not None else None
-    number = 0
-    while True:
-        try:
-            raw = next(values)
-            frow = next(formulas, ()) if formulas is not None else ()
-        except StopIteration:
-            return
-        except Exception as exc:  # noqa: BLE001 - a damaged sheet part
-            raise InputFileError(
-                f"sheet {table.sheet!r}: {_xlsx_error(exc)}", path=table.path, row=number + 1
-            ) from None
-        number += 1
-        cells: list[Any] = []
-        for i, v in enumerate(raw):
-            if isinstance(v, str):
-                v = _clean_text(v)
-            elif v is None and i < len(frow) and isinstance(frow[i], str) and frow[i].startswith("="):
+        if fitted is None:
+            continue
+        if unnamed:
+            for i in [i for i in unnamed if fitted[i] is not None]:
+                unnamed.discard(i)
                 table.issues.append(
                     Issue(
-                        "formula_no_value",
-                        f"the formula {frow[i]} has no saved value; open and save the "
-                        "workbook in Excel so values are calculated",
+                        "unnamed_column",
+                        f"column {column_letter(i)} holds values but has no header, so it is "
+                        "ignored; give it a header to import it",
                         file=table.path,
                         sheet=table.sheet,
                         row=number,
                         column=column_letter(i),
-                        value=frow[i],
-                        expected="a value",
+                        value=fitted[i],
+                        expected="a header for every column with values",
                         severity="warning",
                     )
                 )
-            cells.append(v)
-        yield number, cells
+        yield SourceRow(number, fitted)
 
 
-__all__ = ["SourceRow", "SourceTable", "open_table"]
+__all__ = ["ReadLimits", "SourceRow", "SourceTable", "column_letter", "open_table", "spooled"]

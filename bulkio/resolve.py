@@ -12,6 +12,11 @@ record's read-only ``externalId``), the import's own key field when it is anothe
 contacts keyed by Close ids find their accounts by Close ids) or exact name (case-insensitive);
 contacts also by email or full name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
 candidate ids; none → ``relationship_entity_missing``.
+
+A reference may also name its record as ``Name (ID)`` (``Acme Corp (acc_123)``), which is how the
+template's Reference sheet lists records that share a name, so a pick from the template's dropdown
+stays unique after duplicates appear. It is used only when the text as a whole matches no single
+record, and only when the ID's record has that name (a renamed record fails with both names shown).
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ def _matched_by(object_type: str) -> str:
 
 
 _ID_RE = re.compile(r"^[A-Za-z]{2,8}_[A-Za-z0-9_\-]+$")
+#: ``Acme Corp (acc_123)``: a name with the record's ID in parentheses
+_NAMED_ID = re.compile(r"^(.*\S)\s*\(\s*([A-Za-z]{2,8}_[A-Za-z0-9_\-]+)\s*\)$")
+
+
+def named_id(ref: str) -> tuple[str, str] | None:
+    """``("Acme Corp", "acc_123")`` for ``"Acme Corp (acc_123)"``, else None."""
+    m = _NAMED_ID.match(ref.strip())
+    return (m.group(1), m.group(2)) if m else None
 
 
 def _fold(text: str) -> str:
@@ -328,7 +341,9 @@ class Resolver:
             for key, rel in self.schema.relationships.items():
                 refs = row.values.get(key)
                 if isinstance(refs, list):
-                    wanted.setdefault(rel.object_type, set()).update(refs)
+                    bucket = wanted.setdefault(rel.object_type, set())
+                    bucket.update(refs)
+                    bucket.update(n[1] for r in refs if (n := named_id(r)))
         for otype, refs in wanted.items():
             self.references.directory(otype).prefetch(refs)
         for row in rows:
@@ -427,6 +442,21 @@ class Resolver:
             bad = False
             for ref in refs:
                 found = directory.lookup(ref)
+                if len(found) != 1 and (pick := named_id(ref)) is not None:
+                    name, rid = pick
+                    if rid in directory.by_id and _fold(directory.names.get(rid, "")) == _fold(name):
+                        ids.append(rid)
+                        continue
+                    if rid in directory.by_id:
+                        row.issue_at(
+                            key,
+                            "relationship_entity_missing",
+                            f"'{ref}': {rid} is named '{directory.names.get(rid, '')}', not '{name}'.",
+                            file=self.file,
+                            sheet=self.sheet,
+                        )
+                        bad = True
+                        continue
                 if len(found) == 1:
                     ids.append(found[0])
                     continue
@@ -444,7 +474,8 @@ class Resolver:
                         key,
                         "ambiguous_reference",
                         f"'{ref}' matches {len(found)} {rel.object_type} records: "
-                        f"{', '.join(found)}; use the record id or external_id.",
+                        f"{', '.join(found)}; use the record id or external_id, or pick "
+                        f"'{ref} ({found[0]})' (name and id) from the template's list.",
                         file=self.file,
                         sheet=self.sheet,
                     )

@@ -27,25 +27,20 @@ from . import values as V
 from .definitions import ObjectSchema
 from .issues import Issue
 from .operations import RowOutcome
+from .vocabulary import DRY_RUN_WORDS, outcome_word
 
 OUTCOME_HEADERS = ("Outcome", "Record ID", "Link", "Errors")
 CHANGES_HEADER = "Changes"
 ERROR_FILL = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
 WARNING_FILL = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
-#: Outcome words of a dry run (what *would* happen).
-DRY_RUN_WORDS = {
-    "created": "would create",
-    "updated": "would update",
-    "unchanged": "unchanged",
-    "failed": "failed",
-    "skipped": "skipped",
-}
+__all__ = ["DRY_RUN_WORDS", "OUTCOME_HEADERS", "default_results_path", "errors_text", "write_results"]
 
 
 def default_results_path(input_path: str | Path) -> Path:
-    """``deals.xlsx`` → ``deals.results.xlsx`` beside the input (CSV-like inputs give ``.csv``)."""
+    """``deals.xlsx`` → ``deals.results.xlsx`` beside the input (CSV-like inputs give ``.csv``;
+    .xls and .ods give ``.xlsx``)."""
     p = Path(input_path)
-    ext = ".xlsx" if p.suffix.lower() in (".xlsx", ".xlsm") else ".csv"
+    ext = ".xlsx" if p.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods") else ".csv"
     return p.with_name(f"{p.stem}.results{ext}")
 
 
@@ -94,7 +89,7 @@ def outcome_cells(
     if outcome is None:
         cells: list[Any] = ["not processed", None, None, ""]
     else:
-        word = DRY_RUN_WORDS.get(outcome.outcome, outcome.outcome) if dry_run else outcome.outcome
+        word = outcome_word(outcome.outcome, dry_run=dry_run)
         cells = [word, outcome.record_id, outcome.link, errors_text(outcome.issues) if outcome.issues else ""]
     if dry_run:
         cells.append(changes_text(outcome.changes, schema) if outcome is not None and outcome.changes else "")

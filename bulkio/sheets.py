@@ -6,9 +6,11 @@ Three promises every sheet bulkio writes keeps:
   a tab or a carriage return gets one leading ``'`` (:func:`escape_formula`); the reader strips
   exactly that one ``'`` again (:func:`unescape_formula`), so a round trip is lossless. Only
   ``str`` values are escaped: numbers, dates and booleans are written as typed cells.
-* **Writes are atomic.** :func:`atomic_path` hands out a temporary file next to the target and
-  renames it over the target only when writing succeeded, so a crash never leaves half a file and
-  an existing file stays intact.
+* **Writes are atomic and replace only the named output.** :func:`atomic_path` hands out a
+  temporary file next to the target (symlinks resolved first, so the link's target gets the new
+  content) and renames it over the target only when writing succeeded, so a crash never leaves half
+  a file and an existing file stays intact. Devices and FIFOs (``/dev/stdout``) are written in
+  place, never replaced; ``-`` is standard output (:func:`open_output`).
 * **Sheets look the same everywhere.** :func:`write_table` styles the header (bold, fill, frozen
   pane, autofilter), sizes columns from a sample of the content and applies number formats; it works
   on normal and write-only (streaming) worksheets.
@@ -16,18 +18,23 @@ Three promises every sheet bulkio writes keeps:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import errno
+import io
 import os
 import secrets
+import shutil
 import stat
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from copy import copy
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO, TypeAlias
+from typing import Any, BinaryIO, Protocol, TextIO, TypeAlias, cast
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -35,6 +42,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
+from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -187,33 +196,159 @@ def default_format(value: Any) -> str | None:
     return None
 
 
-# --- atomic writes ------------------------------------------------------------------------------
+# --- safe outputs ---------------------------------------------------------------------------------
+
+#: The output name that means standard output.
+STDOUT = "-"
+
+
+def is_stdout(target: str | os.PathLike[str]) -> bool:
+    """``-`` names standard output (``bulkio export … -o -``)."""
+    return os.fspath(target) == STDOUT
+
+
+def same_as_stdout(target: str | os.PathLike[str]) -> bool:
+    """``-``, or a path naming the file standard output already writes to (``/dev/stdout``,
+    ``/proc/self/fd/1``, a redirect's file): a command then keeps its messages off stdout."""
+    if is_stdout(target):
+        return True
+    try:
+        mine = os.fstat(sys.stdout.fileno())
+        theirs = os.stat(os.fspath(target))
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+
+
+def is_special(target: str | os.PathLike[str]) -> bool:
+    """A device, FIFO or socket, or any path under ``/dev`` or ``/proc`` (``/dev/stdout``,
+    ``/proc/self/fd/1``): written in place, because renaming a file over it would replace the device
+    or the caller's redirect instead of writing to it."""
+    path = os.path.abspath(os.fspath(target))
+    if path.startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks: a link to a FIFO is a FIFO
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def resolve_output(target: str | os.PathLike[str]) -> Path:
+    """The file a write to ``target`` must replace: symlinks followed (a link to a missing file
+    names the file to create), so the link stays a link and its target gets the new content.
+
+    A folder is refused here, before anything is written."""
+    real = Path(os.path.realpath(os.fspath(target)))
+    if real.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "Is a folder, not a file", os.fspath(target))
+    return real
 
 
 @contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; rename it over ``target`` on success.
+    """Yield a path to write; on success it becomes ``target``, on an exception nothing changes.
+
+    * a regular file (or a new one): a temporary file next to the *resolved* target (symlinks
+      followed), renamed over it on success with the old file's permissions (and owner, where
+      allowed); nothing but that one file is ever replaced, and a symlink keeps pointing to it;
+    * a device, FIFO or ``/dev/…`` path, and ``-`` (standard output): a temporary file in the
+      system's temp folder, copied into the device or stream on success (never renamed over it).
+      The copy opens the target write-only, so a FIFO waits for its reader instead of losing the
+      data; writers that can stream (CSV, JSONL) use :func:`open_output` instead.
 
     On an exception the temporary file is removed and ``target`` (if it existed) is untouched.
 
     >>> with atomic_path("out.xlsx") as tmp:   # doctest: +SKIP
     ...     workbook.save(tmp)
     """
-    target = Path(target)
-    directory = target.parent if str(target.parent) else Path(".")
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = _create_temp(directory, target)
+    if is_stdout(target) or is_special(target):
+        with _via_temp(target) as tmp:
+            yield tmp
+        return
+    real = resolve_output(target)
+    real.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _create_temp(real.parent, real)
     try:
         yield tmp
-        if target.exists():  # keep the permissions of the file being replaced
-            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(tmp, target)
+        _copy_metadata(real, tmp)
+        os.replace(tmp, real)
     except BaseException:
         try:
             tmp.unlink()
         except FileNotFoundError:
             pass
         raise
+
+
+def _copy_metadata(existing: Path, tmp: Path) -> None:
+    """Give ``tmp`` the permissions (and, when allowed, the owner and group) of the file it replaces."""
+    try:
+        st = existing.stat()
+    except FileNotFoundError:
+        return
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    if hasattr(os, "chown"):
+        mine = tmp.stat()
+        if (mine.st_uid, mine.st_gid) != (st.st_uid, st.st_gid):
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:  # not root: the new file is the writer's, as with any save
+                pass
+
+
+@contextmanager
+def _via_temp(target: str | os.PathLike[str]) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix="bulkio-", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            if is_stdout(target):
+                out = _stdout_binary()
+                shutil.copyfileobj(fh, out)
+                out.flush()
+            else:
+                with open(target, "wb") as dev:  # write-only: a FIFO blocks until it has a reader
+                    shutil.copyfileobj(fh, dev)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stdout_binary() -> BinaryIO:
+    """Standard output as bytes (whatever ``sys.stdout`` is now, e.g. click's test runner)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # pragma: no cover - a text-only stdout replacement
+        raise OSError(errno.EBADF, "standard output takes no bytes", STDOUT)
+    return cast(BinaryIO, buffer)
+
+
+@contextmanager
+def open_output(
+    target: str | os.PathLike[str], *, encoding: str = "utf-8", newline: str | None = ""
+) -> Iterator[TextIO]:
+    """A text file to write ``target`` through: standard output for ``-`` (streamed, and left
+    open), a device or FIFO written in place, else an atomic temporary file (:func:`atomic_path`).
+
+    >>> with open_output("-") as fh:   # doctest: +SKIP
+    ...     fh.write("a,b\n")
+    """
+    if is_stdout(target):
+        out = io.TextIOWrapper(_stdout_binary(), encoding=encoding, newline=newline, write_through=True)
+        try:
+            yield out
+            out.flush()
+        finally:
+            out.detach()  # the caller's stdout stays open
+        return
+    if is_special(target):  # streamed in place, write-only (a FIFO waits for its reader)
+        with open(target, "w", encoding=encoding, newline=newline) as fh:
+            yield fh
+        return
+    with atomic_path(target) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as fh:
+        yield fh
 
 
 def _create_temp(directory: Path, target: Path) -> Path:
@@ -265,7 +400,7 @@ def write_csv(
     >>> write_csv("accounts.csv", ["Name* ($name)"], [["=Acme"]])   # doctest: +SKIP
     1
     """
-    with atomic_path(path) as tmp, open(tmp, "w", encoding=CSV_ENCODING, newline="") as fh:
+    with open_output(path, encoding=CSV_ENCODING) as fh:
         return write_csv_rows(fh, headers, rows)
 
 
@@ -312,10 +447,23 @@ def column_widths(
     return [min(max(w, MIN_WIDTH), MAX_WIDTH) for w in widths]
 
 
+class _SheetLayout(Protocol):
+    """Attributes both worksheet kinds get from ``Worksheet._setup`` at runtime, which the stubs
+    declare on ``Worksheet`` only."""
+
+    column_dimensions: DimensionHolder[str, ColumnDimension]
+    auto_filter: AutoFilter
+
+
+def _layout(ws: AnyWorksheet) -> _SheetLayout:
+    return cast(_SheetLayout, ws)
+
+
 def set_column_widths(ws: AnyWorksheet, widths: Sequence[float]) -> None:
     """Apply widths; on a write-only sheet call it before the first row is appended."""
+    dims = _layout(ws).column_dimensions
     for i, w in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(i)].width = round(w, 1)
+        dims[get_column_letter(i)].width = round(w, 1)
 
 
 def header_cells(ws: AnyWorksheet, headers: Sequence[str], *, required: Iterable[int] = ()) -> list[Cell]:
@@ -340,7 +488,7 @@ def freeze_header(ws: AnyWorksheet) -> None:
 def finish_sheet(ws: AnyWorksheet, ncols: int, nrows: int, *, autofilter: bool = True) -> None:
     """Put an autofilter over the header and ``nrows`` data rows (after the rows are written)."""
     if autofilter and ncols:
-        ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(nrows, 0) + 1}"
+        _layout(ws).auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(nrows, 0) + 1}"
 
 
 def write_table(
@@ -378,10 +526,9 @@ def write_table(
     freeze_header(ws)
     ws.append(header_cells(ws, headers, required=required))
     count = 0
-    styles: dict[str, Any] = {}
     for source in (sample, it):
         for row in source:
-            ws.append(row_cells(ws, row, fmts, styles))
+            ws.append(row_cells(ws, row, fmts))
             count += 1
     finish_sheet(ws, ncols, count, autofilter=autofilter)
     return count
@@ -398,11 +545,10 @@ def row_cells(
 ) -> list[Any]:
     """One row ready for ``ws.append``: safe values, and styled cells where a format applies.
 
-    Pass the same ``styles`` dict for every row of a sheet: setting ``number_format`` is a
-    workbook-wide lookup, so each format's style is resolved once and copied after that."""
+    ``styles`` is accepted for compatibility and unused: setting ``number_format`` through
+    openpyxl's public API costs about as much as copying a cached style (measured: 3.5 vs 3.2 µs a
+    cell), so no private style array is reused."""
     out: list[Any] = []
-    if styles is None:
-        styles = {}
     for i, v in enumerate(row):
         v = xlsx_value(v)
         fmt = fmts[i] if i < len(fmts) else None
@@ -417,38 +563,36 @@ def row_cells(
         if fmt is None or isinstance(v, bool):
             out.append(v)
             continue
-        proto = styles.get(fmt)
-        if proto is None:
-            c = _cell(ws, v)
-            c.number_format = fmt
-            styles[fmt] = copy(c._style)
-        else:
-            c = Cell(ws, row=1, column=1, value=v, style_array=copy(proto))
+        c = _cell(ws, v)
+        c.number_format = fmt
         out.append(c)
     return out
 
 
 def discard_workbook(wb: Workbook) -> None:
-    """Drop an unsaved write-only workbook: close each sheet's row stream and delete the temp file
-    openpyxl streams it to (otherwise both linger until exit, and the stream later complains about
-    its closed file). For a run that stopped before :func:`save_workbook`."""
+    """Drop an unsaved write-only workbook: close each sheet's row stream (public ``close()``) and
+    delete the temporary file openpyxl streamed it to, which would otherwise stay until the process
+    exits. For a run that stopped before :func:`save_workbook`.
+
+    openpyxl offers no public call to delete that file: its sheet writer's ``cleanup()`` is reached
+    through ``getattr`` (best effort; ``tests/test_atomic_outputs.py`` checks nothing is left)."""
     for ws in wb.worksheets if wb.write_only else ():
-        writer = getattr(ws, "_writer", None)
-        if not isinstance(ws, WriteOnlyWorksheet) or ws.closed or writer is None:
+        if not isinstance(ws, WriteOnlyWorksheet) or ws.closed:
             continue
-        try:
-            if ws._rows is not None:
-                ws._rows.close()
-            writer.close()
+        writer = getattr(ws, "_writer", None)
+        if writer is None:  # no row was ever written: no stream, no file
+            continue
+        with contextlib.suppress(Exception):  # a stream the failed write broke: drop it anyway
+            ws.close()
+        with contextlib.suppress(OSError, ValueError):  # already gone: nothing left to tidy
             writer.cleanup()
-        except (OSError, ValueError):  # already gone: nothing left to tidy
-            pass
 
 
 def new_workbook(*, write_only: bool = False) -> Workbook:
     """An empty workbook: write-only ones have no sheet yet; normal ones lose the default sheet so
     callers create sheets by name either way."""
     wb = Workbook(write_only=write_only)
-    if not write_only:
-        wb.remove(wb.active)
+    active = None if write_only else wb.active
+    if isinstance(active, Worksheet):
+        wb.remove(active)
     return wb

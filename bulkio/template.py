@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
@@ -42,6 +43,10 @@ from .columns import CLEAR_TOKEN, MULTI_SEPARATOR, Column, template_columns
 from .definitions import FieldDef, ObjectSchema
 from .errors import BulkioError, ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
+from .vocabulary import versioned
+
+if TYPE_CHECKING:
+    from .protocols import CrmClient
 
 #: Data rows (2..VALIDATION_LAST_ROW) that get dropdowns and formats.
 VALIDATION_LAST_ROW = 5000
@@ -108,22 +113,25 @@ class TemplateInfo:
         return [c.header for c in self.columns]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "object_type": self.object_type,
-            "path": str(self.path),
-            "format": self.format,
-            "sheet": self.sheet,
-            "columns": self.headers,
-            "required": [c.header for c in self.columns if c.required],
-            "reference_counts": dict(self.reference_counts),
-        }
+        """The ``--format json`` document (docs/json.md)."""
+        return versioned(
+            {
+                "object_type": self.object_type,
+                "path": str(self.path),
+                "format": self.format,
+                "sheet": self.sheet,
+                "columns": self.headers,
+                "required": [c.header for c in self.columns if c.required],
+                "reference_counts": dict(self.reference_counts),
+            }
+        )
 
 
 # --- live ----------------------------------------------------------------------------------------
 
 
 def make_template(
-    client: Any,
+    client: CrmClient,
     object_type: str,
     path: str | os.PathLike[str],
     *,
@@ -146,7 +154,7 @@ def make_template(
     """
     emit = on_event or (lambda e: None)
     xlsx = template_format(path) == "xlsx"  # a bad file name fails before any request
-    schema: ObjectSchema = client.schema(object_type)
+    schema = client.schema(object_type)
     if key_field != "external_id" and key_field not in schema.fields:
         raise ConfigError(
             f"{object_type} has no field '{key_field}' to use as the key; "
@@ -169,7 +177,7 @@ def make_template(
 
 
 def fetch_reference(
-    client: Any,
+    client: CrmClient,
     schema: ObjectSchema,
     *,
     key_field: str = "external_id",
@@ -197,7 +205,7 @@ def fetch_reference(
     return ref
 
 
-def _object_label(client: Any, object_type: str) -> str | None:
+def _object_label(client: CrmClient, object_type: str) -> str | None:
     if object_type in _PLURALS:
         return None
     try:
@@ -282,8 +290,9 @@ def write_template(
         sheets.write_csv(target, [c.header for c in columns], [example] if example else [])
         return TemplateInfo(schema.object_type, target, "csv", columns)
     wb = Workbook()
-    data = wb.active
-    data.title = sheet_title(schema.object_type, object_label)
+    data = wb.create_sheet(sheet_title(schema.object_type, object_label), index=0)
+    default = wb.worksheets[1]  # the blank "Sheet" every new Workbook starts with
+    wb.remove(default)
     ref_ws = wb.create_sheet(REFERENCE_SHEET)
     ranges, counts = _write_reference(ref_ws, schema, columns, reference)
     _write_data_sheet(data, schema, columns, ranges, example)
@@ -512,8 +521,12 @@ def _write_reference(
                 _block_header(ws, row, ["Name", "External ID", "ID"])
                 row += 1
                 first = row
+                # a name several records share is listed as "Name (ID)", which the importer reads
+                # as that record: a pick from the dropdown stays unique
+                folded = Counter(" ".join(r.name.split()).casefold() for r in recs)
                 for r in recs:
-                    _put_row(ws, row, [r.name, r.external_id, r.id])
+                    shared = folded[" ".join(r.name.split()).casefold()] > 1
+                    _put_row(ws, row, [f"{r.name} ({r.id})" if shared else r.name, r.external_id, r.id])
                     row += 1
                 counts[otype] = len(recs)
                 if recs:

@@ -13,20 +13,39 @@ column letter, header, field key, raw value, expected format), before any reques
   empty list: an empty list would clear the field, which only ``#clear`` may do. Empty items
   between separators (``a;;b``, ``a;``) are dropped.
 * Required-on-create keys are checked by the planner, which knows whether a row creates a record.
+
+Numbers are checked per column (:class:`NumberColumn`), because one cell cannot say whether
+``1.200`` is 1200 or 1.2. Without a locale, each NUMBER/CURRENCY column collects evidence: a cell that
+only a decimal comma explains (``1.234,50``, ``3,5``) or only a decimal point (``1,234.50``). A cell
+that fits both is *settled* by that evidence, or is ``ambiguous_number`` (naming ``--locale``) when the
+column has none or both. Streaming decides what evidence counts: the importer validates a chunk of
+rows (:data:`~bulkio.pipeline.CHUNK`) and then calls :meth:`Validator.settle`, so a cell is settled by
+everything the column held up to the end of its chunk (earlier chunks and the whole of its own),
+never by rows read later. A pre-scan of the whole file would see more, but reads the file twice
+(slow for a large XLSX, impossible for stdin) for a case the first chunk almost always decides; the
+error names the fix (``--locale``) when it does not. :meth:`Validator.check` alone decides at once,
+with the evidence so far.
+
+Fractions are checked the same way: a NUMBER value between 0 and 1 (``0.5``, or a percent-formatted
+XLSX cell) in a column whose other values are 0-100, or in a field named like a percentage
+(probability, percent, rate…), gets a ``looks_like_fraction`` warning; one the column cannot judge is
+listed in :attr:`CheckedRow.fractions` for the planner, which asks the CRM what the field holds.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import values as V
 from .columns import CLEAR_TOKEN, MULTI_SEPARATOR, Column
-from .definitions import ObjectSchema
+from .definitions import FieldDef, ObjectSchema
 from .issues import Issue
 from .values import BLANK, CLEAR
+from .valuetypes.numbers import decimal_evidence
 
 #: Value types whose cells are resolved to option ids later (kept as text here).
 SELECT_TYPES = frozenset({"SINGLE_SELECT", "MULTI_SELECT"})
@@ -53,6 +72,8 @@ class CheckedRow:
     issues: list[Issue] = field(default_factory=list)
     record_id: str | None = None
     sources: dict[str, CellRef] = field(default_factory=dict)
+    #: NUMBER keys holding a fraction of 1 the file alone cannot judge (the planner asks the CRM)
+    fractions: list[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,7 +132,100 @@ def _text(raw: Any) -> str:
 
 
 # what a column holds, decided once per run (see Validator._plan)
-_ID, _REL, _PART, _SELECT, _MULTI, _FIELD = range(6)
+_ID, _REL, _PART, _SELECT, _MULTI, _FIELD, _NUMBER = range(7)
+
+#: field keys or labels that name a percentage (values 0-100)
+PERCENT_LIKE = re.compile(r"probab|percent|pct|%|likelihood|win.?rate|chance|confidence", re.IGNORECASE)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class NumberColumn:
+    """What one NUMBER/CURRENCY column has shown so far: decimal-mark evidence (without a locale) and
+    the range of its values (for fractions). One per column per run."""
+
+    __slots__ = (
+        "auto",
+        "big",
+        "comma",
+        "fdef",
+        "fractions",
+        "header",
+        "pct",
+        "percent_like",
+        "point",
+        "read",
+        "read_comma",
+        "read_point",
+    )
+
+    def __init__(self, fdef: FieldDef, header: str, options: V.ParseOptions) -> None:
+        self.fdef, self.header = fdef, header
+        #: no locale and no decimal mark given: cells that fit both marks are settled by the column
+        self.auto = options.locale is None and options.decimal is None
+        self.read = V.column_parser(fdef, options=options)
+        self.read_point = V.column_parser(fdef, options=replace(options, decimal="."))
+        self.read_comma = V.column_parser(fdef, options=replace(options, decimal=","))
+        #: first (row, cell) that only a decimal point / only a decimal comma explains
+        self.point: tuple[int, Any] | None = None
+        self.comma: tuple[int, Any] | None = None
+        #: fractions are judged for NUMBER fields not read as fractions already (``percent``)
+        self.fractions = fdef.value_type == "NUMBER" and not options.percent
+        self.percent_like = bool(PERCENT_LIKE.search(f"{fdef.key} {fdef.label}"))
+        #: first (row, value) in 1-100 and above 100
+        self.pct: tuple[int, Any] | None = None
+        self.big: tuple[int, Any] | None = None
+
+    def observe(self, row: int, raw: Any, value: Any) -> bool:
+        """Note a parsed value; True when it is a fraction of 1 to judge later."""
+        if not self.fractions or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        written_pct = isinstance(raw, str) and raw.rstrip().endswith(("%", "\u066a"))
+        if 1 < value <= 100 or written_pct:
+            if self.pct is None:
+                self.pct = (row, raw)
+        elif value > 100 and self.big is None:
+            self.big = (row, raw)
+        return 0 < abs(value) < 1 and not written_pct
+
+    def scale(self) -> str | None:
+        """Why this column holds 0-100 values (None when the file cannot tell)."""
+        if self.big is not None:
+            return None
+        if self.pct is not None:
+            return f"other values of this column are 0-100 (row {self.pct[0]}: {_fmt(self.pct[1])})"
+        if self.percent_like:
+            return f"{self.fdef.label} is a percentage (0-100)"
+        return None
+
+    def decimal(self) -> str | None:
+        """The decimal mark the column has settled on, None when it has not (or shows both)."""
+        if self.comma is not None and self.point is None:
+            return ","
+        if self.point is not None and self.comma is None:
+            return "."
+        return None
+
+
+def fraction_message(raw: Any, value: Any, why: str, header: str) -> str:
+    """The ``looks_like_fraction`` message: what was read, why it looks wrong, what to do."""
+    pct = _fmt(round(value * 100, 2)) if isinstance(value, (int, float)) else "?"
+    return (
+        f"{_fmt(raw) if not isinstance(raw, str) else repr(raw)} looks like a fraction of 1 "
+        f"({pct} %), but {why}: write {pct} if {pct} % is meant; for a column of fractions use "
+        f'--percent "{header}" (or the mapping\'s percent transform). Imported as {_fmt(value)}.'
+    )
+
+
+FRACTION_EXPECTED = "a percentage from 0 to 100 (50 for 50 %)"
+
+
+def _by_column(issue: Issue) -> tuple[int, str]:
+    """Sort key: issues without a column first, then by column letter (A < B < AA)."""
+    letter = issue.column or ""
+    return (len(letter), letter)
 
 
 class Validator:
@@ -129,9 +243,16 @@ class Validator:
         file: str | None = None,
         sheet: str | None = None,
         options: V.ParseOptions | None = None,
+        column_options: Mapping[str, V.ParseOptions] | None = None,
     ) -> None:
         self.schema, self.file, self.sheet = schema, file, sheet
         self.options = options if options is not None else V.ParseOptions()
+        #: per-column options by field key or header (a mapping's locale, --percent …)
+        self.column_options = dict(column_options or {})
+        self.numbers: dict[str, NumberColumn] = {}
+        #: cells of the current chunk that wait for :meth:`settle` (see the module docstring)
+        self._pending: list[tuple[CheckedRow, str, str, str, NumberColumn, Any]] = []
+        self._fractions: list[tuple[CheckedRow, str, NumberColumn, Any, Any]] = []
         # (cell index, letter, header, Column) for every column that carries importable data
         self.columns: list[tuple[int, str, str, Column]] = []
         for mc in getattr(header_map, "importable", None) or header_map.columns:
@@ -164,15 +285,24 @@ class Validator:
                 target = schema.fields[key]
                 if target.value_type in ("ADDRESS", "FULL_NAME") and key not in self._compound:
                     self._compound.append(key)
+                opts = self._options(key, header)
                 if col.kind == "subfield":
                     kind = _PART
-                    read = V.column_parser(target, part=col.part, options=self.options)
+                    read = V.column_parser(target, part=col.part, options=opts)
                 elif target.value_type in SELECT_TYPES:
                     kind = _MULTI if target.value_type == "MULTI_SELECT" else _SELECT
+                elif target.value_type in ("NUMBER", "CURRENCY"):
+                    kind = _NUMBER
+                    self.numbers[key] = NumberColumn(target, header, opts)
+                    read = self.numbers[key].read
                 else:
                     kind = _FIELD
-                    read = V.column_parser(target, options=self.options)
+                    read = V.column_parser(target, options=opts)
             self._plan.append((index, letter, header, key, kind, col, target, read))
+
+    def _options(self, key: str, header: str) -> V.ParseOptions:
+        co = self.column_options
+        return co.get(key) or co.get(header) or co.get(header.casefold()) or self.options
 
     def _issue(
         self,
@@ -198,8 +328,11 @@ class Validator:
             expected=expected,
         )
 
-    def check(self, source_row: Any) -> CheckedRow:
-        """Validate one row; raw cells are not kept (only the few the issues need)."""
+    def check(self, source_row: Any, *, defer: bool = False) -> CheckedRow:
+        """Validate one row; raw cells are not kept (only the few the issues need).
+
+        With ``defer`` a number cell that fits both decimal marks (and a fraction the column may
+        still judge) waits for :meth:`settle`, which the caller runs after a chunk of rows."""
         cells = source_row.cells
         ncells = len(cells)
         out = CheckedRow(row=source_row.number)
@@ -320,6 +453,15 @@ class Validator:
                 values[key] = labels
                 continue
             assert read is not None
+            nc = self.numbers.get(key) if kind == _NUMBER else None
+            evidence = (
+                decimal_evidence(stripped) if nc is not None and nc.auto and isinstance(raw, str) else None
+            )
+            if nc is not None and evidence == "either":
+                self._pending.append((out, letter, header, key, nc, stripped))
+                if not defer:
+                    self.settle()
+                continue
             parsed = read(raw)
             if parsed.error_code:
                 out.issues.append(
@@ -339,12 +481,113 @@ class Validator:
             if value is BLANK:
                 continue
             values[key] = CLEAR if value is CLEAR else value
+            if nc is not None and value is not CLEAR:
+                if evidence == "point" and nc.point is None:
+                    nc.point = (out.row, stripped)
+                elif evidence == "comma" and nc.comma is None:
+                    nc.comma = (out.row, stripped)
+                if nc.observe(out.row, stripped, value):
+                    self._fractions.append((out, key, nc, stripped, value))
+                    if not defer:
+                        self.settle()
         # an ADDRESS / FULL_NAME whose every given part is #clear clears the whole field
         for key in self._compound:
             val = values.get(key)
             if isinstance(val, dict) and val and all(v is None for v in val.values()):
                 values[key] = CLEAR
         return out
+
+    def settle(self) -> None:
+        """Decide the cells :meth:`check` left waiting: numbers that fit both decimal marks, by the
+        evidence their column has shown so far; fractions of 1, by the column's range."""
+        pending, self._pending = self._pending, []
+        for out, letter, header, key, nc, raw in pending:
+            mark = nc.decimal()
+            if mark is None:
+                out.issues.append(self._ambiguous(out.row, letter, header, key, nc, raw))
+                out.issues.sort(key=_by_column)  # in column order, as if found in place
+                continue
+            parsed = (nc.read_comma if mark == "," else nc.read_point)(raw)
+            if parsed.error_code:
+                out.issues.append(
+                    self._issue(
+                        out.row,
+                        letter,
+                        header,
+                        key,
+                        parsed.error_code,
+                        parsed.message or parsed.error_code,
+                        raw,
+                        parsed.expected,
+                    )
+                )
+                out.issues.sort(key=_by_column)
+                continue
+            out.values[key] = parsed.value
+            if nc.observe(out.row, raw, parsed.value):
+                self._fractions.append((out, key, nc, raw, parsed.value))
+        fractions, self._fractions = self._fractions, []
+        for out, key, nc, raw, value in fractions:
+            why = nc.scale()
+            if why is not None:
+                out.issue_at(
+                    key,
+                    "looks_like_fraction",
+                    fraction_message(raw, value, why, nc.header),
+                    value=raw,
+                    expected=FRACTION_EXPECTED,
+                    file=self.file,
+                    sheet=self.sheet,
+                    severity="warning",
+                )
+            elif nc.big is None:
+                if out.fractions is None:
+                    out.fractions = []
+                out.fractions.append(key)
+
+    def _ambiguous(self, row: int, letter: str, header: str, key: str, nc: NumberColumn, raw: Any) -> Issue:
+        """``ambiguous_number`` for a cell the column does not settle. When a decimal point cannot
+        read it (``12.345``: too many decimals) that error is kept, as without a locale before,
+        with what a decimal comma would give."""
+        comma, point = nc.read_comma(raw), nc.read_point(raw)
+        locale_hint = "(--locale, e.g. de-DE for 1.234,50 or en-US for 1,234.50)"
+        if nc.comma is not None and nc.point is not None:
+            why = (
+                f"this column has both decimal commas (row {nc.comma[0]}: {nc.comma[1]!r}) and decimal "
+                f"points (row {nc.point[0]}: {nc.point[1]!r})"
+            )
+        else:
+            why = "no other value of this column says which"
+        if not point.ok and point.error_code:
+            other = f"; with a decimal comma it is {_fmt(comma.value)}" if comma.ok else ""
+            return self._issue(
+                row,
+                letter,
+                header,
+                key,
+                point.error_code,
+                f"{point.message or point.error_code}{other}: if so, set the file's locale {locale_hint}",
+                raw,
+                point.expected,
+            )
+        readings = [
+            f"{_fmt(p.value)} with a decimal {name}"
+            for p, name in ((comma, "comma"), (point, "point"))
+            if p.ok
+        ]
+        if not comma.ok:
+            readings.append(f"with a decimal comma {comma.message}")
+        return self._issue(
+            row,
+            letter,
+            header,
+            key,
+            "ambiguous_number",
+            f"{raw!r} could be {' or '.join(readings)}; {why}. Set the locale the file was written in "
+            f"{locale_hint}.",
+            raw,
+            "a number in the file's locale (--locale)",
+        )
 
 
 def validate_rows(
@@ -359,7 +602,7 @@ def validate_rows(
     """Generator form: ``SourceRow``s in, ``CheckedRow``s out, one at a time."""
     validator = Validator(schema, header_map, file=file, sheet=sheet, options=options)
     for row in rows:
-        yield validator.check(row)
+        yield validator.check(row)  # decided at once: see Validator.settle for chunks
 
 
 __all__ = [
@@ -368,6 +611,7 @@ __all__ = [
     "SELECT_TYPES",
     "CellRef",
     "CheckedRow",
+    "NumberColumn",
     "Validator",
     "split_multi",
     "validate_rows",

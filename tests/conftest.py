@@ -1,8 +1,14 @@
 """Shared fixtures: one sandbox server per test session on a real loopback port, and a fresh,
-isolated org (own data, keys, rate limits and fault switches) per test that wants one."""
+isolated org (own data, keys, rate limits and fault switches) per test that wants one.
+
+Run state never touches the real user folder: every test gets its own ``BULKIO_STATE_DIR``, and the
+per-user data folder itself (``XDG_DATA_HOME``) points into a temporary folder for the session, in
+case a subprocess drops the variable."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +22,19 @@ from bulkio.crm.close.sandbox import Org as CloseOrg
 from bulkio.sandbox import SandboxServer
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="bulkio-tests-xdg-")
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own state folder (ledger, embedded sandbox), via ``BULKIO_STATE_DIR``; outside
+    ``tmp_path``, so tests that check what a command left in their folder see only its outputs."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("BULKIO_STATE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from bulkio.cli import cli
-from bulkio.cli.definitions_cmd import schema_as_dict
+from bulkio.cli.definitions_cmd import object_types_as_dict, schema_as_dict
 from bulkio.client import LightfieldClient
 
 NO_ENV = {"LIGHTFIELD_API_KEY": None, "LIGHTFIELD_BASE_URL": None}
@@ -46,8 +46,8 @@ def test_json_equals_library(sandbox: Any, org: Any) -> None:
             assert json.loads(result.output) == schema_as_dict(lf.schema(otype))
         result = run(sandbox, org, "--list", "--format", "json")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output) == lf.all_object_types()
-    listed = {t["objectType"]: t["system"] for t in json.loads(result.output)}
+        assert json.loads(result.output) == object_types_as_dict(lf.all_object_types())
+    listed = {t["object_type"]: t["system"] for t in json.loads(result.output)["object_types"]}
     assert listed["account"] is True and listed["partner"] is False
 
 

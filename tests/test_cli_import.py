@@ -112,7 +112,7 @@ def test_dry_run_prints_plan(sandbox: Any, org: Any, tmp_path: Path, monkeypatch
     result = run(sandbox, org, ["opportunity", str(src), "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "Dry run: nothing was written to the CRM" in result.output
-    assert "row 2: update [OPP-0005]" in result.output
+    assert "row 2: would update [OPP-0005]" in result.output
     assert "$stage: Closed Won → Negotiation" in result.output
     assert sandbox.stats(org.org_id)["writes"] == before
 
@@ -276,7 +276,7 @@ def test_exported_pipeline_reimports_without_sheet_option(
         assert lf.retrieve("opportunity", record_id)["fields"]["nextStep"]["value"] == "Call the CFO"
     accounts = run(sandbox, org, ["account", "edited.xlsx", "--dry-run", "--results", "a.results.xlsx"])
     assert accounts.exit_code == 0, accounts.output
-    assert "Accounts" in accounts.output and "create         0" in accounts.output
+    assert "Accounts" in accounts.output and "would create  0" in accounts.output
 
 
 def test_library_messages_reach_stderr_in_json_mode_but_not_with_quiet(

@@ -176,7 +176,9 @@ def test_422_missing_required(client: LightfieldClient) -> None:
         client.create(
             "opportunity", {"fields": {"$name": "No stage"}, "relationships": {}}, idempotency_key="bad-2"
         )
-    assert info.value.status in (400, 422)
+    assert (
+        info.value.status == 422 and info.value.type == "unprocessable_content"
+    )  # API-FACTS: missing required
     assert info.value.param
 
 
@@ -341,10 +343,11 @@ def test_key_never_shown(sandbox: Any, org: Any) -> None:
         repr(lf.pacers),
         repr(vars(lf)),
     ]
-    try:
+    with pytest.raises(ApiError) as info:  # the error must happen, or its texts go unchecked
         lf.create("account", {"fields": {"bogus": 1}}, idempotency_key="x")
-    except ApiError as exc:
-        seen += [str(exc), repr(exc), repr(exc.args), repr(exc.body), repr(vars(exc))]
+    exc = info.value
+    assert exc.status == 400 and exc.code == "unknown_field"
+    seen += [str(exc), repr(exc), repr(exc.args), repr(exc.body), repr(vars(exc))]
     seen += [repr(e) for e in events]
     lf.close()
     assert all(key not in s for s in seen)

@@ -176,8 +176,8 @@ def test_close_rejection_points_at_the_column(close_backend: CloseBackend, tmp_p
     report = import_file(src, "opportunity", client=close_backend, results_path=tmp_path / "r.csv")
     assert report.counts.created == 1 and report.counts.failed == 1
     issue = report.rows[0].issues[0]
-    assert (issue["row"], issue["field"], issue["value"]) == (2, "$confidence", 150)
-    assert "between 0 and 100" in issue["message"]
+    assert (issue.row, issue.field, issue.value) == (2, "$confidence", 150)
+    assert "between 0 and 100" in issue.message
 
 
 def test_close_template_lists_statuses_users_and_leads(close_backend: CloseBackend, tmp_path: Path) -> None:

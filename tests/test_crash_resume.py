@@ -51,6 +51,7 @@ def write_input(path: Path) -> dict[int, str]:
 def env_for(sandbox: Any, org: Any) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIGHTFIELD_", "BULKIO_"))}
     env.update(LIGHTFIELD_API_KEY=org.api_key, LIGHTFIELD_BASE_URL=sandbox.url, PYTHONUNBUFFERED="1")
+    env["BULKIO_STATE_DIR"] = os.environ["BULKIO_STATE_DIR"]  # this test's state folder (conftest)
     return env
 
 

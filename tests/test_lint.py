@@ -29,3 +29,17 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = _run("mypy", "bulkio", "--cache-dir", str(ROOT / ".mypy_cache"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_sees_the_real_stubs() -> None:
+    """Without the stubs mypy treats pandas and openpyxl as Any and passes for lack of checking."""
+    from importlib.metadata import version
+
+    assert version("pandas-stubs") and version("types-openpyxl")
+
+
+def test_ci_runs_the_static_checks_before_the_tests() -> None:
+    lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    order = ["ruff check .", "ruff format --check .", "mypy bulkio", "python -m pytest"]
+    assert all(cmd in lines for cmd in order), lines
+    assert [lines.index(cmd) for cmd in order] == sorted(lines.index(cmd) for cmd in order)

@@ -110,7 +110,7 @@ def test_note_moved_to_another_account_is_add_then_remove(
         src = _notes_csv(tmp_path / "notes.csv", [[note["id"], "Kickoff call", b_ext, ""]])
 
         dry = _import(src, client, tmp_path, dry_run=True)  # one row, field-level changes
-        assert [(r.outcome, r.changes) for r in dry.rows] == [("updated", {"$account": [[a], [b]]})]
+        assert [(r.outcome, r.changes) for r in dry.rows] == [("would update", {"$account": [[a], [b]]})]
 
         before = _writes(sandbox, fast_org)
         report = _import(src, client, tmp_path)
@@ -233,9 +233,9 @@ def test_rejected_second_step_fails_the_row_and_says_what_was_applied(
         [row] = report.rows
         assert row.outcome == "failed" and row.record_id == note["id"]
         [issue] = row.issues
-        assert issue["code"] == "invalid_type" and issue["field"] == "$account"
-        assert issue["message"].startswith(f"Partly written: the first request was applied ($account +{b})")
-        assert "Re-run the import" in issue["message"]
+        assert issue.code == "invalid_type" and issue.field == "$account"
+        assert issue.message.startswith(f"Partly written: the first request was applied ($account +{b})")
+        assert "Re-run the import" in issue.message
         assert _links(client, note["id"]) == sorted([a, b])  # added, not removed: never unlinked
 
     with _client(sandbox, fast_org) as client:  # re-run: only the removal is left

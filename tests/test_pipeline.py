@@ -79,7 +79,7 @@ def test_messy_file_exact_outcomes(
     row_issues = [i for i in report.flatten(["row", "column", "code"]) if i[0] is not None]
     assert row_issues == MESSY_ISSUES
     if name.endswith(".csv"):  # the cp1252 file is read, and said so
-        assert [i["code"] for i in report.file_issues] == ["encoding_guessed"]
+        assert [i.code for i in report.file_issues] == ["encoding_guessed"]
     assert not report.ok and report.counts.model_dump() == {
         "created": 5,
         "updated": 2,
@@ -174,7 +174,7 @@ def test_xlsx_results_sheet(
     assert ws.max_row == 16
     assert ws["E2"].value.year == 2026  # the Excel date, as read
     assert ws["B4"].fill.start_color.rgb == "FFFFC7CE" and "unknown_option" in ws["B4"].comment.text
-    assert ws["I4"].value == "failed" and ws["L4"].value.startswith("column B (Stage): unknown_option")
+    assert ws["I4"].value == "would fail" and ws["L4"].value.startswith("column B (Stage): unknown_option")
     assert ws["I13"].value == "unchanged" and ws["J13"].value.startswith("opp_")
     assert ws["M14"].value == "$stage: Closed Won → Negotiation"
 
@@ -564,9 +564,9 @@ def test_key_field_must_exist_and_should_be_unique(
     assert writes(sandbox, org) == before
     assert not (tmp_path / "accounts.results.csv").exists()
     report = import_file(src, "account", client=client, key_field="billingEmail", dry_run=True)
-    assert [(i["code"], i["severity"], i["field"]) for i in report.file_issues] == [
+    assert [(i.code, i.severity, i.field) for i in report.file_issues] == [
         ("key_not_unique", "warning", "billingEmail")
     ]
     assert report.counts.created == 1
     unique = import_file(src, "account", client=client, dry_run=True)  # external_id: unique, no warning
-    assert all(i["code"] != "key_not_unique" for i in unique.file_issues)
+    assert all(i.code != "key_not_unique" for i in unique.file_issues)

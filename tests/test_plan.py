@@ -3,9 +3,11 @@ keys, duplicates, required-on-create, and the scan-vs-filter cost choice."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bulkio.client import LightfieldClient
+from bulkio.pipeline import import_file
 from bulkio.plan import Planner, RecordIndex
 from bulkio.validate import CLEAR, CheckedRow
 
@@ -38,9 +40,8 @@ def test_plan_actions_and_bodies(client: LightfieldClient) -> None:
     assert ops[0].record_id == existing["id"] and ops[0].body is None
     assert [i.code for i in ops[1].issues] == ["duplicate_key"]
     merged = {**addr, "city": "Oslo"}
-    assert ops[2].body == {"fields": {"$primaryAddress": merged}} or ops[2].body == {
-        "fields": {"$primaryAddress": merged, "billingEmail": None}
-    }
+    # Acme has a billing email, so its #clear is sent (an empty one would not be: see below)
+    assert ops[2].body == {"fields": {"$primaryAddress": merged, "billingEmail": None}}
     assert ops[3].body == {
         "fields": {"external_id": "NEW-1", "$name": "New Co", "tier": "opt_tier_smb"},
         "relationships": {"$owner": "mem_ava"},
@@ -83,3 +84,30 @@ def test_index_chooses_filters_for_few_keys_in_a_large_org(client: LightfieldCli
     idx.total = 50  # two pages: a scan is cheaper than more filters
     idx.prefetch({"OPP-0003"}, set())
     assert idx.scanned and len(idx.find_key("OPP-0003")) == 1
+
+
+def test_clear_of_an_already_empty_field_sends_no_update(sandbox: Any, org: Any, tmp_path: Path) -> None:
+    """``#clear`` in a field that is already empty changes nothing: the row is unchanged and no
+    request is sent (a needless update costs a write of the rate limit and touches the record).
+    The control row clears a field that has a value, so the test also fails if #clear did nothing."""
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        globex = next(lf.list("account", filters={"external_id[equal]": "ACC-0002"}))
+        acme = next(lf.list("account", filters={"external_id[equal]": "ACC-0001"}))
+        assert (
+            globex["fields"]["billingEmail"]["value"] is None
+            and globex["fields"]["$twitter"]["value"] is None
+        )
+        assert acme["fields"]["billingEmail"]["value"]  # has a value to clear
+        src = tmp_path / "clear.csv"
+        src.write_text(
+            "external_id,Name,Billing Email,Twitter\nACC-0002,Globex,#clear,#clear\nACC-0001,Acme Corp,#clear,\n",
+            encoding="utf-8",
+        )
+        writes = sandbox.stats(org.org_id)["writes"]
+        report = import_file(src, "account", client=lf, ledger_path=tmp_path / "l.db")
+        assert [(r.row, r.outcome, r.changes) for r in report.rows] == [
+            (2, "unchanged", {}),
+            (3, "updated", {"billingEmail": [acme["fields"]["billingEmail"]["value"], None]}),
+        ]
+        assert sandbox.stats(org.org_id)["writes"] == writes + 1  # Acme's clear only
+        assert lf.retrieve("account", acme["id"])["fields"]["billingEmail"]["value"] is None

@@ -200,7 +200,7 @@ def test_xlsx_types_and_formulas() -> None:
         (3, ["Beta", dt.datetime(2026, 1, 2), None, 0, -0.25, False, 0, None, "@x", None]),
     ]
     assert [(i.code, i.row, i.column, i.value, i.severity) for i in t.issues] == [
-        ("formula_no_value", 2, "H", "=NOPE()", "warning")
+        ("formula_without_value", 2, "H", "=NOPE()", "error")
     ]
     assert t.fingerprint == hashlib.sha256((DATA / "types.xlsx").read_bytes()).hexdigest()
 
@@ -277,7 +277,11 @@ ENTITY_SHEET = (
     ("name", "content", "message"),
     [
         ("missing.csv", None, "file not found"),
-        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old Excel .xls"),
+        (
+            "old.xls",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+            "not a readable .xls.*save it as .xlsx",
+        ),
         (
             "locked.xlsx",
             b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64 + "EncryptedPackage".encode("utf-16-le"),

@@ -438,10 +438,8 @@ PHONES = fdef("TELEPHONE", multipleValues=True)
         ("415-555-0100 ext. 7", "+14155550100;ext=7"),
         ("+14155550100;ext=9", "+14155550100;ext=9"),
         ("tel:+14155550100", "+14155550100"),
-        ("5550100", "5550100"),
         (4155550100, "+14155550100"),
         (4155550100.0, "+14155550100"),
-        ("030 1234567", "0301234567"),
     ],
 )
 def test_phone_valid(raw: Any, value: str) -> None:
@@ -454,6 +452,69 @@ def test_phone_valid(raw: Any, value: str) -> None:
 )
 def test_phone_invalid(raw: str) -> None:
     assert err(PHONES, raw) == "invalid_phone"
+
+
+@pytest.mark.parametrize(
+    ("raw", "example", "region"),
+    [
+        ("020 7946 0958", "+44 20 7946 0958", "GB"),
+        ("030 1234567", "+49 30 1234567", "DE"),
+        ("5550100", "+49 5550 100", "DE"),  # 7 digits: no area code in the US, valid in DE
+        ("98765 43210", "+49 9876 543210", "DE"),
+    ],
+)
+def test_phone_without_country_code_needs_a_region_and_shows_an_example(
+    raw: str, example: str, region: str
+) -> None:
+    p = parse_cell(PHONES, raw, options=UTC)
+    assert p.error_code == "phone_needs_region"
+    assert example in (p.message or "") and f"--phone-region {region}" in (p.message or "")
+
+
+@pytest.mark.parametrize(
+    ("region", "raw", "value"),
+    [
+        ("GB", "020 7946 0958", "+442079460958"),
+        ("GB", "07911 123456", "+447911123456"),
+        ("GB", "+1 (415) 555-0100", "+14155550100"),  # a country code wins over the region
+        ("GB", "020 7946 0958 ext. 12", "+442079460958;ext=12"),
+        ("DE", "030 1234567", "+49301234567"),
+        ("DE", "0151 23456789", "+4915123456789"),
+        ("CH", "044 668 18 00", "+41446681800"),
+        ("FR", "01 23 45 67 89", "+33123456789"),
+        ("IN", "98765 43210", "+919876543210"),
+        ("US", "415.555.0100", "+14155550100"),
+    ],
+)
+def test_phone_region_reads_national_numbers(region: str, raw: str, value: str) -> None:
+    assert ok(PHONES, raw, ParseOptions(phone_region=region)) == [value]
+    assert ok(PHONES, raw, ParseOptions(phone_region=region.lower())) == [value]
+
+
+def test_locale_gives_the_phone_region_and_a_phone_region_wins() -> None:
+    assert ok(PHONES, "030 1234567", ParseOptions(locale="de-DE")) == ["+49301234567"]
+    assert ok(PHONES, "020 7946 0958", ParseOptions(locale="de-DE", phone_region="GB")) == ["+442079460958"]
+    assert err(PHONES, "030 1234567", ParseOptions(locale="de")) == "phone_needs_region"  # no region
+
+
+@pytest.mark.parametrize(
+    ("region", "raw", "words"),
+    [
+        ("US", "555-0100", "local number without its area code"),
+        ("GB", "(415) 555-0100", "not a valid number for GB"),
+        (None, "+5550100", "too short for BR (+55)"),
+        (None, "1-800-FLOWERS", "write its digits (1-800-3569377)"),
+        ("US", "1-800-FLOWERS", "vanity"),
+    ],
+)
+def test_phone_invalid_says_why(region: str | None, raw: str, words: str) -> None:
+    p = parse_cell(PHONES, raw, options=ParseOptions(phone_region=region))
+    assert p.error_code == "invalid_phone" and words in (p.message or ""), p.message
+
+
+def test_phone_region_must_exist() -> None:
+    with pytest.raises(ConfigError, match="phone region"):
+        ParseOptions(phone_region="XX")
 
 
 def test_phone_multi() -> None:

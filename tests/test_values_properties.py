@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -69,9 +70,18 @@ locals_ = st.from_regex(r"\A[A-Za-z0-9_+\-]{1,10}(\.[A-Za-z0-9_+\-]{1,10}){0,2}\
 emails = st.builds(lambda lp, h: f"{lp}@{h}", locals_, hosts)
 paths = st.from_regex(r"\A(/[A-Za-z0-9_\-]{1,8}){0,3}\Z")
 urls = st.builds(lambda scheme, h, p: f"{scheme}://{h}{p}", st.sampled_from(["http", "https"]), hosts, paths)
+#: real numbers (phonenumbers' example numbers of every region and line type), as E.164
+_EXAMPLES = sorted(
+    {
+        phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+        for region in phonenumbers.SUPPORTED_REGIONS
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)
+        if (n := phonenumbers.example_number_for_type(region, kind)) is not None
+    }
+)
 phones = st.builds(
-    lambda d, ext: "+" + d + (f";ext={ext}" if ext else ""),
-    st.from_regex(r"\A[1-9][0-9]{6,14}\Z"),
+    lambda e164, ext: e164 + (f";ext={ext}" if ext else ""),
+    st.sampled_from(_EXAMPLES),
     st.none() | st.from_regex(r"\A[0-9]{1,5}\Z"),
 )
 handles = st.from_regex(r"\A[a-z0-9_]{1,15}\Z")

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "template_cmd",
     "import_cmd",
     "export_cmd",
+    "state_cmd",
     "map_cmd",
     "migrate_cmd",
 )
@@ -31,7 +32,9 @@ def cli() -> None:
     """Move CRM data between spreadsheets and the Lightfield API.
 
     Without LIGHTFIELD_API_KEY, every command runs against the embedded sandbox
-    (a local Lightfield-compatible server whose data lives in .bulkio/sandbox.sqlite3).
+    (a local Lightfield-compatible server). Its data and the resume ledger live in
+    one per-user state folder (`bulkio state path`; --state-dir or BULKIO_STATE_DIR
+    moves it).
 
     \b
     Typical session:

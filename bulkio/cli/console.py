@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,15 +38,29 @@ def _remember_crm(ctx: click.Context, param: click.Parameter, value: str | None)
     return value
 
 
+def state_dir_option(fn: F) -> F:
+    """--state-dir (or BULKIO_STATE_DIR): the folder of the ledger and the embedded sandbox."""
+    return click.option(
+        "--state-dir",
+        envvar="BULKIO_STATE_DIR",
+        show_envvar=True,
+        type=click.Path(file_okay=False),
+        default=None,
+        help="Folder for run state (resume ledger, embedded sandbox) [default: the per-user data "
+        "folder; see `bulkio state path`].",
+    )(fn)
+
+
 def connection_options(fn: F) -> F:
-    """--crm / --api-key / --base-url / --sandbox-db, shared by every command that talks to a CRM.
-    ``--crm`` is kept in the click context, where :func:`connect` reads it."""
+    """--crm / --api-key / --base-url / --sandbox-db / --state-dir, shared by every command that
+    talks to a CRM. ``--crm`` is kept in the click context, where :func:`connect` reads it."""
+    fn = state_dir_option(fn)
     fn = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False),
         default=None,
         help="SQLite file of the embedded sandbox (used when no API key is set). "
-        "[default: .bulkio/sandbox.sqlite3; with --crm close .bulkio/close-sandbox.sqlite3]",
+        "[default: sandbox.sqlite3 in the state folder; with --crm close close-sandbox.sqlite3]",
     )(fn)
     fn = click.option(
         "--base-url",
@@ -74,7 +89,11 @@ def connection_options(fn: F) -> F:
 
 @contextmanager
 def connect(
-    *, api_key: str | None = None, base_url: str | None = None, sandbox_db: str | None = None
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    sandbox_db: str | None = None,
+    state_dir: str | None = None,
 ) -> Iterator[Any]:
     """The backend of the command's ``--crm`` (:func:`bulkio.crm.connect`): the real API with a key,
     else that CRM's embedded sandbox."""
@@ -82,7 +101,9 @@ def connect(
 
     ctx = click.get_current_context(silent=True)
     crm = ctx.meta.get(CRM_META) if ctx is not None else None
-    with connect_crm(crm, api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as backend:
+    with connect_crm(
+        crm, api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+    ) as backend:
         yield backend
 
 
@@ -151,6 +172,10 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
     exit code 3."""
     try:
         yield
+    except BrokenPipeError:
+        # stdout's reader went away (`bulkio export … -o - | head`): stop quietly, like any Unix tool
+        _silence_stdout()
+        sys.exit(EXIT_STOPPED)
     except (BulkioError, OSError) as exc:
         if debug:
             raise
@@ -163,6 +188,16 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
         for note in getattr(exc, "__notes__", ()):
             click.echo(note, err=True)
         sys.exit(EXIT_STOPPED)
+
+
+def _silence_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null, so the interpreter's final flush of a closed
+    pipe prints no second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. a test runner's buffer)
+        pass
 
 
 def unknown_object_message(client: Any, object_type: str) -> str:
@@ -195,14 +230,14 @@ def object_type_checked(client: Any, object_type: str) -> Iterator[None]:
         raise
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+def echo_json(data: Any, *, err: bool = False) -> None:
+    click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False), err=err)
 
 
-def echo_table(rows: list[tuple[str, Any]]) -> None:
+def echo_table(rows: list[tuple[str, Any]], *, err: bool = False) -> None:
     width = max((len(k) for k, _ in rows), default=0)
     for k, v in rows:
-        click.echo(f"{k.ljust(width)}  {v}")
+        click.echo(f"{k.ljust(width)}  {v}", err=err)
 
 
 def with_guard(fn: F) -> F:

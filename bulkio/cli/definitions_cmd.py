@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..definitions import ObjectSchema
+from ..vocabulary import versioned
 from .console import (
     common_options,
     connect,
@@ -19,35 +20,50 @@ from .console import (
 
 
 def schema_as_dict(schema: ObjectSchema) -> dict[str, Any]:
-    """The JSON shape printed by ``--format json`` (one entry per field / relationship)."""
+    """The JSON shape printed by ``--format json`` (one entry per field / relationship; snake_case
+    keys like every bulkio JSON document, docs/json.md)."""
     required = set(schema.required)
-    return {
-        "objectType": schema.object_type,
-        "fields": [
-            {
-                "key": f.key,
-                "label": f.label,
-                "valueType": f.value_type,
-                "readOnly": f.read_only,
-                "required": f.key in required,
-                "unique": f.unique,
-                "multiple": f.multiple,
-                "options": [{"id": o.id, "label": o.label} for o in f.options],
-            }
-            for f in schema.fields.values()
-        ],
-        "relationships": [
-            {
-                "key": r.key,
-                "label": r.label,
-                "cardinality": r.cardinality.upper(),
-                "objectType": r.object_type,
-                "readOnly": r.read_only,
-                "required": r.key in required,
-            }
-            for r in schema.relationships.values()
-        ],
-    }
+    return versioned(
+        {
+            "object_type": schema.object_type,
+            "fields": [
+                {
+                    "key": f.key,
+                    "label": f.label,
+                    "value_type": f.value_type,
+                    "read_only": f.read_only,
+                    "required": f.key in required,
+                    "unique": f.unique,
+                    "multiple": f.multiple,
+                    "options": [{"id": o.id, "label": o.label} for o in f.options],
+                }
+                for f in schema.fields.values()
+            ],
+            "relationships": [
+                {
+                    "key": r.key,
+                    "label": r.label,
+                    "cardinality": r.cardinality.upper(),
+                    "object_type": r.object_type,
+                    "read_only": r.read_only,
+                    "required": r.key in required,
+                }
+                for r in schema.relationships.values()
+            ],
+        }
+    )
+
+
+def object_types_as_dict(types: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON shape of ``--list --format json``: ``{"object_types": [{object_type, label, system}]}``."""
+    return versioned(
+        {
+            "object_types": [
+                {"object_type": t["objectType"], "label": t.get("label", ""), "system": bool(t.get("system"))}
+                for t in types
+            ]
+        }
+    )
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
@@ -57,8 +73,8 @@ def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 
 
 def _flags(item: dict[str, Any]) -> str:
-    names = ("required", "readOnly", "unique", "multiple")
-    labels = {"readOnly": "read-only"}
+    names = ("required", "read_only", "unique", "multiple")
+    labels = {"read_only": "read-only"}
     return ", ".join(labels.get(n, n) for n in names if item.get(n))
 
 
@@ -72,15 +88,18 @@ def _count(n: int, noun: str) -> str:
 
 
 def print_schema(data: dict[str, Any]) -> None:
-    click.echo(f"{data['objectType']}: {_count(len(data['fields']), 'field')}")
+    click.echo(f"{data['object_type']}: {_count(len(data['fields']), 'field')}")
     _table(
         ("KEY", "LABEL", "TYPE", "FLAGS", "OPTIONS"),
-        [(f["key"], f["label"], f["valueType"], _flags(f), _options(f)) for f in data["fields"]],
+        [(f["key"], f["label"], f["value_type"], _flags(f), _options(f)) for f in data["fields"]],
     )
-    click.echo(f"\n{data['objectType']}: {_count(len(data['relationships']), 'relationship')}")
+    click.echo(f"\n{data['object_type']}: {_count(len(data['relationships']), 'relationship')}")
     _table(
         ("KEY", "LABEL", "CARDINALITY", "OBJECT", "FLAGS"),
-        [(r["key"], r["label"], r["cardinality"], r["objectType"], _flags(r)) for r in data["relationships"]],
+        [
+            (r["key"], r["label"], r["cardinality"], r["object_type"], _flags(r))
+            for r in data["relationships"]
+        ],
     )
 
 
@@ -101,6 +120,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -117,11 +137,11 @@ def command(
     """
     if not list_types and not object_type:
         raise click.UsageError("Give an OBJECT (e.g. account) or --list.")
-    with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+    with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir) as client:
         if list_types:
             types = client.all_object_types()
             if output_format == "json":
-                echo_json(types)
+                echo_json(object_types_as_dict(types))
             else:
                 _table(
                     ("OBJECT", "LABEL", "KIND"),

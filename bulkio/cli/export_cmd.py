@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..export import FORMATS, ExportReport, export_objects
+from ..sheets import is_stdout, same_as_stdout
 from .console import (
     EXIT_OK,
     ProgressBars,
@@ -20,15 +21,15 @@ from .console import (
 )
 
 
-def _print_summary(report: ExportReport) -> None:
+def _print_summary(report: ExportReport, *, err: bool = False) -> None:
     rows: list[tuple[str, Any]] = [(report.sheets.get(o, o), n) for o, n in report.counts.items()]
     rows += [
         ("Total records", report.total),
-        ("Duration", f"{report.duration:.2f} s"),
-        ("Records/s", f"{report.records_per_second:.0f}"),
+        ("Duration", f"{report.duration_s:.2f} s"),
+        ("Records/s", f"{report.records_per_s:.0f}"),
     ]
-    rows += [("Wrote", str(p)) for p in report.paths]
-    echo_table(rows)
+    rows += [("Wrote", "standard output" if is_stdout(p) else str(p)) for p in report.paths]
+    echo_table(rows, err=err)
     for msg in report.messages:
         click.echo(f"Note: {msg}", err=True)
 
@@ -41,7 +42,8 @@ def _print_summary(report: ExportReport) -> None:
     required=True,
     type=click.Path(dir_okay=False),
     help="Target file: .xlsx, .csv or .jsonl. Several objects in CSV/JSONL become "
-    "<stem>-<object>.csv files next to it.",
+    "<stem>-<object>.csv files next to it. '-' writes to standard output (with --to; the "
+    "summary then goes to stderr).",
 )
 @click.option(
     "--to",
@@ -85,6 +87,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -100,6 +103,7 @@ def command(
       bulkio export pipeline -o pipeline.xlsx
       bulkio export opportunity -o open.csv --filter '$stage[equal]=Proposal'
       bulkio export account contact -o crm.jsonl --format json
+      bulkio export opportunity -o - --to csv | head
 
     \b
     Exit codes:
@@ -109,7 +113,9 @@ def command(
     """
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
-        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+        with connect(
+            api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+        ) as client:
             report = export_objects(
                 client,
                 objects,
@@ -122,8 +128,10 @@ def command(
             )
     finally:
         bars.close()
+    # with -o - (or /dev/stdout) the data owns stdout: the summary goes to stderr
+    err = same_as_stdout(output)
     if output_format == "json":
-        echo_json(report.to_dict())
+        echo_json(report.to_dict(), err=err)
     else:
-        _print_summary(report)
+        _print_summary(report, err=err)
     click.get_current_context().exit(EXIT_OK)

@@ -6,14 +6,17 @@ or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 in
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
 import click
 
-from ..issues import Issue
 from ..pipeline import RunReport, import_file
 from ..results import errors_text
+from ..sheets import is_stdout
+from ..state import ledger_path
+from ..vocabulary import OUTCOMES, outcome_word
 from .console import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -32,28 +35,18 @@ INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this r
 PLAN_ROWS = 20
 #: Groups of unresolved values printed (the JSON report has all of them).
 UNRESOLVED_SHOWN = 30
-_DRY = {
-    "created": "create",
-    "updated": "update",
-    "unchanged": "unchanged",
-    "failed": "skip (error)",
-    "skipped": "skip",
-}
+
+
+def _count_rows(report: RunReport) -> list[tuple[str, Any]]:
+    """The counts under the words every view uses (``would create`` … in a dry run)."""
+    return [(outcome_word(o, dry_run=report.dry_run), getattr(report.counts, o)) for o in OUTCOMES]
 
 
 def _print_summary(report: RunReport) -> None:
     c = report.counts
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
-        echo_table(
-            [
-                ("create", c.created),
-                ("update", c.updated),
-                ("unchanged", c.unchanged),
-                ("skip (errors)", c.failed),
-                ("skip", c.skipped),
-            ]
-        )
+        echo_table(_count_rows(report))
         click.echo("")
         shown = 0
         for r in report.rows:
@@ -62,7 +55,7 @@ def _print_summary(report: RunReport) -> None:
             if r.outcome == "unchanged" and not r.issues:
                 continue
             shown += 1
-            line = f"row {r.row}: {_DRY.get(r.outcome, r.outcome)}"
+            line = f"row {r.row}: {r.outcome}"
             if r.key:
                 line += f" [{r.key}]"
             if r.record_id:
@@ -72,8 +65,8 @@ def _print_summary(report: RunReport) -> None:
                 click.echo("    " + report.changes_text(r))
             for issue in r.issues:
                 click.echo(
-                    f"    {issue['severity']}: {issue['code']}: {issue['message']}"
-                    + (f" (column {issue['column']} {issue['header']!r})" if issue.get("column") else "")
+                    f"    {issue.severity}: {issue.code}: {issue.message}"
+                    + (f" (column {issue.column} {issue.header!r})" if issue.column else "")
                 )
         remaining = sum(1 for r in report.rows if r.outcome != "unchanged" or r.issues) - shown
         if remaining > 0:
@@ -82,14 +75,14 @@ def _print_summary(report: RunReport) -> None:
     else:
         failed_rows = [r for r in report.rows if r.outcome == "failed"]
         for r in failed_rows[:PLAN_ROWS]:
-            text = errors_text(Issue(**i) for i in r.issues)
+            text = errors_text(r.issues)
             click.echo(f"row {r.row}: failed: {text}", err=True)
         if len(failed_rows) > PLAN_ROWS:
             click.echo(
                 f"… and {len(failed_rows) - PLAN_ROWS} more failed rows (see the results sheet)", err=True
             )
     for issue in report.file_issues:
-        click.echo(f"{issue['severity']}: {issue['code']}: {issue['message']}", err=True)
+        click.echo(f"{issue.severity}: {issue.code}: {issue.message}", err=True)
     if report.unresolved:
         click.echo(
             "Values that matched nothing (map them with a value map; `bulkio map` drafts one):", err=True
@@ -106,13 +99,7 @@ def _print_summary(report: RunReport) -> None:
     if report.sheet:
         rows.append(("sheet", report.sheet))
     if not report.dry_run:
-        rows += [
-            ("created", c.created),
-            ("updated", c.updated),
-            ("unchanged", c.unchanged),
-            ("failed", c.failed),
-            ("skipped", c.skipped),
-        ]
+        rows += _count_rows(report)
     rows += [
         ("duration", f"{report.duration_s:.2f} s"),
         ("rows/s", report.rows_per_s),
@@ -126,9 +113,9 @@ def _print_summary(report: RunReport) -> None:
     echo_table(rows)
 
 
-@click.command("import", short_help="Import a CSV or XLSX file: create or update records.")
+@click.command("import", short_help="Import a CSV, XLSX, XLS or ODS file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing."
 )
@@ -142,8 +129,14 @@ def _print_summary(report: RunReport) -> None:
 @click.option(
     "--sheet",
     default=None,
-    help="Worksheet to read (XLSX) [default: the one named like OBJECT, "
+    help="Worksheet or Excel Table to read [default: the one named like OBJECT, "
     "e.g. Opportunities, else the first data sheet].",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Row number of the header [default: found among the first rows, below titles and notes].",
 )
 @click.option(
     "--mapping",
@@ -165,7 +158,8 @@ def _print_summary(report: RunReport) -> None:
     "results_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Where to write the results sheet [default: <file>.results.<ext>].",
+    help="Where to write the results sheet [default: <file>.results.<ext>]; '-' writes it "
+    "(CSV) to standard output and the summary to stderr.",
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
 @click.option(
@@ -176,13 +170,45 @@ def _print_summary(report: RunReport) -> None:
 )
 @click.option("--tz", default="UTC", show_default=True, help="Time zone of dates without an offset.")
 @click.option(
+    "--locale",
+    default=None,
+    metavar="TAG",
+    help="Locale the file was written in (de-DE, fr-FR, de-CH, en-US, en-IN…): decimal and "
+    "thousands separators, currency symbols, date order and the phone region. Without it, numbers "
+    "like 1.200 are errors unless the column settles them.",
+)
+@click.option(
+    "--phone-region",
+    default=None,
+    metavar="CC",
+    help="Country of phone numbers written without a country code (US, GB, DE…) [default: the locale's].",
+)
+@click.option(
+    "--percent",
+    multiple=True,
+    metavar="COLUMN",
+    help="A NUMBER column whose values are fractions of 1 (0.5 = 50 %), by header, label or key; repeatable.",
+)
+@click.option(
+    "--match",
+    type=click.Choice(["name", "domain", "email"]),
+    default=None,
+    help="Update records that exist without a key when their name (accounts: ignoring case, "
+    "punctuation and Inc/GmbH/Ltd…), website domain or email matches, instead of creating duplicates.",
+)
+@click.option(
     "--concurrency",
     type=click.IntRange(1, 64),
     default=8,
     show_default=True,
     help="Parallel requests (the rate limit still applies).",
 )
-@click.option("--encoding", default=None, help="CSV encoding [default: detected].")
+@click.option(
+    "--encoding",
+    default=None,
+    help="CSV encoding, e.g. cp1252 or cp932 [default: detected; utf-8+cp1252 reads a UTF-8 file "
+    "with stray Windows-1252 bytes].",
+)
 @click.option("--delimiter", default=None, help="CSV delimiter [default: detected].")
 @connection_options
 @common_options
@@ -192,27 +218,34 @@ def command(
     dry_run: bool,
     key_field: str,
     sheet: str | None,
+    header_row: int | None,
     mapping: str | None,
     profile: str,
     results_path: str | None,
     resume: bool,
     date_order: str | None,
     tz: str,
+    locale: str | None,
+    phone_region: str | None,
+    percent: tuple[str, ...],
+    match: str | None,
     concurrency: int,
     encoding: str | None,
     delimiter: str | None,
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
 ) -> None:
-    """Import FILE (CSV or XLSX) into OBJECT records: create new ones, update changed ones.
+    """Import FILE (CSV, XLSX, XLS or ODS) into OBJECT records: create new ones, update changed ones.
 
-    Rows match existing records by the Record ID column, then by --key (external_id). Every
-    row's outcome goes to the results sheet; blank cells leave fields unchanged and #clear
-    clears them.
+    Rows match existing records by the Record ID column, then by --key (external_id), then
+    (with --match) by name, website domain or email. Every row's outcome goes to the results
+    sheet; blank cells leave fields unchanged and #clear clears them. FILE - reads standard
+    input (results: stdin.results.csv here).
 
     \b
     Examples:
@@ -220,6 +253,8 @@ def command(
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
       bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
+      bulkio import account firmen.csv --locale de-DE --match name
+      hubspot-export | bulkio import contact - --dry-run
 
     \b
     Exit codes:
@@ -235,7 +270,9 @@ def command(
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
-            with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+            with connect(
+                api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+            ) as client:
                 with object_type_checked(client, object_type):
                     client.schema(object_type)  # cached: import_file reuses it
                 report = import_file(
@@ -248,18 +285,27 @@ def command(
                     dry_run=dry_run,
                     resume=resume,
                     results_path=results_path,
+                    ledger_path=ledger_path(state_dir),
                     date_order=date_order,
                     tz=tz,
+                    locale=locale,
+                    phone_region=phone_region,
+                    percent=percent,
+                    match=match,
                     concurrency=concurrency,
                     encoding=encoding,
                     delimiter=delimiter,
                     on_event=bars,
                     profile=profile.lower(),
+                    header_row=header_row,
                 )
         finally:
             bars.close()
-        if output_format == "json":
-            click.echo(report.to_json())
-        else:
-            _print_summary(report)
+        # --results - puts the results sheet (CSV) on stdout: the summary goes to stderr
+        to_stderr = results_path is not None and is_stdout(results_path)
+        with contextlib.redirect_stdout(sys.stderr) if to_stderr else contextlib.nullcontext():
+            if output_format == "json":
+                click.echo(report.to_json())
+            else:
+                _print_summary(report)
     sys.exit(EXIT_OK if report.ok else EXIT_ROWS_FAILED)

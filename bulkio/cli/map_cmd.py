@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from .console import EXIT_OK, common_options, connection_options, guarded, object_type_checked
+from ..vocabulary import versioned
+from .console import (
+    EXIT_OK,
+    common_options,
+    connection_options,
+    echo_json,
+    guarded,
+    object_type_checked,
+)
 
 
 @click.command("map", short_help="Draft a mapping file (headers, value maps) to edit.")
@@ -46,6 +54,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -82,7 +91,9 @@ def command(
             sys.exit(EXIT_OK)
         from .console import connect
 
-        with connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client:
+        with connect(
+            api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+        ) as client:
             with object_type_checked(client, object_type):
                 client.schema(object_type)
             draft = draft_mapping(
@@ -98,8 +109,10 @@ def command(
             click.echo(f"{file} reads like {draft.profile.detect.label}: drafted from that profile", err=True)
         if output:
             click.echo(f"wrote {write_draft(draft, output)}", err=True)
-        else:
+        elif output_format != "json":
             click.echo(draft.to_yaml(), nl=False)
+        if output_format == "json":
+            echo_json(versioned({**draft.to_dict(), "path": output}))
         unmapped = [c.header for c in draft.columns if c.target is None and c.how != "mapping"]
         values = sum(len(c.unresolved) for c in draft.columns)
         if unmapped:

@@ -21,6 +21,7 @@ from .console import (
     echo_json,
     echo_table,
     guarded,
+    state_dir_option,
 )
 
 INTERRUPTED_MIGRATION = "Interrupted. Re-run with --resume to continue where the migration stopped."
@@ -81,14 +82,17 @@ def _mappings(items: tuple[str, ...]) -> dict[str, str]:
     "--close-sandbox-db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="SQLite file of the embedded Close sandbox (without CLOSE_API_KEY).",
+    help="SQLite file of the embedded Close sandbox (without CLOSE_API_KEY) [default: "
+    "close-sandbox.sqlite3 in the state folder].",
 )
 @click.option(
     "--sandbox-db",
     type=click.Path(dir_okay=False),
     default=None,
-    help="SQLite file of the embedded Lightfield sandbox (without LIGHTFIELD_API_KEY).",
+    help="SQLite file of the embedded Lightfield sandbox (without LIGHTFIELD_API_KEY) [default: "
+    "sandbox.sqlite3 in the state folder].",
 )
+@state_dir_option
 @common_options
 def command(
     source: str,
@@ -101,6 +105,7 @@ def command(
     concurrency: int,
     close_sandbox_db: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -129,16 +134,16 @@ def command(
     from ..config import connect as connect_lightfield
     from ..config import embedded_sandbox
     from ..crm.close.config import connect_close
-    from ..ledger import DEFAULT_LEDGER_PATH
     from ..migrate import draft_mappings, migrate
     from ..migrate import write_mappings as write_drafts
+    from ..state import ledger_path
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     with guarded(debug=debug, interrupted=INTERRUPTED_MIGRATION):
         given = _mappings(mappings)
         with ExitStack() as stack:
-            close = stack.enter_context(connect_close(sandbox_db=close_sandbox_db))
-            lightfield = stack.enter_context(connect_lightfield(sandbox_db=sandbox_db))
+            close = stack.enter_context(connect_close(sandbox_db=close_sandbox_db, state_dir=state_dir))
+            lightfield = stack.enter_context(connect_lightfield(sandbox_db=sandbox_db, state_dir=state_dir))
             server = embedded_sandbox(lightfield)
             create_field: Any = None
             if server is not None:
@@ -159,7 +164,7 @@ def command(
                     resume=resume,
                     mappings=given,
                     report_path=report_path,
-                    ledger_path=DEFAULT_LEDGER_PATH,
+                    ledger_path=ledger_path(state_dir),
                     create_field=create_field,
                     concurrency=concurrency,
                     on_event=bars,
@@ -192,7 +197,7 @@ def _print_summary(report: Any) -> None:
     rows += [
         ("values not migrated", sum(int(u.get("count") or 0) for u in report.unmapped)),
         ("fields created", ", ".join(report.created_fields) or "none"),
-        ("duration", f"{report.duration:.2f} s"),
+        ("duration", f"{report.duration_s:.2f} s"),
         ("report", report.report_path),
     ]
     echo_table(rows)

@@ -6,21 +6,24 @@ from pathlib import Path
 
 import click
 
-from ..config import DEFAULT_SANDBOX_DB
+from ..state import sandbox_db_path
+from .console import state_dir_option
 
 
 @click.group("sandbox", short_help="Run the local sandbox API, or mint a key for it.")
 def command() -> None:
-    """Run the local Lightfield-compatible sandbox server (data in .bulkio/sandbox.sqlite3)."""
+    """Run the local Lightfield-compatible sandbox server (data in sandbox.sqlite3 in the state
+    folder, the same database the other commands use without an API key)."""
 
 
 CRMS = ("lightfield", "close")
 #: the Close sandbox keeps its own file next to the Lightfield one
-CLOSE_SANDBOX_DB = DEFAULT_SANDBOX_DB.with_name("close-sandbox.sqlite3")
+CLOSE_SANDBOX_DB_NAME = "close-sandbox.sqlite3"
 
 
-def _db(path: Path | None, crm: str = "lightfield") -> Path:
-    db = path or (CLOSE_SANDBOX_DB if crm == "close" else DEFAULT_SANDBOX_DB)
+def _db(path: Path | None, state_dir: str | None, crm: str = "lightfield") -> Path:
+    default = sandbox_db_path(state_dir)
+    db = path or (default.with_name(CLOSE_SANDBOX_DB_NAME) if crm == "close" else default)
     db.parent.mkdir(parents=True, exist_ok=True)
     return db
 
@@ -30,7 +33,7 @@ crm_option = click.option(
     type=click.Choice(CRMS),
     default="lightfield",
     show_default=True,
-    help=f"Which API the sandbox speaks (close: its data lives in {CLOSE_SANDBOX_DB}).",
+    help=f"Which API the sandbox speaks (close: its data lives in {CLOSE_SANDBOX_DB_NAME} in the state folder).",
 )
 
 
@@ -47,8 +50,9 @@ crm_option = click.option(
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+    help="SQLite file holding all orgs [default: sandbox.sqlite3 in the state folder].",
 )
+@state_dir_option
 @click.option(
     "--seed",
     default="demo",
@@ -86,6 +90,7 @@ def serve(
     reset_rate: float | None,
     index_lag_ms: float | None,
     crm: str,
+    state_dir: str | None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
@@ -97,7 +102,7 @@ def serve(
         _serve_close(
             port,
             host,
-            db_path,
+            _db(db_path, state_dir, "close"),
             seed,
             rate,
             latency_ms,
@@ -110,7 +115,7 @@ def serve(
         return
     from ..sandbox import SandboxServer
 
-    server = SandboxServer(_db(db_path), seed=seed, host=host, port=port, rate_limit=rate)
+    server = SandboxServer(_db(db_path, state_dir), seed=seed, host=host, port=port, rate_limit=rate)
     faults = {
         k: v
         for k, v in {
@@ -140,7 +145,7 @@ def serve(
 def _serve_close(
     port: int,
     host: str,
-    db_path: Path | None,
+    db_path: Path,
     seed: str,
     rate: float | None,
     latency_ms: float | None,
@@ -152,7 +157,7 @@ def _serve_close(
 ) -> None:
     from ..crm.close.sandbox import CloseSandboxServer
 
-    server = CloseSandboxServer(_db(db_path, "close"), seed=seed, host=host, port=port, rate_limit=rate)
+    server = CloseSandboxServer(db_path, seed=seed, host=host, port=port, rate_limit=rate)
     faults = {
         k: v
         for k, v in {
@@ -186,8 +191,9 @@ def _serve_close(
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help=f"SQLite file holding all orgs [default: {DEFAULT_SANDBOX_DB}].",
+    help="SQLite file holding all orgs [default: sandbox.sqlite3 in the state folder].",
 )
+@state_dir_option
 @click.option(
     "--scope",
     "scopes",
@@ -197,7 +203,9 @@ def _serve_close(
 )
 @click.option("--org", "org_id", default=None, help="Org id (default: the default org).")
 @crm_option
-def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, crm: str) -> None:
+def mint_key(
+    db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, crm: str, state_dir: str | None
+) -> None:
     """Print a new API key for the sandbox's default org, limited to the given scopes.
 
     The key works at once, also for a `bulkio sandbox serve` already running on the same --db.
@@ -208,7 +216,7 @@ def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, 
             raise click.UsageError("Close API keys have no scopes; drop --scope.")
         from ..crm.close.sandbox import CloseSandbox
 
-        close_sandbox = CloseSandbox(_db(db_path, "close"))
+        close_sandbox = CloseSandbox(_db(db_path, state_dir, "close"))
         try:
             click.echo(close_sandbox.mint_key(org_id))
         except KeyError as exc:
@@ -218,7 +226,7 @@ def mint_key(db_path: Path | None, scopes: tuple[str, ...], org_id: str | None, 
         return
     from ..sandbox import Sandbox
 
-    sandbox = Sandbox(_db(db_path))
+    sandbox = Sandbox(_db(db_path, state_dir))
     try:
         click.echo(sandbox.mint_key(org_id, list(scopes)))
     except KeyError as exc:

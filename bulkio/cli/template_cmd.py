@@ -52,6 +52,7 @@ def command(
     api_key: str | None,
     base_url: str | None,
     sandbox_db: str | None,
+    state_dir: str | None,
     quiet: bool,
     debug: bool,
     output_format: str,
@@ -73,7 +74,7 @@ def command(
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with (
-            connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db) as client,
+            connect(api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir) as client,
             object_type_checked(client, object_type),
         ):
             info = make_template(

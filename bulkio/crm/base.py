@@ -67,7 +67,8 @@ class ClientStats:
 
 @runtime_checkable
 class Backend(Protocol):
-    """What every stage needs from a CRM: schema, lookups, paged lists with pacing, writes."""
+    """What every stage needs from a CRM: schema, lookups, paged lists with pacing, writes.
+    (Also importable as :class:`bulkio.protocols.CrmClient`, its first name.)"""
 
     #: The API's base URL: with :attr:`key_fingerprint`, the ledger's *target* (runs and known
     #: records are kept per target).
@@ -117,8 +118,6 @@ class Backend(Protocol):
     def update(
         self, object_type: str, record_id: str, body: dict[str, Any], *, idempotency_key: str | None = None
     ) -> dict[str, Any]: ...
-
-    def close(self) -> None: ...
 
 
 @runtime_checkable

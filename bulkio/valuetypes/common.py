@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..columns import MULTI_SEPARATOR
 from ..definitions import FieldDef
 from ..errors import ConfigError
+from .locales import LocaleNotFound, NumberSymbols, number_symbols
 
 DateOrder = Literal["YMD", "DMY", "MDY"]
 
@@ -23,18 +24,39 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ParseOptions:
-    """How to read ambiguous cells. ``tz`` is the zone of naive date-times (not of date-only
-    cells, which are midnight UTC); ``decimal`` is the decimal mark of number strings."""
+    """How to read cells whose meaning depends on where the sheet was made.
+
+    Every option is a plain field so a mapping can set it per column.
+
+    * ``date_order``: how to read ``03/04/2026`` (``DMY``/``MDY``/``YMD``); without it such dates are
+      ``ambiguous_date``. ``locale`` supplies it when not set (de-DE → DMY, en-US → MDY).
+    * ``tz``: the zone of naive date-times (date-only cells are midnight UTC).
+    * ``locale``: a CLDR locale tag (``de-DE``, ``fr-FR``, ``de-CH``, ``en-IN``…); numbers and
+      currencies are read with its decimal and group symbols (Babel's data). Without it (and without
+      ``decimal``) a cell that could mean two things (``1.200``) is read with ``.`` as the decimal
+      mark by :func:`~bulkio.values.parse_cell`, while the importer checks the whole column
+      (:class:`~bulkio.validate.Validator`) and reports such cells as ``ambiguous_number`` unless
+      other cells of the column settle it.
+    * ``decimal``: the decimal mark alone (``.`` or ``,``), for callers that know it; ``locale``
+      wins when both are given.
+    * ``phone_region``: ISO 3166 region (``US``, ``GB``, ``DE``) of phone numbers written without a
+      country code; defaults to the locale's region (de-DE → DE).
+    * ``percent``: the column holds fractions of 1 (0.5 = 50 %): NUMBER values are multiplied by
+      100 (cells written with ``%`` are read as they are).
+    """
 
     date_order: DateOrder | None = None
     tz: str = "UTC"
-    decimal: Literal[".", ","] = "."
+    decimal: Literal[".", ","] | None = None
     multi_separator: str = MULTI_SEPARATOR
+    locale: str | None = None
+    phone_region: str | None = None
+    percent: bool = False
 
     def __post_init__(self) -> None:
         if self.date_order not in (None, "YMD", "DMY", "MDY"):
             raise ConfigError(f"date order must be YMD, DMY or MDY, not {self.date_order!r}")
-        if self.decimal not in (".", ","):
+        if self.decimal not in (None, ".", ","):
             raise ConfigError(f"decimal mark must be '.' or ',', not {self.decimal!r}")
         if not self.multi_separator:
             raise ConfigError("the multi-value separator cannot be empty")
@@ -44,10 +66,51 @@ class ParseOptions:
             raise ConfigError(
                 f"unknown time zone {self.tz!r} (use an IANA name like 'Europe/Berlin')"
             ) from exc
+        if self.locale is not None:
+            try:
+                number_symbols(self.locale)
+            except LocaleNotFound as exc:
+                raise ConfigError(str(exc)) from None
+        if self.phone_region is not None:
+            region = self.phone_region.strip().upper()
+            if region not in phone_regions():
+                raise ConfigError(
+                    f"unknown phone region {self.phone_region!r} (use a 2-letter country code like "
+                    "US, GB or DE)"
+                )
+            object.__setattr__(self, "phone_region", region)
 
     @property
     def zone(self) -> dt.tzinfo:
         return _zone(self.tz)
+
+    @property
+    def symbols(self) -> NumberSymbols | None:
+        """The locale's number symbols (None without a locale)."""
+        return number_symbols(self.locale) if self.locale is not None else None
+
+    @property
+    def day_order(self) -> DateOrder | None:
+        """``date_order``, else the order of the locale's short date."""
+        if self.date_order is not None or self.locale is None:
+            return self.date_order
+        return number_symbols(self.locale).date_order  # type: ignore[return-value]
+
+    @property
+    def region(self) -> str | None:
+        """``phone_region``, else the locale's region (None for a bare language like ``de``)."""
+        if self.phone_region is not None or self.locale is None:
+            return self.phone_region
+        territory = number_symbols(self.locale).territory
+        return territory if territory in phone_regions() else None
+
+
+@functools.lru_cache(maxsize=1)
+def phone_regions() -> frozenset[str]:
+    """Regions phonenumbers knows (ISO 3166 alpha-2)."""
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
 _ZONES: dict[str, dt.tzinfo] = {}

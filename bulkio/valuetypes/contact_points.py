@@ -93,9 +93,68 @@ _EXT = re.compile(r"\s*(?:;\s*ext=|,?\s*(?:ext\.?|extension|x|#)\s*)(\d{1,6})\s*
 _EXT_TAG = re.compile(r";\s*ext=", re.IGNORECASE)
 _NON_DIGIT = re.compile(r"\D")
 _PHONE_CHARS = re.compile(r"^\+?[\d\s\-.()/]+$")
+_VANITY_CHARS = re.compile(r"^\+?[\dA-Za-z\s\-.()/]+$")
+#: regions tried, in this order, to show what a number without a country code would be
+_SUGGEST_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "ES", "IT", "NL", "CH", "AT", "BE", "SE")
+_REASONS = {
+    "TOO_SHORT": "is too short",
+    "TOO_LONG": "is too long",
+    "INVALID_COUNTRY_CODE": "has no valid country code",
+    "IS_POSSIBLE_LOCAL_ONLY": "is a local number without its area code",
+    "INVALID_LENGTH": "has the wrong number of digits",
+}
 
 
-def _one_phone(raw: Any) -> str:
+def _e164(number: Any, ext: str | None) -> str:
+    import phonenumbers
+
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) + (
+        f";ext={ext}" if ext else ""
+    )
+
+
+def _pretty(number: Any) -> str:
+    import phonenumbers
+
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _needs_region(text: str, national: str) -> _Bad:
+    """A number without a country code and no region to read it in: show what would work."""
+    import phonenumbers
+
+    fits: list[tuple[str, Any]] = []
+    for region in _SUGGEST_REGIONS:
+        try:
+            n = phonenumbers.parse(national, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(n):
+            fits.append((region, n))
+    if fits:
+        region, n = fits[0]
+        also = [r for r, _ in fits[1:4]]
+        hint = (
+            f"write it with its country code ({_pretty(n)} if it is in {region}) or set the phone "
+            f"region (--phone-region {region})"
+            + (f"; it would also be valid in {', '.join(also)}" if also else "")
+        )
+    else:
+        hint = (
+            "write it with its country code (e.g. +44 20 7946 0958) or set the phone region (--phone-region)"
+        )
+    return _Bad("phone_needs_region", f"{text!r} has no country code: {hint}")
+
+
+def _one_phone(raw: Any, region: str | None = None) -> str:
+    """One number as E.164 (``+442079460958``, extension as ``;ext=12``), with phonenumbers.
+
+    A number without a country code is read in ``region``. Without a region it is read as a North
+    American number when it is a valid one (the API does the same with such numbers, so what is sent
+    is what the CRM keeps); any other is ``phone_needs_region``, with what it would be in the
+    regions where it is valid."""
+    import phonenumbers
+
     text = _text(raw)
     s = text
     if s.lower().startswith("tel:"):
@@ -104,32 +163,66 @@ def _one_phone(raw: Any) -> str:
     m = _EXT.search(s)
     if m:
         ext, s = m.group(1), s[: m.start()].strip()
-    if not _PHONE_CHARS.match(s) or s.count("+") > 1:
+    if not _PHONE_CHARS.match(s) or s.count("+") > 1 or ("+" in s and not s.startswith("+")):
+        if _VANITY_CHARS.match(s) and s.count("+") <= 1 and sum(c.isdigit() for c in s) >= 3:
+            spelled = phonenumbers.convert_alpha_characters_in_number(s)
+            raise _Bad(
+                "invalid_phone",
+                f"{text!r} spells letters (a vanity number): write its digits ({spelled.strip()})",
+            )
         raise _Bad("invalid_phone", f"{text!r} is not a telephone number")
     digits = _NON_DIGIT.sub("", s)
-    if s.startswith("+"):
-        number = "+" + digits
-    elif digits.startswith("00") and 9 <= len(digits) <= 17:
-        number, digits = "+" + digits[2:], digits[2:]
-    elif len(digits) == 10 and digits[0] not in "01":
-        number, digits = "+1" + digits, "1" + digits
-    elif len(digits) == 11 and digits[0] == "1" and digits[1] not in "01":
-        number = "+" + digits
-    else:
-        number = digits
-    if not 7 <= len(digits) <= 15:
+    national = region is not None and not s.startswith("+")  # its length is phonenumbers' call
+    if not (3 <= len(digits) <= 17 if national else 7 <= len(digits) <= 15):
         raise _Bad("invalid_phone", f"{text!r} has {len(digits)} digits (a number has 7 to 15)")
-    return number + (f";ext={ext}" if ext else "")
+    if not s.startswith("+") and region is None:
+        if digits.startswith("00") and len(digits) >= 9:  # international prefix
+            s = "+" + digits[2:]
+        else:
+            try:
+                nanp = phonenumbers.parse(s, "US")
+            except phonenumbers.NumberParseException:
+                nanp = None
+            if nanp is None or len(digits) not in (10, 11) or not phonenumbers.is_valid_number(nanp):
+                raise _needs_region(text, s)
+            return _e164(nanp, ext)
+    try:
+        number = phonenumbers.parse(s, region)
+    except phonenumbers.NumberParseException:
+        raise _Bad("invalid_phone", f"{text!r} is not a telephone number") from None
+    if not phonenumbers.is_valid_number(number):
+        reason = phonenumbers.is_possible_number_with_reason(number)
+        names = {v: k for k, v in vars(phonenumbers.ValidationResult).items() if k.isupper()}
+        why = _REASONS.get(names.get(reason, ""), "is not a valid number")
+        where = phonenumbers.region_code_for_country_code(number.country_code or 0)
+        place = (
+            f" for {where} (+{number.country_code})"
+            if where
+            and where != "ZZ"
+            and why != _REASONS["INVALID_COUNTRY_CODE"]
+            and why != _REASONS["IS_POSSIBLE_LOCAL_ONLY"]
+            else ""
+        )
+        read = (
+            f" (read in {region}: write numbers from elsewhere with their country code)"
+            if (region and not s.startswith("+"))
+            else ""
+        )
+        raise _Bad("invalid_phone", f"{text!r} {why}{place}{read}")
+    return _e164(number, ext)
 
 
 def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
+    region = o.region
     if not isinstance(raw, str):
-        return [_one_phone(raw)] if f.multiple else _one_phone(raw)
+        return [_one_phone(raw, region)] if f.multiple else _one_phone(raw, region)
     raw = _EXT_TAG.sub(" ext ", raw)  # "+1415…;ext=9" must not split on ";"
     parts = _split(raw, o)
     if f.multiple:
-        return _dedupe([_one_phone(p) for p in _several(parts, raw, "invalid_phone", "telephone number")])
-    return _one_phone(_single(parts, raw, "invalid_phone", "telephone number"))
+        return _dedupe(
+            [_one_phone(p, region) for p in _several(parts, raw, "invalid_phone", "telephone number")]
+        )
+    return _one_phone(_single(parts, raw, "invalid_phone", "telephone number"), region)
 
 
 #: handleService -> (hosts, canonical URL prefix for a bare handle, canonical host)

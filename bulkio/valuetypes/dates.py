@@ -153,15 +153,15 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             dd, mm = b, a
         elif a == b:
             dd = mm = a
-        elif o.date_order == "DMY":
+        elif (order := o.day_order) == "DMY":
             dd, mm = a, b
-        elif o.date_order == "MDY":
+        elif order == "MDY":
             dd, mm = b, a
         else:
             raise _Bad(
                 "ambiguous_date",
                 f"{s!r} could be {a:02d} {_MONTHS[b]} or {b:02d} {_MONTHS[a]}"
-                "; set the date order (--date-order DMY or MDY)",
+                "; set the date order (--date-order DMY or MDY) or the locale (--locale)",
             )
         return _apply_time(_date(year, mm, dd, raw), time_text, raw, o)
     m = _NAMED.match(s)

@@ -3,7 +3,8 @@
 The same rule as :func:`bulkio.config.connect` for Lightfield: with a key (``api_key=`` or
 ``CLOSE_API_KEY``) bulkio talks to ``base_url`` (or ``CLOSE_BASE_URL``, default
 ``https://api.close.com/api/v1``); without one it starts the embedded Close sandbox on a loopback
-port, backed by ``sandbox_db`` (seeded with the demo org on first use).
+port, backed by ``sandbox_db`` (default ``close-sandbox.sqlite3`` in the state folder; seeded with the
+demo org on first use).
 """
 
 from __future__ import annotations
@@ -19,8 +20,15 @@ from pydantic import SecretStr
 from ...errors import ConfigError
 from .backend import CloseBackend
 
-#: The embedded Close sandbox's data (next to the Lightfield sandbox's file).
-DEFAULT_CLOSE_SANDBOX_DB = Path(".bulkio") / "close-sandbox.sqlite3"
+#: The embedded Close sandbox's file, next to the Lightfield sandbox's in the state folder.
+CLOSE_SANDBOX_FILE = "close-sandbox.sqlite3"
+
+
+def close_sandbox_db_path(state_dir: str | Path | None = None) -> Path:
+    """The embedded Close sandbox's SQLite file in the state folder (:mod:`bulkio.state`)."""
+    from ...state import sandbox_db_path
+
+    return sandbox_db_path(state_dir).with_name(CLOSE_SANDBOX_FILE)
 
 
 def close_key_from_env(api_key: str | SecretStr | None = None) -> SecretStr | None:
@@ -36,6 +44,7 @@ def connect_close(
     api_key: str | SecretStr | None = None,
     base_url: str | None = None,
     sandbox_db: str | Path | None = None,
+    state_dir: str | Path | None = None,
     search_lag: float | None = None,
     **client_options: Any,
 ) -> Iterator[CloseBackend]:
@@ -60,7 +69,7 @@ def connect_close(
         )
     from .sandbox import CloseSandboxServer
 
-    db = Path(sandbox_db) if sandbox_db else DEFAULT_CLOSE_SANDBOX_DB
+    db = Path(sandbox_db) if sandbox_db else close_sandbox_db_path(state_dir)
     db.parent.mkdir(parents=True, exist_ok=True)
     with (
         CloseSandboxServer(db_path=db, seed="demo") as server,
@@ -71,4 +80,4 @@ def connect_close(
         yield backend
 
 
-__all__ = ["DEFAULT_CLOSE_SANDBOX_DB", "close_key_from_env", "connect_close"]
+__all__ = ["CLOSE_SANDBOX_FILE", "close_key_from_env", "close_sandbox_db_path", "connect_close"]

@@ -11,6 +11,7 @@ documented in README.md beside this script.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
 import sys
@@ -306,6 +307,166 @@ def zip_bomb_xlsx() -> bytes:
     return buf.getvalue()
 
 
+@functools.cache
+def shared_strings_flood_xlsx() -> bytes:
+    """3,000,000 distinct shared strings (~80 MB of XML, ~10 MB zipped) behind a two-row sheet: the
+    string table alone would take more memory than a workbook may (openpyxl took 157 s and 1.3 GB
+    on a file like this)."""
+    head = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    )
+    body = b"".join(b"<si><t>s%07d</t></si>" % i for i in range(3_000_000))
+    sheet = sheet_xml(
+        inline_row(1, ["Name", "external_id"])
+        + '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>1</v></c></row>'
+    )
+    return _package(sheet, shared=head + body + b"</sst>", level=1)
+
+
+def sparse_corners_xlsx() -> bytes:
+    """Two cells, A1 and XFD1048576: a reader that fills the grid between them needs 17 billion cells."""
+    body = inline_row(1, ["Name", "external_id"]) + (
+        '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far away</t></is></c></row>'
+    )
+    return xlsx(sheet_xml(body))
+
+
+def many_parts_xlsx() -> bytes:
+    """A valid workbook with 20,000 extra empty zip entries (the central directory alone is ~1 MB)."""
+    buf = io.BytesIO(good_xlsx())
+    with zipfile.ZipFile(buf, "a", zipfile.ZIP_STORED) as zf:
+        for i in range(20_000):
+            zf.writestr(zipfile.ZipInfo(f"xl/media/p{i}.bin", date_time=ZIP_DATE), b"")
+    return buf.getvalue()
+
+
+def many_sheets_xlsx() -> bytes:
+    """3,000 worksheets; the first holds the accounts."""
+    n = 3000
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+
+        def put(name: str, text: str) -> None:
+            zf.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), text)
+
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for i in range(1, n + 1)
+        )
+        put(
+            "[Content_Types].xml", CONTENT_TYPES.format(shared="").replace("</Types>", overrides + "</Types>")
+        )
+        put("_rels/.rels", ROOT_RELS)
+        sheets = "".join(f'<sheet name="S{i}" sheetId="{i}" r:id="rId{i}"/>' for i in range(1, n + 1))
+        put("xl/workbook.xml", WORKBOOK.replace('<sheet name="Accounts" sheetId="1" r:id="rId1"/>', sheets))
+        rels = "".join(
+            f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+            f'relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            for i in range(1, n + 1)
+        )
+        put(
+            "xl/_rels/workbook.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + rels
+            + "</Relationships>",
+        )
+        first = sheet_xml(inline_row(1, ["Name", "external_id"]) + inline_row(2, ["Sheet One Co", "MS-1"]))
+        put("xl/worksheets/sheet1.xml", first)
+        for i in range(2, n + 1):
+            put(f"xl/worksheets/sheet{i}.xml", sheet_xml(inline_row(1, ["x"])))
+    return buf.getvalue()
+
+
+def deep_xml_xlsx() -> bytes:
+    """A cell nested in 1,000,000 unknown elements and a rich-text run nested 100,000 deep."""
+    n = 1_000_000
+    body = (
+        inline_row(1, ["Name", "external_id"])
+        + '<row r="2">'
+        + "<x>" * n
+        + "</x>" * n
+        + '<c r="A2" t="inlineStr"><is>'
+        + "<r>" * 100_000
+        + "<t>Deep Co</t>"
+        + "</r>" * 100_000
+        + '</is></c><c r="B2" t="inlineStr"><is><t>DEEP-1</t></is></c></row>'
+    )
+    return xlsx(sheet_xml(body))
+
+
+def entity_in_shared_strings_xlsx() -> bytes:
+    """The DTD hides in sharedStrings.xml, not in the sheet."""
+    shared = (
+        '<?xml version="1.0"?><!DOCTYPE sst [<!ENTITY a "aaaaaaaaaaaaaaaa">]>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&a;</t></si></sst>'
+    )
+    body = inline_row(1, ["Name", "external_id"]) + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
+    return xlsx(sheet_xml(body), shared_strings=shared)
+
+
+def repeat_bomb_ods() -> bytes:
+    """An .ods whose one row of 16,384 filled cells is repeated 1,048,575 times (17 billion cells
+    from a 2 KB file)."""
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3">'
+        '<office:body><office:spreadsheet><table:table table:name="Accounts">'
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>Name</text:p></table:table-cell>'
+        '<table:table-cell office:value-type="string"><text:p>external_id</text:p></table:table-cell></table:table-row>'
+        '<table:table-row table:number-rows-repeated="1048575"><table:table-cell table:number-columns-repeated="16384" '
+        'office:value-type="string"><text:p>bomb</text:p></table:table-cell></table:table-row>'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr(
+            zipfile.ZipInfo("mimetype", date_time=ZIP_DATE), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        for name, text in (("content.xml", content), ("META-INF/manifest.xml", manifest)):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text)
+    return buf.getvalue()
+
+
+def wide_header_csv() -> bytes:
+    """A header of 1,000,000 columns (8 MB on one line); it took 72 s and 1.6 GB before it was refused."""
+    return (",".join(f"c{i}" for i in range(1_000_000)) + "\nAcme\n").encode()
+
+
+def long_line_csv() -> bytes:
+    """A 40 MB line without a line break after the header."""
+    return b"Name,external_id\n" + b"x" * (40 * 1024 * 1024) + b"\n"
+
+
+def _package(sheet: str, *, shared: bytes, level: int) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
+
+        def put(name: str, text: str | bytes) -> None:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, text, compresslevel=level)
+
+        put("[Content_Types].xml", CONTENT_TYPES.format(shared=SHARED_CT))
+        put("_rels/.rels", ROOT_RELS)
+        put("xl/workbook.xml", WORKBOOK)
+        put("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(shared=SHARED_REL))
+        put("xl/worksheets/sheet1.xml", sheet)
+        put("xl/sharedStrings.xml", shared)
+    return buf.getvalue()
+
+
 #: file name -> builder, for the committed corpus.
 COMMITTED: dict[str, Callable[[], bytes]] = {
     "truncated.xlsx": truncated_xlsx,
@@ -334,7 +495,29 @@ AT_TEST_TIME: dict[str, Callable[[], bytes]] = {
     "big_cell_late.csv": big_cell_late_csv,
     "zip_bomb.xlsx": zip_bomb_xlsx,
     "many_columns.csv": many_columns_csv,
+    "shared_strings_flood.xlsx": shared_strings_flood_xlsx,
+    "sparse_corners.xlsx": sparse_corners_xlsx,
+    "many_parts.xlsx": many_parts_xlsx,
+    "many_sheets.xlsx": many_sheets_xlsx,
+    "deep_xml.xlsx": deep_xml_xlsx,
+    "entity_in_shared_strings.xlsx": entity_in_shared_strings_xlsx,
+    "repeat_bomb.ods": repeat_bomb_ods,
+    "wide_header.csv": wide_header_csv,
+    "long_line.csv": long_line_csv,
 }
+#: The files that once cost minutes or gigabytes: a test runs each in a subprocess and checks the
+#: peak memory (tests/test_read_guard.py).
+HOSTILE = (
+    "shared_strings_flood.xlsx",
+    "sparse_corners.xlsx",
+    "many_parts.xlsx",
+    "many_sheets.xlsx",
+    "deep_xml.xlsx",
+    "repeat_bomb.ods",
+    "wide_header.csv",
+    "long_line.csv",
+    "zip_bomb.xlsx",
+)
 
 
 def build(name: str, directory: Path) -> Path:

@@ -1,0 +1,77 @@
+"""One set of words for what happened to a row, and one shape for JSON output.
+
+Why a module of its own: the console, the run report, ``--format json`` and the results sheet used to
+say different things about the same row ("skip (errors)", "failed", "would create"). Every view now
+takes its words from here.
+
+Outcomes of a run that writes: ``created``, ``updated``, ``unchanged``, ``failed``, ``skipped``.
+A dry run says what *would* happen with the same verbs behind "would": ``would create``,
+``would update``, ``unchanged``, ``would fail``, ``would skip``. Counts are keyed by the first list
+in both modes (``counts.created`` of a dry run is the number of rows that would be created).
+
+Every ``--format json`` document carries ``schema_version`` (:data:`SCHEMA_VERSION`, bumped on an
+incompatible change) and uses snake_case keys, ``duration_s`` for durations and ``*_per_s`` for
+rates (docs/json.md).
+
+>>> outcome_word("created", dry_run=True), outcome_word("failed", dry_run=False)
+('would create', 'failed')
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+#: The version of every JSON document bulkio prints (``--format json``) or returns as a dict.
+SCHEMA_VERSION = 1
+
+Outcome = Literal["created", "updated", "unchanged", "failed", "skipped"]
+DryRunOutcome = Literal["would create", "would update", "unchanged", "would fail", "would skip"]
+#: Every word an outcome column or ``outcome`` key can hold.
+OutcomeWord = Outcome | DryRunOutcome
+
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+DRY_RUN_WORDS: dict[Outcome, DryRunOutcome] = {
+    "created": "would create",
+    "updated": "would update",
+    "unchanged": "unchanged",
+    "failed": "would fail",
+    "skipped": "would skip",
+}
+#: A dry-run word back to the outcome it stands for.
+FROM_DRY_RUN: dict[str, Outcome] = {v: k for k, v in DRY_RUN_WORDS.items()}
+
+
+def outcome_word(outcome: Outcome, *, dry_run: bool) -> OutcomeWord:
+    """The word every view shows for ``outcome`` (``would …`` in a dry run)."""
+    return DRY_RUN_WORDS[outcome] if dry_run else outcome
+
+
+def base_outcome(word: str) -> Outcome:
+    """``"would fail"`` → ``"failed"``; a run's own word is returned as it is.
+
+    >>> base_outcome("would fail"), base_outcome("updated")
+    ('failed', 'updated')
+    """
+    if word in FROM_DRY_RUN:
+        return FROM_DRY_RUN[word]
+    if word in OUTCOMES:
+        return word
+    raise ValueError(f"not an outcome word: {word!r}")
+
+
+def versioned(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with ``schema_version`` first (the shape of every JSON document bulkio prints)."""
+    return {"schema_version": SCHEMA_VERSION, **{k: v for k, v in data.items() if k != "schema_version"}}
+
+
+__all__ = [
+    "DRY_RUN_WORDS",
+    "OUTCOMES",
+    "SCHEMA_VERSION",
+    "DryRunOutcome",
+    "Outcome",
+    "OutcomeWord",
+    "base_outcome",
+    "outcome_word",
+    "versioned",
+]
