@@ -37,12 +37,12 @@ import hashlib
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .columns import MULTI_SEPARATOR, Column, export_columns
+from .columns import MULTI_SEPARATOR, Column, export_columns, key_from_header
 from .crm.base import Backend, Filters
 from .definitions import FieldDef, ObjectSchema
 from .errors import ConfigError
@@ -232,7 +232,7 @@ class _Target:
     definition: dict[str, Any] | None = None  # to create
 
 
-class Planner:
+class FieldPlanner:
     """Decides where each Close column goes in Lightfield (and which fields to create)."""
 
     def __init__(self, close: Any, lightfield: Any, *, can_create: bool) -> None:
@@ -416,7 +416,7 @@ class _ObjectPlan:
 
 
 def _column_specs(
-    planner: Planner,
+    planner: FieldPlanner,
     close_type: str,
     columns: list[Column],
     report: MigrationReport,
@@ -495,10 +495,10 @@ def _column_specs(
 
 def draft_mappings(
     close: Any, lightfield: Any, *, can_create: bool = False, report: MigrationReport | None = None
-) -> tuple[dict[str, MappingFile], Planner]:
+) -> tuple[dict[str, MappingFile], FieldPlanner]:
     """The mapping of each Close object onto Lightfield (and the planner with the fields to create)."""
     report = report if report is not None else MigrationReport(dry_run=True)
-    planner = Planner(close, lightfield, can_create=can_create)
+    planner = FieldPlanner(close, lightfield, can_create=can_create)
     for _, lf_type in OBJECTS:
         if KEY not in planner.lf_schema(lf_type).fields and can_create:
             planner.to_create.setdefault(lf_type, {})[KEY] = dict(KEY_DEFINITION)
@@ -554,7 +554,7 @@ def clean(
     lf_schema: ObjectSchema,
     close_type: str,
     report: MigrationReport,
-    covered: set[str] = frozenset(),  # type: ignore[assignment]
+    covered: Collection[str] = (),
 ) -> Any:
     """The frame without the values Lightfield cannot hold (an option its field lacks, a user
     without a member, a column without a field); each is listed in ``report.unmapped``."""
@@ -565,7 +565,7 @@ def clean(
         if header in covered:
             continue
         if spec is None or spec.target is None:
-            key = _header_key(header)
+            key = key_from_header(header)
             if key in DERIVED.get(close_type, set()) or "#" in (key or "") or header.endswith("[read-only]"):
                 continue
             counts = Counter(v for cell in frame[header] for v in _split(cell, False))
@@ -613,12 +613,6 @@ def clean(
                 }
             )
     return frame
-
-
-def _header_key(header: str) -> str | None:
-    from .columns import key_from_header
-
-    return key_from_header(header)
 
 
 # --- the dry run's view of records not created yet ----------------------------------------------------
