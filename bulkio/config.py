@@ -7,6 +7,7 @@ so it never shows in a repr, a log line or a traceback.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +72,17 @@ def connect(
         SandboxServer(db_path=db, seed="demo") as server,
         LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client,
     ):
+        EMBEDDED[client] = server
         # the port is new every time: runs and known records follow the database instead
         client.target = f"sandbox:{db.resolve()}#{client.key_fingerprint}"
         yield client
+
+
+#: The embedded sandbox a client from :func:`connect` talks to (for what only a sandbox can do,
+#: such as adding the fields ``bulkio migrate`` needs).
+EMBEDDED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def embedded_sandbox(client: Any) -> Any:
+    """The :class:`~bulkio.sandbox.SandboxServer` behind ``client``, if :func:`connect` started one."""
+    return EMBEDDED.get(client)

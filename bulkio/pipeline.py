@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from .crm.base import AdoptsLostCreates, crm_name
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import ConfigError, InputFileError, LedgerError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
@@ -383,7 +384,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _schema(client: Any, object_type: str) -> ObjectSchema:
+def _schema(client: CrmClient, object_type: str) -> ObjectSchema:
     if object_type == "note":
         return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
     schema: ObjectSchema = client.schema(object_type)
@@ -443,7 +444,7 @@ def _mapping_spec(
         return spec, True
     if profile == "none":
         return None, False
-    return P.load_profile(profile, object_type), True
+    return P.load_profile(profile, object_type, headers), True
 
 
 def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
@@ -497,7 +498,7 @@ class _Run:
 
     def __init__(
         self,
-        client: Any,
+        client: CrmClient,
         object_type: str,
         *,
         key_field: str,
@@ -622,9 +623,12 @@ def _demoted(issue: Issue, imported: set[str] | None) -> Issue:
     )
 
 
-def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None) -> list[Issue]:
+def _key_issues(
+    schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None, crm: str = "lightfield"
+) -> list[Issue]:
     """An unknown key field stops the run (it would match nothing and create every row again); a
-    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match)."""
+    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match).
+    Close keeps no field unique, so there its key field is unique by convention, without a warning."""
     fdef = schema.fields.get(key_field)
     if fdef is None:
         if key_field == "external_id":  # objects without the custom field: rows match by Record ID
@@ -633,7 +637,7 @@ def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet
             f"{schema.object_type} has no field '{key_field}' to use as the key; "
             f"see: bulkio definitions {schema.object_type}"
         )
-    if fdef.unique:
+    if fdef.unique or crm != "lightfield":
         return []
     return [
         Issue(
@@ -682,6 +686,8 @@ def _run_import(
 
     client = run.client
     schema = _schema(client, run.object_type)
+    if profile in (None, "auto") and crm_name(client) != "lightfield":
+        profile = "none"  # the shipped profiles map other CRMs' exports onto Lightfield's fields
     spec, from_profile = _mapping_spec(mapping, profile, headers, run.object_type, run.emit, file)
     if spec is not None:
         if spec.key and run.key_field == "external_id":
@@ -717,7 +723,7 @@ def _run_import(
     file_issues = [
         *(i for i in reader_issues if i.row is None),
         *header_map.issues,
-        *_key_issues(schema, run.key_field, file=file, sheet=sheet),
+        *_key_issues(schema, run.key_field, file=file, sheet=sheet, crm=crm_name(client)),
     ]
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
@@ -736,7 +742,10 @@ def _run_import(
                 f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
                 "no column for it"
             )
+    # the ledger's target: a backend may name itself (an embedded sandbox: by its database)
     target = getattr(client, "target", None) or f"{client.base_url}#{client.key_fingerprint}"
+    if isinstance(client, AdoptsLostCreates):
+        client.use_key(run.object_type, run.key_field)  # no idempotency keys: lost creates are found
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
     pending: dict[int, Operation] = {}
@@ -792,7 +801,8 @@ def _run_import(
     validator = Validator(
         schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
     )
-    references = References(client, concurrency=run.concurrency)
+    # references also match by the run's key field (contacts keyed by close_id find their accounts by it)
+    references = References(client, concurrency=run.concurrency, key_field=run.key_field)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
     )
@@ -813,6 +823,13 @@ def _run_import(
         planner.note_key(outcome.key)
     for op in pending.values():
         planner.note_key(op.key)
+    if pending and isinstance(client, AdoptsLostCreates):
+        from .adopt import adopt_pending
+
+        for outcome in adopt_pending(client, pending, ledger, run_id, concurrency=run.concurrency):
+            completed[outcome.row] = outcome
+            run.store.put(outcome)
+            planner.note_key(outcome.key)
     skip_rows = set(completed) | set(pending)
     first = [pending[r] for r in sorted(pending)]
 
@@ -1264,10 +1281,17 @@ def import_frame(
     phone_region: str | None = None,
     percent: Iterable[str] = (),
     match: str | None = None,
+    resume: bool = False,
+    input_name: str | None = None,
+    fingerprint: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
-    the ledger (for known records and durability; no resume) only with ``ledger_path``.
+    the ledger (for known records and durability) only with ``ledger_path``.
+
+    ``resume`` needs a stable ``input_name`` (what the ledger finds the run by, e.g.
+    ``"close-migration:lead"``) and the frame's ``fingerprint`` (a changed frame is refused), as a
+    file has its path and content hash.
 
     >>> report = import_frame(df, "account", client=lf)   # doctest: +SKIP
     """
@@ -1293,7 +1317,10 @@ def import_frame(
 
     with ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path)) if ledger_path else None
-        fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        if fingerprint is None:
+            fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        if resume and (ledger is None or input_name is None):
+            raise ConfigError("import_frame(resume=True) needs a ledger_path and an input_name")
         return _run_import(
             run,
             source_rows=_frame_rows(df),
@@ -1306,9 +1333,9 @@ def import_frame(
             date_order=date_order,
             tz=tz,
             ledger=ledger,
-            ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
+            ledger_input=(input_name or f"<DataFrame {id(df):x}>") if ledger else None,
             fingerprint=fingerprint,
-            resume=False,
+            resume=resume,
             options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),
