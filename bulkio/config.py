@@ -7,6 +7,7 @@ so it never shows in a repr, a log line or a traceback.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,7 +122,18 @@ def connect(
             # and its lag under ``bulkio sandbox serve``, stay).
             server.set_faults(None, index_lag_ms=0)
         with LightfieldClient(api_key=server.api_key, base_url=server.url, **client_options) as client:
+            EMBEDDED[client] = server
             # the port and the (session) key are new every time: runs and known records follow the
             # database and its default org instead
             client.target = f"sandbox:{db.resolve()}#{server.default_org_id}"
             yield client
+
+
+#: The embedded sandbox a client from :func:`connect` talks to (for what only a sandbox can do,
+#: such as adding the fields ``bulkio migrate`` needs).
+EMBEDDED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def embedded_sandbox(client: Any) -> Any:
+    """The :class:`~bulkio.sandbox.SandboxServer` behind ``client``, if :func:`connect` started one."""
+    return EMBEDDED.get(client)

@@ -73,6 +73,10 @@ class OptionDef(BaseModel):
     id: str
     label: str
     description: str | None = None
+    #: the option of the field's ``scope_field`` this option belongs to (Close: a status's pipeline)
+    scope: str | None = None
+    #: the label within its scope, when ``label`` is qualified (``Renewals: Won`` → ``Won``)
+    short: str | None = None
 
 
 class TypeConfiguration(BaseModel):
@@ -82,6 +86,9 @@ class TypeConfiguration(BaseModel):
     unique: bool = False
     multiple_values: bool = Field(False, alias="multipleValues")
     handle_service: str | None = Field(None, alias="handleService")
+    #: a select whose options belong to the options of another field (Close: statuses within a
+    #: pipeline): a label several options share is found within the row's value of that field
+    scope_field: str | None = Field(None, alias="scopeField")
 
 
 class FieldDef(BaseModel):
@@ -133,6 +140,8 @@ class ObjectSchema(BaseModel):
     object_type: str
     fields: dict[str, FieldDef]
     relationships: dict[str, RelationshipDef]
+    #: keys required on create, when the backend says (else :data:`REQUIRED_ON_CREATE`)
+    required_keys: tuple[str, ...] | None = None
 
     @classmethod
     def from_api(cls, payload: dict[str, Any], *, object_type: str | None = None) -> ObjectSchema:
@@ -153,11 +162,10 @@ class ObjectSchema(BaseModel):
     @property
     def required(self) -> tuple[str, ...]:
         """Keys required on create that this org actually defines."""
-        return tuple(
-            k
-            for k in REQUIRED_ON_CREATE.get(self.object_type, ())
-            if k in self.fields or k in self.relationships
-        )
+        wanted = self.required_keys
+        if wanted is None:
+            wanted = REQUIRED_ON_CREATE.get(self.object_type, ())
+        return tuple(k for k in wanted if k in self.fields or k in self.relationships)
 
     def writable_fields(self) -> list[FieldDef]:
         return [f for f in self.fields.values() if not f.read_only]

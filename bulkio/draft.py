@@ -221,7 +221,7 @@ def draft_mapping(
     ) as t:
         headers = [str(h) if h is not None else "" for h in t.headers]
         if profile not in (None, "none", "auto"):
-            vendor, spec = profile, P.load_profile(profile, object_type)
+            vendor, spec = profile, P.load_profile(profile, object_type, headers)
         elif profile == "auto":
             found = P.detect_profile(headers, object_type)
             if found is not None:
@@ -236,7 +236,8 @@ def draft_mapping(
     M.check_record_id_column(hm, rows[: M.ID_SAMPLE], object_type)
     foreign = id_col if id_col is not None and M.ID_KEY not in hm.by_key else None
     names = _catalog_names(schema, key_field)
-    references = References(client)
+    # references match by the key field too (a Close workbook refers to leads by the Close ids in close_id)
+    references = References(client, key_field=(spec.key if spec is not None and spec.key else "external_id"))
     drafts: list[ColumnDraft] = []
     for mc in hm.columns:
         header = mc.header

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from . import sheets
 from .columns import MULTI_SEPARATOR, Column, export_columns
+from .crm.base import PipelineSource, crm_name
 from .definitions import SYSTEM_OBJECTS, ObjectSchema
 from .errors import ApiError, ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
@@ -103,7 +104,9 @@ class ExportReport:
     counts: dict[str, int]
     sheets: dict[str, str]
     duration_s: float
-    summary: PipelineSummary | None = None
+    #: the pipeline's Summary: :class:`~bulkio.summary.PipelineSummary` for Lightfield, the
+    #: backend's own for another CRM (Close: :class:`~bulkio.crm.close.summary.CloseSummary`)
+    summary: Any = None
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -205,10 +208,10 @@ def _rel_ids(record: Mapping[str, Any], key: str) -> list[str]:
 
 def record_name(object_type: str, record: Mapping[str, Any]) -> str:
     """The readable name shown in display columns: member/contact full name (else email),
-    account/opportunity/custom ``$name``, task/note ``$title``."""
+    account/opportunity/custom ``$name``, task/note ``$title`` (else a ``$displayName``: Close leads)."""
     if object_type == "member":
         return member_name(dict(record))
-    for key in ("$name", "$title", "name", "title"):
+    for key in ("$name", "$title", "name", "title", "$displayName"):
         value = _field_value(record, key)
         if isinstance(value, dict):
             value = " ".join(str(p) for p in (value.get("firstName"), value.get("lastName")) if p)
@@ -318,8 +321,8 @@ class _Source:
 
 
 def object_schema(client: CrmClient, object_type: str) -> ObjectSchema:
-    """The schema an export uses (members have a fixed, read-only one)."""
-    if object_type == "member":
+    """The schema an export uses (Lightfield members have a fixed, read-only one)."""
+    if object_type == "member" and crm_name(client) == "lightfield":
         return ObjectSchema.from_api(MEMBER_DEFINITIONS, object_type="member")
     return client.schema(object_type)
 
@@ -403,12 +406,14 @@ class _Sheet:
     filters: tuple[tuple[str, str], ...]
 
 
-def _resolve_objects(objects: Sequence[str] | str) -> tuple[list[str], bool]:
+def _resolve_objects(
+    objects: Sequence[str] | str, pipeline: Sequence[str] = PIPELINE
+) -> tuple[list[str], bool]:
     if isinstance(objects, str):
         objects = [objects]
     objs = [o.strip() for o in objects if o and o.strip()]
     if objs == ["pipeline"]:
-        return list(PIPELINE), True
+        return list(pipeline), True
     if "pipeline" in objs:
         raise ConfigError(
             "'pipeline' exports the whole pipeline on its own; do not combine it with other object types."
@@ -433,7 +438,10 @@ def _sheet_title(label: str, used: set[str]) -> str:
 
 
 def _plan(client: CrmClient, objects: list[str], filters: Filters | None, key_field: str) -> list[_Sheet]:
-    custom = [o for o in objects if o not in SYSTEM_OBJECTS]
+    # a backend with its own pipeline (Close) names its object types there; Lightfield's are fixed
+    system = set(client.pipeline_objects) if isinstance(client, PipelineSource) else set(SYSTEM_OBJECTS)
+    names = client.sheet_names if isinstance(client, PipelineSource) else SHEET_NAMES
+    custom = [o for o in objects if o not in system]
     labels: dict[str, str] = {}
     if custom:
         labels = {
@@ -442,7 +450,7 @@ def _plan(client: CrmClient, objects: list[str], filters: Filters | None, key_fi
         }
         unknown = [o for o in custom if o not in labels]
         if unknown:
-            known = ", ".join(sorted([t for t in SYSTEM_OBJECTS] + list(labels)))
+            known = ", ".join(sorted([t for t in system] + list(labels)))
             raise ConfigError(
                 f"Unknown object type {', '.join(unknown)}: choose one of {known} (or 'pipeline')."
             )
@@ -458,7 +466,7 @@ def _plan(client: CrmClient, objects: list[str], filters: Filters | None, key_fi
     matched: set[tuple[str, str]] = set()
     for o in objects:
         schema = object_schema(client, o)
-        title = _sheet_title(SHEET_NAMES.get(o) or labels.get(o, o), used)
+        title = _sheet_title(names.get(o) or labels.get(o, o), used)
         own = _filter_params(by_object.get(o))
         mine = tuple(
             f
@@ -585,7 +593,7 @@ def export_objects(
     started = time.perf_counter()
     target = Path(path)
     fmt = export_format(target, format)
-    objs, pipeline = _resolve_objects(objects)
+    objs, pipeline = _resolve_objects(objects, _pipeline_objects(client))
     plan = _plan(client, objs, filters, key_field)
     needed = {t for s in plan for t in _relationship_targets(s.schema, s.columns)}
     keep = {s.object_type for s in plan if not s.filters and s.object_type in needed}
@@ -598,7 +606,10 @@ def export_objects(
     opp_sheet = next((s for s in plan if s.object_type == "opportunity"), None)
     if pipeline and opp_sheet is not None:
         opps = source.fetch_filtered("opportunity", opp_sheet.filters)
-        summary = summarize_pipeline(opps, opp_sheet.schema, source.fetch("member"))
+        if isinstance(client, PipelineSource):
+            summary = client.summarize_pipeline(opps, list(opp_sheet.filters) or None)
+        else:
+            summary = summarize_pipeline(opps, opp_sheet.schema, source.fetch("member"))
 
     counts: dict[str, int] = {}
     paths: list[Path] = []
@@ -652,6 +663,11 @@ def export_objects(
     )
 
 
+def _pipeline_objects(client: Any) -> tuple[str, ...]:
+    """The objects of ``export pipeline`` for this backend (Lightfield: :data:`PIPELINE`)."""
+    return tuple(client.pipeline_objects) if isinstance(client, PipelineSource) else PIPELINE
+
+
 def _emit(on_event: EventHandler | None, event: Any) -> None:
     if on_event is not None:
         on_event(event)
@@ -662,15 +678,19 @@ def _export_xlsx(
     plan: list[_Sheet],
     source: _Source,
     names: Mapping[str, Mapping[str, str]],
-    summary: PipelineSummary | None,
+    summary: Any,
     counts: dict[str, int],
     on_event: EventHandler | None,
 ) -> Path:
     wb = sheets.new_workbook(write_only=True)
     try:
-        if summary is not None:
+        if isinstance(summary, PipelineSummary):
             write_summary_sheet(
                 wb.create_sheet(SUMMARY_SHEET), summary, money_format=sheets.currency_format(summary.currency)
+            )
+        elif summary is not None:  # another CRM's Summary lays itself out
+            summary.write_sheet(
+                wb.create_sheet(SUMMARY_SHEET), money_format=sheets.currency_format(summary.currency)
             )
         for sheet in plan:
             ws = wb.create_sheet(sheet.title)
@@ -716,7 +736,7 @@ def export_frames(
     """
     import pandas as pd
 
-    objs, _ = _resolve_objects(objects)
+    objs, _ = _resolve_objects(objects, _pipeline_objects(client))
     plan = _plan(client, objs, filters, key_field)
     needed = {t for s in plan for t in _relationship_targets(s.schema, s.columns)}
     keep = {s.object_type for s in plan if not s.filters and s.object_type in needed}

@@ -455,19 +455,21 @@ class Ledger:
         rows = self._read("SELECT row, data FROM outcomes WHERE run_id = ? ORDER BY row", (run_id,))
         return {row: outcome_from_dict(json.loads(data)) for row, data in rows}
 
-    def last_created(self, *, target: str, object_type: str) -> tuple[str, str, datetime] | None:
+    def last_created(self, *, target: str, object_type: str) -> tuple[str, str, str, datetime] | None:
         """The record of ``object_type`` bulkio created last under ``target`` with a key: (key field,
-        key value, when). Lists lag recent writes; a lookup of this key tells whether they caught up."""
+        key value, record id, when). Lists lag recent writes; a lookup of this key tells whether
+        they caught up."""
         rows = self._read(
-            "SELECT r.key_field, o.key, o.recorded_at FROM outcomes o JOIN runs r ON r.run_id = o.run_id "
-            "WHERE r.target = ? AND r.object_type = ? AND o.outcome = 'created' AND o.key IS NOT NULL "
+            "SELECT r.key_field, o.key, o.record_id, o.recorded_at FROM outcomes o "
+            "JOIN runs r ON r.run_id = o.run_id WHERE r.target = ? AND r.object_type = ? "
+            "AND o.outcome = 'created' AND o.key IS NOT NULL AND o.record_id IS NOT NULL "
             "ORDER BY o.recorded_at DESC LIMIT 1",
             (target, object_type),
         )
         if not rows:
             return None
-        key_field, key, at = rows[0]
-        return str(key_field), str(key), datetime.fromisoformat(at)
+        key_field, key, record_id, at = rows[0]
+        return str(key_field), str(key), str(record_id), datetime.fromisoformat(at)
 
     def known_records(self, *, target: str, object_type: str, key_field: str) -> dict[str, str]:
         """Key value -> record id for every record bulkio wrote under this target (latest write wins)."""

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from .crm.base import AdoptsLostCreates, crm_name
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import ConfigError, InputFileError, LedgerError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
@@ -66,7 +67,10 @@ REPLAY_WINDOW = timedelta(hours=23)
 #: Lists lag recent writes (API-FACTS §6; how much is not documented). An import whose references
 #: point at a type bulkio created records of less than this ago checks that lists show the newest
 #: of them (by its key) before resolving, waiting up to this long after that write.
-LIST_SETTLE = timedelta(seconds=60)
+LIST_SETTLE = timedelta(seconds=30)
+#: ... and when the newest record cannot be looked up by its key (its key field holds another
+#: value), how long after that write lists are assumed to have caught up.
+LIST_SETTLE_GUESS = timedelta(seconds=3)
 #: Rows planned together (reference and key lookups are batched per chunk).
 CHUNK = 250
 #: A dry run keeps field-level changes for this many rows (the rest are counted).
@@ -388,7 +392,7 @@ def _frame_rows(df: Any) -> Iterator[_FrameRow]:
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _schema(client: Any, object_type: str) -> ObjectSchema:
+def _schema(client: CrmClient, object_type: str) -> ObjectSchema:
     if object_type == "note":
         return ObjectSchema.from_api(NOTE_DEFINITIONS, object_type="note")
     schema: ObjectSchema = client.schema(object_type)
@@ -448,7 +452,7 @@ def _mapping_spec(
         return spec, True
     if profile == "none":
         return None, False
-    return P.load_profile(profile, object_type), True
+    return P.load_profile(profile, object_type, headers), True
 
 
 def _peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
@@ -502,7 +506,7 @@ class _Run:
 
     def __init__(
         self,
-        client: Any,
+        client: CrmClient,
         object_type: str,
         *,
         key_field: str,
@@ -627,9 +631,12 @@ def _demoted(issue: Issue, imported: set[str] | None) -> Issue:
     )
 
 
-def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None) -> list[Issue]:
+def _key_issues(
+    schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None, crm: str = "lightfield"
+) -> list[Issue]:
     """An unknown key field stops the run (it would match nothing and create every row again); a
-    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match)."""
+    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match).
+    Close keeps no field unique, so there its key field is unique by convention, without a warning."""
     fdef = schema.fields.get(key_field)
     if fdef is None:
         if key_field == "external_id":  # objects without the custom field: rows match by Record ID
@@ -638,7 +645,7 @@ def _key_issues(schema: ObjectSchema, key_field: str, *, file: str | None, sheet
             f"{schema.object_type} has no field '{key_field}' to use as the key; "
             f"see: bulkio definitions {schema.object_type}"
         )
-    if fdef.unique:
+    if fdef.unique or crm != "lightfield":
         return []
     return [
         Issue(
@@ -772,7 +779,9 @@ def _settle_references(ledger: Any, run: _Run, target: str, schema: ObjectSchema
     """Wait out list lag for the object types this file refers to when bulkio created records of
     them moments ago (accounts imported, then contacts naming them): references resolve through
     lists. The newest such record is looked up by its key until a list shows it (no wait at all
-    when lists keep up), for at most :data:`LIST_SETTLE` after it was written."""
+    when lists keep up), for at most :data:`LIST_SETTLE` after it was written; when a fresh
+    retrieve does not show that key on it (a list could never find it so), until
+    :data:`LIST_SETTLE_GUESS` after that write."""
     from .errors import ApiError
 
     referred = set()
@@ -785,18 +794,32 @@ def _settle_references(ledger: Any, run: _Run, target: str, schema: ObjectSchema
         last = ledger.last_created(target=target, object_type=otype)
         if last is None:
             continue
-        key_field, key, written = last
+        key_field, key, record_id, written = last
         deadline = written + LIST_SETTLE
+        if datetime.now(UTC) >= deadline:
+            continue
+        try:
+            record = run.client.retrieve(otype, record_id)
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                continue
+            raise
+        value = ((record.get("fields") or {}).get(key_field) or {}).get("value")
+        probe = str(value).strip() == key  # else lists cannot find it by that key: wait a while
         delay, told = 0.2, False
-        while datetime.now(UTC) < deadline:
-            try:
-                page = run.client.list_page(otype, offset=0, limit=1, filters={f"{key_field}[equal]": key})
-            except ApiError as exc:
-                if exc.status in (400, 404):
-                    break  # that key cannot be looked up so: nothing to wait for
-                raise
-            if page.get("data"):
-                break
+        while datetime.now(UTC) < (deadline if probe else written + LIST_SETTLE_GUESS):
+            if probe:
+                try:
+                    page = run.client.list_page(
+                        otype, offset=0, limit=1, filters={f"{key_field}[equal]": key}
+                    )
+                except ApiError as exc:
+                    if exc.status not in (400, 404):
+                        raise
+                    probe = False  # that key cannot be looked up so
+                    continue
+                if page.get("data"):
+                    break
             if not told:
                 told = True
                 run.emit(Message(f"waiting for lists to show the {otype} records written moments ago"))
@@ -861,6 +884,8 @@ def _run_import(
 
     client = run.client
     schema = _schema(client, run.object_type)
+    if profile in (None, "auto") and crm_name(client) != "lightfield":
+        profile = "none"  # the shipped profiles map other CRMs' exports onto Lightfield's fields
     spec, from_profile = _mapping_spec(mapping, profile, headers, run.object_type, run.emit, file)
     if spec is not None:
         if spec.key and run.key_field == "external_id":
@@ -896,7 +921,7 @@ def _run_import(
     file_issues = [
         *(i for i in reader_issues if i.row is None),
         *header_map.issues,
-        *_key_issues(schema, run.key_field, file=file, sheet=sheet),
+        *_key_issues(schema, run.key_field, file=file, sheet=sheet, crm=crm_name(client)),
     ]
     fatal = [i for i in file_issues if i.severity == "error"]
     if fatal:
@@ -915,7 +940,10 @@ def _run_import(
                 f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
                 "no column for it"
             )
+    # the ledger's target: a backend may name itself (an embedded sandbox: by its database)
     target = _target(client)
+    if isinstance(client, AdoptsLostCreates):
+        client.use_key(run.object_type, run.key_field)  # no idempotency keys: lost creates are found
     run_id: str | None = None
     completed: dict[int, RowOutcome] = {}
     pending: dict[int, Operation] = {}
@@ -964,7 +992,8 @@ def _run_import(
     validator = Validator(
         schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
     )
-    references = References(client, concurrency=run.concurrency)
+    # references also match by the run's key field (contacts keyed by close_id find their accounts by it)
+    references = References(client, concurrency=run.concurrency, key_field=run.key_field)
     resolver = Resolver(
         client, schema, references=references, file=file, sheet=sheet, concurrency=run.concurrency
     )
@@ -985,6 +1014,13 @@ def _run_import(
         planner.note_key(outcome.key)
     for op in pending.values():
         planner.note_key(op.key)
+    if pending and isinstance(client, AdoptsLostCreates):
+        from .adopt import adopt_pending
+
+        for outcome in adopt_pending(client, pending, ledger, run_id, concurrency=run.concurrency):
+            completed[outcome.row] = outcome
+            run.store.put(outcome)
+            planner.note_key(outcome.key)
     skip_rows = set(completed) | set(pending)
     first = [pending[r] for r in sorted(pending)]
 
@@ -1510,10 +1546,17 @@ def import_frame(
     phone_region: str | None = None,
     percent: Iterable[str] = (),
     match: str | None = None,
+    resume: bool = False,
+    input_name: str | None = None,
+    fingerprint: str | None = None,
 ) -> RunReport:
     """Import a pandas DataFrame (columns = headers; row numbers = index position + 2, as if the
     frame were a sheet under its header). A results sheet is written only with ``results_path``;
-    the ledger (for known records and durability; no resume) only with ``ledger_path``.
+    the ledger (for known records and durability) only with ``ledger_path``.
+
+    ``resume`` needs a stable ``input_name`` (what the ledger finds the run by, e.g.
+    ``"close-migration:lead"``) and the frame's ``fingerprint`` (a changed frame is refused), as a
+    file has its path and content hash.
 
     >>> report = import_frame(df, "account", client=lf)   # doctest: +SKIP
     """
@@ -1539,7 +1582,10 @@ def import_frame(
 
     with ExitStack() as stack:
         ledger = stack.enter_context(Ledger(ledger_path)) if ledger_path else None
-        fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        if fingerprint is None:
+            fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()
+        if resume and (ledger is None or input_name is None):
+            raise ConfigError("import_frame(resume=True) needs a ledger_path and an input_name")
         return _run_import(
             run,
             source_rows=_frame_rows(df),
@@ -1552,10 +1598,10 @@ def import_frame(
             date_order=date_order,
             tz=tz,
             ledger=ledger,
-            ledger_input=f"<DataFrame {id(df):x}>" if ledger else None,
+            ledger_input=(input_name or f"<DataFrame {id(df):x}>") if ledger else None,
             fingerprint=fingerprint,
-            resume=False,
-            allow_duplicates=True,  # a frame has no content fingerprint to recognise it by
+            resume=resume,
+            allow_duplicates=True,  # a frame is recognised by what its caller says, not its content
             options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),

@@ -43,7 +43,6 @@ records hold 0-100 values, the row gets a ``looks_like_fraction`` warning.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import values as V
+from .crm.base import lookup_weight, scan_pages
 from .definitions import CREATE_ONLY_RELATIONSHIPS, UPDATE_OPS, FieldDef, ObjectSchema
 from .errors import ApiError
 from .issues import Issue
@@ -65,7 +65,7 @@ from .matching import (
     match_keys,
 )
 from .operations import Operation
-from .resolve import PAGE, SMALL_SCAN_PAGES, record_name
+from .resolve import SMALL_SCAN_PAGES, record_name
 from .validate import FRACTION_EXPECTED, CheckedRow, fraction_message
 from .values import CLEAR
 
@@ -202,7 +202,7 @@ class RecordIndex:
         if not self.scanned:
             for rec in self.client.list_all(self.object_type, concurrency=self.concurrency):
                 self.add(rec)
-            self.requests += max(1, math.ceil((self.total or 0) / PAGE))
+            self.requests += scan_pages(self.client, self.object_type, self.total or 0)
             self.scanned = True
 
     def _retrieve(self, record_id: str) -> Existing | None:
@@ -246,9 +246,9 @@ class RecordIndex:
         todo = {k: f for k, f in wanted.items() if k not in self.checked_matches} if not self.scanned else {}
         if not todo:
             return
-        pages = max(1, math.ceil(self.count() / PAGE))
+        pages = scan_pages(self.client, self.object_type, self.count())
         need = max(len(todo), self.expected_lookups)
-        if pages <= SMALL_SCAN_PAGES or self.requests + need >= pages:
+        if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
             self.scan()
             return
         filters = list(dict.fromkeys(todo.values()))
@@ -265,9 +265,10 @@ class RecordIndex:
         todo_keys = {k for k in keys if k not in self.checked_keys} if not self.scanned else set()
         todo_ids = {i for i in ids if i not in self.by_id and i not in self.checked_ids}
         if not self.scanned and todo_keys | todo_ids:
-            pages = max(1, math.ceil(self.count() / PAGE))
+            pages = scan_pages(self.client, self.object_type, self.count())
             need = max(len(todo_keys) + len(todo_ids), self.expected_lookups)
-            if pages <= SMALL_SCAN_PAGES or self.requests + need >= pages:
+            # a lookup may cost more than a list page (Close: a search, from a 10x smaller bucket)
+            if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
                 self.scan()
                 todo_keys = set()
                 todo_ids = {i for i in todo_ids if i not in self.by_id}

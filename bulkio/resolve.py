@@ -8,8 +8,9 @@ queries it has made plus the ones it needs would cost more than the scan. Everyt
 run (a :class:`References` object shared by the pipeline).
 
 Accepted references: accounts, opportunities and custom objects by record id, ``external_id`` (or the
-record's read-only ``externalId``) or exact name (case-insensitive); contacts also by email or full
-name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
+record's read-only ``externalId``), the import's own key field when it is another (``--key close_id``:
+contacts keyed by Close ids find their accounts by Close ids) or exact name (case-insensitive);
+contacts also by email or full name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
 candidate ids; none → ``relationship_entity_missing``.
 
 A reference may also name its record as ``Name (ID)`` (``Acme Corp (acc_123)``), which is how the
@@ -20,7 +21,6 @@ record, and only when the ID's record has that name (a renamed record fails with
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Iterable
@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import values as V
+from .crm.base import lookup_weight, scan_pages
 from .definitions import FieldDef, ObjectSchema
 from .errors import ApiError
 from .validate import CheckedRow
@@ -90,8 +91,12 @@ def record_emails(record: dict[str, Any]) -> list[str]:
 class Directory:
     """Finds records of one object type by id, external id, email or name."""
 
-    def __init__(self, client: Any, object_type: str, *, concurrency: int = 8) -> None:
+    def __init__(
+        self, client: Any, object_type: str, *, concurrency: int = 8, key_field: str = "external_id"
+    ) -> None:
         self.client, self.object_type, self.concurrency = client, object_type, concurrency
+        #: the import's key field: a reference also matches a record by it (``--key close_id``)
+        self.key_field = key_field
         self.scanned = False
         self.total: int | None = None
         self.requests = 0  # filter/retrieve requests made (for the scan-or-filter decision)
@@ -111,6 +116,8 @@ class Directory:
             return
         self.by_id.add(rid)
         exts = {field_value(record, "external_id"), record.get("externalId")}
+        if self.key_field != "external_id":
+            exts.add(field_value(record, self.key_field))
         for ext in exts:
             if ext:
                 self.by_ext.setdefault(_fold(ext), []).append(rid)
@@ -169,6 +176,12 @@ class Directory:
                 self._has_external_id = False
         return self._has_external_id
 
+    def _defines(self, key: str) -> bool:
+        try:
+            return key in self.client.schema(self.object_type).fields
+        except ApiError:
+            return False
+
     def _name_is_text(self) -> bool:
         try:
             fdef = self.client.schema(self.object_type).fields.get("$name")
@@ -179,6 +192,7 @@ class Directory:
     def prefetch(self, refs: set[str]) -> None:
         """Make every reference in ``refs`` answerable by :meth:`lookup`, with the fewest requests."""
         if self.scanned:
+            self._confirm_ids(refs)
             return
         todo = [r for r in refs if r not in self.cache]
         if not todo:
@@ -186,15 +200,41 @@ class Directory:
         if self.object_type == "member":
             self.scan()
             return
-        pages = max(1, math.ceil(self._count() / PAGE))
+        pages = scan_pages(self.client, self.object_type, self._count())
         # a name of a FULL_NAME type cannot be filtered exactly: scan
         needs_scan = any("@" not in r and not _ID_RE.match(r) for r in todo) and not self._name_is_text()
-        if needs_scan or pages <= SMALL_SCAN_PAGES or self.requests + len(todo) >= pages:
+        weight = lookup_weight(self.client)  # Close: a lookup is a search, from a 10x smaller bucket
+        if needs_scan or pages <= SMALL_SCAN_PAGES or (self.requests + len(todo)) * weight >= pages:
             self.scan()
+            self._confirm_ids(refs)
             return
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             for ref, ids in zip(todo, pool.map(self._query, todo)):
                 self.cache[ref] = ids
+
+    def _confirm_ids(self, refs: set[str]) -> None:
+        """Record ids a scan did not list, read one by one: lists lag recent writes (API-FACTS §6),
+        so an account created seconds ago is found by its id all the same."""
+        if self.object_type == "member":
+            return
+        todo = [r for r in refs if _ID_RE.match(r) and r not in self.by_id and r not in self.cache]
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            for ref, found in zip(todo, pool.map(self._retrieve, todo)):
+                if found is not None:
+                    with self._lock:
+                        self.add(found)
+
+    def _retrieve(self, ref: str) -> dict[str, Any] | None:
+        with self._lock:
+            self.requests += 1
+        try:
+            return dict(self.client.retrieve(self.object_type, ref))
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                return None
+            raise
 
     def _query(self, ref: str) -> list[str]:
         """Filter mode: id → retrieve; then external_id, email, name filters (first hit wins)."""
@@ -212,6 +252,9 @@ class Directory:
                     raise
         if self._external_id_defined():
             attempts.append(("external_id[equal]", ref, lambda r: _fold(str(field_value(r, "external_id")))))
+        if self.key_field != "external_id" and self._defines(self.key_field):
+            key = self.key_field
+            attempts.append((f"{key}[equal]", ref, lambda r: _fold(str(field_value(r, key)))))
         if "@" in ref:
             attempts.append(("$email[contains]", ref, lambda r: [_fold(e) for e in record_emails(r)]))
         attempts.append(("$name[equal]", ref, lambda r: _fold(record_name(r) or "")))
@@ -241,15 +284,15 @@ class Directory:
 class References:
     """Per-run cache of :class:`Directory` objects, one per target object type."""
 
-    def __init__(self, client: Any, *, concurrency: int = 8) -> None:
-        self.client, self.concurrency = client, concurrency
+    def __init__(self, client: Any, *, concurrency: int = 8, key_field: str = "external_id") -> None:
+        self.client, self.concurrency, self.key_field = client, concurrency, key_field
         self.directories: dict[str, Directory] = {}
 
     def directory(self, object_type: str) -> Directory:
         d = self.directories.get(object_type)
         if d is None:
             d = self.directories[object_type] = Directory(
-                self.client, object_type, concurrency=self.concurrency
+                self.client, object_type, concurrency=self.concurrency, key_field=self.key_field
             )
         return d
 
@@ -316,16 +359,24 @@ class Resolver:
             bad = False
             for text in texts:
                 oid, suggestions, ambiguous = self._match(key, fdef, text)
+                scope = fdef.type_configuration.scope_field
+                if not oid and scope:
+                    oid, suggestions, ambiguous = self._scoped(row, fdef, scope, text, suggestions, ambiguous)
                 if oid:
                     ids.append(oid)
                     continue
                 bad = True
                 if ambiguous:
+                    sdef = self.schema.fields.get(scope) if scope else None
+                    how = (
+                        f"write one of them, or give the {sdef.label} ({scope}) in its own column"
+                        if sdef is not None
+                        else "use the option id"
+                    )
                     row.issue_at(
                         key,
                         "ambiguous_option",
-                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); "
-                        "use the option id.",
+                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
                         file=self.file,
                         sheet=self.sheet,
                     )
@@ -349,6 +400,37 @@ class Resolver:
                 row.values[key] = list(dict.fromkeys(ids))
             else:
                 row.values[key] = ids[0]
+
+    def _scoped(
+        self,
+        row: CheckedRow,
+        fdef: FieldDef,
+        scope: str,
+        text: str,
+        suggestions: list[str],
+        ambiguous: bool,
+    ) -> tuple[str | None, list[str], bool]:
+        """A label several options share, found within the row's value of the field's scope
+        (Close: ``Won`` within the row's pipeline); otherwise the plain match's answer."""
+        want = _fold(text)
+        hits = [o for o in fdef.options if o.short is not None and _fold(o.short) == want]
+        if not hits:
+            return None, suggestions, ambiguous
+        value = row.values.get(scope)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None and value is not CLEAR:
+            sdef = self.schema.fields.get(scope)
+            given = str(value)
+            scopes = {given} | {
+                o.id for o in (sdef.options if sdef is not None else []) if _fold(o.label) == _fold(given)
+            }
+            hits = [o for o in hits if o.scope in scopes]
+        if len(hits) == 1:
+            return hits[0].id, [], False
+        if hits:
+            return None, [o.label for o in hits], True
+        return None, suggestions, ambiguous
 
     def _resolve_references(self, row: CheckedRow) -> None:
         for key, rel in self.schema.relationships.items():

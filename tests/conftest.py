@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from bulkio.client import LightfieldClient
+from bulkio.crm.close import CloseBackend
 from bulkio.crm.close.sandbox import CloseSandboxServer
 from bulkio.crm.close.sandbox import Org as CloseOrg
 from bulkio.sandbox import SandboxServer
@@ -145,3 +146,10 @@ def close_api(close_sandbox: CloseSandboxServer, close_org: CloseOrg) -> Iterato
     """An httpx client on the Close org's API root (``/api/v1``), Basic auth with the key."""
     with httpx.Client(base_url=close_sandbox.api_url, auth=(close_org.api_key, "")) as c:
         yield c
+
+
+@pytest.fixture
+def close_backend(close_sandbox: CloseSandboxServer, close_org: CloseOrg) -> Iterator[CloseBackend]:
+    """The Close backend (bulkio.crm.close) on the fresh Close demo org."""
+    with CloseBackend(api_key=close_org.api_key, base_url=close_sandbox.api_url, search_lag=1.0) as backend:
+        yield backend

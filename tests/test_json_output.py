@@ -55,15 +55,29 @@ def test_schema_itself() -> None:
     assert names and all(SNAKE.match(n) for n in names), sorted(n for n in names if not SNAKE.match(n))
     assert "duration" not in names and "duration_s" in names
     for name, definition in SCHEMA["$defs"].items():
-        if definition.get("type") == "object" and name not in ("issue", "summary_row"):
+        if definition.get("type") == "object" and name not in ("issue", "summary_row", "close_aggregates"):
             assert definition["required"][0] == "schema_version", name
 
 
 def test_every_json_output_validates(
-    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Any,
+    org: Any,
+    close_sandbox: Any,
+    close_org: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    # Close (--crm close, bulkio migrate): the Close org, and the key field a migration needs
+    env.update(CLOSE_API_KEY=close_org.api_key, CLOSE_BASE_URL=close_sandbox.api_url)
+    for otype in ("account", "contact", "opportunity"):
+        sandbox.add_field(
+            org.org_id,
+            otype,
+            "close_id",
+            {"label": "Close ID", "valueType": "TEXT", "typeConfiguration": {"unique": True}},
+        )
     (tmp_path / "accounts.csv").write_text(
         "Name,external_id,Billing Email,Tier,Renewal Date\n"
         "Json Co,JSON-1,a@example.com,SMB,2026-03-16\n"
@@ -85,6 +99,12 @@ def test_every_json_output_validates(
         ("state_path", ["state", "path"], 0),
         ("state_list", ["state", "list"], 0),
         ("state_clear", ["state", "clear", "--ledger", "--yes"], 0),
+        ("export", ["export", "pipeline", "--crm", "close", "-o", "close.xlsx", "-q"], 0),
+        (
+            "migrate",
+            ["migrate", "--from", "close", "--to", "lightfield", "--dry-run", "--report", "m.xlsx", "-q"],
+            0,
+        ),
     ]
     covered: set[tuple[str, ...]] = set()
     outputs: dict[str, list[dict[str, Any]]] = {}

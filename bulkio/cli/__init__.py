@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "export_cmd",
     "state_cmd",
     "map_cmd",
+    "migrate_cmd",
 )
 
 

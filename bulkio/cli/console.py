@@ -31,6 +31,15 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
 INTERRUPTED = "Interrupted; nothing was written."
 
 
+#: Where :func:`connection_options` keeps ``--crm`` for :func:`connect` (the click context's meta).
+CRM_META = "bulkio.crm"
+
+
+def _remember_crm(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    ctx.meta[CRM_META] = value
+    return value
+
+
 def state_dir_option(fn: F) -> F:
     """--state-dir (or BULKIO_STATE_DIR): the folder of the ledger and the embedded sandbox."""
     return click.option(
@@ -45,31 +54,60 @@ def state_dir_option(fn: F) -> F:
 
 
 def connection_options(fn: F) -> F:
-    """--api-key / --base-url / --sandbox-db / --state-dir, shared by every command that talks to
-    the API."""
+    """--crm / --api-key / --base-url / --sandbox-db / --state-dir, shared by every command that
+    talks to a CRM. ``--crm`` is kept in the click context, where :func:`connect` reads it."""
     fn = state_dir_option(fn)
     fn = click.option(
         "--sandbox-db",
         type=click.Path(dir_okay=False),
         default=None,
         help="SQLite file of the embedded sandbox (used when no API key is set). "
-        "[default: sandbox.sqlite3 in the state folder]",
+        "[default: sandbox.sqlite3 in the state folder; with --crm close close-sandbox.sqlite3]",
     )(fn)
     fn = click.option(
         "--base-url",
-        envvar="LIGHTFIELD_BASE_URL",
         default=None,
-        show_envvar=True,
-        help="API base URL [default: https://api.lightfield.app when a key is set].",
+        help="API base URL [default: LIGHTFIELD_BASE_URL, else https://api.lightfield.app when a key "
+        "is set; with --crm close: CLOSE_BASE_URL, else https://api.close.com/api/v1].",
     )(fn)
     fn = click.option(
         "--api-key",
-        envvar="LIGHTFIELD_API_KEY",
         default=None,
+        help="API key [default: LIGHTFIELD_API_KEY; with --crm close: CLOSE_API_KEY]. Never printed or "
+        "stored. Without one, bulkio uses the CRM's embedded sandbox.",
+    )(fn)
+    fn = click.option(
+        "--crm",
+        type=click.Choice(["lightfield", "close"], case_sensitive=False),
+        default=None,
+        envvar="BULKIO_CRM",
         show_envvar=True,
-        help="Lightfield API key. Never printed or stored. Without one, bulkio uses the embedded sandbox.",
+        expose_value=False,
+        callback=_remember_crm,
+        help="The CRM to talk to [default: lightfield].",
     )(fn)
     return fn
+
+
+@contextmanager
+def connect(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    sandbox_db: str | None = None,
+    state_dir: str | None = None,
+    **options: Any,
+) -> Iterator[Any]:
+    """The backend of the command's ``--crm`` (:func:`bulkio.crm.connect`): the real API with a key,
+    else that CRM's embedded sandbox. ``options`` go to the client (``retry=``…)."""
+    from ..crm import connect as connect_crm
+
+    ctx = click.get_current_context(silent=True)
+    crm = ctx.meta.get(CRM_META) if ctx is not None else None
+    with connect_crm(
+        crm, api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir, **options
+    ) as backend:
+        yield backend
 
 
 def common_options(fn: F) -> F:

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from ..config import connect
 from ..definitions import ObjectSchema
 from ..vocabulary import versioned
 from .console import (
     common_options,
+    connect,
     connection_options,
     echo_json,
     object_type_checked,

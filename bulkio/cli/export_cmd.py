@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from ..config import connect
 from ..export import FORMATS, ExportReport, export_objects
 from ..sheets import is_stdout, same_as_stdout
 from .console import (
     EXIT_OK,
     ProgressBars,
     common_options,
+    connect,
     connection_options,
     echo_json,
     echo_table,

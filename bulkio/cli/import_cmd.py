@@ -281,8 +281,8 @@ def command(
          --resume) or stopped on an error (--resume continues it)
       3  interrupted (Ctrl-C; --resume continues it)
     """
-    from ..config import connect
     from ..ratelimit import RetryPolicy
+    from .console import connect
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints

@@ -89,7 +89,7 @@ def command(
             else:
                 click.echo(text, nl=False)
             sys.exit(EXIT_OK)
-        from ..config import connect
+        from .console import connect
 
         with connect(
             api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir

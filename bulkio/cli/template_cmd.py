@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import click
 
-from ..config import connect
 from ..template import make_template
 from .console import (
     ProgressBars,
     common_options,
+    connect,
     connection_options,
     echo_json,
     object_type_checked,

@@ -6,6 +6,11 @@ Pipedrive; deals, companies and contacts). A profile is an ordinary mapping file
 :func:`detect_profile` picks one from a file's headers when exactly one profile of the object
 recognises them (``detect.headers``), so ``bulkio import opportunity hubspot-deals.csv`` works
 without ``--from``.
+
+A vendor may ship *variants* of a profile for other layouts of the same data
+(``<vendor>-<object>@<variant>.yaml``): ``close-account@workbook.yaml`` reads the sheets of bulkio's
+own Close workbook (``bulkio export pipeline --crm close``) the way ``bulkio migrate`` does. A
+variant is used when its ``detect`` headers are all present; otherwise the vendor's main profile.
 """
 
 from __future__ import annotations
@@ -39,13 +44,28 @@ def _load(path: str) -> MappingFile:
     return load_mapping(path)
 
 
-def load_profile(vendor: str, object_type: str) -> MappingFile:
-    """The checked :class:`~bulkio.mapfile.MappingFile` of a profile.
+def load_profile(vendor: str, object_type: str, headers: list[str] | None = None) -> MappingFile:
+    """The checked :class:`~bulkio.mapfile.MappingFile` of a profile (its variant for ``headers``,
+    when one recognises them).
 
     >>> load_profile("hubspot", "opportunity").columns["Record ID"].target
     'external_id'
     """
-    return _load(str(profile_path(vendor, object_type))).model_copy(deep=True)
+    path = profile_path(vendor, object_type)
+    if headers is not None:
+        variant = _variant(vendor.strip().lower(), object_type, headers)
+        if variant is not None:
+            return variant.model_copy(deep=True)
+    return _load(str(path)).model_copy(deep=True)
+
+
+def _variant(vendor: str, object_type: str, headers: list[str]) -> MappingFile | None:
+    present = {_norm(str(h)) for h in headers if h is not None}
+    for path in sorted(HERE.glob(f"{vendor}-{object_type}@*.yaml")):
+        spec = _load(str(path))
+        if _recognises(spec, present):
+            return spec
+    return None
 
 
 def _norm(text: str) -> str:
@@ -69,7 +89,10 @@ def detect_profile(headers: list[str], object_type: str) -> tuple[str, MappingFi
     hits: list[tuple[str, MappingFile]] = []
     for vendor in VENDORS:
         path = HERE / f"{vendor}-{object_type}.yaml"
-        if path.exists():
+        variant = _variant(vendor, object_type, headers)
+        if variant is not None:
+            hits.append((vendor, variant))
+        elif path.exists():
             spec = _load(str(path))
             if _recognises(spec, present):
                 hits.append((vendor, spec))
@@ -87,7 +110,7 @@ def detect_any(headers: list[str]) -> list[tuple[str, str, str]]:
     for path in sorted(HERE.glob("*.yaml")):
         spec = _load(str(path))
         if _recognises(spec, present) and spec.detect is not None:
-            vendor, obj = path.stem.split("-", 1)
+            vendor, obj = path.stem.split("@", 1)[0].split("-", 1)
             out.append((vendor, obj, spec.detect.label))
     return out
 

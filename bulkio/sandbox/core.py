@@ -180,6 +180,25 @@ class Sandbox:
         self.org(org_id)
         self.runtime(org_id).set_rate(per_second, burst)
 
+    def add_field(self, org_id: str | None, object_type: str, key: str, definition: dict[str, Any]) -> bool:
+        """Add a custom field definition to an org's object type; False when the key exists. The real
+        API cannot (fields are made in Lightfield's settings): ``bulkio migrate`` adds its
+        ``close_id`` key field and the fields Close data needs here, in the sandbox only."""
+        import json
+
+        with self.store.lock:
+            org = self.org(org_id)
+            odef = org.objects[object_type]
+            if key in odef.fields or key in odef.rels:
+                return False
+            odef.fields[key] = dict(definition)
+            org.doc.setdefault("objects", {}).setdefault(object_type, {}).setdefault("fields", {})[key] = (
+                dict(definition)
+            )
+            self.store.conn.execute("UPDATE orgs SET doc=? WHERE id=?", (json.dumps(org.doc), org.org_id))
+            org.derived_cache.clear()
+            return True
+
     def count(self, org_id: str | None, object_type: str) -> int:
         with self.store.lock:
             return len(self.org(org_id).ordered.get(object_type, []))

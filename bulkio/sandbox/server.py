@@ -195,6 +195,9 @@ class SandboxServer:
     ) -> None:
         self.sandbox.set_rate_limit(org_id, per_second=per_second, burst=burst)
 
+    def add_field(self, org_id: str | None, object_type: str, key: str, definition: dict[str, Any]) -> bool:
+        return self.sandbox.add_field(org_id, object_type, key, definition)
+
     def count(self, org_id: str | None, object_type: str) -> int:
         return self.sandbox.count(org_id, object_type)
 

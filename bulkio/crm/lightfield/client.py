@@ -1,4 +1,7 @@
-"""LightfieldClient: the one HTTP client every bulkio step uses.
+"""LightfieldClient: the Lightfield backend, the HTTP client every bulkio step uses for Lightfield.
+
+It lives in ``bulkio/crm/lightfield/`` with the other CRM's backends (``bulkio/crm/close/``);
+``bulkio.client`` re-exports it, so ``from bulkio.client import LightfieldClient`` keeps working.
 
 Why synchronous httpx plus threads (not asyncio): the library API stays plain, blocking Python
 for pandas and script users, and the API's ceiling (25 requests/second per category) is reached
@@ -39,16 +42,15 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
 
-from . import __version__
-from .config import API_VERSION, DEFAULT_BASE_URL, clean_api_key
-from .definitions import (
+from ... import __version__
+from ...config import API_VERSION, DEFAULT_BASE_URL, clean_api_key
+from ...definitions import (
     NOTE_DEFINITIONS,
     SYSTEM_OBJECTS,
     ObjectSchema,
@@ -57,9 +59,10 @@ from .definitions import (
     definitions_path,
     record_path,
 )
-from .errors import ApiError, AuthError, ConfigError, RateLimitError, ScopeError, redact
-from .events import EventHandler, RateLimited, Retrying
-from .ratelimit import CATEGORIES, Category, Pacer, RateLimit, RetryPolicy, SharedPacer
+from ...errors import ApiError, AuthError, ConfigError, RateLimitError, ScopeError, redact
+from ...events import EventHandler, RateLimited, Retrying
+from ...ratelimit import CATEGORIES, Category, Pacer, RateLimit, RetryPolicy, SharedPacer
+from ..base import ClientStats
 
 __all__ = ["ClientStats", "Filters", "LightfieldClient", "RateLimit", "RetryPolicy", "parse_error"]
 
@@ -70,26 +73,6 @@ MAX_PAGE = 25
 
 #: Transport errors after which the request certainly never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-@dataclass(frozen=True)
-class ClientStats:
-    """A snapshot of a client's request counters (``client.stats``)."""
-
-    requests: int = 0
-    retries: int = 0
-    rate_limited: int = 0
-    transport_errors: int = 0
-    by_status: dict[int, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "requests": self.requests,
-            "retries": self.retries,
-            "rate_limited": self.rate_limited,
-            "transport_errors": self.transport_errors,
-            "by_status": dict(self.by_status),
-        }
 
 
 class _Counters:
