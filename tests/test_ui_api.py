@@ -189,8 +189,10 @@ def test_grid_pages_filters_edits_and_copies(ui: UiServer, tmp_path: Path) -> No
     with open_table(copy) as t:
         rows = {r.number: r.cells for r in t.rows}
     assert rows[29][5] == "2026-09-30" and sum(1 for c in rows.values() if c[3] == "Proposal") >= 3
+    assert Path(http.post(f"/api/ws/{wid}/save", headers=h).json()["path"]) == copy  # nothing new
+    http.post(f"{base}/cell", json={"n": 0, "col": 1, "value": "Renamed deal"}, headers=h)
     again = Path(http.post(f"/api/ws/{wid}/save", headers=h).json()["path"])
-    assert again == tmp_path / "deals.fixed-2.csv"
+    assert again == tmp_path / "deals.fixed-2.csv" and copy.exists()  # a new copy, the old one kept
     assert http.get(f"/api/ws/{wid}/download").content == again.read_bytes()
 
 

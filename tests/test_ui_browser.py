@@ -162,6 +162,10 @@ def test_token_is_needed(browser: Browser, client: LightfieldClient, tmp_path: P
 
 def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_path: Path) -> None:
     pg, shot = page
+    exports = tmp_path / "exports"  # copies and results sheets go beside the files: not in tests/data
+    exports.mkdir()
+    for name in ("hubspot-companies.csv", "hubspot-deals.csv"):
+        shutil.copy(EXPORTS / name, exports / name)
     with (
         LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
         UiServer(lf, work_dir=tmp_path / "w") as ui,
@@ -172,7 +176,7 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         assert not labelled(pg)
 
         # --- companies: open, one value to map, import ------------------------------------------
-        open_path(pg, EXPORTS / "hubspot-companies.csv")
+        open_path(pg, exports / "hubspot-companies.csv")
         expect(pg.locator("#columns-info")).to_contain_text("Detected an export of HubSpot")
         expect(pg.get_by_label('Field for column B "Company name"')).to_have_value("$name")
         shot("companies-columns")
@@ -204,9 +208,17 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         assert old.counts.created == 3
 
         # --- deals: map a stage, fix two cells, diff, import, retry, undo -----------------------
-        open_path(pg, EXPORTS / "hubspot-deals.csv")
+        open_path(pg, exports / "hubspot-deals.csv")
         expect(pg.locator("#columns-info")).to_contain_text("reads like a HubSpot deals export")
+        # a column sent to another field is checked again: Deal Type's values are no Source option
+        pg.get_by_label('Field for column J "Deal Type"').select_option("source")
         step(pg, "Map values")
+        expect(pg.locator("#values-table tbody tr", has_text="newbusiness")).to_have_count(1)
+        step(pg, "Map columns")
+        pg.get_by_label('Field for column J "Deal Type"').select_option("")
+        wait_checked(pg)
+        step(pg, "Map values")
+        expect(pg.locator("#values-table tbody tr", has_text="newbusiness")).to_have_count(0)
         expect(pg.locator("#values-table tbody tr", has_text="Demo Completed")).to_contain_text("3")
         pg.get_by_label('Map "Demo Completed" of Deal Stage to').select_option("Proposal")
         expect(pg.locator("#values-table tbody tr", has_text="Demo Completed")).to_have_count(0)
@@ -259,8 +271,15 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         deals = {r["fields"]["external_id"]["value"]: r for r in lf.list_all("opportunity")}
         assert len(deals) == 55
         assert deals["31000000000"]["fields"]["amount"]["value"] == 21900
-        # the original file is untouched; the fixes went to a copy beside it or in the work folder
-        assert "next quarter" in (EXPORTS / "hubspot-deals.csv").read_text(encoding="utf-8")
+        # the original file is untouched; the fixes went to a copy beside it, which was imported
+        assert (exports / "hubspot-deals.csv").read_bytes() == (EXPORTS / "hubspot-deals.csv").read_bytes()
+        fixed = (exports / "hubspot-deals.fixed.csv").read_text(encoding="utf-8")
+        assert "Ben Seller" in fixed.splitlines()[13] and "next quarter" in fixed
+        assert (exports / "hubspot-deals.fixed.results.csv").exists()
+        assert sorted(p.name for p in exports.glob("hubspot-deals.fixed*")) == [
+            "hubspot-deals.fixed.csv",
+            "hubspot-deals.fixed.results.csv",
+        ]  # the dry run and the import used one copy
 
         # fix the failed row, then retry only it
         step(pg, "Review and fix")
