@@ -19,6 +19,29 @@ plus the method and path of the request. It never carries the API key.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
+#: What could be (part of) an API key in a message: a ``Bearer`` credential, or anything shaped like
+#: a Lightfield key.
+_SECRETS = re.compile(r"(?i)(bearer\s+)[^\s'\"\\]+|sk_lf_[^\s'\"\\]+")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every key-like token and every given secret replaced by ``[redacted]``.
+
+    Exception messages from the HTTP stack can quote request headers (httpx:
+    ``Illegal header value b'Bearer sk_lf_…\\r'``); everything bulkio prints about an error goes
+    through here.
+
+    >>> redact("Illegal header value b'Bearer sk_lf_0_abc'")
+    "Illegal header value b'Bearer [redacted]'"
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[redacted]")
+    return _SECRETS.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
+
 
 class BulkioError(Exception):
     """Base of every exception bulkio raises on purpose."""

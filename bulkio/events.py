@@ -31,10 +31,13 @@ class PhaseFinished:
 
 @dataclass(slots=True, frozen=True)
 class RateLimited:
-    """The API answered 429; the client waits ``wait_seconds`` before retrying."""
+    """The API answered 429; the client waits ``wait_seconds`` before sending again (a 429 is never
+    a failed attempt). ``stalled_seconds``: how long no request of the client has succeeded; the
+    client gives up at ``RetryPolicy.max_wait``."""
 
     category: str
     wait_seconds: float
+    stalled_seconds: float = 0.0
 
 
 @dataclass(slots=True, frozen=True)

@@ -68,6 +68,8 @@ CODES: dict[str, str] = {
     "duplicate_match": "An earlier row of the file already matched the same existing record (--match).",
     "possible_duplicate": "The row creates a record whose name or email an existing record already has.",
     "record_not_found": "No record has the ID given in the Record ID column.",
+    "matched_existing": "A create found its key already taken (another process, or a list that lagged): "
+    "the row was matched to that record instead.",
     # write (server answers)
     "unknown_field": "The API does not know this field.",
     "unknown_relationship": "The API does not know this relationship.",

@@ -40,7 +40,8 @@ from .operations import Operation, RowOutcome
 #: ``PRAGMA application_id`` of a bulkio ledger ("bklg"): tells our file from any other SQLite file.
 APPLICATION_ID = 0x626B6C67
 #: Bumped on every incompatible schema change; older files are migrated, newer ones refused.
-SCHEMA_VERSION = 1
+#: 2: ``runs.run_fingerprint`` (file + mapping + options), so a run is found by what it writes.
+SCHEMA_VERSION = 2
 #: The option names a run's upsert key field is read from (first present wins), for known_records.
 KEY_FIELD_OPTIONS = ("key_field", "key")
 DEFAULT_KEY_FIELD = "external_id"
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS runs (
     key_field         TEXT NOT NULL,
     options           TEXT NOT NULL,
     started_at        TEXT NOT NULL,
-    finished_at       TEXT
+    finished_at       TEXT,
+    run_fingerprint   TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_lookup ON runs (input_path, object_type, target, started_at);
 CREATE TABLE IF NOT EXISTS intents (
@@ -90,13 +92,17 @@ CREATE TABLE IF NOT EXISTS records (
 
 @dataclass(slots=True, frozen=True)
 class RunInfo:
-    """An unfinished run that can be resumed. ``rows_done`` counts rows with a recorded outcome."""
+    """A recorded run. ``rows_done`` counts rows with a recorded outcome; ``finished_at`` is None
+    while the run can be resumed."""
 
     run_id: str
     input_fingerprint: str
     options: dict[str, Any]
     started_at: datetime
     rows_done: int
+    input_path: str = ""
+    run_fingerprint: str | None = None
+    finished_at: datetime | None = None
 
 
 def _now() -> str:
@@ -239,6 +245,10 @@ class Ledger:
         conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.executescript(_SCHEMA)
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+        if "run_fingerprint" not in columns:  # schema 1: runs were found by path only
+            conn.execute("ALTER TABLE runs ADD COLUMN run_fingerprint TEXT")
+        conn.execute("CREATE INDEX IF NOT EXISTS runs_by_fingerprint ON runs (run_fingerprint, started_at)")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
@@ -280,14 +290,17 @@ class Ledger:
         object_type: str,
         target: str,
         options: dict[str, Any],
+        run_fingerprint: str | None = None,
     ) -> str:
         """Open a new run and return its id. ``options`` (JSON-able) are stored for resume; the upsert
-        key field is read from ``options["key_field"]`` (or ``"key"``; default ``external_id``)."""
+        key field is read from ``options["key_field"]`` (or ``"key"``; default ``external_id``).
+        ``run_fingerprint`` (file + mapping + every option that changes what is written) is how
+        :meth:`find_run` finds the run again, wherever the file is by then."""
         run_id = uuid.uuid4().hex
         key_field = next((str(options[k]) for k in KEY_FIELD_OPTIONS if options.get(k)), DEFAULT_KEY_FIELD)
         self._write(
             "INSERT INTO runs (run_id, input_path, input_fingerprint, object_type, target, key_field, "
-            "options, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "options, started_at, run_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 str(input_path),
@@ -297,9 +310,72 @@ class Ledger:
                 key_field,
                 _dumps(options),
                 _now(),
+                run_fingerprint,
             ),
         )
         return run_id
+
+    _RUN_COLUMNS = (
+        "r.run_id, r.input_fingerprint, r.options, r.started_at, "
+        "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id), r.input_path, r.run_fingerprint, "
+        "r.finished_at"
+    )
+
+    def _runs(self, where: str, params: tuple[Any, ...], *, limit: int = 1) -> list[RunInfo]:
+        rows = self._read(
+            f"SELECT {self._RUN_COLUMNS} FROM runs r WHERE {where} "
+            f"ORDER BY r.started_at DESC, r.rowid DESC LIMIT {int(limit)}",
+            params,
+        )
+        return [
+            RunInfo(
+                run_id=run_id,
+                input_fingerprint=fingerprint,
+                options=json.loads(options),
+                started_at=datetime.fromisoformat(started_at),
+                rows_done=int(done),
+                input_path=path,
+                run_fingerprint=run_fp,
+                finished_at=datetime.fromisoformat(finished) if finished else None,
+            )
+            for run_id, fingerprint, options, started_at, done, path, run_fp, finished in rows
+        ]
+
+    def find_run(
+        self,
+        *,
+        object_type: str,
+        target: str,
+        run_fingerprint: str | None = None,
+        input_fingerprint: str | None = None,
+        input_path: str | None = None,
+        unfinished: bool | None = None,
+    ) -> RunInfo | None:
+        """The latest run of ``object_type`` against ``target`` matching every criterion given: the
+        run fingerprint, the input file's content, its path, (un)finished."""
+        where, params = ["r.object_type = ?", "r.target = ?"], [object_type, target]
+        for column, value in (
+            ("run_fingerprint", run_fingerprint),
+            ("input_fingerprint", input_fingerprint),
+            ("input_path", input_path),
+        ):
+            if value is not None:
+                where.append(f"r.{column} = ?")
+                params.append(str(value))
+        if unfinished is not None:
+            where.append("r.finished_at IS NULL" if unfinished else "r.finished_at IS NOT NULL")
+        found = self._runs(" AND ".join(where), tuple(params))
+        return found[0] if found else None
+
+    def keyless_creates(self, run_id: str) -> int:
+        """Rows of the run created (or possibly created: a pending intent) without an upsert key:
+        importing the same rows again would create them again."""
+        done = self._read(
+            "SELECT COUNT(*) FROM outcomes WHERE run_id = ? AND outcome = 'created' AND key IS NULL",
+            (run_id,),
+        )[0][0]
+        pending = sum(1 for op in self.pending(run_id).values() if op.action == "create" and not op.key)
+        return int(done) + pending
 
     def find_resumable(
         self, *, input_path: str, object_type: str, target: str, input_fingerprint: str | None = None
@@ -308,32 +384,15 @@ class Ledger:
 
         With ``input_fingerprint`` a run of the same *content* is found first, wherever the file is
         now (moved, copied, another spelling of its path); else the latest run of the same path,
-        whose fingerprint then tells the caller that the file changed."""
-        select = (
-            "SELECT r.run_id, r.input_fingerprint, r.options, r.started_at, "
-            "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id) FROM runs r WHERE "
-        )
-        latest = " AND r.finished_at IS NULL ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1"
-        rows = []
+        whose fingerprint then tells the caller that the file changed. (The importer finds runs by
+        their whole fingerprint, :meth:`find_run`.)"""
+        found = None
         if input_fingerprint:
-            rows = self._read(
-                select + "r.input_fingerprint = ? AND r.object_type = ? AND r.target = ?" + latest,
-                (input_fingerprint, object_type, target),
+            found = self.find_run(
+                object_type=object_type, target=target, input_fingerprint=input_fingerprint, unfinished=True
             )
-        if not rows:
-            rows = self._read(
-                select + "r.input_path = ? AND r.object_type = ? AND r.target = ?" + latest,
-                (str(input_path), object_type, target),
-            )
-        if not rows:
-            return None
-        run_id, fingerprint, options, started_at, done = rows[0]
-        return RunInfo(
-            run_id=run_id,
-            input_fingerprint=fingerprint,
-            options=json.loads(options),
-            started_at=datetime.fromisoformat(started_at),
-            rows_done=int(done),
+        return found or self.find_run(
+            object_type=object_type, target=target, input_path=input_path, unfinished=True
         )
 
     def finish_run(self, run_id: str) -> None:
@@ -395,6 +454,22 @@ class Ledger:
         """Every row of the run with a recorded outcome, by row number."""
         rows = self._read("SELECT row, data FROM outcomes WHERE run_id = ? ORDER BY row", (run_id,))
         return {row: outcome_from_dict(json.loads(data)) for row, data in rows}
+
+    def last_created(self, *, target: str, object_type: str) -> tuple[str, str, str, datetime] | None:
+        """The record of ``object_type`` bulkio created last under ``target`` with a key: (key field,
+        key value, record id, when). Lists lag recent writes; a lookup of this key tells whether
+        they caught up."""
+        rows = self._read(
+            "SELECT r.key_field, o.key, o.record_id, o.recorded_at FROM outcomes o "
+            "JOIN runs r ON r.run_id = o.run_id WHERE r.target = ? AND r.object_type = ? "
+            "AND o.outcome = 'created' AND o.key IS NOT NULL AND o.record_id IS NOT NULL "
+            "ORDER BY o.recorded_at DESC LIMIT 1",
+            (target, object_type),
+        )
+        if not rows:
+            return None
+        key_field, key, record_id, at = rows[0]
+        return str(key_field), str(key), str(record_id), datetime.fromisoformat(at)
 
     def known_records(self, *, target: str, object_type: str, key_field: str) -> dict[str, str]:
         """Key value -> record id for every record bulkio wrote under this target (latest write wins)."""

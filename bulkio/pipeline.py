@@ -27,6 +27,7 @@ without raising.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -34,7 +35,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -63,6 +64,13 @@ if TYPE_CHECKING:
 #: Pending intents younger than this are replayed with their Idempotency-Key on resume; the API
 #: keeps keys for 24 h, so older ones are planned again instead (see ``_run_import``).
 REPLAY_WINDOW = timedelta(hours=23)
+#: Lists lag recent writes (API-FACTS §6; how much is not documented). An import whose references
+#: point at a type bulkio created records of less than this ago checks that lists show the newest
+#: of them (by its key) before resolving, waiting up to this long after that write.
+LIST_SETTLE = timedelta(seconds=30)
+#: ... and when the newest record cannot be looked up by its key (its key field holds another
+#: value), how long after that write lists are assumed to have caught up.
+LIST_SETTLE_GUESS = timedelta(seconds=3)
 #: Rows planned together (reference and key lookups are batched per chunk).
 CHUNK = 250
 #: A dry run keeps field-level changes for this many rows (the rest are counted).
@@ -654,6 +662,194 @@ def _key_issues(
     ]
 
 
+#: Options that change what a run writes: a resumed run must use the same ones. Each maps to how
+#: the message names it.
+WRITTEN_OPTIONS = {
+    "key_field": "--key",
+    "sheet": "--sheet",
+    "header_row": "--header-row",
+    "date_order": "--date-order",
+    "tz": "--tz",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+    "profile": "--from",
+    "locale": "--locale",
+    "phone_region": "--phone-region",
+    "percent": "--percent",
+    "match": "--match",
+}
+
+
+def run_fingerprint(object_type: str, file_fingerprint: str | None, options: dict[str, Any]) -> str:
+    """What a run writes, as one hash: the object type, the input file's content, the mapping's
+    content and every option in :data:`WRITTEN_OPTIONS` (``options`` holds ``mapping_sha`` too).
+    A run is found for ``--resume`` by this, wherever the file is by then."""
+    data = {
+        "object": object_type,
+        "file": file_fingerprint,
+        "mapping": options.get("mapping_sha"),
+        **{k: options.get(k) for k in WRITTEN_OPTIONS},
+    }
+    return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def mapping_fingerprint(mapping: Any) -> str | None:
+    """The mapping's content (a file's bytes, or a dict as canonical JSON), so a resume notices an
+    edited mapping file, not only a renamed one."""
+    if mapping is None:
+        return None
+    if isinstance(mapping, dict):
+        return (
+            "sha256:" + hashlib.sha256(json.dumps(mapping, sort_keys=True, default=str).encode()).hexdigest()
+        )
+    try:
+        return file_fingerprint(mapping)
+    except OSError:
+        return f"path:{mapping}"
+
+
+def _target(client: Any) -> str:
+    target = getattr(client, "target", None)
+    return target if isinstance(target, str) else f"{client.base_url}#{client.key_fingerprint}"
+
+
+def _find_run_to_resume(
+    ledger: Any,
+    run: _Run,
+    target: str,
+    file: str | None,
+    fingerprint: str | None,
+    fingerprint_now: str | None,
+    options: dict[str, Any],
+) -> Any:
+    """The unfinished run ``--resume`` continues: the latest with the same run fingerprint (also
+    when the file moved). None when there is none. When an unfinished run of this file exists
+    that differs in the file's content, the mapping or an option, resuming it with this input
+    would write other values under its keys: :class:`LedgerError` says what differs."""
+    found = None
+    if fingerprint_now is not None:
+        found = ledger.find_run(
+            object_type=run.object_type, target=target, run_fingerprint=fingerprint_now, unfinished=True
+        )
+    if found is not None:
+        return found
+    near = None
+    if fingerprint:
+        near = ledger.find_run(
+            object_type=run.object_type, target=target, input_fingerprint=fingerprint, unfinished=True
+        )
+    if near is None and file is not None:
+        near = ledger.find_run(
+            object_type=run.object_type, target=target, input_path=str(Path(file).resolve()), unfinished=True
+        )
+    if near is None:
+        return None
+    if near.input_fingerprint != fingerprint:
+        raise LedgerError(
+            f"{file} changed since run {near.run_id} started (fingerprint "
+            f"{near.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
+            "--resume to start a new import"
+        )
+    then, now = near.options, options
+    legacy = near.run_fingerprint is None  # written by an older bulkio: compare what it stored
+    mapping_key = "mapping" if legacy else "mapping_sha"
+    if then.get(mapping_key) != now.get(mapping_key):
+        was = then.get("mapping") or "no mapping"
+        is_ = now.get("mapping") or "no mapping"
+        what = (
+            f"the mapping file {is_} changed since run {near.run_id} started"
+            if was == is_
+            else f"run {near.run_id} used {was}, this one {is_}"
+        )
+        raise LedgerError(
+            f"Cannot resume {file}: {what}, so rows would land in other fields. Resume with the "
+            "mapping the run started with, or re-run without --resume to start a new import."
+        )
+    for key, flag in WRITTEN_OPTIONS.items():
+        if (key in then or not legacy) and then.get(key) != now.get(key):
+            raise LedgerError(
+                f"Cannot resume {file}: run {near.run_id} used {flag} {then.get(key)!r}, this one "
+                f"{now.get(key)!r}. Resume with the same options, or re-run without --resume to start "
+                "a new import."
+            )
+    return near
+
+
+def _settle_references(ledger: Any, run: _Run, target: str, schema: ObjectSchema, header_map: Any) -> None:
+    """Wait out list lag for the object types this file refers to when bulkio created records of
+    them moments ago (accounts imported, then contacts naming them): references resolve through
+    lists. The newest such record is looked up by its key until a list shows it (no wait at all
+    when lists keep up), for at most :data:`LIST_SETTLE` after it was written; when a fresh
+    retrieve does not show that key on it (a list could never find it so), until
+    :data:`LIST_SETTLE_GUESS` after that write."""
+    from .errors import ApiError
+
+    referred = set()
+    for mc in getattr(header_map, "columns", []) or []:
+        col = mc.column
+        rel = schema.relationships.get((col.field_key or col.key) if col is not None else "")
+        if rel is not None:
+            referred.add(rel.object_type)
+    for otype in sorted(referred):
+        last = ledger.last_created(target=target, object_type=otype)
+        if last is None:
+            continue
+        key_field, key, record_id, written = last
+        deadline = written + LIST_SETTLE
+        if datetime.now(UTC) >= deadline:
+            continue
+        try:
+            record = run.client.retrieve(otype, record_id)
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                continue
+            raise
+        value = ((record.get("fields") or {}).get(key_field) or {}).get("value")
+        probe = str(value).strip() == key  # else lists cannot find it by that key: wait a while
+        delay, told = 0.2, False
+        while datetime.now(UTC) < (deadline if probe else written + LIST_SETTLE_GUESS):
+            if probe:
+                try:
+                    page = run.client.list_page(
+                        otype, offset=0, limit=1, filters={f"{key_field}[equal]": key}
+                    )
+                except ApiError as exc:
+                    if exc.status not in (400, 404):
+                        raise
+                    probe = False  # that key cannot be looked up so
+                    continue
+                if page.get("data"):
+                    break
+            if not told:
+                told = True
+                run.emit(Message(f"waiting for lists to show the {otype} records written moments ago"))
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+
+def _refuse_keyless_rerun(ledger: Any, run: _Run, target: str, file: str | None, fingerprint: str) -> None:
+    """A file imported before whose rows had no key (tasks, notes, rows with a blank key) would
+    create those rows a second time: refuse, unless ``allow_duplicates``."""
+    prior = ledger.find_run(object_type=run.object_type, target=target, input_fingerprint=fingerprint)
+    if prior is None:
+        return
+    keyless = ledger.keyless_creates(prior.run_id)
+    if not keyless:
+        return
+    when = f"finished {prior.finished_at:%Y-%m-%d %H:%M} UTC" if prior.finished_at else "not finished"
+    how = (
+        "Pass --allow-duplicates (allow_duplicates=True) to create them again anyway."
+        if prior.finished_at
+        else "Re-run with --resume to continue that run, or pass --allow-duplicates "
+        "(allow_duplicates=True) to start a new one that creates them again."
+    )
+    raise ConfigError(
+        f"{file or 'This input'} was imported before (run {prior.run_id}, {when}): {keyless} of its "
+        f"rows have no key and were created, so importing it again would create every one of them "
+        f"again. {how}"
+    )
+
+
 def _run_import(
     run: _Run,
     *,
@@ -678,6 +874,8 @@ def _run_import(
     phone_region: str | None = None,
     percent: Any = (),
     match: str | None = None,
+    run_fingerprint: str | None = None,
+    allow_duplicates: bool = False,
 ) -> RunReport:
     from . import mapfile as MF
     from . import mapping as M
@@ -743,7 +941,7 @@ def _run_import(
                 "no column for it"
             )
     # the ledger's target: a backend may name itself (an embedded sandbox: by its database)
-    target = getattr(client, "target", None) or f"{client.base_url}#{client.key_fingerprint}"
+    target = _target(client)
     if isinstance(client, AdoptsLostCreates):
         client.use_key(run.object_type, run.key_field)  # no idempotency keys: lost creates are found
     run_id: str | None = None
@@ -752,24 +950,14 @@ def _run_import(
     known: dict[str, str] = {}
     if ledger is not None:
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
+        _settle_references(ledger, run, target, schema, header_map)
         if not run.dry_run and ledger_input is not None:
             info = (
-                ledger.find_resumable(
-                    input_path=ledger_input,
-                    object_type=run.object_type,
-                    target=target,
-                    input_fingerprint=fingerprint,
-                )
+                _find_run_to_resume(ledger, run, target, file, fingerprint, run_fingerprint, options)
                 if resume
                 else None
             )
             if info is not None:
-                if info.input_fingerprint != fingerprint:
-                    raise LedgerError(
-                        f"{file} changed since run {info.run_id} started (fingerprint "
-                        f"{info.input_fingerprint[:19]}…, now {str(fingerprint)[:19]}…); re-run without "
-                        "--resume to start a new import"
-                    )
                 run_id = info.run_id
                 completed = ledger.completed(run_id)
                 pending = ledger.pending(run_id)
@@ -789,6 +977,8 @@ def _run_import(
                     Message(f"resuming run {run_id}: {len(completed)} rows done, {len(pending)} to re-send")
                 )
             else:
+                if not allow_duplicates and fingerprint:
+                    _refuse_keyless_rerun(ledger, run, target, file, fingerprint)
                 if resume:
                     run.emit(Message("no unfinished run to resume for this file; starting a new one"))
                 run_id = ledger.start_run(
@@ -797,6 +987,7 @@ def _run_import(
                     object_type=run.object_type,
                     target=target,
                     options=options,
+                    run_fingerprint=run_fingerprint,
                 )
     validator = Validator(
         schema, header_map, file=file, sheet=sheet, options=parse_options, column_options=column_options
@@ -867,6 +1058,7 @@ def _run_import(
             on_event=run.emit,
             stop=run.stop,
             unreported=unreported,
+            reconcile=planner.after_conflict,
         )
         try:
             try:
@@ -926,12 +1118,15 @@ def _run_import(
 
     for row in run.store.missing(range(len(run.store.codes))):
         run.store.put(not_written(row))
-    if ledger is not None and run_id is not None and not interrupted:
-        ledger.finish_run(run_id)
 
     run.emit(PhaseStarted("results"))
     if error is None:
         results_path = write_results(run.store.get, schema)
+        # Finished only once the results sheet is written: a crash before this point leaves the
+        # run resumable (a resume re-sends nothing that has an outcome and writes the sheet),
+        # instead of "finished" and planned afresh, which would create keyless rows again.
+        if ledger is not None and run_id is not None and not interrupted:
+            ledger.finish_run(run_id)
         run.emit(PhaseFinished("results"))
     else:
         # After an error or Ctrl-C the input is not read to its end here: the results sheet reads it
@@ -1034,6 +1229,21 @@ def _check_writable(dest: Path) -> None:
         raise ConfigError(f"Cannot write the results sheet {dest}: permission denied.")
 
 
+def results_destination(input_path: Path, results_path: str | Path | None) -> Path:
+    """Where the results sheet goes: ``results_path``; inside it (named like the default,
+    ``<stem>.results.<ext>``) when it is a folder or ends with a path separator (``out/``), so
+    ``--results out/`` never writes a file called ``out``; else beside the input."""
+    from .results import default_results_path
+
+    default = default_results_path(input_path)
+    if not results_path:
+        return default
+    text = os.fspath(results_path)
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        return Path(text) / default.name
+    return Path(text)
+
+
 def import_file(
     path: str | Path,
     object_type: str,
@@ -1060,6 +1270,7 @@ def import_file(
     match: str | None = None,
     header_row: int | None = None,
     name: str | None = None,
+    allow_duplicates: bool = False,
 ) -> RunReport:
     """Import a CSV/XLSX/XLS/ODS file into ``object_type`` and return the :class:`RunReport`.
 
@@ -1116,6 +1327,7 @@ def import_file(
                 match=match,
                 header_row=header_row,
                 name=name,
+                allow_duplicates=allow_duplicates,
             )
     from . import read
     from .ledger import Ledger
@@ -1156,12 +1368,13 @@ def import_file(
                 match=match,
                 header_row=header_row,
                 name=name or shown,
+                allow_duplicates=allow_duplicates,
             )
     path = Path(path)
     shown = name or str(path)
     if not path.exists():
         raise InputFileError("file not found", path=shown)
-    dest = Path(results_path) if results_path else default_results_path(path)
+    dest = results_destination(path, results_path)
     if not is_stdout(dest) and dest.resolve() == path.resolve():
         raise ConfigError(
             f"The results sheet would replace the input file {path}: choose another "
@@ -1226,13 +1439,23 @@ def import_file(
             "sheet": sheet_name,
             "date_order": date_order,
             "tz": tz,
+            "encoding": getattr(table, "encoding", None),
+            "delimiter": getattr(table, "delimiter", None),
             "mapping": str(mapping) if mapping is not None and not isinstance(mapping, dict) else mapping,
-            "profile": profile,
+            "mapping_sha": mapping_fingerprint(mapping),
+            "profile": "auto" if profile in (None, "auto") else profile.lower(),  # None is auto
             "locale": locale,
             "phone_region": phone_region,
             "percent": list(percent),
             "match": match,
+            "header_row": table.header_row,
         }
+        if ledger is not None and not dry_run:
+            # one bucket with every other bulkio process on this key, next to the ledger
+            share = getattr(client, "share_pacing", None)
+            if share is not None:
+                share(lpath.parent)
+            stack.enter_context(_one_import_at_a_time(lpath, client, object_type, fingerprint, path))
         return _run_import(
             run,
             source_rows=iter(table.rows),
@@ -1257,8 +1480,50 @@ def import_file(
             phone_region=phone_region,
             percent=percent,
             match=match,
+            run_fingerprint=run_fingerprint(object_type, fingerprint, options),
+            allow_duplicates=allow_duplicates,
         )
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def _one_import_at_a_time(
+    ledger_path: Path, client: Any, object_type: str, fingerprint: str, path: Path
+) -> Iterator[None]:
+    """Hold an OS file lock (next to the ledger) for this file's content, object type and target
+    while it is imported: a second import of the same file at the same time, from any process
+    (also a ``--resume``), is refused with one line instead of racing the first one."""
+    from filelock import FileLock, Timeout
+
+    folder = ledger_path.parent / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    ident = hashlib.sha256(f"{_target(client)}\n{object_type}\n{fingerprint}".encode()).hexdigest()[:24]
+    lock = FileLock(str(folder / f"import-{ident}.lock"), timeout=0, thread_local=False)
+    info = folder / f"import-{ident}.json"
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = ""
+        try:
+            who = json.loads(info.read_text(encoding="utf-8"))
+            holder = f" (process {who['pid']}, since {who['started']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        raise ConfigError(
+            f"{path} is being imported into {object_type} by another bulkio process{holder}: wait "
+            "for it to finish (or stop it), then re-run; --resume continues it if it was stopped."
+        ) from None
+    try:
+        with contextlib.suppress(OSError):
+            info.write_text(
+                json.dumps({"pid": os.getpid(), "started": datetime.now(UTC).isoformat(timespec="seconds")}),
+                encoding="utf-8",
+            )
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            info.unlink()
+        lock.release()
 
 
 def import_frame(
@@ -1336,6 +1601,7 @@ def import_frame(
             ledger_input=(input_name or f"<DataFrame {id(df):x}>") if ledger else None,
             fingerprint=fingerprint,
             resume=resume,
+            allow_duplicates=True,  # a frame is recognised by what its caller says, not its content
             options={"key_field": key_field, "locale": locale, "phone_region": phone_region, "match": match},
             write_results=write_results,
             expected_rows=len(df),

@@ -44,6 +44,7 @@ records hold 0-100 values, the row gets a ``looks_like_fraction`` warning.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -668,6 +669,56 @@ class Planner:
             return op
         self.claimed.setdefault(existing.id, row.row)
         return self._update(row, key, existing)
+
+    # --- a create that met its key already taken -------------------------------------------------
+    def after_conflict(self, op: Operation, error: ApiError, *, wait: float = 30.0) -> Operation | None:
+        """Plan a create the API refused as ``duplicate_value`` on the upsert key again, against the
+        record that holds the key: an ``update`` of what differs, or ``unchanged``.
+
+        Why: another process (or a run whose ledger was lost) created the record a moment ago, and
+        the list this row was planned from did not show it yet (lists lag, API-FACTS §6). The data is
+        there, so the row is not a failure. The record is looked up by the key, waiting out the lag
+        (``wait`` seconds at most); None when the conflict is on another field, or no single record
+        turns up.
+        """
+        field = (error.param or "").removeprefix("fields.")
+        if op.action != "create" or op.key is None or op.body is None or field != self.key_field:
+            return None
+        deadline, delay = time.monotonic() + wait, 0.25
+        while True:
+            found = [
+                rec
+                for rec in self.client.list(
+                    self.schema.object_type, filters={f"{self.key_field}[{self.key_op}]": op.key}
+                )
+                if op.key in (key_text((rec.get("fields", {}).get(self.key_field) or {}).get("value")),)
+            ]
+            if found or time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+        if len(found) != 1:
+            return None
+        ex = self.index.add(found[0])
+        values: dict[str, Any] = dict(op.body.get("fields") or {})
+        for k, v in (op.body.get("relationships") or {}).items():
+            values[k] = list(v) if isinstance(v, list) else [v]
+        row = CheckedRow(row=op.row, values=values, issues=list(op.issues))
+        replanned = self._update(row, op.key, ex)
+        replanned.issues.append(
+            Issue(
+                code="matched_existing",
+                message=f"{self.key_field} '{op.key}' was taken by {ex.id} by the time this row was "
+                f"written (another process, or a list that lagged); the row was matched to it.",
+                file=self.file,
+                sheet=self.sheet,
+                row=op.row,
+                field=self.key_field,
+                value=op.key,
+                severity="warning",
+            )
+        )
+        return replanned
 
     # --- create --------------------------------------------------------------------------------
     def _create(self, row: CheckedRow, key: str | None) -> Operation:

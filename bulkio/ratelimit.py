@@ -14,12 +14,19 @@ Everything here is pure logic with an injectable clock, so it is unit-tested wit
 from __future__ import annotations
 
 import email.utils
+import hashlib
+import json
+import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock
 
 Category = Literal["write", "read", "search"]
 CATEGORIES: tuple[Category, ...] = ("write", "read", "search")
@@ -97,6 +104,12 @@ class Pacer:
         self._issued = 0  # reservations handed out so far (tickets)
 
     # --- core ---------------------------------------------------------------------------------
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Hold the bucket (threads of this process; :class:`SharedPacer`: every process)."""
+        with self._lock:
+            yield
+
     def _refill(self, now: float) -> None:
         if now > self._last:
             self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
@@ -104,7 +117,7 @@ class Pacer:
 
     def reserve(self) -> tuple[float, int]:
         """Take one token; return (seconds to wait before sending, ticket number)."""
-        with self._lock:
+        with self._guard():
             now = self._clock()
             self._refill(now)
             self._tokens -= 1.0
@@ -121,7 +134,7 @@ class Pacer:
 
     def tokens(self) -> float:
         """Tokens available now (negative: that many requests are already queued)."""
-        with self._lock:
+        with self._guard():
             self._refill(self._clock())
             return self._tokens
 
@@ -135,7 +148,7 @@ class Pacer:
         """
         limit = _float(headers.get("x-ratelimit-limit"))
         remaining = _float(headers.get("x-ratelimit-remaining"))
-        with self._lock:
+        with self._guard():
             now = self._clock()
             self._refill(now)
             if limit and limit > 0 and limit != self.server_limit:
@@ -149,7 +162,7 @@ class Pacer:
 
     def pause(self, seconds: float) -> None:
         """Nobody in this category sends for ``seconds`` (after a 429), then refill restarts."""
-        with self._lock:
+        with self._guard():
             now = self._clock()
             self._refill(now)
             self._tokens = min(self._tokens, 0.0)
@@ -157,6 +170,113 @@ class Pacer:
 
     def __repr__(self) -> str:
         return f"Pacer({self.category!r}, rate={self.rate:g}/s, capacity={self.capacity:g})"
+
+
+def pacing_id(target: str) -> str:
+    """A file-name-safe id for a pacing target (``<base url>#<key fingerprint>``): a hash, so the
+    pacing folder names neither the key nor the server."""
+    return hashlib.sha256(target.encode("utf-8")).hexdigest()[:24]
+
+
+class SharedPacer(Pacer):
+    """A :class:`Pacer` whose bucket lives in a small file, so every bulkio process on the machine
+    that talks to the same base URL with the same key draws from one bucket.
+
+    Why: the API limits the organisation, not the process. Two imports on one key, each pacing
+    itself to 25/s, send 50/s and meet a storm of 429s. Every :meth:`reserve`, :meth:`observe` and
+    :meth:`pause` takes an OS file lock (``filelock``; released by the OS if a process dies), reads
+    the bucket (tokens, refill time as wall-clock seconds, tickets issued, the server's limit),
+    updates it and writes it back — about a tenth of a millisecond, against the 40 ms between two
+    requests at 25/s. The files sit in ``directory`` (the folder of the resume ledger), named by
+    :func:`pacing_id` and the category.
+    """
+
+    def __init__(
+        self,
+        category: str,
+        config: RateLimit | None = None,
+        *,
+        directory: str | Path,
+        target: str,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(category, config, clock=clock, sleep=sleep)
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = f"pace-{pacing_id(target)}-{category}"
+        self.path = self.directory / f"{stem}.json"
+        self._flock = FileLock(str(self.directory / f"{stem}.lock"), thread_local=False)
+        self._fd: int | None = None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        with self._lock, self._flock:
+            self._load()
+            try:
+                yield
+            finally:
+                self._save()
+
+    #: The state is rewritten in place, padded to this size (no truncate: a torn write by a killed
+    #: process leaves text _load ignores).
+    STATE_SIZE = 256
+
+    def _handle(self) -> int | None:
+        """The state file, opened once and kept open (opening and truncating it for every request
+        costs ten times what reading and writing it in place does)."""
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                return None  # a read-only folder: this process still paces itself
+        return self._fd
+
+    def _load(self) -> None:
+        fd = self._handle()
+        if fd is None:
+            return
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            state: dict[str, Any] = json.loads(os.read(fd, self.STATE_SIZE).rstrip(b" \0") or b"null")
+            tokens, last_wall = float(state["tokens"]), float(state["last_wall"])
+            issued, limit = int(state["issued"]), state.get("server_limit")
+        except (OSError, ValueError, KeyError, TypeError):
+            return  # no bucket yet, or a torn write: keep this process's view
+        self._tokens = tokens
+        self._last = self._clock() - (time.time() - last_wall)
+        self._issued = issued
+        if limit and limit != self.server_limit:
+            self.server_limit = float(limit)
+            self.rate = self.config.target(self.server_limit)
+            self.capacity = self.config.burst_for(self.server_limit)
+        self._tokens = min(self._tokens, self.capacity)
+
+    def _save(self) -> None:
+        fd = self._handle()
+        if fd is None:
+            return
+        state = {
+            "tokens": self._tokens,
+            "last_wall": time.time() - (self._clock() - self._last),
+            "issued": self._issued,
+            "server_limit": self.server_limit,
+        }
+        data = json.dumps(state).encode().ljust(self.STATE_SIZE)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __repr__(self) -> str:
+        return f"SharedPacer({self.category!r}, rate={self.rate:g}/s, file={self.path.name})"
 
 
 def _float(value: str | None) -> float | None:
@@ -175,10 +295,13 @@ def _float(value: str | None) -> float | None:
 class RetryPolicy:
     """When and how long to retry a failed request.
 
-    ``max_attempts`` counts the first try. 429 waits what the server asks (``Retry-After-Ms`` or
-    ``Retry-After``) plus a little jitter; 5xx, timeouts and dropped connections back off
-    exponentially from ``backoff_base`` up to ``backoff_max`` with jitter, so threads that failed
-    together do not come back together.
+    ``max_attempts`` counts the first try and every failure except 429. A 429 is not a failure:
+    the request waits what the server asks (``Retry-After-Ms`` or ``Retry-After``, else until
+    ``X-RateLimit-Reset``) plus a little jitter, and is sent again, for as long as the client makes
+    progress; it gives up (:class:`~bulkio.errors.RateLimitError`) only once ``max_wait`` seconds
+    passed without any request of the client succeeding (another client flooding the same key for
+    that long). 5xx, timeouts and dropped connections back off exponentially from ``backoff_base``
+    up to ``backoff_max`` with jitter, so threads that failed together do not come back together.
 
     >>> RetryPolicy(backoff_base=0.5, jitter=0).backoff(3)
     2.0
@@ -192,6 +315,8 @@ class RetryPolicy:
     jitter: float = 0.5
     #: Extra random wait added to a server-given Retry-After, in seconds.
     retry_after_jitter: float = 0.05
+    #: Seconds of 429s without progress after which a request gives up (0: at the first 429).
+    max_wait: float = 600.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def backoff(self, attempt: int) -> float:
@@ -209,10 +334,10 @@ class RetryPolicy:
             server = reset_wait(headers, now=now)
         if server is None:
             return self.backoff(attempt)
-        return float(min(server, 60.0) + self.rng.uniform(0, self.retry_after_jitter))
+        return float(min(server, max(self.max_wait, 1.0)) + self.rng.uniform(0, self.retry_after_jitter))
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
+NO_RETRY = RetryPolicy(max_attempts=1, max_wait=0.0)
 
 
 def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:

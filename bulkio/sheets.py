@@ -153,9 +153,13 @@ def csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return value.isoformat(
-            sep=" ", timespec="minutes" if not value.second and not value.microsecond else "seconds"
-        )
+        # sub-seconds are kept (milliseconds, or microseconds when they need them): a re-import
+        # of the export must compare equal to the record, not update it
+        if value.microsecond:
+            spec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+        else:
+            spec = "minutes" if not value.second else "seconds"
+        return value.isoformat(sep=" ", timespec=spec)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):

@@ -33,7 +33,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -45,6 +45,10 @@ from .operations import Operation, Outcome, RowOutcome
 
 #: The API's limit on ``Idempotency-Key`` length (API-FACTS §8).
 MAX_KEY_LENGTH = 255
+
+#: Plans a create refused as ``duplicate_value`` again, against the record holding its key
+#: (:meth:`bulkio.plan.Planner.after_conflict`): an update, ``unchanged``, or None (a real failure).
+Reconcile = Callable[[Operation, ApiError], Operation | None]
 
 
 class WritingClient(Protocol):
@@ -80,7 +84,7 @@ def idempotency_key(run_id: str, op: Operation) -> str:
     return key
 
 
-def _step_key(key: str, step: int) -> str:
+def _step_key(key: str, step: int | str) -> str:
     out = f"{key}-s{step}"
     if len(out) > MAX_KEY_LENGTH:
         out = f"bulkio-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}-s{step}"
@@ -212,6 +216,39 @@ def pass_through(op: Operation) -> RowOutcome:
     )
 
 
+def _after_conflict(client: WritingClient, op: Operation, replanned: Operation) -> tuple[RowOutcome, int]:
+    """Carry out the re-planned row of a create whose key was taken: an update of what differs
+    (its own Idempotency-Key, derived from the row's and the new body) or nothing at all."""
+    if replanned.action == "update" and replanned.record_id:
+        base = op.idempotency_key or f"bulkio-r{op.row}"
+        digest = hashlib.sha256(canonical_json(replanned.body).encode("utf-8")).hexdigest()[:12]
+        answer = client.update(
+            op.object_type,
+            replanned.record_id,
+            replanned.body or {},
+            idempotency_key=_step_key(base, f"c{digest}"),
+        )
+        outcome = RowOutcome(
+            row=op.row,
+            outcome="updated",
+            record_id=answer.get("id") or replanned.record_id,
+            link=answer.get("httpLink"),
+            key=op.key,
+            issues=list(replanned.issues),
+            changes=replanned.changes,
+            attempts=2,
+        )
+        return outcome, 2
+    return RowOutcome(
+        row=op.row,
+        outcome="unchanged",
+        record_id=replanned.record_id,
+        key=op.key,
+        issues=list(replanned.issues),
+        attempts=1,
+    ), 1
+
+
 def _send(
     client: WritingClient,
     op: Operation,
@@ -219,6 +256,7 @@ def _send(
     run_id: str,
     halt: threading.Event,
     stop: threading.Event | None,
+    reconcile: Reconcile | None = None,
 ) -> RowOutcome | None:
     """One row, in a worker thread: intent → request → outcome. ``None``: not started (stopped)."""
     if halt.is_set() or (stop is not None and stop.is_set()):
@@ -244,6 +282,16 @@ def _send(
             halt.set()  # the other workers start nothing new either
             raise
         outcome = rejection_outcome(op, exc, step=step)
+        if reconcile is not None and op.action == "create" and exc.code == "duplicate_value":
+            try:
+                replanned = reconcile(op, exc)
+                if replanned is not None:
+                    outcome = _after_conflict(client, op, replanned)[0]
+            except BaseException as again:
+                if not isinstance(again, ApiError) or stops_run(again):
+                    halt.set()
+                    raise
+                outcome = rejection_outcome(op, again)
     else:
         outcome = RowOutcome(
             row=op.row,
@@ -270,6 +318,7 @@ def write_operations(
     on_event: EventHandler | None = None,
     stop: threading.Event | None = None,
     unreported: list[RowOutcome] | None = None,
+    reconcile: Reconcile | None = None,
 ) -> Generator[RowOutcome, None, None]:
     """Carry out ``operations`` and yield one :class:`RowOutcome` per operation, in completion order.
 
@@ -280,6 +329,10 @@ def write_operations(
     flight finish and are yielded, the rest are neither sent nor yielded nor recorded. A stopping
     error (see the module docstring) is raised after the in-flight outcomes have been yielded.
     Emits ``Progress("write")`` per outcome.
+
+    ``reconcile`` (the pipeline passes :meth:`~bulkio.plan.Planner.after_conflict`) turns a create
+    refused as ``duplicate_value`` on the upsert key into an update of, or ``unchanged`` against,
+    the record that holds the key: the data is there, so the row is not reported ``failed``.
 
     When the consumer stops early (Ctrl-C in its loop or in ``on_event``, or ``close()``), the
     requests in flight still finish, but their outcomes can no longer be yielded: with
@@ -348,7 +401,7 @@ def write_operations(
                 yield from hand_over()
             if halt.is_set() or (stop is not None and stop.is_set()):
                 break
-            in_flight.add(pool.submit(_send, client, op, ledger, run, halt, stop))
+            in_flight.add(pool.submit(_send, client, op, ledger, run, halt, stop, reconcile))
         if halt.is_set() or (stop is not None and stop.is_set()):
             halt.set()
             for future in in_flight:

@@ -309,3 +309,69 @@ def test_unwritable_results_path_stops_before_any_write(
         "Error: Cannot write the results sheet taken/a.results.csv: taken is not a folder.\n"
     )
     assert sandbox.stats(org.org_id)["writes"] == before
+
+
+def test_rate_limit_waits_show_on_the_progress_bars(capsys: pytest.CaptureFixture[str]) -> None:
+    """A 429 wait is shown on the bars (the run is waiting, not stuck), and a long one also as a
+    line on stderr (bars are off in logs and pipes), at most every 30 s; progress clears it."""
+    from bulkio.cli.console import ProgressBars
+    from bulkio.events import PhaseStarted, Progress, RateLimited
+
+    bars = ProgressBars(enabled=True, messages=True)
+    bars(PhaseStarted("write", total=10))
+    bars(RateLimited(category="write", wait_seconds=1.2))
+    assert bars.waiting == "rate limited (429): waiting 1.2 s"
+    assert capsys.readouterr().err == ""  # a short wait: the bar says it
+    bars(Progress("write"))
+    assert bars.waiting is None
+    bars(RateLimited(category="write", wait_seconds=12, stalled_seconds=40))
+    bars(RateLimited(category="write", wait_seconds=12, stalled_seconds=52))
+    err = capsys.readouterr().err
+    assert err.count("rate limiting this run (429): waiting 12 s; nothing has succeeded for 40 s") == 1
+    assert "--max-wait" in err
+    bars.close()
+    quiet = ProgressBars(enabled=False, messages=False)
+    quiet(RateLimited(category="write", wait_seconds=30))
+    assert capsys.readouterr().err == ""
+
+
+def test_max_wait_reaches_the_client(
+    sandbox: Any, empty_org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--max-wait 0: the import gives up at the first 429 (exit 2, one Error line, the results
+    sheet names what was written) instead of waiting."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=0.05, burst=1)
+    try:
+        src = tmp_path / "a.csv"
+        src.write_text("Name,external_id\nW1,W-1\nW2,W-2\nW3,W-3\n", encoding="utf-8")
+        monkeypatch.chdir(tmp_path)
+        env = {"LIGHTFIELD_API_KEY": empty_org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+        result = CliRunner().invoke(cli, ["import", "account", str(src), "-q", "--max-wait", "0"], env=env)
+        assert result.exit_code == 2, result.output
+        errors = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+        assert len(errors) == 1 and errors[0].startswith("Error: 429 too_many_requests"), result.output
+    finally:
+        sandbox.set_rate_limit(empty_org.org_id, per_second=25)
+
+
+@pytest.mark.parametrize("given", ["out/", "out", "nested/deeper/"])
+def test_results_into_a_folder(
+    sandbox: Any, org: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """--results DIR/ (or an existing folder) writes <file>.results.<ext> inside it, never a file
+    named like the folder."""
+    from bulkio.pipeline import results_destination
+
+    src = tmp_path / "accounts.csv"
+    src.write_text("Name,external_id\nFolder Co,FOLD-1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    if given == "out":
+        (tmp_path / "out").mkdir()
+    env = {"LIGHTFIELD_API_KEY": org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}
+    result = CliRunner().invoke(cli, ["import", "account", str(src), "--results", given, "-q"], env=env)
+    assert result.exit_code == 0, result.output
+    inside = tmp_path / given / "accounts.results.csv"
+    assert inside.is_file() and (tmp_path / given.rstrip("/")).is_dir()
+    assert "Folder Co" in inside.read_text(encoding="utf-8-sig")
+    assert results_destination(src, None) == tmp_path / "accounts.results.csv"
+    assert results_destination(src, "plain.csv") == Path("plain.csv")

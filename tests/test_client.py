@@ -4,6 +4,7 @@ injected faults, pacing under a tiny rate limit, concurrent paging, and key secr
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -61,6 +62,7 @@ def test_definitions_schema_and_object_types(client: LightfieldClient) -> None:
     assert kinds["account"] is True and kinds["partner"] is False and "member" not in kinds
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_account_create_retrieve_update_list(client: LightfieldClient) -> None:
     made = client.create(
         "account", {"fields": {"$name": "Zebra Labs", "external_id": "zb-1"}}, idempotency_key="t-acc-1"
@@ -89,6 +91,7 @@ def test_idempotent_create_replays(sandbox: Any, org: Any, client: LightfieldCli
     assert sandbox.count(org.org_id, "account") == before + 1
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_custom_object_partner(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Partnered"}}, idempotency_key="p-acc")
     p = client.create(
@@ -104,6 +107,7 @@ def test_custom_object_partner(client: LightfieldClient) -> None:
     assert listed[p["id"]]["fields"]["commission"]["value"] == 15
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_notes_and_members(client: LightfieldClient) -> None:
     acc = client.create("account", {"fields": {"$name": "Noted"}}, idempotency_key="n-acc")
     note = client.create(
@@ -117,6 +121,7 @@ def test_notes_and_members(client: LightfieldClient) -> None:
     assert {m["id"] for m in members} == {"mem_ava", "mem_ben", "mem_cleo"}
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_list_all_returns_every_record_once(sandbox: Any, empty_org: Any) -> None:
     sandbox.set_rate_limit(empty_org.org_id, per_second=500)  # setup speed only
     with make_client(sandbox, empty_org) as lf:
@@ -312,12 +317,24 @@ def test_429_is_paced_and_retried(sandbox: Any, empty_org: Any) -> None:
     assert stats.rate_limited <= 4  # at most the first wave, sent before the limit was learned
 
 
-def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> None:
-    sandbox.set_rate_limit(empty_org.org_id, per_second=1)
+def test_429_is_never_a_failed_attempt(sandbox: Any, empty_org: Any) -> None:
+    """max_attempts=1 allows no retry after a failure, yet a 429 only makes the request wait as
+    told and go again; a client with max_wait=0 gives up at the first 429."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=2, burst=1)
     try:
-        no_pacing = RateLimit(per_second=1000, burst=1000, sync_remaining=False)
-        with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_attempts=1)) as lf:
-            lf.validate_auth()
+        no_pacing = RateLimit(per_second=1000, burst=1000, sync_remaining=False, follow_server=False)
+        events: list[Event] = []
+        one_try = RetryPolicy(max_attempts=1, retry_after_jitter=0)
+        with make_client(
+            sandbox, empty_org, rate_limit=no_pacing, retry=one_try, on_event=events.append
+        ) as lf:
+            for _ in range(4):
+                assert lf.validate_auth()["active"] is True
+            assert lf.stats.rate_limited >= 2
+            waits = [e for e in events if isinstance(e, RateLimited)]
+            # as told: Retry-After (1 s), or Retry-After-Ms (~500 ms) where the lenient sandbox sends it
+            assert len(waits) == lf.stats.rate_limited and all(e.wait_seconds >= 0.4 for e in waits)
+        with make_client(sandbox, empty_org, rate_limit=no_pacing, retry=RetryPolicy(max_wait=0)) as lf:
             with pytest.raises(RateLimitError) as info:
                 for _ in range(5):
                     lf.validate_auth()
@@ -327,7 +344,30 @@ def test_429_exhausted_raises_rate_limit_error(sandbox: Any, empty_org: Any) -> 
         sandbox.set_rate_limit(empty_org.org_id, per_second=25)
 
 
-# --- secrets and config -----------------------------------------------------------------------
+def test_429_gives_up_only_after_max_wait_without_progress(sandbox: Any, empty_org: Any) -> None:
+    """Another client took the only token and the bucket refills in 20 s: the request waits as told
+    (capped at max_wait), tries again, and gives up once max_wait passed without any request of the
+    client succeeding."""
+    sandbox.set_rate_limit(empty_org.org_id, per_second=0.05, burst=1)
+    try:
+        with httpx.Client(
+            base_url=sandbox.url,
+            headers={"Authorization": f"Bearer {empty_org.api_key}", "Lightfield-Version": "2026-03-01"},
+        ) as other:
+            assert other.get("/v1/auth/validate").status_code == 200
+        events: list[Event] = []
+        retry = RetryPolicy(max_wait=2.0, retry_after_jitter=0)
+        with make_client(sandbox, empty_org, retry=retry, on_event=events.append) as lf:
+            t0 = time.monotonic()
+            with pytest.raises(RateLimitError) as info:
+                lf.validate_auth()
+            waited = time.monotonic() - t0
+            assert lf.stats.rate_limited == 2  # waited once, tried again, then gave up
+        assert [round(e.wait_seconds) for e in events if isinstance(e, RateLimited)] == [2]
+        assert waited >= 2.0  # it really waited before giving up
+        assert any("without a request succeeding" in n for n in info.value.__notes__)
+    finally:
+        sandbox.set_rate_limit(empty_org.org_id, per_second=25)
 
 
 def test_key_never_shown(sandbox: Any, org: Any) -> None:
@@ -359,14 +399,14 @@ def test_config_errors_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIGHTFIELD_BASE_URL", raising=False)
     with pytest.raises(ConfigError):
         LightfieldClient()
-    with LightfieldClient(api_key="k") as lf:
+    with LightfieldClient(api_key="sk_lf_k") as lf:
         assert lf.base_url == "https://api.lightfield.app"
     monkeypatch.setenv("LIGHTFIELD_API_KEY", "sk_lf_env")
     monkeypatch.setenv("LIGHTFIELD_BASE_URL", "http://localhost:1234/v1/")
     with LightfieldClient() as lf:
         assert lf.base_url == "http://localhost:1234"
     with pytest.raises(ConfigError):
-        LightfieldClient(api_key="k", base_url="ftp://nope")
+        LightfieldClient(api_key="sk_lf_k", base_url="ftp://nope")
 
 
 def test_409_in_flight_is_retried_with_the_same_key(sandbox: Any, empty_org: Any) -> None:

@@ -278,3 +278,78 @@ def test_sigint_writes_results_exits_3_then_resume_finishes(sandbox: Any, tmp_pa
     )
     assert done.returncode == 1, (done.stdout, done.stderr)  # exactly the 2 bad rows fail
     check_after_resume(sandbox, org, keys, results)
+
+
+def write_tasks(path: Path, n: int) -> list[str]:
+    """A task file: tasks have no key, so only the ledger stands between a resume and duplicates."""
+    titles = [f"Crash task {i:03d}" for i in range(n)]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Title", "Status", "Assigned To"])
+        for t in titles:
+            w.writerow([t, "To do", "ben@demo.lightfield.test"])
+    return titles
+
+
+def task_titles(sandbox: Any, org: Any) -> list[str]:
+    return sorted(r["fields"]["$title"]["value"] for r in sandbox.records(org.org_id, "task"))
+
+
+@pytest.mark.timeout(240)
+def test_sigkill_then_resume_keyless_rows_never_duplicates(sandbox: Any, tmp_path: Path) -> None:
+    """Tasks have no key. SIGKILL at random points (also as good as done, when only the results
+    sheet is left to write), move the file, then --resume: every task exists exactly once."""
+    rng = random.Random(20261203)
+    n = 120
+    for trial, fraction in enumerate([0.1, rng.uniform(0.3, 0.7), 0.97]):
+        org = sandbox.create_org(seed="demo", records=False)
+        sandbox.set_rate_limit(org.org_id, per_second=120)
+        sandbox.set_faults(org.org_id, latency_ms=15)
+        work = tmp_path / f"tasks{trial}"
+        work.mkdir()
+        src = work / "tasks.csv"
+        titles = write_tasks(src, n)
+        env = env_for(sandbox, org)
+        proc = subprocess.Popen(
+            bulkio("import", "task", str(src), "--results", "results.csv", "-q"),
+            cwd=work,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        t0 = time.monotonic()
+        while proc.poll() is None and time.monotonic() - t0 < 30:
+            if sandbox.count(org.org_id, "task") >= int(n * fraction):
+                break
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        settled = settled_task_count(sandbox, org)
+        moved = work / "moved" / "tasks-renamed.csv"
+        moved.parent.mkdir()
+        src.rename(moved)
+        done = subprocess.run(
+            bulkio("import", "task", str(moved), "--resume", "--results", "results.csv", "-q"),
+            check=False,
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, (trial, settled, done.stdout, done.stderr)
+        assert task_titles(sandbox, org) == titles, f"trial {trial}: killed at {settled} tasks"
+        rows = read_results(work / "results.csv")
+        assert [r[outcome_column(rows)] for r in rows] == ["created"] * n
+
+
+def settled_task_count(sandbox: Any, org: Any) -> int:
+    deadline = time.monotonic() + 10
+    count = sandbox.count(org.org_id, "task")
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        again = sandbox.count(org.org_id, "task")
+        if again == count and sandbox.stats(org.org_id)["in_flight"] == 0:
+            return again
+        count = again
+    return count

@@ -152,6 +152,7 @@ def test_contact_full_name_split_and_multi_values(
         assert (row["$account"] or None) == ("; ".join(accs) or None)
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_formula_injection_escaped(client: LightfieldClient, tmp_path: Path) -> None:
     for name in EVIL:
         client.create("account", {"fields": {"$name": name}})

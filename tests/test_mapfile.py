@@ -117,6 +117,7 @@ def test_bad_mapping_stops_before_any_write(client: LightfieldClient, tmp_path: 
     del before
 
 
+@pytest.mark.usefixtures("no_list_lag")  # reads back through lists what it just wrote
 def test_value_maps_transforms_and_derived_columns(client: LightfieldClient, tmp_path: Path) -> None:
     src = tmp_path / "deals.csv"
     src.write_text(
@@ -282,6 +283,7 @@ def test_transform_steps_refuse_what_they_cannot_read() -> None:
     )
 
 
+@pytest.mark.usefixtures("no_list_lag")  # reads back through lists what it just wrote
 def test_map_draft_loads_back_and_imports(sandbox, empty_org, tmp_path: Path) -> None:
     runner = CliRunner()
     env = {"LIGHTFIELD_API_KEY": empty_org.api_key, "LIGHTFIELD_BASE_URL": sandbox.url}

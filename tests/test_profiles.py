@@ -88,6 +88,7 @@ def test_export_imports_on_first_try(vendor: str, sandbox, empty_org, tmp_path: 
                 client=lf,
                 dry_run=True,
                 results_path=tmp_path / f"{name}.again.csv",
+                ledger_path=tmp_path / "ledger.sqlite3",  # knows the records lists do not show yet
                 on_event=collect,
             )
             assert any("reads like" in m and vendor.lower() in m.lower() for m in messages), messages

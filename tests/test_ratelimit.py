@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from email.utils import formatdate
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +178,31 @@ def test_unlimited_ignores_server_headers() -> None:
     p.observe({"x-ratelimit-limit": "2", "x-ratelimit-remaining": "0"}, 0)
     assert p.server_limit == 2
     assert all(p.reserve()[0] == 0 for _ in range(1000))
+
+
+# --- a bucket shared between processes ---------------------------------------------------------------
+
+
+def test_shared_pacers_draw_from_one_bucket(tmp_path: Path) -> None:
+    """Two SharedPacers on one folder and target (as two processes would be) share the tokens:
+    together they wait as long as one pacer would for the same number of requests."""
+    from bulkio.ratelimit import SharedPacer
+
+    clock = FakeClock()
+    config = RateLimit(per_second=10, burst=2, headroom=1.0)
+    a, b = (
+        SharedPacer(
+            "write", config, directory=tmp_path, target="https://x#abc", clock=clock, sleep=clock.sleep
+        )
+        for _ in range(2)
+    )
+    other_key = SharedPacer("write", config, directory=tmp_path, target="https://x#def", clock=clock)
+    waits = [p.reserve()[0] for p in (a, b, a, b)]
+    # (abs: the file keeps wall-clock time, which moves a little while the fake clock stands still)
+    assert waits == pytest.approx([0.0, 0.0, 0.1, 0.2], abs=0.02)  # burst of 2 shared, then 10/s
+    assert other_key.reserve()[0] == 0.0  # another key: another bucket
+    a.pause(5.0)
+    assert b.reserve()[0] >= 5.0  # a 429 seen by one process holds the other back too
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert all("abc" not in n and "def" not in n for n in names)  # named by a hash, never the key
+    assert len([n for n in names if n.endswith(".json")]) == 2

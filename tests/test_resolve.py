@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bulkio.client import LightfieldClient
 from bulkio.resolve import Directory, Resolver
 from bulkio.validate import CellRef, CheckedRow
@@ -64,6 +66,7 @@ def test_selects_and_references(client: LightfieldClient) -> None:
     )
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_ambiguous_reference_lists_candidates(client: LightfieldClient) -> None:
     dup = client.create("account", {"fields": {"$name": "Globex"}})
     r = row({"$account": ["globex"]})

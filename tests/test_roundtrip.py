@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from bulkio.client import LightfieldClient
 from bulkio.columns import key_from_header
 from bulkio.export import SHEET_NAMES, export_objects
+from bulkio.pipeline import import_file
 
 pipeline = pytest.importorskip("bulkio.pipeline")
 
@@ -141,3 +142,29 @@ def test_roundtrip_zero_writes_then_exactly_five_changes(
                     assert _v(new, key) == edits[(rid, key)]
                     seen.add((rid, key))
     assert seen == set(edits)
+
+
+@pytest.mark.usefixtures("no_list_lag")  # exported right after it was written
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_export_keeps_sub_seconds_so_reimport_changes_nothing(
+    client: LightfieldClient, tmp_path: Path, ext: str
+) -> None:
+    from bulkio.sheets import csv_value
+
+    stamps = ["2026-03-16T12:00:00.123Z", "2026-03-16T12:00:00.500+00:00", "2026-03-16T12:00:07Z"]
+    for i, stamp in enumerate(stamps):
+        client.create(
+            "account", {"fields": {"$name": f"Sub {i}", "external_id": f"SUB-{i}", "renewalDate": stamp}}
+        )
+    out = tmp_path / f"accounts.{ext}"
+    export_objects(client, ["account"], out)
+    report = import_file(out, "account", client=client, ledger_path=tmp_path / "l.db")
+    assert report.counts.updated == 0 and report.counts.unchanged >= len(stamps), report.flatten(
+        ["row", "code"]
+    )
+    import datetime as dt
+
+    assert csv_value(dt.datetime(2026, 3, 16, 12, 0, 0, 123000)) == "2026-03-16 12:00:00.123"
+    assert csv_value(dt.datetime(2026, 3, 16, 12, 0, 0, 123456)) == "2026-03-16 12:00:00.123456"
+    assert csv_value(dt.datetime(2026, 3, 16, 12, 0, 7)) == "2026-03-16 12:00:07"
+    assert csv_value(dt.datetime(2026, 3, 16, 12, 0)) == "2026-03-16 12:00"

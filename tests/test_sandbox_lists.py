@@ -24,6 +24,7 @@ def connect(sandbox: SandboxServer, key: str) -> httpx.Client:
 
 @pytest.fixture
 def api(sandbox: SandboxServer, org: Any) -> Iterator[httpx.Client]:
+    sandbox.set_faults(org.org_id, index_lag_ms=0)  # request rules, not list lag
     with connect(sandbox, org.api_key) as c:
         yield c
 

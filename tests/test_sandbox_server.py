@@ -26,7 +26,9 @@ def get(server: SandboxServer, path: str, key: str | None = None, **params: Any)
     )
 
 
-def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
+def test_restart_keeps_data_and_minted_keys(tmp_path: Path) -> None:
+    """Data, orgs and minted keys survive a restart. The default org's key is a session key: the
+    file keeps key hashes only, so each server mints its own and forgets it when it stops."""
     db = tmp_path / "sb.sqlite3"
     with SandboxServer(db_path=db) as one:
         key, org_id = one.api_key, one.default_org_id
@@ -54,8 +56,14 @@ def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
         linked = get(one, f"/v1/accounts/{created['id']}").json()
         scoped = one.mint_key(scopes=["accounts:read"])
         other = one.create_org(records=False)
+    raw = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("sb.sqlite3*"))
+    for secret in (key, scoped, other.api_key):
+        assert secret.encode() not in raw and secret.rsplit("_", 1)[1].encode() not in raw
+    assert db.stat().st_mode & 0o777 == 0o600
     with SandboxServer(db_path=db, seed={"objects": {}}) as two:  # an existing db is never re-seeded
-        assert (two.api_key, two.default_org_id) == (key, org_id)
+        two.set_faults(None, index_lag_ms=0)  # persistence, not list lag
+        assert two.default_org_id == org_id and two.api_key != key
+        assert get(two, "/v1/accounts", key=key).status_code == 401  # the old session is over
         assert get(two, f"/v1/accounts/{created['id']}").json() == linked
         assert linked["relationships"]["$opportunity"]["values"] == [opp["id"]]
         assert linked["relationships"]["$contact"]["values"] == [con["id"]]
@@ -69,14 +77,14 @@ def test_restart_keeps_data_and_default_key(tmp_path: Path) -> None:
         assert get(two, "/v1/auth/validate", key=other.api_key).status_code == 200
         replay = httpx.post(
             two.url + "/v1/accounts",
-            json={"fields": {"$name": "Again"}},
-            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "keep", **VERSION},
+            json={"fields": {"$name": "Kept", "external_id": "K-1"}},
+            headers={"Authorization": f"Bearer {two.api_key}", "Idempotency-Key": "keep", **VERSION},
         )
         assert replay.json() == created
         dup = httpx.post(
             two.url + "/v1/accounts",
             json={"fields": {"$name": "D", "external_id": "K-1"}},
-            headers={"Authorization": f"Bearer {key}", **VERSION},
+            headers={"Authorization": f"Bearer {two.api_key}", **VERSION},
         )
         assert dup.status_code == 422
         assert two.count(None, "account") == 26

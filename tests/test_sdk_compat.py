@@ -14,6 +14,7 @@ lightfield = pytest.importorskip("lightfield")
 
 @pytest.fixture
 def lf(sandbox: SandboxServer, org: Any) -> Iterator[Any]:
+    sandbox.set_faults(org.org_id, index_lag_ms=0)  # the SDK's shapes, not list lag
     client = lightfield.Lightfield(
         api_key=org.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True
     )
@@ -24,7 +25,7 @@ def lf(sandbox: SandboxServer, org: Any) -> Iterator[Any]:
 def test_sdk_round_trip(lf: Any, sandbox: SandboxServer, org: Any) -> None:
     assert lf.auth.validate().active is True
     acc = lf.account.create(
-        fields={"$name": "SDK Co", "tier": "Enterprise", "external_id": "SDK-1"},
+        fields={"$name": "SDK Co", "tier": "opt_tier_enterprise", "external_id": "SDK-1"},
         relationships={"$owner": "mem_ben"},
     )
     assert acc.id.startswith("acc_") and acc.fields["tier"].value == "opt_tier_enterprise"

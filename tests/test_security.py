@@ -26,7 +26,7 @@ from openpyxl import Workbook, load_workbook
 
 from bulkio.cli import cli
 from bulkio.client import LightfieldClient
-from bulkio.errors import ApiError, AuthError, ScopeError
+from bulkio.errors import ApiError, AuthError, ConfigError, ScopeError
 from bulkio.sandbox import SandboxServer
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -262,6 +262,7 @@ def test_key_never_in_exceptions(sandbox: SandboxServer) -> None:
 def hostile_org(sandbox: SandboxServer) -> Any:
     """An org whose accounts include names (and an email-less contact) that look like formulas."""
     org = sandbox.create_org(seed="demo")
+    sandbox.set_faults(org.org_id, index_lag_ms=0)  # exported right after: escaping, not list lag
     with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
         for i, name in enumerate(HOSTILE_NAMES):
             lf.create(
@@ -387,3 +388,102 @@ def test_sandbox_enforces_keys_and_scopes(sandbox: SandboxServer) -> None:
         some = next(iter(ids))
         r = http.get(f"/v1/accounts/{some}", headers={"Authorization": f"Bearer {other.api_key}"})
         assert r.status_code == 404
+
+
+# --- key hygiene (issue 10 §2) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["\r", "\n", " ", "\r\n", "\t"])
+@pytest.mark.parametrize("debug", [False, True])
+def test_key_with_surrounding_whitespace_works_and_never_leaks(
+    sandbox: SandboxServer, tmp_path: Path, suffix: str, debug: bool
+) -> None:
+    """A .env file with Windows line endings (or a stray space) is enough to end a key with
+    whitespace: bulkio strips it, so every command works, and nothing prints the key."""
+    org = sandbox.create_org(seed="demo")
+    key = org.api_key
+    env = {"LIGHTFIELD_API_KEY": " " + key + suffix, "LIGHTFIELD_BASE_URL": sandbox.url}
+    src = tmp_path / "accounts.csv"
+    write_accounts_csv(src, ["Strip Co A", "Strip Co B"], "STRIP")
+    extra = ["--debug"] if debug else []
+    for args in (
+        ["definitions", "account"],
+        ["import", "account", str(src), "--results", "r.csv"],
+        ["export", "account", "-o", "a.csv"],
+    ):
+        result = invoke(args + extra, env, tmp_path)
+        assert result.exit_code in (0, 1), (args, result.output)
+        assert_no_key(all_result_text(result), key, f"output of bulkio {' '.join(args)}")
+    with LightfieldClient(api_key=key + suffix, base_url=sandbox.url) as lf:
+        assert lf.validate_auth()["active"] is True
+
+
+@pytest.mark.parametrize(
+    ("bad", "what"),
+    [
+        ("sk_lf_sandbox_abc\rdef0123456789", "a line break"),
+        ("sk_lf_sandbox_abc def0123456789", "a space"),
+        ("sk_lf_sandbox_abc\x01def0123456789", "a control character"),
+        ("sk_lf_sandbox_abcédef0123456789", "a non-ASCII character"),
+        ("pat-na1-0123456789abcdef0123456789", "does not start with sk_lf_"),
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_malformed_key_is_refused_before_any_request(
+    sandbox: SandboxServer, tmp_path: Path, bad: str, what: str, debug: bool
+) -> None:
+    org = sandbox.create_org(seed="demo", records=False)
+    before = sandbox.stats(org.org_id)["requests"]
+    result = invoke(
+        ["definitions", "account", *(["--debug"] if debug else [])],
+        {"LIGHTFIELD_API_KEY": bad, "LIGHTFIELD_BASE_URL": sandbox.url},
+        tmp_path,
+    )
+    assert result.exit_code == 2, result.output
+    errors = [ln for ln in result.output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1 and what in errors[0] and "LIGHTFIELD_API_KEY" in errors[0], result.output
+    text = all_result_text(result)
+    for part in bad.replace("\r", " ").replace("\x01", " ").split():
+        if len(part) >= 6:
+            assert part not in text, (part, text)
+    assert sandbox.stats(org.org_id)["requests"] == before
+    with pytest.raises(ConfigError) as info:
+        LightfieldClient(api_key=bad, base_url=sandbox.url)
+    assert what in str(info.value) and bad not in exception_texts(info.value)
+
+
+class HeaderQuotingTransport(httpx.BaseTransport):
+    """Fails every request the way httpx does for a bad header value: quoting the header."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value b'{request.headers['authorization']}\\r'")
+
+
+def test_exception_text_that_quotes_a_header_never_reaches_the_output(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk_lf_sandbox_QUOTEDHEADER0123456789abcdef"
+    with (
+        LightfieldClient(api_key=key, base_url=sandbox.url, transport=HeaderQuotingTransport()) as lf,
+        pytest.raises(ApiError) as info,
+    ):
+        lf.retrieve("account", "acc_x")
+    text = exception_texts(info.value)
+    assert "Illegal header value" in text and "[redacted]" in text
+    assert_no_key(text, key, "the transport error")
+
+    # and a bug anywhere below the CLI that puts the key in a message: one redacted line (or a
+    # redacted traceback with --debug), never the key
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"unexpected: Authorization=Bearer {key} / {key}")
+
+    monkeypatch.setattr(LightfieldClient, "schema", boom)
+    for debug in (False, True):
+        result = invoke(
+            ["definitions", "account", *(["--debug"] if debug else [])],
+            {"LIGHTFIELD_API_KEY": key, "LIGHTFIELD_BASE_URL": sandbox.url},
+            tmp_path,
+        )
+        assert result.exit_code == 2, result.output
+        assert_no_key(all_result_text(result), key, f"bug output (debug={debug})")
+        assert ("Traceback" in result.output) is debug

@@ -350,6 +350,7 @@ def _diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 # --- live (sandbox) -----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_list_lag")
 def test_live_reference_matches_org(client: Any, tmp_path: Path) -> None:
     evil = client.create("account", {"fields": {"$name": "=cmd|' /C calc'!A0", "external_id": "EVIL-1"}})
     events: list[Any] = []

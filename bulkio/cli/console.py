@@ -9,6 +9,8 @@ import functools
 import json
 import os
 import sys
+import time
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -17,8 +19,8 @@ import click
 from tqdm import tqdm
 
 from ..definitions import definitions_path
-from ..errors import ApiError, BulkioError, ConfigError
-from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress
+from ..errors import ApiError, BulkioError, ConfigError, redact
+from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress, RateLimited
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,15 +96,16 @@ def connect(
     base_url: str | None = None,
     sandbox_db: str | None = None,
     state_dir: str | None = None,
+    **options: Any,
 ) -> Iterator[Any]:
     """The backend of the command's ``--crm`` (:func:`bulkio.crm.connect`): the real API with a key,
-    else that CRM's embedded sandbox."""
+    else that CRM's embedded sandbox. ``options`` go to the client (``retry=``…)."""
     from ..crm import connect as connect_crm
 
     ctx = click.get_current_context(silent=True)
     crm = ctx.meta.get(CRM_META) if ctx is not None else None
     with connect_crm(
-        crm, api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+        crm, api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir, **options
     ) as backend:
         yield backend
 
@@ -126,14 +129,24 @@ class ProgressBars:
     """An ``on_event`` handler drawing one tqdm bar per phase on stderr, and printing the library's
     messages there (those also with ``--format json``, whose stdout they would spoil; not with -q)."""
 
+    #: A 429 wait at least this long is also printed as a line (bars are off in logs and pipes).
+    LONG_WAIT = 5.0
+    #: ... at most once per this many seconds.
+    WAIT_LINE_EVERY = 30.0
+
     def __init__(self, *, enabled: bool = True, messages: bool = True) -> None:
         self.enabled, self.messages = enabled, messages
         self.bars: dict[str, tqdm] = {}
+        self.waiting: str | None = None  # what the bars show while the API rate-limits the run
+        self._last_wait_line = -1e9
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Message):
             if self.messages:
                 tqdm.write(event.text, file=sys.stderr)
+            return
+        if isinstance(event, RateLimited):
+            self._rate_limited(event)
             return
         if not self.enabled:
             return
@@ -151,12 +164,39 @@ class ProgressBars:
         elif isinstance(event, Progress):
             bar = self.bars.get(event.name)
             if bar is not None:
+                if self.waiting is not None:
+                    self.waiting = None
+                    bar.set_postfix_str("", refresh=False)
                 bar.update(event.count)
         elif isinstance(event, PhaseFinished):
             bar = self.bars.pop(event.name, None)
             if bar is not None:
                 bar.close()
-        # RateLimited / Retrying are not printed one by one: the run summary counts them.
+        # Retrying is not printed one by one: the run summary counts retries.
+
+    def _rate_limited(self, event: RateLimited) -> None:
+        """Show a 429 wait on the bars (and, when long, as a line): the run is waiting, not stuck."""
+        self.waiting = f"rate limited (429): waiting {event.wait_seconds:.1f} s"
+        if self.enabled:
+            for bar in self.bars.values():
+                bar.set_postfix_str(self.waiting)
+        now = time.monotonic()
+        if (
+            self.messages
+            and event.wait_seconds >= self.LONG_WAIT
+            and now - self._last_wait_line >= self.WAIT_LINE_EVERY
+        ):
+            self._last_wait_line = now
+            stalled = (
+                f"; nothing has succeeded for {event.stalled_seconds:.0f} s"
+                if event.stalled_seconds >= 1
+                else ""
+            )
+            tqdm.write(
+                f"The API is rate limiting this run (429): waiting {event.wait_seconds:.0f} s{stalled} "
+                "(another client on the same key?). bulkio gives up after --max-wait without progress.",
+                file=sys.stderr,
+            )
 
     def close(self) -> None:
         for bar in self.bars.values():
@@ -178,16 +218,48 @@ def guarded(*, debug: bool = False, interrupted: str = INTERRUPTED) -> Iterator[
         sys.exit(EXIT_STOPPED)
     except (BulkioError, OSError) as exc:
         if debug:
-            raise
-        click.echo(f"Error: {exc}", err=True)
+            _echo_traceback(exc)
+        click.echo(f"Error: {_safe(str(exc))}", err=True)
         for note in getattr(exc, "__notes__", ()):  # context the library attached (what was written)
-            click.echo(note, err=True)
+            click.echo(_safe(note), err=True)
         sys.exit(EXIT_NOT_STARTED)
     except KeyboardInterrupt as exc:
         click.echo(interrupted, err=True)
         for note in getattr(exc, "__notes__", ()):
-            click.echo(note, err=True)
+            click.echo(_safe(note), err=True)
         sys.exit(EXIT_STOPPED)
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise  # click's own exits and usage errors
+    except Exception as exc:  # noqa: BLE001 - a bug: one redacted line (or a redacted traceback)
+        if debug:
+            _echo_traceback(exc)
+        else:
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {_safe(str(exc))} (re-run with --debug for "
+                "the traceback)",
+                err=True,
+            )
+        sys.exit(EXIT_NOT_STARTED)
+
+
+def _secrets() -> list[str]:
+    """The API key as the user gave it (environment or --api-key), raw and stripped."""
+    ctx = click.get_current_context(silent=True)
+    raw = [os.environ.get("LIGHTFIELD_API_KEY") or ""]
+    if ctx is not None:
+        raw.append(str(ctx.params.get("api_key") or ""))
+    return [v for r in raw for v in (r, r.strip()) if v.strip()]
+
+
+def _safe(text: str) -> str:
+    """Text about an error with the key (and anything shaped like one) taken out."""
+    return redact(text, _secrets())
+
+
+def _echo_traceback(exc: BaseException) -> None:
+    """``--debug``: the traceback, redacted like every other line (exception texts from the HTTP
+    stack can quote the Authorization header)."""
+    click.echo(_safe("".join(traceback.format_exception(exc))).rstrip(), err=True)
 
 
 def _silence_stdout() -> None:

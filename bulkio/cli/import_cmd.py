@@ -156,12 +156,27 @@ def _print_summary(report: RunReport) -> None:
 @click.option(
     "--results",
     "results_path",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
-    help="Where to write the results sheet [default: <file>.results.<ext>]; '-' writes it "
-    "(CSV) to standard output and the summary to stderr.",
+    help="Where to write the results sheet [default: <file>.results.<ext>]; a folder (or a path "
+    "ending in /) gets <file>.results.<ext> inside it; '-' writes it (CSV) to standard output and "
+    "the summary to stderr.",
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
+@click.option(
+    "--allow-duplicates",
+    is_flag=True,
+    help="Import a file again although rows without a key (tasks, notes) were created from it "
+    "before: they are created again.",
+)
+@click.option(
+    "--max-wait",
+    type=click.FloatRange(min=0),
+    default=600,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up after this long rate limited (429) without any request succeeding.",
+)
 @click.option(
     "--date-order",
     type=click.Choice(["YMD", "DMY", "MDY"], case_sensitive=False),
@@ -223,6 +238,8 @@ def command(
     profile: str,
     results_path: str | None,
     resume: bool,
+    allow_duplicates: bool,
+    max_wait: float,
     date_order: str | None,
     tz: str,
     locale: str | None,
@@ -264,14 +281,16 @@ def command(
          --resume) or stopped on an error (--resume continues it)
       3  interrupted (Ctrl-C; --resume continues it)
     """
+    from ..ratelimit import RetryPolicy
     from .console import connect
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
         try:
+            retry = RetryPolicy(max_wait=max_wait)
             with connect(
-                api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir
+                api_key=api_key, base_url=base_url, sandbox_db=sandbox_db, state_dir=state_dir, retry=retry
             ) as client:
                 with object_type_checked(client, object_type):
                     client.schema(object_type)  # cached: import_file reuses it
@@ -298,6 +317,7 @@ def command(
                     on_event=bars,
                     profile=profile.lower(),
                     header_row=header_row,
+                    allow_duplicates=allow_duplicates,
                 )
         finally:
             bars.close()

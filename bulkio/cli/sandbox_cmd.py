@@ -75,7 +75,25 @@ crm_option = click.option(
     default=None,
     help="Fraction of requests whose connection is closed before they run.",
 )
-@click.option("--index-lag-ms", type=float, default=None, help="Lists hide records younger than this.")
+@click.option(
+    "--index-lag-ms",
+    type=float,
+    default=None,
+    help="Lists hide records younger than this [default: 2000 strict, 0 lenient].",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["strict", "lenient"]),
+    default=None,
+    help="strict: the least forgiving reading wherever the API docs are silent (list lag, option "
+    "ids only, case-sensitive matching…); lenient: the forgiving one. [default: strict, or "
+    "BULKIO_SANDBOX_PROFILE]",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow a --host other machines can reach (every interface, a LAN address).",
+)
 @crm_option
 def serve(
     port: int,
@@ -89,19 +107,36 @@ def serve(
     drop_rate: float | None,
     reset_rate: float | None,
     index_lag_ms: float | None,
+    profile: str | None,
+    allow_remote: bool,
     crm: str,
     state_dir: str | None,
 ) -> None:
     """Serve the sandbox in the foreground until Ctrl-C.
 
-    Prints the URL and the default org's (local, throwaway) API key once. With --crm close it
-    serves the Close API under /api/v1/ (seeds: demo, big, empty, or a seed JSON file; --rate is
-    requests per second per key and endpoint group, default 20).
+    Prints the URL and a full-access key of the default org, valid while this server runs
+    (`bulkio sandbox mint-key` makes lasting ones). With --crm close it serves the Close API under
+    /api/v1/ (seeds: demo, big, empty, or a seed JSON file; --rate is requests per second per key
+    and endpoint group, default 20).
     """
     if crm == "close":
+        if profile is not None:
+            raise click.UsageError("--profile is for the Lightfield sandbox; drop it with --crm close.")
+        from ..sandbox.server import check_host
+
+        try:  # the same rule for the Close sandbox: loopback unless --allow-remote
+            bind, remote = check_host(host, allow_remote=allow_remote)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        if remote:
+            click.echo(
+                f"WARNING: the Close sandbox listens on {bind} port {port}: other machines can read "
+                "and change its data with the key below.",
+                err=True,
+            )
         _serve_close(
             port,
-            host,
+            bind,
             _db(db_path, state_dir, "close"),
             seed,
             rate,
@@ -115,7 +150,18 @@ def serve(
         return
     from ..sandbox import SandboxServer
 
-    server = SandboxServer(_db(db_path, state_dir), seed=seed, host=host, port=port, rate_limit=rate)
+    try:
+        server = SandboxServer(
+            _db(db_path, state_dir),
+            seed=seed,
+            host=host,
+            port=port,
+            rate_limit=rate,
+            profile=profile,
+            allow_remote=allow_remote,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     faults = {
         k: v
         for k, v in {
@@ -131,7 +177,13 @@ def serve(
     if faults:
         server.set_faults(None, **faults)
     server.start()
-    click.echo(f"Lightfield sandbox listening on {server.url}")
+    if server.remote:
+        click.echo(
+            f"WARNING: the sandbox listens on {server.host} port {server.port}: other machines can "
+            "read and change its data with the key below.",
+            err=True,
+        )
+    click.echo(f"Lightfield sandbox listening on {server.url} ({server.profile.name} profile)")
     click.echo(f"LIGHTFIELD_BASE_URL={server.url}")
     click.echo(f"LIGHTFIELD_API_KEY={server.api_key}")
     click.echo("Press Ctrl-C to stop.", err=True)
@@ -231,5 +283,7 @@ def mint_key(
         click.echo(sandbox.mint_key(org_id, list(scopes)))
     except KeyError as exc:
         raise click.UsageError(str(exc.args[0])) from None
+    except ValueError as exc:  # an unknown scope
+        raise click.UsageError(str(exc)) from None
     finally:
         sandbox.close()

@@ -5,6 +5,7 @@ Public surface::
     from bulkio.sandbox import SandboxServer, create_app
 
     with SandboxServer(seed="demo") as sb:        # uvicorn on 127.0.0.1, a free port, in a thread
+                                                    # (profile="strict" by default, or "lenient")
         sb.url                                      # "http://127.0.0.1:54321"
         sb.api_key                                  # full-access key of the default org
         org = sb.create_org(seed="demo")            # an isolated org: org.org_id, org.api_key
@@ -22,6 +23,7 @@ The sandbox never imports bulkio's client-side modules.
 
 from .app import SandboxApp, create_app
 from .core import Org, Sandbox
+from .profile import LENIENT, STRICT, Profile
 from .server import SandboxServer
 
-__all__ = ["Org", "Sandbox", "SandboxApp", "SandboxServer", "create_app"]
+__all__ = ["LENIENT", "STRICT", "Org", "Profile", "Sandbox", "SandboxApp", "SandboxServer", "create_app"]

@@ -4,13 +4,16 @@ Request pipeline, in order: auth (401) → ``Lightfield-Version`` (400 ``version
 (404) → scope (403) → rate limit (429) → faults (connection reset / 500 / 503) → ``Idempotency-Key``
 (400 too long, replay, 409 in flight) → latency → execute → dropped response.
 
-Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bulkio relies on:
+Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bulkio relies on
+(points marked *profile* depend on the sandbox's :mod:`~bulkio.sandbox.profile`; the table in
+``docs/sandbox.md`` lists every choice with its source; what follows is the lenient reading):
 
 * Errors are always wrapped: ``{"error": {"type", "message", "code"?, "param"?}}``.
 * ``limit`` outside 1–25 or a negative/non-integer ``offset`` → 400 ``invalid_type`` (param = name).
 * Unknown filter key → 400 ``unknown_field``; operator not allowed for the type, or a type that is
   not filterable → 400 ``invalid_filter``; a filter value of the wrong type → 400 ``invalid_type``.
-  Members list takes no filters. Text filters ignore case.
+  Members list takes no filters. Text filters ignore case (*profile*: strict compares exactly and
+  refuses task/note filters).
 * Writing a read-only field or relationship → 400 ``invalid_configuration`` (param ``fields.<key>`` /
   ``relationships.<key>``). Top-level keys other than fields/relationships → 400 ``invalid_type``
   (param = the key); a create without ``fields`` → 400 ``parameter_missing``.
@@ -19,19 +22,24 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   ``invalid_option``; missing required key → 422 (no code, param ``fields.$name`` /
   ``relationships.$account``); unique value already used → 422 ``duplicate_value`` (422, not 409,
   so SDKs do not retry it). Unique values compare ignoring case and repeated whitespace, the same
-  way ``key[equal]=…`` filters match, so a lookup by external_id and the uniqueness rule agree.
+  way ``key[equal]=…`` filters match, so a lookup by external_id and the uniqueness rule agree
+  (*profile*: strict compares both exactly).
 * DATETIME accepts ISO 8601 with an offset, without one (= UTC) or date-only (= midnight UTC);
   it is stored and returned as UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ``. TELEPHONE is stored as E.164
   (10 digits = US). Single-value EMAIL/URL take a string; multi-value ones a string or a list.
-  Select labels match case-insensitively with whitespace collapsed and are stored as option ids.
+  Select labels match case-insensitively with whitespace collapsed and are stored as option ids
+  (*profile*: strict takes ids, and labels only for opportunity ``$stage``, exactly; DATETIME needs
+  an offset).
 * Record ``relationships[*].cardinality`` is lower case (``has_one``); definitions use upper case.
   Reverse links (account ``$opportunity`` …) follow writes on the other side but do not change
   the linked record's ``updatedAt``. An update that changes nothing keeps ``updatedAt``.
 * Relationship updates take ``{add, remove}`` or ``{replace}`` (not both); HAS_ONE ``add`` replaces.
   Notes take exactly one of ``{add}`` or ``{remove}`` per key, as the contract's note.update does.
   Only ``replace`` may be ``null``; ``fields``/``relationships`` and create-time ids may not (400
-  ``invalid_type``). A required relationship cannot be emptied (422).
-* Custom objects (``/v1/objects``) need no scope; their rate categories follow the method.
+  ``invalid_type``). A required relationship cannot be emptied (422). (*profile*: strict takes one
+  op per key, and refuses changing opportunity ``$account``.)
+* Custom objects (``/v1/objects``) need a full-access key (no scope grants them); their rate
+  categories follow the method.
   ``GET /v1/members/definitions`` does not exist (404).
 * Lists (``/v1/lists``; scopes ``lists:create|update|read``, membership reads also
   ``<type>:read``): ids start ``list_``; ``$name`` and ``$objectType`` are TEXT, and
@@ -47,7 +55,8 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   index lag hides new lists from ``GET /v1/lists`` but membership reads are immediate.
   ``GET /v1/lists/definitions`` does not exist (404).
 * A replayed idempotent request gets the original status and body (no replay header). Only 2xx
-  responses are stored, in the same transaction as the write.
+  responses are stored, in the same transaction as the write (*profile*: strict refuses a key
+  reused for another path or body, and ignores keys on custom-object writes).
 * Read-only reverse links are derived: kept in memory, rebuilt from the forward side on load.
 * ``status=active|trashed`` (sent by newer SDKs) is accepted on lists; nothing is ever trashed.
   Members carry a ``$user`` relationship because the newer official SDK requires it.
@@ -60,6 +69,7 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -70,6 +80,7 @@ from urllib.parse import parse_qsl
 
 from .core import Sandbox, definitions, entity, object_types
 from .limits import default_burst, limit_headers
+from .profile import Profile
 from .rules import HttpError
 from .store import ObjectDef, OrgData
 
@@ -97,6 +108,11 @@ class Route:
     member: ObjectDef | None = None
 
     @property
+    def custom(self) -> bool:
+        """A custom-object route (``/v1/objects…``): no documented scope grants it."""
+        return self.template.startswith(("GET /v1/objects", "POST /v1/objects"))
+
+    @property
     def scopes(self) -> list[str]:
         """Every scope the operation needs (list membership reads need two)."""
         needed = [self.scope] if self.scope else []
@@ -114,22 +130,28 @@ class Reply:
 
 
 def _json(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    # backslashreplace: a lone surrogate that slipped into an error message stays valid JSON
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def resolve(org: OrgData, method: str, path: str) -> Route:
-    """Map method + path to a :class:`Route`, or raise 404."""
+    """Map method + path to a :class:`Route`, or raise 404 (also for a method the path does not
+    take: the contract lists no 405)."""
     parts = [p for p in path.split("/") if p]
     not_found = HttpError(404, f"Unknown path {method} {path}.")
     if len(parts) < 2 or parts[0] != "v1":
         raise not_found
+    if org.profile.exact_paths and path != "/" + "/".join(parts):
+        raise not_found  # ``//v1//accounts/``: empty segments or a trailing slash
     rest = parts[1:]
     if rest == ["auth", "validate"] and method == "GET":
         return Route("validate", "GET /v1/auth/validate", "Read", None)
     head = rest[0]
     if head == "objects":
-        if len(rest) == 1 and method == "GET":
-            return Route("objects", "GET /v1/objects", "Read", None)
+        if len(rest) == 1:
+            if method == "GET":
+                return Route("objects", "GET /v1/objects", "Read", None)
+            raise not_found
         slug = rest[1]
         odef = org.objects.get(slug)
         if odef is None or not odef.custom:
@@ -166,7 +188,8 @@ def resolve(org: OrgData, method: str, path: str) -> Route:
     base = f"/v1/{head}"
     if len(rest) == 1:
         if method == "GET":
-            return Route("list", f"GET {base}", "Search", f"{head}:read", odef)
+            filters = org.profile.task_note_filters or head not in ("tasks", "notes")
+            return Route("list", f"GET {base}", "Search", f"{head}:read", odef, filters=filters)
         if method == "POST":
             return Route("create", f"POST {base}", "Write", f"{head}:create", odef)
     elif len(rest) == 2:
@@ -246,9 +269,18 @@ class SandboxApp:
                 body += msg.get("body", b"")
                 if not msg.get("more_body"):
                     break
-        reply = await self.handle(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body
-        )
+        try:
+            reply = await self.handle(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b"").decode("utf-8", "replace"),
+                headers,
+                body,
+            )
+        except Exception:
+            logging.getLogger("bulkio.sandbox").exception("unexpected error")
+            err = HttpError(500, "Internal server error.")
+            reply = Reply(500, _json(err.body()), {})
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(reply.body)).encode()),
@@ -289,13 +321,14 @@ class SandboxApp:
             missing = [s for s in route.scopes if s not in scopes] if scopes else []
             if missing:
                 raise HttpError(403, f"This API key lacks the '{missing[0]}' scope.")
+            if scopes and route.custom:
+                # no documented scope grants custom objects (API-FACTS §10): a scoped key has none
+                raise HttpError(403, "Custom objects need a full-access API key (no scope grants them).")
             ok, rl_headers, wait = rt.bucket(route.category).take()
             if not ok:
-                rl_headers = {
-                    **rl_headers,
-                    "Retry-After": str(max(1, int(-(-wait // 1)))),
-                    "Retry-After-Ms": str(max(1, int(wait * 1000 + 0.999))),
-                }
+                rl_headers = {**rl_headers, "Retry-After": str(max(1, int(-(-wait // 1))))}
+                if sb.profile.retry_after_ms:  # undocumented; the official SDKs obey it
+                    rl_headers["Retry-After-Ms"] = str(max(1, int(wait * 1000 + 0.999)))
                 raise HttpError(429, "Rate limit exceeded. Please try again later.")
         except HttpError as exc:
             rt.record(route.category if route else None, exc.status)
@@ -312,6 +345,9 @@ class SandboxApp:
             return Reply(status, _json(err.body()), rl_headers)
 
         idem_key = headers.get("idempotency-key") if method == "POST" else None
+        if route.custom and not sb.profile.idempotent_objects:
+            idem_key = None  # SPEC names Idempotency-Key on every write but the custom-object ones
+        request = _request_fingerprint(path, body) if idem_key is not None else None
         slot: tuple[str, str] | None = None
         if idem_key is not None:
             if len(idem_key) > MAX_IDEMPOTENCY_KEY:
@@ -326,6 +362,16 @@ class SandboxApp:
             cached = sb.store.idempotent_response(org_id, route.template, idem_key)
             if cached is not None:
                 await self._sleep(faults.delay())
+                if sb.profile.idempotency_compare and cached[2] is not None and cached[2] != request:
+                    err = HttpError(
+                        422,
+                        "This Idempotency-Key was already used for a different request (another "
+                        "record or body); use a new key for a new request.",
+                        code="idempotency_key_reused",
+                        param="Idempotency-Key",
+                    )
+                    rt.record(route.category, 422)
+                    return Reply(422, _json(err.body()), rl_headers)
                 rt.record(route.category, cached[0])
                 return Reply(cached[0], cached[1], rl_headers)
             slot = (route.template, idem_key)
@@ -341,7 +387,7 @@ class SandboxApp:
         try:
             await self._sleep(faults.delay())
             status, payload = self.execute(
-                route, org_id, member_id, scopes, method, query, headers, body, idem_key
+                route, org_id, member_id, scopes, method, query, headers, body, idem_key, request
             )
         finally:
             if slot is not None:
@@ -370,8 +416,11 @@ class SandboxApp:
         headers: dict[str, str],
         body: bytes,
         idem_key: str | None,
+        request: str | None = None,
     ) -> tuple[int, bytes]:
-        """Run the operation under the store lock; 2xx writes commit with their idempotency entry."""
+        """Run the operation under the store lock; 2xx writes commit with their idempotency entry.
+        A write that fails after it changed the org in memory (a bug, a full disk) makes the org
+        reload from SQLite, so nothing half-applied stays visible."""
         sb = self.sandbox
         try:
             with sb.store.lock:
@@ -413,39 +462,102 @@ class SandboxApp:
                 else:
                     assert odef is not None
                     payload = _parse_json(headers, body)
-                    if route.action == "create":
-                        data, touched = sb.create(org, odef, payload, member_id)
-                    else:
-                        assert route.record_id is not None
-                        rec = sb.find(org, odef, route.record_id)
-                        data, touched = sb.update(org, odef, rec, payload, member_id)
-                    out = _json(data)
-                    idem = (route.template, idem_key, 200, out) if idem_key is not None else None
-                    if touched or idem:
-                        sb.store.save(org, touched, idem)
+                    try:
+                        if route.action == "create":
+                            data, touched = sb.create(org, odef, payload, member_id)
+                        else:
+                            assert route.record_id is not None
+                            rec = sb.find(org, odef, route.record_id)
+                            data, touched = sb.update(org, odef, rec, payload, member_id)
+                        out = _json(data)
+                        idem = (route.template, idem_key, 200, out) if idem_key is not None else None
+                        if touched or idem:
+                            sb.store.save(org, touched, idem, request)
+                    except HttpError:
+                        raise  # validation happens before anything changes
+                    except BaseException:
+                        sb.store.forget(org_id)
+                        raise
                     return 200, out
                 return 200, _json(data)
         except HttpError as exc:
             return exc.status, _json(exc.body())
 
 
+#: JSON nested deeper than this is refused (a body of the contract's shapes is 5 levels deep).
+MAX_JSON_DEPTH = 64
+
+
 def _parse_json(headers: dict[str, str], body: bytes) -> Any:
+    """The body as JSON: 415 when not JSON; 400 ``invalid_type`` when nested too deeply or when a
+    string holds a lone surrogate (``"\\ud800"``: valid JSON syntax, but no Unicode text)."""
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise HttpError(415, "Requests with a body must be sent as Content-Type: application/json.")
     try:
-        return json.loads(body)
+        data = json.loads(body)
+    except RecursionError:
+        raise HttpError(
+            400,
+            f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels).",
+            code="invalid_type",
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise HttpError(415, "The request body is not valid JSON.") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise HttpError(
+            400,
+            f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels).",
+            code="invalid_type",
+        )
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise HttpError(
+            400,
+            f"The request body holds a lone surrogate ({exc.object[exc.start : exc.end]!a}), "
+            "which is not Unicode text.",
+            code="invalid_type",
+        ) from None
+    return data
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
+def _request_fingerprint(path: str, body: bytes) -> str:
+    """What an Idempotency-Key was used for: the path (so the record) and the body (as canonical
+    JSON when it parses, so key order and spacing do not matter)."""
+    try:
+        canon = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace"
+        )
+    except (ValueError, RecursionError):
+        canon = body
+    return hashlib.sha256(path.encode("utf-8", "backslashreplace") + b"\n" + canon).hexdigest()
 
 
 def create_app(
-    sandbox: Sandbox | str | Path | None = None, *, seed: Any = "demo", rate_limit: float | None = None
+    sandbox: Sandbox | str | Path | None = None,
+    *,
+    seed: Any = "demo",
+    rate_limit: float | None = None,
+    profile: str | Profile | None = None,
 ) -> SandboxApp:
     """An ASGI app serving ``sandbox`` (or a new :class:`Sandbox` on the given db path).
 
     >>> app = create_app()            # temp db, demo org; serve it with any ASGI server
     """
     if not isinstance(sandbox, Sandbox):
-        sandbox = Sandbox(sandbox, seed=seed, rate_limit=rate_limit)
+        sandbox = Sandbox(sandbox, seed=seed, rate_limit=rate_limit, profile=profile)
     return SandboxApp(sandbox)

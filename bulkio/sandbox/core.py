@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .limits import OrgRuntime, default_burst, default_rate, faults_from_env
+from .profile import Profile, get_profile
 from .query import build_filters, page_bounds, relationship_slug, select
 from .rules import HttpError, apply_write, bad, iso
 from .seed import build_records, load_seed, new_id
@@ -22,6 +25,28 @@ from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, Store
 HTTP_LINK = "https://crm.lightfield.app/sandbox"
 KEY_PREFIX = "sk_lf_sandbox_"
 Params = list[tuple[str, str]]  # parsed query string
+#: Every scope the API documents (API-FACTS §10: the 26 of AE-SCOPES / SPEC descriptions).
+SCOPES = frozenset(
+    f"{obj}:{verb}"
+    for obj in ("accounts", "contacts", "opportunities", "meetings", "tasks", "notes", "lists")
+    for verb in ("create", "update", "read")
+) | {"files:create", "files:read", "emails:create", "emails:read", "members:read"}
+
+
+def check_scopes(scopes: list[str]) -> list[str]:
+    """The scopes as given, or ValueError naming the first unknown one (with a did-you-mean):
+    a misspelt scope would otherwise mint a key that silently lacks what was meant."""
+    import difflib
+
+    for scope in scopes:
+        if scope not in SCOPES:
+            close = difflib.get_close_matches(scope, sorted(SCOPES), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(
+                f"Unknown scope '{scope}'.{hint} Scopes look like accounts:read, "
+                "opportunities:create, members:read."
+            )
+    return list(dict.fromkeys(scopes))
 
 
 @dataclass(frozen=True)
@@ -40,7 +65,12 @@ def mint_key_value() -> str:
 
 
 class Sandbox:
-    """All orgs in one SQLite file. Thread-safe: every public method takes the store lock."""
+    """All orgs in one SQLite file. Thread-safe: every public method takes the store lock.
+
+    The file keeps keys as SHA-256 hashes only. The default org's key (:attr:`api_key`) is a
+    session key: minted when first asked for, valid while this object is open, removed by
+    :meth:`close`; :meth:`mint_key` makes lasting ones.
+    """
 
     def __init__(
         self,
@@ -48,29 +78,50 @@ class Sandbox:
         *,
         seed: str | Path | dict[str, Any] | None = "demo",
         rate_limit: float | None = None,
+        profile: str | Profile | None = None,
     ) -> None:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if db_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="bulkio-sandbox-")
             db_path = Path(self._tmp.name) / "sandbox.sqlite3"
-        self.store = Store(db_path)
+        self.profile = get_profile(profile)
+        self.store = Store(db_path, profile=self.profile)
         self.rate = float(rate_limit) if rate_limit is not None else default_rate()
         self.runtimes: dict[str, OrgRuntime] = {}
+        self._session_key: str | None = None
         with self.store.lock:
             org_id = self.store.get_meta("default_org_id")
-            key = self.store.get_meta("default_api_key")
-            if org_id is None or key is None:
+            if org_id is None:
                 org = self.create_org(seed if seed is not None else "demo", records=seed is not None)
                 self.store.set_meta("default_org_id", org.org_id)
-                self.store.set_meta("default_api_key", org.api_key)
-                org_id, key = org.org_id, org.api_key
+                self.store.drop_key(org.api_key)  # the default org gets session keys (``api_key``)
+                org_id = org.org_id
         self.default_org_id: str = org_id
-        self.api_key: str = key
         env_faults = faults_from_env()
         if env_faults:
             self.runtime(org_id).faults.update(**env_faults)
 
+    @property
+    def api_key(self) -> str:
+        """A full-access key of the default org, valid until :meth:`close` (minted on first use)."""
+        with self.store.lock:
+            if self._session_key is None:
+                key = mint_key_value()
+                self.store.add_key(
+                    key, self.default_org_id, [], self._owner(self.default_org_id), session=True
+                )
+                self._session_key = key
+            return self._session_key
+
+    def _owner(self, org_id: str) -> str | None:
+        return next((r.id for r in self.org(org_id).ordered.get("member", [])), None)
+
     def close(self) -> None:
+        with self.store.lock:
+            if self._session_key is not None:
+                with contextlib.suppress(sqlite3.Error):  # a read-only db: the hash stays, harmless
+                    self.store.drop_key(self._session_key)
+                self._session_key = None
         self.store.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -96,10 +147,12 @@ class Sandbox:
         return Org(org_id, key)
 
     def mint_key(self, org_id: str | None = None, scopes: list[str] | None = None) -> str:
+        """A lasting key for the org (stored hashed), limited to ``scopes`` (none: full access).
+        An unknown scope raises ValueError."""
+        wanted = check_scopes(list(scopes or []))
         org = self.org(org_id)
-        owner = next((r.id for r in org.ordered.get("member", [])), None)
         key = mint_key_value()
-        self.store.add_key(key, org.org_id, list(scopes or []), owner)
+        self.store.add_key(key, org.org_id, wanted, self._owner(org.org_id))
         return key
 
     def org(self, org_id: str | None) -> OrgData:
@@ -114,6 +167,7 @@ class Sandbox:
             rt = self.runtimes.get(oid)
             if rt is None:
                 rt = self.runtimes[oid] = OrgRuntime(self.rate, default_burst(self.rate))
+                rt.faults.index_lag_ms = self.profile.index_lag_ms
             return rt
 
     def set_faults(self, org_id: str | None = None, **kw: Any) -> None:

@@ -4,7 +4,8 @@ Operators per value type follow the docs' list-endpoint page: NUMBER/CURRENCY/DA
 ``equal`` and the ``greaterThan`` family; TEXT/FULL_NAME/SOCIAL_HANDLE/ADDRESS ``equal`` and
 ``startsWith``; CHECKBOX/SINGLE_SELECT ``equal``; EMAIL/TELEPHONE/URL ``contains``; MULTI_SELECT,
 MARKDOWN and HTML are not filterable. Without ``[op]`` the default is ``equal`` where allowed, else
-``contains``; ``-op`` negates. Text comparisons ignore case (like a search index). Relationships
+``contains``; ``-op`` negates. Text comparisons ignore case (like a search index) in the lenient
+profile and are exact in the strict one (``docs/sandbox.md``). Relationships
 filter by their definition slug (``$task-account``) or their key, with ``contains``/``equal``
 meaning "links to this id". Several filters AND together.
 """
@@ -100,9 +101,12 @@ def build_filters(
                     "invalid_filter",
                     name,
                 )
-            pred = _field_predicate(key, fdef, op, raw, name)
+            pred = _field_predicate(
+                key, fdef, op, raw, name, exact=org.profile.case_sensitive, otype=odef.type
+            )
             if op == "equal" and not negate and (fdef.get("typeConfiguration") or {}).get("unique"):
-                hit = org.unique.get((odef.type, key), {}).get(unique_values(raw)[0])
+                norm = unique_values(raw, exact=org.profile.case_sensitive)[0]
+                hit = org.unique.get((odef.type, key), {}).get(norm)
                 found = {hit} if hit else set()
                 candidates = found if candidates is None else candidates & found
         elif key in rel_slugs or key in odef.rels:
@@ -128,7 +132,11 @@ def _rel_predicate(rkey: str, wanted: str) -> Predicate:
     return lambda r: wanted in r.rels.get(rkey, ())
 
 
-def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: str) -> Predicate:
+def _field_predicate(
+    key: str, fdef: dict[str, Any], op: str, raw: str, param: str, *, exact: bool = False, otype: str = ""
+) -> Predicate:
+    """``exact`` (strict profile): text compares case and whitespace as stored; select filters
+    take option ids, and labels only for opportunity ``$stage`` (case-insensitive, P-FILT)."""
     vt = fdef["valueType"]
     if vt in ("NUMBER", "CURRENCY"):
         try:
@@ -148,7 +156,8 @@ def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: s
         want_b = low == "true"
         return lambda r: bool(r.fields.get(key, False)) is want_b
     if vt == "SINGLE_SELECT":
-        opt = match_option(fdef, raw)
+        stage = otype == "opportunity" and key == "$stage"
+        opt = match_option(fdef, raw, labels=stage or not exact, exact=exact and not stage)
         return lambda r: opt is not None and r.fields.get(key) == opt
     if vt in ("EMAIL", "URL", "TELEPHONE"):
         if vt == "TELEPHONE":
@@ -157,15 +166,18 @@ def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: s
             return lambda r: (
                 bool(needle) and any(needle in re.sub(r"\D", "", str(v)) for v in _as_list(r.fields.get(key)))
             )
+        if exact:
+            return lambda r: any(raw in str(v) for v in _as_list(r.fields.get(key)))
         low_needle = raw.strip().casefold()
         return lambda r: any(low_needle in str(v).casefold() for v in _as_list(r.fields.get(key)))
-    # TEXT, SOCIAL_HANDLE, FULL_NAME, ADDRESS: compare text, ignoring case
-    want = collapse(raw)
+    # TEXT, SOCIAL_HANDLE, FULL_NAME, ADDRESS: compare text (ignoring case unless ``exact``)
+    fold = _exact if exact else collapse
+    want = fold(raw)
 
     def texts(r: Record) -> list[str]:
         cached = r.norm.get(key)
         if cached is None:
-            cached = r.norm[key] = _texts(vt, r.fields.get(key))
+            cached = r.norm[key] = _texts(vt, r.fields.get(key), fold)
         return cached
 
     if op == "equal":
@@ -175,16 +187,21 @@ def _field_predicate(key: str, fdef: dict[str, Any], op: str, raw: str, param: s
     return lambda r: any(t.startswith(want) for t in texts(r))
 
 
-def _texts(vt: str, v: Any) -> list[str]:
-    """The strings a TEXT-like filter compares against (case-folded, whitespace collapsed)."""
+def _exact(text: str) -> str:
+    return text
+
+
+def _texts(vt: str, v: Any, fold: Callable[[str], str] = collapse) -> list[str]:
+    """The strings a TEXT-like filter compares against (``fold``ed: case-folded and whitespace
+    collapsed, or as stored)."""
     if v is None:
         return []
     if vt == "FULL_NAME":
         parts = [v.get("firstName") or "", v.get("lastName") or ""]
-        return [collapse(" ".join(p for p in parts if p)), *(collapse(p) for p in parts if p)]
+        return [fold(" ".join(p for p in parts if p)), *(fold(p) for p in parts if p)]
     if vt == "ADDRESS":
-        return [collapse(str(x)) for x in v.values() if x not in (None, "")]
-    return [collapse(str(v))]
+        return [fold(str(x)) for x in v.values() if x not in (None, "")]
+    return [fold(str(v))]
 
 
 def _as_list(v: Any) -> list[Any]:

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from .profile import LENIENT, Profile
 from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, unique_values
 
 STATUS_TYPES = {
@@ -120,12 +121,28 @@ def collapse(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def match_option(fdef: dict[str, Any], value: str) -> str | None:
-    """Option id for an id or a label (case-insensitive, whitespace collapsed)."""
+def has_offset(text: str) -> bool:
+    """An ISO 8601 date-time with a time and an explicit offset (``Z``, ``+02:00``)."""
+    s = text.strip()
+    return "T" in s.upper() and bool(re.search(r"(?:[zZ]|[+-]\d{2}(?::?\d{2})?)$", s))
+
+
+def match_option(fdef: dict[str, Any], value: str, *, labels: bool = True, exact: bool = False) -> str | None:
+    """Option id for an id or (with ``labels``) a label. ``exact``: the id or the label as
+    written (strict profile); else labels match case-insensitively with whitespace collapsed and
+    ids ignore case."""
     options = (fdef.get("typeConfiguration") or {}).get("options") or []
     for o in options:
         if o["id"] == value:
             return str(o["id"])
+    if exact:
+        if labels:
+            for o in options:
+                if o["label"] == value:
+                    return str(o["id"])
+        return None
+    if not labels:
+        return None
     want = collapse(value)
     for o in options:
         if collapse(o["label"]) == want:
@@ -136,7 +153,9 @@ def match_option(fdef: dict[str, Any], value: str) -> str | None:
     return None
 
 
-def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
+def check_value(
+    key: str, fdef: dict[str, Any], value: Any, *, profile: Profile = LENIENT, otype: str = ""
+) -> Any:
     """Validate one written field value and return its stored form (None clears)."""
     if value is None:
         return None
@@ -167,6 +186,10 @@ def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
         if not isinstance(value, str):
             raise wrong("an ISO 8601 date-time string")
         dt = parse_datetime(value)
+        if dt is not None and profile.datetime_offset_required and not has_offset(value):
+            raise unprocessable(
+                f"Value for field '{key}' needs a time with an offset, e.g. 2026-03-16T12:00:00Z.", param
+            )
         if dt is None:
             raise unprocessable(f"Value for field '{key}' is not an ISO 8601 date-time.", param)
         return format_datetime(dt)
@@ -213,10 +236,12 @@ def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
         ):
             raise wrong("an object {firstName, lastName}")
         return {"firstName": value.get("firstName"), "lastName": value.get("lastName")}
+    labels = profile.select_labels == "all" or (otype == "opportunity" and key == "$stage")
+    exact = profile.case_sensitive
     if vt == "SINGLE_SELECT":
         if not isinstance(value, str):
-            raise wrong("an option id or label")
-        opt = match_option(fdef, value)
+            raise wrong("an option id or label" if labels else "an option id")
+        opt = match_option(fdef, value, labels=labels, exact=exact)
         if opt is None:
             raise unprocessable(f"'{value}' is not an option of field '{key}'.", param, "invalid_option")
         return opt
@@ -224,10 +249,10 @@ def check_value(key: str, fdef: dict[str, Any], value: Any) -> Any:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise wrong("a list of option ids or labels")
+            raise wrong("a list of option ids or labels" if labels else "a list of option ids")
         ids: list[str] = []
         for v in value:
-            opt = match_option(fdef, v)
+            opt = match_option(fdef, v, labels=labels, exact=exact)
             if opt is None:
                 raise unprocessable(f"'{v}' is not an option of field '{key}'.", param, "invalid_option")
             if opt not in ids:
@@ -309,7 +334,7 @@ def apply_write(
             raise bad(f"Unrecognized field '{key}' for '{coll}'.", "unknown_field", f"fields.{key}")
         if fdef.get("readOnly"):
             raise bad(f"Field '{key}' of '{coll}' is read-only.", "invalid_configuration", f"fields.{key}")
-        stored = check_value(key, fdef, value)
+        stored = check_value(key, fdef, value, profile=org.profile, otype=odef.type)
         if stored is None:
             new_fields.pop(key, None)
         else:
@@ -328,6 +353,17 @@ def apply_write(
                 "invalid_configuration",
                 param,
             )
+        if (
+            not create
+            and odef.type == "opportunity"
+            and key == "$account"
+            and not org.profile.opportunity_account_update
+        ):
+            raise bad(
+                "Relationship '$account' of 'opportunities' is set on create and cannot be changed.",
+                "invalid_configuration",
+                param,
+            )
         current = new_rels.get(key, [])
         if create:
             ids = _ids(key, value)
@@ -338,6 +374,12 @@ def apply_write(
                 allowed = "/".join(odef.update_ops)
                 raise bad(
                     f"Relationship '{key}' updates take an object with {allowed}.", "invalid_type", param
+                )
+            if org.profile.one_relationship_op and len(value) > 1:
+                raise bad(
+                    f"Relationship '{key}' updates take one of {'/'.join(odef.update_ops)}, not several.",
+                    "invalid_type",
+                    param,
                 )
             if "replace" in value and len(value) > 1:
                 raise bad(
@@ -413,7 +455,7 @@ def apply_list_write(
             )
         if value is None:
             raise bad(f"Invalid value for field '{key}': expected a string.", "invalid_type", param)
-        stored = check_value(key, fdef, value)
+        stored = check_value(key, fdef, value, profile=org.profile, otype=odef.type)
         if key == "$objectType":
             bare = stored.removeprefix("$")
             if bare not in LIST_MEMBER_KEYS or bare not in org.objects:
@@ -529,7 +571,7 @@ def _check_unique(org: OrgData, odef: ObjectDef, fields: dict[str, Any], rec: Re
             continue
         idx = org.unique.get((odef.type, key), {})
         values = fields[key] if isinstance(fields[key], list) else [fields[key]]
-        for v, norm in zip(values, unique_values(values)):
+        for v, norm in zip(values, unique_values(values, exact=org.profile.case_sensitive)):
             other = idx.get(norm)
             if other is not None and (rec is None or other != rec.id):
                 raise unprocessable(

@@ -7,6 +7,7 @@ server in well under a second.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -17,6 +18,44 @@ import uvicorn
 
 from .app import SandboxApp
 from .core import Org, Sandbox
+from .profile import Profile
+
+#: Hosts that mean "every interface" (``''`` and ``0`` are what ``--host`` users type for it).
+WILDCARD_HOSTS = frozenset({"", "0", "0.0.0.0", "::", "[::]", "*"})
+
+
+def check_host(host: str, *, allow_remote: bool = False) -> tuple[str, bool]:
+    """The address to bind for ``host`` and whether it is reachable from other machines.
+
+    Loopback names and addresses are always fine. Anything else (every interface, a LAN address)
+    exposes every org's data to the network, so it needs ``allow_remote``; without it this raises
+    ValueError saying so.
+
+    >>> check_host("localhost")
+    ('127.0.0.1', False)
+    >>> check_host("0", allow_remote=True)
+    ('0.0.0.0', True)
+    """
+    text = host.strip()
+    if text in WILDCARD_HOSTS:
+        bind = "::" if ":" in text else "0.0.0.0"
+        remote = True
+    else:
+        bind = text.strip("[]")
+        try:
+            addrs = {info[4][0] for info in socket.getaddrinfo(bind, None, proto=socket.IPPROTO_TCP)}
+        except socket.gaierror as exc:
+            raise ValueError(f"Cannot bind the sandbox to {host!r}: {exc.strerror}.") from None
+        remote = not all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addrs)
+        if bind == "localhost":
+            bind = "127.0.0.1"
+    if remote and not allow_remote:
+        where = "every network interface" if text in WILDCARD_HOSTS else f"{host!r}, which is not loopback"
+        raise ValueError(
+            f"Refusing to bind the sandbox to {where}: other machines could read and change its "
+            "data. Pass allow_remote=True (bulkio sandbox serve --allow-remote) if you mean it."
+        )
+    return bind, remote
 
 
 class SandboxServer:
@@ -35,10 +74,13 @@ class SandboxServer:
         host: str = "127.0.0.1",
         port: int = 0,
         rate_limit: float | None = None,
+        profile: str | Profile | None = None,
+        allow_remote: bool = False,
     ) -> None:
-        self.sandbox = Sandbox(db_path, seed=seed, rate_limit=rate_limit)
+        bind, self.remote = check_host(host, allow_remote=allow_remote)
+        self.sandbox = Sandbox(db_path, seed=seed, rate_limit=rate_limit, profile=profile)
         self.app = SandboxApp(self.sandbox)
-        self.host = host
+        self.host = bind
         self.port = port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -112,8 +154,14 @@ class SandboxServer:
     # --- facts -----------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        """Where to reach the server from this machine (loopback when bound to every interface)."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.port}"
+
+    @property
+    def profile(self) -> Profile:
+        return self.sandbox.profile
 
     @property
     def api_key(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -19,12 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .profile import STRICT, Profile
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, doc TEXT NOT NULL,
                                  created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (key_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL, scopes TEXT NOT NULL,
-                                 member_id TEXT, created REAL NOT NULL);
+                                 member_id TEXT, created REAL NOT NULL, session INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS records (
     org_id TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL, created TEXT NOT NULL,
     created_ts REAL NOT NULL, updated TEXT NOT NULL, external_id TEXT, fields TEXT NOT NULL,
@@ -32,8 +35,13 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_by_type ON records (org_id, type, created_ts);
 CREATE TABLE IF NOT EXISTS idempotency (
     org_id TEXT NOT NULL, operation TEXT NOT NULL, key TEXT NOT NULL, status INTEGER NOT NULL,
-    body BLOB NOT NULL, created REAL NOT NULL, PRIMARY KEY (org_id, operation, key));
+    body BLOB NOT NULL, created REAL NOT NULL, request TEXT, PRIMARY KEY (org_id, operation, key));
 """
+#: Columns added after the first release, with their definitions (added to older files on open).
+_ADDED_COLUMNS = (
+    ("keys", "session", "INTEGER NOT NULL DEFAULT 0"),
+    ("idempotency", "request", "TEXT"),
+)
 
 IDEMPOTENCY_TTL = 24 * 3600.0
 
@@ -141,13 +149,15 @@ class OrgData:
     unique: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     last_ts: float = 0.0
     derived_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: the sandbox's profile (how unique values and filters compare, which labels writes take)
+    profile: Profile = STRICT
 
     @classmethod
-    def from_doc(cls, org_id: str, name: str, doc: dict[str, Any]) -> OrgData:
+    def from_doc(cls, org_id: str, name: str, doc: dict[str, Any], profile: Profile = STRICT) -> OrgData:
         objects = {k: ObjectDef.from_doc(k, v) for k, v in (doc.get("objects") or {}).items()}
         objects["member"] = MEMBER_DEF
         objects["list"] = LIST_DEF
-        return cls(org_id=org_id, name=name, doc=doc, objects=objects)
+        return cls(org_id=org_id, name=name, doc=doc, objects=objects, profile=profile)
 
     def by_collection(self, collection: str) -> ObjectDef | None:
         for o in self.objects.values():
@@ -175,11 +185,12 @@ class OrgData:
             if not (fdef.get("typeConfiguration") or {}).get("unique"):
                 continue
             idx = self.unique.setdefault((rec.type, key), {})
+            exact = self.profile.case_sensitive
             if old_fields is not None:
-                for v in unique_values(old_fields.get(key)):
+                for v in unique_values(old_fields.get(key), exact=exact):
                     if idx.get(v) == rec.id:
                         del idx[v]
-            for v in unique_values(rec.fields.get(key)):
+            for v in unique_values(rec.fields.get(key), exact=exact):
                 idx[v] = rec.id
 
     def derived(self, otype: str) -> frozenset[str]:
@@ -222,12 +233,29 @@ class OrgData:
         return ts
 
 
-def unique_values(value: Any) -> list[str]:
-    """Index keys of a unique field's value: case-insensitive, whitespace collapsed."""
+def unique_values(value: Any, *, exact: bool = False) -> list[str]:
+    """Index keys of a unique field's value: as stored (``exact``, the strict profile), else
+    case-insensitive with whitespace collapsed."""
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
+    if exact:
+        return [str(v) for v in items]
     return [" ".join(str(v).split()).casefold() for v in items]
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable by its owner only (0600), or tighten an existing file we own:
+    the db holds every org's data and key hashes."""
+    if str(path) in ("", ":memory:"):
+        return
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        os.close(fd)
+        if os.stat(path).st_uid == os.getuid() and os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except (OSError, AttributeError):  # a read-only place, or no getuid (Windows): SQLite decides
+        pass
 
 
 def hash_key(key: str) -> str:
@@ -237,13 +265,22 @@ def hash_key(key: str) -> str:
 class Store:
     """The SQLite file plus the in-memory org cache. All methods are serialised by ``lock``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, profile: Profile = STRICT) -> None:
         self.path = Path(path)
+        self.profile = profile
         self.lock = threading.RLock()
+        _private_file(self.path)
         self.conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
+        for table, column, decl in _ADDED_COLUMNS:
+            have = {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+        # Older files kept the default org's key in plain text: it stays valid (its hash is in
+        # ``keys``), but the text goes.
+        self.conn.execute("DELETE FROM meta WHERE key = 'default_api_key'")
         self.orgs: dict[str, OrgData] = {}
         self.keys: dict[str, tuple[str, list[str], str | None]] = {}
         for kh, org_id, scopes, member in self.conn.execute(
@@ -267,7 +304,7 @@ class Store:
 
     # --- orgs and keys ---------------------------------------------------------------------------
     def add_org(self, org_id: str, name: str, doc: dict[str, Any], records: Iterable[Record]) -> OrgData:
-        org = OrgData.from_doc(org_id, name, doc)
+        org = OrgData.from_doc(org_id, name, doc, self.profile)
         recs = list(records)
         for r in recs:
             org.add(r)
@@ -295,7 +332,7 @@ class Store:
             row = self.conn.execute("SELECT name, doc FROM orgs WHERE id=?", (org_id,)).fetchone()
             if row is None:
                 return None
-            org = OrgData.from_doc(org_id, row[0], json.loads(row[1]))
+            org = OrgData.from_doc(org_id, row[0], json.loads(row[1]), self.profile)
             rows = self.conn.execute(
                 "SELECT id, type, created, created_ts, updated, external_id, fields, rels FROM records "
                 "WHERE org_id=? ORDER BY type, created_ts, id",
@@ -311,14 +348,31 @@ class Store:
             self.orgs[org_id] = org
             return org
 
-    def add_key(self, key: str, org_id: str, scopes: list[str], member_id: str | None) -> None:
+    def forget(self, org_id: str) -> None:
+        """Drop the org's in-memory state; the next use reloads it from SQLite (a write that
+        failed half-way leaves no trace)."""
+        with self.lock:
+            self.orgs.pop(org_id, None)
+
+    def add_key(
+        self, key: str, org_id: str, scopes: list[str], member_id: str | None, *, session: bool = False
+    ) -> None:
+        """Store the key's SHA-256 only. ``session`` keys live while one process serves and are
+        removed by :meth:`drop_key` when it closes."""
         with self.lock:
             kh = hash_key(key)
             self.conn.execute(
-                "INSERT INTO keys(key_hash, org_id, scopes, member_id, created) VALUES (?, ?, ?, ?, ?)",
-                (kh, org_id, json.dumps(scopes), member_id, time.time()),
+                "INSERT INTO keys(key_hash, org_id, scopes, member_id, created, session) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (kh, org_id, json.dumps(scopes), member_id, time.time(), int(session)),
             )
             self.keys[kh] = (org_id, list(scopes), member_id)
+
+    def drop_key(self, key: str) -> None:
+        with self.lock:
+            kh = hash_key(key)
+            self.conn.execute("DELETE FROM keys WHERE key_hash = ?", (kh,))
+            self.keys.pop(kh, None)
 
     def lookup_key(self, key: str) -> tuple[str, list[str], str | None] | None:
         kh = hash_key(key)
@@ -360,7 +414,11 @@ class Store:
         )
 
     def save(
-        self, org: OrgData, recs: Iterable[Record], idem: tuple[str, str, int, bytes] | None = None
+        self,
+        org: OrgData,
+        recs: Iterable[Record],
+        idem: tuple[str, str, int, bytes] | None = None,
+        request: str | None = None,
     ) -> None:
         """Commit the touched records and (optionally) the idempotent response in one transaction."""
         org_id = org.org_id
@@ -371,21 +429,23 @@ class Store:
                 if idem is not None:
                     op, key, status, body = idem
                     self.conn.execute(
-                        "INSERT OR REPLACE INTO idempotency(org_id, operation, key, status, body, created) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
-                        (org_id, op, key, status, body, time.time()),
+                        "INSERT OR REPLACE INTO idempotency(org_id, operation, key, status, body, created, "
+                        "request) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (org_id, op, key, status, body, time.time(), request),
                     )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
 
-    def idempotent_response(self, org_id: str, op: str, key: str) -> tuple[int, bytes] | None:
+    def idempotent_response(self, org_id: str, op: str, key: str) -> tuple[int, bytes, str | None] | None:
+        """The stored answer to ``key`` (status, body, request fingerprint), within the 24 h TTL."""
         with self.lock:
             row = self.conn.execute(
-                "SELECT status, body, created FROM idempotency WHERE org_id=? AND operation=? AND key=?",
+                "SELECT status, body, created, request FROM idempotency "
+                "WHERE org_id=? AND operation=? AND key=?",
                 (org_id, op, key),
             ).fetchone()
         if row is None or time.time() - row[2] > IDEMPOTENCY_TTL:
             return None
-        return int(row[0]), bytes(row[1])
+        return int(row[0]), bytes(row[1]), row[3]

@@ -12,7 +12,9 @@ rate category (write / read / search) keeps the whole process under the limits.
 
 Retries (see :class:`~bulkio.ratelimit.RetryPolicy`):
 
-* 429 waits ``Retry-After-Ms`` / ``Retry-After`` and pauses that category's pacer;
+* 429 waits ``Retry-After-Ms`` / ``Retry-After`` (else until ``X-RateLimit-Reset``) and pauses that
+  category's pacer; it is never a failed attempt: the request gives up only after
+  ``RetryPolicy.max_wait`` seconds without any request of the client succeeding;
 * 5xx, timeouts and dropped connections back off exponentially with jitter, and a write is sent
   again with the **same** ``Idempotency-Key``, so the server runs it at most once;
 * 409 is retried only when it says the same idempotency key is still in flight;
@@ -20,8 +22,14 @@ Retries (see :class:`~bulkio.ratelimit.RetryPolicy`):
   server (connect errors, 429); after anything else it may have been applied, so the error is
   raised. bulkio itself always passes keys.
 
-The API key lives only in the httpx client's headers (whose repr masks it); the client keeps a
-fingerprint (:attr:`LightfieldClient.key_fingerprint`) so a resume ledger can tell targets apart.
+The API key is stripped and checked for shape (:func:`~bulkio.config.clean_api_key`), then lives only
+in the httpx client's headers (whose repr masks it); the client keeps a fingerprint
+(:attr:`LightfieldClient.key_fingerprint`) so a resume ledger can tell targets apart. Error texts
+from the transport are redacted (:func:`~bulkio.errors.redact`).
+
+Pacing is per process unless :meth:`LightfieldClient.share_pacing` (or ``pace_dir=``) puts the
+buckets in a folder, where every bulkio process using the same base URL and key shares them
+(:class:`~bulkio.ratelimit.SharedPacer`); ``import_file`` does so next to its ledger.
 """
 
 from __future__ import annotations
@@ -34,13 +42,14 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Self
 
 import httpx
 from pydantic import SecretStr
 
 from ... import __version__
-from ...config import API_VERSION, DEFAULT_BASE_URL
+from ...config import API_VERSION, DEFAULT_BASE_URL, clean_api_key
 from ...definitions import (
     NOTE_DEFINITIONS,
     SYSTEM_OBJECTS,
@@ -50,9 +59,9 @@ from ...definitions import (
     definitions_path,
     record_path,
 )
-from ...errors import ApiError, AuthError, ConfigError, RateLimitError, ScopeError
+from ...errors import ApiError, AuthError, ConfigError, RateLimitError, ScopeError, redact
 from ...events import EventHandler, RateLimited, Retrying
-from ...ratelimit import CATEGORIES, Category, Pacer, RateLimit, RetryPolicy
+from ...ratelimit import CATEGORIES, Category, Pacer, RateLimit, RetryPolicy, SharedPacer
 from ..base import ClientStats
 
 __all__ = ["ClientStats", "Filters", "LightfieldClient", "RateLimit", "RetryPolicy", "parse_error"]
@@ -169,12 +178,14 @@ class LightfieldClient:
         retry: RetryPolicy | None = None,
         on_event: EventHandler | None = None,
         max_connections: int = 32,
+        pace_dir: str | Path | None = None,
     ) -> None:
         if isinstance(api_key, SecretStr):
             api_key = api_key.get_secret_value()
         key = api_key or os.environ.get("LIGHTFIELD_API_KEY")
-        if not key:
+        if not key or not key.strip():
             raise ConfigError("No API key: pass api_key= or set LIGHTFIELD_API_KEY.")
+        key = clean_api_key(key, source="api_key= / LIGHTFIELD_API_KEY" if api_key else "LIGHTFIELD_API_KEY")
         self.base_url = _normalise_base_url(
             base_url or os.environ.get("LIGHTFIELD_BASE_URL") or DEFAULT_BASE_URL
         )
@@ -186,6 +197,7 @@ class LightfieldClient:
         self.retry = retry or RetryPolicy()
         self.on_event = on_event
         self.pacers: dict[str, Pacer] = {c: Pacer(c, self.rate_limit) for c in CATEGORIES}
+        self._last_progress = 0.0  # monotonic time of the last answer that was not 429 / 5xx
         self._counters = _Counters()
         self._schemas: dict[str, ObjectSchema] = {}
         self._schema_lock = threading.Lock()
@@ -203,6 +215,25 @@ class LightfieldClient:
             },
         )
         del key, api_key
+        if pace_dir is not None:
+            self.share_pacing(pace_dir)
+
+    def share_pacing(self, directory: str | Path) -> None:
+        """Pace with every other bulkio process on this machine that uses the same base URL and key:
+        one file-locked token bucket per rate category in ``directory`` (the resume ledger's
+        folder), keyed by a hash of :attr:`target`. What this client learned (the server's limit)
+        carries over; calling it again with the same folder changes nothing."""
+        folder = Path(directory)
+        for cat, old in list(self.pacers.items()):
+            if isinstance(old, SharedPacer) and old.directory == folder:
+                continue
+            shared = SharedPacer(cat, self.rate_limit, directory=folder, target=self.target)
+            if old.server_limit and not shared.server_limit:
+                shared.server_limit = old.server_limit
+                shared.rate, shared.capacity = old.rate, old.capacity
+            self.pacers[cat] = shared
+            if isinstance(old, SharedPacer):
+                old.close()
 
     def __repr__(self) -> str:
         return f"LightfieldClient(base_url={self.base_url!r}, key=sha256:{self.key_fingerprint}…)"
@@ -226,56 +257,78 @@ class LightfieldClient:
         """Send one API request with pacing and retries; return the decoded JSON body."""
         method = method.upper()
         cat: Category = category or ("write" if method == "POST" else "read")
-        pacer = self.pacers[cat]
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         if json is not None:
             headers["Content-Type"] = "application/json"
         safe_to_resend = method != "POST" or idempotency_key is not None
         policy = self.retry
-        attempt = 0
+        attempt = 0  # failed attempts; a 429 is not one
+        limited = 0  # 429s of this request
+        started = time.monotonic()
         while True:
-            attempt += 1
+            pacer = self.pacers[cat]  # looked up each time: share_pacing() may swap it
             ticket = pacer.acquire()
             with self._counters.lock:
                 self._counters.requests += 1
+            failure: ApiError | None = None
             try:
                 response = self._http.request(method, path, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:
                 with self._counters.lock:
                     self._counters.transport_errors += 1
-                retryable = safe_to_resend or isinstance(exc, _NOT_SENT)
-                if not retryable or attempt >= policy.max_attempts:
-                    raise ApiError(
-                        f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__,
-                        status=0,
-                        type="connection_error",
-                        code=type(exc).__name__,
-                        method=method,
-                        path=path,
-                    ) from None
-                self._wait_retry(method, path, attempt, type(exc).__name__, policy.backoff(attempt))
-                continue
+                attempt += 1
+                # a request httpx refuses to build or send (an illegal header) fails the same way
+                # every time: never retried
+                retryable = not isinstance(exc, httpx.LocalProtocolError) and (
+                    safe_to_resend or isinstance(exc, _NOT_SENT)
+                )
+                if retryable and attempt < policy.max_attempts:
+                    self._wait_retry(method, path, attempt, type(exc).__name__, policy.backoff(attempt))
+                    continue
+                # built here, raised below: not inside ``except``, so it carries no __context__ with
+                # httpx's text, which can quote headers (``Illegal header value b'Bearer …'``)
+                failure = ApiError(
+                    f"{type(exc).__name__}: {redact(str(exc))}" if str(exc) else type(exc).__name__,
+                    status=0,
+                    type="connection_error",
+                    code=type(exc).__name__,
+                    method=method,
+                    path=path,
+                )
+            if failure is not None:
+                raise failure
             status = response.status_code
             with self._counters.lock:
                 self._counters.by_status[status] += 1
             pacer.observe(response.headers, ticket)
+            if status != 429 and status < 500:
+                self._last_progress = time.monotonic()  # the server is serving this client
             if status < 400:
                 return self._decode(response, method, path)
             err = parse_error(response, method=method, path=path)
-            if attempt >= policy.max_attempts:
-                if status == 429:
-                    with self._counters.lock:
-                        self._counters.rate_limited += 1
-                raise err
             if status == 429 and 429 in policy.retry_statuses:
-                wait = policy.rate_limit_wait(response.headers, attempt)
+                limited += 1
+                wait = policy.rate_limit_wait(response.headers, limited)
+                stalled = time.monotonic() - max(self._last_progress, started)
                 with self._counters.lock:
                     self._counters.rate_limited += 1
+                if stalled >= policy.max_wait:
+                    err.add_note(
+                        f"Rate limited for {stalled:.0f} s without a request succeeding (the limit "
+                        f"is {policy.max_wait:g} s; --max-wait raises it): another client may be "
+                        "using the same API key."
+                    )
+                    raise err
+                wait = min(wait, policy.max_wait - stalled)  # the last try comes as the budget ends
+                with self._counters.lock:
                     self._counters.retries += 1
                 pacer.pause(wait)
-                self._emit(RateLimited(category=cat, wait_seconds=wait))
-                continue  # the pacer holds this thread until the pause is over
-            if (status in policy.retry_statuses and safe_to_resend) or _is_idempotency_conflict(err):
+                self._emit(RateLimited(category=cat, wait_seconds=wait, stalled_seconds=stalled))
+                continue  # not an attempt: the pacer holds this thread until the pause is over
+            attempt += 1
+            if attempt < policy.max_attempts and (
+                (status in policy.retry_statuses and safe_to_resend) or _is_idempotency_conflict(err)
+            ):
                 self._wait_retry(method, path, attempt, str(status), policy.backoff(attempt))
                 continue
             raise err
@@ -479,6 +532,9 @@ class LightfieldClient:
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        for pacer in self.pacers.values():
+            if isinstance(pacer, SharedPacer):
+                pacer.close()
 
     def __enter__(self) -> Self:
         return self
