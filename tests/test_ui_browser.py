@@ -9,6 +9,8 @@
   more than a page in the browser;
 * the token: a visit without it is refused, with it the address loses it.
 
+What was written is read from the sandbox's own store (lists lag behind writes, as the real API's).
+
 Screenshots of every step go to the test's tmp folder (printed with a failure); set
 ``BULKIO_UI_SCREENSHOTS=DIR`` to keep a copy. Chromium comes from the distribution (``.ci/run``
 installs it); without it these tests skip locally and fail in CI.
@@ -191,7 +193,7 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         run_and_wait(pg, "Import now", "import")
         assert counts(pg, "import") == {"created": 56}
         shot("companies-imported")
-        assert len(list(lf.list_all("account"))) == 56
+        assert len(list(sandbox.records(empty_org.org_id, "account"))) == 56
 
         # three of the deals exist already, with other amounts: the diff shows what changes
         seed = tmp_path / "old-deals.csv"
@@ -268,7 +270,9 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         expect(pg.locator("#import-progress")).to_contain_text("rows/s")
         expect(pg.locator("#import-table")).to_contain_text("created")
         shot("deals-imported")
-        deals = {r["fields"]["external_id"]["value"]: r for r in lf.list_all("opportunity")}
+        deals = {
+            r["fields"]["external_id"]["value"]: r for r in sandbox.records(empty_org.org_id, "opportunity")
+        }
         assert len(deals) == 55
         assert deals["31000000000"]["fields"]["amount"]["value"] == 21900
         # the original file is untouched; the fixes went to a copy beside it, which was imported
@@ -291,7 +295,7 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         expect(pg.locator("#import-progress .job-facts")).to_contain_text(re.compile(r"^done"))
         expect(pg.locator("#import-counts")).to_contain_text("53 created")
         shot("deals-retried")
-        assert len(list(lf.list_all("opportunity"))) == 56
+        assert len(list(sandbox.records(empty_org.org_id, "opportunity"))) == 56
 
         undo = pg.get_by_role("button", name="Undo this import")
         if ui.session.jobs and not _has_undo():
@@ -301,7 +305,10 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
             undo.click()
             expect(pg.locator("#import-progress .job-facts")).to_contain_text(re.compile(r"^done"))
             shot("deals-undone")
-            left = {r["fields"]["external_id"]["value"]: r for r in lf.list_all("opportunity")}
+            left = {
+                r["fields"]["external_id"]["value"]: r
+                for r in sandbox.records(empty_org.org_id, "opportunity")
+            }
             assert set(left) == {"31000000000", "31000000101", "31000000202"}
             assert left["31000000000"]["fields"]["amount"]["value"] == 1000
 
@@ -366,10 +373,12 @@ def test_whole_workbook(page: tuple[Page, Shots], sandbox, empty_org, tmp_path: 
         assert counts(pg, "import") == {"created": 7}  # 2 accounts, 2 contacts, 3 deals
         expect(pg.locator("#import-table tbody tr")).to_have_count(3)  # the Deals sheet
         shot("workbook-imported")
-        accounts = {r["fields"]["$name"]["value"]: r["id"] for r in lf.list_all("account")}
+        accounts = {
+            r["fields"]["$name"]["value"]: r["id"] for r in sandbox.records(empty_org.org_id, "account")
+        }
         assert set(accounts) == {"Workbook Widgets", "Workbook Gears"}
-        assert len(list(lf.list_all("contact"))) == 2
-        opps = list(lf.list_all("opportunity"))
+        assert len(list(sandbox.records(empty_org.org_id, "contact"))) == 2
+        opps = list(sandbox.records(empty_org.org_id, "opportunity"))
         assert {o["relationships"]["$account"]["values"][0] for o in opps} == set(accounts.values())
         # a second look changes nothing: the dry run finds every row unchanged
         pg.get_by_label("Sheet", exact=True).select_option(label="Accounts → account")
