@@ -361,3 +361,12 @@ def test_results_land_on_their_rows_when_a_row_is_cleared(ui: UiServer, tmp_path
         (2, 4, "would fail"),
     ]
     assert rows[1]["issues"][0]["code"] == "unknown_option" and rows[1]["cells"][2] == "Gigantic"
+
+
+def test_two_pages_open_at_once_keep_their_own_cookie(client: LightfieldClient, tmp_path: Path) -> None:
+    """Browsers keep cookies per host, not per port: each server names its own."""
+    with UiServer(client, work_dir=tmp_path / "a") as a, UiServer(client, work_dir=tmp_path / "b") as b:
+        http = httpx.Client(follow_redirects=True)
+        assert http.get(a.url).status_code == 200 and http.get(b.url).status_code == 200
+        assert http.get(a.base_url + "/api/state").status_code == 200
+        assert http.get(b.base_url + "/api/state").status_code == 200

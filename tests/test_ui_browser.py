@@ -226,6 +226,14 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         expect(pg.locator("#values-table tbody tr", has_text="Demo Completed")).to_have_count(0)
         expect(pg.locator("#values-table tbody tr", has_text="Dan Departed")).to_contain_text("2")
         shot("deals-values")
+        # the mapping with its value maps, kept for next month's export
+        step(pg, "Recipes")
+        pg.get_by_label("Recipe name").fill("hubspot deals")
+        pg.get_by_role("button", name="Save recipe").click()
+        expect(pg.locator("#recipes-table tbody tr", has_text="hubspot deals")).to_contain_text(
+            "✔ same headers"
+        )
+        shot("deals-recipe")
 
         step(pg, "Review and fix")
         pg.get_by_label("Show").select_option("errors")
@@ -366,6 +374,13 @@ def test_whole_workbook(page: tuple[Page, Shots], sandbox, empty_org, tmp_path: 
         step(pg, "Review and fix")
         expect(pg.locator("#grid thead")).to_contain_text("Stage")
         expect(pg.locator("#grid tbody tr")).to_have_count(3)
+        # find and replace in a column: every "Gears" in the deal names becomes "Cogs"
+        pg.get_by_label("Find in column").select_option(label="Name* ($name)")
+        pg.get_by_label("Find", exact=True).fill("Gears")
+        pg.get_by_label("Replace with").fill("Cogs")
+        pg.get_by_role("button", name="Replace all").click()
+        expect(pg.locator("#status")).to_contain_text("Replaced in 2 rows")
+        expect(pg.get_by_label("Row 3, Name* ($name)")).to_have_value("Cogs pilot")
         step(pg, "Import")
         expect(pg.locator("#import-target")).to_contain_text("Every sheet of new-customers.xlsx, in order")
         run_and_wait(pg, "Import now", "import")
@@ -379,6 +394,11 @@ def test_whole_workbook(page: tuple[Page, Shots], sandbox, empty_org, tmp_path: 
         assert set(accounts) == {"Workbook Widgets", "Workbook Gears"}
         assert len(list(sandbox.records(empty_org.org_id, "contact"))) == 2
         opps = list(sandbox.records(empty_org.org_id, "opportunity"))
+        assert sorted(o["fields"]["$name"]["value"] for o in opps) == [
+            "Cogs expansion",
+            "Cogs pilot",
+            "Widgets renewal",
+        ]
         assert {o["relationships"]["$account"]["values"][0] for o in opps} == set(accounts.values())
         # a second look changes nothing: the dry run finds every row unchanged
         pg.get_by_label("Sheet", exact=True).select_option(label="Accounts → account")

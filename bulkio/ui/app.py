@@ -365,7 +365,7 @@ def create_app(
         page = await _in_thread(s.page, offset, limit, only=only, code=code)
         page["ms"] = round((time.perf_counter() - started) * 1000, 1)
         page["sheet"] = s.summary()
-        page["kinds"] = s.store.kinds()
+        page["kinds"] = s.kinds()
         return JSONResponse(page)
 
     async def edit(request: Request) -> Response:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import BulkioError
 from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress, RateLimited, Retrying
 from ..pipeline import RowReport, RunReport, import_file
 from .workspace import IMPORT_ORDER, Sheet, Workspace, issue_json
@@ -294,6 +295,8 @@ class Job:
         part = ns[offset : offset + limit]
         cells = {n: (number, c) for n, number, c in s.store.rows_at(part)}
         report = self.reports.get(sid)
+        references = s.checker.references if s.checker else None
+        _learn_names(report, [rows[n] for n in part], references)
         out = []
         for n in part:
             r = rows[n]
@@ -305,7 +308,7 @@ class Job:
                     "outcome": r.outcome,
                     "record_id": r.record_id,
                     "link": r.link,
-                    "changes": _changes(report, r, s.checker.references if s.checker else None),
+                    "changes": _changes(report, r, references),
                     "issues": [
                         issue_json(i, s.checker.col_of(i.column) if s.checker else -1) for i in r.issues
                     ],
@@ -360,6 +363,35 @@ def _changes(report: RunReport | None, r: RowReport, references: Any = None) -> 
             label = schema.fields[key].label if schema is not None and key in schema.fields else key
         out.append({"field": key, "label": label, "before": before, "after": after, "created": old is None})
     return out
+
+
+#: Related records looked up by id per page of results, to show their names (records the run itself
+#: created are not in the page's lookups yet).
+NAME_LOOKUPS = 20
+
+
+def _learn_names(report: RunReport | None, rows: list[RowReport], references: Any) -> None:
+    schema = report._schema if report is not None else None
+    if schema is None or references is None:
+        return
+    wanted: dict[str, set[str]] = {}
+    for r in rows:
+        for key, pair in r.changes.items():
+            rel = schema.relationships.get(key)
+            if rel is None:
+                continue
+            for value in pair:
+                for rid in value if isinstance(value, list) else [value]:
+                    if isinstance(rid, str) and rid:
+                        wanted.setdefault(rel.object_type, set()).add(rid)
+    for otype, ids in wanted.items():
+        directory = references.directory(otype)
+        unknown = sorted(i for i in ids if i not in directory.names)[:NAME_LOOKUPS]
+        if unknown:
+            try:
+                directory.prefetch(set(unknown))
+            except BulkioError:
+                continue  # names are a nicety: the ids still show
 
 
 def _named(value: Any, names: dict[str, str]) -> str:

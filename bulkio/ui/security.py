@@ -47,6 +47,12 @@ class Guard:
         self.app, self.token, self.csrf = app, token, csrf
         self.port = port  # set once the server has its socket (port 0 → a free one)
 
+    @property
+    def cookie_name(self) -> str:
+        """Cookies are not kept per port: each server's own name, so two pages open at once (two
+        ``bulkio ui`` on two ports) do not log each other out."""
+        return f"{COOKIE}_{self.port}" if self.port is not None else COOKIE
+
     def allowed_hosts(self) -> set[str]:
         if self.port is None:
             return set(LOOPBACK_NAMES)
@@ -67,7 +73,7 @@ class Guard:
             return
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
         given = query.get("token")
-        cookie = _cookie(headers.get("cookie", ""), COOKIE)
+        cookie = _cookie(headers.get("cookie", ""), self.cookie_name)
         if given is not None:
             if not _same(given, self.token):
                 await _refuse(send, 403, "wrong token: open the address bulkio ui printed")
@@ -76,7 +82,7 @@ class Guard:
                 # set the cookie and drop the token from the address
                 rest = urlencode([(k, v) for k, v in query.items() if k != "token"])
                 location = scope["path"] + (f"?{rest}" if rest else "")
-                await _redirect(send, location, self.token)
+                await _redirect(send, location, self.cookie_name, self.token)
                 return
         elif not _same(cookie, self.token):
             await _refuse(send, 403, "token required: open the address bulkio ui printed")
@@ -132,8 +138,8 @@ async def _refuse(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _redirect(send: Send, location: str, token: str) -> None:
-    cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+async def _redirect(send: Send, location: str, name: str, token: str) -> None:
+    cookie = f"{name}={token}; Path=/; HttpOnly; SameSite=Strict"
     await send(
         {
             "type": "http.response.start",

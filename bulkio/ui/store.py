@@ -106,6 +106,8 @@ class RowStore:
         self.load_seconds = 0.0
         #: bumped by every edit (a copy made at the same version holds the same rows)
         self.version = 0
+        #: bumped whenever issues are written
+        self.issues_version = 0
 
     # --- loading ----------------------------------------------------------------------------
     def load(self, rows: Iterable[Any], *, stop: threading.Event | None = None) -> None:
@@ -276,12 +278,23 @@ class RowStore:
                     on_row(n)
         return changed
 
-    def edited(self) -> dict[int, set[int]]:
+    def edited(self, ns: list[int] | None = None) -> dict[int, set[int]]:
+        """Edited cells (``n → columns``), of these rows or of all."""
+        out: dict[int, set[int]] = {}
         with self._lock:
-            out: dict[int, set[int]] = {}
-            for n, col in self._db.execute("SELECT n, col FROM edits"):
-                out.setdefault(n, set()).add(col)
-            return out
+            if ns is None:
+                got = self._db.execute("SELECT n, col FROM edits").fetchall()
+            elif not ns:
+                got = []
+            else:
+                marks = ",".join("?" * len(ns))
+                got = self._db.execute(
+                    f"SELECT n, col FROM edits WHERE n IN ({marks})",
+                    ns,
+                ).fetchall()
+        for n, col in got:
+            out.setdefault(n, set()).add(col)
+        return out
 
     def edit_count(self) -> int:
         with self._lock:
@@ -299,6 +312,7 @@ class RowStore:
             for i in items
         ]
         with self._lock:
+            self.issues_version += 1
             self._db.execute("BEGIN")
             ns = list(rows)
             for k in range(0, len(ns), 500):
@@ -312,6 +326,7 @@ class RowStore:
 
     def clear_issues(self) -> None:
         with self._lock:
+            self.issues_version += 1
             self._db.execute("DELETE FROM issues")
 
     def issues_at(self, ns: list[int]) -> dict[int, list[tuple[int, Issue]]]:

@@ -22,6 +22,7 @@ import itertools
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +161,7 @@ class Sheet:
         self.progress = CheckProgress()
         self.mapping_error: str | None = None
         self.copy_skipped: list[int] = []
+        self._kinds: tuple[Any, float, list[dict[str, Any]]] | None = None
         self._stop = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
@@ -408,6 +410,21 @@ class Sheet:
             for v, c in col.values.items()
         ]
 
+    def kinds(self) -> list[dict[str, Any]]:
+        """Issue kinds with their row counts; while the background check writes issues, counted at
+        most once a second (a grouped count over a million rows is not free), at once after an edit."""
+        key = (self.progress.generation, self.store.version, self.store.issues_version)
+        now = time.monotonic()
+        cached = self._kinds
+        if cached is not None and (
+            cached[0] == key
+            or (not self.progress.done and cached[0][:2] == key[:2] and now - cached[1] < 1.0)
+        ):
+            return cached[2]
+        kinds = self.store.kinds()
+        self._kinds = (key, now, kinds)
+        return kinds
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -463,8 +480,9 @@ class Sheet:
 
     def rows_json(self, rows: list[tuple[int, int, list[Any]]]) -> list[dict[str, Any]]:
         """Grid rows: cells as shown, which cells were edited, the issues on each cell."""
-        issues = self.store.issues_at([n for n, _, _ in rows])
-        edited = self.store.edited() if self.store.edit_count() else {}
+        ns = [n for n, _, _ in rows]
+        issues = self.store.issues_at(ns)
+        edited = self.store.edited(ns)
         width = len(self.headers)
         return [
             {
