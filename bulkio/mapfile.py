@@ -181,8 +181,15 @@ class ColumnSpec(_Strict):
         description="Source value → option label/id or reference (matched ignoring case and spaces).",
     )
     default: str | None = Field(None, description="Used for a value the value map does not list.")
-    unmapped: Literal["fail", "pass"] = Field(
-        "pass", description="A value the map does not list (and no default): fail the row, or pass it as is."
+    unmapped: Literal["fail", "pass", "blank"] = Field(
+        "pass",
+        description="A value the map does not list (and no default): fail the row, pass it as is, or "
+        "leave the cell blank (then a fallback column of the same field is used).",
+    )
+    fallback: bool = Field(
+        False,
+        description="Used only on rows where the other column of the same field is blank (or when the "
+        "file has no other column for it).",
     )
     note: str | None = Field(None, description="Free text (bulkio map writes how sure it is).")
 
@@ -224,7 +231,7 @@ class DerivedSpec(_Strict):
     transform: list[Step] = Field(default_factory=list)
     values: dict[str, str] = Field(default_factory=dict)
     default: str | None = None
-    unmapped: Literal["fail", "pass"] = "pass"
+    unmapped: Literal["fail", "pass", "blank"] = "pass"
 
     @field_validator("transform", mode="before")
     @classmethod
@@ -306,13 +313,29 @@ class MappingFile(_Strict):
     def error(self, message: str, *loc: Any) -> MappingFileError:
         return MappingFileError(message, path=self._path, line=self.line(*loc))
 
-    def targets(self) -> dict[str, str | None]:
-        """header → key (None = ignore): the plain header mapping this file implies."""
-        return {h: c.target for h, c in self.columns.items()}
+    def targets(self) -> Targets:
+        """header → key (None = ignore): the plain header mapping this file implies (its
+        ``fallbacks`` name the headers marked ``fallback``)."""
+        out = Targets({h: c.target for h, c in self.columns.items()})
+        out.fallbacks = frozenset(h for h, c in self.columns.items() if c.fallback and c.target)
+        return out
 
     def has_work(self) -> bool:
-        """True when some column has a value map or transforms, or there are derived columns."""
-        return bool(self.derived) or any(c.values or c.transform or c.default for c in self.columns.values())
+        """True when some column has a value map or transforms, or there are derived columns (or
+        fallback columns, which are filled in per row)."""
+        return bool(self.derived) or any(
+            c.values or c.transform or c.default or c.fallback or c.unmapped != "pass"
+            for c in self.columns.values()
+        )
+
+
+class Targets(dict[str, str | None]):
+    """header → key, as :meth:`MappingFile.targets` gives it, plus ``fallbacks``: the headers whose
+    column feeds its field only where the field's other column is blank (Pipedrive's ``Deal - Stage``
+    behind ``Deal - Status``, Salesforce's ``AccountId`` behind ``Account Name``). A plain dict is a
+    mapping without fallbacks."""
+
+    fallbacks: frozenset[str] = frozenset()
 
 
 def _is_flat(data: Any) -> bool:
@@ -645,6 +668,7 @@ SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
 __all__ = [
     "SCHEMA_PATH",
     "ColumnSpec",
+    "Targets",
     "DerivedSpec",
     "MappingFile",
     "MappingFileError",

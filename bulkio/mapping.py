@@ -658,6 +658,32 @@ def map_headers(
             )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
+            if first is not None and "synonym" in (how, first.how):
+                # A synonym is a guess (HubSpot's "Amount in company currency" next to "Amount"): a
+                # column named for the field wins over it, whatever the order; two guesses keep the
+                # first. Either way the run goes on, with a warning naming the column left out.
+                keep_new = first.how == "synonym" and how != "synonym"
+                kept, dropped = (header, first) if keep_new else (first.header, None)
+                left = first if keep_new else MappedColumn(idx, letter(idx), header, col, how)
+                issue(
+                    "duplicate_header",
+                    f'column "{left.header.strip()}" also reads as {col.key}, but column '
+                    f'"{str(kept).strip()}" is used for it; the column is ignored (name it in a '
+                    "mapping file to use it instead)",
+                    left.index,
+                    left.header,
+                    col,
+                    expected="one column per field",
+                    severity="warning",
+                )
+                if dropped is None:
+                    result.columns.append(MappedColumn(idx, letter(idx), header, None, how))
+                    continue
+                result.columns[result.columns.index(dropped)] = MappedColumn(
+                    dropped.index, dropped.letter, dropped.header, None, dropped.how
+                )
+                del result.by_key[col.key]
+                first = None
             if first is not None:
                 issue(
                     "duplicate_header",
