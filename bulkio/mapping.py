@@ -73,6 +73,9 @@ class HeaderMap:
     issues: list[Issue] = field(default_factory=list)
     by_key: dict[str, MappedColumn] = field(default_factory=dict)
     key_field: str = "external_id"
+    #: key → a column a mapping file marked ``fallback``: it feeds the key only on rows where the
+    #: column in ``by_key`` is blank (Pipedrive's ``Deal - Stage`` behind ``Deal - Status``).
+    fallbacks: dict[str, MappedColumn] = field(default_factory=dict)
 
     @property
     def importable(self) -> list[MappedColumn]:
@@ -615,6 +618,8 @@ def map_headers(
 
     suggestions_left = MAX_SUGGESTIONS
     used_entries: set[str] = set()
+    fallback_entries: frozenset[str] = getattr(mapping, "fallbacks", frozenset())
+    pending: list[MappedColumn] = []  # fallback columns, placed once every column is mapped
     for idx, raw in enumerate(headers):
         header = "" if raw is None else str(raw)
         col: Column | None
@@ -625,6 +630,10 @@ def map_headers(
             used_entries.add(entry)
         if found:
             col, how, ambiguous = (cat.by_key[target] if target else None), "mapping", []
+            if col is not None and entry in fallback_entries and col.kind in IMPORT_KINDS:
+                pending.append(MappedColumn(idx, letter(idx), header, col, how))
+                result.columns.append(MappedColumn(idx, letter(idx), header, None, "fallback"))
+                continue
         elif not header.strip():
             col, how, ambiguous = None, None, []
         else:
@@ -700,6 +709,16 @@ def map_headers(
         result.columns.append(mc)
         if col.kind in IMPORT_KINDS:
             result.by_key[col.key] = mc
+    for mc in pending:
+        if mc.column is None:  # pragma: no cover - pending columns always have one
+            continue
+        if mc.column.key in result.by_key:
+            result.fallbacks.setdefault(mc.column.key, mc)
+        else:  # the file has no other column for the field: this one is its column
+            result.columns[
+                result.columns.index(MappedColumn(mc.index, mc.letter, mc.header, None, "fallback"))
+            ] = mc
+            result.by_key[mc.column.key] = mc
     texts = [str(h).strip() for h in headers if h is not None and str(h).strip()]
     for entry in mapping if warn_unused else ():
         if entry in used_entries:

@@ -282,12 +282,14 @@ def value_mapper(values: dict[str, str], default: str | None, unmapped: str, *, 
     table = {fold(k): v for k, v in values.items()}
     listed = ", ".join(repr(k) for k in list(values)[:6]) + (", …" if len(values) > 6 else "")
 
-    def one(text: str) -> str:
+    def one(text: str) -> str | None:
         hit = table.get(fold(text))
         if hit is not None:
             return hit
         if default is not None:
             return default
+        if unmapped == "blank":
+            return None
         if unmapped == "fail":
             raise TransformError(
                 "unmapped_value",
@@ -301,7 +303,8 @@ def value_mapper(values: dict[str, str], default: str | None, unmapped: str, *, 
         if text.casefold() == CLEAR_TOKEN:
             return raw
         if multi:
-            return MULTI_SEPARATOR.join(one(p.strip()) for p in text.split(MULTI_SEPARATOR) if p.strip())
+            kept = [v for v in (one(p.strip()) for p in text.split(MULTI_SEPARATOR) if p.strip()) if v]
+            return MULTI_SEPARATOR.join(kept) or None
         return one(text)
 
     return apply
@@ -362,6 +365,16 @@ class _DerivedOp:
     fn: Fn | None
 
 
+@dataclass(slots=True)
+class _FallbackOp:
+    target: int  # the cell of the field's own column, filled where it is blank
+    index: int  # the fallback column's cell
+    letter: str
+    header: str
+    key: str
+    fn: Fn | None
+
+
 @dataclass
 class RowTransformer:
     """The compiled per-column work of a mapping file. :meth:`rows` applies it; issues go to the
@@ -370,12 +383,13 @@ class RowTransformer:
     width: int
     columns: list[_ColumnOp] = field(default_factory=list)
     derived: list[_DerivedOp] = field(default_factory=list)
+    fallbacks: list[_FallbackOp] = field(default_factory=list)
     file: str | None = None
     sheet: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.columns or self.derived)
+        return bool(self.columns or self.derived or self.fallbacks)
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
         issues.append(
@@ -417,6 +431,14 @@ class RowTransformer:
                 self._fail(issues, number, op, raw, hit)
             else:
                 out[op.index] = hit
+        for fb in self.fallbacks:
+            raw = cells[fb.index] if fb.index < n else None
+            if _is_blank(raw) or not _is_blank(out[fb.target]):
+                continue
+            try:
+                out[fb.target] = fb.fn(raw) if fb.fn is not None else raw
+            except TransformError as exc:
+                self._fail(issues, number, fb, raw, exc)
         for d in self.derived:
             if d.constant is not None:
                 value: Any = d.constant
@@ -470,7 +492,7 @@ def compile_mapping(
         steps: list[Step], values: dict[str, str], default: str | None, unmapped: str, key: str, what: str
     ) -> list[Fn]:
         out = [compile_step(s) for s in steps]
-        if values or default is not None or unmapped == "fail":
+        if values or default is not None or unmapped != "pass":
             out.append(value_mapper(values, default, unmapped, multi=multi_for(key), what=what))
         return out
 
@@ -485,6 +507,16 @@ def compile_mapping(
         )
         if chain:
             t.columns.append(_ColumnOp(mc.index, mc.letter, mc.header, mc.column.key, _chain(chain)))
+    for key, fb in getattr(header_map, "fallbacks", {}).items():
+        entry = explicit_entry(fb.header, mapping)
+        primary = header_map.by_key.get(key)
+        if entry is None or primary is None:  # pragma: no cover - map_headers only keeps such pairs
+            continue
+        col = spec.columns[entry]
+        chain = fns(col.transform, col.values, col.default, col.unmapped, key, f'column "{fb.header}"')
+        t.fallbacks.append(
+            _FallbackOp(primary.index, fb.index, fb.letter, fb.header, key, _chain(chain) if chain else None)
+        )
     index_of: dict[str, Any] = {}
     for mc in header_map.columns:
         if mc.header.strip():
