@@ -49,7 +49,18 @@ from .errors import InputFileError
 #: Targets that mean "do not import this column".
 IGNORE = frozenset({"ignore", "-", ""})
 #: Step names that take no argument (``transform: [trim, fraction]``).
-FLAG_STEPS = ("trim", "lower", "upper", "title", "fraction", "percent", "cents", "country", "split_name")
+FLAG_STEPS = (
+    "trim",
+    "lower",
+    "upper",
+    "title",
+    "fraction",
+    "percent",
+    "cents",
+    "country",
+    "salesforce_id",
+    "split_name",
+)
 #: Step names that take an argument (``{number: de_DE}``, ``{date: "%d.%m.%Y"}``).
 ARG_STEPS = ("number", "currency", "date", "regex", "split_name")
 STEP_NAMES = tuple(dict.fromkeys(FLAG_STEPS + ARG_STEPS))
@@ -132,6 +143,11 @@ class Step(_Strict):
     country: Literal[True] | None = Field(
         None,
         description="A country name in English (or a 2/3-letter code) → its 2-letter code (Babel's data).",
+    )
+    salesforce_id: Literal[True] | None = Field(
+        None,
+        description="A 15-character Salesforce id (report exports) → its 18-character form (Data Loader), "
+        "so both match the same record.",
     )
     split_name: SplitNameStep | None = None
     number: NumberStep | None = None
@@ -668,11 +684,11 @@ SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
 __all__ = [
     "SCHEMA_PATH",
     "ColumnSpec",
-    "Targets",
     "DerivedSpec",
     "MappingFile",
     "MappingFileError",
     "Step",
+    "Targets",
     "as_mapping",
     "check_mapping",
     "json_schema",

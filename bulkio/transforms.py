@@ -207,17 +207,23 @@ def _regex(pattern: str, group: int | str) -> Fn:
 
 
 _COUNTRIES: dict[str, str] = {}
+#: Languages whose country names are read too (exports write the country the way the account's user
+#: reads it: Pipedrive ``Deutschland``, ``Nederland``, ``Schweiz``; hand-kept sheets ``Suisse``).
+#: English is read first, so a name that means two countries in two languages keeps its English one.
+COUNTRY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "pl", "cs")
 
 
 def _country(raw: Any) -> Any:
-    """``United States``, ``Deutschland``? no: English names and ISO codes (``USA``, ``us``) → ``US``."""
+    """A country's name in English or another common language (``Germany``, ``Deutschland``,
+    ``Allemagne``) or its ISO code (``USA``, ``us``) → ``US``/``DE`` (Babel's data)."""
     if not _COUNTRIES:
         from babel import Locale
 
-        for code, name in Locale("en").territories.items():
-            if len(code) == 2 and code.isalpha():
-                _COUNTRIES[fold(name)] = code
-                _COUNTRIES[fold(code)] = code
+        for lang in COUNTRY_LANGUAGES:
+            for code, name in Locale(lang).territories.items():
+                if len(code) == 2 and code.isalpha():
+                    _COUNTRIES.setdefault(fold(name), code)
+                    _COUNTRIES.setdefault(fold(code), code)
         try:
             from babel.core import get_global
 
@@ -244,6 +250,24 @@ def _country(raw: Any) -> Any:
     return code
 
 
+_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}$")
+_SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def _salesforce_id(raw: Any) -> Any:
+    """``0015g00000Zx9yW`` → ``0015g00000Zx9yWAAR``: Salesforce's case-safe 18-character id (reports
+    write 15 characters, Data Loader and the API 18; each 5-character chunk adds one letter whose bits
+    say which of its characters are upper case). Other text passes as it is."""
+    text = _text(raw)
+    if not _SF_ID.match(text):
+        return raw
+    suffix = ""
+    for chunk in (text[0:5], text[5:10], text[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
+        suffix += _SF_SUFFIX[bits]
+    return text + suffix
+
+
 def compile_step(step: Step) -> Fn:
     """One step → one function (raising :class:`TransformError` on a cell it cannot read)."""
     name = step.name
@@ -259,6 +283,8 @@ def compile_step(step: Step) -> Fn:
         return _cents
     if name == "country":
         return _country
+    if name == "salesforce_id":
+        return _salesforce_id
     if name == "split_name":
         assert step.split_name is not None
         return _split_name(step.split_name.order)

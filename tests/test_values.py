@@ -519,6 +519,12 @@ def test_phone_region_must_exist() -> None:
 
 def test_phone_multi() -> None:
     assert ok(PHONES, "(415) 555-0100; +44 20 7946 0958") == ["+14155550100", "+442079460958"]
+    # Pipedrive and Close join a person's numbers with ", "
+    assert ok(PHONES, "+49 711 2345678, +49 171 9876543") == ["+497112345678", "+491719876543"]
+    assert ok(PHONES, "+1 757-555-0178,+1 757-555-0100") == ["+17575550178", "+17575550100"]
+    # a comma that is a dial pause does not split (and one phone field never takes two numbers)
+    assert err(PHONES, "+1 415 555 0100,,42") == "invalid_phone"
+    assert err(fdef("TELEPHONE"), "+49 711 2345678, +49 171 9876543") == "invalid_phone"
 
 
 @pytest.mark.parametrize(
@@ -651,6 +657,12 @@ NAME = CON.fields["$name"]
         ("country", "United States", "US"),
         ("country", "UK", "GB"),
         ("country", "usa", "US"),
+        # names in the user's language (CLDR via Babel): Pipedrive and hand-kept sheets write them
+        ("country", "Nederland", "NL"),
+        ("country", "Suisse", "CH"),
+        ("country", "Österreich", "AT"),
+        ("country", "Allemagne", "DE"),
+        ("country", "Royaume-Uni", "GB"),
         ("latitude", "52.52", 52.52),
         ("longitude", -122.4194, -122.4194),
         ("latitude", 0, 0),
