@@ -307,6 +307,10 @@ def test_ambiguous_date_uses_date_order_and_says_how() -> None:
     assert err(DT, "03/04/2026", ParseOptions(date_order="YMD")) == "ambiguous_date"
     # an unambiguous date ignores a contradicting order rather than failing
     assert ok(DT, "13/01/2026", ParseOptions(date_order="MDY")) == "2026-01-13T00:00:00+00:00"
+    # dots are day-first in every locale that writes them (German, Swiss, Pipedrive EU accounts)
+    assert ok(DT, "03.04.2026", UTC) == "2026-04-03T00:00:00+00:00"
+    assert ok(DT, "01.07.2024 16:12", UTC) == "2024-07-01T16:12:00+00:00"
+    assert ok(DT, "03.04.2026", ParseOptions(date_order="MDY")) == "2026-03-04T00:00:00+00:00"
 
 
 def test_naive_times_use_the_time_zone_but_dates_stay_midnight_utc() -> None:
