@@ -29,7 +29,7 @@ import csv
 import difflib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -671,6 +671,59 @@ def check_mapping(spec: MappingFile, schema: ObjectSchema, *, keys: set[str]) ->
         check_values(("derived", i), d.field, d.values, d.default)
 
 
+def check_references(
+    spec: MappingFile, schema: ObjectSchema, references: Any, *, headers: Iterable[str] | None = None
+) -> None:
+    """Refuse, before any row is read, a value map that sends values to records that do not exist
+    (``Deal owner: {values: {Dan: dan@old-company.com}}`` when no member has that email, or two
+    accounts share the name): every row with that value would fail. ``references`` is a
+    :class:`~bulkio.resolve.References`; ``headers`` (the file's) limits the check to its columns."""
+    from .mapping import explicit_entry
+    from .unresolved import nearest
+
+    present = None if headers is None else {explicit_entry(str(h), spec.columns) for h in headers if h}
+    wanted: list[tuple[tuple[Any, ...], str, str, str]] = []  # (loc, target, source value, record ref)
+    for header, col in spec.columns.items():
+        if col.target in schema.relationships and (present is None or header in present):
+            items = list(col.values.items()) + ([("default", col.default)] if col.default else [])
+            wanted += [(("columns", header), col.target, src, ref) for src, ref in items]
+    for i, d in enumerate(spec.derived):
+        if d.field in schema.relationships:
+            items = list(d.values.items()) + ([("default", d.default)] if d.default else [])
+            wanted += [(("derived", i), d.field, src, ref) for src, ref in items]
+    by_type: dict[str, set[str]] = {}
+    for _loc, target, _src, ref in wanted:
+        rel = schema.relationships[target]
+        parts = [p.strip() for p in ref.split(";")] if rel.has_many else [ref.strip()]
+        by_type.setdefault(rel.object_type, set()).update(p for p in parts if p)
+    for object_type, refs in by_type.items():
+        references.directory(object_type).prefetch(refs)
+    for loc, target, src, ref in wanted:
+        rel = schema.relationships[target]
+        directory = references.directory(rel.object_type)
+        for part in [p.strip() for p in ref.split(";")] if rel.has_many else [ref.strip()]:
+            hits = directory.lookup(part) if part else []
+            if len(hits) == 1:
+                continue
+            where = (*loc, "default") if src == "default" else (*loc, "values", src)
+            if hits:
+                raise spec.error(
+                    f"{src!r} maps to {part!r}, which matches {len(hits)} {rel.object_type} records "
+                    f"({', '.join(hits[:3])}); map it to one of their ids or emails",
+                    *where,
+                )
+            choices = list(getattr(directory, "names", {}).values()) + list(
+                getattr(directory, "by_email", {})
+            )
+            pool = [c for c in choices if ("@" in c) == ("@" in part)] or choices
+            near = [n for n, _ in nearest(part, pool)]
+            hint = f"; nearest: {', '.join(near)}" if near else ""
+            raise spec.error(
+                f"{src!r} maps to {part!r}, but no {rel.object_type} matches it (by id, email or name){hint}",
+                *where,
+            )
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of mapping files (shipped as ``bulkio/mapping.schema.json``)."""
     schema = MappingFile.model_json_schema()
@@ -691,6 +744,7 @@ __all__ = [
     "Targets",
     "as_mapping",
     "check_mapping",
+    "check_references",
     "json_schema",
     "load_mapping",
     "parse_mapping",

@@ -950,9 +950,13 @@ def _run_import(
     completed: dict[int, RowOutcome] = {}
     pending: dict[int, Operation] = {}
     known: dict[str, str] = {}
+    if spec is not None and ledger is None:  # (with a ledger: once the references have settled)
+        MF.check_references(spec, schema, References(client, key_field=run.key_field), headers=headers)
     if ledger is not None:
         known = ledger.known_records(target=target, object_type=run.object_type, key_field=run.key_field)
         _settle_references(ledger, run, target, schema, header_map)
+        if spec is not None:  # value maps onto records (owner aliases) must name records that exist
+            MF.check_references(spec, schema, References(client, key_field=run.key_field), headers=headers)
         if not run.dry_run and ledger_input is not None:
             info = (
                 _find_run_to_resume(ledger, run, target, file, fingerprint, run_fingerprint, options)
