@@ -376,7 +376,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "ambiguous_option",
-                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
+                        f"{text!r} matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
                         file=self.file,
                         sheet=self.sheet,
                     )
@@ -389,7 +389,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "unknown_option",
-                        f"'{text}' is not an option of {fdef.label}.{hint}",
+                        f"{text!r} is not an option of {fdef.label}.{hint}",
                         expected="one of: " + ", ".join(o.label for o in fdef.options),
                         file=self.file,
                         sheet=self.sheet,
@@ -451,7 +451,7 @@ class Resolver:
                         row.issue_at(
                             key,
                             "relationship_entity_missing",
-                            f"'{ref}': {rid} is named '{directory.names.get(rid, '')}', not '{name}'.",
+                            f"{ref!r}: {rid} is named {directory.names.get(rid, '')!r}, not {name!r}.",
                             file=self.file,
                             sheet=self.sheet,
                         )
@@ -465,7 +465,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "relationship_entity_missing",
-                        f"No {rel.object_type} matches '{ref}' ({_matched_by(rel.object_type)}).",
+                        f"No {rel.object_type} matches {ref!r} ({_matched_by(rel.object_type)}).",
                         file=self.file,
                         sheet=self.sheet,
                     )
@@ -473,7 +473,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "ambiguous_reference",
-                        f"'{ref}' matches {len(found)} {rel.object_type} records: "
+                        f"{ref!r} matches {len(found)} {rel.object_type} records: "
                         f"{', '.join(found)}; use the record id or external_id, or pick "
                         f"'{ref} ({found[0]})' (name and id) from the template's list.",
                         file=self.file,
