@@ -290,17 +290,38 @@ def test_value_map_onto_a_missing_member_stops_before_the_run(
         "      Ben Seller: ben@old-crm.example\n",
         encoding="utf-8",
     )
-    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
-        with pytest.raises(MappingFileError) as exc:
-            import_file(
-                REAL / "pipedrive" / "deals-2024-09-02.csv",
-                "opportunity",
-                client=lf,
-                mapping=mapping,
-                dry_run=True,
-                results_path=tmp_path / "r.csv",
-            )
+    with (
+        LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
+        pytest.raises(MappingFileError) as exc,
+    ):
+        import_file(
+            REAL / "pipedrive" / "deals-2024-09-02.csv",
+            "opportunity",
+            client=lf,
+            mapping=mapping,
+            dry_run=True,
+            results_path=tmp_path / "r.csv",
+        )
     message = str(exc.value)
     assert "line 6" in message and "'ben@old-crm.example'" in message and "no member matches" in message
     assert "ben@demo.lightfield.test" in message  # the nearest member
     assert sandbox.count(empty_org.org_id, "opportunity") == 0
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [  # the published test vectors (codegolf.stackexchange.com/questions/69127), and ids left alone
+        ("a0RE000000IJmcN", "a0RE000000IJmcNMAT"),
+        ("001M000000qfPyS", "001M000000qfPySIAU"),
+        ("0F9E000000092w2", "0F9E000000092w2KAA"),
+        ("AbCdEfGhIjKlMnO", "AbCdEfGhIjKlMnOVKV"),
+        ("aBcDEfgHIJKLMNO", "aBcDEfgHIJKLMNO025"),
+        ("0015g00000Zx9yWAAR", "0015g00000Zx9yWAAR"),  # already 18
+        ("K-1001", "K-1001"),  # not a Salesforce id
+    ],
+)
+def test_salesforce_id_transform(short: str, long: str) -> None:
+    from bulkio.mapfile import Step
+    from bulkio.transforms import compile_step
+
+    assert compile_step(Step.model_validate("salesforce_id"))(short) == long
