@@ -202,6 +202,11 @@ class ColumnSpec(_Strict):
         description="A value the map does not list (and no default): fail the row, pass it as is, or "
         "leave the cell blank (then a fallback column of the same field is used).",
     )
+    skip_rows: list[str] = Field(
+        default_factory=list,
+        description="Rows whose value in this column is one of these (ignoring case) are not imported; a "
+        "skipped_row warning names each (Salesforce's IsDeleted: true). The column may be ignored.",
+    )
     fallback: bool = Field(
         False,
         description="Used only on rows where the other column of the same field is blank (or when the "
@@ -220,6 +225,13 @@ class ColumnSpec(_Strict):
     @classmethod
     def _one_step(cls, v: Any) -> Any:
         return [v] if isinstance(v, (str, dict)) else v
+
+    @field_validator("skip_rows", mode="before")
+    @classmethod
+    def _skip_texts(cls, v: Any) -> Any:
+        if isinstance(v, (str, bool, int, float)):
+            v = [v]
+        return [_scalar_text(x) for x in v] if isinstance(v, list) else v
 
     @field_validator("values", mode="before")
     @classmethod
@@ -340,7 +352,7 @@ class MappingFile(_Strict):
         """True when some column has a value map or transforms, or there are derived columns (or
         fallback columns, which are filled in per row)."""
         return bool(self.derived) or any(
-            c.values or c.transform or c.default or c.fallback or c.unmapped != "pass"
+            c.values or c.transform or c.default or c.fallback or c.unmapped != "pass" or c.skip_rows
             for c in self.columns.values()
         )
 

@@ -401,6 +401,14 @@ class _FallbackOp:
     fn: Fn | None
 
 
+@dataclass(slots=True)
+class _SkipOp:
+    index: int
+    letter: str
+    header: str
+    values: frozenset[str]  # folded
+
+
 @dataclass
 class RowTransformer:
     """The compiled per-column work of a mapping file. :meth:`rows` applies it; issues go to the
@@ -410,12 +418,13 @@ class RowTransformer:
     columns: list[_ColumnOp] = field(default_factory=list)
     derived: list[_DerivedOp] = field(default_factory=list)
     fallbacks: list[_FallbackOp] = field(default_factory=list)
+    skips: list[_SkipOp] = field(default_factory=list)
     file: str | None = None
     sheet: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.columns or self.derived or self.fallbacks)
+        return bool(self.columns or self.derived or self.fallbacks or self.skips)
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
         issues.append(
@@ -485,9 +494,32 @@ class RowTransformer:
         if not self.active:
             yield from rows
             return
-        apply = self.apply
+        apply, skips = self.apply, self.skips
         for r in rows:
+            hit = next((s for s in skips if self._skipped(s, r.cells)), None) if skips else None
+            if hit is not None:
+                raw = r.cells[hit.index]
+                issues.append(
+                    Issue(
+                        "skipped_row",
+                        f"row {r.number} is not imported: its {hit.header.strip()} is {_text(raw)!r} "
+                        "(skip_rows in the mapping)",
+                        file=self.file,
+                        sheet=self.sheet,
+                        row=r.number,
+                        column=hit.letter,
+                        header=hit.header,
+                        value=_text(raw),
+                        severity="warning",
+                    )
+                )
+                continue
             yield Row(r.number, apply(r.number, r.cells, issues))
+
+    @staticmethod
+    def _skipped(op: _SkipOp, cells: list[Any]) -> bool:
+        raw = cells[op.index] if op.index < len(cells) else None
+        return not _is_blank(raw) and fold(_text(raw)) in op.values
 
 
 def compile_mapping(
@@ -533,6 +565,11 @@ def compile_mapping(
         )
         if chain:
             t.columns.append(_ColumnOp(mc.index, mc.letter, mc.header, mc.column.key, _chain(chain)))
+    for mc in header_map.columns:
+        entry = explicit_entry(mc.header, mapping) if mc.header.strip() else None
+        if entry is not None and spec.columns[entry].skip_rows:
+            values = frozenset(fold(v) for v in spec.columns[entry].skip_rows)
+            t.skips.append(_SkipOp(mc.index, mc.letter, mc.header, values))
     for key, fb in getattr(header_map, "fallbacks", {}).items():
         entry = explicit_entry(fb.header, mapping)
         primary = header_map.by_key.get(key)

@@ -119,6 +119,11 @@ def test_salesforce_data_loader_then_report_update_the_same_records(
         run = Importer(lf, tmp_path)
         accounts = run(sf / "Account.csv", "account")
         assert failures(accounts) == {5: ["unknown_option"]}  # Industry 'Hospitality': not an option here
+        # "Export All" includes deleted records: IsDeleted true is not imported, and says so
+        assert [(i.code, i.row) for i in accounts.file_issues if i.code == "skipped_row"] == [
+            ("skipped_row", 7)
+        ]
+        assert accounts.counts.created == 4
         # Data Loader: no account names, only AccountId, which finds the accounts imported just now
         extract = run(sf / "extract-opportunity.csv", "opportunity")
         assert failures(extract) == {5: ["relationship_entity_missing"]}  # Café Lumière's account failed
@@ -145,6 +150,7 @@ def test_salesforce_data_loader_then_report_update_the_same_records(
     # the report set the owner the Data Loader file could not (OwnerId is a Salesforce user id)
     assert opps["0065g00000Ab1cEAAR"]["rel:$owner"] == ["mem_ben"]
     assert opps["0065g00000Ab1cHAAR"]["amount"] == 145000
+    assert "0015g00000Zx9z1AAB" not in accs  # Quillon Learning (old), deleted in Salesforce
 
 
 def test_hubspot_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
