@@ -401,6 +401,60 @@ class _FallbackOp:
     fn: Fn | None
 
 
+#: Headers that hold a row's country when no column is mapped to an address country (a contacts
+#: export's Country/Region, Salesforce's MailingCountry, a hand-kept sheet's Land / Pays / País).
+COUNTRY_HEADERS = frozenset(
+    {"country", "countryregion", "mailingcountry", "billingcountry", "land", "pays", "pais", "país"}
+)
+_PHONE_SPLIT = re.compile(r"\s*[;,\n]\s*")
+
+
+@dataclass(slots=True)
+class _PhoneRegionOp:
+    """Numbers written without a country code, read in the country of their row (HubSpot's
+    ``Country/Region`` "United Kingdom" for ``020 7946 0321``): the file may mix countries, which one
+    ``--phone-region`` cannot say. Only numbers valid in that country are rewritten (as E.164)."""
+
+    phones: list[int]
+    country: int
+
+    def apply(self, out: list[Any]) -> None:
+        raw_country = out[self.country] if self.country < len(out) else None
+        if _is_blank(raw_country):
+            return
+        try:
+            region = str(_country(raw_country))
+        except TransformError:
+            return
+        for i in self.phones:
+            cell = out[i] if i < len(out) else None
+            if isinstance(cell, str) and cell.strip() and not cell.lstrip().startswith(("+", "00")):
+                out[i] = _national_phones(cell, region)
+
+
+def _national_phones(cell: str, region: str) -> str:
+    import phonenumbers
+
+    parts = _PHONE_SPLIT.split(cell.strip())
+    if len(parts) > 1 and any(sum(c.isdigit() for c in p) < 5 for p in parts):
+        parts = [cell.strip()]  # a comma that is a dial pause: leave the cell to the phone reader
+    out = []
+    for part in parts:
+        if not part or part.startswith(("+", "00")):
+            out.append(part)
+            continue
+        try:
+            number = phonenumbers.parse(part, region)
+        except phonenumbers.NumberParseException:
+            out.append(part)
+            continue
+        if phonenumbers.is_valid_number(number):
+            out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        else:
+            out.append(part)
+    return ";".join(p for p in out if p) if len(parts) > 1 else (out[0] if out else cell)
+
+
 @dataclass(slots=True)
 class _SkipOp:
     index: int
@@ -419,12 +473,13 @@ class RowTransformer:
     derived: list[_DerivedOp] = field(default_factory=list)
     fallbacks: list[_FallbackOp] = field(default_factory=list)
     skips: list[_SkipOp] = field(default_factory=list)
+    phone_region: _PhoneRegionOp | None = None
     file: str | None = None
     sheet: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.columns or self.derived or self.fallbacks or self.skips)
+        return bool(self.columns or self.derived or self.fallbacks or self.skips or self.phone_region)
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
         issues.append(
@@ -487,6 +542,8 @@ class RowTransformer:
                     self._fail(issues, number, d, value, exc)
                     value = None
             out.append(value)
+        if self.phone_region is not None:
+            self.phone_region.apply(out)
         return out
 
     def rows(self, rows: Iterable[Any], issues: list[Issue]) -> Iterator[Any]:
@@ -617,7 +674,31 @@ def compile_mapping(
         mc_new = MappedColumn(index, letter, header, target, "derived")
         header_map.columns.append(mc_new)
         header_map.by_key[target.key] = mc_new
+    t.phone_region = _phone_region_op(header_map, schema)
     return t
+
+
+def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:
+    """The row's country for its phone numbers: the column mapped to the address country, else an
+    unmapped column named like a country (Country/Region, MailingCountry, Land, Pays)."""
+    phones = [
+        mc.index
+        for key, mc in header_map.by_key.items()
+        if (f := schema.fields.get(key)) is not None and f.value_type == "TELEPHONE"
+    ]
+    if not phones:
+        return None
+    country = next((mc for key, mc in header_map.by_key.items() if key.endswith(".country")), None)
+    if country is None:
+        country = next(
+            (
+                mc
+                for mc in header_map.columns
+                if mc.column is None and re.sub(r"[\W_]+", "", mc.header.casefold()) in COUNTRY_HEADERS
+            ),
+            None,
+        )
+    return _PhoneRegionOp(phones, country.index) if country is not None else None
 
 
 __all__ = [
