@@ -202,6 +202,12 @@ class ColumnSpec(_Strict):
         description="A value the map does not list (and no default): fail the row, pass it as is, or "
         "leave the cell blank (then a fallback column of the same field is used).",
     )
+    currency_from: str | list[str] | None = Field(
+        None,
+        description="The column holding each row's currency code (Pipedrive's Deal - Currency, HubSpot's "
+        "Currency): the amount is read as an amount in that currency, so one in another currency than "
+        "the field's is refused instead of stored as if it were the field's. A list: the first present.",
+    )
     skip_rows: list[str] = Field(
         default_factory=list,
         description="Rows whose value in this column is one of these (ignoring case) are not imported; a "
@@ -352,7 +358,13 @@ class MappingFile(_Strict):
         """True when some column has a value map or transforms, or there are derived columns (or
         fallback columns, which are filled in per row)."""
         return bool(self.derived) or any(
-            c.values or c.transform or c.default or c.fallback or c.unmapped != "pass" or c.skip_rows
+            c.values
+            or c.transform
+            or c.default
+            or c.fallback
+            or c.unmapped != "pass"
+            or c.skip_rows
+            or c.currency_from
             for c in self.columns.values()
         )
 

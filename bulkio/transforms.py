@@ -456,6 +456,24 @@ def _national_phones(cell: str, region: str) -> str:
 
 
 @dataclass(slots=True)
+class _CurrencyOp:
+    target: int  # the amount's cell
+    index: int  # the currency code's cell
+
+    def apply(self, out: list[Any], cells: list[Any]) -> None:
+        amount = out[self.target] if self.target < len(out) else None
+        code = cells[self.index] if self.index < len(cells) else None
+        if _is_blank(amount) or _is_blank(code) or isinstance(amount, bool):
+            return
+        text = _text(code).upper()
+        if not re.fullmatch(r"[A-Z]{3}", text):
+            return  # not an ISO code: the amount is read as it is
+        value = repr(amount) if isinstance(amount, float) else _text(amount)
+        if text not in value.upper():
+            out[self.target] = f"{text} {value}"
+
+
+@dataclass(slots=True)
 class _SkipOp:
     index: int
     letter: str
@@ -473,13 +491,21 @@ class RowTransformer:
     derived: list[_DerivedOp] = field(default_factory=list)
     fallbacks: list[_FallbackOp] = field(default_factory=list)
     skips: list[_SkipOp] = field(default_factory=list)
+    currencies: list[_CurrencyOp] = field(default_factory=list)
     phone_region: _PhoneRegionOp | None = None
     file: str | None = None
     sheet: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.columns or self.derived or self.fallbacks or self.skips or self.phone_region)
+        return bool(
+            self.columns
+            or self.derived
+            or self.fallbacks
+            or self.skips
+            or self.currencies
+            or self.phone_region
+        )
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
         issues.append(
@@ -529,6 +555,8 @@ class RowTransformer:
                 out[fb.target] = fb.fn(raw) if fb.fn is not None else raw
             except TransformError as exc:
                 self._fail(issues, number, fb, raw, exc)
+        for c in self.currencies:
+            c.apply(out, cells)
         for d in self.derived:
             if d.constant is not None:
                 value: Any = d.constant
@@ -627,6 +655,18 @@ def compile_mapping(
         if entry is not None and spec.columns[entry].skip_rows:
             values = frozenset(fold(v) for v in spec.columns[entry].skip_rows)
             t.skips.append(_SkipOp(mc.index, mc.letter, mc.header, values))
+    for mc in header_map.columns:
+        entry = explicit_entry(mc.header, mapping) if mc.header.strip() else None
+        wanted = spec.columns[entry].currency_from if entry is not None and mc.column is not None else None
+        if wanted is None or mc.column is None or header_map.by_key.get(mc.column.key) is not mc:
+            continue
+        heads = {m.header: m for m in header_map.columns if m.header.strip()}
+        for name in [wanted] if isinstance(wanted, str) else wanted:
+            found = explicit_entry(name, heads)
+            source = heads[found] if found is not None else None
+            if source is not None:
+                t.currencies.append(_CurrencyOp(mc.index, source.index))
+                break
     for key, fb in getattr(header_map, "fallbacks", {}).items():
         entry = explicit_entry(fb.header, mapping)
         primary = header_map.by_key.get(key)

@@ -4,6 +4,7 @@ files again, which must write nothing. Each test asserts the values the sandbox 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import bulkio.sandbox
 from bulkio.cli import cli
 from bulkio.client import LightfieldClient
 from bulkio.mapfile import MappingFileError
@@ -36,6 +38,14 @@ def records(sandbox: Any, org: Any, object_type: str) -> list[dict[str, Any]]:
 def stored(sandbox: Any, org: Any, object_type: str) -> dict[str, dict[str, Any]]:
     """:func:`records` by external_id."""
     return {str(r.get("external_id")): r for r in records(sandbox, org, object_type)}
+
+
+def euro_org(sandbox: Any) -> Any:
+    """The demo org as a German company has it: amounts in EUR."""
+    seed = json.loads((Path(bulkio.sandbox.__file__).parent / "seed_demo.json").read_text(encoding="utf-8"))
+    for obj, key in (("opportunity", "amount"), ("account", "annualRevenue")):
+        seed["objects"][obj]["fields"][key]["typeConfiguration"]["currency"] = "EUR"
+    return sandbox.create_org(seed=seed, records=False)
 
 
 def failures(report: Any) -> dict[int, list[str]]:
@@ -64,10 +74,9 @@ class Importer:
         )
 
 
-def test_pipedrive_status_decides_won_and_lost_and_eu_formats_read(
-    sandbox: Any, empty_org: Any, tmp_path: Path
-) -> None:
+def test_pipedrive_status_decides_won_and_lost_and_eu_formats_read(sandbox: Any, tmp_path: Path) -> None:
     pd = REAL / "pipedrive"
+    empty_org = euro_org(sandbox)  # the deals are in EUR (Deal - Currency)
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         run = Importer(lf, tmp_path)
         orgs = run(pd / "organizations-2024-09-02.csv", "account")
@@ -167,10 +176,17 @@ def test_hubspot_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: An
             10: ["invalid_email"],  # noah.kim@tidewatermedia
         }
         deals = run(hs / "hubspot-crm-exports-all-deals-2024-09-02.xlsx", "opportunity")
+        # the EUR and GBP deals (Currency column) are refused by this USD org, not stored as dollars
         assert failures(deals) == {
+            2: ["invalid_number"],
+            4: ["invalid_number"],
+            5: ["invalid_number"],
+            6: ["invalid_number"],
             9: ["unknown_option"],  # 'Renewal Due', a stage of another pipeline
             10: ["relationship_entity_missing"] * 2,  # owner 'Dan Departed' left; Acme Corp not exported
         }
+        euro = next(i for r in deals.rows if r.row == 2 for i in r.issues if i.code == "invalid_number")
+        assert "not in USD" in euro.message and "EUR" in str(euro.value)
         again = run(hs / "hubspot-crm-exports-all-contacts-2024-09-02.csv", "contact")
         assert again.counts.created == 0 and again.counts.updated == 0
     companies_stored = stored(sandbox, empty_org, "account")
@@ -184,7 +200,8 @@ def test_hubspot_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: An
     assert people["51234001"]["phone"] == ["+498920174411", "+491712233445"]
     assert people["51234007"]["leadSource"] is not None  # "Original Traffic Source", the 2024 name
     opps = stored(sandbox, empty_org, "opportunity")
-    assert opps["20845611023"]["amount"] == 84000 and opps["20845611023"]["probability"] == 60
+    assert opps["20845611024"]["amount"] == 12500.5 and opps["20845611024"]["probability"] == 40
+    assert "20845611023" not in opps
 
 
 def test_close_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
