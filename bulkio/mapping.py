@@ -198,7 +198,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "employeeCount": ("number of employees", "numberofemployees", "employees", "employee count"),
         "annualRevenue": ("annual revenue", "annualrevenue", "revenue"),
         "phone": ("phone", "phone number", "company phone", "main phone", "telephone"),
-        "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid"),
+        "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid", "lead owner"),
         "$primaryAddress.street": (
             "street address",
             "street",
@@ -637,9 +637,16 @@ def _match(header: str, cat: _Catalog) -> tuple[Column | None, str | None, list[
     found = _synonym(h, cat)
     if found is not None:
         return found, "synonym", []
+    m = _CUSTOM_FIELD.match(h)
+    if m is not None:  # another CRM's custom field named like one of ours: custom.Industry, Tier__c
+        col, how, _amb = _match((m.group(1) or m.group(2)).replace("_", " "), cat)
+        if col is not None:
+            return col, how, []
     return None, None, hits
 
 
+#: Custom fields in other CRMs' exports: Close's ``custom.Industry``, Salesforce's ``Renewal_Date__c``.
+_CUSTOM_FIELD = re.compile(r"^\s*custom\.\s*(.+)$|^\s*(\w+?)__c\s*$", re.IGNORECASE)
 #: ``Deal - Title``, ``Organization - Name``, ``Person - Email (Work)``: Pipedrive's ``Entity - Field``
 #: headers (other tools write ``Deal: Title`` or ``Deal.Title``).
 _VENDOR_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\s-\s|:\s|\.)\s*(.+)$")

@@ -208,11 +208,19 @@ def test_close_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: Any,
     close = REAL / "close"
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         run = Importer(lf, tmp_path)
-        assert run(close / "Acme Sales leads 2024-09-02 11-00.csv", "account").ok
+        leads = run(close / "Acme Sales leads 2024-09-02 11-00.csv", "account")
+        # custom.Industry and custom.Lead Owner are read as Industry and Owner: a value this org does
+        # not have fails its row (Financial Services; the departed Dan), as any other column's would
+        assert failures(leads) == {3: ["unknown_option"], 5: ["relationship_entity_missing"]}
         first = run(close / "Acme Sales contacts 2024-09-02 11-00.csv", "contact")
-        assert first.ok and first.counts.created == 4
+        assert failures(first) == {3: ["relationship_entity_missing"]}  # Priya: her lead failed
         again = run(close / "Acme Sales contacts 2024-09-02 11-00.csv", "contact")
-        assert again.counts.unchanged == 4
+        assert again.counts.unchanged == 3 and again.counts.created == 0
+    brightline = stored(sandbox, empty_org, "account")["lead_4s9Yq2kXH0bq7cP1dVx3mNnA5oVwX2rT8JpLzE6fGh1"]
+    address = brightline["$primaryAddress"]
+    assert (address["street2"], address["postalCode"], address["country"]) == ("Halle 3", "80331", "DE")
+    assert brightline["rel:$owner"] == ["mem_ava"]
+    assert len(brightline["$industry"]) == 1  # Manufacturing
     people = {v["$name"]["lastName"]: v for v in stored(sandbox, empty_org, "contact").values()}
     assert people["Vogt"]["$email"] == ["jonas.vogt@brightline-robotics.com", "j.vogt@gmail.com"]
     assert people["Vogt"]["phone"] == ["+498920174411", "+491712233445"]
