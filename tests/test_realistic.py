@@ -126,6 +126,7 @@ def test_salesforce_data_loader_then_report_update_the_same_records(
     sf = REAL / "salesforce"
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         run = Importer(lf, tmp_path)
+        tiers = {o.id: o.label for o in lf.schema("account").fields["tier"].options}
         accounts = run(sf / "Account.csv", "account")
         assert failures(accounts) == {5: ["unknown_option"]}  # Industry 'Hospitality': not an option here
         # "Export All" includes deleted records: IsDeleted true is not imported, and says so
@@ -160,6 +161,8 @@ def test_salesforce_data_loader_then_report_update_the_same_records(
     assert opps["0065g00000Ab1cEAAR"]["rel:$owner"] == ["mem_ben"]
     assert opps["0065g00000Ab1cHAAR"]["amount"] == 145000
     assert "0015g00000Zx9z1AAB" not in accs  # Quillon Learning (old), deleted in Salesforce
+    # a custom field (Tier__c) named like one of the org's fields is read into it
+    assert tiers[accs["0015g00000Zx9yWAAR"]["tier"]] == "Enterprise"
 
 
 def test_hubspot_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
