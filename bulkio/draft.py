@@ -124,6 +124,11 @@ class Draft:
         lines.append("columns:")
         for c in self.columns:
             spec = c.spec
+            if c.target is None and spec is not None and spec.skip_rows:
+                lines.append(f"  {q(c.header)}:")
+                lines.append("    field: ignore   # from the profile")
+                lines.append(f"    skip_rows: {q(list(spec.skip_rows))}")
+                continue
             if c.target is None:
                 near = ", ".join(f"{n} {s:.0f}%" for n, s in c.nearest) or "none"
                 why = (
@@ -135,7 +140,13 @@ class Draft:
                 continue
             sure = f"{_SURE.get(c.how, c.how)}, {c.score:.0f}%"
             extra = spec is not None and (
-                spec.transform or spec.values or spec.default or spec.unmapped != "pass" or spec.fallback
+                spec.transform
+                or spec.values
+                or spec.default
+                or spec.unmapped != "pass"
+                or spec.fallback
+                or spec.currency_from
+                or spec.skip_rows
             )
             if not extra and not c.unresolved:
                 lines.append(f"  {q(c.header)}: {q(c.target)}   # {sure}")
@@ -166,6 +177,10 @@ class Draft:
                 lines.append(f"    unmapped: {spec.unmapped}")
             if spec is not None and spec.fallback:
                 lines.append("    fallback: true")
+            if spec is not None and spec.currency_from:
+                lines.append(f"    currency_from: {q(spec.currency_from)}")
+            if spec is not None and spec.skip_rows:
+                lines.append(f"    skip_rows: {q(list(spec.skip_rows))}")
         if p is not None and p.derived:
             lines.append("derived:")
             for d in p.derived:

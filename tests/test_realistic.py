@@ -361,3 +361,22 @@ def test_salesforce_id_transform(short: str, long: str) -> None:
     from bulkio.transforms import compile_step
 
     assert compile_step(Step.model_validate("salesforce_id"))(short) == long
+
+
+def test_a_draft_keeps_what_the_profile_does(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """`bulkio map` writes the profile out to edit: currency columns, fallbacks, blank-when-unlisted
+    and skipped rows survive the round trip (else an edited profile would import EUR as USD)."""
+    from bulkio.draft import draft_mapping, write_draft
+    from bulkio.mapfile import load_mapping
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        deals = draft_mapping(
+            REAL / "pipedrive" / "deals-2024-09-02.csv", "opportunity", client=lf, profile="auto"
+        )
+        accounts = draft_mapping(REAL / "salesforce" / "Account.csv", "account", client=lf, profile="auto")
+    spec = load_mapping(write_draft(deals, tmp_path / "deals.yaml"))
+    assert spec.columns["Deal - Value"].currency_from == ["Deal - Currency", "Deal - Currency of value"]
+    assert spec.columns["Deal - Stage"].fallback and spec.columns["Deal - Status"].unmapped == "blank"
+    assert spec.columns["Deal - Status"].values["Won"] == "Closed Won"
+    spec = load_mapping(write_draft(accounts, tmp_path / "accounts.yaml"))
+    assert spec.columns["IsDeleted"].skip_rows == ["true", "1"] and spec.columns["IsDeleted"].target is None
