@@ -624,20 +624,24 @@ def summary_row(cells: list[Any]) -> str | None:
     ('Grand Totals (7 records)', None)
     """
     first: Any = None
-    filled = 0
     for c in cells:
         if c is not None:
-            filled += 1
-            if first is None:
-                first = c
+            first = c
+            break
     if not isinstance(first, str):
         return None
     text = first.strip(" :")
-    if SUMMARY_FIRST_CELL.fullmatch(text):
+    head = text[:9].lower()  # most rows: a look at their first letters
+    if head.startswith(_TOTAL_STARTS) and SUMMARY_FIRST_CELL.fullmatch(text):
         return first
-    if filled == 1 and FOOTER_TEXT.fullmatch(first.strip()):
-        return first
+    if head.startswith(_FOOTER_STARTS) and cells.count(None) == len(cells) - 1:
+        return first if FOOTER_TEXT.fullmatch(first.strip()) else None
     return None
+
+
+#: How SUMMARY_FIRST_CELL and FOOTER_TEXT texts can start.
+_TOTAL_STARTS = ("total", "grand", "sub", "overall", "sum", "gesamt", "zwischen", "sous", "totaal")
+_FOOTER_STARTS = ("confident", "copyright", "(c)", "©", "generated", "powered", "filtered", "report")
 
 
 def _rows(
