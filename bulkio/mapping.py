@@ -76,6 +76,9 @@ class HeaderMap:
     #: key → a column a mapping file marked ``fallback``: it feeds the key only on rows where the
     #: column in ``by_key`` is blank (Pipedrive's ``Deal - Stage`` behind ``Deal - Status``).
     fallbacks: dict[str, MappedColumn] = field(default_factory=dict)
+    #: key → more columns whose values are added to a field that takes several (a hand-kept sheet's
+    #: ``Telefon`` and ``Mobil``, both phone): joined into the field's own column, row by row.
+    joins: dict[str, list[MappedColumn]] = field(default_factory=dict)
 
     @property
     def importable(self) -> list[MappedColumn]:
@@ -905,6 +908,22 @@ def map_headers(
             )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
+            fdef = schema.fields.get(col.field_key or col.key) if col.field_key or col.key else None
+            several = fdef is not None and fdef.multiple and col.key == fdef.key
+            if first is not None and "synonym" in (how, first.how) and several:
+                # Telefon and Mobil, Email and E-Mail 2: a field that takes several values takes both
+                result.joins.setdefault(col.key, []).append(MappedColumn(idx, letter(idx), header, col, how))
+                result.columns.append(MappedColumn(idx, letter(idx), header, None, "joined"))
+                issue(
+                    "joined_column",
+                    f'column "{header.strip()}" also reads as {col.key}: its values are added to those '
+                    f'of column {first.letter} "{first.header.strip()}"',
+                    idx,
+                    header,
+                    col,
+                    severity="warning",
+                )
+                continue
             if first is not None and "synonym" in (how, first.how):
                 # A synonym is a guess (HubSpot's "Amount in company currency" next to "Amount"): a
                 # column named for the field wins over it, whatever the order; two guesses keep the

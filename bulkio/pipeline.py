@@ -912,10 +912,9 @@ def _run_import(
     M.check_record_id_column(
         header_map, [r.cells for r in sample], run.object_type, file=file, sheet=sheet, header_row=header_row
     )
-    if spec is not None:
-        transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
-        if transformer.active:
-            source_rows = transformer.rows(source_rows, file_issues)
+    transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)  # (also without a spec)
+    if transformer.active:
+        source_rows = transformer.rows(source_rows, file_issues)
     # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value) belong to
     # that row: they are attached while rows stream (the list keeps growing), never fatal for the file.
     reader_issues = file_issues

@@ -456,6 +456,17 @@ def _national_phones(cell: str, region: str) -> str:
 
 
 @dataclass(slots=True)
+class _JoinOp:
+    target: int
+    sources: list[int]
+
+    def apply(self, out: list[Any], cells: list[Any]) -> None:
+        parts = [out[self.target]] + [cells[i] if i < len(cells) else None for i in self.sources]
+        texts = [_text(p) for p in parts if not _is_blank(p)]
+        out[self.target] = MULTI_SEPARATOR.join(texts) if texts else out[self.target]
+
+
+@dataclass(slots=True)
 class _CurrencyOp:
     target: int  # the amount's cell
     index: int  # the currency code's cell
@@ -492,6 +503,7 @@ class RowTransformer:
     fallbacks: list[_FallbackOp] = field(default_factory=list)
     skips: list[_SkipOp] = field(default_factory=list)
     currencies: list[_CurrencyOp] = field(default_factory=list)
+    joins: list[_JoinOp] = field(default_factory=list)
     phone_region: _PhoneRegionOp | None = None
     file: str | None = None
     sheet: str | None = None
@@ -504,6 +516,7 @@ class RowTransformer:
             or self.fallbacks
             or self.skips
             or self.currencies
+            or self.joins
             or self.phone_region
         )
 
@@ -555,6 +568,8 @@ class RowTransformer:
                 out[fb.target] = fb.fn(raw) if fb.fn is not None else raw
             except TransformError as exc:
                 self._fail(issues, number, fb, raw, exc)
+        for j in self.joins:
+            j.apply(out, cells)
         for c in self.currencies:
             c.apply(out, cells)
         for d in self.derived:
@@ -608,20 +623,26 @@ class RowTransformer:
 
 
 def compile_mapping(
-    spec: MappingFile,
+    spec: MappingFile | None,
     header_map: Any,
     schema: ObjectSchema,
     *,
     file: str | None = None,
     sheet: str | None = None,
 ) -> RowTransformer:
-    """The :class:`RowTransformer` for ``spec`` over a file whose headers ``header_map`` mapped.
-    Derived columns are appended to ``header_map`` (cells after the file's own)."""
+    """The :class:`RowTransformer` for ``spec`` (None: no mapping file) over a file whose headers
+    ``header_map`` mapped. Derived columns are appended to ``header_map`` (cells after the file's own).
+    Without a mapping it still joins columns of a field that takes several values and reads national
+    phone numbers in their row's country."""
     from .mapping import MappedColumn, column_for, explicit_entry
 
     width = len(header_map.columns)
     t = RowTransformer(width=width, file=file, sheet=sheet)
-    if not spec.has_work():
+    for key, extra in getattr(header_map, "joins", {}).items():
+        if key in header_map.by_key:
+            t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
+    if spec is None or not spec.has_work():
+        t.phone_region = _phone_region_op(header_map, schema)
         return t
 
     def multi_for(key: str) -> bool:

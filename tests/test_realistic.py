@@ -247,7 +247,7 @@ def test_hand_kept_german_sheets(sandbox: Any, empty_org: Any, tmp_path: Path) -
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         run = Importer(lf, tmp_path)
         # title rows above the header, a merged title, a "Summe" row under the table
-        kunden = run(hm / "Kundenliste_2024.xlsx", "account", phone_region="DE")
+        kunden = run(hm / "Kundenliste_2024.xlsx", "account")  # national numbers: read in the row's Land
         assert [i.row for i in kunden.file_issues if i.code == "summary_row"] == [11]
         # Umsatz in EUR (not this org's USD) and Branche values it does not have fail those rows only
         assert set(failures(kunden)) == {5, 6, 7, 8, 9}
@@ -257,7 +257,7 @@ def test_hand_kept_german_sheets(sandbox: Any, empty_org: Any, tmp_path: Path) -
         }
         mapping = tmp_path / "kunden.yaml"
         mapping.write_text("columns:\n  Umsatz: ignore\n  Branche: ignore\n", encoding="utf-8")
-        kunden = run(hm / "Kundenliste_2024.xlsx", "account", phone_region="DE", mapping=mapping)
+        kunden = run(hm / "Kundenliste_2024.xlsx", "account", mapping=mapping)
         assert kunden.ok and kunden.counts.created == 5, kunden.flatten()
         chancen = run(hm / "Verkaufschancen.csv", "opportunity", mapping=tmp_path / "chancen.yaml")
         assert chancen.ok and chancen.counts.created == 5, chancen.flatten()
@@ -311,8 +311,9 @@ def test_french_contacts_by_cli(sandbox: Any, empty_org: Any, tmp_path: Path) ->
     assert len(people) == 3, result.output
     sophie = people["Martin"]
     assert sophie["$name"]["firstName"] == "Sophie" and sophie["jobTitle"] == "Gérante"
-    # Téléphone and Portable both read as phone: the first is used, the other named in a warning
-    assert sophie["phone"] == ["+33145481234"]
+    # Téléphone and Portable both read as phone, a field that takes several numbers: both are kept
+    assert sophie["phone"] == ["+33145481234", "+33612345678"]
+    assert 'column "Portable" also reads as phone: its values are added' in result.output
     assert sophie["lastContactedAt"].startswith("2024-03-12")
     assert people["Lefèvre"]["$email"] == ["c.lefevre@alpenblick.ch"]
 
