@@ -113,16 +113,19 @@ def unsafe_text(value: str) -> bool:
 
 
 def check_xlsx_cells(path: Path) -> int:
-    """Every cell of every sheet: no formula, no unescaped trigger. Returns hostile cells seen."""
+    """Every cell of every sheet: no formula and no error value; text that starts with a trigger
+    is a text cell (an inline string: no spreadsheet evaluates it), escaped with a ' or not.
+    Returns the hostile cells seen."""
     wb = load_workbook(path)  # not read-only: data_type is exact
     seen = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{path.name}!{ws.title}{cell.coordinate} is a formula"
+                where = f"{path.name}!{ws.title}{cell.coordinate}"
+                assert cell.data_type not in ("f", "e"), f"{where} is a formula or an error value"
                 if isinstance(cell.value, str):
-                    assert not unsafe_text(cell.value), f"{ws.title}!{cell.coordinate}: {cell.value!r}"
-                    if cell.value.startswith("'") and cell.value[1:2] in TRIGGERS:
+                    assert cell.data_type == "s", where
+                    if unsafe_text(cell.value) or (cell.value.startswith("'") and cell.value[1:2] in TRIGGERS):
                         seen += 1
     return seen
 
