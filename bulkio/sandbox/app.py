@@ -405,7 +405,7 @@ class SandboxApp:
                 rt.in_flight.discard(slot)
         rt.record(route.category, status)
         mode = "ok"
-        if method == "POST" and 200 <= status < 300:
+        if method in ("POST", "DELETE") and 200 <= status < 300:
             rt.writes += 1
             if faults.roll(faults.drop_rate):
                 mode = "drop"
