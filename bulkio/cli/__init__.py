@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "migrate_cmd",
     "undo_cmd",
     "runs_cmd",
+    "ui_cmd",
 )
 
 
