@@ -58,6 +58,7 @@ from .vocabulary import SCHEMA_VERSION, Outcome, OutcomeWord, outcome_word
 if TYPE_CHECKING:
     from .ledger import Ledger, RunInfo
     from .protocols import CrmClient
+    from .report import RunReport
 
 #: The ledger's object type of an undo run.
 UNDO_OBJECT = "undo"
@@ -481,7 +482,7 @@ def undo_run(
     client: CrmClient | None = None,
     dry_run: bool = False,
     force: bool = False,
-    resume: bool = False,
+    resume: bool | None = False,
     results_path: str | Path | None = None,
     ledger_path: str | Path | None = None,
     concurrency: int = 8,
@@ -496,7 +497,8 @@ def undo_run(
     alone; with it, conflicting fields get their values from before the run anyway, and a
     run's rows whose answer it never got are undone where the CRM shows they were written. The
     results sheet goes to ``results_path`` (default ``undo-<run id>.results.xlsx`` in the current
-    folder; ``.csv`` for CSV)."""
+    folder; ``.csv`` for CSV). ``resume=None`` continues an unfinished undo of the run if there is
+    one and starts a new one quietly if not (a page's Resume button)."""
     if client is None:
         from .config import connect
 
@@ -544,7 +546,7 @@ def undo_run(
                 ledger.find_run(
                     object_type=UNDO_OBJECT, target=target, run_fingerprint=fingerprint, unfinished=True
                 )
-                if resume
+                if resume or resume is None
                 else None
             )
             if found is not None:
@@ -556,7 +558,7 @@ def undo_run(
                     )
                 )
             else:
-                if resume:
+                if resume is True:
                     emit(Message(f"no unfinished undo of run {info.run_id} to resume; starting a new one"))
                 undo_id = ledger.start_run(
                     input_path=f"undo:{info.run_id}",
@@ -787,4 +789,59 @@ def _write_results(dest: Path, rows: Sequence[UndoRow]) -> None:
         sheets.write_csv(dest, RESULT_HEADERS, table)
 
 
-__all__ = ["UndoCounts", "UndoReport", "UndoRow", "undo_run"]
+def undo(
+    run_id: str,
+    *,
+    client: CrmClient | None = None,
+    on_event: EventHandler | None = None,
+    stop: threading.Event | None = None,
+    dry_run: bool = False,
+    force: bool = False,
+    results_path: str | Path | None = None,
+    ledger_path: str | Path | None = None,
+) -> RunReport:
+    """:func:`undo_run` reported as an import is (a :class:`~bulkio.report.RunReport` whose rows are
+    the undone run's input rows), for callers that show import reports: ``bulkio ui``'s Undo
+    button. An undo stopped by ``stop`` continues where it stopped when called again."""
+    from .report import Counts, RowReport, RunReport
+
+    rep = undo_run(
+        run_id,
+        client=client,
+        dry_run=dry_run,
+        force=force,
+        resume=None,
+        results_path=results_path,
+        ledger_path=ledger_path,
+        on_event=on_event,
+        stop=stop,
+    )
+    c = rep.counts
+    counts = Counts(updated=c.updated, unchanged=c.unchanged, failed=c.failed, skipped=c.skipped)
+    rows = [
+        RowReport(
+            row=r.input_row,
+            outcome=r.outcome,
+            record_id=r.record_id,
+            link=r.link,
+            issues=r.issues,
+            changes=r.changes,
+        )
+        for r in rep.rows
+    ]
+    objects = {r.object_type for r in rep.rows}
+    return RunReport(
+        ok=rep.ok,
+        object_type=objects.pop() if len(objects) == 1 else UNDO_OBJECT,
+        file=rep.file,
+        dry_run=rep.dry_run,
+        run_id=rep.run_id,
+        counts=counts,
+        duration_s=rep.duration_s,
+        requests=rep.requests,
+        rows=rows,
+        results_path=rep.results_path,
+    )
+
+
+__all__ = ["UndoCounts", "UndoReport", "UndoRow", "undo", "undo_run"]

@@ -125,7 +125,9 @@ def check_xlsx_cells(path: Path) -> int:
                 assert cell.data_type not in ("f", "e"), f"{where} is a formula or an error value"
                 if isinstance(cell.value, str):
                     assert cell.data_type == "s", where
-                    if unsafe_text(cell.value) or (cell.value.startswith("'") and cell.value[1:2] in TRIGGERS):
+                    if unsafe_text(cell.value) or (
+                        cell.value.startswith("'") and cell.value[1:2] in TRIGGERS
+                    ):
                         seen += 1
     return seen
 
