@@ -41,6 +41,9 @@ def _book(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     return path
 
 
+CLOSE = dt.datetime(2026, 9, 30)
+
+
 def _new_book(path: Path) -> Path:
     """Accounts, contacts, deals and a task that refer to each other by key, name, email and record
     name; account row 4 has no name (fails), and the rows that refer to it depend on it."""
@@ -53,10 +56,10 @@ def _new_book(path: Path) -> Path:
                 ["Call Ann", "To do", "cleo@demo.lightfield.test", "Acme expansion", "Acme Rockets"],
             ],
             "Deals": [
-                ["External ID", "Name", "Stage", "Amount", "Account", "Champion"],
-                ["D-1", "Acme expansion", "Lead", 1000, "A-1", "ann@acme.example.com"],
-                ["D-2", "Bolt pilot", "Proposal", 2500.5, "Bolt Labs", "C-2"],
-                ["D-3", "Broken deal", "Lead", 5, "A-3", None],
+                ["External ID", "Name", "Stage", "Amount", "Account", "Champion", "Close Date"],
+                ["D-1", "Acme expansion", "Lead", 1000, "A-1", "ann@acme.example.com", CLOSE],
+                ["D-2", "Bolt pilot", "Proposal", 2500.5, "Bolt Labs", "C-2", CLOSE],
+                ["D-3", "Broken deal", "Lead", 5, "A-3", None, None],
             ],
             "Accounts": [
                 ["External ID", "Name", "Website"],
@@ -156,7 +159,9 @@ def test_new_workbook_in_dependency_order_with_references_to_rows_of_the_same_ru
         assert deals_ws.auto_filter.ref and deals_ws.freeze_panes == "A2"
         header = [c.value for c in deals_ws[1]]
         amount = [r[header.index("Amount")] for r in deals_ws.iter_rows(min_row=2, values_only=True)]
-        assert amount == [1000, 2500.5, 5]  # numbers stay numbers
+        assert amount == [1000, 2500.5, 5]  # numbers stay numbers, dates dates
+        close = [r[header.index("Close Date")] for r in deals_ws.iter_rows(min_row=2, values_only=True)]
+        assert close == [CLOSE, CLOSE, None]
 
         # undo a create run: everything it created goes, deals before the accounts they belong to
         undone = undo_run(
