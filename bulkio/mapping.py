@@ -663,14 +663,17 @@ def map_headers(
                 )
             continue
         if col.kind == "readonly":
-            issue(
-                "read_only_column",
-                f'"{col.label}" ({col.key}) is read-only; the column is ignored',
-                idx,
-                header,
-                col,
-                severity="warning",
-            )
+            if header.strip().endswith("[read-only]"):
+                pass  # bulkio's own export column, marked read-only in its header: no news
+            else:
+                issue(
+                    "read_only_column",
+                    f'"{col.label}" ({col.key}) is read-only; the column is ignored',
+                    idx,
+                    header,
+                    col,
+                    severity="warning",
+                )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
             if first is not None:
