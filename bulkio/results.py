@@ -19,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -307,13 +308,31 @@ def _typed(value: Any, kind: str | None) -> Any:
     return value
 
 
+#: Rows read ahead to size a results sheet's columns.
+WIDTH_ROWS = 50
+
+
+def _peek(rows: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    it = iter(rows)
+    head = list(itertools.islice(it, n))
+    return head, itertools.chain(head, it)
+
+
 def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> None:
     """Append one results (or errors) sheet to a write-only workbook."""
     ws = wb.create_sheet(part.name[:31])
     width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
     added: tuple[str, ...] = (ERRORS_HEADER,) if errors_only else RESULT_HEADERS
     headers = [*part.headers, *added]
-    widths = [max(10.0, min(40.0, len(str(h)) * 1.1)) for h in headers]
+    # widths from the header and the first rows (a write-only sheet takes them before any row)
+    first, rest = _peek(part.rows, WIDTH_ROWS)
+    longest = [len(str(h)) for h in headers[:width]]
+    for row in first:
+        for i, value in enumerate(row.cells[:width]):
+            if value is not None:
+                longest[i] = max(longest[i], len(str(value)))
+    widths = [max(10.0, min(40.0, n * 1.1)) for n in longest] + [0.0] * len(added)
     for i, name in enumerate(added):
         widths[width + i] = _WIDTHS.get(name, 14.0)
     sheets.set_column_widths(ws, widths)
@@ -327,7 +346,7 @@ def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> Non
     typed = any(kinds)
     text_cell, xlsx_value, default_format = sheets.xlsx_text, sheets.xlsx_value, sheets.default_format
     line = header_row
-    for row in part.rows:
+    for row in rest:
         outcome = get(row.number)
         if errors_only:
             if not _failed(outcome):
