@@ -61,6 +61,8 @@ CODES: dict[str, str] = {
     "relationship_entity_missing": "No record matches the reference.",
     "ambiguous_reference": "Several records match the reference.",
     "depends_on_failed": "The reference names a row of the same workbook that failed; this row is skipped.",
+    "linked_from_later_sheet": "The reference names a record of a sheet imported later in the same "
+    "workbook; the link is made from that sheet's row.",
     # plan
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
     "missing_key": "The row has no value for the upsert key.",

@@ -48,6 +48,9 @@ SMALL_SCAN_PAGES = 4
 _MATCH_CACHE = 4096
 #: The issue code of a reference to a row of the same workbook that failed (the row is skipped).
 DEPENDS_ON_FAILED = "depends_on_failed"
+#: The issue code of a has-many reference to a row of a workbook sheet imported later (the link is
+#: made from that row's side; the reference is left out of this row's write).
+LINKED_LATER = "linked_from_later_sheet"
 
 
 def _matched_by(object_type: str) -> str:
@@ -121,6 +124,8 @@ class Directory:
         self.fresh: set[str] = set()
         #: folded key, email or name of a workbook row that failed → that row, for messages
         self.failed: dict[str, str] = {}
+        #: the workbook sheet of this object type that is imported after the current one, if any
+        self.later: str | None = None
 
     # --- indexing ----------------------------------------------------------------------------
     def add(self, record: dict[str, Any]) -> None:
@@ -499,7 +504,7 @@ class Resolver:
                 continue
             directory = self.references.directory(rel.object_type)
             ids: list[str] = []
-            bad = False
+            bad = deferred = False
             for ref in refs:
                 found = directory.lookup(ref)
                 if len(found) != 1 and (pick := named_id(ref)) is not None:
@@ -519,6 +524,19 @@ class Resolver:
                         continue
                 if len(found) == 1:
                     ids.append(found[0])
+                    continue
+                if not found and directory.later is not None and rel.has_many:
+                    deferred = True
+                    row.issue_at(
+                        key,
+                        LINKED_LATER,
+                        f"No {rel.object_type} matches '{ref}' yet: the sheet {directory.later} is "
+                        f"imported after this one, so the link is made from there (its row must name "
+                        f"this {self.schema.object_type}).",
+                        file=self.file,
+                        sheet=self.sheet,
+                        severity="warning",
+                    )
                     continue
                 bad = True
                 if not found and (where := directory.failed_row(ref)) is not None:
@@ -551,6 +569,8 @@ class Resolver:
                     )
             if bad:
                 del row.values[key]
+            elif deferred and not ids:
+                del row.values[key]  # nothing to set now: the field is left as it is, not cleared
             else:
                 row.values[key] = list(dict.fromkeys(ids))
 

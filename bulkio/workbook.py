@@ -595,7 +595,12 @@ def import_workbook(
             raise
         # --- plan and write, sheet after sheet --------------------------------------------------
         error: BaseException | None = None
-        for plan, run, _table in runs:
+        for i, (plan, run, _table) in enumerate(runs):
+            # a reference to an object whose sheet comes later (a cycle: accounts listing their
+            # contacts) is linked from that sheet's side; once its sheet runs, no longer
+            for j, (other, _, _) in enumerate(runs):
+                if other.object_type != plan.object_type:
+                    references.directory(other.object_type).later = other.title if j > i else None
             if error is not None or (stop is not None and stop.is_set()):
                 run.error, run.interrupted = error, True  # never started: its rows say not_written
                 run.emit(Message(f"sheet {plan.title} was not started: {run.reason()}"))

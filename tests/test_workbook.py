@@ -455,3 +455,44 @@ def test_folder_of_csvs_with_sheet_map_and_errors_file_that_reimports(
     assert Counter(a["fields"]["$name"]["value"] for a in accounts.values()) == Counter(
         ["Fjord AS", "Fixed Fjord"]
     )
+
+
+def test_accounts_naming_contacts_of_a_later_sheet_are_linked_from_the_contacts_side(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """bulkio's own export lists each account's contacts and each contact's accounts: imported into
+    an empty org, the accounts come first and cannot find contacts yet. That is a warning
+    (linked_from_later_sheet), not a failure: the contacts' rows make the links. A contact naming
+    an account that is nowhere (its sheet came earlier) fails as always."""
+    sandbox.set_faults(empty_org.org_id, index_lag_ms=LONG_LAG_MS)
+    book = _book(
+        tmp_path / "book.xlsx",
+        {
+            "Accounts": [
+                ["External ID", "Name", "Contacts"],
+                ["L-A1", "Loop One", "L-C1; L-C2"],
+                ["L-A2", "Loop Two", None],
+            ],
+            "Contacts": [
+                ["External ID", "First name", "Last name", "Accounts"],
+                ["L-C1", "Lia", "One", "L-A1"],
+                ["L-C2", "Lou", "Two", "L-A1; L-A2"],
+                ["L-C3", "Lee", "Three", "L-A9"],
+            ],
+        },
+    )
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        report = import_workbook(book, client=lf, ledger_path=tmp_path / "ledger.db")
+    accounts_sheet, contacts_sheet = report.sheets
+    assert [r.outcome for r in accounts_sheet.rows] == ["created", "created"]
+    issues = accounts_sheet.rows[0].issues
+    assert [(i.code, i.severity) for i in issues] == [("linked_from_later_sheet", "warning")] * 2
+    assert [r.outcome for r in contacts_sheet.rows] == ["created", "created", "failed"]
+    assert contacts_sheet.rows[2].issues[0].code == "relationship_entity_missing"
+    accounts = _by_key(sandbox, empty_org, "account")
+    contacts = _by_key(sandbox, empty_org, "contact")
+    a1, a2 = accounts["L-A1"]["id"], accounts["L-A2"]["id"]
+    assert sorted(_rel(accounts["L-A1"], "$contact")) == sorted(
+        [contacts["L-C1"]["id"], contacts["L-C2"]["id"]]
+    )
+    assert sorted(_rel(contacts["L-C2"], "$account")) == sorted([a1, a2])
