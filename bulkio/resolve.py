@@ -13,6 +13,13 @@ contacts keyed by Close ids find their accounts by Close ids) or exact name (cas
 contacts also by email or full name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
 candidate ids; none → ``relationship_entity_missing``.
 
+Records a workbook's earlier sheet wrote moments ago (:mod:`bulkio.workbook`) are handed to the
+directory with :meth:`Directory.add_fresh` (lists lag, so a scan or a filter would not show them
+yet); in a dry run, rows that would be created are handed over under a placeholder id, so a
+reference to them counts as resolvable. A reference that matches no record but a row of the
+workbook that failed (:meth:`Directory.add_failed`) is ``depends_on_failed`` (a warning: the
+pipeline skips the row), naming that row.
+
 A reference may also name its record as ``Name (ID)`` (``Acme Corp (acc_123)``), which is how the
 template's Reference sheet lists records that share a name, so a pick from the template's dropdown
 stays unique after duplicates appear. It is used only when the text as a whole matches no single
@@ -39,6 +46,11 @@ PAGE = 25
 SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
+#: The issue code of a reference to a row of the same workbook that failed (the row is skipped).
+DEPENDS_ON_FAILED = "depends_on_failed"
+#: The issue code of a has-many reference to a row of a workbook sheet imported later (the link is
+#: made from that row's side; the reference is left out of this row's write).
+LINKED_LATER = "linked_from_later_sheet"
 
 
 def _matched_by(object_type: str) -> str:
@@ -108,6 +120,12 @@ class Directory:
         self.cache: dict[str, list[str]] = {}  # filter mode: reference → candidate ids
         self.names: dict[str, str] = {}  # id → display name (for messages)
         self._has_external_id: bool | None = None
+        #: records handed over by the run itself (lists may not show them yet)
+        self.fresh: set[str] = set()
+        #: folded key, email or name of a workbook row that failed → that row, for messages
+        self.failed: dict[str, str] = {}
+        #: the workbook sheet of this object type that is imported after the current one, if any
+        self.later: str | None = None
 
     # --- indexing ----------------------------------------------------------------------------
     def add(self, record: dict[str, Any]) -> None:
@@ -127,6 +145,41 @@ class Directory:
         if name:
             self.by_name.setdefault(_fold(name), []).append(rid)
             self.names[rid] = name
+
+    def add_fresh(self, record: dict[str, Any]) -> None:
+        """A record this run wrote (or, in a dry run, would create) moments ago: found by its id,
+        key, email and name whatever lists show."""
+        rid = record.get("id")
+        if not rid:
+            return
+        with self._lock:
+            self.add(record)
+            self.fresh.add(rid)
+            for ref in self._refs_of(record):
+                self.failed.pop(ref, None)
+
+    def add_failed(self, record: dict[str, Any], where: str) -> None:
+        """A row that was to write a record and failed (``where``: ``row 7 of sheet Accounts``):
+        references to it that match no record are ``depends_on_failed``."""
+        with self._lock:
+            for ref in self._refs_of(record):
+                self.failed.setdefault(ref, where)
+
+    def _refs_of(self, record: dict[str, Any]) -> list[str]:
+        refs = [
+            _fold(v)
+            for v in (
+                field_value(record, "external_id"),
+                field_value(record, self.key_field),
+                record_name(record),
+            )
+            if v
+        ]
+        return refs + [_fold(e) for e in record_emails(record)]
+
+    def failed_row(self, ref: str) -> str | None:
+        """The failed workbook row ``ref`` names (by key, email or name), if any."""
+        return self.failed.get(_fold(ref)) if self.failed else None
 
     def scan(self) -> None:
         if self.scanned:
@@ -155,8 +208,20 @@ class Directory:
         if self.scanned:
             return self._local(ref)
         if ref in self.cache:
-            return self.cache[ref]
+            hits = self.cache[ref]
+            if self.fresh:  # a record written moments ago that the filter query could not see
+                hits = list(dict.fromkeys([*hits, *(i for i in self._local(ref) if i in self.fresh)]))
+            return hits
         return self._local(ref)
+
+    def _fresh_only(self, ref: str) -> bool:
+        """``ref`` names a record handed over by id or key: no query can add anything to it."""
+        if ref in self.by_id:
+            return ref in self.fresh
+        ids = self.by_ext.get(_fold(ref))
+        if not ids:
+            return False
+        return all(i in self.fresh for i in ids)
 
     def _count(self) -> int:
         if self.total is None:
@@ -194,7 +259,7 @@ class Directory:
         if self.scanned:
             self._confirm_ids(refs)
             return
-        todo = [r for r in refs if r not in self.cache]
+        todo = [r for r in refs if r not in self.cache and not (self.fresh and self._fresh_only(r))]
         if not todo:
             return
         if self.object_type == "member":
@@ -439,7 +504,7 @@ class Resolver:
                 continue
             directory = self.references.directory(rel.object_type)
             ids: list[str] = []
-            bad = False
+            bad = deferred = False
             for ref in refs:
                 found = directory.lookup(ref)
                 if len(found) != 1 and (pick := named_id(ref)) is not None:
@@ -460,8 +525,31 @@ class Resolver:
                 if len(found) == 1:
                     ids.append(found[0])
                     continue
+                if not found and directory.later is not None and rel.has_many:
+                    deferred = True
+                    row.issue_at(
+                        key,
+                        LINKED_LATER,
+                        f"No {rel.object_type} matches '{ref}' yet: the sheet {directory.later} is "
+                        f"imported after this one, so the link is made from there (its row must name "
+                        f"this {self.schema.object_type}).",
+                        file=self.file,
+                        sheet=self.sheet,
+                        severity="warning",
+                    )
+                    continue
                 bad = True
-                if not found:
+                if not found and (where := directory.failed_row(ref)) is not None:
+                    row.issue_at(
+                        key,
+                        DEPENDS_ON_FAILED,
+                        f"'{ref}' is {where}, which failed: its {rel.object_type} was not written, so "
+                        "this row is not written either. Fix that row and import again.",
+                        file=self.file,
+                        sheet=self.sheet,
+                        severity="warning",
+                    )
+                elif not found:
                     row.issue_at(
                         key,
                         "relationship_entity_missing",
@@ -481,6 +569,8 @@ class Resolver:
                     )
             if bad:
                 del row.values[key]
+            elif deferred and not ids:
+                del row.values[key]  # nothing to set now: the field is left as it is, not cleared
             else:
                 row.values[key] = list(dict.fromkeys(ids))
 
