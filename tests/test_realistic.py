@@ -381,3 +381,26 @@ def test_a_draft_keeps_what_the_profile_does(sandbox: Any, empty_org: Any, tmp_p
     assert spec.columns["Deal - Status"].values["Won"] == "Closed Won"
     spec = load_mapping(write_draft(accounts, tmp_path / "accounts.yaml"))
     assert spec.columns["IsDeleted"].skip_rows == ["true", "1"] and spec.columns["IsDeleted"].target is None
+
+
+def test_a_folder_of_exports_is_planned_by_names_and_headers(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """`bulkio import pipeline FOLDER/` on a vendor's exports as downloaded: their file names
+    (deals-2024-09-02, hubspot-crm-exports-all-companies-…, Acme Sales leads …) or, failing that,
+    their headers say which object each holds."""
+    from bulkio.workbook import plan_sheets
+
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        for vendor, expected in (
+            ("pipedrive", ["account", "contact", "opportunity"]),
+            ("close", ["account", "contact", "opportunity"]),
+            ("hubspot", ["account", "contact"]),  # the deals are an .xlsx, not in a folder's CSV files
+        ):
+            folder = tmp_path / vendor
+            shutil.copytree(REAL / vendor, folder)
+            plans, skipped = plan_sheets(lf, folder)
+            assert [p.object_type for p in plans] == expected, (vendor, skipped)
+        # Close names its leads export "leads": its headers say it holds accounts
+        leads = next(p for p in plan_sheets(lf, tmp_path / "close")[0] if p.object_type == "account")
+        assert "leads" in leads.title
