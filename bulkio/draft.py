@@ -261,8 +261,9 @@ def draft_mapping(
     references = References(client, key_field=(spec.key if spec is not None and spec.key else "external_id"))
     drafts: list[ColumnDraft] = []
     behind = {m.index: m for m in hm.fallbacks.values()}  # fallback columns, with their field
+    behind.update({m.index: m for extra in hm.joins.values() for m in extra})  # and joined ones
     for mc in hm.columns:
-        mc = behind.get(mc.index, mc) if mc.how == "fallback" else mc
+        mc = behind.get(mc.index, mc) if mc.how in ("fallback", "joined") else mc
         header = mc.header
         if not header.strip():
             continue

@@ -928,8 +928,9 @@ def map_headers(
             first = result.by_key.get(col.key)
             fdef = schema.fields.get(col.field_key or col.key) if col.field_key or col.key else None
             several = fdef is not None and fdef.multiple and col.key == fdef.key
-            if first is not None and "synonym" in (how, first.how) and several:
-                # Telefon and Mobil, Email and E-Mail 2: a field that takes several values takes both
+            if first is not None and several and {"synonym", "mapping"} & {how, first.how}:
+                # Telefon and Mobil, Email and E-Mail 2 (or two columns a mapping file sends there): a
+                # field that takes several values takes both; the same header twice stays an error
                 result.joins.setdefault(col.key, []).append(MappedColumn(idx, letter(idx), header, col, how))
                 result.columns.append(MappedColumn(idx, letter(idx), header, None, "joined"))
                 issue(

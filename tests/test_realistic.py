@@ -375,6 +375,10 @@ def test_a_draft_keeps_what_the_profile_does(sandbox: Any, empty_org: Any, tmp_p
             REAL / "pipedrive" / "deals-2024-09-02.csv", "opportunity", client=lf, profile="auto"
         )
         accounts = draft_mapping(REAL / "salesforce" / "Account.csv", "account", client=lf, profile="auto")
+        french = draft_mapping(REAL / "handmade" / "contacts_fr.csv", "contact", client=lf, profile="auto")
+    # two phone columns: both in the draft, and both read when it is used
+    spec = load_mapping(write_draft(french, tmp_path / "fr.yaml"))
+    assert (spec.columns["Téléphone"].target, spec.columns["Portable"].target) == ("phone", "phone")
     spec = load_mapping(write_draft(deals, tmp_path / "deals.yaml"))
     assert spec.columns["Deal - Value"].currency_from == ["Deal - Currency", "Deal - Currency of value"]
     assert spec.columns["Deal - Stage"].fallback and spec.columns["Deal - Status"].unmapped == "blank"
