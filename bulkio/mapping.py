@@ -1046,6 +1046,52 @@ def _results_columns(headers: list[str]) -> set[int]:
     return set()
 
 
+# --- the order of dates like 03/04/2024 ---------------------------------------------------------
+
+
+def date_order_from_sample(
+    header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]], *, file: str | None = None
+) -> str | None:
+    """``DMY`` or ``MDY`` when the file's own dates say which (a ``28/02/2024`` in a date column
+    and no ``02/28/2024``), else None; the first date that decides is named in a
+    ``date_order_guessed`` warning on ``header_map``. Why: a sheet kept by hand in Paris writes
+    ``12/03/2024`` too, which alone is ambiguous, but its column is not."""
+    from .valuetypes.dates import _REGIONAL
+
+    seen: dict[str, tuple[MappedColumn, str]] = {}
+    for mc in header_map.by_key.values():
+        col = mc.column
+        fdef = schema.fields.get(col.field_key or col.key) if col is not None else None
+        if fdef is None or fdef.value_type != "DATETIME":
+            continue
+        for cells in rows:
+            raw = cells[mc.index] if mc.index < len(cells) else None
+            text = raw.strip() if isinstance(raw, str) else ""
+            m = _REGIONAL.match(text)
+            if m is None or m[2] == ".":  # dotted dates are day first anyway
+                continue
+            a, b = int(m[1]), int(m[3])
+            order = "DMY" if a > 12 >= b else "MDY" if b > 12 >= a else None
+            if order is not None:
+                seen.setdefault(order, (mc, text))
+    if len(seen) != 1:
+        return None
+    ((order, (mc, text)),) = seen.items()
+    header_map.issues.append(
+        Issue(
+            "date_order_guessed",
+            f"dates are read {'day' if order == 'DMY' else 'month'} first ({order}): column "
+            f'"{mc.header.strip()}" has {text!r}, and no date says otherwise (--date-order sets it)',
+            file=file,
+            column=mc.letter,
+            header=mc.header,
+            value=text,
+            severity="warning",
+        )
+    )
+    return order
+
+
 # --- the Record ID column ----------------------------------------------------------------------
 
 #: Lightfield's documented id prefixes (API-FACTS: acc_, con_, opp_, mem_); other objects' prefixes
@@ -1147,6 +1193,7 @@ __all__ = [
     "MappedColumn",
     "check_record_id_column",
     "column_for",
+    "date_order_from_sample",
     "explicit_entry",
     "importable_keys",
     "letter",

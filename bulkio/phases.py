@@ -284,6 +284,8 @@ class SheetRun:
             sheet=sheet,
             header_row=header_row,
         )
+        if date_order is None and locale is None:  # 12/03/2024 next to 28/02/2024: day first
+            date_order = M.date_order_from_sample(header_map, schema, [r.cells for r in sample], file=file)
         transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)  # also without a spec
         if transformer.active:
             source_rows = transformer.rows(source_rows, file_issues)

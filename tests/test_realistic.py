@@ -295,12 +295,15 @@ def test_french_contacts_by_cli(sandbox: Any, empty_org: Any, tmp_path: Path) ->
         "LIGHTFIELD_BASE_URL": sandbox.url,
         "BULKIO_STATE_DIR": str(tmp_path / "state"),
     }
-    args = ["import", "contact", str(src), "--phone-region", "FR", "--date-order", "DMY"]
+    args = ["import", "contact", str(src)]  # national numbers in the row's Pays; 28/02/2024: day first
     result = CliRunner().invoke(cli, [*args, "--dry-run"], env=env)
     # Nom, Prénom, Société, Fonction, E-mail, Téléphone, Date du dernier contact: all read
     for word in ("Nom", "Prénom", "Société", "Fonction", "Téléphone", "Date du dernier contact"):
         assert f'column "{word}" does not match' not in result.output, result.output
     assert "would create  0" in result.output  # the companies are not imported yet
+    assert (
+        "dates are read day first (DMY): column \"Date du dernier contact\" has '28/02/2024'" in result.output
+    )
     with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
         lf.create("account", {"fields": {"$name": "Boulangerie Martin"}})
         lf.create("account", {"fields": {"$name": "Alpenblick Hotel AG"}})
