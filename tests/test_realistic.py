@@ -411,3 +411,33 @@ def test_a_folder_of_exports_is_planned_by_names_and_headers(
         # Close names its leads export "leads": its headers say it holds accounts
         leads = next(p for p in plan_sheets(lf, tmp_path / "close")[0] if p.object_type == "account")
         assert "leads" in leads.title
+
+
+def test_a_folder_of_pipedrive_exports_in_one_run(sandbox: Any, tmp_path: Path) -> None:
+    """The three Pipedrive exports as downloaded, imported as one folder into a EUR org: people and
+    deals find the organizations of the same run; a second run writes nothing."""
+    from bulkio.workbook import import_workbook
+
+    org = euro_org(sandbox)
+    folder = tmp_path / "pipedrive"
+    shutil.copytree(REAL / "pipedrive", folder)
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+
+        def run(n: int) -> Any:
+            return import_workbook(
+                folder, client=lf, results_path=tmp_path / f"r{n}.xlsx", ledger_path=tmp_path / "l.sqlite3"
+            )
+
+        first = run(1)
+        assert [s.object_type for s in first.sheets] == ["account", "contact", "opportunity"]
+        # Sophie's national number (no country column in the people export); O'Brien's Bakery
+        assert [(s.object_type, r.row) for s in first.sheets for r in s.rows if r.outcome == "failed"] == [
+            ("contact", 3),
+            ("opportunity", 7),
+        ]
+        assert first.counts.created == 4 + 4 + 5
+        again = run(2)
+        assert again.counts.created == 0 and again.counts.updated == 0
+    opps = stored(sandbox, org, "opportunity")
+    accounts = stored(sandbox, org, "account")
+    assert opps["1202"]["amount"] == 4800 and opps["1202"]["rel:$account"] == [accounts["813"]["id"]]
