@@ -476,6 +476,8 @@ def _detect_header(rows: list[list[Any]]) -> int:
             continue  # numbers, dates, emails: data or a dated note, not column names
         if n < 2 <= typical or n * 2 < typical:
             continue  # much narrower than the rows below: a title or a note
+        if n == 1 and below and below[-1] >= 3:
+            continue  # one cell over a table (a report's title lines can outnumber its few rows)
         return i
     return nonblank[0]
 

@@ -441,3 +441,22 @@ def test_a_folder_of_pipedrive_exports_in_one_run(sandbox: Any, tmp_path: Path) 
     opps = stored(sandbox, org, "opportunity")
     accounts = stored(sandbox, org, "account")
     assert opps["1202"]["amount"] == 4800 and opps["1202"]["rel:$account"] == [accounts["813"]["id"]]
+
+
+def test_a_formatted_salesforce_report_with_its_title_block(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """An XLSX report export keeps its title, "As of", "Filtered By:" lines above the header (more
+    lines than the report has rows) and its total and footer below: only the two records are read."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        lf.create("account", {"fields": {"$name": "Acme Corp"}})
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        report = Importer(lf, tmp_path)(
+            REAL / "salesforce" / "Opportunity Pipeline-2024-09-02-11-00-00.xlsx", "opportunity"
+        )
+    assert report.ok and report.counts.created == 2, report.flatten()
+    codes = [(i.code, i.row) for i in report.file_issues if i.code in ("header_not_first", "summary_row")]
+    assert codes == [("header_not_first", 6), ("summary_row", 9), ("summary_row", 11)]
+    opps = stored(sandbox, empty_org, "opportunity")
+    assert opps["0065g00000Ab1cJAAR"]["amount"] == 22000
+    assert opps["0065g00000Ab1cJAAR"]["closeDate"].startswith("2025-03-31")
