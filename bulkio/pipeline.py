@@ -48,11 +48,12 @@ from .crm.base import AdoptsLostCreates, crm_name
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import ConfigError, InputFileError, LedgerError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
+from .gctune import fewer_collections
 from .issues import Issue
 from .operations import Operation, RowOutcome
 from .plan import Planner
 from .resolve import References, Resolver
-from .validate import CheckedRow, Validator
+from .validate import Validator
 from .vocabulary import SCHEMA_VERSION, OutcomeWord, outcome_word
 
 if TYPE_CHECKING:
@@ -576,14 +577,14 @@ def _operations(
     error about a cell's value (a formula without a saved value, ``#N/A``) in a column that is not
     ``imported`` (letters) only warns: that cell is never written."""
     yield from first
-    chunk: list[CheckedRow] = []
+    chunk: list[Any] = []  # source rows, validated together when the chunk is full
     waiting: list[Issue] = []
     taken = 0
 
     def row_issues(number: int) -> list[Issue]:
         nonlocal taken
-        if reader_issues is None:
-            return []
+        if reader_issues is None or (taken == len(reader_issues) and not waiting):
+            return []  # nothing new from the reader, nothing held back: the usual row
         waiting.extend(_demoted(i, imported) for i in reader_issues[taken:] if i.row is not None)
         taken = len(reader_issues)
         mine = [i for i in waiting if i.row == number]
@@ -593,26 +594,36 @@ def _operations(
         return mine
 
     def flush() -> list[Operation]:
+        checked = validator.check_chunk(chunk)  # column by column (bulkio.columnar)
+        for row, found in zip(checked, chunk_found, strict=True):
+            if found:
+                row.issues[:0] = found
         validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
-        resolver.resolve(chunk)
-        ops = planner.plan(chunk)
+        resolver.resolve(checked)
+        ops = planner.plan(checked)
         run.emit(Progress("plan", len(chunk)))
         chunk.clear()
+        chunk_found.clear()
         return ops
 
+    chunk_found: list[list[Issue]] = []
+    read = 0  # rows read since the last "read" progress event (one event per chunk, not per row)
     for srow in rows:
         run.store.seen(srow.number)
-        run.emit(Progress("read"))
+        read += 1
         found = row_issues(srow.number)
-        if srow.number in skip_rows:
-            continue
-        checked = validator.check(srow, defer=True)
-        checked.issues[:0] = found
-        chunk.append(checked)
-        if len(chunk) >= CHUNK:
-            yield from flush()
+        if srow.number not in skip_rows:
+            chunk.append(srow)
+            chunk_found.append(found)
+        if read >= CHUNK or len(chunk) >= CHUNK:
+            run.emit(Progress("read", read))
+            read = 0
+            if len(chunk) >= CHUNK:
+                yield from flush()
         if run.stop is not None and run.stop.is_set():
             break
+    if read:
+        run.emit(Progress("read", read))
     if chunk:
         yield from flush()
     row_issues(1 << 62)  # what is left belongs to rows that were never yielded
@@ -1393,6 +1404,7 @@ def import_file(
     )
     lpath = Path(ledger_path) if ledger_path else default_ledger_path()
     with ExitStack() as stack:
+        stack.enter_context(fewer_collections())  # rows live for a chunk: see bulkio.gctune
         # no sheet named: the one named like the object (an exported workbook opens on Summary)
         table = stack.enter_context(
             read.open_table(
@@ -1581,6 +1593,7 @@ def import_frame(
         return str(results_path)
 
     with ExitStack() as stack:
+        stack.enter_context(fewer_collections())  # rows live for a chunk: see bulkio.gctune
         ledger = stack.enter_context(Ledger(ledger_path)) if ledger_path else None
         if fingerprint is None:
             fingerprint = hashlib.sha256(json.dumps([headers, len(df)], default=str).encode()).hexdigest()

@@ -478,7 +478,7 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
                     severity="warning",
                 )
             )
-    if all(c is None for c in cells):
+    if not any(cells) and all(c is None for c in cells):  # any(): no generator for the usual row
         return None
     if len(cells) < n:
         cells = cells + [None] * (n - len(cells))
