@@ -339,11 +339,12 @@ class ChunkChecker:
         )
         field_cur = (fdef.type_configuration.currency or "").upper() or None
         dollar = fdef.value_type == "CURRENCY" and (field_cur is None or field_cur in _CURRENCY_SYMBOLS["$"])
-        pending, observe = v._pending, v.observe
+        observe, fractions = v.observe, nc.fractions
         memo: dict[str, tuple[str | None, V.Parsed | None]] = {}
         amount = _AMOUNT.fullmatch
 
         def run(column: Sequence[Any], outs: list[CheckedRow]) -> None:
+            pending, waiting = v._pending, v._fractions  # settle() starts new lists: take them now
             for out, raw in zip(outs, column, strict=True):
                 if raw is None:
                     continue
@@ -370,8 +371,18 @@ class ChunkChecker:
                                     else float(f"{digits}.{frac}")
                                 )
                                 out.values[key] = value
-                                evidence = "point" if auto and (commas or frac is not None) else None
-                                observe(out, key, nc, s, value, evidence, defer=True)
+                                # what Validator.observe notes, for a plain non-negative amount
+                                if auto and nc.point is None and (commas or frac is not None):
+                                    nc.point = (out.row, s)
+                                if fractions:
+                                    if 1 < value <= 100:
+                                        if nc.pct is None:
+                                            nc.pct = (out.row, s)
+                                    elif value > 100:
+                                        if nc.big is None:
+                                            nc.big = (out.row, s)
+                                    elif 0 < value < 1:
+                                        waiting.append((out, key, nc, s, value))
                                 continue
                 hit = memo.get(raw)
                 if hit is None:
