@@ -289,3 +289,10 @@ def test_sources_are_built_only_when_asked() -> None:
         "addr.city": ("C", "Addr: City (addr.city)", "Berlin"),
     }
     assert bad.sources["$name"].raw == "Beta" and ok._cells is None
+
+
+def test_a_huge_fraction_column_value_is_an_error_not_a_crash() -> None:
+    """Found by the property above: ``--percent`` on 1e24 made the per-cell parser raise."""
+    fdef = SCHEMA.fields["probability"]
+    parsed = parse_cell(fdef, 1e24, options=ParseOptions(percent=True))
+    assert parsed.error_code == "invalid_number" and "too large" in (parsed.message or "")
