@@ -596,8 +596,10 @@ def _rows(
     table: SourceTable, buffered: list[tuple[int, list[Any]]], records: Iterator[tuple[int, list[Any]]]
 ) -> Iterator[SourceRow]:
     unnamed = {i for i, h in enumerate(table.headers) if not h}
+    width = len(table.headers)
     for number, cells in itertools.chain(buffered, records):
-        fitted = _fit(table, number, cells)
+        # a row as wide as the header with a value in it is what _fit returns as it is
+        fitted = cells if len(cells) == width and any(cells) else _fit(table, number, cells)
         if fitted is None:
             continue
         if unnamed:

@@ -39,6 +39,7 @@ PAGE = 25
 SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
+_ABSENT = object()
 
 
 def _matched_by(object_type: str) -> str:
@@ -325,6 +326,7 @@ class Resolver:
         # key → text → match_option result: a column repeats a handful of labels a million times
         self._matches: dict[str, dict[str, tuple[str | None, list[str], bool]]] = {}
         self._rels = list(schema.relationships.items())
+        self._select_items = list(self._selects.items())
 
     def _match(self, key: str, fdef: FieldDef, text: str) -> tuple[str | None, list[str], bool]:
         memo = self._matches.get(key)
@@ -363,16 +365,31 @@ class Resolver:
     def _resolve_selects(self, row: CheckedRow) -> None:
         values = row.values
         selects = self._selects
-        for key in [k for k in values if k in selects]:
-            val = values[key]
-            fdef = selects[key]
-            if val is CLEAR:
+        rest: list[str] | None = None
+        # the usual cell first: one label (or a list of labels) that matches, no issue to place
+        for key, fdef in self._select_items:
+            val = values.get(key, _ABSENT)
+            if val is _ABSENT or val is CLEAR:
                 continue
             if val.__class__ is str:
-                oid = self._match(key, fdef, val)[0]  # the usual cell: one label that matches
+                oid = self._match(key, fdef, val)[0]
                 if oid:
                     values[key] = [oid] if fdef.value_type == "MULTI_SELECT" else oid
                     continue
+            elif val.__class__ is list and val:
+                oids = [self._match(key, fdef, text)[0] for text in val]
+                if all(oids):
+                    values[key] = list(dict.fromkeys(oids)) if fdef.value_type == "MULTI_SELECT" else oids[0]
+                    continue
+            if rest is None:
+                rest = []
+            rest.append(key)
+        if rest is None:
+            return
+        # the others in the order of the row's values (the order their issues are listed in)
+        for key in [k for k in values if k in rest]:
+            val = values[key]
+            fdef = selects[key]
             texts = val if isinstance(val, list) else [val]
             ids: list[str] = []
             bad = False
