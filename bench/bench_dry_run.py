@@ -27,7 +27,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella Health", "Stark Industries", "Hooli", "Pied Piper"]
@@ -60,10 +59,19 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> None:
         for i in range(rows):
             day, month = rng.randint(1, 28), rng.randint(1, 12)
             date = rng.choice(
-                [f"2026-{month:02d}-{day:02d}", f"2026-{month:02d}-{day:02d} 14:30", f"{MONTHS[month - 1]} {day}, 2026"]
+                [
+                    f"2026-{month:02d}-{day:02d}",
+                    f"2026-{month:02d}-{day:02d} 14:30",
+                    f"{MONTHS[month - 1]} {day}, 2026",
+                ]
             )
             amount = rng.choice(
-                [f"${rng.randint(1, 10**6):,}.50", str(rng.randint(1, 10**6)), f"{rng.randint(1, 10**5)}.25", ""]
+                [
+                    f"${rng.randint(1, 10**6):,}.50",
+                    str(rng.randint(1, 10**6)),
+                    f"{rng.randint(1, 10**5)}.25",
+                    "",
+                ]
             )
             account = rng.choice(COMPANIES) if rng.random() < 0.6 else rng.choice(ACCOUNT_KEYS)
             row = [
@@ -202,7 +210,12 @@ def main() -> None:
     print(f"\n{'run':<58}{'wall s':>8}{'CPU s':>8}{'rows/s':>11}{'peak MB':>9}")
     lines = [
         ("baseline: pandas.read_csv(chunks) + pydantic per row", f(base, "wall"), f(base, "cpu"), mb(base)),
-        ("reference: pandas.read_csv(chunks) alone", f(pandas_only, "wall"), f(pandas_only, "cpu"), mb(pandas_only)),
+        (
+            "reference: pandas.read_csv(chunks) alone",
+            f(pandas_only, "wall"),
+            f(pandas_only, "cpu"),
+            mb(pandas_only),
+        ),
         ("bulkio dry run, local work (read→plan)", f(ours, "local_wall"), f(ours, "local_cpu"), mb(ours)),
         ("bulkio dry run, whole call (+ results file)", f(ours, "wall"), f(ours, "cpu"), mb(ours)),
     ]
