@@ -10,6 +10,7 @@ file: ``bulkio import OBJECT FILE --mapping draft.yaml`` reads it.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -201,9 +202,12 @@ def draft_mapping(
     encoding: str | None = None,
     delimiter: str | None = None,
     key_field: str = "external_id",
+    max_rows: int | None = None,
 ) -> Draft:
     """Draft a mapping for ``path`` (see the module doc). ``profile`` is a vendor name, ``"auto"``
-    (the profile the headers read like) or None/"none" (no profile).
+    (the profile the headers read like) or None/"none" (no profile). ``max_rows`` reads only the
+    first rows for the value lists (``bulkio ui`` drafts a million-row file from a sample and
+    counts values over the whole file while the page is open).
 
     >>> print(draft_mapping("deals.csv", "opportunity", client=lf).to_yaml())   # doctest: +SKIP
     """
@@ -231,7 +235,7 @@ def draft_mapping(
         hm = M.map_headers(
             headers, schema, mapping=spec.targets() if spec else None, key_field=key_field, warn_unused=False
         )
-        rows = [list(r.cells) for r in t.rows]
+        rows = [list(r.cells) for r in itertools.islice(t.rows, max_rows)]
     id_col = hm.by_key.get(M.ID_KEY)
     M.check_record_id_column(hm, rows[: M.ID_SAMPLE], object_type)
     foreign = id_col if id_col is not None and M.ID_KEY not in hm.by_key else None

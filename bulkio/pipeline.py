@@ -709,6 +709,8 @@ def mapping_fingerprint(mapping: Any) -> str | None:
     edited mapping file, not only a renamed one."""
     if mapping is None:
         return None
+    if hasattr(mapping, "model_dump"):  # a MappingFile built in code (bulkio ui, a script): its content
+        mapping = mapping.model_dump(mode="json", exclude_none=True)
     if isinstance(mapping, dict):
         return (
             "sha256:" + hashlib.sha256(json.dumps(mapping, sort_keys=True, default=str).encode()).hexdigest()

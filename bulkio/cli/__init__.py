@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "state_cmd",
     "map_cmd",
     "migrate_cmd",
+    "ui_cmd",
 )
 
 
