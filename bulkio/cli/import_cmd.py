@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..pipeline import RunReport, import_file
-from ..results import errors_text
-from ..sheets import is_stdout
-from ..state import ledger_path
+if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
+    from ..pipeline import RunReport
 from ..vocabulary import OUTCOMES, outcome_word
 from .console import (
     EXIT_OK,
@@ -43,6 +41,8 @@ def _count_rows(report: RunReport) -> list[tuple[str, Any]]:
 
 
 def _print_summary(report: RunReport) -> None:
+    from ..results import errors_text
+
     c = report.counts
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
@@ -281,7 +281,10 @@ def command(
          --resume) or stopped on an error (--resume continues it)
       3  interrupted (Ctrl-C; --resume continues it)
     """
+    from ..pipeline import import_file
     from ..ratelimit import RetryPolicy
+    from ..sheets import is_stdout
+    from ..state import ledger_path
     from .console import connect
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)

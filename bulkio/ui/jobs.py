@@ -322,7 +322,7 @@ def undo_function() -> Any:
     """The library's undo (issue 11: ``bulkio undo RUN_ID``), called as
     ``undo(run_id, client=…, on_event=…, stop=…) → RunReport``; None when this bulkio has none."""
     try:
-        from .. import undo as module  # type: ignore[attr-defined]
+        from .. import undo as module  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return None
     return getattr(module, "undo", None)
