@@ -10,8 +10,8 @@ created in a sandbox org; then the same rows, as a CSV a user would re-import, g
   the tier's option ids) and pages through every account (25 a page, as the API allows), compares
   each row with its record, and would PATCH what differs (nothing does).
 
-Each run is a fresh process (the sandbox runs in this one), timed from its first request to its
-last (imports apart), against the org's read limit and ``--latency-ms`` ± ``--jitter-ms`` of added
+Each run is a fresh process (the sandbox runs in this one), timed after its imports and with them,
+against the org's read limit and ``--latency-ms`` ± ``--jitter-ms`` of added
 latency per request, runs alternating, ``--repeat`` times; the table shows the medians.
 
     python bench/bench_reimport.py            # --n 1000 --latency-ms 150 --jitter-ms 50 --repeat 3

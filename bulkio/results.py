@@ -17,11 +17,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.utils import column_index_from_string
-
 from . import sheets
 from . import values as V
 from .definitions import ObjectSchema
@@ -31,8 +26,9 @@ from .vocabulary import DRY_RUN_WORDS, outcome_word
 
 OUTCOME_HEADERS = ("Outcome", "Record ID", "Link", "Errors")
 CHANGES_HEADER = "Changes"
-ERROR_FILL = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
-WARNING_FILL = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
+#: Fills of cells with an error / a warning in an XLSX results sheet (ARGB; openpyxl loads only
+#: when one is written, not for a CSV dry run).
+ERROR_RGB, WARNING_RGB = "FFFFC7CE", "FFFFEB9C"
 __all__ = ["DRY_RUN_WORDS", "OUTCOME_HEADERS", "default_results_path", "errors_text", "write_results"]
 
 
@@ -200,6 +196,13 @@ def _write_xlsx(
     header_row: int,
     sheet_name: str,
 ) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import column_index_from_string
+
+    error_fill = PatternFill("solid", start_color=ERROR_RGB, end_color=ERROR_RGB)
+    warning_fill = PatternFill("solid", start_color=WARNING_RGB, end_color=WARNING_RGB)
     wb = sheets.new_workbook(write_only=True)
     try:
         ws = wb.create_sheet(sheet_name[:31])
@@ -241,7 +244,7 @@ def _write_xlsx(
                     c.number_format = fmt
                 if issues:
                     errs = [x for x in issues if x.severity == "error"]
-                    c.fill = ERROR_FILL if errs else WARNING_FILL
+                    c.fill = error_fill if errs else warning_fill
                     c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
                 out.append(c)
             ws.append(out)

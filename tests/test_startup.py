@@ -114,3 +114,55 @@ def _marks(node: object, path: tuple[object, ...] = ()) -> list[tuple[tuple[obje
             out.append(((*path, i), v.start_mark.line))
             out += _marks(v, (*path, i))
     return out
+
+
+def test_a_csv_dry_run_loads_no_spreadsheet_or_dataframe_library(tmp_path: Path) -> None:
+    src = tmp_path / "accounts.csv"
+    src.write_text("Name,External ID\nAcme,A-1\nGlobex,A-2\n", encoding="utf-8")
+    body = (
+        "import os\n"
+        f"os.environ['BULKIO_STATE_DIR'] = {str(tmp_path / 'state')!r}\n"
+        "os.environ.pop('LIGHTFIELD_API_KEY', None)\n"
+        "from bulkio.cli import cli\n"
+        "try:\n"
+        f"    cli.main(['import', 'account', {str(src)!r}, '--dry-run', '-q'], prog_name='bulkio')\n"
+        "except SystemExit as stop:\n"
+        "    assert stop.code in (0, None), stop.code\n"
+    )
+    loaded = _loaded(body)
+    assert (tmp_path / "accounts.results.csv").exists()  # the run happened, results written as CSV
+    assert not {"pandas", "numpy", "openpyxl", "python_calamine"} & set(loaded)
+    assert {"pydantic", "httpx"} <= set(loaded)
+
+
+def test_sheets_styles_and_illegal_characters_match_openpyxl() -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from bulkio import sheets
+
+    assert sheets.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
+    assert sheets.HEADER_FILL.fgColor.rgb == "FFD9E1F2" and sheets.HEADER_FONT.bold
+    assert sheets.REQUIRED_FILL is sheets.REQUIRED_FILL  # made once
+    with pytest.raises(AttributeError):
+        _ = sheets.NO_SUCH_STYLE
+
+
+def test_an_idle_sandbox_closes_without_waiting_and_stops_serving(tmp_path: Path) -> None:
+    import time
+
+    import httpx
+
+    from bulkio.sandbox import SandboxServer
+
+    server = SandboxServer(db_path=tmp_path / "sb.sqlite3", seed="demo").start()
+    url, thread = server.url, server._thread
+    assert httpx.get(url + "/v1/accounts").status_code == 401  # serving (no key)
+    server.close(wait=False)
+    assert thread is not None
+    thread.join(timeout=5)  # it winds down on its own
+    assert not thread.is_alive()
+    deadline = time.monotonic() + 2
+    with pytest.raises(httpx.TransportError):
+        while time.monotonic() < deadline:
+            httpx.get(url + "/v1/accounts", timeout=0.5)
+            time.sleep(0.05)
