@@ -111,17 +111,29 @@ def test_pacing_keeps_under_the_limit_in_every_header_shape(
 
 
 def test_429_storm_is_waited_out_and_a_lasting_one_raises(close_sandbox: CloseSandboxServer) -> None:
+    """A 429 is "wait", never a failed attempt: a storm outlasts max_attempts and is waited out; only
+    max_wait seconds without any request succeeding give up, with a note saying why."""
     org = close_sandbox.create_org(seed="empty")
     close_sandbox.set_faults(org.org_id, rate_429=1.0)
     close_sandbox.set_options(org.org_id, rate_limit_body="flat")
     with CloseClient(
         api_key=org.api_key,
         base_url=close_sandbox.api_url,
-        retry=RetryPolicy(max_attempts=3, retry_after_jitter=0),
+        retry=RetryPolicy(max_attempts=2, retry_after_jitter=0, max_wait=1.0),
     ) as client:
-        with pytest.raises(RateLimitError):
+        with pytest.raises(RateLimitError) as raised:
             client.get("me/")
-        assert client.stats.rate_limited == 3 and client.stats.requests == 3
+        assert client.stats.rate_limited == client.stats.requests >= 2
+        assert any("--max-wait" in note for note in raised.value.__notes__)
+    close_sandbox.set_faults(org.org_id, rate_429=0.5, seed=7)
+    with CloseClient(
+        api_key=org.api_key,
+        base_url=close_sandbox.api_url,
+        retry=RetryPolicy(max_attempts=1, retry_after_jitter=0, max_wait=60.0),
+    ) as client:
+        for _ in range(6):
+            assert client.get("me/")["id"]  # one attempt allowed, yet every 429 is waited out
+        assert client.stats.rate_limited >= 1
     close_sandbox.set_faults(org.org_id, rate_429=0.0)
 
 

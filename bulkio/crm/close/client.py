@@ -10,7 +10,9 @@ Close differs from Lightfield where it matters to a bulk tool (``shared/close/AP
   is learnt from the header (``(limit - remaining) / reset``) and, exactly, from a 429's
   ``rate_limit / rate_window``;
 * a **429** is waited out for the body's ``rate_reset`` (wrapped in ``error`` or flat, a number or a
-  string: the sources conflict), else the header's ``reset``, else ``Retry-After`` (§2);
+  string: the sources conflict), else the header's ``reset``, else ``Retry-After`` (§2). It is never
+  a failed attempt: the request gives up only after ``RetryPolicy.max_wait`` seconds (``--max-wait``)
+  without any request of the client being served;
 * **no idempotency keys** (§5): a POST that may have been applied (its answer was lost, or a 500,
   502 or 504 came back) is never sent again here. It raises :class:`UnconfirmedWrite`, and the
   backend looks for the record before anything is retried. A 503 or 429 is retried, as Close's own
@@ -220,6 +222,7 @@ class CloseClient:
         self._bounds: dict[str, tuple[float, float]] = {}  # what the headers say about each rate
         self._lock = threading.Lock()
         self._counters = _Counters()
+        self._last_progress = 0.0  # when the server last served this client (not a 429, not a 5xx)
         headers = {"Accept": "application/json", "User-Agent": f"bulkio/{__version__}"}
         if tz_offset is not None:
             headers["X-TZ-Offset"] = f"{tz_offset:g}"  # date_won "today" in the caller's time zone
@@ -306,9 +309,9 @@ class CloseClient:
         # POST /data/search/ reads; any other POST creates something and must not be re-sent blindly
         safe = method != "POST" or grp == "search"
         policy = self.retry
-        attempt = 0
+        attempt = 0  # failed attempts; a 429 is not one (§2: it says "wait", not "failed")
+        started = time.monotonic()
         while True:
-            attempt += 1
             ticket = pacer.acquire()
             with self._counters.lock:
                 self._counters.requests += 1
@@ -317,6 +320,7 @@ class CloseClient:
             except httpx.TransportError as exc:
                 with self._counters.lock:
                     self._counters.transport_errors += 1
+                attempt += 1
                 text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 if not safe and not isinstance(exc, _NOT_SENT):
                     raise UnconfirmedWrite(
@@ -342,6 +346,8 @@ class CloseClient:
             with self._counters.lock:
                 self._counters.by_status[status] += 1
             self._learn(pacer, grp, response.headers, ticket)
+            if status != 429 and status < 500:
+                self._last_progress = time.monotonic()  # the server is serving this client
             if status < 400:
                 return self._decode(response, method, path)
             err = parse_close_error(response, method=method, path=path)
@@ -356,10 +362,19 @@ class CloseClient:
                     wait = reset if reset is not None else retry_after(response.headers)
                 with self._counters.lock:
                     self._counters.rate_limited += 1
-                if attempt >= policy.max_attempts or 429 not in policy.retry_statuses:
+                if 429 not in policy.retry_statuses:
                     raise err
-                wait = min(60.0, wait if wait is not None else policy.backoff(attempt))
+                stalled = time.monotonic() - max(self._last_progress, started)
+                if stalled >= policy.max_wait:
+                    err.add_note(
+                        f"Rate limited for {stalled:.0f} s without a request succeeding (the limit "
+                        f"is {policy.max_wait:g} s; --max-wait raises it): another client may be "
+                        "using the same API key."
+                    )
+                    raise err
+                wait = min(60.0, wait if wait is not None else policy.backoff(1))
                 wait += policy.rng.uniform(0, policy.retry_after_jitter)
+                wait = min(wait, max(policy.max_wait - stalled, 0.0))  # the last try as the budget ends
                 with self._counters.lock:
                     self._counters.retries += 1
                 pacer.pause(wait)
@@ -369,6 +384,7 @@ class CloseClient:
                 raise UnconfirmedWrite(
                     err.message, status=status, type=err.type, method=method, path=path, body=err.body
                 )
+            attempt += 1
             if status in policy.retry_statuses and attempt < policy.max_attempts:
                 self._wait_retry(method, path, attempt, str(status), policy.backoff(attempt))
                 continue
