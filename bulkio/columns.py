@@ -40,6 +40,10 @@ MULTI_SEPARATOR = ";"
 CLEAR_TOKEN = "#clear"
 #: Key of the record ID column.
 ID_KEY = "id"
+#: The columns bulkio adds at the end of a results sheet (:mod:`bulkio.results`), and the one it
+#: adds to an errors file: importing such a file ignores them without a warning.
+RESULT_COLUMNS = ("Outcome", "Record ID", "Link", "Errors", "Changes")
+ERRORS_COLUMN = "Errors"
 
 #: What a person should type, per value type (template cell notes and error "expected" texts).
 FORMAT_HINTS: dict[str, str] = {

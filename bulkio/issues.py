@@ -60,6 +60,9 @@ CODES: dict[str, str] = {
     "ambiguous_option": "The value matches several options.",
     "relationship_entity_missing": "No record matches the reference.",
     "ambiguous_reference": "Several records match the reference.",
+    "depends_on_failed": "The reference names a row of the same workbook that failed; this row is skipped.",
+    "linked_from_later_sheet": "The reference names a record of a sheet imported later in the same "
+    "workbook; the link is made from that sheet's row.",
     # plan
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
     "missing_key": "The row has no value for the upsert key.",
@@ -77,6 +80,12 @@ CODES: dict[str, str] = {
     "api_rejected": "The API rejected the row (see message).",
     "write_failed": "The write failed after all retries.",
     "not_written": "The run stopped before this row was written.",
+    # undo
+    "undo_conflict": "The field was changed after the run (or the record the run created was edited or "
+    "linked to since): the undo leaves it; --force writes the value from before the run.",
+    "delete_unsupported": "The CRM does not delete records through its API: remove the record by hand.",
+    "record_gone": "The record no longer exists (deleted after the run, or by an earlier undo).",
+    "fate_unknown": "The run stopped before it learned whether this row's record was created.",
 }
 
 

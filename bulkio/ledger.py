@@ -42,7 +42,12 @@ from .operations import Operation, RowOutcome
 APPLICATION_ID = 0x626B6C67
 #: Bumped on every incompatible schema change; older files are migrated, newer ones refused.
 #: 2: ``runs.run_fingerprint`` (file + mapping + options), so a run is found by what it writes.
+#: Columns added since without a bump (older bulkio reads and writes such a file unchanged; this
+#: one adds them on open): ``runs.parent_run`` (a workbook's sheet runs point at the workbook
+#: run) and ``runs.undoes`` (an undo run names the run it takes back).
 SCHEMA_VERSION = 2
+#: Columns added to ``runs`` after schema 2, with their definitions (added to older files on open).
+_ADDED_RUN_COLUMNS = (("parent_run", "TEXT"), ("undoes", "TEXT"))
 #: The option names a run's upsert key field is read from (first present wins), for known_records.
 KEY_FIELD_OPTIONS = ("key_field", "key")
 DEFAULT_KEY_FIELD = "external_id"
@@ -58,7 +63,9 @@ CREATE TABLE IF NOT EXISTS runs (
     options           TEXT NOT NULL,
     started_at        TEXT NOT NULL,
     finished_at       TEXT,
-    run_fingerprint   TEXT
+    run_fingerprint   TEXT,
+    parent_run        TEXT,
+    undoes            TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_lookup ON runs (input_path, object_type, target, started_at);
 CREATE TABLE IF NOT EXISTS intents (
@@ -104,6 +111,12 @@ class RunInfo:
     input_path: str = ""
     run_fingerprint: str | None = None
     finished_at: datetime | None = None
+    object_type: str = ""
+    target: str = ""
+    #: the workbook run this is a sheet of (None for a run of its own)
+    parent_run: str | None = None
+    #: the run this undo run takes back (None for an import)
+    undoes: str | None = None
 
 
 def _now() -> str:
@@ -250,6 +263,10 @@ class Ledger:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         if "run_fingerprint" not in columns:  # schema 1: runs were found by path only
             conn.execute("ALTER TABLE runs ADD COLUMN run_fingerprint TEXT")
+        for name, definition in _ADDED_RUN_COLUMNS:
+            if name not in columns:
+                conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {definition}")
+        conn.execute("CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_run)")
         conn.execute("CREATE INDEX IF NOT EXISTS runs_by_fingerprint ON runs (run_fingerprint, started_at)")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         check = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -293,16 +310,19 @@ class Ledger:
         target: str,
         options: dict[str, Any],
         run_fingerprint: str | None = None,
+        parent_run: str | None = None,
+        undoes: str | None = None,
     ) -> str:
         """Open a new run and return its id. ``options`` (JSON-able) are stored for resume; the upsert
         key field is read from ``options["key_field"]`` (or ``"key"``; default ``external_id``).
         ``run_fingerprint`` (file + mapping + every option that changes what is written) is how
-        :meth:`find_run` finds the run again, wherever the file is by then."""
+        :meth:`find_run` finds the run again, wherever the file is by then. ``parent_run`` makes
+        it a sheet of a workbook run; ``undoes`` makes it the undo of that run."""
         run_id = uuid.uuid4().hex
         key_field = next((str(options[k]) for k in KEY_FIELD_OPTIONS if options.get(k)), DEFAULT_KEY_FIELD)
         self._write(
             "INSERT INTO runs (run_id, input_path, input_fingerprint, object_type, target, key_field, "
-            "options, started_at, run_fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "options, started_at, run_fingerprint, parent_run, undoes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 str(input_path),
@@ -313,6 +333,8 @@ class Ledger:
                 _dumps(options),
                 _now(),
                 run_fingerprint,
+                parent_run,
+                undoes,
             ),
         )
         return run_id
@@ -320,7 +342,7 @@ class Ledger:
     _RUN_COLUMNS = (
         "r.run_id, r.input_fingerprint, r.options, r.started_at, "
         "(SELECT COUNT(*) FROM outcomes o WHERE o.run_id = r.run_id), r.input_path, r.run_fingerprint, "
-        "r.finished_at"
+        "r.finished_at, r.object_type, r.target, r.parent_run, r.undoes"
     )
 
     def _runs(self, where: str, params: tuple[Any, ...], *, limit: int = 1) -> list[RunInfo]:
@@ -339,8 +361,25 @@ class Ledger:
                 input_path=path,
                 run_fingerprint=run_fp,
                 finished_at=datetime.fromisoformat(finished) if finished else None,
+                object_type=otype,
+                target=target,
+                parent_run=parent,
+                undoes=undoes,
             )
-            for run_id, fingerprint, options, started_at, done, path, run_fp, finished in rows
+            for (
+                run_id,
+                fingerprint,
+                options,
+                started_at,
+                done,
+                path,
+                run_fp,
+                finished,
+                otype,
+                target,
+                parent,
+                undoes,
+            ) in rows
         ]
 
     def find_run(
@@ -368,6 +407,33 @@ class Ledger:
             where.append("r.finished_at IS NULL" if unfinished else "r.finished_at IS NOT NULL")
         found = self._runs(" AND ".join(where), tuple(params))
         return found[0] if found else None
+
+    def run(self, run_id: str) -> RunInfo | None:
+        """The run with this id, or with this unique id prefix (at least 6 characters: what
+        ``bulkio runs`` shows)."""
+        found = self._runs("r.run_id = ?", (run_id,))
+        if not found and 6 <= len(run_id) < 32 and all(c in "0123456789abcdef" for c in run_id):
+            found = self._runs("r.run_id LIKE ?", (run_id + "%",), limit=2)
+            if len(found) > 1:
+                raise LedgerError(f"run id {run_id!r} is ambiguous: give more of it (bulkio runs lists them)")
+        return found[0] if found else None
+
+    def sheet_runs(self, run_id: str) -> list[RunInfo]:
+        """The sheet runs of a workbook run, in the order they were started."""
+        return list(reversed(self._runs("r.parent_run = ?", (run_id,), limit=1000)))
+
+    def undo_of(self, run_id: str, *, finished: bool | None = None) -> RunInfo | None:
+        """The latest undo run of ``run_id`` (only finished or unfinished ones, if given)."""
+        where = "r.undoes = ?"
+        if finished is not None:
+            where += " AND r.finished_at IS NOT NULL" if finished else " AND r.finished_at IS NULL"
+        found = self._runs(where, (run_id,))
+        return found[0] if found else None
+
+    def intents(self, run_id: str) -> dict[int, Operation]:
+        """Every intent recorded in the run (with or without an outcome), by row."""
+        rows = self._read("SELECT row, operation FROM intents WHERE run_id = ? ORDER BY row", (run_id,))
+        return {row: operation_from_dict(json.loads(data)) for row, data in rows}
 
     def keyless_creates(self, run_id: str) -> int:
         """Rows of the run created (or possibly created: a pending intent) without an upsert key:
@@ -397,6 +463,15 @@ class Ledger:
             object_type=object_type, target=target, input_path=input_path, unfinished=True
         )
 
+    def discard_run(self, run_id: str) -> None:
+        """Forget a run under which nothing was recorded (a workbook run whose sheets could not
+        all be prepared); a run with intents or outcomes is kept."""
+        self._write(
+            "DELETE FROM runs WHERE run_id = ? AND NOT EXISTS (SELECT 1 FROM intents WHERE run_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM outcomes WHERE run_id = ?)",
+            (run_id, run_id, run_id),
+        )
+
     def finish_run(self, run_id: str) -> None:
         """Mark the run complete: it is no longer offered for resume."""
         self._write("UPDATE runs SET finished_at = ? WHERE run_id = ?", (_now(), run_id))
@@ -410,7 +485,8 @@ class Ledger:
         )
 
     def record_outcome(self, run_id: str, outcome: RowOutcome) -> None:
-        """Record what happened to a row; created/updated rows also update ``known_records``."""
+        """Record what happened to a row; created/updated rows also update ``known_records``, and a
+        record an undo deleted is forgotten there."""
         data = _dumps(outcome_to_dict(outcome))
         now = _now()
         with self._lock:
@@ -424,6 +500,12 @@ class Ledger:
                         "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (run_id, outcome.row, outcome.outcome, outcome.record_id, outcome.key, data, now),
                     )
+                    if outcome.record_id and outcome.outcome == "deleted":  # an undo's
+                        self._conn.execute(
+                            "DELETE FROM records WHERE record_id = ? AND target = "
+                            "(SELECT target FROM runs WHERE run_id = ?)",
+                            (outcome.record_id, run_id),
+                        )
                     if (
                         outcome.record_id
                         and outcome.key
@@ -478,16 +560,19 @@ class Ledger:
         rows = self._read("SELECT row, data FROM outcomes WHERE run_id = ? ORDER BY row", (run_id,))
         return {row: outcome_from_dict(json.loads(data)) for row, data in rows}
 
-    def last_created(self, *, target: str, object_type: str) -> tuple[str, str, str, datetime] | None:
+    def last_created(
+        self, *, target: str, object_type: str, exclude_runs: tuple[str, ...] = ()
+    ) -> tuple[str, str, str, datetime] | None:
         """The record of ``object_type`` bulkio created last under ``target`` with a key: (key field,
-        key value, record id, when). Lists lag recent writes; a lookup of this key tells whether
-        they caught up."""
+        key value, record id, when), not counting the runs in ``exclude_runs``. Lists lag recent
+        writes; a lookup of this key tells whether they caught up."""
+        skip = f" AND o.run_id NOT IN ({', '.join('?' * len(exclude_runs))})" if exclude_runs else ""
         rows = self._read(
             "SELECT r.key_field, o.key, o.record_id, o.recorded_at FROM outcomes o "
             "JOIN runs r ON r.run_id = o.run_id WHERE r.target = ? AND r.object_type = ? "
-            "AND o.outcome = 'created' AND o.key IS NOT NULL AND o.record_id IS NOT NULL "
+            f"AND o.outcome = 'created' AND o.key IS NOT NULL AND o.record_id IS NOT NULL{skip} "
             "ORDER BY o.recorded_at DESC LIMIT 1",
-            (target, object_type),
+            (target, object_type, *exclude_runs),
         )
         if not rows:
             return None

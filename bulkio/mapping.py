@@ -29,7 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .columns import ID_KEY, SPLIT_TYPES, Column, export_columns, header_text, key_from_header
+from .columns import (
+    ERRORS_COLUMN,
+    ID_KEY,
+    RESULT_COLUMNS,
+    SPLIT_TYPES,
+    Column,
+    export_columns,
+    header_text,
+    key_from_header,
+)
 from .definitions import ObjectSchema
 from .errors import ConfigError, InputFileError
 from .issues import Issue
@@ -615,10 +624,16 @@ def map_headers(
 
     suggestions_left = MAX_SUGGESTIONS
     used_entries: set[str] = set()
+    own = _results_columns(headers)
     for idx, raw in enumerate(headers):
         header = "" if raw is None else str(raw)
         col: Column | None
         ambiguous: list[Column]
+        if idx in own and (header.strip() != "Record ID" or ID_KEY in result.by_key):
+            # bulkio's own columns of a results sheet or errors file: not data, no warning (its
+            # Record ID column matches records when the input had none of its own)
+            result.columns.append(MappedColumn(idx, letter(idx), header, None, "results"))
+            continue
         entry = _explicit_entry(header, mapping)
         found, target = entry is not None, mapping.get(entry) if entry is not None else None
         if entry is not None:
@@ -648,14 +663,17 @@ def map_headers(
                 )
             continue
         if col.kind == "readonly":
-            issue(
-                "read_only_column",
-                f'"{col.label}" ({col.key}) is read-only; the column is ignored',
-                idx,
-                header,
-                col,
-                severity="warning",
-            )
+            if header.strip().endswith("[read-only]"):
+                pass  # bulkio's own export column, marked read-only in its header: no news
+            else:
+                issue(
+                    "read_only_column",
+                    f'"{col.label}" ({col.key}) is read-only; the column is ignored',
+                    idx,
+                    header,
+                    col,
+                    severity="warning",
+                )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
             if first is not None:
@@ -710,6 +728,19 @@ def map_headers(
             )
         )
     return result
+
+
+def _results_columns(headers: list[str]) -> set[int]:
+    """Indexes of the columns bulkio adds at the end of a results sheet (``Outcome``, ``Record
+    ID``, ``Link``, ``Errors``, and ``Changes``, which older results sheets had only for a dry
+    run) or of an errors file (``Errors``)."""
+    texts = [("" if h is None else str(h)).strip() for h in headers]
+    while texts and not texts[-1]:
+        texts.pop()
+    for tail in (RESULT_COLUMNS, RESULT_COLUMNS[:4], (ERRORS_COLUMN,)):
+        if len(texts) > len(tail) and tuple(texts[-len(tail) :]) == tail:
+            return set(range(len(texts) - len(tail), len(texts)))
+    return set()
 
 
 # --- the Record ID column ----------------------------------------------------------------------

@@ -14,7 +14,8 @@ from typing import Any, Literal
 from .issues import Issue
 from .vocabulary import Outcome
 
-Action = Literal["create", "update", "unchanged", "skip"]
+#: ``delete`` is an undo's (:mod:`bulkio.undo`): an import never deletes.
+Action = Literal["create", "update", "unchanged", "skip", "delete"]
 
 __all__ = ["Action", "Operation", "Outcome", "RowOutcome"]
 

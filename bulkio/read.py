@@ -221,6 +221,32 @@ def open_table(
     )
 
 
+def list_sheets(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None, name: str | None = None
+) -> list[tuple[str, bool]]:
+    """``(title, visible)`` of every worksheet of a workbook (.xlsx, .xls, .ods), in order;
+    :class:`~bulkio.errors.InputFileError` for a CSV or a file that is no workbook.
+
+    >>> list_sheets("pipeline.xlsx")                 # doctest: +SKIP
+    [('Summary', True), ('Opportunities', True), ('Accounts', True), …]
+    """
+    limits = limits or DEFAULT_LIMITS
+    p = Path(path)
+    name = name or str(path)
+    if not p.is_file():
+        raise InputFileError("file not found", path=name)
+    try:
+        scan = _scan(p, want_utf8=False)
+    except OSError as exc:
+        raise InputFileError(f"cannot read the file ({exc.strerror or exc})", path=name) from None
+    kind = _kind(p, name, scan)
+    if kind == "csv":
+        raise InputFileError("is a CSV file, not a workbook: it has no sheets", path=name)
+    from .read_book import book_sheets
+
+    return book_sheets(p, name, kind, limits)
+
+
 def _kind(p: Path, name: str, scan: _Scan) -> str:
     """csv, xlsx, xls or ods, from the bytes first and the name second; refuses the rest."""
     suffix = p.suffix.lower()

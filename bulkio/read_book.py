@@ -142,6 +142,18 @@ def open_book(
     return table
 
 
+def book_sheets(p: Path, name: str, kind: str, limits: G.ReadLimits) -> list[tuple[str, bool]]:
+    """``(title, visible)`` of every worksheet, in the workbook's order (the package is checked
+    as for reading: zip limits, DTDs)."""
+    if kind == "xlsx":
+        found = _xlsx_layout(p, name, limits)[0]
+    elif kind == "ods":
+        found = _ods_layout(p, name, limits)
+    else:
+        found = _xls_layout(p, name, limits)
+    return [(s.title, s.visible) for s in found]
+
+
 def _issue(name: str, sheet: str, text: str) -> Issue:
     return Issue(
         "several_tables", text, file=name, sheet=sheet, expected="one table per sheet", severity="warning"

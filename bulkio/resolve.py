@@ -13,6 +13,13 @@ contacts keyed by Close ids find their accounts by Close ids) or exact name (cas
 contacts also by email or full name; members by id, email or full name. Several matches → ``ambiguous_reference`` listing the
 candidate ids; none → ``relationship_entity_missing``.
 
+Records a workbook's earlier sheet wrote moments ago (:mod:`bulkio.workbook`) are handed to the
+directory with :meth:`Directory.add_fresh` (lists lag, so a scan or a filter would not show them
+yet); in a dry run, rows that would be created are handed over under a placeholder id, so a
+reference to them counts as resolvable. A reference that matches no record but a row of the
+workbook that failed (:meth:`Directory.add_failed`) is ``depends_on_failed`` (a warning: the
+pipeline skips the row), naming that row.
+
 A reference may also name its record as ``Name (ID)`` (``Acme Corp (acc_123)``), which is how the
 template's Reference sheet lists records that share a name, so a pick from the template's dropdown
 stays unique after duplicates appear. It is used only when the text as a whole matches no single
@@ -40,6 +47,11 @@ SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
 _ABSENT = object()
+#: The issue code of a reference to a row of the same workbook that failed (the row is skipped).
+DEPENDS_ON_FAILED = "depends_on_failed"
+#: The issue code of a has-many reference to a row of a workbook sheet imported later (the link is
+#: made from that row's side; the reference is left out of this row's write).
+LINKED_LATER = "linked_from_later_sheet"
 
 
 def _matched_by(object_type: str) -> str:
@@ -109,6 +121,12 @@ class Directory:
         self.cache: dict[str, list[str]] = {}  # filter mode: reference → candidate ids
         self.names: dict[str, str] = {}  # id → display name (for messages)
         self._has_external_id: bool | None = None
+        #: records handed over by the run itself (lists may not show them yet)
+        self.fresh: set[str] = set()
+        #: folded key, email or name of a workbook row that failed → that row, for messages
+        self.failed: dict[str, str] = {}
+        #: the workbook sheet of this object type that is imported after the current one, if any
+        self.later: str | None = None
 
     # --- indexing ----------------------------------------------------------------------------
     def add(self, record: dict[str, Any]) -> None:
@@ -128,6 +146,41 @@ class Directory:
         if name:
             self.by_name.setdefault(_fold(name), []).append(rid)
             self.names[rid] = name
+
+    def add_fresh(self, record: dict[str, Any]) -> None:
+        """A record this run wrote (or, in a dry run, would create) moments ago: found by its id,
+        key, email and name whatever lists show."""
+        rid = record.get("id")
+        if not rid:
+            return
+        with self._lock:
+            self.add(record)
+            self.fresh.add(rid)
+            for ref in self._refs_of(record):
+                self.failed.pop(ref, None)
+
+    def add_failed(self, record: dict[str, Any], where: str) -> None:
+        """A row that was to write a record and failed (``where``: ``row 7 of sheet Accounts``):
+        references to it that match no record are ``depends_on_failed``."""
+        with self._lock:
+            for ref in self._refs_of(record):
+                self.failed.setdefault(ref, where)
+
+    def _refs_of(self, record: dict[str, Any]) -> list[str]:
+        refs = [
+            _fold(v)
+            for v in (
+                field_value(record, "external_id"),
+                field_value(record, self.key_field),
+                record_name(record),
+            )
+            if v
+        ]
+        return refs + [_fold(e) for e in record_emails(record)]
+
+    def failed_row(self, ref: str) -> str | None:
+        """The failed workbook row ``ref`` names (by key, email or name), if any."""
+        return self.failed.get(_fold(ref)) if self.failed else None
 
     def scan(self) -> None:
         if self.scanned:
@@ -156,8 +209,20 @@ class Directory:
         if self.scanned:
             return self._local(ref)
         if ref in self.cache:
-            return self.cache[ref]
+            hits = self.cache[ref]
+            if self.fresh:  # a record written moments ago that the filter query could not see
+                hits = list(dict.fromkeys([*hits, *(i for i in self._local(ref) if i in self.fresh)]))
+            return hits
         return self._local(ref)
+
+    def _fresh_only(self, ref: str) -> bool:
+        """``ref`` names a record handed over by id or key: no query can add anything to it."""
+        if ref in self.by_id:
+            return ref in self.fresh
+        ids = self.by_ext.get(_fold(ref))
+        if not ids:
+            return False
+        return all(i in self.fresh for i in ids)
 
     def _count(self) -> int:
         if self.total is None:
@@ -195,7 +260,7 @@ class Directory:
         if self.scanned:
             self._confirm_ids(refs)
             return
-        todo = [r for r in refs if r not in self.cache]
+        todo = [r for r in refs if r not in self.cache and not (self.fresh and self._fresh_only(r))]
         if not todo:
             return
         if self.object_type == "member":
@@ -358,7 +423,7 @@ class Resolver:
         for otype, refs in wanted.items():
             self.references.directory(otype).prefetch(refs)
         # what each distinct reference of the chunk resolves to (directories do not change now)
-        found: dict[str, dict[str, tuple[str | None, str, str]]] = {otype: {} for otype in wanted}
+        found: dict[str, dict[str, tuple[str | None, str, str, bool]]] = {otype: {} for otype in wanted}
         for row in rows:
             self._resolve_references(row, found)
 
@@ -469,10 +534,10 @@ class Resolver:
         return None, suggestions, ambiguous
 
     def _resolve_references(
-        self, row: CheckedRow, found: dict[str, dict[str, tuple[str | None, str, str]]] | None = None
+        self, row: CheckedRow, found: dict[str, dict[str, tuple[str | None, str, str, bool]]] | None = None
     ) -> None:
-        """Each reference → one id, or an issue; ``found`` remembers both per distinct reference
-        of the chunk (by target type), so a reference repeated on every row is looked at once."""
+        """Each reference → one id, or an issue; ``found`` remembers what each distinct reference
+        of the chunk is (by target type), so a reference repeated on every row is looked at once."""
         values = row.values
         for key, rel in self._rels:
             refs = values.get(key)
@@ -481,7 +546,7 @@ class Resolver:
             otype = rel.object_type
             memo = found.setdefault(otype, {}) if found is not None else {}
             ids: list[str] = []
-            bad = False
+            bad = deferred = False
             for ref in refs:
                 hit = memo.get(ref)
                 if hit is None:
@@ -489,31 +554,66 @@ class Resolver:
                 if hit[0] is not None:
                     ids.append(hit[0])
                     continue
+                missing = hit[3]  # no record matches at all (not a wrong name or several records)
+                directory = self.references.directory(otype)
+                if missing and directory.later is not None and rel.has_many:
+                    deferred = True
+                    row.issue_at(
+                        key,
+                        LINKED_LATER,
+                        f"No {rel.object_type} matches '{ref}' yet: the sheet {directory.later} is "
+                        f"imported after this one, so the link is made from there (its row must name "
+                        f"this {self.schema.object_type}).",
+                        file=self.file,
+                        sheet=self.sheet,
+                        severity="warning",
+                    )
+                    continue
                 bad = True
-                row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet)
+                if missing and (where := directory.failed_row(ref)) is not None:
+                    row.issue_at(
+                        key,
+                        DEPENDS_ON_FAILED,
+                        f"'{ref}' is {where}, which failed: its {rel.object_type} was not written, so "
+                        "this row is not written either. Fix that row and import again.",
+                        file=self.file,
+                        sheet=self.sheet,
+                        severity="warning",
+                    )
+                else:
+                    row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet)
             if bad:
                 del values[key]
+            elif deferred and not ids:
+                del values[key]  # nothing to set now: the field is left as it is, not cleared
             else:
                 values[key] = ids if len(ids) == 1 else list(dict.fromkeys(ids))
 
-    def _reference(self, otype: str, ref: str) -> tuple[str | None, str, str]:
-        """``(id, "", "")`` for a reference that names one record, else ``(None, code, message)``."""
+    def _reference(self, otype: str, ref: str) -> tuple[str | None, str, str, bool]:
+        """``(id, "", "", False)`` for a reference that names one record, else ``(None, code,
+        message, missing)``; ``missing``: no record matches it at all."""
         directory = self.references.directory(otype)
         found = directory.lookup(ref)
         if len(found) != 1 and (pick := named_id(ref)) is not None:
             name, rid = pick
             if rid in directory.by_id and _fold(directory.names.get(rid, "")) == _fold(name):
-                return rid, "", ""
+                return rid, "", "", False
             if rid in directory.by_id:
                 return (
                     None,
                     "relationship_entity_missing",
                     f"'{ref}': {rid} is named '{directory.names.get(rid, '')}', not '{name}'.",
+                    False,
                 )
         if len(found) == 1:
-            return found[0], "", ""
+            return found[0], "", "", False
         if not found:
-            return None, "relationship_entity_missing", f"No {otype} matches '{ref}' ({_matched_by(otype)})."
+            return (
+                None,
+                "relationship_entity_missing",
+                f"No {otype} matches '{ref}' ({_matched_by(otype)}).",
+                True,
+            )
         return (
             None,
             "ambiguous_reference",
@@ -522,6 +622,7 @@ class Resolver:
                 f"{', '.join(found)}; use the record id or external_id, or pick "
                 f"'{ref} ({found[0]})' (name and id) from the template's list."
             ),
+            False,
         )
 
 

@@ -2,34 +2,61 @@
 
 Why a sheet and not only a log: the person who prepared the file fixes problems where they are.
 Every input row appears exactly once, at the same row number as in the input, followed by the outcome
-columns ``Outcome``, ``Record ID``, ``Link``, ``Errors`` (and ``Changes`` for a dry run, e.g.
-``$stage: Lead → Proposal``). XLSX in → XLSX out: the original cells (values as read), errored
-cells filled red with a comment carrying the message, header frozen. CSV in → CSV out with the same
-delimiter, in UTF-8. Written atomically (:func:`bulkio.sheets.atomic_path`), every text cell escaped
-against formula injection (:func:`bulkio.sheets.safe_cell`).
+columns ``Outcome``, ``Record ID``, ``Link``, ``Errors`` and ``Changes`` (what changed, or in a dry
+run what would: ``$stage: Lead → Proposal``). XLSX in → XLSX out: the original cells with their
+types (numbers, dates, text as text: no visible ``'``), errored cells filled red with a comment
+carrying the message, header frozen, an autofilter over the table. CSV in → CSV out with the same
+delimiter, in UTF-8, every text cell escaped against formula injection (:func:`bulkio.sheets.csv_row`).
+Written atomically (:func:`bulkio.sheets.atomic_path`).
+
+A workbook import writes one results workbook (:func:`write_results_book`): a Summary sheet and one
+sheet per input sheet. :func:`write_errors` writes only the rows that failed (or were skipped
+because a row they refer to failed), in the input's own columns, ready to fix and import again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import datetime as dt
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import sheets
 from . import values as V
+from .columns import ERRORS_COLUMN, RESULT_COLUMNS
 from .definitions import ObjectSchema
 from .issues import Issue
 from .operations import RowOutcome
 from .vocabulary import DRY_RUN_WORDS, outcome_word
 
-OUTCOME_HEADERS = ("Outcome", "Record ID", "Link", "Errors")
-CHANGES_HEADER = "Changes"
+OUTCOME_HEADERS = RESULT_COLUMNS[:4]
+CHANGES_HEADER = RESULT_COLUMNS[4]
+#: The columns bulkio adds to a results sheet, in order (a results sheet re-imports without
+#: warnings about them: :mod:`bulkio.mapping` ignores them at the end of a header).
+RESULT_HEADERS = RESULT_COLUMNS
+#: The column bulkio adds to an errors file (:func:`write_errors`).
+ERRORS_HEADER = ERRORS_COLUMN
+SUMMARY_SHEET = "Summary"
 #: Fills of cells with an error / a warning in an XLSX results sheet (ARGB; openpyxl loads only
 #: when one is written, not for a CSV dry run).
 ERROR_RGB, WARNING_RGB = "FFFFC7CE", "FFFFEB9C"
-__all__ = ["DRY_RUN_WORDS", "OUTCOME_HEADERS", "default_results_path", "errors_text", "write_results"]
+_WIDTHS = {"Errors": 60.0, "Changes": 50.0, "Link": 30.0}
+__all__ = [
+    "DRY_RUN_WORDS",
+    "OUTCOME_HEADERS",
+    "RESULT_HEADERS",
+    "ResultSheet",
+    "default_results_path",
+    "errors_text",
+    "write_errors",
+    "write_results",
+    "write_results_book",
+]
 
 
 def default_results_path(input_path: str | Path) -> Path:
@@ -81,18 +108,38 @@ def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | 
 def outcome_cells(
     outcome: RowOutcome | None, *, dry_run: bool = False, schema: ObjectSchema | None = None
 ) -> list[Any]:
-    """The outcome columns of one row."""
+    """The columns bulkio adds to one row (:data:`RESULT_HEADERS`)."""
     if outcome is None:
-        cells: list[Any] = ["not processed", None, None, ""]
-    else:
-        word = outcome_word(outcome.outcome, dry_run=dry_run)
-        cells = [word, outcome.record_id, outcome.link, errors_text(outcome.issues) if outcome.issues else ""]
-    if dry_run:
-        cells.append(changes_text(outcome.changes, schema) if outcome is not None and outcome.changes else "")
-    return cells
+        return ["not processed", None, None, "", ""]
+    return [
+        outcome_word(outcome.outcome, dry_run=dry_run),
+        outcome.record_id,
+        outcome.link,
+        errors_text(outcome.issues) if outcome.issues else "",
+        changes_text(outcome.changes, schema) if outcome.changes else "",
+    ]
 
 
 Lookup = Callable[[int], RowOutcome | None]
+
+
+@dataclass
+class ResultSheet:
+    """One sheet of a results (or errors) workbook: the input's header and rows (objects with
+    ``number`` and ``cells``, :class:`bulkio.read.SourceRow`, in order) and each row's outcome.
+
+    ``types`` (one per input column: ``"number"``, ``"date"`` or None) turns the text cells of a
+    CSV into numbers and dates in an XLSX results sheet; a workbook's cells keep the types they
+    were read with."""
+
+    name: str
+    headers: Sequence[str]
+    rows: Iterable[Any]
+    lookup: Lookup
+    dry_run: bool = False
+    schema: ObjectSchema | None = None
+    header_row: int = 1
+    types: Sequence[str | None] | None = None
 
 
 def _fit(cells: Sequence[Any], width: int) -> list[Any]:
@@ -107,6 +154,10 @@ def _lookup(outcomes: Mapping[int, RowOutcome] | Lookup) -> Lookup:
     return outcomes.get if isinstance(outcomes, Mapping) else outcomes
 
 
+def is_xlsx(dest: str | Path) -> bool:
+    return Path(dest).suffix.lower() in (".xlsx", ".xlsm")
+
+
 def write_results(
     dest: str | Path,
     headers: Sequence[str],
@@ -118,62 +169,102 @@ def write_results(
     header_row: int = 1,
     delimiter: str = ",",
     sheet_name: str | None = None,
+    types: Sequence[str | None] | None = None,
 ) -> Path:
     """Write the results sheet to ``dest`` (format by its extension) and return the path.
 
     ``rows`` yields objects with ``number`` and ``cells`` (:class:`bulkio.read.SourceRow`), in order.
     """
     dest = Path(dest)
-    out_headers = [*headers, *OUTCOME_HEADERS, *([CHANGES_HEADER] if dry_run else [])]
-    get = _lookup(outcomes)
-    if dest.suffix.lower() in (".xlsx", ".xlsm"):
-        _write_xlsx(
-            dest,
-            out_headers,
-            len(headers),
-            rows,
-            get,
-            dry_run=dry_run,
-            schema=schema,
-            header_row=header_row,
-            sheet_name=sheet_name or "Results",
-        )
+    sheet = ResultSheet(
+        sheet_name or "Results", headers, rows, _lookup(outcomes), dry_run, schema, header_row, types
+    )
+    if is_xlsx(dest):
+        wb = sheets.new_workbook(write_only=True)
+        try:
+            _xlsx_sheet(wb, sheet)
+            sheets.save_workbook(wb, dest)
+        except BaseException:
+            sheets.discard_workbook(wb)
+            raise
     else:
-        _write_csv(
-            dest,
-            out_headers,
-            len(headers),
-            rows,
-            get,
-            dry_run=dry_run,
-            schema=schema,
-            header_row=header_row,
-            delimiter=delimiter,
-        )
+        _write_csv(dest, sheet, delimiter=delimiter)
     return dest
 
 
-def _write_csv(
-    dest: Path,
-    headers: list[str],
-    width: int,
-    rows: Iterable[Any],
-    get: Lookup,
+def write_results_book(
+    dest: str | Path,
+    parts: Sequence[ResultSheet],
     *,
-    dry_run: bool,
-    schema: ObjectSchema | None,
-    header_row: int,
-    delimiter: str,
-) -> None:
+    summary: Sequence[Sequence[Any]] = (),
+    summary_headers: Sequence[str] = (),
+) -> Path:
+    """One results workbook: a :data:`SUMMARY_SHEET` (``summary_headers`` and ``summary`` rows)
+    first, then one sheet per input sheet, each like :func:`write_results`'s."""
+    dest = Path(dest)
+    wb = sheets.new_workbook(write_only=True)
+    try:
+        if summary_headers:
+            ws = wb.create_sheet(SUMMARY_SHEET)
+            sheets.write_table(ws, summary_headers, summary)
+        for part in parts:
+            _xlsx_sheet(wb, part)
+        sheets.save_workbook(wb, dest)
+    except BaseException:
+        sheets.discard_workbook(wb)
+        raise
+    return dest
+
+
+def _failed(outcome: RowOutcome | None) -> bool:
+    """Rows to fix and import again: failed, or skipped (a row they refer to failed)."""
+    return outcome is not None and outcome.outcome in ("failed", "skipped")
+
+
+def write_errors(dest: str | Path, parts: Sequence[ResultSheet], *, delimiter: str = ",") -> Path:
+    """Only the rows that failed (or were skipped), in the input's own columns plus ``Errors``:
+    fix them and import the file again. XLSX (a sheet per input sheet, named like it, so
+    ``bulkio import pipeline`` takes it back) or, for one CSV input, CSV. A sheet without failed rows
+    keeps its header."""
+    dest = Path(dest)
+    if is_xlsx(dest):
+        wb = sheets.new_workbook(write_only=True)
+        try:
+            for part in parts:
+                _xlsx_sheet(wb, part, errors_only=True)
+            sheets.save_workbook(wb, dest)
+        except BaseException:
+            sheets.discard_workbook(wb)
+            raise
+        return dest
+    if len(parts) != 1:
+        raise ValueError("an errors file of several sheets must be .xlsx")
+    part = parts[0]
+    width = len(part.headers)
+    csv_row = sheets.csv_row
+    with sheets.open_output(dest, encoding=sheets.CSV_ENCODING) as fh:
+        writerow = csv.writer(fh, delimiter=delimiter or ",").writerow
+        writerow(csv_row([*part.headers, ERRORS_HEADER]))
+        for row in part.rows:
+            outcome = part.lookup(row.number)
+            if _failed(outcome):
+                assert outcome is not None
+                writerow(csv_row(_fit(row.cells, width)) + csv_row([errors_text(outcome.issues)]))
+    return dest
+
+
+def _write_csv(dest: Path, part: ResultSheet, *, delimiter: str) -> None:
+    headers = [*part.headers, *RESULT_HEADERS]
+    width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
     blank = [""] * len(headers)
     csv_row = sheets.csv_row
     with sheets.atomic_path(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
         writerow = csv.writer(fh, delimiter=delimiter or ",").writerow
-        for _ in range(1, header_row):
+        for _ in range(1, part.header_row):
             writerow(blank)
         writerow(csv_row(headers))
-        line = header_row
-        for row in rows:
+        line = part.header_row
+        for row in part.rows:
             while line + 1 < row.number:  # blank input rows keep their place
                 writerow(blank)
                 line += 1
@@ -184,72 +275,131 @@ def _write_csv(
             line = row.number
 
 
-def _write_xlsx(
-    dest: Path,
-    headers: list[str],
-    width: int,
-    rows: Iterable[Any],
-    get: Lookup,
-    *,
-    dry_run: bool,
-    schema: ObjectSchema | None,
-    header_row: int,
-    sheet_name: str,
-) -> None:
-    from openpyxl.cell import WriteOnlyCell
+def _typed(value: Any, kind: str | None) -> Any:
+    """A CSV cell as the number or date it holds, for a column of that ``kind``; else as it is."""
+    if kind is None or not isinstance(value, str):
+        return value
+    text = value.strip()
+    if kind == "number":
+        plain = text.replace(",", "") if text.count(",") and "." in text else text
+        if plain[:1] in ("0",) and len(plain) > 1 and plain[1:2] != ".":
+            return value  # a leading zero: an identifier, not a number
+        try:
+            number = float(plain)
+        except ValueError:
+            return value
+        if not math.isfinite(number):
+            return value
+        return (
+            int(number) if number.is_integer() and "." not in plain and "e" not in plain.lower() else number
+        )
+    if kind == "date":
+        try:
+            when = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return value
+        if when.tzinfo is not None:
+            when = when.astimezone(dt.UTC).replace(tzinfo=None)
+        return when
+    return value
+
+
+#: Rows read ahead to size a results sheet's columns.
+WIDTH_ROWS = 50
+
+
+def _peek(rows: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    it = iter(rows)
+    head = list(itertools.islice(it, n))
+    return head, itertools.chain(head, it)
+
+
+def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> None:
+    """Append one results (or errors) sheet to a write-only workbook."""
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
     from openpyxl.utils import column_index_from_string
 
     error_fill = PatternFill("solid", start_color=ERROR_RGB, end_color=ERROR_RGB)
     warning_fill = PatternFill("solid", start_color=WARNING_RGB, end_color=WARNING_RGB)
-    wb = sheets.new_workbook(write_only=True)
-    try:
-        ws = wb.create_sheet(sheet_name[:31])
-        widths = [max(10.0, min(40.0, len(str(h)) * 1.1)) for h in headers]
-        for i, name in enumerate(OUTCOME_HEADERS + ((CHANGES_HEADER,) if dry_run else ())):
-            widths[width + i] = {"Errors": 60.0, "Changes": 50.0, "Link": 30.0}.get(name, 14.0)
-        sheets.set_column_widths(ws, widths)
-        ws.freeze_panes = f"A{header_row + 1}"
-        for _ in range(1, header_row):
-            ws.append([])
-        ws.append(sheets.header_cells(ws, headers))
-        line = header_row
-        for row in rows:
+    ws = wb.create_sheet(part.name[:31])
+    width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
+    added: tuple[str, ...] = (ERRORS_HEADER,) if errors_only else RESULT_HEADERS
+    headers = [*part.headers, *added]
+    # widths from the header and the first rows (a write-only sheet takes them before any row)
+    first, rest = _peek(part.rows, WIDTH_ROWS)
+    longest = [len(str(h)) for h in headers[:width]]
+    for row in first:
+        for i, value in enumerate(row.cells[:width]):
+            if value is not None:
+                longest[i] = max(longest[i], len(str(value)))
+    widths = [max(10.0, min(40.0, n * 1.1)) for n in longest] + [0.0] * len(added)
+    for i, name in enumerate(added):
+        widths[width + i] = _WIDTHS.get(name, 14.0)
+    sheets.set_column_widths(ws, widths)
+    header_row = 1 if errors_only else part.header_row
+    ws.freeze_panes = f"A{header_row + 1}"
+    for _ in range(1, header_row):
+        ws.append([])
+    ws.append(sheets.header_cells(ws, headers))
+    types = list(part.types or ())
+    kinds = [types[i] if i < len(types) else None for i in range(width)]
+    typed = any(kinds)
+    text_cell, xlsx_value, default_format = sheets.xlsx_text, sheets.xlsx_value, sheets.default_format
+    line = header_row
+    for row in rest:
+        outcome = get(row.number)
+        if errors_only:
+            if not _failed(outcome):
+                continue
+        else:
             while line + 1 < row.number:
                 ws.append([])
                 line += 1
-            outcome = get(row.number)
-            marks: dict[int, list[Issue]] = {}
-            for issue in outcome.issues if outcome else ():
-                if issue.column:
-                    try:
-                        idx = column_index_from_string(issue.column) - 1
-                    except ValueError:
-                        continue
-                    if idx < width:
-                        marks.setdefault(idx, []).append(issue)
-            out: list[Any] = []
-            for i, value in enumerate(
-                _fit(row.cells, width) + outcome_cells(outcome, dry_run=dry_run, schema=schema)
-            ):
-                v = sheets.xlsx_value(value)
-                issues = marks.get(i)
-                fmt = None if isinstance(v, (str, bool)) or v is None else sheets.default_format(v)
-                if not issues and fmt is None:
-                    out.append(v)
+        marks: dict[int, list[Issue]] = {}
+        for issue in outcome.issues if outcome else ():
+            if issue.column:
+                try:
+                    idx = column_index_from_string(issue.column) - 1
+                except ValueError:
                     continue
+                if idx < width:
+                    marks.setdefault(idx, []).append(issue)
+        cells = _fit(row.cells, width)
+        if typed:
+            cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
+        extra = (
+            [errors_text(outcome.issues) if outcome and outcome.issues else ""]
+            if errors_only
+            else outcome_cells(outcome, dry_run=dry_run, schema=schema)
+        )
+        out: list[Any] = []
+        for i, value in enumerate(cells + extra):
+            issues = marks.get(i)
+            if isinstance(value, str):
+                v = text_cell(ws, value)
+                fmt = None
+            else:
+                v = xlsx_value(value)
+                fmt = None if v is None or isinstance(v, (str, bool)) else default_format(v)
+                if isinstance(v, str):
+                    v = text_cell(ws, v)
+            if not issues and fmt is None:
+                out.append(v)
+                continue
+            if isinstance(v, Cell):
+                c = v
+            else:
                 c = WriteOnlyCell(ws, value=v)
-                if fmt:
-                    c.number_format = fmt
-                if issues:
-                    errs = [x for x in issues if x.severity == "error"]
-                    c.fill = error_fill if errs else warning_fill
-                    c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
-                out.append(c)
-            ws.append(out)
-            line = row.number
-        sheets.save_workbook(wb, dest)
-    except BaseException:
-        sheets.discard_workbook(wb)
-        raise
+            if fmt:
+                c.number_format = fmt
+            if issues:
+                errs = [x for x in issues if x.severity == "error"]
+                c.fill = error_fill if errs else warning_fill
+                c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
+            out.append(c)
+        ws.append(out)
+        line = line + 1 if errors_only else row.number
+    sheets.finish_sheet(ws, len(headers), max(line, header_row) - header_row, header_row=header_row)

@@ -2,10 +2,13 @@
 
 Three promises every sheet bulkio writes keeps:
 
-* **No text cell is ever a formula.** A text value that starts with ``=``, ``+``, ``-``, ``@``,
-  a tab or a carriage return gets one leading ``'`` (:func:`escape_formula`); the reader strips
-  exactly that one ``'`` again (:func:`unescape_formula`), so a round trip is lossless. Only
-  ``str`` values are escaped: numbers, dates and booleans are written as typed cells.
+* **No text cell is ever a formula.** In CSV, a text value that starts with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return gets one leading ``'`` (:func:`escape_formula`); the reader
+  strips exactly that one ``'`` again (:func:`unescape_formula`), so a round trip is lossless. In
+  XLSX a text value is written as a text cell (:func:`xlsx_text`: an inline string, never a
+  formula or an error value), which no spreadsheet evaluates, so it needs no visible ``'`` (only
+  text that already starts with ``'`` before a trigger gets one more, for the reader). Only
+  ``str`` values are text: numbers, dates and booleans are written as typed cells.
 * **Writes are atomic and replace only the named output.** :func:`atomic_path` hands out a
   temporary file next to the target (symlinks resolved first, so the link's target gets the new
   content) and renames it over the target only when writing succeeded, so a crash never leaves half
@@ -171,6 +174,37 @@ def xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return xlsx_value(str(value))
+
+
+#: Text openpyxl would store as something else: a formula (``=…``) or an error value (``#N/A``;
+#: openpyxl's ``ERROR_CODES``, here so a CSV run does not load openpyxl: tests compare them).
+_NOT_TEXT = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+
+
+def xlsx_text(ws: AnyWorksheet, value: str) -> Any:
+    """A text value for an XLSX cell that stays text in every spreadsheet application: the text
+    as it is (no visible ``'``), as a plain ``str``, or as a cell forced to the string type when
+    openpyxl would otherwise write a formula (``=…``) or an error value (``#N/A``). Control
+    characters XML cannot hold are dropped. Text already starting with ``'`` before a formula
+    trigger gets one more ``'``, which the reader strips again (:func:`unescape_formula`).
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active; c = xlsx_text(ws, "=SUM(A1)")
+    >>> c.value, c.data_type
+    ('=SUM(A1)', 's')
+    """
+    if ILLEGAL_CHARACTERS_RE.search(value):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value:
+        return value
+    first = value[0]
+    if first == ESCAPE_PREFIX and _needs_prefix(value):
+        return ESCAPE_PREFIX + value
+    if (first == "=" and len(value) > 1) or (first == "#" and value in _NOT_TEXT):
+        c = _cell(ws, value)
+        c.data_type = "s"  # not openpyxl's guess (formula, error): stored and shown as typed
+        return c
+    return value
 
 
 def csv_value(value: Any) -> str:
@@ -509,7 +543,8 @@ def header_cells(ws: AnyWorksheet, headers: Sequence[str], *, required: Iterable
     cells = []
     styles = _styles()
     for i, h in enumerate(headers):
-        c = _cell(ws, xlsx_value(h))
+        text = xlsx_text(ws, str(h))
+        c = text if not isinstance(text, str) else _cell(ws, text)
         c.font = styles["HEADER_FONT"]
         c.fill = styles["REQUIRED_FILL"] if i in req else styles["HEADER_FILL"]
         c.alignment = styles["HEADER_ALIGNMENT"]
@@ -522,12 +557,16 @@ def freeze_header(ws: AnyWorksheet) -> None:
     ws.freeze_panes = "A2"
 
 
-def finish_sheet(ws: AnyWorksheet, ncols: int, nrows: int, *, autofilter: bool = True) -> None:
-    """Put an autofilter over the header and ``nrows`` data rows (after the rows are written)."""
+def finish_sheet(
+    ws: AnyWorksheet, ncols: int, nrows: int, *, autofilter: bool = True, header_row: int = 1
+) -> None:
+    """Put an autofilter over the header (in ``header_row``) and the ``nrows`` rows below it (after
+    the rows are written)."""
     if autofilter and ncols:
         from openpyxl.utils import get_column_letter
 
-        _layout(ws).auto_filter.ref = f"A1:{get_column_letter(ncols)}{max(nrows, 0) + 1}"
+        last = header_row + max(nrows, 0)
+        _layout(ws).auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last}"
 
 
 def write_table(
@@ -543,7 +582,8 @@ def write_table(
     """Write a header and rows to an empty worksheet (normal or write-only) and return the number
     of data rows written.
 
-    Every value goes through :func:`xlsx_value` (no text ever becomes a formula). ``formats`` gives
+    Text goes through :func:`xlsx_text` (a text cell, never a formula), other values through
+    :func:`xlsx_value`. ``formats`` gives
     a number format per column index (e.g. :func:`currency_format`); dates and datetimes in columns
     without one get ``yyyy-mm-dd`` / ``yyyy-mm-dd hh:mm``. Column widths come from the header and
     the first :data:`WIDTH_SAMPLE_ROWS` rows unless ``widths`` is given; rows are consumed lazily
@@ -552,7 +592,7 @@ def write_table(
     >>> from openpyxl import Workbook
     >>> wb = Workbook(); n = write_table(wb.active, ["Name ($name)"], [["=cmd"]])
     >>> wb.active["A2"].value, wb.active["A2"].data_type, n
-    ("'=cmd", 's', 1)
+    ('=cmd', 's', 1)
     """
     ncols = len(headers)
     if isinstance(formats, Mapping):
@@ -592,13 +632,16 @@ def row_cells(
     cell), so no private style array is reused."""
     out: list[Any] = []
     for i, v in enumerate(row):
+        if isinstance(v, str):
+            out.append(xlsx_text(ws, v))
+            continue
         v = xlsx_value(v)
         fmt = fmts[i] if i < len(fmts) else None
         if v is None:
             out.append(None)
             continue
         if isinstance(v, str):
-            out.append(v)
+            out.append(xlsx_text(ws, v))
             continue
         if fmt is None:
             fmt = default_format(v)

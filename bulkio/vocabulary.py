@@ -4,7 +4,8 @@ Why a module of its own: the console, the run report, ``--format json`` and the 
 say different things about the same row ("skip (errors)", "failed", "would create"). Every view now
 takes its words from here.
 
-Outcomes of a run that writes: ``created``, ``updated``, ``unchanged``, ``failed``, ``skipped``.
+Outcomes of a run that writes: ``created``, ``updated``, ``unchanged``, ``failed``, ``skipped``
+(and ``deleted``, which only an undo has: :mod:`bulkio.undo`).
 A dry run says what *would* happen with the same verbs behind "would": ``would create``,
 ``would update``, ``unchanged``, ``would fail``, ``would skip``. Counts are keyed by the first list
 in both modes (``counts.created`` of a dry run is the number of rows that would be created).
@@ -24,18 +25,22 @@ from typing import Any, Literal, get_args
 #: The version of every JSON document bulkio prints (``--format json``) or returns as a dict.
 SCHEMA_VERSION = 1
 
-Outcome = Literal["created", "updated", "unchanged", "failed", "skipped"]
-DryRunOutcome = Literal["would create", "would update", "unchanged", "would fail", "would skip"]
+Outcome = Literal["created", "updated", "unchanged", "failed", "skipped", "deleted"]
+DryRunOutcome = Literal[
+    "would create", "would update", "unchanged", "would fail", "would skip", "would delete"
+]
 #: Every word an outcome column or ``outcome`` key can hold.
 OutcomeWord = Outcome | DryRunOutcome
 
-OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+#: The outcomes of an import, in the order counts are shown (an undo also has ``deleted``).
+OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "failed", "skipped")
 DRY_RUN_WORDS: dict[Outcome, DryRunOutcome] = {
     "created": "would create",
     "updated": "would update",
     "unchanged": "unchanged",
     "failed": "would fail",
     "skipped": "would skip",
+    "deleted": "would delete",
 }
 #: A dry-run word back to the outcome it stands for.
 FROM_DRY_RUN: dict[str, Outcome] = {v: k for k, v in DRY_RUN_WORDS.items()}
@@ -59,8 +64,8 @@ def base_outcome(word: str) -> Outcome:
     """
     if word in FROM_DRY_RUN:
         return FROM_DRY_RUN[word]
-    if word in OUTCOMES:
-        return word
+    if word in get_args(Outcome):
+        return word  # type: ignore[return-value]
     raise ValueError(f"not an outcome word: {word!r}")
 
 

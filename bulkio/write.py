@@ -41,6 +41,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
+from .crm.base import Deletes
 from .errors import ApiError, AuthError, RateLimitError, ScopeError
 from .events import EventHandler, Progress
 from .issues import Issue
@@ -272,7 +273,11 @@ def _send(
     body = op.body or {}
     step = 1
     try:
-        if op.action == "create":
+        if op.action == "delete":  # an undo's (bulkio.undo): the client must be able to delete
+            assert op.record_id is not None and isinstance(client, Deletes)
+            client.delete(op.object_type, op.record_id)
+            answer: dict[str, Any] = {}
+        elif op.action == "create":
             answer = client.create(op.object_type, body, idempotency_key=op.idempotency_key)
         else:
             assert op.record_id is not None
@@ -301,7 +306,7 @@ def _send(
     else:
         outcome = RowOutcome(
             row=op.row,
-            outcome="created" if op.action == "create" else "updated",
+            outcome="created" if op.action == "create" else "deleted" if op.action == "delete" else "updated",
             record_id=answer.get("id") or op.record_id,
             link=answer.get("httpLink"),
             key=op.key,
@@ -405,10 +410,10 @@ def write_operations(
                 handed.append(outcome)
                 yield from hand_over()
                 continue
-            if op.action not in ("create", "update"):
+            if op.action not in ("create", "update", "delete"):
                 raise ValueError(f"row {op.row}: unknown action {op.action!r}")
-            if op.action == "update" and not op.record_id:
-                raise ValueError(f"row {op.row}: an update needs a record_id")
+            if op.action in ("update", "delete") and not op.record_id:
+                raise ValueError(f"row {op.row}: an {op.action} needs a record_id")
             if op.idempotency_key is None:
                 op.idempotency_key = idempotency_key(run, op)
             while len(in_flight) >= window:

@@ -161,9 +161,9 @@ def test_formula_injection_escaped(client: LightfieldClient, tmp_path: Path) -> 
     ws = load_workbook(xlsx)["Accounts"]
     col = [c.value for c in ws[1]].index("Name* ($name)") + 1
     cells = {ws.cell(r, col).value: ws.cell(r, col) for r in range(2, ws.max_row + 1)}
-    for name in EVIL:
-        cell = cells["'" + name]
-        assert cell.data_type == "s" and cell.value.startswith("'")
+    for name in EVIL:  # text cells, as they are: never a formula, no visible '
+        cell = cells[name]
+        assert cell.data_type == "s"
     assert report.counts["account"] == ws.max_row - 1
 
     csv_path = tmp_path / "accounts.csv"

@@ -328,9 +328,9 @@ def test_ctrl_c_while_planning_marks_unread_rows_not_written(
 ) -> None:
     """Ctrl-C while a later chunk is read and planned: rows never read still appear in the results
     sheet (not_written), and the resumed run plans and writes them."""
-    from bulkio import pipeline
+    from bulkio import phases
 
-    monkeypatch.setattr(pipeline, "CHUNK", 10)
+    monkeypatch.setattr(phases, "CHUNK", 10)
     rows = [(f"Plan Co {i}", f"PLAN-{i:03d}", "SMB") for i in range(35)]
     src = accounts_csv(tmp_path / "accounts.csv", rows)
     results = tmp_path / "accounts.results.csv"
@@ -521,10 +521,10 @@ def test_results_path_must_not_be_the_input(
 def test_dry_run_lists_changes_up_to_the_cap_and_says_so(
     sandbox: Any, org: Any, client: LightfieldClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bulkio import pipeline
+    from bulkio import phases
     from bulkio.events import Message
 
-    monkeypatch.setattr(pipeline, "KEEP_CHANGES", 2)
+    monkeypatch.setattr(phases, "KEEP_CHANGES", 2)
     src = accounts_csv(tmp_path / "accounts.csv", ACCOUNTS[:4])
     events: list[Any] = []
     report = import_file(src, "account", client=client, dry_run=True, on_event=events.append)

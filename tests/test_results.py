@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from bulkio.issues import Issue
 from bulkio.operations import RowOutcome
 from bulkio.read import SourceRow
-from bulkio.results import OUTCOME_HEADERS, changes_text, default_results_path, issue_text, write_results
+from bulkio.results import RESULT_HEADERS, changes_text, default_results_path, issue_text, write_results
 
 HEADERS = ["Name* ($name)", "External ID (external_id)", "Billing Email (billingEmail)"]
 ROWS = [
@@ -61,7 +61,7 @@ def test_csv_results(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.csv", HEADERS, ROWS, OUTCOMES, delimiter=";")
     with open(out, encoding="utf-8", newline="") as fh:
         lines = list(csv.reader(fh, delimiter=";"))
-    assert lines[0] == [*HEADERS, *OUTCOME_HEADERS]
+    assert lines[0] == [*HEADERS, *RESULT_HEADERS]
     assert lines[1] == [
         "Acme",
         "A-1",
@@ -70,11 +70,12 @@ def test_csv_results(tmp_path: Path) -> None:
         "acc_1",
         "https://crm.lightfield.app/a/acc_1",
         "",
+        "",
     ]
     # formula text is escaped; the error names column, header, code and message
     assert lines[2][:4] == ['\'=HYPERLINK("x")', "A-2", "not an email", "failed"]
     assert lines[2][6] == issue_text(BAD)
-    assert lines[3] == [""] * 7  # the blank input row keeps its place
+    assert lines[3] == [""] * 8  # the blank input row keeps its place
     assert lines[4][:5] == ["Globex", "A-3", "", "unchanged", "acc_3"]
     assert len(lines) == 5
 
@@ -84,11 +85,12 @@ def test_xlsx_results_mark_errored_cells(tmp_path: Path) -> None:
     out = write_results(tmp_path / "r.xlsx", HEADERS, rows, OUTCOMES, sheet_name="Accounts")
     wb = load_workbook(out)
     ws = wb["Accounts"]
-    assert ws.freeze_panes == "A2"
-    assert [c.value for c in ws[1]] == [*HEADERS, *OUTCOME_HEADERS]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:H5"
+    assert [c.value for c in ws[1]] == [*HEADERS, *RESULT_HEADERS]
     assert ws["C2"].value == dt.datetime(2026, 3, 16)  # values as read, typed
     assert ws["D2"].value == "created" and ws["E2"].value == "acc_1"
-    assert ws["A3"].value == '\'=HYPERLINK("x")' and ws["A3"].data_type == "s"
+    # a text cell, shown as it is (no ') and never a formula
+    assert ws["A3"].value == '=HYPERLINK("x")' and ws["A3"].data_type == "s"
     c3 = ws["C3"]
     assert c3.fill.start_color.rgb == "FFFFC7CE"
     assert c3.comment is not None and "invalid_email" in c3.comment.text

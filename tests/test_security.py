@@ -113,16 +113,21 @@ def unsafe_text(value: str) -> bool:
 
 
 def check_xlsx_cells(path: Path) -> int:
-    """Every cell of every sheet: no formula, no unescaped trigger. Returns hostile cells seen."""
+    """Every cell of every sheet: no formula and no error value; text that starts with a trigger
+    is a text cell (an inline string: no spreadsheet evaluates it), escaped with a ' or not.
+    Returns the hostile cells seen."""
     wb = load_workbook(path)  # not read-only: data_type is exact
     seen = 0
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{path.name}!{ws.title}{cell.coordinate} is a formula"
+                where = f"{path.name}!{ws.title}{cell.coordinate}"
+                assert cell.data_type not in ("f", "e"), f"{where} is a formula or an error value"
                 if isinstance(cell.value, str):
-                    assert not unsafe_text(cell.value), f"{ws.title}!{cell.coordinate}: {cell.value!r}"
-                    if cell.value.startswith("'") and cell.value[1:2] in TRIGGERS:
+                    assert cell.data_type == "s", where
+                    if unsafe_text(cell.value) or (
+                        cell.value.startswith("'") and cell.value[1:2] in TRIGGERS
+                    ):
                         seen += 1
     return seen
 
@@ -329,6 +334,43 @@ def test_results_sheets_escape_formulas(sandbox: SandboxServer, tmp_path: Path, 
     assert stored == expected
     seen = check_xlsx_cells(out) if suffix == "xlsx" else check_csv_cells(out)
     assert seen >= len(HOSTILE_NAMES) - (1 if suffix == "xlsx" else 0)
+
+
+def test_workbook_results_errors_and_undo_sheets_hold_text_not_formulas(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """``import pipeline``'s results workbook, its --errors workbook and an undo's results sheet:
+    names that look like formulas (text cells in the input) come out as text cells, never as a
+    formula or an error value."""
+    org = sandbox.create_org(seed="demo", records=False)
+    wb = Workbook()
+    accounts = wb.active
+    accounts.title = "Accounts"
+    deals = wb.create_sheet("Deals")
+    accounts.append(["Name", "external_id"])
+    deals.append(["Name", "external_id", "Stage", "Account"])
+    for i, name in enumerate(HOSTILE_NAMES):
+        accounts.append([None, f"WB-{i}"])
+        accounts.cell(i + 2, 1).value, accounts.cell(i + 2, 1).data_type = name, "s"  # a text cell
+        deals.append([None, f"WBD-{i}", "Lead" if i % 2 else "No such stage", f"WB-{i}"])
+        deals.cell(i + 2, 1).value, deals.cell(i + 2, 1).data_type = name, "s"
+    src = tmp_path / "book.xlsx"
+    wb.save(src)
+    env = key_env(sandbox, org.api_key)
+    result = invoke(
+        ["import", "pipeline", str(src), "--errors", "fix.xlsx", "--format", "json"], env, tmp_path
+    )
+    assert result.exit_code == 1, result.output  # the deals with no such stage fail
+    hostile = len(HOSTILE_NAMES)
+    assert check_xlsx_cells(tmp_path / "book.results.xlsx") >= 2 * hostile - 2
+    assert check_xlsx_cells(tmp_path / "fix.xlsx") >= hostile // 2
+    import json
+
+    run_id = json.loads(result.stdout)["run_id"]
+    undo = invoke(["undo", run_id, "--results", "undo.xlsx"], env, tmp_path)
+    assert undo.exit_code == 0, undo.output
+    assert sandbox.count(org.org_id, "account") == 0
+    check_xlsx_cells(tmp_path / "undo.xlsx")
 
 
 # --- the sandbox ---------------------------------------------------------------------------------

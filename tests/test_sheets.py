@@ -179,6 +179,8 @@ ROWS = [
     ["+33 1 23", -5, dt.date(2026, 3, 16), False],
     ["@foo", 1.5, None, None],
     ["bell\x07 char", Decimal("2.25"), dt.datetime(2026, 3, 16, 12, 0, tzinfo=dt.UTC), None],
+    ["#N/A", 0, None, None],
+    ["'=quoted", 0, None, None],
 ]
 HEADERS = ["Name* ($name)", "Amount (amount)", "Close Date (closeDate)", "Customer (isCustomer)"]
 
@@ -188,7 +190,7 @@ def test_write_table_no_formulas_and_formats(tmp_path: Path, write_only: bool) -
     wb = new_workbook(write_only=write_only)
     ws = wb.create_sheet("Data")
     n = write_table(ws, HEADERS, iter(ROWS), formats={1: currency_format("USD")}, required=[0])
-    assert n == 4
+    assert n == 6
     path = tmp_path / "t.xlsx"
     save_workbook(wb, path)
 
@@ -196,11 +198,14 @@ def test_write_table_no_formulas_and_formats(tmp_path: Path, write_only: bool) -
     assert [c.value for c in ws2[1]] == HEADERS
     for row in ws2.iter_rows():
         for c in row:
-            assert c.data_type != "f", c.coordinate
-    assert ws2["A2"].value == '\'=HYPERLINK("http://evil","x")'
-    assert ws2["A3"].value == "'+33 1 23"
-    assert ws2["A4"].value == "'@foo"
+            assert c.data_type not in ("f", "e"), c.coordinate
+    # text is a text cell, shown as it is: no spreadsheet evaluates it, so no ' is needed
+    assert ws2["A2"].value == '=HYPERLINK("http://evil","x")' and ws2["A2"].data_type == "s"
+    assert ws2["A3"].value == "+33 1 23" and ws2["A3"].data_type == "s"
+    assert ws2["A4"].value == "@foo"
     assert ws2["A5"].value == "bell char"
+    assert ws2["A6"].value == "#N/A" and ws2["A6"].data_type == "s"  # text, not an error value
+    assert ws2["A7"].value == "''=quoted"  # the reader strips one ': the text comes back as it was
     assert ws2["B2"].value == 1250000 and ws2["B2"].number_format == '"$"#,##0.00'
     assert ws2["B3"].value == -5 and ws2["B3"].data_type == "n"
     assert ws2["C2"].value == dt.datetime(2026, 3, 16, 14, 30)
@@ -213,7 +218,7 @@ def test_write_table_no_formulas_and_formats(tmp_path: Path, write_only: bool) -
     assert ws2["A1"].fill.fgColor.rgb == sheets.REQUIRED_FILL.fgColor.rgb
     assert ws2["B1"].fill.fgColor.rgb == sheets.HEADER_FILL.fgColor.rgb
     assert ws2.freeze_panes == "A2"
-    assert ws2.auto_filter.ref == "A1:D5"
+    assert ws2.auto_filter.ref == "A1:D7"
     # widths from the content: the long formula text makes column A wider than B
     assert ws2.column_dimensions["A"].width > ws2.column_dimensions["D"].width >= sheets.MIN_WIDTH
 
@@ -228,7 +233,7 @@ def test_write_table_streams_more_rows_than_sample(tmp_path: Path) -> None:
     ws2 = load_workbook(tmp_path / "b.xlsx", read_only=True)["Big"]
     values = list(ws2.values)
     assert len(values) == total + 1
-    assert values[-1] == (total - 1, f"'-{total - 1}")
+    assert values[-1] == (total - 1, f"-{total - 1}")  # text, as it is
 
 
 def test_save_workbook_is_deterministic(tmp_path: Path) -> None:

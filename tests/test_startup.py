@@ -136,11 +136,12 @@ def test_a_csv_dry_run_loads_no_spreadsheet_or_dataframe_library(tmp_path: Path)
 
 
 def test_sheets_styles_and_illegal_characters_match_openpyxl() -> None:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
     from bulkio import sheets
 
     assert sheets.ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS_RE.pattern
+    assert sheets._NOT_TEXT == frozenset(ERROR_CODES)
     assert sheets.HEADER_FILL.fgColor.rgb == "FFD9E1F2" and sheets.HEADER_FONT.bold
     assert sheets.REQUIRED_FILL is sheets.REQUIRED_FILL  # made once
     with pytest.raises(AttributeError):

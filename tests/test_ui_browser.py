@@ -305,20 +305,17 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         shot("deals-retried")
         assert len(list(sandbox.records(empty_org.org_id, "opportunity"))) == 56
 
-        undo = pg.get_by_role("button", name="Undo this import")
-        if ui.session.jobs and not _has_undo():
-            expect(undo).to_be_disabled()
-        else:  # pragma: no cover - wired when bulkio undo lands
-            pg.once("dialog", lambda d: d.accept())
-            undo.click()
-            expect(pg.locator("#import-progress .job-facts")).to_contain_text(re.compile(r"^done"))
-            shot("deals-undone")
-            left = {
-                r["fields"]["external_id"]["value"]: r
-                for r in sandbox.records(empty_org.org_id, "opportunity")
-            }
-            assert set(left) == {"31000000000", "31000000101", "31000000202"}
-            assert left["31000000000"]["fields"]["amount"]["value"] == 1000
+        # undo takes back the import and its retry: what they created goes, what they updated returns
+        assert _has_undo()
+        pg.once("dialog", lambda d: d.accept())
+        pg.get_by_role("button", name="Undo this import").click()
+        expect(pg.locator("#status")).to_contain_text("Undo done.", timeout=60_000)
+        shot("deals-undone")
+        left = {
+            r["fields"]["external_id"]["value"]: r for r in sandbox.records(empty_org.org_id, "opportunity")
+        }
+        assert set(left) == {"31000000000", "31000000101", "31000000202"}
+        assert left["31000000000"]["fields"]["amount"]["value"] == 1000
 
 
 def _has_undo() -> bool:

@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "state_cmd",
     "map_cmd",
     "migrate_cmd",
+    "undo_cmd",
+    "runs_cmd",
     "ui_cmd",
 )
 

@@ -1,4 +1,5 @@
-"""``bulkio import OBJECT FILE``: one call to :func:`bulkio.pipeline.import_file`, rendered.
+"""``bulkio import OBJECT FILE``: one call to :func:`bulkio.pipeline.import_file`, rendered;
+``bulkio import pipeline BOOK.xlsx|DIR/``: one call to :func:`bulkio.workbook.import_workbook`.
 
 Exit codes: 0 every row ok, 1 some rows failed (see the results sheet), 2 the run could not start
 or stopped on an error (bad file, auth, a changed file on ``--resume``…), 3 interrupted.
@@ -12,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
-    from ..pipeline import RunReport
 from ..vocabulary import OUTCOMES, outcome_word
 from .console import (
     EXIT_OK,
@@ -26,6 +25,10 @@ from .console import (
     guarded,
     object_type_checked,
 )
+
+if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
+    from ..pipeline import RunReport
+    from ..workbook import WorkbookReport
 
 #: What Ctrl-C prints for an import that may have written (a dry run prints ``INTERRUPTED``).
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
@@ -113,9 +116,82 @@ def _print_summary(report: RunReport) -> None:
     echo_table(rows)
 
 
+def _print_workbook(report: WorkbookReport) -> None:
+    """Per sheet: its outcomes, then the rows that failed (or, in a dry run, the plan)."""
+    if report.dry_run:
+        click.echo("Dry run: nothing was written to the CRM. Planned:")
+    words = [outcome_word(o, dry_run=report.dry_run) for o in OUTCOMES]
+    width = max(len(s.sheet or s.object_type) for s in report.sheets)
+    click.echo(f"{'sheet'.ljust(width)}  " + "  ".join(words))
+    for s in report.sheets:
+        counts = "  ".join(
+            str(getattr(s.counts, o)).rjust(len(w)) for o, w in zip(OUTCOMES, words, strict=True)
+        )
+        click.echo(f"{(s.sheet or s.object_type).ljust(width)}  {counts}")
+    for skipped in report.skipped_sheets:
+        click.echo(f"{skipped.sheet.ljust(width)}  not imported: {skipped.reason}")
+    click.echo("")
+    shown = 0
+    for s in report.sheets:
+        for r in s.rows:
+            quiet = r.outcome == "unchanged" or (r.outcome in ("created", "updated") and not report.dry_run)
+            if quiet and not any(i.severity == "error" for i in r.issues):
+                continue
+            if shown >= PLAN_ROWS:
+                break
+            shown += 1
+            line = f"{s.sheet} row {r.row}: {r.outcome}" + (f" [{r.key}]" if r.key else "")
+            click.echo(line, err=not report.dry_run)
+            if report.dry_run and r.changes:
+                click.echo("    " + s.changes_text(r))
+            for issue in r.issues:
+                click.echo(f"    {issue.severity}: {issue.code}: {issue.message}", err=not report.dry_run)
+        for issue in s.file_issues:
+            if issue.severity == "error":
+                click.echo(f"{s.sheet}: {issue.severity}: {issue.code}: {issue.message}", err=True)
+    rows: list[tuple[str, Any]] = [("file", report.file)]
+    if not report.dry_run:
+        rows += [(outcome_word(o, dry_run=False), getattr(report.counts, o)) for o in OUTCOMES]
+    rows += [
+        ("duration", f"{report.duration_s:.2f} s"),
+        ("rows/s", report.rows_per_s),
+        ("requests", report.requests),
+        ("429s", report.rate_limited),
+        ("retries", report.retries),
+        ("results", report.results_path),
+    ]
+    if report.errors_path:
+        rows.append(("errors", report.errors_path))
+    if report.run_id:
+        rows.append(("run id", report.run_id))
+    echo_table(rows)
+
+
+def _sheet_map(values: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, otype = value.rpartition("=")
+        if not sep or not name.strip() or not otype.strip():
+            raise click.BadParameter(f"{value!r}: write it as SHEET=OBJECT (e.g. Firmen=account)")
+        out[name.strip()] = otype.strip()
+    return out
+
+
+#: Options of ``import OBJECT FILE`` that ``import pipeline`` does not take (one file, one mapping).
+_SINGLE_SHEET_ONLY = {
+    "sheet": "--sheet",
+    "header_row": "--header-row",
+    "mapping": "--mapping",
+    "percent": "--percent",
+    "match": "--match",
+    "encoding": "--encoding",
+    "delimiter": "--delimiter",
+}
+
+
 @click.command("import", short_help="Import a CSV, XLSX, XLS or ODS file: create or update records.")
 @click.argument("object_type", metavar="OBJECT")
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("file", type=click.Path(allow_dash=True))
 @click.option(
     "--dry-run", is_flag=True, help="Validate and plan only: show what would change, write nothing."
 )
@@ -161,6 +237,22 @@ def _print_summary(report: RunReport) -> None:
     help="Where to write the results sheet [default: <file>.results.<ext>]; a folder (or a path "
     "ending in /) gets <file>.results.<ext> inside it; '-' writes it (CSV) to standard output and "
     "the summary to stderr.",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the rows that failed (or were skipped) to this file, in the input's own "
+    "columns plus Errors: fix them there and import that file.",
+)
+@click.option(
+    "--sheet-map",
+    "sheet_map",
+    multiple=True,
+    metavar="SHEET=OBJECT",
+    help="import pipeline: the object a sheet (or CSV file) holds when its name does not say "
+    "(Firmen=account); repeatable.",
 )
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this file.")
 @click.option(
@@ -237,6 +329,8 @@ def command(
     mapping: str | None,
     profile: str,
     results_path: str | None,
+    errors_path: str | None,
+    sheet_map: tuple[str, ...],
     resume: bool,
     allow_duplicates: bool,
     max_wait: float,
@@ -264,12 +358,19 @@ def command(
     sheet; blank cells leave fields unchanged and #clear clears them. FILE - reads standard
     input (results: stdin.results.csv here).
 
+    OBJECT pipeline imports every sheet of a workbook (or every CSV file of a folder) in one
+    run: sheets named like objects (Accounts, Contacts, Opportunities, Tasks, Notes, custom
+    objects; --sheet-map for other names), in dependency order, references between sheets
+    resolved to rows of the same workbook; one results workbook with a Summary.
+
     \b
     Examples:
       bulkio import opportunity deals.xlsx --dry-run
       bulkio import account accounts.csv --results accounts.results.csv
       bulkio import opportunity deals.xlsx --resume
       bulkio import opportunity hubspot-deals.csv --from hubspot --dry-run
+      bulkio import pipeline pipeline.xlsx --dry-run
+      bulkio import pipeline exports/ --sheet-map Firmen=account --errors fix.xlsx
       bulkio import account firmen.csv --locale de-DE --match name
       hubspot-export | bulkio import contact - --dry-run
 
@@ -281,15 +382,76 @@ def command(
          --resume) or stopped on an error (--resume continues it)
       3  interrupted (Ctrl-C; --resume continues it)
     """
+    from pathlib import Path
+
     from ..pipeline import import_file
     from ..ratelimit import RetryPolicy
     from ..sheets import is_stdout
     from ..state import ledger_path
+    from ..workbook import import_workbook
     from .console import connect
 
+    workbook = object_type.strip().casefold() == "pipeline"
+    if workbook:
+        given = {
+            "sheet": sheet,
+            "header_row": header_row,
+            "mapping": mapping,
+            "percent": percent,
+            "match": match,
+            "encoding": encoding,
+            "delimiter": delimiter,
+        }
+        used = [flag for name, flag in _SINGLE_SHEET_ONLY.items() if given[name]]
+        if used:
+            raise click.UsageError(
+                f"{', '.join(used)}: not for import pipeline (every sheet is read as it is); "
+                "import one sheet with `bulkio import OBJECT FILE --sheet NAME` to use it"
+            )
+    elif sheet_map:
+        raise click.UsageError("--sheet-map is for import pipeline (a workbook or a folder of CSVs)")
+    elif Path(file).is_dir():
+        raise click.UsageError(f"{file} is a folder: import it with `bulkio import pipeline {file}`")
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     # Ctrl-C: the library writes the results sheet and names it in a note, which guarded() prints
     with guarded(debug=debug, interrupted=INTERRUPTED if dry_run else INTERRUPTED_IMPORT):
+        if workbook:
+            mapped = _sheet_map(sheet_map)
+            try:
+                retry = RetryPolicy(max_wait=max_wait)
+                with connect(
+                    api_key=api_key,
+                    base_url=base_url,
+                    sandbox_db=sandbox_db,
+                    state_dir=state_dir,
+                    retry=retry,
+                ) as client:
+                    book = import_workbook(
+                        file,
+                        client=client,
+                        sheet_map=mapped,
+                        key_field=key_field,
+                        dry_run=dry_run,
+                        resume=resume,
+                        results_path=results_path,
+                        errors_path=errors_path,
+                        ledger_path=ledger_path(state_dir),
+                        date_order=date_order,
+                        tz=tz,
+                        concurrency=concurrency,
+                        on_event=bars,
+                        profile=profile.lower(),
+                        locale=locale,
+                        phone_region=phone_region,
+                        allow_duplicates=allow_duplicates,
+                    )
+            finally:
+                bars.close()
+            if output_format == "json":
+                click.echo(book.to_json())
+            else:
+                _print_workbook(book)
+            sys.exit(EXIT_OK if book.ok else EXIT_ROWS_FAILED)
         try:
             retry = RetryPolicy(max_wait=max_wait)
             with connect(
@@ -307,6 +469,7 @@ def command(
                     dry_run=dry_run,
                     resume=resume,
                     results_path=results_path,
+                    errors_path=errors_path,
                     ledger_path=ledger_path(state_dir),
                     date_order=date_order,
                     tz=tz,

@@ -122,7 +122,8 @@ class Backend(Protocol):
 
 @runtime_checkable
 class Deletes(Protocol):
-    """A backend that can delete records (Close; Lightfield's contract has no DELETE)."""
+    """A backend that can delete records (Close; Lightfield's contract has no DELETE, its newer
+    docs do: the client sends it, and a server without it says so with a 404 or 405)."""
 
     def delete(self, object_type: str, record_id: str) -> None: ...
 

@@ -38,6 +38,11 @@ Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bul
   Only ``replace`` may be ``null``; ``fields``/``relationships`` and create-time ids may not (400
   ``invalid_type``). A required relationship cannot be emptied (422). (*profile*: strict takes one
   op per key, and refuses changing opportunity ``$account``.)
+* ``DELETE /v1/<type>/{id}`` and ``DELETE /v1/objects/{slug}/values/{id}`` (newer docs only,
+  API-FACTS §12.12) remove the record and every link to it, answering ``{"id", "object",
+  "deleted": true}``; a second DELETE is 404. Scope ``<type>:delete`` (no scope list names one:
+  the ``<object>:<verb>`` pattern), Write category, no Idempotency-Key (a DELETE is idempotent).
+  The fault switch ``deletes=False`` makes a server without DELETE (404, like any path it lacks).
 * Custom objects (``/v1/objects``) need a full-access key (no scope grants them); their rate
   categories follow the method.
   ``GET /v1/members/definitions`` does not exist (404).
@@ -169,6 +174,8 @@ def resolve(org: OrgData, method: str, path: str) -> Route:
                 return Route("retrieve", f"GET {base}/values/{{id}}", "Read", None, odef, tail[1])
             if method == "POST":
                 return Route("update", f"POST {base}/values/{{id}}", "Write", None, odef, tail[1])
+            if method == "DELETE":
+                return Route("delete", f"DELETE {base}/values/{{id}}", "Write", None, odef, tail[1])
         raise not_found
     if head == "members":
         odef = org.objects["member"]
@@ -201,6 +208,8 @@ def resolve(org: OrgData, method: str, path: str) -> Route:
             return Route("retrieve", f"GET {base}/{{id}}", "Read", f"{head}:read", odef, rest[1])
         if method == "POST":
             return Route("update", f"POST {base}/{{id}}", "Write", f"{head}:update", odef, rest[1])
+        if method == "DELETE":
+            return Route("delete", f"DELETE {base}/{{id}}", "Write", f"{head}:delete", odef, rest[1])
     raise not_found
 
 
@@ -318,6 +327,8 @@ class SandboxApp:
             with sb.store.lock:
                 org = sb.org(org_id)
                 route = resolve(org, method, path)
+            if route.action == "delete" and not rt.faults.deletes:
+                raise HttpError(404, f"Unknown path {method} {path}.")  # a server without DELETE
             missing = [s for s in route.scopes if s not in scopes] if scopes else []
             if missing:
                 raise HttpError(403, f"This API key lacks the '{missing[0]}' scope.")
@@ -394,7 +405,7 @@ class SandboxApp:
                 rt.in_flight.discard(slot)
         rt.record(route.category, status)
         mode = "ok"
-        if method == "POST" and 200 <= status < 300:
+        if method in ("POST", "DELETE") and 200 <= status < 300:
             rt.writes += 1
             if faults.roll(faults.drop_rate):
                 mode = "drop"
@@ -451,6 +462,15 @@ class SandboxApp:
                 elif route.action == "retrieve":
                     assert odef is not None and route.record_id is not None
                     data = entity(org, odef, sb.find(org, odef, route.record_id))
+                elif route.action == "delete":
+                    assert odef is not None and route.record_id is not None
+                    rec = sb.find(org, odef, route.record_id)
+                    try:
+                        data, touched = sb.delete(org, odef, rec)
+                        sb.store.delete(org, rec, touched)
+                    except BaseException:
+                        sb.store.forget(org_id)
+                        raise
                 elif route.action == "members":
                     assert odef is not None and route.member is not None and route.record_id is not None
                     data = sb.list_members(

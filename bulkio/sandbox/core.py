@@ -25,12 +25,18 @@ from .store import LIST_DEF, LIST_MEMBER_KEYS, ObjectDef, OrgData, Record, Store
 HTTP_LINK = "https://crm.lightfield.app/sandbox"
 KEY_PREFIX = "sk_lf_sandbox_"
 Params = list[tuple[str, str]]  # parsed query string
-#: Every scope the API documents (API-FACTS §10: the 26 of AE-SCOPES / SPEC descriptions).
-SCOPES = frozenset(
-    f"{obj}:{verb}"
-    for obj in ("accounts", "contacts", "opportunities", "meetings", "tasks", "notes", "lists")
-    for verb in ("create", "update", "read")
-) | {"files:create", "files:read", "emails:create", "emails:read", "members:read"}
+#: Every scope the API documents (API-FACTS §10: the 26 of AE-SCOPES / SPEC descriptions), and
+#: ``<object>:delete`` for the DELETE operation of the newer docs (API-FACTS §12.12), which no
+#: scope list names: the sandbox follows the ``<object>:<verb>`` pattern (docs/sandbox.md).
+SCOPES = (
+    frozenset(
+        f"{obj}:{verb}"
+        for obj in ("accounts", "contacts", "opportunities", "meetings", "tasks", "notes", "lists")
+        for verb in ("create", "update", "read")
+    )
+    | {"files:create", "files:read", "emails:create", "emails:read", "members:read"}
+    | {f"{obj}:delete" for obj in ("accounts", "contacts", "opportunities", "tasks", "notes")}
+)
 
 
 def check_scopes(scopes: list[str]) -> list[str]:
@@ -236,6 +242,25 @@ class Sandbox:
         org.index_unique(rec, old_fields)
         touched = _sync_links(org, odef, rec, old_rels)
         return entity(org, odef, rec), [rec, *touched]
+
+    def delete(self, org: OrgData, odef: ObjectDef, rec: Record) -> tuple[dict[str, Any], list[Record]]:
+        """Remove ``rec`` and every link to it (other records' relationships, forward and
+        reverse); returns the answer and the linked records to persist."""
+        touched: dict[str, Record] = {}
+        for other in org.records.values():
+            if other.id == rec.id:
+                continue
+            changed = False
+            for key, ids in list(other.rels.items()):
+                if rec.id in ids:
+                    ids[:] = [i for i in ids if i != rec.id]
+                    if not ids:
+                        del other.rels[key]
+                    changed = True
+            if changed:
+                touched[other.id] = other
+        org.remove(rec)
+        return {"id": rec.id, "object": odef.type, "deleted": True}, list(touched.values())
 
     def find(self, org: OrgData, odef: ObjectDef, record_id: str) -> Record:
         rec = org.records.get(record_id)

@@ -82,6 +82,9 @@ class Faults:
     drop_rate: float = 0.0
     reset_rate: float = 0.0
     index_lag_ms: float = 0.0
+    #: False: a server without ``DELETE`` (the contract has none; newer docs do): 404 like any
+    #: path the API does not serve
+    deletes: bool = True
     seed: int | None = None
     rng: random.Random = field(default_factory=random.Random)
 

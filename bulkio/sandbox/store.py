@@ -177,6 +177,21 @@ class OrgData:
         self.last_ts = max(self.last_ts, rec.created_ts)
         self.index_unique(rec, None)
 
+    def remove(self, rec: Record) -> None:
+        """Take a deleted record out of the org (its unique values are free again)."""
+        self.records.pop(rec.id, None)
+        lst = self.ordered.get(rec.type)
+        if lst is not None and rec in lst:
+            lst.remove(rec)
+        odef = self.objects.get(rec.type)
+        for key, fdef in odef.fields.items() if odef is not None else ():
+            if not (fdef.get("typeConfiguration") or {}).get("unique"):
+                continue
+            idx = self.unique.get((rec.type, key), {})
+            for v in unique_values(rec.fields.get(key), exact=self.profile.case_sensitive):
+                if idx.get(v) == rec.id:
+                    del idx[v]
+
     def index_unique(self, rec: Record, old_fields: dict[str, Any] | None) -> None:
         odef = self.objects.get(rec.type)
         if odef is None:
@@ -433,6 +448,19 @@ class Store:
                         "request) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (org_id, op, key, status, body, time.time(), request),
                     )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def delete(self, org: OrgData, rec: Record, touched: Iterable[Record]) -> None:
+        """Commit a deletion: the record's row goes, the records whose links named it are
+        rewritten, in one transaction."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                self.conn.execute("DELETE FROM records WHERE org_id=? AND id=?", (org.org_id, rec.id))
+                self._write_records(org, touched)
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")

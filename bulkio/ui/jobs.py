@@ -81,6 +81,8 @@ class Job:
         self.stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.undo_of: Job | None = None
+        self.retried: list[Job] = []  # retries of this import, whose runs an undo takes back too
+        self.undone: set[tuple[str, str]] = set()  # (sheet id, run id) an undo took back
 
     # --- running ------------------------------------------------------------------------------
     def start(self, *, resume: bool = False) -> Job:
@@ -160,23 +162,33 @@ class Job:
             self.finished = time.monotonic()
 
     def _undo(self) -> None:
-        """Take the import back: the library's undo for each sheet's run, the last sheet first."""
+        """Take the import back: the library's undo for each sheet's run (its retries' runs first,
+        newest first), the last sheet first. Called again after a pause, it continues."""
         parent = self.undo_of
         assert parent is not None
         try:
             undo = undo_function()
-            path = parent.inputs["*"]
             for s in reversed(self.sheets):
-                run_id = parent.reports[s.id].run_id if s.id in parent.reports else None
-                if run_id is None or s.id in self.finished_sheets:
-                    continue
-                self.current = s.id
-                report = undo(run_id, client=self.ws.client, on_event=self.on_event, stop=self.stop)
-                self.reports[s.id] = report
-                self.outcomes[s.id] = self._outcomes(s, path, report)
-                if self.stop.is_set():
-                    self.status = "paused"
-                    return
+                runs = [*reversed(parent.retried), parent]
+                for job in runs:
+                    run_id = job.reports[s.id].run_id if s.id in job.reports else None
+                    if run_id is None or (s.id, run_id) in self.undone:
+                        continue
+                    self.current = s.id
+                    report = undo(
+                        run_id,
+                        client=self.ws.client,
+                        on_event=self.on_event,
+                        stop=self.stop,
+                        results_path=self.ws.folder / f"undo-{self.id}-{s.id}-{run_id[:8]}.xlsx",
+                    )
+                    self.reports[s.id] = report
+                    mine = job._outcomes(s, job.inputs["*"], report)
+                    self.outcomes.setdefault(s.id, {}).update(mine)
+                    if self.stop.is_set():
+                        self.status = "paused"
+                        return
+                    self.undone.add((s.id, run_id))
                 self.finished_sheets.add(s.id)
             self.status = "done"
         except Exception as exc:  # noqa: BLE001 - the page shows it; the undo run is resumable
@@ -233,6 +245,7 @@ class Job:
 
     def merge(self, retry: Job) -> None:
         """A retry's outcomes replace this job's for the rows it retried."""
+        self.retried.append(retry)
         for sid, outcomes in retry.outcomes.items():
             self.outcomes.setdefault(sid, {}).update(outcomes)
 
@@ -321,11 +334,9 @@ class Job:
 def undo_function() -> Any:
     """The library's undo (issue 11: ``bulkio undo RUN_ID``), called as
     ``undo(run_id, client=…, on_event=…, stop=…) → RunReport``; None when this bulkio has none."""
-    try:
-        from .. import undo as module  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return None
-    return getattr(module, "undo", None)
+    from ..undo import undo
+
+    return undo
 
 
 def _word(outcome: str) -> str:

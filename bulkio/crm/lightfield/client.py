@@ -529,6 +529,13 @@ class LightfieldClient:
             )
         )
 
+    def delete(self, object_type: str, record_id: str) -> None:
+        """Delete one record (``DELETE /v1/<type>/{id}``): not in the OpenAPI contract, but in the
+        newer docs (API-FACTS §12.12), and served by the sandbox. A server without it answers 404
+        (or 405) for a record that exists; :mod:`bulkio.undo` tells the two apart. Retried on 5xx
+        and timeouts (deleting twice deletes once; the second answer is 404)."""
+        self.request("DELETE", record_path(object_type, record_id), category="write")
+
     # --- lifecycle ---------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()

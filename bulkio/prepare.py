@@ -1,0 +1,139 @@
+"""What the prepare phase decides before a sheet's first row is planned: the mapping it uses (a
+file, another CRM's profile, or none), the parse options (``--locale``, ``--percent``…) and
+whether the key field can work. Nothing here reads rows or talks to the ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .definitions import ObjectSchema
+from .errors import ConfigError
+from .events import EventHandler, Message
+from .issues import Issue
+
+
+def mapping_spec(
+    mapping: Any,
+    profile: str | None,
+    headers: list[str],
+    object_type: str,
+    emit: EventHandler,
+    file: str | None,
+) -> tuple[Any, bool]:
+    """The mapping file to use and whether it is a profile: ``mapping`` when given (a path, dict or
+    MappingFile), else the ``profile`` named (``--from hubspot``), else the one the headers read
+    like (unless ``profile`` is ``"none"``)."""
+    from . import mapfile as MF
+    from . import profiles as P
+
+    if mapping is not None:
+        if profile not in (None, "auto", "none"):
+            raise ConfigError(
+                "use either a mapping file or --from, not both (a profile is a mapping file: "
+                "write it out with `bulkio map --from ...` and edit it)"
+            )
+        return MF.as_mapping(mapping), False
+    if profile in (None, "auto"):
+        found = P.detect_profile(headers, object_type)
+        if found is None:
+            others = P.detect_any(headers)
+            if others:
+                vendor, obj, label = others[0]
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {label}, which is imported as {obj}, "
+                        f"not {object_type}"
+                    )
+                )
+            return None, False
+        vendor, spec = found
+        label = spec.detect.label if spec.detect else vendor
+        emit(
+            Message(
+                f"{file or 'the data'} reads like {label}: using the {P.NAMES[vendor]} profile "
+                f"(--from {vendor}; `bulkio map --from {vendor} {object_type}` writes it out to edit)"
+            )
+        )
+        return spec, True
+    if profile == "none":
+        return None, False
+    return P.load_profile(profile, object_type, headers), True
+
+
+def peek(rows: Iterator[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
+    """The first ``n`` rows, and an iterator over all of them (the first ones again)."""
+    import itertools
+
+    head = list(itertools.islice(rows, n))
+    return head, itertools.chain(head, rows)
+
+
+def parse_options(
+    date_order: str | None, tz: str, locale: str | None = None, phone_region: str | None = None
+) -> Any:
+    from . import values as V
+
+    return V.ParseOptions(
+        date_order=date_order,  # type: ignore[arg-type]
+        tz=tz,
+        locale=locale,
+        phone_region=phone_region,
+    )
+
+
+def percent_columns(names: Any, header_map: Any, schema: ObjectSchema, base: Any) -> dict[str, Any]:
+    """``--percent`` names (a header, field label or key) → per-column options reading fractions."""
+    from dataclasses import replace
+
+    out: dict[str, Any] = {}
+    for name in names or ():
+        want = str(name).strip().casefold()
+        hits = {
+            key
+            for mc in header_map.columns
+            if mc.column is not None
+            and (key := mc.column.field_key or mc.column.key) in schema.fields
+            and want in (mc.header.strip().casefold(), key.casefold(), schema.fields[key].label.casefold())
+        }
+        numbers = {k for k in hits if schema.fields[k].value_type == "NUMBER"}
+        if not numbers:
+            raise ConfigError(
+                f"--percent {name!r}: no NUMBER column of this file has that header, label or key"
+                + (f" ({', '.join(sorted(hits))} is not a NUMBER field)" if hits else "")
+            )
+        for key in numbers:
+            out[key] = replace(base, percent=True)
+    return out
+
+
+def key_issues(
+    schema: ObjectSchema, key_field: str, *, file: str | None, sheet: str | None, crm: str = "lightfield"
+) -> list[Issue]:
+    """An unknown key field stops the run (it would match nothing and create every row again); a
+    key field the CRM does not keep unique is a warning (a shared value fails as ambiguous_match).
+    Close keeps no field unique, so there its key field is unique by convention, without a warning."""
+    fdef = schema.fields.get(key_field)
+    if fdef is None:
+        if key_field == "external_id":  # objects without the custom field: rows match by Record ID
+            return []
+        raise ConfigError(
+            f"{schema.object_type} has no field '{key_field}' to use as the key; "
+            f"see: bulkio definitions {schema.object_type}"
+        )
+    if fdef.unique or crm != "lightfield":
+        return []
+    return [
+        Issue(
+            "key_not_unique",
+            f"the key field {fdef.label} ({key_field}) is not unique in "
+            f"Lightfield: a value shared by two records fails as ambiguous_match, and nothing stops "
+            f"a duplicate being created elsewhere; prefer a unique field",
+            file=file,
+            sheet=sheet,
+            field=key_field,
+            expected="a unique field",
+            severity="warning",
+        )
+    ]
