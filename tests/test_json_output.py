@@ -96,6 +96,9 @@ def test_every_json_output_validates(
         ("definitions", ["definitions", "account"], 0),
         ("map", ["map", "opportunity", str(DEALS), "-o", "deals.yaml"], 0),
         ("object_types", ["definitions", "--list"], 0),
+        ("workbook", ["import", "pipeline", "p.xlsx", "--dry-run", "-q"], 0),
+        ("undo", ["undo", "LAST-IMPORT", "--dry-run", "-q"], 0),
+        ("runs", ["runs"], 0),
         ("state_path", ["state", "path"], 0),
         ("state_list", ["state", "list"], 0),
         ("state_clear", ["state", "clear", "--ledger", "--yes"], 0),
@@ -109,6 +112,8 @@ def test_every_json_output_validates(
     covered: set[tuple[str, ...]] = set()
     outputs: dict[str, list[dict[str, Any]]] = {}
     for name, args, code in runs:
+        if "LAST-IMPORT" in args:  # the run id of the import above (with --results r.xlsx)
+            args = [outputs["import"][1]["run_id"] if a == "LAST-IMPORT" else a for a in args]
         result = CliRunner().invoke(cli, [*args, "--format", "json"], env=env)
         assert result.exit_code == code, (args, result.output)
         data = json.loads(result.stdout)
