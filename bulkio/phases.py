@@ -50,7 +50,15 @@ from .gctune import fewer_collections
 from .issues import Issue
 from .operations import Operation, RowOutcome
 from .plan import Planner
-from .prepare import key_issues, mapping_spec, parse_options, peek, percent_columns
+from .prepare import (
+    key_issues,
+    mapping_spec,
+    name_columns,
+    names_for_ids,
+    parse_options,
+    peek,
+    percent_columns,
+)
 from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_report
 from .resolve import DEPENDS_ON_FAILED, References, Resolver
 from .resume import (
@@ -281,6 +289,8 @@ class SheetRun:
             transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
             if transformer.active:
                 source_rows = transformer.rows(source_rows, file_issues)
+        if names := name_columns(header_map):
+            source_rows = names_for_ids(source_rows, names)
         self.source_rows = source_rows
         # The reader's issues with a row number (ragged_row, cell_too_large, formula_without_value)
         # belong to that row: they are attached while rows stream (the list keeps growing), never

@@ -137,3 +137,36 @@ def key_issues(
             severity="warning",
         )
     ]
+
+
+def name_columns(header_map: Any) -> list[tuple[int, int]]:
+    """``(relationship column, its name column)`` index pairs of a sheet laid out as bulkio exports
+    it (``Account* ($account)`` and ``Account name ($account#name)``): see :func:`names_for_ids`."""
+    pairs: list[tuple[int, int]] = []
+    for mc in header_map.columns:
+        col = mc.column
+        if col is None or col.kind != "display" or not col.key.endswith("#name"):
+            continue
+        target = header_map.by_key.get(col.field_key or "")
+        if target is not None:
+            pairs.append((target.index, mc.index))
+    return pairs
+
+
+def names_for_ids(rows: Iterator[Any], pairs: list[tuple[int, int]]) -> Iterator[Any]:
+    """Rows in which a blank relationship cell takes the record's name from its name column: a row
+    added to an exported workbook names its account where people read names (``Account name``),
+    not ids. A row with both keeps its id (the name column is only shown)."""
+    import dataclasses
+
+    def blank(v: Any) -> bool:
+        return v is None or (isinstance(v, str) and not v.strip())
+
+    for row in rows:
+        cells = row.cells
+        for id_i, name_i in pairs:
+            if name_i < len(cells) and id_i < len(cells) and blank(cells[id_i]) and not blank(cells[name_i]):
+                if cells is row.cells:
+                    cells = list(cells)
+                cells[id_i] = cells[name_i]
+        yield row if cells is row.cells else dataclasses.replace(row, cells=cells)

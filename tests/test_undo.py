@@ -17,6 +17,12 @@ from bulkio.client import LightfieldClient
 from bulkio.errors import ScopeError
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An undo without --results writes ``undo-<id>.results.xlsx`` in the current folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _run(sandbox: Any, org: Any, *args: str) -> Result:
     return CliRunner().invoke(cli, [*args, "--api-key", org.api_key, "--base-url", sandbox.url])
 

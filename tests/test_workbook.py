@@ -226,7 +226,7 @@ def test_exported_workbook_round_trip_edit_add_and_undo(sandbox: Any, org: Any, 
         opp.cell(new_opp, oc["External ID (external_id)"]).value = "NEW-OPP-1"
         opp.cell(new_opp, oc["Name* ($name)"]).value = "Zeta Works - first deal"
         opp.cell(new_opp, oc["Stage* ($stage)"]).value = "Lead"
-        opp.cell(new_opp, oc["Account* ($account)"]).value = "Zeta Works"  # a name where ids are
+        opp.cell(new_opp, oc["Account name ($account#name)"]).value = "Zeta Works"  # where names are
         wb.save(book)
 
         w1 = sandbox.stats(org.org_id)["writes"]
