@@ -51,7 +51,7 @@ from typing import Any
 
 from . import values as V
 from .crm.base import lookup_weight, scan_pages
-from .definitions import CREATE_ONLY_RELATIONSHIPS, UPDATE_OPS, FieldDef, ObjectSchema
+from .definitions import CREATE_ONLY_RELATIONSHIPS, FIXED_AFTER_CREATE, UPDATE_OPS, FieldDef, ObjectSchema
 from .errors import ApiError
 from .issues import Issue
 from .matching import (
@@ -781,6 +781,7 @@ class Planner:
         removes: dict[str, Any] = {}  # removals sent after ``rels`` (keys that also add; notes)
         changes: dict[str, tuple[Any, Any]] = {}
         create_only = CREATE_ONLY_RELATIONSHIPS.get(otype, frozenset())
+        fixed = FIXED_AFTER_CREATE.get(otype, frozenset())
         ops = UPDATE_OPS.get(otype, ("add", "remove", "replace"))
         for k, new in row.values.items():
             rel = self.schema.relationships.get(k)
@@ -791,6 +792,18 @@ class Planner:
                 new_ids = [] if new is CLEAR else list(new)
                 same = (set(old_ids) == set(new_ids)) if rel.has_many else (old_ids[:1] == new_ids[:1])
                 if same:
+                    continue
+                if k in fixed:
+                    self._issue(
+                        row,
+                        k,
+                        "fixed_after_create",
+                        f"The {otype}'s {rel.label or k} is set when it is created; the API has no "
+                        "documented way to change it, so it stays as it is. The row's other changes "
+                        "are written; move the record in Lightfield itself.",
+                        severity="warning",
+                        expected=f"the current {rel.label or k}",
+                    )
                     continue
                 if "replace" in ops:
                     rels[k] = {"replace": new_ids or None}

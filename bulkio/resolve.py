@@ -277,6 +277,11 @@ class Directory:
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             for ref, ids in zip(todo, pool.map(self._query, todo)):
                 self.cache[ref] = ids
+        if any(not self.cache[r] and not _ID_RE.match(r) for r in todo):
+            # [equal] filters may match exact text only (UNKNOWN in API-FACTS; the strict sandbox
+            # does), so "acme corp" misses "Acme Corp": one scan answers every miss, and every
+            # later reference, as a small org's are answered (ignoring case and spaces)
+            self.scan()
 
     def _confirm_ids(self, refs: set[str]) -> None:
         """Record ids a scan did not list, read one by one: lists lag recent writes (API-FACTS §6),
