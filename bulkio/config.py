@@ -115,7 +115,8 @@ def connect(
 
     db = Path(sandbox_db) if sandbox_db else sandbox_db_path(state_dir)
     db.parent.mkdir(parents=True, exist_ok=True)
-    with SandboxServer(db_path=db, seed="demo") as server:
+    server = SandboxServer(db_path=db, seed="demo").start()
+    try:
         if not os.environ.get("BULKIO_SANDBOX_INDEX_LAG_MS"):
             # The embedded sandbox is a demo and offline target, not a test of bulkio: an export
             # right after an import shows what was imported (the strict profile's other choices,
@@ -127,6 +128,8 @@ def connect(
             # database and its default org instead
             client.target = f"sandbox:{db.resolve()}#{server.default_org_id}"
             yield client
+    finally:
+        server.close(wait=False)  # the client is closed: nothing is in flight to wait for
 
 
 #: The embedded sandbox a client from :func:`connect` talks to (for what only a sandbox can do,

@@ -64,6 +64,13 @@ CREATE_ONLY_RELATIONSHIPS: dict[str, frozenset[str]] = {
     "task": frozenset({"$createdBy"}),
 }
 
+#: Relationships set on create that the typed update schema leaves out and whose change the API
+#: documents nowhere (API-FACTS §3.3: UNKNOWN; the strict sandbox refuses it): a different value
+#: on update is not sent, and the cell gets a warning instead of the whole row failing.
+FIXED_AFTER_CREATE: dict[str, frozenset[str]] = {
+    "opportunity": frozenset({"$account"}),
+}
+
 #: Relationship ops allowed on update, per object type (notes cannot replace).
 UPDATE_OPS: dict[str, tuple[str, ...]] = {"note": ("add", "remove")}
 

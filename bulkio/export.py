@@ -50,7 +50,7 @@ from .definitions import SYSTEM_OBJECTS, ObjectSchema
 from .errors import ApiError, ConfigError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
 from .summary import PipelineSummary, member_name, summarize_pipeline, write_summary_sheet
-from .vocabulary import versioned
+from .vocabulary import EXPORT_FORMATS, versioned
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from .protocols import CrmClient
 
 ExportFormat = Literal["xlsx", "csv", "jsonl"]
-FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
+FORMATS: tuple[str, ...] = EXPORT_FORMATS
 #: The objects of ``bulkio export pipeline``, in sheet order (after the Summary sheet).
 PIPELINE: tuple[str, ...] = ("opportunity", "account", "contact", "task", "note", "member")
 SHEET_NAMES: dict[str, str] = {

@@ -70,6 +70,8 @@ CODES: dict[str, str] = {
     # plan
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
     "missing_key": "The row has no value for the upsert key.",
+    "fixed_after_create": "The relationship is set when the record is created (an opportunity's "
+    "account); a different value on update is not sent.",
     "ambiguous_match": "Several existing records match the row (by its key, or by name, domain or email with --match).",
     "match_conflict": "The record the row matches with --match already has another key.",
     "duplicate_match": "An earlier row of the file already matched the same existing record (--match).",

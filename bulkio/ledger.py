@@ -27,6 +27,7 @@ import json
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -206,7 +207,8 @@ class Ledger:
     """One SQLite file (WAL mode), safe to share between the writer's threads.
 
     Every ``record_*`` call is its own committed transaction with ``synchronous=FULL``, so an intent
-    is on disk before the request it describes is sent, and survives a crash of the process or OS.
+    is on disk before the request it describes is sent, and survives a crash of the process or OS
+    (``record_outcomes`` commits many rows that sent no request at once).
     One connection guarded by a lock: the writes are tiny and the API rate limit (25/s) is far below
     what SQLite commits per second, so a connection per thread would buy nothing.
     """
@@ -488,8 +490,10 @@ class Ledger:
         data = _dumps(outcome_to_dict(outcome))
         now = _now()
         with self._lock:
+            own = not self._conn.in_transaction  # inside record_outcomes: its transaction
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                if own:
+                    self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     self._conn.execute(
                         "INSERT OR REPLACE INTO outcomes (run_id, row, outcome, record_id, key, data, "
@@ -514,11 +518,30 @@ class Ledger:
                             (outcome.key, outcome.record_id, now, run_id),
                         )
                 except BaseException:
+                    if own:
+                        self._conn.execute("ROLLBACK")
+                    raise
+                if own:
+                    self._conn.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                raise LedgerError(f"Ledger {self.path}: {exc} (unknown run id?)") from exc
+            except sqlite3.Error as exc:
+                raise LedgerError(f"Cannot write the resume ledger {self.path}: {exc}") from exc
+
+    def record_outcomes(self, run_id: str, outcomes: Iterable[RowOutcome]) -> None:
+        """Record many outcomes in one transaction (one fsync): for rows that sent no request
+        (unchanged, skipped), which need no intent on disk before anything happens. Lost in a
+        crash, such a row is planned again on resume, to the same outcome."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for outcome in outcomes:
+                        self.record_outcome(run_id, outcome)
+                except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
                 self._conn.execute("COMMIT")
-            except sqlite3.IntegrityError as exc:
-                raise LedgerError(f"Ledger {self.path}: {exc} (unknown run id?)") from exc
             except sqlite3.Error as exc:
                 raise LedgerError(f"Cannot write the resume ledger {self.path}: {exc}") from exc
 

@@ -46,6 +46,7 @@ from .crm.base import AdoptsLostCreates, crm_name
 from .definitions import NOTE_DEFINITIONS, ObjectSchema
 from .errors import ConfigError, InputFileError
 from .events import EventHandler, Message, PhaseFinished, PhaseStarted, Progress
+from .gctune import fewer_collections
 from .issues import Issue
 from .operations import Operation, RowOutcome
 from .plan import Planner
@@ -473,12 +474,15 @@ class SheetRun:
         orphans = self.orphans
         observer = self.observer
         yield from (self.pending[r] for r in sorted(self.pending))
-        chunk: list[CheckedRow] = []
+        chunk: list[Any] = []  # source rows, validated together when the chunk is full
+        chunk_found: list[list[Issue]] = []  # the reader's issues of each row of the chunk
         waiting: list[Issue] = []
         taken = 0
 
         def row_issues(number: int) -> list[Issue]:
             nonlocal taken
+            if taken == len(reader_issues) and not waiting:
+                return []  # nothing new from the reader, nothing held back: the usual row
             waiting.extend(_demoted(i, imported) for i in reader_issues[taken:] if i.row is not None)
             taken = len(reader_issues)
             mine = [i for i in waiting if i.row == number]
@@ -487,30 +491,40 @@ class SheetRun:
             return mine
 
         def flush() -> list[Operation]:
+            checked = validator.check_chunk(chunk)  # column by column (bulkio.columnar)
+            for row, found in zip(checked, chunk_found, strict=True):
+                if found:
+                    row.issues[:0] = found
             validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
-            resolver.resolve(chunk)
-            ops = [_held(op) for op in planner.plan(chunk)]
+            resolver.resolve(checked)
+            ops = [_held(op) for op in planner.plan(checked)]
             if observer is not None:
-                observer.planned(chunk, ops)
+                observer.planned(checked, ops)
             self.emit(Progress("plan", len(chunk)))
             chunk.clear()
+            chunk_found.clear()
             return ops
 
+        read = 0  # rows read since the last "read" progress event (one event per chunk, not per row)
         for srow in self.source_rows:
             self.store.seen(srow.number)
-            self.emit(Progress("read"))
+            read += 1
             found = row_issues(srow.number)
             if srow.number in self.skip_rows:
                 if observer is not None:  # what it was, for the sheets that refer to it
                     observer.resumed(validator.check(srow), self.store.get(srow.number))
-                continue
-            checked = validator.check(srow, defer=True)
-            checked.issues[:0] = found
-            chunk.append(checked)
-            if len(chunk) >= CHUNK:
-                yield from flush()
+            else:
+                chunk.append(srow)
+                chunk_found.append(found)
+            if read >= CHUNK or len(chunk) >= CHUNK:
+                self.emit(Progress("read", read))
+                read = 0
+                if len(chunk) >= CHUNK:
+                    yield from flush()
             if self.stop is not None and self.stop.is_set():
                 break
+        if read:
+            self.emit(Progress("read", read))
         if chunk:
             yield from flush()
         row_issues(1 << 62)  # what is left belongs to rows that were never yielded
@@ -723,11 +737,12 @@ def run_sheet(
     run: SheetRun, write_results: Callable[[Lookup, ObjectSchema], str | None], **prepare: Any
 ) -> RunReport:
     """Every phase of one sheet: prepare → plan → write → settle → report."""
-    run.prepare(**prepare)
-    run.write(run.operations())
-    run.settle()
-    results_path = run.finish(write_results)
-    return run.report(results_path)
+    with fewer_collections():  # rows live for a chunk: see bulkio.gctune
+        run.prepare(**prepare)
+        run.write(run.operations())
+        run.settle()
+        results_path = run.finish(write_results)
+        return run.report(results_path)
 
 
 __all__ = [

@@ -51,7 +51,7 @@ from typing import Any
 
 from . import values as V
 from .crm.base import lookup_weight, scan_pages
-from .definitions import CREATE_ONLY_RELATIONSHIPS, UPDATE_OPS, FieldDef, ObjectSchema
+from .definitions import CREATE_ONLY_RELATIONSHIPS, FIXED_AFTER_CREATE, UPDATE_OPS, FieldDef, ObjectSchema
 from .errors import ApiError
 from .issues import Issue
 from .matching import (
@@ -299,6 +299,10 @@ def normalize(fdef: FieldDef, value: Any) -> Any:
     return V.normalize(fdef, value)
 
 
+#: classes whose values are never empty (what _empty answers at once for them)
+_SCALARS = frozenset({int, float, bool})
+
+
 def _empty(value: Any) -> bool:
     """None, "", [] or a dict of only empty parts (the value types a checked row holds)."""
     if value is None:
@@ -329,6 +333,7 @@ class Planner:
     ) -> None:
         self.client, self.schema, self.key_field = client, schema, key_field
         self.required = schema.required  # a computed property: once per run, not per row
+        self._has_many = {k: rel.has_many for k, rel in schema.relationships.items()}
         self.known = known or {}
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
@@ -414,8 +419,10 @@ class Planner:
     def plan(self, rows: list[CheckedRow]) -> list[Operation]:
         """Plan a chunk (rows in input order); lookups for the whole chunk are batched."""
         keys: dict[int, str | None] = {}
+        key_field = self.key_field
         for row in rows:
-            key = key_text(row.values.get(self.key_field))
+            value = row.values.get(key_field)
+            key = (value.strip() or None) if value.__class__ is str else key_text(value)
             keys[row.row] = key
             if key is None:
                 continue
@@ -723,7 +730,8 @@ class Planner:
     # --- create --------------------------------------------------------------------------------
     def _create(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
-        missing = [k for k in self.required if _empty(row.values.get(k)) or row.values.get(k) is CLEAR]
+        values = row.values
+        missing = [k for k in self.required if (v := values.get(k)) is CLEAR or _empty(v)]
         for k in missing:
             label = self.schema.fields.get(k) or self.schema.relationships.get(k)
             where = "" if k in self.columns else " (the file has no column for it)"
@@ -739,13 +747,13 @@ class Planner:
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
         changes: dict[str, tuple[Any, Any]] = {}
-        relationships, keep_changes = self.schema.relationships, self.keep_changes
-        for k, v in row.values.items():
-            if v is CLEAR or _empty(v):
+        has_many, keep_changes = self._has_many, self.keep_changes
+        for k, v in values.items():
+            if v is CLEAR or (v.__class__ is str and not v) or (v.__class__ not in _SCALARS and _empty(v)):
                 continue
-            rel = relationships.get(k)
-            if rel is not None:
-                rels[k] = v if rel.has_many else v[0]
+            many = has_many.get(k)
+            if many is not None:
+                rels[k] = v if many else v[0]
             else:
                 fields[k] = v
             if keep_changes:
@@ -773,6 +781,7 @@ class Planner:
         removes: dict[str, Any] = {}  # removals sent after ``rels`` (keys that also add; notes)
         changes: dict[str, tuple[Any, Any]] = {}
         create_only = CREATE_ONLY_RELATIONSHIPS.get(otype, frozenset())
+        fixed = FIXED_AFTER_CREATE.get(otype, frozenset())
         ops = UPDATE_OPS.get(otype, ("add", "remove", "replace"))
         for k, new in row.values.items():
             rel = self.schema.relationships.get(k)
@@ -783,6 +792,18 @@ class Planner:
                 new_ids = [] if new is CLEAR else list(new)
                 same = (set(old_ids) == set(new_ids)) if rel.has_many else (old_ids[:1] == new_ids[:1])
                 if same:
+                    continue
+                if k in fixed:
+                    self._issue(
+                        row,
+                        k,
+                        "fixed_after_create",
+                        f"The {otype}'s {rel.label or k} is set when it is created; the API has no "
+                        "documented way to change it, so it stays as it is. The row's other changes "
+                        "are written; move the record in Lightfield itself.",
+                        severity="warning",
+                        expected=f"the current {rel.label or k}",
+                    )
                     continue
                 if "replace" in ops:
                     rels[k] = {"replace": new_ids or None}

@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from filelock import FileLock
-
 Category = Literal["write", "read", "search"]
 CATEGORIES: tuple[Category, ...] = ("write", "read", "search")
 
@@ -206,6 +204,8 @@ class SharedPacer(Pacer):
         self.directory.mkdir(parents=True, exist_ok=True)
         stem = f"pace-{pacing_id(target)}-{category}"
         self.path = self.directory / f"{stem}.json"
+        from filelock import FileLock  # here: it imports asyncio (~50 ms) for its async locks
+
         self._flock = FileLock(str(self.directory / f"{stem}.lock"), thread_local=False)
         self._fd: int | None = None
 

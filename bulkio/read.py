@@ -512,7 +512,7 @@ def _fit(table: SourceTable, number: int, cells: list[Any]) -> list[Any] | None:
                     severity="warning",
                 )
             )
-    if all(c is None for c in cells):
+    if not any(cells) and all(c is None for c in cells):  # any(): no generator for the usual row
         return None
     if len(cells) < n:
         cells = cells + [None] * (n - len(cells))
@@ -676,8 +676,10 @@ def _rows(
     table: SourceTable, buffered: list[tuple[int, list[Any]]], records: Iterator[tuple[int, list[Any]]]
 ) -> Iterator[SourceRow]:
     unnamed = {i for i, h in enumerate(table.headers) if not h}
+    width = len(table.headers)
     for number, cells in itertools.chain(buffered, records):
-        fitted = _fit(table, number, cells)
+        # a row as wide as the header with a value in it is what _fit returns as it is
+        fitted = cells if len(cells) == width and any(cells) else _fit(table, number, cells)
         if fitted is None:
             continue
         why = summary_row(fitted)

@@ -508,7 +508,8 @@ def _records(
         number += 1
         if len(raw) > cap:
             del raw[cap:]
-        if raw and max(map(len, raw)) > MAX_CELL_CHARS:
+        joined = "".join(raw)  # one C pass tells whether any cell needs more than a strip
+        if len(joined) > MAX_CELL_CHARS and max(map(len, raw)) > MAX_CELL_CHARS:
             for i, v in enumerate(raw):
                 if len(v) > MAX_CELL_CHARS:
                     table.issues.append(
@@ -530,7 +531,10 @@ def _records(
                 if text is not None:
                     _repair_issue(table, number, raw, text)
         seen_line = reader.line_num
-        yield number, [_clean_csv(v) for v in raw]
+        if "'" in joined or "\x00" in joined:
+            yield number, [_clean_csv(v) for v in raw]
+        else:  # what _clean_csv does to a cell without a quote or NUL
+            yield number, [v.strip() or None for v in raw]
 
 
 def _repair_issue(table: SourceTable, number: int, raw: list[str], text: str) -> None:

@@ -46,6 +46,7 @@ PAGE = 25
 SMALL_SCAN_PAGES = 4
 #: Entries of the Resolver's option-match cache before it starts over.
 _MATCH_CACHE = 4096
+_ABSENT = object()
 #: The issue code of a reference to a row of the same workbook that failed (the row is skipped).
 DEPENDS_ON_FAILED = "depends_on_failed"
 #: The issue code of a has-many reference to a row of a workbook sheet imported later (the link is
@@ -276,6 +277,11 @@ class Directory:
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             for ref, ids in zip(todo, pool.map(self._query, todo)):
                 self.cache[ref] = ids
+        if any(not self.cache[r] and not _ID_RE.match(r) for r in todo):
+            # [equal] filters may match exact text only (UNKNOWN in API-FACTS; the strict sandbox
+            # does), so "acme corp" misses "Acme Corp": one scan answers every miss, and every
+            # later reference, as a small org's are answered (ignoring case and spaces)
+            self.scan()
 
     def _confirm_ids(self, refs: set[str]) -> None:
         """Record ids a scan did not list, read one by one: lists lag recent writes (API-FACTS §6),
@@ -387,38 +393,73 @@ class Resolver:
         self._selects = {
             k: f for k, f in schema.fields.items() if f.value_type in ("SINGLE_SELECT", "MULTI_SELECT")
         }
-        # (key, text) → match_option result: a column repeats a handful of labels a million times
-        self._matches: dict[tuple[str, str], tuple[str | None, list[str], bool]] = {}
+        # key → text → match_option result: a column repeats a handful of labels a million times
+        self._matches: dict[str, dict[str, tuple[str | None, list[str], bool]]] = {}
+        self._rels = list(schema.relationships.items())
+        self._select_items = list(self._selects.items())
 
     def _match(self, key: str, fdef: FieldDef, text: str) -> tuple[str | None, list[str], bool]:
-        hit = self._matches.get((key, text))
+        memo = self._matches.get(key)
+        if memo is None:
+            memo = self._matches[key] = {}
+        hit = memo.get(text)
         if hit is None:
-            if len(self._matches) >= _MATCH_CACHE:
-                self._matches.clear()
-            hit = self._matches[(key, text)] = match_option(fdef, text)
+            if len(memo) >= _MATCH_CACHE:
+                memo.clear()
+            hit = memo[text] = match_option(fdef, text)
         return hit
 
     def resolve(self, rows: list[CheckedRow]) -> None:
         """Resolve a chunk of rows: selects first (no network), then references per target type."""
         wanted: dict[str, set[str]] = {}
+        rels = self._rels
         for row in rows:
             self._resolve_selects(row)
-            for key, rel in self.schema.relationships.items():
-                refs = row.values.get(key)
+            values = row.values
+            for key, rel in rels:
+                refs = values.get(key)
                 if isinstance(refs, list):
-                    bucket = wanted.setdefault(rel.object_type, set())
+                    bucket = wanted.get(rel.object_type)
+                    if bucket is None:
+                        bucket = wanted[rel.object_type] = set()
                     bucket.update(refs)
-                    bucket.update(n[1] for r in refs if (n := named_id(r)))
+        for bucket in wanted.values():  # "Acme Corp (acc_1)" also needs acc_1: once per distinct text
+            bucket.update(n[1] for r in list(bucket) if (n := named_id(r)))
         for otype, refs in wanted.items():
             self.references.directory(otype).prefetch(refs)
+        # what each distinct reference of the chunk resolves to (directories do not change now)
+        found: dict[str, dict[str, tuple[str | None, str, str, bool]]] = {otype: {} for otype in wanted}
         for row in rows:
-            self._resolve_references(row)
+            self._resolve_references(row, found)
 
     def _resolve_selects(self, row: CheckedRow) -> None:
-        for key, val in list(row.values.items()):
-            fdef = self._selects.get(key)
-            if fdef is None or val is CLEAR:
+        values = row.values
+        selects = self._selects
+        rest: list[str] | None = None
+        # the usual cell first: one label (or a list of labels) that matches, no issue to place
+        for key, fdef in self._select_items:
+            val = values.get(key, _ABSENT)
+            if val is _ABSENT or val is CLEAR:
                 continue
+            if val.__class__ is str:
+                oid = self._match(key, fdef, val)[0]
+                if oid:
+                    values[key] = [oid] if fdef.value_type == "MULTI_SELECT" else oid
+                    continue
+            elif val.__class__ is list and val:
+                oids = [self._match(key, fdef, text)[0] for text in val]
+                if all(oids):
+                    values[key] = list(dict.fromkeys(oids)) if fdef.value_type == "MULTI_SELECT" else oids[0]
+                    continue
+            if rest is None:
+                rest = []
+            rest.append(key)
+        if rest is None:
+            return
+        # the others in the order of the row's values (the order their issues are listed in)
+        for key in [k for k in values if k in rest]:
+            val = values[key]
+            fdef = selects[key]
             texts = val if isinstance(val, list) else [val]
             ids: list[str] = []
             bad = False
@@ -460,11 +501,11 @@ class Resolver:
                         sheet=self.sheet,
                     )
             if bad:
-                del row.values[key]
+                del values[key]
             elif fdef.value_type == "MULTI_SELECT":
-                row.values[key] = list(dict.fromkeys(ids))
+                values[key] = list(dict.fromkeys(ids))
             else:
-                row.values[key] = ids[0]
+                values[key] = ids[0]
 
     def _scoped(
         self,
@@ -497,40 +538,35 @@ class Resolver:
             return None, [o.label for o in hits], True
         return None, suggestions, ambiguous
 
-    def _resolve_references(self, row: CheckedRow) -> None:
-        for key, rel in self.schema.relationships.items():
-            refs = row.values.get(key)
+    def _resolve_references(
+        self, row: CheckedRow, found: dict[str, dict[str, tuple[str | None, str, str, bool]]] | None = None
+    ) -> None:
+        """Each reference → one id, or an issue; ``found`` remembers what each distinct reference
+        of the chunk is (by target type), so a reference repeated on every row is looked at once."""
+        values = row.values
+        for key, rel in self._rels:
+            refs = values.get(key)
             if not isinstance(refs, list):
                 continue
-            directory = self.references.directory(rel.object_type)
+            otype = rel.object_type
+            memo = found.setdefault(otype, {}) if found is not None else {}
             ids: list[str] = []
             bad = deferred = False
             for ref in refs:
-                found = directory.lookup(ref)
-                if len(found) != 1 and (pick := named_id(ref)) is not None:
-                    name, rid = pick
-                    if rid in directory.by_id and _fold(directory.names.get(rid, "")) == _fold(name):
-                        ids.append(rid)
-                        continue
-                    if rid in directory.by_id:
-                        row.issue_at(
-                            key,
-                            "relationship_entity_missing",
-                            f"{ref!r}: {rid} is named {directory.names.get(rid, '')!r}, not {name!r}.",
-                            file=self.file,
-                            sheet=self.sheet,
-                        )
-                        bad = True
-                        continue
-                if len(found) == 1:
-                    ids.append(found[0])
+                hit = memo.get(ref)
+                if hit is None:
+                    hit = memo[ref] = self._reference(otype, ref)
+                if hit[0] is not None:
+                    ids.append(hit[0])
                     continue
-                if not found and directory.later is not None and rel.has_many:
+                missing = hit[3]  # no record matches at all (not a wrong name or several records)
+                directory = self.references.directory(otype)
+                if missing and directory.later is not None and rel.has_many:
                     deferred = True
                     row.issue_at(
                         key,
                         LINKED_LATER,
-                        f"No {rel.object_type} matches '{ref}' yet: the sheet {directory.later} is "
+                        f"No {rel.object_type} matches {ref!r} yet: the sheet {directory.later} is "
                         f"imported after this one, so the link is made from there (its row must name "
                         f"this {self.schema.object_type}).",
                         file=self.file,
@@ -539,40 +575,60 @@ class Resolver:
                     )
                     continue
                 bad = True
-                if not found and (where := directory.failed_row(ref)) is not None:
+                if missing and (where := directory.failed_row(ref)) is not None:
                     row.issue_at(
                         key,
                         DEPENDS_ON_FAILED,
-                        f"'{ref}' is {where}, which failed: its {rel.object_type} was not written, so "
+                        f"{ref!r} is {where}, which failed: its {rel.object_type} was not written, so "
                         "this row is not written either. Fix that row and import again.",
                         file=self.file,
                         sheet=self.sheet,
                         severity="warning",
                     )
-                elif not found:
-                    row.issue_at(
-                        key,
-                        "relationship_entity_missing",
-                        f"No {rel.object_type} matches {ref!r} ({_matched_by(rel.object_type)}).",
-                        file=self.file,
-                        sheet=self.sheet,
-                    )
                 else:
-                    row.issue_at(
-                        key,
-                        "ambiguous_reference",
-                        f"{ref!r} matches {len(found)} {rel.object_type} records: "
-                        f"{', '.join(found)}; use the record id or external_id, or pick "
-                        f"'{ref} ({found[0]})' (name and id) from the template's list.",
-                        file=self.file,
-                        sheet=self.sheet,
-                    )
+                    row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet)
             if bad:
-                del row.values[key]
+                del values[key]
             elif deferred and not ids:
-                del row.values[key]  # nothing to set now: the field is left as it is, not cleared
+                del values[key]  # nothing to set now: the field is left as it is, not cleared
             else:
-                row.values[key] = list(dict.fromkeys(ids))
+                values[key] = ids if len(ids) == 1 else list(dict.fromkeys(ids))
+
+    def _reference(self, otype: str, ref: str) -> tuple[str | None, str, str, bool]:
+        """``(id, "", "", False)`` for a reference that names one record, else ``(None, code,
+        message, missing)``; ``missing``: no record matches it at all."""
+        directory = self.references.directory(otype)
+        found = directory.lookup(ref)
+        if len(found) != 1 and (pick := named_id(ref)) is not None:
+            name, rid = pick
+            if rid in directory.by_id and _fold(directory.names.get(rid, "")) == _fold(name):
+                return rid, "", "", False
+            if rid in directory.by_id:
+                return (
+                    None,
+                    "relationship_entity_missing",
+                    f"{ref!r}: {rid} is named {directory.names.get(rid, '')!r}, not {name!r}.",
+                    False,
+                )
+        if len(found) == 1:
+            return found[0], "", "", False
+        if not found:
+            return (
+                None,
+                "relationship_entity_missing",
+                f"No {otype} matches {ref!r} ({_matched_by(otype)}).",
+                True,
+            )
+        return (
+            None,
+            "ambiguous_reference",
+            (
+                f"{ref!r} matches {len(found)} {otype} records: "
+                f"{', '.join(found)}; use the record id or external_id, or pick "
+                f"'{ref} ({found[0]})' (name and id) from the template's list."
+            ),
+            False,
+        )
 
 
 def _option_list(fdef: FieldDef, limit: int = 8) -> str:

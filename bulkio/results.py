@@ -26,11 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.comments import Comment
-from openpyxl.styles import PatternFill
-from openpyxl.utils import column_index_from_string
-
 from . import sheets
 from . import values as V
 from .columns import ERRORS_COLUMN, RESULT_COLUMNS
@@ -47,8 +42,9 @@ RESULT_HEADERS = RESULT_COLUMNS
 #: The column bulkio adds to an errors file (:func:`write_errors`).
 ERRORS_HEADER = ERRORS_COLUMN
 SUMMARY_SHEET = "Summary"
-ERROR_FILL = PatternFill("solid", start_color="FFFFC7CE", end_color="FFFFC7CE")
-WARNING_FILL = PatternFill("solid", start_color="FFFFEB9C", end_color="FFFFEB9C")
+#: Fills of cells with an error / a warning in an XLSX results sheet (ARGB; openpyxl loads only
+#: when one is written, not for a CSV dry run).
+ERROR_RGB, WARNING_RGB = "FFFFC7CE", "FFFFEB9C"
 _WIDTHS = {"Errors": 60.0, "Changes": 50.0, "Link": 30.0}
 __all__ = [
     "DRY_RUN_WORDS",
@@ -321,6 +317,13 @@ def _peek(rows: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
 
 def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> None:
     """Append one results (or errors) sheet to a write-only workbook."""
+    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import column_index_from_string
+
+    error_fill = PatternFill("solid", start_color=ERROR_RGB, end_color=ERROR_RGB)
+    warning_fill = PatternFill("solid", start_color=WARNING_RGB, end_color=WARNING_RGB)
     ws = wb.create_sheet(part.name[:31])
     width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
     added: tuple[str, ...] = (ERRORS_HEADER,) if errors_only else RESULT_HEADERS
@@ -394,7 +397,7 @@ def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> Non
                 c.number_format = fmt
             if issues:
                 errs = [x for x in issues if x.severity == "error"]
-                c.fill = ERROR_FILL if errs else WARNING_FILL
+                c.fill = error_fill if errs else warning_fill
                 c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
             out.append(c)
         ws.append(out)

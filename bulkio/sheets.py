@@ -27,6 +27,7 @@ import datetime as dt
 import errno
 import io
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -37,18 +38,18 @@ from contextlib import contextmanager
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TextIO, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, TextIO, TypeAlias, cast
 from zipfile import ZIP_DEFLATED, ZipFile
 
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+# openpyxl (and numpy through it) loads when a workbook is made, not for a CSV (bulkio --help, a
+# CSV dry run): each function below imports what it uses.
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.workbook import Workbook
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.worksheet import Worksheet
 
 #: A text cell starting with one of these is escaped with a leading "'" (formula injection).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -73,11 +74,38 @@ CURRENCY_SYMBOLS: dict[str, str] = {
     "CAD": "C$",
 }
 
-HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
-#: Required columns get their own, warmer fill (together with the "*" in the header text).
-REQUIRED_FILL = PatternFill("solid", start_color="FFFCE4D6", end_color="FFFCE4D6")
-HEADER_ALIGNMENT = Alignment(vertical="top", wrap_text=False)
+#: The header row's styles (openpyxl objects, made on first use: ``sheets.HEADER_FILL`` works as
+#: ever). Required columns get their own, warmer fill (together with the "*" in the header text).
+_STYLES = ("HEADER_FONT", "HEADER_FILL", "REQUIRED_FILL", "HEADER_ALIGNMENT")
+#: openpyxl's ``ILLEGAL_CHARACTERS_RE`` (control characters XML cannot hold; tests compare them).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+def _styles() -> dict[str, Any]:
+    got = globals().get("_made_styles")
+    if got is None:
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        got = {
+            "HEADER_FONT": Font(bold=True),
+            "HEADER_FILL": PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2"),
+            "REQUIRED_FILL": PatternFill("solid", start_color="FFFCE4D6", end_color="FFFCE4D6"),
+            "HEADER_ALIGNMENT": Alignment(vertical="top", wrap_text=False),
+        }
+        globals()["_made_styles"] = got
+    return got
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STYLES:
+        return _styles()[name]
+    if name == "ExcelWriter":  # what save_workbook writes with (a module attribute, as ever)
+        from openpyxl.writer.excel import ExcelWriter
+
+        globals()[name] = ExcelWriter
+        return ExcelWriter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Rows sampled to size columns (write-only sheets must size columns before the first row).
 WIDTH_SAMPLE_ROWS = 200
@@ -85,7 +113,8 @@ MIN_WIDTH, MAX_WIDTH = 8.0, 60.0
 #: Excel truncates (with a repair prompt) longer text cells; writers may warn about them.
 EXCEL_MAX_TEXT = 32767
 
-AnyWorksheet: TypeAlias = Worksheet | WriteOnlyWorksheet
+if TYPE_CHECKING:
+    AnyWorksheet: TypeAlias = Worksheet | WriteOnlyWorksheet
 
 #: Fixed workbook timestamps so regenerating a workbook gives identical content.
 FIXED_TIMESTAMP = dt.datetime(2026, 1, 1, 0, 0, 0)
@@ -147,8 +176,9 @@ def xlsx_value(value: Any) -> Any:
     return xlsx_value(str(value))
 
 
-#: Text openpyxl would store as something else: a formula (``=…``) or an error value (``#N/A``).
-_NOT_TEXT = frozenset(ERROR_CODES)
+#: Text openpyxl would store as something else: a formula (``=…``) or an error value (``#N/A``;
+#: openpyxl's ``ERROR_CODES``, here so a CSV run does not load openpyxl: tests compare them).
+_NOT_TEXT = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
 
 
 def xlsx_text(ws: AnyWorksheet, value: str) -> Any:
@@ -415,8 +445,9 @@ def save_workbook(wb: Workbook, path: str | os.PathLike[str], *, deterministic: 
         if deterministic:  # Workbook.save() would stamp "modified" with the current time
             if wb.write_only and not wb.worksheets:
                 wb.create_sheet()
+            writer = globals().get("ExcelWriter") or __getattr__("ExcelWriter")
             with ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True) as archive:
-                ExcelWriter(wb, archive).save()
+                writer(wb, archive).save()
         else:
             wb.save(tmp)
     return target
@@ -498,6 +529,8 @@ def _layout(ws: AnyWorksheet) -> _SheetLayout:
 
 def set_column_widths(ws: AnyWorksheet, widths: Sequence[float]) -> None:
     """Apply widths; on a write-only sheet call it before the first row is appended."""
+    from openpyxl.utils import get_column_letter
+
     dims = _layout(ws).column_dimensions
     for i, w in enumerate(widths, 1):
         dims[get_column_letter(i)].width = round(w, 1)
@@ -508,12 +541,13 @@ def header_cells(ws: AnyWorksheet, headers: Sequence[str], *, required: Iterable
     :data:`REQUIRED_FILL`) ready to ``ws.append``; works on both worksheet kinds."""
     req = set(required)
     cells = []
+    styles = _styles()
     for i, h in enumerate(headers):
         text = xlsx_text(ws, str(h))
-        c = text if isinstance(text, Cell) else _cell(ws, text)
-        c.font = HEADER_FONT
-        c.fill = REQUIRED_FILL if i in req else HEADER_FILL
-        c.alignment = HEADER_ALIGNMENT
+        c = text if not isinstance(text, str) else _cell(ws, text)
+        c.font = styles["HEADER_FONT"]
+        c.fill = styles["REQUIRED_FILL"] if i in req else styles["HEADER_FILL"]
+        c.alignment = styles["HEADER_ALIGNMENT"]
         cells.append(c)
     return cells
 
@@ -529,6 +563,8 @@ def finish_sheet(
     """Put an autofilter over the header (in ``header_row``) and the ``nrows`` rows below it (after
     the rows are written)."""
     if autofilter and ncols:
+        from openpyxl.utils import get_column_letter
+
         last = header_row + max(nrows, 0)
         _layout(ws).auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last}"
 
@@ -553,6 +589,7 @@ def write_table(
     the first :data:`WIDTH_SAMPLE_ROWS` rows unless ``widths`` is given; rows are consumed lazily
     after that sample, so a generator of a million rows streams into a write-only sheet.
 
+    >>> from openpyxl import Workbook
     >>> wb = Workbook(); n = write_table(wb.active, ["Name ($name)"], [["=cmd"]])
     >>> wb.active["A2"].value, wb.active["A2"].data_type, n
     ('=cmd', 's', 1)
@@ -580,6 +617,8 @@ def write_table(
 def _cell(ws: AnyWorksheet, value: Any) -> Cell:
     """A detached cell usable with ``append`` on both worksheet kinds (its row/column get set by
     ``append``; they must not be None meanwhile or openpyxl's error path breaks)."""
+    from openpyxl.cell.cell import Cell
+
     return Cell(ws, row=1, column=1, value=value)
 
 
@@ -622,6 +661,8 @@ def discard_workbook(wb: Workbook) -> None:
 
     openpyxl offers no public call to delete that file: its sheet writer's ``cleanup()`` is reached
     through ``getattr`` (best effort; ``tests/test_atomic_outputs.py`` checks nothing is left)."""
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
     for ws in wb.worksheets if wb.write_only else ():
         if not isinstance(ws, WriteOnlyWorksheet) or ws.closed:
             continue
@@ -637,6 +678,9 @@ def discard_workbook(wb: Workbook) -> None:
 def new_workbook(*, write_only: bool = False) -> Workbook:
     """An empty workbook: write-only ones have no sheet yet; normal ones lose the default sheet so
     callers create sheets by name either way."""
+    from openpyxl.workbook import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
     wb = Workbook(write_only=write_only)
     active = None if write_only else wb.active
     if isinstance(active, Worksheet):

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from . import values as V
 from .columns import CLEAR_TOKEN, MULTI_SEPARATOR, Column
@@ -46,6 +46,9 @@ from .definitions import FieldDef, ObjectSchema
 from .issues import Issue
 from .values import BLANK, CLEAR
 from .valuetypes.numbers import decimal_evidence
+
+if TYPE_CHECKING:
+    from .columnar import ChunkChecker
 
 #: Value types whose cells are resolved to option ids later (kept as text here).
 SELECT_TYPES = frozenset({"SINGLE_SELECT", "MULTI_SELECT"})
@@ -61,23 +64,56 @@ class CellRef:
     hint: str = ""
 
 
-@dataclass(slots=True)
 class CheckedRow:
     """A validated row. ``values`` maps a field or relationship key to its API value or
     :data:`CLEAR`; select fields hold label text (str / list[str]) and relationships hold
-    reference text (list[str]) until :mod:`bulkio.resolve` turns them into ids in place."""
+    reference text (list[str]) until :mod:`bulkio.resolve` turns them into ids in place.
 
-    row: int
-    values: dict[str, Any] = field(default_factory=dict)
-    issues: list[Issue] = field(default_factory=list)
-    record_id: str | None = None
-    sources: dict[str, CellRef] = field(default_factory=dict)
-    #: NUMBER keys holding a fraction of 1 the file alone cannot judge (the planner asks the CRM)
-    fractions: list[str] | None = None
+    ``sources`` (where each key's value came from) is built on first use from the row's cells
+    when the row came from :meth:`Validator.check_chunk`: only rows with an issue ever need it, and
+    a million rows would otherwise carry ten million :class:`CellRef` objects they never use."""
+
+    __slots__ = ("_cells", "_locate", "_sources", "fractions", "issues", "record_id", "row", "values")
+
+    def __init__(
+        self,
+        row: int,
+        values: dict[str, Any] | None = None,
+        issues: list[Issue] | None = None,
+        record_id: str | None = None,
+        sources: dict[str, CellRef] | None = None,
+        fractions: list[str] | None = None,
+    ) -> None:
+        self.row = row
+        self.values: dict[str, Any] = {} if values is None else values
+        self.issues: list[Issue] = [] if issues is None else issues
+        self.record_id = record_id
+        #: NUMBER keys holding a fraction of 1 the file alone cannot judge (the planner asks the CRM)
+        self.fractions = fractions
+        self._sources: dict[str, CellRef] = {} if sources is None else sources
+        self._cells: list[Any] | None = None
+        self._locate: Callable[[list[Any]], dict[str, CellRef]] | None = None
+
+    @property
+    def sources(self) -> dict[str, CellRef]:
+        if self._cells is not None and self._locate is not None:
+            self._sources = self._locate(self._cells)
+            self._cells = None
+        return self._sources
+
+    @sources.setter
+    def sources(self, value: dict[str, CellRef]) -> None:
+        self._sources, self._cells = value, None
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckedRow(row={self.row}, values={self.values!r}, issues={self.issues!r}, "
+            f"record_id={self.record_id!r}, fractions={self.fractions!r})"
+        )
 
     @property
     def ok(self) -> bool:
-        return not any(i.severity == "error" for i in self.issues)
+        return not self.issues or not any(i.severity == "error" for i in self.issues)
 
     def issue_at(
         self,
@@ -133,6 +169,8 @@ def _text(raw: Any) -> str:
 
 # what a column holds, decided once per run (see Validator._plan)
 _ID, _REL, _PART, _SELECT, _MULTI, _FIELD, _NUMBER = range(7)
+#: (cell index, letter, header, key, kind, Column, schema entry, cell parser): one importable column
+PlanEntry = tuple[int, str, str, str, int, Column, Any, "Callable[[Any], V.Parsed] | None"]
 
 #: field keys or labels that name a percentage (values 0-100)
 PERCENT_LIKE = re.compile(r"probab|percent|pct|%|likelihood|win.?rate|chance|confidence", re.IGNORECASE)
@@ -270,7 +308,8 @@ class Validator:
             self.columns.append((mc.index, mc.letter, mc.header, col))
         # Per column, once per run: its kind, the schema entry and the cell parser (no per-cell
         # dispatch on the value type in check()).
-        self._plan: list[tuple[int, str, str, str, int, Column, Any, Callable[[Any], V.Parsed] | None]] = []
+        self._plan: list[PlanEntry] = []
+        self._columns: ChunkChecker | None = None  # made on first use (check_chunk)
         #: ADDRESS / FULL_NAME keys, the only ones whose value can be a dict of parts
         self._compound: list[str] = []
         for index, letter, header, col in self.columns:
@@ -332,170 +371,233 @@ class Validator:
         """Validate one row; raw cells are not kept (only the few the issues need).
 
         With ``defer`` a number cell that fits both decimal marks (and a fraction the column may
-        still judge) waits for :meth:`settle`, which the caller runs after a chunk of rows."""
+        still judge) waits for :meth:`settle`, which the caller runs after a chunk of rows.
+
+        This is the reference path, one parser call per cell; the importer validates a chunk
+        at once with :meth:`check_chunk`, which gives the same rows."""
         cells = source_row.cells
         ncells = len(cells)
         out = CheckedRow(row=source_row.number)
-        values, sources = out.values, out.sources
-        for index, letter, header, key, kind, col, target, read in self._plan:
-            raw = cells[index] if index < ncells else None
-            # blank (None, empty text, pandas NaN) leaves the field unchanged
+        for entry in self._plan:
+            index = entry[0]
+            self.cell(out, entry, cells[index] if index < ncells else None, defer=defer)
+        self.clear_compound(out)
+        return out
+
+    def check_chunk(self, source_rows: Sequence[Any]) -> list[CheckedRow]:
+        """Validate a chunk of rows column by column (:mod:`bulkio.columnar`): the same rows,
+        issues and values as ``[self.check(r, defer=True) for r in source_rows]``, at a fraction
+        of the cost. Call :meth:`settle` after it, as after deferred :meth:`check` calls."""
+        if self._columns is None:
+            from .columnar import ChunkChecker
+
+            self._columns = ChunkChecker(self)
+        return self._columns.check(source_rows)
+
+    def locate(self, cells: list[Any]) -> dict[str, CellRef]:
+        """Where each key's value came from in one row's cells (what :meth:`check` records)."""
+        sources: dict[str, CellRef] = {}
+        ncells = len(cells)
+        for index, letter, header, key, kind, col, _target, _read in self._plan:
+            if kind == _ID or index >= ncells:
+                continue
+            raw = cells[index]
             if raw is None:
                 continue
             if isinstance(raw, str):
-                stripped = raw.strip()
-                if not stripped:
+                raw = raw.strip()
+                if not raw:
                     continue
-                clear = stripped.lower() == CLEAR_TOKEN
-            else:
-                if isinstance(raw, float) and math.isnan(raw):
-                    continue
-                stripped, clear = raw, False
-            if kind == _ID:
-                out.record_id = _text(raw)
+            elif isinstance(raw, float) and math.isnan(raw):
                 continue
-            ref = CellRef(letter, header, stripped, col.hint)
-            if kind == _REL:
-                sources[key] = ref
-                if clear:
-                    values[key] = CLEAR
-                    continue
-                text = _text(raw)
-                refs = split_multi(text)
-                if not refs:
-                    out.issues.append(
-                        self._issue(
-                            out.row,
-                            letter,
-                            header,
-                            key,
-                            "invalid_type",
-                            _only_separators(text, f"{target.object_type} reference"),
-                            raw,
-                            col.hint,
-                        )
-                    )
-                    continue
-                if not target.has_many and len(refs) > 1:
-                    out.issues.append(
-                        self._issue(
-                            out.row,
-                            letter,
-                            header,
-                            key,
-                            "invalid_type",
-                            f"{target.label} takes one {target.object_type}, got {len(refs)} references.",
-                            raw,
-                            col.hint,
-                        )
-                    )
-                    continue
-                values[key] = refs
-                continue
+            ref = CellRef(letter, header, raw, col.hint)
             if kind == _PART:
                 sources.setdefault(key, ref)
                 sources[col.key] = ref
-                parts = values.get(key)
-                if parts is CLEAR:
-                    continue
-                if clear:
-                    value: Any = None
-                else:
-                    assert read is not None
-                    parsed = read(raw)
-                    if parsed.error_code:
-                        out.issues.append(
-                            self._issue(
-                                out.row,
-                                letter,
-                                header,
-                                col.key,
-                                parsed.error_code,
-                                parsed.message or parsed.error_code,
-                                raw,
-                                parsed.expected or col.hint,
-                            )
-                        )
-                        continue
-                    value = parsed.value
-                    if value is BLANK:
-                        continue
-                    if value is CLEAR:
-                        value = None
-                if not isinstance(parts, dict):
-                    parts = values[key] = {}
-                parts[col.part] = value
-                continue
-            sources[key] = ref
+            else:
+                sources[key] = ref
+        return sources
+
+    def clear_compound(self, out: CheckedRow) -> None:
+        """An ADDRESS / FULL_NAME whose every given part is #clear clears the whole field."""
+        values = out.values
+        for key in self._compound:
+            val = values.get(key)
+            if isinstance(val, dict) and val and all(v is None for v in val.values()):
+                values[key] = CLEAR
+
+    def cell(self, out: CheckedRow, entry: PlanEntry, raw: Any, *, defer: bool, eager: bool = True) -> None:
+        """Check one cell of ``out``'s row for the column ``entry`` of :attr:`_plan`. With ``eager``
+        its :class:`CellRef` is recorded now (else ``out`` builds its sources when asked)."""
+        _index, letter, header, key, kind, col, target, read = entry
+        values = out.values
+        # blank (None, empty text, pandas NaN) leaves the field unchanged
+        if raw is None:
+            return
+        if isinstance(raw, str):
+            stripped = raw.strip()
+            if not stripped:
+                return
+            clear = stripped.lower() == CLEAR_TOKEN
+        else:
+            if isinstance(raw, float) and math.isnan(raw):
+                return
+            stripped, clear = raw, False
+        if kind == _ID:
+            out.record_id = _text(raw)
+            return
+        sources = out._sources if eager else None
+        ref = CellRef(letter, header, stripped, col.hint) if eager else None
+        if kind == _REL:
+            if sources is not None and ref is not None:
+                sources[key] = ref
             if clear:
                 values[key] = CLEAR
-                continue
-            if kind == _SELECT:
-                values[key] = _text(raw)
-                continue
-            if kind == _MULTI:
-                text = _text(raw)
-                labels = split_multi(text)
-                if not labels:
-                    out.issues.append(
-                        self._issue(
-                            out.row,
-                            letter,
-                            header,
-                            key,
-                            "invalid_type",
-                            _only_separators(text, "option"),
-                            raw,
-                            col.hint,
-                        )
-                    )
-                    continue
-                values[key] = labels
-                continue
-            assert read is not None
-            nc = self.numbers.get(key) if kind == _NUMBER else None
-            evidence = (
-                decimal_evidence(stripped) if nc is not None and nc.auto and isinstance(raw, str) else None
-            )
-            if nc is not None and evidence == "either":
-                self._pending.append((out, letter, header, key, nc, stripped))
-                if not defer:
-                    self.settle()
-                continue
-            parsed = read(raw)
-            if parsed.error_code:
+                return
+            text = _text(raw)
+            refs = split_multi(text)
+            if not refs:
                 out.issues.append(
                     self._issue(
                         out.row,
                         letter,
                         header,
                         key,
-                        parsed.error_code,
-                        parsed.message or parsed.error_code,
+                        "invalid_type",
+                        _only_separators(text, f"{target.object_type} reference"),
                         raw,
-                        parsed.expected or col.hint,
+                        col.hint,
                     )
                 )
-                continue
-            value = parsed.value
-            if value is BLANK:
-                continue
-            values[key] = CLEAR if value is CLEAR else value
-            if nc is not None and value is not CLEAR:
-                if evidence == "point" and nc.point is None:
-                    nc.point = (out.row, stripped)
-                elif evidence == "comma" and nc.comma is None:
-                    nc.comma = (out.row, stripped)
-                if nc.observe(out.row, stripped, value):
-                    self._fractions.append((out, key, nc, stripped, value))
-                    if not defer:
-                        self.settle()
-        # an ADDRESS / FULL_NAME whose every given part is #clear clears the whole field
-        for key in self._compound:
-            val = values.get(key)
-            if isinstance(val, dict) and val and all(v is None for v in val.values()):
-                values[key] = CLEAR
-        return out
+                return
+            if not target.has_many and len(refs) > 1:
+                out.issues.append(
+                    self._issue(
+                        out.row,
+                        letter,
+                        header,
+                        key,
+                        "invalid_type",
+                        f"{target.label} takes one {target.object_type}, got {len(refs)} references.",
+                        raw,
+                        col.hint,
+                    )
+                )
+                return
+            values[key] = refs
+            return
+        if kind == _PART:
+            if sources is not None and ref is not None:
+                sources.setdefault(key, ref)
+                sources[col.key] = ref
+            parts = values.get(key)
+            if parts is CLEAR:
+                return
+            if clear:
+                value: Any = None
+            else:
+                assert read is not None
+                parsed = read(raw)
+                if parsed.error_code:
+                    out.issues.append(
+                        self._issue(
+                            out.row,
+                            letter,
+                            header,
+                            col.key,
+                            parsed.error_code,
+                            parsed.message or parsed.error_code,
+                            raw,
+                            parsed.expected or col.hint,
+                        )
+                    )
+                    return
+                value = parsed.value
+                if value is BLANK:
+                    return
+                if value is CLEAR:
+                    value = None
+            if not isinstance(parts, dict):
+                parts = values[key] = {}
+            parts[col.part] = value
+            return
+        if sources is not None and ref is not None:
+            sources[key] = ref
+        if clear:
+            values[key] = CLEAR
+            return
+        if kind == _SELECT:
+            values[key] = _text(raw)
+            return
+        if kind == _MULTI:
+            text = _text(raw)
+            labels = split_multi(text)
+            if not labels:
+                out.issues.append(
+                    self._issue(
+                        out.row,
+                        letter,
+                        header,
+                        key,
+                        "invalid_type",
+                        _only_separators(text, "option"),
+                        raw,
+                        col.hint,
+                    )
+                )
+                return
+            values[key] = labels
+            return
+        assert read is not None
+        nc = self.numbers.get(key) if kind == _NUMBER else None
+        evidence = decimal_evidence(stripped) if nc is not None and nc.auto and isinstance(raw, str) else None
+        if nc is not None and evidence == "either":
+            self._pending.append((out, letter, header, key, nc, stripped))
+            if not defer:
+                self.settle()
+            return
+        parsed = read(raw)
+        if parsed.error_code:
+            out.issues.append(
+                self._issue(
+                    out.row,
+                    letter,
+                    header,
+                    key,
+                    parsed.error_code,
+                    parsed.message or parsed.error_code,
+                    raw,
+                    parsed.expected or col.hint,
+                )
+            )
+            return
+        value = parsed.value
+        if value is BLANK:
+            return
+        values[key] = CLEAR if value is CLEAR else value
+        if nc is not None and value is not CLEAR:
+            self.observe(out, key, nc, stripped, value, evidence, defer=defer)
+
+    def observe(
+        self,
+        out: CheckedRow,
+        key: str,
+        nc: NumberColumn,
+        stripped: Any,
+        value: Any,
+        evidence: str | None,
+        *,
+        defer: bool,
+    ) -> None:
+        """What a number cell read without waiting tells its column: a decimal mark, its range."""
+        if evidence == "point" and nc.point is None:
+            nc.point = (out.row, stripped)
+        elif evidence == "comma" and nc.comma is None:
+            nc.comma = (out.row, stripped)
+        if nc.observe(out.row, stripped, value):
+            self._fractions.append((out, key, nc, stripped, value))
+            if not defer:
+                self.settle()
 
     def settle(self) -> None:
         """Decide the cells :meth:`check` left waiting: numbers that fit both decimal marks, by the

@@ -51,6 +51,11 @@ def outcome_word(outcome: Outcome, *, dry_run: bool) -> OutcomeWord:
     return DRY_RUN_WORDS[outcome] if dry_run else outcome
 
 
+#: The formats ``bulkio export`` writes (:data:`bulkio.export.FORMATS`; here so the CLI can offer
+#: them without importing the exporter).
+EXPORT_FORMATS: tuple[str, ...] = ("xlsx", "csv", "jsonl")
+
+
 def base_outcome(word: str) -> Outcome:
     """``"would fail"`` → ``"failed"``; a run's own word is returned as it is.
 
@@ -71,6 +76,7 @@ def versioned(data: dict[str, Any]) -> dict[str, Any]:
 
 __all__ = [
     "DRY_RUN_WORDS",
+    "EXPORT_FORMATS",
     "OUTCOMES",
     "SCHEMA_VERSION",
     "DryRunOutcome",

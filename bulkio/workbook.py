@@ -49,6 +49,7 @@ from pydantic import BaseModel, Field
 from .crm.base import PipelineSource
 from .errors import ConfigError, InputFileError
 from .events import EventHandler, Message
+from .gctune import fewer_collections
 from .issues import Issue
 from .operations import RowOutcome
 from .phases import SheetRun, object_schema
@@ -626,7 +627,8 @@ def import_workbook(
                 run.emit(Message(f"sheet {plan.title} was not started: {run.reason()}"))
                 continue
             emit(Message(f"sheet {plan.title}: {plan.object_type}"))
-            run.write(run.operations())  # a dry run's error is raised here: nothing was written
+            with fewer_collections():  # rows live for a chunk: see bulkio.gctune
+                run.write(run.operations())  # a dry run's error is raised here: nothing was written
             run.settle()
             error = run.error
         # --- report: one results workbook, then the ledger runs are finished -------------------

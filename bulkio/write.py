@@ -13,6 +13,10 @@ How each create/update is made safe:
    ``ledger.pending(run_id)`` lists exactly the rows whose fate is unknown, ready to be replayed
    unchanged.
 
+Rows that send no request (``unchanged``, ``skip``) have their outcomes committed
+:data:`QUIET_BATCH` at a time (and whatever is left when the writer ends or stops): a crash can
+lose the last few, and a resume plans those rows again, to the same outcome, sending nothing.
+
 Concurrency: a thread pool of ``concurrency`` workers fed through a sliding window (at most twice
 that many operations are queued), so a million-row input never becomes a million futures; the
 client's pacer keeps the whole pool under the API's write limit.
@@ -46,6 +50,8 @@ from .operations import Operation, Outcome, RowOutcome
 
 #: The API's limit on ``Idempotency-Key`` length (API-FACTS §8).
 MAX_KEY_LENGTH = 255
+#: Outcomes of rows that send no request (unchanged, skipped) committed to the ledger together.
+QUIET_BATCH = 500
 
 #: Plans a create refused as ``duplicate_value`` again, against the record holding its key
 #: (:meth:`bulkio.plan.Planner.after_conflict`): an update, ``unchanged``, or None (a real failure).
@@ -374,6 +380,14 @@ def write_operations(
         return outcomes
 
     handed: list[RowOutcome] = []  # settled, not yet taken by the consumer
+    quiet: list[RowOutcome] = []  # outcomes of rows that send no request, not yet in the ledger
+
+    def flush_quiet() -> None:
+        # one transaction (one fsync) for many: no request waits on these rows being on disk
+        if quiet and ledger is not None:
+            batch = quiet[:]
+            quiet.clear()
+            ledger.record_outcomes(run, batch)
 
     def hand_over() -> Iterator[RowOutcome]:
         # an outcome leaves ``handed`` only once the consumer came back for the next one, so one
@@ -390,7 +404,9 @@ def write_operations(
             if op.action in ("unchanged", "skip"):
                 outcome = pass_through(op)
                 if ledger is not None:
-                    ledger.record_outcome(run, outcome)
+                    quiet.append(outcome)
+                    if len(quiet) >= QUIET_BATCH:
+                        flush_quiet()
                 handed.append(outcome)
                 yield from hand_over()
                 continue
@@ -429,5 +445,6 @@ def write_operations(
                     late = future.result()
                     if late is not None:
                         unreported.append(late)
+        flush_quiet()
     if errors:
         raise errors[0]

@@ -111,3 +111,25 @@ def test_clear_of_an_already_empty_field_sends_no_update(sandbox: Any, org: Any,
         ]
         assert sandbox.stats(org.org_id)["writes"] == writes + 1  # Acme's clear only
         assert lf.retrieve("account", acme["id"])["fields"]["billingEmail"]["value"] is None
+
+
+def test_an_opportunitys_account_is_not_moved_on_update(client: LightfieldClient, tmp_path: Path) -> None:
+    """Opportunity $account is fixed after create (not in the typed update schema; the strict API
+    refuses it): a file that names another account updates the row's other fields, leaves the
+    account as it is and says so on the cell, instead of failing the whole row."""
+    opp = next(client.list("opportunity", filters={"external_id[equal]": "OPP-0002"}))
+    before = opp["relationships"]["$account"]["values"]
+    other = next(a for a in client.list("account") if [a["id"]] != before)
+    src = tmp_path / "opps.csv"
+    src.write_text(f"external_id,$name,$account\nOPP-0002,Renamed deal,{other['id']}\n", encoding="utf-8")
+    report = import_file(src, "opportunity", client=client, results_path=tmp_path / "r.csv")
+    [row] = report.rows
+    assert row.outcome == "updated" and row.changes == {
+        "$name": [opp["fields"]["$name"]["value"], "Renamed deal"]
+    }
+    assert [(i.code, i.severity, i.field) for i in row.issues] == [
+        ("fixed_after_create", "warning", "$account")
+    ]
+    after = client.retrieve("opportunity", opp["id"])
+    assert after["fields"]["$name"]["value"] == "Renamed deal"
+    assert after["relationships"]["$account"]["values"] == before

@@ -314,3 +314,112 @@ def test_a_ledger_needs_a_run_id(sandbox: Any, fast_org: Any, tmp_path: Path) ->
         pytest.raises(ValueError, match="run_id"),
     ):
         list(write_operations(client, _creates(1), ledger=ledger))
+
+
+class _IntentOnDiskClient:
+    """The real client, but each create first checks from a second connection (what a crash would
+    leave) that its intent is already committed."""
+
+    def __init__(self, client: LightfieldClient, path: Path, run: str) -> None:
+        self.client, self.path, self.run, self.checked = client, path, run, 0
+
+    def create(self, object_type: str, body: dict[str, Any], *, idempotency_key: str | None = None) -> Any:
+        import sqlite3
+
+        conn = sqlite3.connect(self.path)
+        try:
+            rows = conn.execute("SELECT operation FROM intents WHERE run_id = ?", (self.run,)).fetchall()
+        finally:
+            conn.close()
+        assert any(idempotency_key and idempotency_key in data for (data,) in rows)
+        self.checked += 1
+        return self.client.create(object_type, body, idempotency_key=idempotency_key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_rows_without_a_request_share_ledger_commits(sandbox: Any, fast_org: Any, tmp_path: Path) -> None:
+    quiet = 1_200
+    ops: list[Operation] = []
+    creates = iter(_creates(10, prefix="Q"))
+    for i in range(quiet):
+        row = 100 + i
+        if i % 3:
+            ops.append(
+                Operation(
+                    row=row, action="unchanged", object_type="account", record_id=f"acc_{i}", key=f"U-{i}"
+                )
+            )
+        else:
+            ops.append(Operation(row=row, action="skip", object_type="account"))
+        if i % 120 == 0:
+            ops.append(next(creates))
+    path = tmp_path / "ledger.sqlite3"
+    commits: list[str] = []
+    with _client(sandbox, fast_org) as client, Ledger(path) as ledger:
+        run = ledger.start_run(
+            input_path="/in.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=_target(client),
+            options={"key_field": "external_id"},
+        )
+        ledger._conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip() == "COMMIT" else None)
+        checking = _IntentOnDiskClient(client, path, run)
+        outcomes = list(write_operations(checking, ops, ledger=ledger, run_id=run, concurrency=4))  # type: ignore[arg-type]
+        ledger._conn.set_trace_callback(None)
+        assert checking.checked == 10  # every create found its intent on disk before its request
+        assert len(outcomes) == quiet + 10
+        done = ledger.completed(run)
+        assert sorted(done) == sorted(op.row for op in ops)
+        assert ledger.pending(run) == {}
+        # 10 intents + 10 outcomes one by one; 1,200 quiet rows in ceil(1200 / QUIET_BATCH) commits
+        assert len(commits) <= 20 + 3
+        known = ledger.known_records(target=_target(client), object_type="account", key_field="external_id")
+        assert known["U-1"] == "acc_1" and "U-3" not in known  # row 3 of the loop is a skip
+
+
+def test_quiet_outcomes_reach_the_ledger_when_the_consumer_stops(
+    sandbox: Any, fast_org: Any, tmp_path: Path
+) -> None:
+    ops = [
+        Operation(row=r, action="unchanged", object_type="account", record_id=f"acc_{r}", key=f"K-{r}")
+        for r in range(2, 302)
+    ]
+    with _client(sandbox, fast_org) as client, Ledger(tmp_path / "l.sqlite3") as ledger:
+        run = ledger.start_run(
+            input_path="/in.csv",
+            input_fingerprint="f",
+            object_type="account",
+            target=_target(client),
+            options={},
+        )
+        writer = write_operations(client, ops, ledger=ledger, run_id=run)
+        seen = [next(writer) for _ in range(42)]
+        writer.close()  # what the pipeline does on Ctrl-C
+        assert sorted(ledger.completed(run)) == [o.row for o in seen]
+
+
+def test_record_outcomes_is_one_transaction(tmp_path: Path) -> None:
+    from bulkio.operations import RowOutcome
+
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        run = ledger.start_run(
+            input_path="/in.csv", input_fingerprint="f", object_type="account", target="t", options={}
+        )
+
+        def outcomes() -> Any:
+            yield RowOutcome(row=2, outcome="unchanged", record_id="acc_2", key="A")
+            yield RowOutcome(row=3, outcome="skipped")
+            raise RuntimeError("disk gone")
+
+        with pytest.raises(RuntimeError):
+            ledger.record_outcomes(run, outcomes())
+        assert ledger.completed(run) == {}  # nothing half-written
+        ledger.record_outcomes(run, [RowOutcome(row=2, outcome="unchanged", record_id="acc_2", key="A")])
+        ledger.record_outcome(run, RowOutcome(row=3, outcome="skipped"))  # still its own transaction
+        assert sorted(ledger.completed(run)) == [2, 3]
+        assert ledger.known_records(target="t", object_type="account", key_field="external_id") == {
+            "A": "acc_2"
+        }

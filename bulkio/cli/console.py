@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import click
 from tqdm import tqdm
 
-from ..definitions import definitions_path
 from ..errors import ApiError, BulkioError, ConfigError, redact
 from ..events import Event, Message, PhaseFinished, PhaseStarted, Progress, RateLimited
 
@@ -297,6 +296,8 @@ def object_type_checked(client: Any, object_type: str) -> Iterator[None]:
     try:
         yield
     except ApiError as exc:
+        from ..definitions import definitions_path
+
         if exc.status == 404 and exc.path == definitions_path(object_type):
             raise ConfigError(unknown_object_message(client, object_type)) from None
         raise

@@ -3,11 +3,10 @@ exist), so users can see the keys a template or an import will use."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..definitions import ObjectSchema
 from ..vocabulary import versioned
 from .console import (
     common_options,
@@ -17,6 +16,9 @@ from .console import (
     object_type_checked,
     with_guard,
 )
+
+if TYPE_CHECKING:
+    from ..definitions import ObjectSchema
 
 
 def schema_as_dict(schema: ObjectSchema) -> dict[str, Any]:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..export import FORMATS, ExportReport, export_objects
-from ..sheets import is_stdout, same_as_stdout
+from ..vocabulary import EXPORT_FORMATS as FORMATS
 from .console import (
     EXIT_OK,
     ProgressBars,
@@ -20,8 +19,13 @@ from .console import (
     with_guard,
 )
 
+if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
+    from ..export import ExportReport
+
 
 def _print_summary(report: ExportReport, *, err: bool = False) -> None:
+    from ..sheets import is_stdout
+
     rows: list[tuple[str, Any]] = [(report.sheets.get(o, o), n) for o, n in report.counts.items()]
     rows += [
         ("Total records", report.total),
@@ -111,6 +115,9 @@ def command(
       2  nothing written (bad option, unknown object or filter, API error)
       3  interrupted (Ctrl-C)
     """
+    from ..export import export_objects
+    from ..sheets import same_as_stdout
+
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with connect(

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..pipeline import RunReport, import_file
-from ..results import errors_text
-from ..sheets import is_stdout
-from ..state import ledger_path
 from ..vocabulary import OUTCOMES, outcome_word
-from ..workbook import WorkbookReport, import_workbook
 from .console import (
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -30,6 +25,10 @@ from .console import (
     guarded,
     object_type_checked,
 )
+
+if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
+    from ..pipeline import RunReport
+    from ..workbook import WorkbookReport
 
 #: What Ctrl-C prints for an import that may have written (a dry run prints ``INTERRUPTED``).
 INTERRUPTED_IMPORT = "Interrupted. Re-run with --resume to continue where this run stopped."
@@ -45,6 +44,8 @@ def _count_rows(report: RunReport) -> list[tuple[str, Any]]:
 
 
 def _print_summary(report: RunReport) -> None:
+    from ..results import errors_text
+
     c = report.counts
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
@@ -385,7 +386,11 @@ def command(
     """
     from pathlib import Path
 
+    from ..pipeline import import_file
     from ..ratelimit import RetryPolicy
+    from ..sheets import is_stdout
+    from ..state import ledger_path
+    from ..workbook import import_workbook
     from .console import connect
 
     workbook = object_type.strip().casefold() == "pipeline"

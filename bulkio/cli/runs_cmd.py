@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..history import list_runs
 from ..state import ledger_path
 from ..vocabulary import versioned
 from .console import echo_json, state_dir_option
@@ -27,6 +26,8 @@ def command(limit: int, show_all: bool, state_dir: str | None, output_format: st
     the run finished or was undone. Undo one with `bulkio undo RUN_ID`; continue an unfinished
     one with --resume.
     """
+    from ..history import list_runs  # here: pydantic loads when the command runs, not for --help
+
     runs = list_runs(ledger_path(state_dir), limit=None if show_all else limit)
     if output_format == "json":
         echo_json(versioned({"runs": [r.model_dump() for r in runs]}))

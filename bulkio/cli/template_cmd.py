@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import click
 
-from ..template import make_template
 from .console import (
     ProgressBars,
     common_options,
@@ -71,6 +70,8 @@ def command(
       2  nothing written (unknown object or key field, bad file name, API error)
       3  interrupted (Ctrl-C)
     """
+    from ..template import make_template
+
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)
     try:
         with (

@@ -7,12 +7,10 @@ Exit codes: 0 every step done (or nothing to do), 1 some steps failed, 2 the und
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from ..results import errors_text
-from ..state import ledger_path
-from ..undo import UNDO_OUTCOMES, UndoReport, undo_run
 from ..vocabulary import outcome_word
 from .console import (
     EXIT_OK,
@@ -25,12 +23,18 @@ from .console import (
     guarded,
 )
 
+if TYPE_CHECKING:  # the library is imported when the command runs (bulkio --help stays fast)
+    from ..undo import UndoReport
+
 #: Steps printed (the results sheet has all of them).
 SHOWN = 20
 INTERRUPTED_UNDO = "Interrupted. Re-run with --resume to continue the undo where it stopped."
 
 
 def _print(report: UndoReport) -> None:
+    from ..results import errors_text
+    from ..undo import UNDO_OUTCOMES
+
     if report.dry_run:
         click.echo("Dry run: nothing was written to the CRM. Planned:")
     shown = 0
@@ -126,6 +130,8 @@ def command(
       2  the undo could not start (no such run, not finished, undone already)
       3  interrupted (Ctrl-C; --resume continues it)
     """
+    from ..state import ledger_path
+    from ..undo import undo_run
     from .console import connect
 
     bars = ProgressBars(enabled=not quiet and output_format != "json", messages=not quiet)

@@ -123,17 +123,21 @@ class SandboxServer:
             time.sleep(0.005)
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop serving. ``wait=False`` does not wait for an idle server's thread to wind down
+        (uvicorn's shutdown sleeps 0.1–0.2 s; the embedded sandbox of a command saves that), but it
+        still waits while a request is being handled."""
         if self._server is not None and self._thread is not None:
             self._server.should_exit = True
-            self._thread.join(timeout=5)
-        if self._sock is not None:
-            self._sock.close()
+            if wait or self._server.server_state.tasks:
+                self._thread.join(timeout=5)
+        if self._sock is not None and (self._thread is None or not self._thread.is_alive()):
+            self._sock.close()  # else the server's own shutdown closes it
         self._server = self._thread = self._sock = None
 
-    def close(self) -> None:
-        """Stop serving and close the database."""
-        self.stop()
+    def close(self, *, wait: bool = True) -> None:
+        """Stop serving and close the database (``wait``: see :meth:`stop`)."""
+        self.stop(wait=wait)
         self.sandbox.close()
 
     def __enter__(self) -> Self:

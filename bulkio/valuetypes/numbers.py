@@ -202,6 +202,8 @@ def _percent_of(d: Decimal, raw: Any) -> Decimal:
     if isinstance(raw, float):
         d = Decimal(repr(raw))
     p = d * 100
+    if not p.is_finite() or abs(p) > MAX_SAFE_INTEGER:
+        return p  # too large: _check_decimals says so (quantize would raise past 28 digits)
     rounded = p.quantize(_CENT)
     return rounded if abs(p - rounded) <= Decimal("1e-9") else p
 
