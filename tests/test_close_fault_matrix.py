@@ -81,21 +81,23 @@ class NoisyNeighbour:
     """Another client on the same key sending invalid lead writes as fast as it can: it eats the
     key's lead:write bucket, so bulkio meets real 429s with Close's headers and bodies."""
 
-    def __init__(self, sandbox: CloseSandboxServer, org: Org) -> None:
-        self.sandbox, self.org = sandbox, org
+    def __init__(self, sandbox: CloseSandboxServer, org: Org, threads: int = 3) -> None:
+        self.sandbox, self.org, self.n_threads = sandbox, org, threads
         self.stop_flag = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        # several threads, so the flood outruns the refill even on a busy machine
         self.stop_flag.clear()
-        self.thread = threading.Thread(target=self._flood, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._flood, daemon=True) for _ in range(self.n_threads)]
+        for t in self.threads:
+            t.start()
 
     def stop(self) -> None:
         self.stop_flag.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-            self.thread = None
+        for t in self.threads:
+            t.join(timeout=10)
+        self.threads = []
 
     def _flood(self) -> None:
         with httpx.Client(base_url=self.sandbox.api_url, auth=(self.org.api_key, "")) as http:

@@ -75,23 +75,27 @@ class NoisyNeighbour:
     eats the org's write tokens, so bulkio's paced client meets a storm of 429s lasting longer than
     six retries."""
 
-    def __init__(self, sandbox: Any, org: Any, *, on: float = 6.0, off: float = 1.5) -> None:
+    def __init__(
+        self, sandbox: Any, org: Any, *, on: float = 6.0, off: float = 1.5, threads: int = 3
+    ) -> None:
         self.sandbox, self.org = sandbox, org
-        self.on, self.off = on, off
+        self.on, self.off, self.n_threads = on, off, threads
         self.stop_flag = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.threads: list[threading.Thread] = []
         self.sent = 0
 
     def start(self) -> None:
+        # several threads, so the flood outruns the refill even on a busy machine
         self.stop_flag.clear()
-        self.thread = threading.Thread(target=self._flood, daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._flood, daemon=True) for _ in range(self.n_threads)]
+        for t in self.threads:
+            t.start()
 
     def stop(self) -> None:
         self.stop_flag.set()
-        if self.thread is not None:
-            self.thread.join(timeout=10)
-            self.thread = None
+        for t in self.threads:
+            t.join(timeout=10)
+        self.threads = []
 
     def _flood(self) -> None:
         with httpx.Client(
