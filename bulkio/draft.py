@@ -124,6 +124,11 @@ class Draft:
         lines.append("columns:")
         for c in self.columns:
             spec = c.spec
+            if c.target is None and spec is not None and spec.skip_rows:
+                lines.append(f"  {q(c.header)}:")
+                lines.append("    field: ignore   # from the profile")
+                lines.append(f"    skip_rows: {q(list(spec.skip_rows))}")
+                continue
             if c.target is None:
                 near = ", ".join(f"{n} {s:.0f}%" for n, s in c.nearest) or "none"
                 why = (
@@ -135,7 +140,13 @@ class Draft:
                 continue
             sure = f"{_SURE.get(c.how, c.how)}, {c.score:.0f}%"
             extra = spec is not None and (
-                spec.transform or spec.values or spec.default or spec.unmapped == "fail"
+                spec.transform
+                or spec.values
+                or spec.default
+                or spec.unmapped != "pass"
+                or spec.fallback
+                or spec.currency_from
+                or spec.skip_rows
             )
             if not extra and not c.unresolved:
                 lines.append(f"  {q(c.header)}: {q(c.target)}   # {sure}")
@@ -162,8 +173,14 @@ class Draft:
                         )
             if spec is not None and spec.default is not None:
                 lines.append(f"    default: {q(spec.default)}")
-            if spec is not None and spec.unmapped == "fail":
-                lines.append("    unmapped: fail")
+            if spec is not None and spec.unmapped != "pass":
+                lines.append(f"    unmapped: {spec.unmapped}")
+            if spec is not None and spec.fallback:
+                lines.append("    fallback: true")
+            if spec is not None and spec.currency_from:
+                lines.append(f"    currency_from: {q(spec.currency_from)}")
+            if spec is not None and spec.skip_rows:
+                lines.append(f"    skip_rows: {q(list(spec.skip_rows))}")
         if p is not None and p.derived:
             lines.append("derived:")
             for d in p.derived:
@@ -243,7 +260,10 @@ def draft_mapping(
     # references match by the key field too (a Close workbook refers to leads by the Close ids in close_id)
     references = References(client, key_field=(spec.key if spec is not None and spec.key else "external_id"))
     drafts: list[ColumnDraft] = []
+    behind = {m.index: m for m in hm.fallbacks.values()}  # fallback columns, with their field
+    behind.update({m.index: m for extra in hm.joins.values() for m in extra})  # and joined ones
     for mc in hm.columns:
+        mc = behind.get(mc.index, mc) if mc.how in ("fallback", "joined") else mc
         header = mc.header
         if not header.strip():
             continue
@@ -284,6 +304,8 @@ def draft_mapping(
             for item in [p.strip() for p in text.split(";") if p.strip()] if multi else [text]:
                 counts[item] += 1
         misses: list[tuple[str, int]] = []
+        if col_spec is not None and col_spec.unmapped == "blank":  # unlisted values are left blank
+            counts = Counter({v: n for v, n in counts.items() if fold(v) in table})
         for value, n in counts.most_common():
             mapped = table.get(fold(value), col_spec.default if col_spec else None) or value
             if is_select:

@@ -29,7 +29,7 @@ import csv
 import difflib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -49,7 +49,18 @@ from .errors import InputFileError
 #: Targets that mean "do not import this column".
 IGNORE = frozenset({"ignore", "-", ""})
 #: Step names that take no argument (``transform: [trim, fraction]``).
-FLAG_STEPS = ("trim", "lower", "upper", "title", "fraction", "percent", "cents", "country", "split_name")
+FLAG_STEPS = (
+    "trim",
+    "lower",
+    "upper",
+    "title",
+    "fraction",
+    "percent",
+    "cents",
+    "country",
+    "salesforce_id",
+    "split_name",
+)
 #: Step names that take an argument (``{number: de_DE}``, ``{date: "%d.%m.%Y"}``).
 ARG_STEPS = ("number", "currency", "date", "regex", "split_name")
 STEP_NAMES = tuple(dict.fromkeys(FLAG_STEPS + ARG_STEPS))
@@ -133,6 +144,11 @@ class Step(_Strict):
         None,
         description="A country name in English (or a 2/3-letter code) → its 2-letter code (Babel's data).",
     )
+    salesforce_id: Literal[True] | None = Field(
+        None,
+        description="A 15-character Salesforce id (report exports) → its 18-character form (Data Loader), "
+        "so both match the same record.",
+    )
     split_name: SplitNameStep | None = None
     number: NumberStep | None = None
     currency: NumberStep | None = Field(None, description="Like number, currency symbols and codes dropped.")
@@ -181,8 +197,26 @@ class ColumnSpec(_Strict):
         description="Source value → option label/id or reference (matched ignoring case and spaces).",
     )
     default: str | None = Field(None, description="Used for a value the value map does not list.")
-    unmapped: Literal["fail", "pass"] = Field(
-        "pass", description="A value the map does not list (and no default): fail the row, or pass it as is."
+    unmapped: Literal["fail", "pass", "blank"] = Field(
+        "pass",
+        description="A value the map does not list (and no default): fail the row, pass it as is, or "
+        "leave the cell blank (then a fallback column of the same field is used).",
+    )
+    currency_from: str | list[str] | None = Field(
+        None,
+        description="The column holding each row's currency code (Pipedrive's Deal - Currency, HubSpot's "
+        "Currency): the amount is read as an amount in that currency, so one in another currency than "
+        "the field's is refused instead of stored as if it were the field's. A list: the first present.",
+    )
+    skip_rows: list[str] = Field(
+        default_factory=list,
+        description="Rows whose value in this column is one of these (ignoring case) are not imported; a "
+        "skipped_row warning names each (Salesforce's IsDeleted: true). The column may be ignored.",
+    )
+    fallback: bool = Field(
+        False,
+        description="Used only on rows where the other column of the same field is blank (or when the "
+        "file has no other column for it).",
     )
     note: str | None = Field(None, description="Free text (bulkio map writes how sure it is).")
 
@@ -197,6 +231,13 @@ class ColumnSpec(_Strict):
     @classmethod
     def _one_step(cls, v: Any) -> Any:
         return [v] if isinstance(v, (str, dict)) else v
+
+    @field_validator("skip_rows", mode="before")
+    @classmethod
+    def _skip_texts(cls, v: Any) -> Any:
+        if isinstance(v, (str, bool, int, float)):
+            v = [v]
+        return [_scalar_text(x) for x in v] if isinstance(v, list) else v
 
     @field_validator("values", mode="before")
     @classmethod
@@ -224,7 +265,7 @@ class DerivedSpec(_Strict):
     transform: list[Step] = Field(default_factory=list)
     values: dict[str, str] = Field(default_factory=dict)
     default: str | None = None
-    unmapped: Literal["fail", "pass"] = "pass"
+    unmapped: Literal["fail", "pass", "blank"] = "pass"
 
     @field_validator("transform", mode="before")
     @classmethod
@@ -306,13 +347,35 @@ class MappingFile(_Strict):
     def error(self, message: str, *loc: Any) -> MappingFileError:
         return MappingFileError(message, path=self._path, line=self.line(*loc))
 
-    def targets(self) -> dict[str, str | None]:
-        """header → key (None = ignore): the plain header mapping this file implies."""
-        return {h: c.target for h, c in self.columns.items()}
+    def targets(self) -> Targets:
+        """header → key (None = ignore): the plain header mapping this file implies (its
+        ``fallbacks`` name the headers marked ``fallback``)."""
+        out = Targets({h: c.target for h, c in self.columns.items()})
+        out.fallbacks = frozenset(h for h, c in self.columns.items() if c.fallback and c.target)
+        return out
 
     def has_work(self) -> bool:
-        """True when some column has a value map or transforms, or there are derived columns."""
-        return bool(self.derived) or any(c.values or c.transform or c.default for c in self.columns.values())
+        """True when some column has a value map or transforms, or there are derived columns (or
+        fallback columns, which are filled in per row)."""
+        return bool(self.derived) or any(
+            c.values
+            or c.transform
+            or c.default
+            or c.fallback
+            or c.unmapped != "pass"
+            or c.skip_rows
+            or c.currency_from
+            for c in self.columns.values()
+        )
+
+
+class Targets(dict[str, str | None]):
+    """header → key, as :meth:`MappingFile.targets` gives it, plus ``fallbacks``: the headers whose
+    column feeds its field only where the field's other column is blank (Pipedrive's ``Deal - Stage``
+    behind ``Deal - Status``, Salesforce's ``AccountId`` behind ``Account Name``). A plain dict is a
+    mapping without fallbacks."""
+
+    fallbacks: frozenset[str] = frozenset()
 
 
 def _is_flat(data: Any) -> bool:
@@ -643,6 +706,59 @@ def check_mapping(spec: MappingFile, schema: ObjectSchema, *, keys: set[str]) ->
         check_values(("derived", i), d.field, d.values, d.default)
 
 
+def check_references(
+    spec: MappingFile, schema: ObjectSchema, references: Any, *, headers: Iterable[str] | None = None
+) -> None:
+    """Refuse, before any row is read, a value map that sends values to records that do not exist
+    (``Deal owner: {values: {Dan: dan@old-company.com}}`` when no member has that email, or two
+    accounts share the name): every row with that value would fail. ``references`` is a
+    :class:`~bulkio.resolve.References`; ``headers`` (the file's) limits the check to its columns."""
+    from .mapping import explicit_entry
+    from .unresolved import nearest
+
+    present = None if headers is None else {explicit_entry(str(h), spec.columns) for h in headers if h}
+    wanted: list[tuple[tuple[Any, ...], str, str, str]] = []  # (loc, target, source value, record ref)
+    for header, col in spec.columns.items():
+        if col.target in schema.relationships and (present is None or header in present):
+            items = list(col.values.items()) + ([("default", col.default)] if col.default else [])
+            wanted += [(("columns", header), col.target, src, ref) for src, ref in items]
+    for i, d in enumerate(spec.derived):
+        if d.field in schema.relationships:
+            items = list(d.values.items()) + ([("default", d.default)] if d.default else [])
+            wanted += [(("derived", i), d.field, src, ref) for src, ref in items]
+    by_type: dict[str, set[str]] = {}
+    for _loc, target, _src, ref in wanted:
+        rel = schema.relationships[target]
+        parts = [p.strip() for p in ref.split(";")] if rel.has_many else [ref.strip()]
+        by_type.setdefault(rel.object_type, set()).update(p for p in parts if p)
+    for object_type, refs in by_type.items():
+        references.directory(object_type).prefetch(refs)
+    for loc, target, src, ref in wanted:
+        rel = schema.relationships[target]
+        directory = references.directory(rel.object_type)
+        for part in [p.strip() for p in ref.split(";")] if rel.has_many else [ref.strip()]:
+            hits = directory.lookup(part) if part else []
+            if len(hits) == 1:
+                continue
+            where = (*loc, "default") if src == "default" else (*loc, "values", src)
+            if hits:
+                raise spec.error(
+                    f"{src!r} maps to {part!r}, which matches {len(hits)} {rel.object_type} records "
+                    f"({', '.join(hits[:3])}); map it to one of their ids or emails",
+                    *where,
+                )
+            choices = list(getattr(directory, "names", {}).values()) + list(
+                getattr(directory, "by_email", {})
+            )
+            pool = [c for c in choices if ("@" in c) == ("@" in part)] or choices
+            near = [n for n, _ in nearest(part, pool)]
+            hint = f"; nearest: {', '.join(near)}" if near else ""
+            raise spec.error(
+                f"{src!r} maps to {part!r}, but no {rel.object_type} matches it (by id, email or name){hint}",
+                *where,
+            )
+
+
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of mapping files (shipped as ``bulkio/mapping.schema.json``)."""
     schema = MappingFile.model_json_schema()
@@ -660,8 +776,10 @@ __all__ = [
     "MappingFile",
     "MappingFileError",
     "Step",
+    "Targets",
     "as_mapping",
     "check_mapping",
+    "check_references",
     "json_schema",
     "load_mapping",
     "parse_mapping",

@@ -82,6 +82,12 @@ class HeaderMap:
     issues: list[Issue] = field(default_factory=list)
     by_key: dict[str, MappedColumn] = field(default_factory=dict)
     key_field: str = "external_id"
+    #: key → a column a mapping file marked ``fallback``: it feeds the key only on rows where the
+    #: column in ``by_key`` is blank (Pipedrive's ``Deal - Stage`` behind ``Deal - Status``).
+    fallbacks: dict[str, MappedColumn] = field(default_factory=dict)
+    #: key → more columns whose values are added to a field that takes several (a hand-kept sheet's
+    #: ``Telefon`` and ``Mobil``, both phone): joined into the field's own column, row by row.
+    joins: dict[str, list[MappedColumn]] = field(default_factory=dict)
 
     @property
     def importable(self) -> list[MappedColumn]:
@@ -204,7 +210,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "employeeCount": ("number of employees", "numberofemployees", "employees", "employee count"),
         "annualRevenue": ("annual revenue", "annualrevenue", "revenue"),
         "phone": ("phone", "phone number", "company phone", "main phone", "telephone"),
-        "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid"),
+        "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid", "lead owner"),
         "$primaryAddress.street": (
             "street address",
             "street",
@@ -297,6 +303,237 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "doNotContact": ("do not contact", "unsubscribed", "email opt out", "hasoptedoutofemail"),
     },
 }
+
+
+#: Headers of sheets kept by hand in German, French and Spanish (the words Excel users there type;
+#: ``Firma``, ``Ansprechpartner``, ``Société``, ``Téléphone``, ``Empresa``). Merged into SYNONYMS,
+#: so they match only where exactly one field claims them, after the object's own labels.
+LOCALE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "opportunity": {
+        "$name": (
+            "verkaufschance",
+            "chance",
+            "projekt",
+            "vorgang",
+            "bezeichnung",
+            "opportunité",
+            "affaire",
+            "nom de l'affaire",
+            "nom de l'opportunité",
+            "oportunidad",
+            "negocio",
+            "nombre de la oportunidad",
+        ),
+        "$stage": ("phase", "verkaufsphase", "stufe", "étape", "étape de vente", "etapa", "fase"),
+        "amount": (
+            "betrag",
+            "wert",
+            "auftragswert",
+            "volumen",
+            "summe",
+            "montant",
+            "valeur",
+            "importe",
+            "monto",
+            "valor",
+        ),
+        "probability": (
+            "wahrscheinlichkeit",
+            "abschlusswahrscheinlichkeit",
+            "probabilité",
+            "probabilidad",
+        ),
+        "closeDate": (
+            "abschlussdatum",
+            "abschluss",
+            "voraussichtlicher abschluss",
+            "date de clôture",
+            "date de clôture prévue",
+            "clôture",
+            "fecha de cierre",
+            "fecha de cierre prevista",
+        ),
+        "$owner": (
+            "verantwortlich",
+            "verantwortlicher",
+            "betreuer",
+            "zuständig",
+            "vertriebsmitarbeiter",
+            "responsable",
+            "commercial",
+            "propriétaire",
+            "propietario",
+            "vendedor",
+            "comercial",
+        ),
+        "$account": (
+            "firma",
+            "firmenname",
+            "unternehmen",
+            "kunde",
+            "kundenname",
+            "konto",
+            "société",
+            "entreprise",
+            "compte",
+            "client",
+            "empresa",
+            "compañía",
+            "cuenta",
+            "cliente",
+        ),
+        "nextStep": ("nächster schritt", "prochaine étape", "próximo paso", "siguiente paso"),
+        "source": ("quelle", "herkunft", "lead-quelle", "origine", "provenance", "origen", "fuente"),
+        "external_id": ("nr.", "nummer", "vorgangsnummer", "numéro", "référence", "número", "referencia"),
+    },
+    "account": {
+        "$name": (
+            "firma",
+            "firmenname",
+            "unternehmen",
+            "kunde",
+            "kundenname",
+            "société",
+            "entreprise",
+            "raison sociale",
+            "nom de la société",
+            "nom de l'entreprise",
+            "empresa",
+            "nombre de la empresa",
+            "razón social",
+            "compañía",
+        ),
+        "$website": (
+            "webseite",
+            "internetseite",
+            "internet",
+            "site web",
+            "site internet",
+            "sitio web",
+            "página web",
+        ),
+        "$industry": ("branche", "industrie", "secteur", "secteur d'activité", "industria"),
+        "employeeCount": (
+            "mitarbeiter",
+            "anzahl mitarbeiter",
+            "mitarbeiterzahl",
+            "beschäftigte",
+            "effectif",
+            "nombre d'employés",
+            "salariés",
+            "empleados",
+            "número de empleados",
+        ),
+        "annualRevenue": ("umsatz", "jahresumsatz", "chiffre d'affaires", "facturación", "ingresos"),
+        "phone": ("telefon", "telefonnummer", "tel.", "téléphone", "tél.", "teléfono"),
+        "$owner": (
+            "betreuer",
+            "kundenbetreuer",
+            "verantwortlich",
+            "zuständig",
+            "responsable",
+            "commercial",
+            "propriétaire",
+            "propietario",
+            "vendedor",
+            "comercial",
+        ),
+        "$primaryAddress.street": (
+            "straße",
+            "strasse",
+            "str.",
+            "anschrift",
+            "adresse",
+            "rue",
+            "dirección",
+            "calle",
+        ),
+        "$primaryAddress.city": ("ort", "stadt", "ville", "localité", "ciudad", "localidad", "población"),
+        "$primaryAddress.state": ("bundesland", "kanton", "département", "provincia"),
+        "$primaryAddress.postalCode": ("plz", "postleitzahl", "code postal", "cp", "código postal"),
+        "$primaryAddress.country": ("land", "pays", "país"),
+        "external_id": (
+            "kundennummer",
+            "kunden-nr.",
+            "kd.-nr.",
+            "kdnr",
+            "nr.",
+            "nummer",
+            "numéro client",
+            "n° client",
+            "numéro",
+            "référence",
+            "número de cliente",
+            "número",
+        ),
+    },
+    "contact": {
+        "$name.firstName": ("vorname", "prénom", "nombre"),
+        "$name.lastName": ("nachname", "familienname", "nom", "nom de famille", "apellido", "apellidos"),
+        "$name": (
+            "ansprechpartner",
+            "kontaktperson",
+            "kontakt",
+            "name, vorname",
+            "interlocuteur",
+            "nom complet",
+            "contact",
+            "contacto",
+            "nombre completo",
+        ),
+        "$email": (
+            "e-mail-adresse",
+            "mail",
+            "emailadresse",
+            "courriel",
+            "adresse e-mail",
+            "adresse mail",
+            "correo",
+            "correo electrónico",
+        ),
+        "phone": (
+            "telefon",
+            "telefonnummer",
+            "tel.",
+            "handy",
+            "mobil",
+            "mobiltelefon",
+            "mobilnummer",
+            "téléphone",
+            "tél.",
+            "portable",
+            "téléphone portable",
+            "teléfono",
+            "móvil",
+            "celular",
+        ),
+        "jobTitle": ("funktion", "berufsbezeichnung", "fonction", "poste", "titre", "cargo", "puesto"),
+        "$account": (
+            "firma",
+            "firmenname",
+            "unternehmen",
+            "kunde",
+            "société",
+            "entreprise",
+            "compte",
+            "empresa",
+            "compañía",
+            "cuenta",
+        ),
+        "lastContactedAt": (
+            "letzter kontakt",
+            "zuletzt kontaktiert",
+            "date du dernier contact",
+            "dernier contact",
+            "último contacto",
+            "fecha del último contacto",
+        ),
+        "external_id": ("kontaktnummer", "nr.", "nummer", "numéro", "référence", "número"),
+    },
+}
+for _obj, _fields in LOCALE_SYNONYMS.items():
+    for _key, _words in _fields.items():
+        SYNONYMS.setdefault(_obj, {})[_key] = (*SYNONYMS.get(_obj, {}).get(_key, ()), *_words)
 
 
 def _norm(text: str) -> str:
@@ -412,9 +649,16 @@ def _match(header: str, cat: _Catalog) -> tuple[Column | None, str | None, list[
     found = _synonym(h, cat)
     if found is not None:
         return found, "synonym", []
+    m = _CUSTOM_FIELD.match(h)
+    if m is not None:  # another CRM's custom field named like one of ours: custom.Industry, Tier__c
+        col, how, _amb = _match((m.group(1) or m.group(2)).replace("_", " "), cat)
+        if col is not None:
+            return col, how, []
     return None, None, hits
 
 
+#: Custom fields in other CRMs' exports: Close's ``custom.Industry``, Salesforce's ``Renewal_Date__c``.
+_CUSTOM_FIELD = re.compile(r"^\s*custom\.\s*(.+)$|^\s*(\w+?)__c\s*$", re.IGNORECASE)
 #: ``Deal - Title``, ``Organization - Name``, ``Person - Email (Work)``: Pipedrive's ``Entity - Field``
 #: headers (other tools write ``Deal: Title`` or ``Deal.Title``).
 _VENDOR_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\s-\s|:\s|\.)\s*(.+)$")
@@ -624,6 +868,8 @@ def map_headers(
 
     suggestions_left = MAX_SUGGESTIONS
     used_entries: set[str] = set()
+    fallback_entries: frozenset[str] = getattr(mapping, "fallbacks", frozenset())
+    pending: list[MappedColumn] = []  # fallback columns, placed once every column is mapped
     own = _results_columns(headers)
     for idx, raw in enumerate(headers):
         header = "" if raw is None else str(raw)
@@ -640,6 +886,10 @@ def map_headers(
             used_entries.add(entry)
         if found:
             col, how, ambiguous = (cat.by_key[target] if target else None), "mapping", []
+            if col is not None and entry in fallback_entries and col.kind in IMPORT_KINDS:
+                pending.append(MappedColumn(idx, letter(idx), header, col, how))
+                result.columns.append(MappedColumn(idx, letter(idx), header, None, "fallback"))
+                continue
         elif not header.strip():
             col, how, ambiguous = None, None, []
         else:
@@ -676,6 +926,49 @@ def map_headers(
                 )
         elif col.kind in IMPORT_KINDS:
             first = result.by_key.get(col.key)
+            fdef = schema.fields.get(col.field_key or col.key) if col.field_key or col.key else None
+            several = fdef is not None and fdef.multiple and col.key == fdef.key
+            if first is not None and several and {"synonym", "mapping"} & {how, first.how}:
+                # Telefon and Mobil, Email and E-Mail 2 (or two columns a mapping file sends there): a
+                # field that takes several values takes both; the same header twice stays an error
+                result.joins.setdefault(col.key, []).append(MappedColumn(idx, letter(idx), header, col, how))
+                result.columns.append(MappedColumn(idx, letter(idx), header, None, "joined"))
+                issue(
+                    "joined_column",
+                    f'column "{header.strip()}" also reads as {col.key}: its values are added to those '
+                    f'of column {first.letter} "{first.header.strip()}"',
+                    idx,
+                    header,
+                    col,
+                    severity="warning",
+                )
+                continue
+            if first is not None and "synonym" in (how, first.how):
+                # A synonym is a guess (HubSpot's "Amount in company currency" next to "Amount"): a
+                # column named for the field wins over it, whatever the order; two guesses keep the
+                # first. Either way the run goes on, with a warning naming the column left out.
+                keep_new = first.how == "synonym" and how != "synonym"
+                kept, dropped = (header, first) if keep_new else (first.header, None)
+                left = first if keep_new else MappedColumn(idx, letter(idx), header, col, how)
+                issue(
+                    "duplicate_header",
+                    f'column "{left.header.strip()}" also reads as {col.key}, but column '
+                    f'"{str(kept).strip()}" is used for it; the column is ignored (name it in a '
+                    "mapping file to use it instead)",
+                    left.index,
+                    left.header,
+                    col,
+                    expected="one column per field",
+                    severity="warning",
+                )
+                if dropped is None:
+                    result.columns.append(MappedColumn(idx, letter(idx), header, None, how))
+                    continue
+                result.columns[result.columns.index(dropped)] = MappedColumn(
+                    dropped.index, dropped.letter, dropped.header, None, dropped.how
+                )
+                del result.by_key[col.key]
+                first = None
             if first is not None:
                 issue(
                     "duplicate_header",
@@ -692,6 +985,16 @@ def map_headers(
         result.columns.append(mc)
         if col.kind in IMPORT_KINDS:
             result.by_key[col.key] = mc
+    for mc in pending:
+        if mc.column is None:  # pragma: no cover - pending columns always have one
+            continue
+        if mc.column.key in result.by_key:
+            result.fallbacks.setdefault(mc.column.key, mc)
+        else:  # the file has no other column for the field: this one is its column
+            result.columns[
+                result.columns.index(MappedColumn(mc.index, mc.letter, mc.header, None, "fallback"))
+            ] = mc
+            result.by_key[mc.column.key] = mc
     texts = [str(h).strip() for h in headers if h is not None and str(h).strip()]
     for entry in mapping if warn_unused else ():
         if entry in used_entries:
@@ -741,6 +1044,52 @@ def _results_columns(headers: list[str]) -> set[int]:
         if len(texts) > len(tail) and tuple(texts[-len(tail) :]) == tail:
             return set(range(len(texts) - len(tail), len(texts)))
     return set()
+
+
+# --- the order of dates like 03/04/2024 ---------------------------------------------------------
+
+
+def date_order_from_sample(
+    header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]], *, file: str | None = None
+) -> str | None:
+    """``DMY`` or ``MDY`` when the file's own dates say which (a ``28/02/2024`` in a date column
+    and no ``02/28/2024``), else None; the first date that decides is named in a
+    ``date_order_guessed`` warning on ``header_map``. Why: a sheet kept by hand in Paris writes
+    ``12/03/2024`` too, which alone is ambiguous, but its column is not."""
+    from .valuetypes.dates import _REGIONAL
+
+    seen: dict[str, tuple[MappedColumn, str]] = {}
+    for mc in header_map.by_key.values():
+        col = mc.column
+        fdef = schema.fields.get(col.field_key or col.key) if col is not None else None
+        if fdef is None or fdef.value_type != "DATETIME":
+            continue
+        for cells in rows:
+            raw = cells[mc.index] if mc.index < len(cells) else None
+            text = raw.strip() if isinstance(raw, str) else ""
+            m = _REGIONAL.match(text)
+            if m is None or m[2] == ".":  # dotted dates are day first anyway
+                continue
+            a, b = int(m[1]), int(m[3])
+            order = "DMY" if a > 12 >= b else "MDY" if b > 12 >= a else None
+            if order is not None:
+                seen.setdefault(order, (mc, text))
+    if len(seen) != 1:
+        return None
+    ((order, (mc, text)),) = seen.items()
+    header_map.issues.append(
+        Issue(
+            "date_order_guessed",
+            f"dates are read {'day' if order == 'DMY' else 'month'} first ({order}): column "
+            f'"{mc.header.strip()}" has {text!r}, and no date says otherwise (--date-order sets it)',
+            file=file,
+            column=mc.letter,
+            header=mc.header,
+            value=text,
+            severity="warning",
+        )
+    )
+    return order
 
 
 # --- the Record ID column ----------------------------------------------------------------------
@@ -844,6 +1193,7 @@ __all__ = [
     "MappedColumn",
     "check_record_id_column",
     "column_for",
+    "date_order_from_sample",
     "explicit_entry",
     "importable_keys",
     "letter",

@@ -285,10 +285,11 @@ class SheetRun:
             sheet=sheet,
             header_row=header_row,
         )
-        if spec is not None:
-            transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)
-            if transformer.active:
-                source_rows = transformer.rows(source_rows, file_issues)
+        if date_order is None and locale is None:  # 12/03/2024 next to 28/02/2024: day first
+            date_order = M.date_order_from_sample(header_map, schema, [r.cells for r in sample], file=file)
+        transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)  # also without a spec
+        if transformer.active:
+            source_rows = transformer.rows(source_rows, file_issues)
         if names := name_columns(header_map):
             source_rows = names_for_ids(source_rows, names)
         self.source_rows = source_rows
@@ -322,11 +323,17 @@ class SheetRun:
         if isinstance(client, AdoptsLostCreates):
             client.use_key(self.object_type, self.key_field)  # no idempotency keys: lost creates are found
         known: dict[str, str] = {}
+        if spec is not None and ledger is None:  # (with a ledger: once the references have settled)
+            MF.check_references(spec, schema, References(client, key_field=self.key_field), headers=headers)
         if ledger is not None:
             known = ledger.known_records(
                 target=target, object_type=self.object_type, key_field=self.key_field
             )
             settle_references(ledger, client, self.emit, target, schema, header_map, settle_exclude)
+            if spec is not None:  # value maps onto records (owner aliases) must name records that exist
+                MF.check_references(
+                    spec, schema, References(client, key_field=self.key_field), headers=headers
+                )
             if not self.dry_run and ledger_input is not None:
                 self._open_ledger_run(
                     ledger,

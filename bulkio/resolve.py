@@ -482,7 +482,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "ambiguous_option",
-                        f"'{text}' matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
+                        f"{text!r} matches several options of {fdef.label} ({', '.join(suggestions)}); {how}.",
                         file=self.file,
                         sheet=self.sheet,
                     )
@@ -495,7 +495,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         "unknown_option",
-                        f"'{text}' is not an option of {fdef.label}.{hint}",
+                        f"{text!r} is not an option of {fdef.label}.{hint}",
                         expected="one of: " + ", ".join(o.label for o in fdef.options),
                         file=self.file,
                         sheet=self.sheet,
@@ -566,7 +566,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         LINKED_LATER,
-                        f"No {rel.object_type} matches '{ref}' yet: the sheet {directory.later} is "
+                        f"No {rel.object_type} matches {ref!r} yet: the sheet {directory.later} is "
                         f"imported after this one, so the link is made from there (its row must name "
                         f"this {self.schema.object_type}).",
                         file=self.file,
@@ -579,7 +579,7 @@ class Resolver:
                     row.issue_at(
                         key,
                         DEPENDS_ON_FAILED,
-                        f"'{ref}' is {where}, which failed: its {rel.object_type} was not written, so "
+                        f"{ref!r} is {where}, which failed: its {rel.object_type} was not written, so "
                         "this row is not written either. Fix that row and import again.",
                         file=self.file,
                         sheet=self.sheet,
@@ -607,7 +607,7 @@ class Resolver:
                 return (
                     None,
                     "relationship_entity_missing",
-                    f"'{ref}': {rid} is named '{directory.names.get(rid, '')}', not '{name}'.",
+                    f"{ref!r}: {rid} is named {directory.names.get(rid, '')!r}, not {name!r}.",
                     False,
                 )
         if len(found) == 1:
@@ -616,14 +616,14 @@ class Resolver:
             return (
                 None,
                 "relationship_entity_missing",
-                f"No {otype} matches '{ref}' ({_matched_by(otype)}).",
+                f"No {otype} matches {ref!r} ({_matched_by(otype)}).",
                 True,
             )
         return (
             None,
             "ambiguous_reference",
             (
-                f"'{ref}' matches {len(found)} {otype} records: "
+                f"{ref!r} matches {len(found)} {otype} records: "
                 f"{', '.join(found)}; use the record id or external_id, or pick "
                 f"'{ref} ({found[0]})' (name and id) from the template's list."
             ),

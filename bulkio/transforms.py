@@ -207,17 +207,23 @@ def _regex(pattern: str, group: int | str) -> Fn:
 
 
 _COUNTRIES: dict[str, str] = {}
+#: Languages whose country names are read too (exports write the country the way the account's user
+#: reads it: Pipedrive ``Deutschland``, ``Nederland``, ``Schweiz``; hand-kept sheets ``Suisse``).
+#: English is read first, so a name that means two countries in two languages keeps its English one.
+COUNTRY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "pl", "cs")
 
 
 def _country(raw: Any) -> Any:
-    """``United States``, ``Deutschland``? no: English names and ISO codes (``USA``, ``us``) → ``US``."""
+    """A country's name in English or another common language (``Germany``, ``Deutschland``,
+    ``Allemagne``) or its ISO code (``USA``, ``us``) → ``US``/``DE`` (Babel's data)."""
     if not _COUNTRIES:
         from babel import Locale
 
-        for code, name in Locale("en").territories.items():
-            if len(code) == 2 and code.isalpha():
-                _COUNTRIES[fold(name)] = code
-                _COUNTRIES[fold(code)] = code
+        for lang in COUNTRY_LANGUAGES:
+            for code, name in Locale(lang).territories.items():
+                if len(code) == 2 and code.isalpha():
+                    _COUNTRIES.setdefault(fold(name), code)
+                    _COUNTRIES.setdefault(fold(code), code)
         try:
             from babel.core import get_global
 
@@ -244,6 +250,24 @@ def _country(raw: Any) -> Any:
     return code
 
 
+_SF_ID = re.compile(r"^[a-zA-Z0-9]{15}$")
+_SF_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def _salesforce_id(raw: Any) -> Any:
+    """``0015g00000Zx9yW`` → ``0015g00000Zx9yWAAR``: Salesforce's case-safe 18-character id (reports
+    write 15 characters, Data Loader and the API 18; each 5-character chunk adds one letter whose bits
+    say which of its characters are upper case). Other text passes as it is."""
+    text = _text(raw)
+    if not _SF_ID.match(text):
+        return raw
+    suffix = ""
+    for chunk in (text[0:5], text[5:10], text[10:15]):
+        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
+        suffix += _SF_SUFFIX[bits]
+    return text + suffix
+
+
 def compile_step(step: Step) -> Fn:
     """One step → one function (raising :class:`TransformError` on a cell it cannot read)."""
     name = step.name
@@ -259,6 +283,8 @@ def compile_step(step: Step) -> Fn:
         return _cents
     if name == "country":
         return _country
+    if name == "salesforce_id":
+        return _salesforce_id
     if name == "split_name":
         assert step.split_name is not None
         return _split_name(step.split_name.order)
@@ -282,12 +308,14 @@ def value_mapper(values: dict[str, str], default: str | None, unmapped: str, *, 
     table = {fold(k): v for k, v in values.items()}
     listed = ", ".join(repr(k) for k in list(values)[:6]) + (", …" if len(values) > 6 else "")
 
-    def one(text: str) -> str:
+    def one(text: str) -> str | None:
         hit = table.get(fold(text))
         if hit is not None:
             return hit
         if default is not None:
             return default
+        if unmapped == "blank":
+            return None
         if unmapped == "fail":
             raise TransformError(
                 "unmapped_value",
@@ -301,7 +329,8 @@ def value_mapper(values: dict[str, str], default: str | None, unmapped: str, *, 
         if text.casefold() == CLEAR_TOKEN:
             return raw
         if multi:
-            return MULTI_SEPARATOR.join(one(p.strip()) for p in text.split(MULTI_SEPARATOR) if p.strip())
+            kept = [v for v in (one(p.strip()) for p in text.split(MULTI_SEPARATOR) if p.strip()) if v]
+            return MULTI_SEPARATOR.join(kept) or None
         return one(text)
 
     return apply
@@ -362,6 +391,107 @@ class _DerivedOp:
     fn: Fn | None
 
 
+@dataclass(slots=True)
+class _FallbackOp:
+    target: int  # the cell of the field's own column, filled where it is blank
+    index: int  # the fallback column's cell
+    letter: str
+    header: str
+    key: str
+    fn: Fn | None
+
+
+#: Headers that hold a row's country when no column is mapped to an address country (a contacts
+#: export's Country/Region, Salesforce's MailingCountry, a hand-kept sheet's Land / Pays / País).
+COUNTRY_HEADERS = frozenset(
+    {"country", "countryregion", "mailingcountry", "billingcountry", "land", "pays", "pais", "país"}
+)
+_PHONE_SPLIT = re.compile(r"\s*[;,\n]\s*")
+
+
+@dataclass(slots=True)
+class _PhoneRegionOp:
+    """Numbers written without a country code, read in the country of their row (HubSpot's
+    ``Country/Region`` "United Kingdom" for ``020 7946 0321``): the file may mix countries, which one
+    ``--phone-region`` cannot say. Only numbers valid in that country are rewritten (as E.164)."""
+
+    phones: list[int]
+    country: int
+
+    def apply(self, out: list[Any]) -> None:
+        raw_country = out[self.country] if self.country < len(out) else None
+        if _is_blank(raw_country):
+            return
+        try:
+            region = str(_country(raw_country))
+        except TransformError:
+            return
+        for i in self.phones:
+            cell = out[i] if i < len(out) else None
+            if isinstance(cell, str) and cell.strip() and not cell.lstrip().startswith(("+", "00")):
+                out[i] = _national_phones(cell, region)
+
+
+def _national_phones(cell: str, region: str) -> str:
+    import phonenumbers
+
+    parts = _PHONE_SPLIT.split(cell.strip())
+    if len(parts) > 1 and any(sum(c.isdigit() for c in p) < 5 for p in parts):
+        parts = [cell.strip()]  # a comma that is a dial pause: leave the cell to the phone reader
+    out = []
+    for part in parts:
+        if not part or part.startswith(("+", "00")):
+            out.append(part)
+            continue
+        try:
+            number = phonenumbers.parse(part, region)
+        except phonenumbers.NumberParseException:
+            out.append(part)
+            continue
+        if phonenumbers.is_valid_number(number):
+            out.append(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+        else:
+            out.append(part)
+    return ";".join(p for p in out if p) if len(parts) > 1 else (out[0] if out else cell)
+
+
+@dataclass(slots=True)
+class _JoinOp:
+    target: int
+    sources: list[int]
+
+    def apply(self, out: list[Any], cells: list[Any]) -> None:
+        parts = [out[self.target]] + [cells[i] if i < len(cells) else None for i in self.sources]
+        texts = [_text(p) for p in parts if not _is_blank(p)]
+        out[self.target] = MULTI_SEPARATOR.join(texts) if texts else out[self.target]
+
+
+@dataclass(slots=True)
+class _CurrencyOp:
+    target: int  # the amount's cell
+    index: int  # the currency code's cell
+
+    def apply(self, out: list[Any], cells: list[Any]) -> None:
+        amount = out[self.target] if self.target < len(out) else None
+        code = cells[self.index] if self.index < len(cells) else None
+        if _is_blank(amount) or _is_blank(code) or isinstance(amount, bool):
+            return
+        text = _text(code).upper()
+        if not re.fullmatch(r"[A-Z]{3}", text):
+            return  # not an ISO code: the amount is read as it is
+        value = repr(amount) if isinstance(amount, float) else _text(amount)
+        if text not in value.upper():
+            out[self.target] = f"{text} {value}"
+
+
+@dataclass(slots=True)
+class _SkipOp:
+    index: int
+    letter: str
+    header: str
+    values: frozenset[str]  # folded
+
+
 @dataclass
 class RowTransformer:
     """The compiled per-column work of a mapping file. :meth:`rows` applies it; issues go to the
@@ -370,12 +500,25 @@ class RowTransformer:
     width: int
     columns: list[_ColumnOp] = field(default_factory=list)
     derived: list[_DerivedOp] = field(default_factory=list)
+    fallbacks: list[_FallbackOp] = field(default_factory=list)
+    skips: list[_SkipOp] = field(default_factory=list)
+    currencies: list[_CurrencyOp] = field(default_factory=list)
+    joins: list[_JoinOp] = field(default_factory=list)
+    phone_region: _PhoneRegionOp | None = None
     file: str | None = None
     sheet: str | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.columns or self.derived)
+        return bool(
+            self.columns
+            or self.derived
+            or self.fallbacks
+            or self.skips
+            or self.currencies
+            or self.joins
+            or self.phone_region
+        )
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
         issues.append(
@@ -417,6 +560,18 @@ class RowTransformer:
                 self._fail(issues, number, op, raw, hit)
             else:
                 out[op.index] = hit
+        for fb in self.fallbacks:
+            raw = cells[fb.index] if fb.index < n else None
+            if _is_blank(raw) or not _is_blank(out[fb.target]):
+                continue
+            try:
+                out[fb.target] = fb.fn(raw) if fb.fn is not None else raw
+            except TransformError as exc:
+                self._fail(issues, number, fb, raw, exc)
+        for j in self.joins:
+            j.apply(out, cells)
+        for c in self.currencies:
+            c.apply(out, cells)
         for d in self.derived:
             if d.constant is not None:
                 value: Any = d.constant
@@ -430,6 +585,8 @@ class RowTransformer:
                     self._fail(issues, number, d, value, exc)
                     value = None
             out.append(value)
+        if self.phone_region is not None:
+            self.phone_region.apply(out)
         return out
 
     def rows(self, rows: Iterable[Any], issues: list[Issue]) -> Iterator[Any]:
@@ -437,26 +594,55 @@ class RowTransformer:
         if not self.active:
             yield from rows
             return
-        apply = self.apply
+        apply, skips = self.apply, self.skips
         for r in rows:
+            hit = next((s for s in skips if self._skipped(s, r.cells)), None) if skips else None
+            if hit is not None:
+                raw = r.cells[hit.index]
+                issues.append(
+                    Issue(
+                        "skipped_row",
+                        f"row {r.number} is not imported: its {hit.header.strip()} is {_text(raw)!r} "
+                        "(skip_rows in the mapping)",
+                        file=self.file,
+                        sheet=self.sheet,
+                        row=r.number,
+                        column=hit.letter,
+                        header=hit.header,
+                        value=_text(raw),
+                        severity="warning",
+                    )
+                )
+                continue
             yield Row(r.number, apply(r.number, r.cells, issues))
+
+    @staticmethod
+    def _skipped(op: _SkipOp, cells: list[Any]) -> bool:
+        raw = cells[op.index] if op.index < len(cells) else None
+        return not _is_blank(raw) and fold(_text(raw)) in op.values
 
 
 def compile_mapping(
-    spec: MappingFile,
+    spec: MappingFile | None,
     header_map: Any,
     schema: ObjectSchema,
     *,
     file: str | None = None,
     sheet: str | None = None,
 ) -> RowTransformer:
-    """The :class:`RowTransformer` for ``spec`` over a file whose headers ``header_map`` mapped.
-    Derived columns are appended to ``header_map`` (cells after the file's own)."""
+    """The :class:`RowTransformer` for ``spec`` (None: no mapping file) over a file whose headers
+    ``header_map`` mapped. Derived columns are appended to ``header_map`` (cells after the file's own).
+    Without a mapping it still joins columns of a field that takes several values and reads national
+    phone numbers in their row's country."""
     from .mapping import MappedColumn, column_for, explicit_entry
 
     width = len(header_map.columns)
     t = RowTransformer(width=width, file=file, sheet=sheet)
-    if not spec.has_work():
+    for key, extra in getattr(header_map, "joins", {}).items():
+        if key in header_map.by_key:
+            t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
+    if spec is None or not spec.has_work():
+        t.phone_region = _phone_region_op(header_map, schema)
         return t
 
     def multi_for(key: str) -> bool:
@@ -470,7 +656,7 @@ def compile_mapping(
         steps: list[Step], values: dict[str, str], default: str | None, unmapped: str, key: str, what: str
     ) -> list[Fn]:
         out = [compile_step(s) for s in steps]
-        if values or default is not None or unmapped == "fail":
+        if values or default is not None or unmapped != "pass":
             out.append(value_mapper(values, default, unmapped, multi=multi_for(key), what=what))
         return out
 
@@ -485,6 +671,33 @@ def compile_mapping(
         )
         if chain:
             t.columns.append(_ColumnOp(mc.index, mc.letter, mc.header, mc.column.key, _chain(chain)))
+    for mc in header_map.columns:
+        entry = explicit_entry(mc.header, mapping) if mc.header.strip() else None
+        if entry is not None and spec.columns[entry].skip_rows:
+            values = frozenset(fold(v) for v in spec.columns[entry].skip_rows)
+            t.skips.append(_SkipOp(mc.index, mc.letter, mc.header, values))
+    for mc in header_map.columns:
+        entry = explicit_entry(mc.header, mapping) if mc.header.strip() else None
+        wanted = spec.columns[entry].currency_from if entry is not None and mc.column is not None else None
+        if wanted is None or mc.column is None or header_map.by_key.get(mc.column.key) is not mc:
+            continue
+        heads = {m.header: m for m in header_map.columns if m.header.strip()}
+        for name in [wanted] if isinstance(wanted, str) else wanted:
+            found = explicit_entry(name, heads)
+            source = heads[found] if found is not None else None
+            if source is not None:
+                t.currencies.append(_CurrencyOp(mc.index, source.index))
+                break
+    for key, fb in getattr(header_map, "fallbacks", {}).items():
+        entry = explicit_entry(fb.header, mapping)
+        primary = header_map.by_key.get(key)
+        if entry is None or primary is None:  # pragma: no cover - map_headers only keeps such pairs
+            continue
+        col = spec.columns[entry]
+        chain = fns(col.transform, col.values, col.default, col.unmapped, key, f'column "{fb.header}"')
+        t.fallbacks.append(
+            _FallbackOp(primary.index, fb.index, fb.letter, fb.header, key, _chain(chain) if chain else None)
+        )
     index_of: dict[str, Any] = {}
     for mc in header_map.columns:
         if mc.header.strip():
@@ -522,7 +735,31 @@ def compile_mapping(
         mc_new = MappedColumn(index, letter, header, target, "derived")
         header_map.columns.append(mc_new)
         header_map.by_key[target.key] = mc_new
+    t.phone_region = _phone_region_op(header_map, schema)
     return t
+
+
+def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:
+    """The row's country for its phone numbers: the column mapped to the address country, else an
+    unmapped column named like a country (Country/Region, MailingCountry, Land, Pays)."""
+    phones = [
+        mc.index
+        for key, mc in header_map.by_key.items()
+        if (f := schema.fields.get(key)) is not None and f.value_type == "TELEPHONE"
+    ]
+    if not phones:
+        return None
+    country = next((mc for key, mc in header_map.by_key.items() if key.endswith(".country")), None)
+    if country is None:
+        country = next(
+            (
+                mc
+                for mc in header_map.columns
+                if mc.column is None and re.sub(r"[\W_]+", "", mc.header.casefold()) in COUNTRY_HEADERS
+            ),
+            None,
+        )
+    return _PhoneRegionOp(phones, country.index) if country is not None else None
 
 
 __all__ = [

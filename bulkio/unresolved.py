@@ -8,6 +8,8 @@ count and the nearest options is the to-do list for a value map (``bulkio map`` 
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -113,15 +115,21 @@ def group_unresolved(
     return out
 
 
+#: The first quoted value of a message, as ``repr`` writes it: ``'Lead'``, ``"O'Neil"``, ``'a\\'b"c'``.
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+
+
 def _value_of(issue: Issue) -> str:
-    """The one value that failed (a multi-value cell's item, from the message, else the cell)."""
-    msg = issue.message
-    for quote in ("'", '"'):
-        start = msg.find(quote)
-        if start >= 0:
-            end = msg.find(quote, start + 1)
-            if end > start:
-                return msg[start + 1 : end]
+    """The one value that failed (a multi-value cell's item, from the message, else the cell).
+    Messages quote it with ``repr``, which switches to double quotes for ``O'Neil``: the literal is
+    read back whole, not cut at its apostrophe."""
+    m = _QUOTED.search(issue.message)
+    if m is not None:
+        try:
+            value = ast.literal_eval(m.group(0))
+        except (ValueError, SyntaxError):
+            value = m.group(0)[1:-1]
+        return str(value)
     return "" if issue.value is None else str(issue.value)
 
 

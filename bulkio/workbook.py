@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -193,7 +194,24 @@ def _object_of(title: str, names: dict[str, str]) -> str | None:
             tail = folded.rsplit(sep, 1)[1]
             if tail in names:
                 return names[tail]
-    return None
+    # other CRMs' export names: hubspot-crm-exports-all-deals-2024-09-02, Acme Sales contacts 2024-09-02
+    found = {names[w] for w in re.split(r"[\s_.-]+", folded) if w in names}
+    return found.pop() if len(found) == 1 else None
+
+
+def _object_by_headers(file: Path, sheet: str | None) -> str | None:
+    """The object whose export profile recognises the sheet's headers (Salesforce's ``Account.csv``
+    is named for it; Close's ``… leads ….csv`` is not), when exactly one does."""
+    from . import read
+    from .profiles import detect_any
+
+    try:
+        with read.open_table(file, sheet=sheet) as t:
+            headers = [str(h) if h is not None else "" for h in t.headers]
+    except InputFileError:
+        return None
+    objects = {obj for _vendor, obj, _label in detect_any(headers)}
+    return objects.pop() if len(objects) == 1 else None
 
 
 def plan_sheets(
@@ -231,7 +249,9 @@ def plan_sheets(
     for title, file, sheet in found:
         folded = " ".join(title.split()).casefold()
         otype: str | None = wanted.get(folded) or (
-            None if folded in NOT_RECORDS or folded.endswith(".results") else _object_of(title, names)
+            None
+            if folded in NOT_RECORDS or folded.endswith(".results")
+            else _object_of(title, names) or _object_by_headers(file, sheet)
         )
         if otype is None:
             why = (

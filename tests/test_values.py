@@ -307,6 +307,10 @@ def test_ambiguous_date_uses_date_order_and_says_how() -> None:
     assert err(DT, "03/04/2026", ParseOptions(date_order="YMD")) == "ambiguous_date"
     # an unambiguous date ignores a contradicting order rather than failing
     assert ok(DT, "13/01/2026", ParseOptions(date_order="MDY")) == "2026-01-13T00:00:00+00:00"
+    # dots are day-first in every locale that writes them (German, Swiss, Pipedrive EU accounts)
+    assert ok(DT, "03.04.2026", UTC) == "2026-04-03T00:00:00+00:00"
+    assert ok(DT, "01.07.2024 16:12", UTC) == "2024-07-01T16:12:00+00:00"
+    assert ok(DT, "03.04.2026", ParseOptions(date_order="MDY")) == "2026-03-04T00:00:00+00:00"
 
 
 def test_naive_times_use_the_time_zone_but_dates_stay_midnight_utc() -> None:
@@ -519,6 +523,12 @@ def test_phone_region_must_exist() -> None:
 
 def test_phone_multi() -> None:
     assert ok(PHONES, "(415) 555-0100; +44 20 7946 0958") == ["+14155550100", "+442079460958"]
+    # Pipedrive and Close join a person's numbers with ", "
+    assert ok(PHONES, "+49 711 2345678, +49 171 9876543") == ["+497112345678", "+491719876543"]
+    assert ok(PHONES, "+1 757-555-0178,+1 757-555-0100") == ["+17575550178", "+17575550100"]
+    # a comma that is a dial pause does not split (and one phone field never takes two numbers)
+    assert err(PHONES, "+1 415 555 0100,,42") == "invalid_phone"
+    assert err(fdef("TELEPHONE"), "+49 711 2345678, +49 171 9876543") == "invalid_phone"
 
 
 @pytest.mark.parametrize(
@@ -651,6 +661,12 @@ NAME = CON.fields["$name"]
         ("country", "United States", "US"),
         ("country", "UK", "GB"),
         ("country", "usa", "US"),
+        # names in the user's language (CLDR via Babel): Pipedrive and hand-kept sheets write them
+        ("country", "Nederland", "NL"),
+        ("country", "Suisse", "CH"),
+        ("country", "Österreich", "AT"),
+        ("country", "Allemagne", "DE"),
+        ("country", "Royaume-Uni", "GB"),
         ("latitude", "52.52", 52.52),
         ("longitude", -122.4194, -122.4194),
         ("latitude", 0, 0),

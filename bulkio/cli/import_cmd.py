@@ -140,7 +140,7 @@ def _print_workbook(report: WorkbookReport) -> None:
             if shown >= PLAN_ROWS:
                 break
             shown += 1
-            line = f"{s.sheet} row {r.row}: {r.outcome}" + (f" [{r.key}]" if r.key else "")
+            line = f"{s.sheet or s.object_type} row {r.row}: {r.outcome}" + (f" [{r.key}]" if r.key else "")
             click.echo(line, err=not report.dry_run)
             if report.dry_run and r.changes:
                 click.echo("    " + s.changes_text(r))
@@ -148,7 +148,9 @@ def _print_workbook(report: WorkbookReport) -> None:
                 click.echo(f"    {issue.severity}: {issue.code}: {issue.message}", err=not report.dry_run)
         for issue in s.file_issues:
             if issue.severity == "error":
-                click.echo(f"{s.sheet}: {issue.severity}: {issue.code}: {issue.message}", err=True)
+                click.echo(
+                    f"{s.sheet or s.object_type}: {issue.severity}: {issue.code}: {issue.message}", err=True
+                )
     rows: list[tuple[str, Any]] = [("file", report.file)]
     if not report.dry_run:
         rows += [(outcome_word(o, dry_run=False), getattr(report.counts, o)) for o in OUTCOMES]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -148,6 +149,25 @@ COUNTRY_NAMES: dict[str, str] = {
 }
 
 
+#: Languages whose country names are read after COUNTRY_NAMES (Babel's CLDR names: exports and
+#: hand-kept sheets write the country in the user's language: Nederland, Suisse, Österreich).
+COUNTRY_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "da", "nb", "fi", "pl", "cs")
+
+
+@functools.lru_cache(maxsize=1)
+def _cldr_country_names() -> dict[str, str]:
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for (
+        lang
+    ) in COUNTRY_LANGUAGES:  # English first: a name two languages use differently keeps its English sense
+        for code, name in Locale(lang).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(_norm_label(name), code)
+    return names
+
+
 def _country(raw: Any) -> str:
     text = _text(raw)
     code = text.upper()
@@ -155,7 +175,7 @@ def _country(raw: Any) -> str:
         return code
     if code == "UK":
         return "GB"
-    found = COUNTRY_NAMES.get(_norm_label(text))
+    found = COUNTRY_NAMES.get(_norm_label(text)) or _cldr_country_names().get(_norm_label(text))
     if found:
         return found
     raise _Bad("invalid_country", f"{text!r} is not a 2-letter ISO country code (e.g. US, DE, GB)")

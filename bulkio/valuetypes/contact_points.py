@@ -212,12 +212,22 @@ def _one_phone(raw: Any, region: str | None = None) -> str:
     return _e164(number, ext)
 
 
+#: Fewest digits a part of a comma-joined cell needs to be read as a number of its own.
+_MIN_PHONE_DIGITS = 5
+
+
 def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     region = o.region
     if not isinstance(raw, str):
         return [_one_phone(raw, region)] if f.multiple else _one_phone(raw, region)
     raw = _EXT_TAG.sub(" ext ", raw)  # "+1415…;ext=9" must not split on ";"
     parts = _split(raw, o)
+    if f.multiple and "," in raw:
+        # Pipedrive and Close join a person's numbers with ", " ("+49 711 2345678, +49 171 9876543");
+        # a comma is also a dial pause ("+1 555 0100,,42"), so split only where every part is a number
+        by_comma = _split(raw, o, ",")
+        if all(sum(c.isdigit() for c in p) >= _MIN_PHONE_DIGITS for p in by_comma):
+            parts = by_comma
     if f.multiple:
         return _dedupe(
             [_one_phone(p, region) for p in _several(parts, raw, "invalid_phone", "telephone number")]

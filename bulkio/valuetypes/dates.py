@@ -153,7 +153,9 @@ def _parse_datetime(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
             dd, mm = b, a
         elif a == b:
             dd = mm = a
-        elif (order := o.day_order) == "DMY":
+        elif (order := o.day_order) == "DMY" or (order is None and m[2] == "."):
+            # 31.03.2024: every locale that writes dates with dots puts the day first (CLDR's
+            # d.M.y: de, ru, pl, cs, fi, nb, tr…; none writes M.d.y), so dots are not ambiguous
             dd, mm = a, b
         elif order == "MDY":
             dd, mm = b, a
