@@ -629,6 +629,13 @@ def check_mapping(spec: MappingFile, schema: ObjectSchema, *, keys: set[str]) ->
             hint = _did_you_mean(target, sorted(keys))
             ro = target in schema.fields and schema.fields[target].read_only
             what = "is read-only" if ro else f"is not a field or relationship of {obj}"
+            if not ro and target == spec.key and not hint:
+                # the upsert key of a profile (close_id, hubspot_id…) must exist before the import
+                hint = (
+                    f": this mapping keys {obj} records by {target}; create a unique text field "
+                    f"{target!r} on {obj} first"
+                    + (" (bulkio migrate --from close creates it)" if target == "close_id" else "")
+                )
             raise spec.error(f"{target!r} {what}{hint}", *loc, "field")
         if target in seen and loc[0] == "derived":
             raise spec.error(f"{target} already comes from {_describe(seen[target])}", *loc)

@@ -83,6 +83,11 @@ def test_bad_files_name_the_line(tmp_path: Path, text: str, line: int, message: 
             "fraction makes a number, but $name is TEXT",
         ),
         ("object: account\ncolumns:\n  A: $name\n", 1, "this mapping is for account, not opportunity"),
+        (
+            "key: pipedrive_id\ncolumns:\n  Deal - ID: pipedrive_id\n",
+            3,
+            "keys opportunity records by pipedrive_id; create a unique text field 'pipedrive_id'",
+        ),
     ],
 )
 def test_checks_against_the_schema(
