@@ -61,7 +61,9 @@ class InputFileError(BulkioError):
         where = ", ".join(
             p for p in (path, f"row {row}" if row else None, f"column {column}" if column else None) if p
         )
-        super().__init__(f"{where}: {message}" if where else message)
+        # a message that already names the file (an Issue's text does) is not prefixed again
+        named = bool(path) and not row and not column and message.startswith(str(path))
+        super().__init__(f"{where}: {message}" if where and not named else message)
 
 
 class LedgerError(BulkioError):

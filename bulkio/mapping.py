@@ -875,9 +875,14 @@ def map_headers(
         header = "" if raw is None else str(raw)
         col: Column | None
         ambiguous: list[Column]
-        if idx in own and (header.strip() != "Record ID" or ID_KEY in result.by_key):
+        if idx in own and (
+            header.strip() != "Record ID"
+            or ID_KEY in result.by_key
+            or any(str(h).strip() == "Record ID" for h in headers[:idx] if h is not None)
+        ):
             # bulkio's own columns of a results sheet or errors file: not data, no warning (its
-            # Record ID column matches records when the input had none of its own)
+            # Record ID column matches records when the input had none of its own; HubSpot's
+            # exports have a "Record ID" of their own, which keeps its mapping)
             result.columns.append(MappedColumn(idx, letter(idx), header, None, "results"))
             continue
         entry = _explicit_entry(header, mapping)

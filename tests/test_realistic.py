@@ -4,6 +4,8 @@ files again, which must write nothing. Each test asserts the values the sandbox 
 
 from __future__ import annotations
 
+import csv
+
 import json
 import shutil
 from pathlib import Path
@@ -192,6 +194,13 @@ def test_hubspot_contacts_keep_every_email_and_phone(sandbox: Any, empty_org: An
         assert "not in USD" in euro.message and "EUR" in str(euro.value)
         again = run(hs / "hubspot-crm-exports-all-contacts-2024-09-02.csv", "contact")
         assert again.counts.created == 0 and again.counts.updated == 0
+        # its results sheet (HubSpot's "Record ID" first, bulkio's "Record ID" among the columns it
+        # adds) imports as the export did: HubSpot's keeps its mapping, bulkio's are its own columns
+        results = tmp_path / f"r{run.n}.csv"
+        assert next(csv.reader(results.open(encoding="utf-8-sig"))).count("Record ID") == 2
+        from_results = run(results, "contact")
+        assert from_results.counts.created == 0 and from_results.counts.updated == 0
+        assert not [i for i in from_results.file_issues if i.code in ("duplicate_header", "unknown_column")]
     companies_stored = stored(sandbox, empty_org, "account")
     assert companies_stored["18320741455"]["phone"] == ["+442079460321"]
     people = stored(sandbox, empty_org, "contact")
