@@ -5,7 +5,6 @@ files again, which must write nothing. Each test asserts the values the sandbox 
 from __future__ import annotations
 
 import csv
-
 import json
 import shutil
 from pathlib import Path
