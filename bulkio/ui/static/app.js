@@ -278,6 +278,20 @@ function wireReview() {
 function issueText(i) { return `${i.severity === 'error' ? '✖ error' : '⚠ warning'} ${i.code}${i.header ? ` (${i.column} ${i.header})` : ''}: ${i.message}`; }
 
 async function loadGrid() {
+  // the rows on screen are about to be replaced: no typing into them meanwhile (an edit made in a
+  // row that is then replaced would be lost without a word)
+  const stale = [...document.querySelectorAll('#grid tbody input:not([disabled])')];
+  for (const i of stale) i.disabled = true;
+  $('#grid').setAttribute('aria-busy', 'true');
+  try {
+    await renderGrid();
+  } finally {
+    for (const i of stale) if (i.isConnected) i.disabled = false;
+    $('#grid').removeAttribute('aria-busy');
+  }
+}
+
+async function renderGrid() {
   const g = state.grid;
   const q = new URLSearchParams({ offset: g.offset, limit: PAGE, only: g.only, code: g.code });
   const data = await api(`${sheetPath()}/grid?${q}`);
