@@ -684,6 +684,9 @@ def _rows(
             continue
         why = summary_row(fitted)
         if why is not None:
+            for issue in table.issues:  # a totals row's formula is not a record's error either
+                if issue.row == number and issue.code in _CELL_VALUE_CODES:
+                    issue.severity = "warning"
             table.warn(
                 Issue(
                     "summary_row",

@@ -387,3 +387,23 @@ def test_random_csv_reads_back_exactly(
         t, got = read_all(p, **kw)
         assert t.headers == header and t.delimiter == delimiter
         assert got == expected
+
+
+def test_a_totals_rows_formula_is_not_a_records_error(tmp_path: Path) -> None:
+    """A hand-kept sheet's "Summe" row under the data holds =SUM(…) without a saved value (written by
+    a program that does not calculate): the row is skipped as a totals row, and its formula is only
+    a warning, not an error of a record."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Firma", "Umsatz"])
+    ws.append(["Müller GmbH", 125000.5])
+    ws.append(["Weber", 300])
+    ws.append(["Summe", "=SUM(B2:B3)"])
+    path = tmp_path / "kunden.xlsx"
+    wb.save(path)
+    t, rows = read_all(path)
+    assert [n for n, _ in rows] == [2, 3]
+    assert sorted((i.code, i.row, i.severity) for i in t.issues) == [
+        ("formula_without_value", 4, "warning"),
+        ("summary_row", 4, "warning"),
+    ]
