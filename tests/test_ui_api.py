@@ -160,19 +160,19 @@ def test_grid_pages_filters_edits_and_copies(ui: UiServer, tmp_path: Path) -> No
     lines = len(DEALS.read_text(encoding="utf-8").splitlines()) - 1
     assert [r["number"] for r in page["rows"]] == list(range(2, 12)) and page["total"] == lines
     kinds = {k["code"]: k["rows"] for k in page["kinds"]}
-    assert kinds["unknown_option"] == 3 and kinds["transform_failed"] == 1
-    errors = http.get(f"{base}/grid?only=errors&code=transform_failed").json()
+    assert kinds["unknown_option"] == 3 and kinds["invalid_date"] == 1
+    errors = http.get(f"{base}/grid?only=errors&code=invalid_date").json()
     assert [r["number"] for r in errors["rows"]] == [29]
     bad = errors["rows"][0]
     issue = bad["issues"][0]
     assert issue["column"] == "F" and issue["col"] == 5  # on its cell: Close Date "next quarter"
     # fix it in place: the row is checked again at once
     r = http.post(f"{base}/cell", json={"n": bad["n"], "col": 5, "value": "2026-09-30"}, headers=h).json()
-    assert not [i for i in r["row"]["issues"] if i["code"] == "transform_failed"]
+    assert not [i for i in r["row"]["issues"] if i["code"] == "invalid_date"]
     assert r["row"]["edited"] == [5] and r["row"]["cells"][5] == "2026-09-30"
     # a bad value is marked again on its cell
     r = http.post(f"{base}/cell", json={"n": bad["n"], "col": 5, "value": "soon"}, headers=h).json()
-    assert [i["col"] for i in r["row"]["issues"] if i["code"] == "transform_failed"] == [5]
+    assert [i["col"] for i in r["row"]["issues"] if i["code"] == "invalid_date"] == [5]
     http.post(f"{base}/cell", json={"n": bad["n"], "col": 5, "value": "2026-09-30"}, headers=h)
     # find and replace on a column: every 'Demo Completed' of Deal Stage becomes Proposal
     r = http.post(
@@ -182,7 +182,7 @@ def test_grid_pages_filters_edits_and_copies(ui: UiServer, tmp_path: Path) -> No
     )
     assert r.json()["changed"] == 3
     kinds = {k["code"] for k in http.get(f"{base}/grid").json()["kinds"]}
-    assert "unknown_option" not in kinds and "transform_failed" not in kinds
+    assert "unknown_option" not in kinds and "invalid_date" not in kinds
     # the copy holds the fixes, beside the original, which is unchanged
     copy = Path(http.post(f"/api/ws/{wid}/save", headers=h).json()["path"])
     assert copy == tmp_path / "deals.fixed.csv" and src.read_bytes() == before

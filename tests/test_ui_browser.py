@@ -268,7 +268,7 @@ def test_hubspot_migration(page: tuple[Page, Shots], sandbox, empty_org, tmp_pat
         shot("deals-diff", full=False)
         pg.get_by_label("Show which rows of the dry run").select_option("failed")
         expect(pg.locator("#diff-table tbody tr")).to_have_count(1)
-        expect(pg.locator("#diff-table")).to_contain_text("transform_failed")
+        expect(pg.locator("#diff-table")).to_contain_text("invalid_date")
 
         step(pg, "Import")
         expect(pg.locator("#import-target")).to_contain_text("fixes of step 4")

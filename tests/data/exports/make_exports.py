@@ -317,7 +317,7 @@ def hubspot(rng: random.Random) -> None:
             (43, "unknown_option"),
             (14, "relationship_entity_missing"),
             (35, "relationship_entity_missing"),
-            (29, "transform_failed"),
+            (29, "invalid_date"),
         ]
     )
 
