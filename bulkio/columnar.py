@@ -302,18 +302,7 @@ class ChunkChecker:
                         memo.clear()
                     parsed = memo[raw] = read(raw)
                 if parsed.error_code:
-                    out.issues.append(
-                        v._issue(
-                            out.row,
-                            letter,
-                            header,
-                            key,
-                            parsed.error_code,
-                            parsed.message or parsed.error_code,
-                            raw,
-                            parsed.expected or col.hint,
-                        )
-                    )
+                    out.issues.append(v._parse_issue(out.row, letter, header, key, parsed, raw, col.hint))
                     continue
                 value = parsed.value
                 if value is not BLANK:
@@ -395,18 +384,7 @@ class ChunkChecker:
                     pending.append((out, letter, header, key, nc, s))
                     continue
                 if parsed.error_code:
-                    out.issues.append(
-                        v._issue(
-                            out.row,
-                            letter,
-                            header,
-                            key,
-                            parsed.error_code,
-                            parsed.message or parsed.error_code,
-                            raw,
-                            parsed.expected or col.hint,
-                        )
-                    )
+                    out.issues.append(v._parse_issue(out.row, letter, header, key, parsed, raw, col.hint))
                     continue
                 value = parsed.value
                 if value is BLANK:

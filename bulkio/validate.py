@@ -343,6 +343,22 @@ class Validator:
         co = self.column_options
         return co.get(key) or co.get(header) or co.get(header.casefold()) or self.options
 
+    def _parse_issue(
+        self, row: int, letter: str, header: str, key: str, parsed: Any, raw: Any, hint: str | None
+    ) -> Issue:
+        """The issue of a cell its parser refused (``parsed.error_code``); ``hint`` stands in for a
+        parser that says nothing of what it expected."""
+        return self._issue(
+            row,
+            letter,
+            header,
+            key,
+            parsed.error_code,
+            parsed.message or parsed.error_code,
+            raw,
+            parsed.expected or hint,
+        )
+
     def _issue(
         self,
         row: int,
@@ -500,16 +516,7 @@ class Validator:
                 parsed = read(raw)
                 if parsed.error_code:
                     out.issues.append(
-                        self._issue(
-                            out.row,
-                            letter,
-                            header,
-                            col.key,
-                            parsed.error_code,
-                            parsed.message or parsed.error_code,
-                            raw,
-                            parsed.expected or col.hint,
-                        )
+                        self._parse_issue(out.row, letter, header, col.key, parsed, raw, col.hint)
                     )
                     return
                 value = parsed.value
@@ -558,18 +565,7 @@ class Validator:
             return
         parsed = read(raw)
         if parsed.error_code:
-            out.issues.append(
-                self._issue(
-                    out.row,
-                    letter,
-                    header,
-                    key,
-                    parsed.error_code,
-                    parsed.message or parsed.error_code,
-                    raw,
-                    parsed.expected or col.hint,
-                )
-            )
+            out.issues.append(self._parse_issue(out.row, letter, header, key, parsed, raw, col.hint))
             return
         value = parsed.value
         if value is BLANK:
@@ -611,18 +607,7 @@ class Validator:
                 continue
             parsed = (nc.read_comma if mark == "," else nc.read_point)(raw)
             if parsed.error_code:
-                out.issues.append(
-                    self._issue(
-                        out.row,
-                        letter,
-                        header,
-                        key,
-                        parsed.error_code,
-                        parsed.message or parsed.error_code,
-                        raw,
-                        parsed.expected,
-                    )
-                )
+                out.issues.append(self._parse_issue(out.row, letter, header, key, parsed, raw, None))
                 out.issues.sort(key=_by_column)
                 continue
             out.values[key] = parsed.value
