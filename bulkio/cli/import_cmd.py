@@ -38,9 +38,21 @@ PLAN_ROWS = 20
 UNRESOLVED_SHOWN = 30
 
 
-def _count_rows(report: RunReport) -> list[tuple[str, Any]]:
+def _count_rows(report: RunReport | WorkbookReport) -> list[tuple[str, Any]]:
     """The counts under the words every view uses (``would create`` … in a dry run)."""
     return [(outcome_word(o, dry_run=report.dry_run), getattr(report.counts, o)) for o in OUTCOMES]
+
+
+def _run_facts(report: RunReport | WorkbookReport) -> list[tuple[str, Any]]:
+    """How the run went, below the counts of a sheet's or a workbook's summary."""
+    return [
+        ("duration", f"{report.duration_s:.2f} s"),
+        ("rows/s", report.rows_per_s),
+        ("requests", report.requests),
+        ("429s", report.rate_limited),
+        ("retries", report.retries),
+        ("results", report.results_path),
+    ]
 
 
 def _print_summary(report: RunReport) -> None:
@@ -103,14 +115,7 @@ def _print_summary(report: RunReport) -> None:
         rows.append(("sheet", report.sheet))
     if not report.dry_run:
         rows += _count_rows(report)
-    rows += [
-        ("duration", f"{report.duration_s:.2f} s"),
-        ("rows/s", report.rows_per_s),
-        ("requests", report.requests),
-        ("429s", report.rate_limited),
-        ("retries", report.retries),
-        ("results", report.results_path),
-    ]
+    rows += _run_facts(report)
     if report.run_id:
         rows.append(("run id", report.run_id))
     echo_table(rows)
@@ -153,15 +158,8 @@ def _print_workbook(report: WorkbookReport) -> None:
                 )
     rows: list[tuple[str, Any]] = [("file", report.file)]
     if not report.dry_run:
-        rows += [(outcome_word(o, dry_run=False), getattr(report.counts, o)) for o in OUTCOMES]
-    rows += [
-        ("duration", f"{report.duration_s:.2f} s"),
-        ("rows/s", report.rows_per_s),
-        ("requests", report.requests),
-        ("429s", report.rate_limited),
-        ("retries", report.retries),
-        ("results", report.results_path),
-    ]
+        rows += _count_rows(report)
+    rows += _run_facts(report)
     if report.errors_path:
         rows.append(("errors", report.errors_path))
     if report.run_id:
