@@ -254,8 +254,9 @@ def import_file(
             )
     from . import read
     from .ledger import Ledger
-    from .results import default_results_path
+    from .results import default_results_path, is_xlsx
     from .results import write_results as _write
+    from .results_csv import write_csv_results
     from .rowcount import count_rows
     from .sheets import is_stdout
     from .state import ledger_path as default_ledger_path
@@ -352,18 +353,33 @@ def import_file(
             )
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
-            with reread() as again:
-                _write(
+            if table.kind == "csv" and table.encoding and not is_xlsx(dest):
+                # CSV in, CSV out: the input's own lines, with the outcome columns added
+                write_csv_results(
                     dest,
-                    again.headers,
-                    again.rows,
+                    path,
+                    table.headers,
                     get,
+                    encoding=table.encoding,
+                    delimiter=used_delimiter,
+                    header_row=table.header_row,
                     dry_run=dry_run,
                     schema=schema,
-                    header_row=getattr(again, "header_row", 1),
-                    delimiter=used_delimiter,
-                    sheet_name=sheet_name or "Results",
+                    name=shown,
                 )
+            else:
+                with reread() as again:
+                    _write(
+                        dest,
+                        again.headers,
+                        again.rows,
+                        get,
+                        dry_run=dry_run,
+                        schema=schema,
+                        header_row=getattr(again, "header_row", 1),
+                        delimiter=used_delimiter,
+                        sheet_name=sheet_name or "Results",
+                    )
             if errors_dest is not None:
                 from .results import ResultSheet, write_errors
 

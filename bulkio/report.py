@@ -11,6 +11,8 @@ Imports point one way: the entry points (:mod:`bulkio.pipeline`, :mod:`bulkio.wo
 
 from __future__ import annotations
 
+import itertools
+
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
@@ -270,6 +272,19 @@ class OutcomeStore:
         for code, name in _NAMES.items():
             setattr(c, name, self.codes.count(code))
         return c
+
+    def plain_codes(self) -> tuple[bytearray, dict[int, str]]:
+        """Each row's outcome code where the row has nothing but its outcome (no record id, link,
+        issues or changes), else 0; and the codes' outcome names. The results sheet's columns of
+        such rows are the same for every row with that outcome, and need no :meth:`get`."""
+        codes = bytearray(self.codes)
+        for row in itertools.chain(self.issues, self.changes):
+            codes[row] = 0
+        for column in (self.record_ids, self.links):
+            for row, value in enumerate(column.values or ()):
+                if value is not None:
+                    codes[row] = 0
+        return codes, dict(_NAMES)
 
 
 #: Every field of a :class:`RowReport` is set: one shared set instead of one per row (a report

@@ -16,7 +16,6 @@ because a row they refer to failed), in the input's own columns, ready to fix an
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import itertools
@@ -85,16 +84,31 @@ def errors_text(issues: Iterable[Issue]) -> str:
 def _display(schema: ObjectSchema | None, key: str, value: Any, empty: str = "(empty)") -> str:
     if value is None or value == []:
         return empty
+    if type(value) is str and (schema is None or _plain_text(schema, key)):
+        return value  # text shown as it is (the usual changed value)
     if schema is not None:
         fdef = schema.fields.get(key)
         if fdef is not None:
-            with contextlib.suppress(Exception):  # unreadable: show the raw API value instead
+            try:
                 value = V.format_value(fdef, value)
+            except Exception:  # noqa: BLE001, S110 - unreadable: show the raw API value instead
+                pass
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
     if isinstance(value, (list, tuple)):
         return "; ".join(str(v) for v in value)
     return str(value)
+
+
+#: Value types whose text values :func:`bulkio.values.format_value` changes (numbers, dates, option
+#: ids); every other type shows a text value as it is.
+_FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT", "MULTI_SELECT"})
+
+
+def _plain_text(schema: ObjectSchema, key: str) -> bool:
+    """Whether a text value of ``key`` shows as it is (no such field: the raw value)."""
+    fdef = schema.fields.get(key)
+    return fdef is None or fdef.value_type not in _FORMATTED_TYPES
 
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:

@@ -1,0 +1,320 @@
+"""The CSV results sheet of a CSV input, written from the input's own lines.
+
+Why: a results sheet repeats the input row for row, and reading a million-row CSV into cells a
+second time only to write the same text again was most of a dry run's results time. So a record
+whose cells need nothing done to them is copied as its text, with the outcome columns added. A
+cell "needs something" when the reader would change it (a blank, spaces around it, a leading
+``'``, a NUL) or the writer would (a formula trigger to escape), when the row is not as wide as
+the header, or when it may be a totals or footer row. Every such record, and every record of an
+unusual file, is read by the reader's own code (:mod:`bulkio.read_csv`) and written as
+:func:`bulkio.results.write_results` writes it, so the two cannot drift.
+
+What may differ from writing every cell: a record the input quoted where no quote is needed
+keeps its quotes (``"Acme"``), as the person wrote it; the cells read back the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from . import results, sheets
+from .definitions import ObjectSchema
+from .operations import RowOutcome
+from .read import MAX_CELL_CHARS, SourceTable, _rows
+from .read_csv import MIXED, _mixed_lines, _records
+from .read_guard import ReadLimits
+from .results import RESULT_HEADERS, Lookup
+
+#: Lowercased starts of a totals or footer row's first cell (:func:`bulkio.read.summary_row`).
+_SUMMARY_STARTS = (
+    "total", "grand", "sub", "overall", "sum", "gesamt", "zwischen", "sous", "totaal",
+    "confident", "copyright", "(c)", "©", "generated", "powered", "filtered", "report",
+)  # fmt: skip
+#: Rows written per call to the file.
+_BATCH = 4096
+#: What a cell is joined with to look at a quoted record's cells (a control character: a cell
+#: holding it is read the slow way anyway).
+_SEPARATOR = "\x1f"
+_SEP, _BAD, _CONTROL = ord(","), ord("!"), ord("#")
+
+
+def _marks(delimiter: str) -> bytes:
+    """A :meth:`bytes.translate` table for the UTF-8 text of a row: the delimiter becomes ``,``;
+    what may start or end a cell that the reader or the writer changes becomes ``!`` (a space, a
+    formula trigger, ``'``, ``:``, and the first and last bytes of Unicode's other spaces, with some
+    other letters: a false alarm only reads the row the slow way); control characters and NUL
+    ``#``; everything else stays or becomes a letter."""
+    table = bytearray(range(256))
+    for b in b",!#":
+        table[b] = ord("a")
+    for b in b"=+-@': ":
+        table[b] = _BAD
+    for b in [*range(32), 127]:
+        table[b] = _CONTROL
+    # U+0085, U+00A0, U+1680, U+2000-200A, U+2028, U+2029, U+202F, U+205F, U+3000 in UTF-8: lead
+    # bytes (a cell's first byte) and last bytes (a cell's last byte)
+    for b in [0xC2, 0xE1, 0xE2, 0xE3, *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]:
+        table[b] = _BAD
+    table[ord(delimiter)] = _SEP
+    return bytes(table)
+
+
+def _may_change(marked: bytes) -> bool:
+    """Whether a cell of a row (its text through :func:`_marks`' table) may start or end with what
+    the reader trims or unescapes or the writer escapes, or holds a control character."""
+    return (
+        not marked
+        or marked[0] == _BAD
+        or marked[-1] == _BAD
+        or b"#" in marked
+        or b"!," in marked  # a cell ending with it
+        or b"!," in marked[::-1]  # a cell starting with it
+    )
+
+
+def _plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str]]:
+    """:meth:`~bulkio.report.OutcomeStore.plain_codes` when ``lookup`` is a store's ``get``; else
+    none (after an error the lookup makes ``not_written`` outcomes: every row asks it)."""
+    store = getattr(lookup, "__self__", None)
+    plain_codes = getattr(store, "plain_codes", None)
+    if plain_codes is None:
+        return b"", {}
+    codes, names = plain_codes()
+    return bytes(codes), names
+
+
+def _breaks_are_newlines(source: Path) -> bool:
+    """Whether every carriage return of the file starts a CRLF line break: reading its bytes line
+    by line then splits it where the reader (text, with universal line breaks) does."""
+    tail = b""
+    with open(source, "rb") as fh:
+        while block := fh.read(1 << 20):
+            block = tail + block
+            tail = block[-1:]  # a CR at the end of a block: looked at with the next one
+            if block.count(b"\r") - (tail == b"\r") != block.count(b"\r\n"):
+                return False
+    return tail != b"\r"
+
+
+class _Records:
+    """Where a record that holds a quote ends: :func:`csv.reader` reads it line by line (a quoted
+    cell may hold line breaks) from the line already taken, then from the file, and the lines it
+    took are kept."""
+
+    __slots__ = ("lines", "reader", "source", "taken")
+
+    def __init__(self, source: Iterator[str], delimiter: str) -> None:
+        self.source = source
+        self.taken: Iterator[str] = source
+        self.lines: list[str] = []
+        self.reader = csv.reader(self, delimiter=delimiter)
+
+    def __iter__(self) -> _Records:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.taken)
+        self.lines.append(line)
+        return line
+
+    def read(self, first: str) -> list[str]:
+        """The cells of the record that starts with the line ``first`` (its lines in :attr:`lines`)."""
+        self.lines = []
+        self.taken = itertools.chain((first,), self.source)
+        try:
+            return next(self.reader)
+        finally:
+            self.taken = self.source
+
+
+class _Formatter:
+    """One row as CSV text, the way :func:`csv.writer` writes it to the file."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.buffer = io.StringIO()
+        self.writerow = csv.writer(self.buffer, delimiter=delimiter).writerow
+
+    def __call__(self, cells: Sequence[Any]) -> str:
+        buffer = self.buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self.writerow(cells)
+        return buffer.getvalue()
+
+
+def write_csv_results(
+    dest: str | Path,
+    source: str | Path,
+    headers: Sequence[str],
+    lookup: Lookup,
+    *,
+    encoding: str,
+    delimiter: str,
+    header_row: int = 1,
+    dry_run: bool = False,
+    schema: ObjectSchema | None = None,
+    name: str | None = None,
+) -> Path:
+    """Write the results sheet of the CSV file ``source`` to the CSV ``dest``: the same bytes
+    as :func:`bulkio.results.write_results` given the rows the reader yields (but for quotes the
+    input had where none are needed), in a fraction of the time."""
+    dest = Path(dest)
+    with sheets.atomic_path(dest) as tmp:
+        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
+        binary = utf8 and _breaks_are_newlines(Path(source))
+        args = (headers, lookup, encoding, delimiter, header_row, dry_run, schema, name)
+        _write(tmp, Path(source), *args, binary=binary)
+    return dest
+
+
+def _write(
+    tmp: Path,
+    source: Path,
+    headers: Sequence[str],
+    lookup: Lookup,
+    encoding: str,
+    delimiter: str,
+    header_row: int,
+    dry_run: bool,
+    schema: ObjectSchema | None,
+    name: str | None,
+    *,
+    binary: bool,
+) -> None:
+    """:func:`write_csv_results` into ``tmp``, reading a UTF-8 file as bytes (``binary``: its
+    bytes are the output's) or any file as text."""
+    width = len(headers)
+    d = delimiter
+    row_text = _Formatter(d)
+    table = SourceTable(
+        path=name or str(source), sheet=None, headers=list(headers), header_row=1, rows=iter(()),
+        fingerprint="", encoding=encoding, delimiter=d, kind="csv",
+    )  # fmt: skip
+    limits = ReadLimits()
+
+    def read_record(lines: list[str]) -> list[Any] | None:
+        """The reader's cells of one record (None: a row it skips: blank, totals, footer)."""
+        rows = list(_rows(table, [], _records(table, lines, limits, {})))
+        table.issues.clear()
+        return rows[0].cells if rows else None
+
+    plain, names = _plain_codes(lookup)
+    tails: list[bytes | None] = [None] * 256  # outcome code -> its columns' text (rows with nothing else)
+
+    def added(number: int) -> bytes:
+        """The outcome columns of row ``number`` (CSV text after a delimiter), or of its outcome."""
+        code = plain[number] if number < len(plain) else 0
+        outcome = RowOutcome(row=number, outcome=names[code]) if code in names else lookup(number)  # type: ignore[arg-type]
+        text = (
+            d + row_text(sheets.csv_row(results.outcome_cells(outcome, dry_run=dry_run, schema=schema)))
+        ).encode()
+        if code in names:
+            tails[code] = text
+        return text
+
+    fast = len(d.encode()) == 1 and d not in '"\r\n' + _SEPARATOR
+    marks = _marks(d) if fast else b""
+    cell_marks = _marks(_SEPARATOR)
+    separator = _SEPARATOR
+    # a totals or footer row's first cell (read.summary_row), and rows that start like one
+    summary = re.compile(
+        b'[%s"]*(?:%s)' % (re.escape(d.encode()), b"|".join(re.escape(x.encode()) for x in _SUMMARY_STARTS)),
+        re.IGNORECASE,
+    )
+    maybe_summary = bytearray(256)
+    for x in _SUMMARY_STARTS:
+        maybe_summary[x.encode()[0]] = maybe_summary[x.upper().encode()[0]] = 1
+    maybe_summary[ord('"')] = 1
+    if fast:
+        maybe_summary[ord(d)] = 1
+    comma = b","
+    last = width - 1
+    no_plain = len(plain)
+    blank = row_text([""] * (width + len(RESULT_HEADERS))).encode()
+
+    lines: Iterator[bytes]
+    opened: IO[Any]
+    if binary:
+        opened = open(source, "rb")  # noqa: SIM115 - closed below
+        lines = iter(opened)
+    elif encoding == MIXED:
+        opened = open(source, "rb")  # noqa: SIM115
+        lines = map(str.encode, _mixed_lines(opened, {}))
+    else:
+        opened = open(source, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+        lines = map(str.encode, opened)
+    records = _Records(map(_text, lines), d)
+    with opened, open(tmp, "wb") as fh:
+        out: list[bytes] = [blank] * (header_row - 1)
+        out.append(row_text(sheets.csv_row([*headers, *RESULT_HEADERS])).encode())
+        number = 0
+        for line in lines:  # the rows above the header, and the header: records, not lines
+            if b'"' in line:
+                records.read(_text(line))
+            number += 1
+            if number == header_row:
+                break
+        gap = 0  # rows the reader skips: written only when a row follows (as write_results does)
+        for line in lines:
+            number += 1
+            parts: list[str] | None = None
+            body = line.rstrip(b"\r\n")
+            if b'"' in line:  # csv.reader finds where the record ends, and its cells
+                cells = records.read(_text(line))
+                parts = records.lines
+                if len(parts) > 1:
+                    body = "".join(parts).rstrip("\r\n").encode()
+                copy = (
+                    len(cells) == width
+                    and any(cells)
+                    and not _may_change(separator.join(cells).encode().translate(cell_marks))
+                )
+            elif fast:
+                m = body.translate(marks)
+                copy = (
+                    m.count(comma) == last
+                    and len(m) > last
+                    and m[0] != _BAD
+                    and m[-1] != _BAD
+                    and b"#" not in m
+                    and b"!," not in m
+                    and b"!," not in m[::-1]
+                )
+            else:
+                copy = False
+            if (
+                copy
+                and (not maybe_summary[body[0]] or summary.match(body) is None)
+                and len(body) <= MAX_CELL_CHARS
+            ):
+                if gap:
+                    out.extend([blank] * gap)
+                    gap = 0
+                tail = tails[plain[number]] if number < no_plain else None
+                out.append(body + (tail or added(number)))
+            else:
+                fitted = read_record(parts or [_text(line)])
+                if fitted is None:
+                    gap += 1
+                    continue
+                if gap:
+                    out.extend([blank] * gap)
+                    gap = 0
+                out.append(row_text(sheets.csv_row(fitted))[: -len("\r\n")].encode() + added(number))
+            if len(out) >= _BATCH:
+                fh.writelines(out)
+                out.clear()
+        fh.writelines(out)
+
+
+def _text(line: bytes) -> str:
+    return line.decode("utf-8", "replace")
+
+
+__all__ = ["write_csv_results"]
