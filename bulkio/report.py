@@ -12,7 +12,6 @@ Imports point one way: the entry points (:mod:`bulkio.pipeline`, :mod:`bulkio.wo
 from __future__ import annotations
 
 import itertools
-
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
