@@ -72,10 +72,31 @@ def _may_change(marked: bytes) -> bool:
         not marked
         or marked[0] == _BAD
         or marked[-1] == _BAD
-        or b"#" in marked
+        or _CONTROL in marked
         or b"!," in marked  # a cell ending with it
-        or b"!," in marked[::-1]  # a cell starting with it
+        or b",!" in marked  # a cell starting with it
     )
+
+
+def _simply_quoted(body: bytes, last: int, outer: bytes, inner: bytes) -> bool:
+    """Whether a line with quotes is one record whose quoted cells are each a whole cell
+    (``a,"b, c",d``: no ``""`` inside, no quote within a cell), with ``last + 1`` cells, none of
+    which the reader or the writer changes. ``outer`` is :func:`_marks`' table of the delimiter
+    with NUL as ``|`` (where a quoted cell is), ``inner`` the table of NUL (a quoted cell's
+    bounds)."""
+    if 0 in body:
+        return False
+    parts = body.split(b'"')
+    quoted = len(parts) // 2
+    if len(parts) % 2 == 0:  # an odd number of quotes: a cell goes on to the next line
+        return False
+    outside = b"\x00".join(parts[0::2])  # NUL where a quoted cell is
+    bounded = b"," + outside.translate(outer) + b","
+    if bounded.count(b",|") != quoted or bounded.count(b"|,") != quoted:
+        return False  # a quote that does not open or close a whole cell
+    if bounded.count(b",") - 2 != last or _may_change(bounded[1:-1]):
+        return False
+    return not _may_change((b"\x00" + b"\x00".join(parts[1::2]) + b"\x00").translate(inner))
 
 
 def _plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str]]:
@@ -221,6 +242,11 @@ def _write(
     fast = len(d.encode()) == 1 and d not in '"\r\n' + _SEPARATOR
     marks = _marks(d) if fast else b""
     cell_marks = _marks(_SEPARATOR)
+    outer_table = bytearray(marks)
+    if fast:
+        outer_table[ord("|")], outer_table[0] = ord("a"), ord("|")
+    outer = bytes(outer_table)
+    inner = _marks("\x00")
     separator = _SEPARATOR
     # a totals or footer row's first cell (read.summary_row), and rows that start like one
     summary = re.compile(
@@ -265,16 +291,18 @@ def _write(
             number += 1
             parts: list[str] | None = None
             body = line.rstrip(b"\r\n")
-            if b'"' in line:  # csv.reader finds where the record ends, and its cells
-                cells = records.read(_text(line))
-                parts = records.lines
-                if len(parts) > 1:
-                    body = "".join(parts).rstrip("\r\n").encode()
-                copy = (
-                    len(cells) == width
-                    and any(cells)
-                    and not _may_change(separator.join(cells).encode().translate(cell_marks))
-                )
+            if b'"' in line:
+                copy = fast and _simply_quoted(body, last, outer, inner)
+                if not copy:  # csv.reader finds where the record ends, and its cells
+                    cells = records.read(_text(line))
+                    parts = records.lines
+                    if len(parts) > 1:
+                        body = "".join(parts).rstrip("\r\n").encode()
+                    copy = (
+                        len(cells) == width
+                        and any(cells)
+                        and not _may_change(separator.join(cells).encode().translate(cell_marks))
+                    )
             elif fast:
                 m = body.translate(marks)
                 copy = (
@@ -282,9 +310,9 @@ def _write(
                     and len(m) > last
                     and m[0] != _BAD
                     and m[-1] != _BAD
-                    and b"#" not in m
+                    and _CONTROL not in m
                     and b"!," not in m
-                    and b"!," not in m[::-1]
+                    and b",!" not in m
                 )
             else:
                 copy = False
