@@ -253,12 +253,10 @@ def _write(
         b'[%s"]*(?:%s)' % (re.escape(d.encode()), b"|".join(re.escape(x.encode()) for x in _SUMMARY_STARTS)),
         re.IGNORECASE,
     )
-    maybe_summary = bytearray(256)
-    for x in _SUMMARY_STARTS:
-        maybe_summary[x.encode()[0]] = maybe_summary[x.upper().encode()[0]] = 1
-    maybe_summary[ord('"')] = 1
-    if fast:
-        maybe_summary[ord(d)] = 1
+    # the first two letters a totals row can start with; a row starting with a delimiter or a quote
+    # is looked at by the pattern
+    summary_heads = {x.encode()[:2] for x in _SUMMARY_STARTS}
+    look_closer = {ord('"'), ord(d)} if fast else {ord('"')}
     comma = b","
     last = width - 1
     no_plain = len(plain)
@@ -318,7 +316,10 @@ def _write(
                 copy = False
             if (
                 copy
-                and (not maybe_summary[body[0]] or summary.match(body) is None)
+                and (
+                    (body[:2].lower() not in summary_heads and body[0] not in look_closer)
+                    or summary.match(body) is None
+                )
                 and len(body) <= MAX_CELL_CHARS
             ):
                 if gap:
