@@ -1,0 +1,595 @@
+"""A small streaming XLSX writer for results sheets: rows become SpreadsheetML text in Python and
+go straight into the zip member, a block of rows at a time.
+
+Why not openpyxl's write-only mode: it builds a cell object and an XML element per cell, which
+made the results file 65% of a 50,000-row dry run (issue 13). Here a row is a few string
+formats: a plain text cell is one f-string, escaping runs only on a row whose text needs it.
+
+What a sheet written here keeps from the openpyxl one (``tests/test_xlsx_stream.py`` compares
+them): text stays text (inline strings, so ``=…`` and ``#N/A`` are never a formula or an error
+value; control characters XML cannot hold dropped; ``'`` before a formula trigger doubled, as
+:func:`bulkio.sheets.xlsx_text` does), numbers, booleans, dates/datetimes/times as serial numbers
+with the same number formats, a styled header, frozen panes, an autofilter (with its hidden
+``_xlnm._FilterDatabase`` name), column widths, empty rows in place, cell fills and comments
+(comments part + VML drawing, so Excel and LibreOffice show them).
+
+Inline strings, not a shared-strings table: a shared table must be held in memory (every
+distinct value of a million-row sheet) and written after the sheets; inline strings keep memory
+constant and are what openpyxl's write-only mode writes too. Each sheet is streamed to a temporary
+file first and then stored into the zip with its size known (zip64 only when a sheet needs it;
+``ZipFile.open(…, "w")`` would need ``force_zip64`` up front for a sheet that might pass 2 GiB).
+Comments are spooled the same way. Nothing here imports openpyxl.
+
+The package is deterministic (fixed zip timestamps and document dates) and written atomically
+(:func:`bulkio.sheets.atomic_path`): an exception or Ctrl-C leaves the previous file untouched and
+no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from . import sheets
+
+#: zlib level of every part: 1 measured fastest with files ~1.3× the size of level 6
+#: (``bench/bench_results_xlsx.py``).
+COMPRESS_LEVEL = 1
+#: Rows joined before one write into the sheet's stream.
+FLUSH_ROWS = 256
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+#: Cell style ids (``cellXfs`` of :func:`_styles_xml`): header, then a number format (none, date,
+#: datetime, time) × a fill (none, error, warning): ``style(fill, fmt) = 1 + 4 * fill + fmt``,
+#: except plain (0).
+HEADER_STYLE = 1
+FMT_DATE, FMT_DATETIME, FMT_TIME = 1, 2, 3
+FILL_ERROR, FILL_WARNING = 1, 2
+
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+#: Characters XML 1.0 cannot hold (openpyxl's set, :data:`bulkio.sheets.ILLEGAL_CHARACTERS_RE`)
+#: and the three that need an entity: a row with none of them is written without escaping.
+_NEEDS_WORK = re.compile(r"[\000-\010\013\014\016-\037&<>]")
+_ILLEGAL = sheets.ILLEGAL_CHARACTERS_RE
+#: Text starting or ending in whitespace gets ``xml:space="preserve"`` (Excel trims it otherwise);
+#: text starting with ``'`` may need the reader's extra ``'`` (:func:`bulkio.sheets.xlsx_text`).
+_WS = frozenset(chr(i) for i in range(0x3001) if chr(i).isspace())
+_FIRST = _WS | {sheets.ESCAPE_PREFIX}
+_WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_DATE = _WINDOWS_EPOCH.date()
+
+
+def _needs_work(values: Sequence[Any]) -> bool:
+    """Whether a row's text needs escaping or control characters dropped: one search over the
+    row's text joined (a row of text and None joins without a Python loop)."""
+    try:
+        text = "".join(filter(None, values))
+    except TypeError:  # numbers, dates, booleans: join the text cells only
+        text = "".join([v for v in values if isinstance(v, str)])
+    return _NEEDS_WORK.search(text) is not None
+
+
+def _style(fill: int, fmt: int) -> int:
+    return 0 if not fill and not fmt else 1 + 4 * fill + fmt
+
+
+def _escape(text: str) -> str:
+    """XML text: illegal control characters dropped, ``& < >`` as entities."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    return _escape(text).replace('"', "&quot;")
+
+
+def column_letter(index: int) -> str:
+    """``0`` → ``A``, ``26`` → ``AA`` (0-based)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _serial(value: dt.date | dt.datetime | dt.time) -> str:
+    """Excel's serial number of a date, datetime or time, as openpyxl writes it (1900 date system,
+    the 1900-02-29 bug kept, ``%.16g``), so both read back the same."""
+    if isinstance(value, dt.time):
+        return f"{_day_fraction(value):.16g}"
+    when = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    days = (when - _WINDOWS_EPOCH).days
+    if 0 < days <= 60:
+        days -= 1
+    return f"{days + _day_fraction(when):.16g}"
+
+
+def _day_fraction(t: dt.time | dt.datetime) -> float:
+    return (t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 10**6) / 86400
+
+
+def text_xml(text: str) -> tuple[str, bool]:
+    """The ``<t>`` content of a text cell and whether it needs ``xml:space="preserve"``; the text
+    as :func:`bulkio.sheets.xlsx_text` stores it (control characters dropped, ``'`` doubled before
+    a formula trigger)."""
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    if text and text[0] == sheets.ESCAPE_PREFIX and sheets._needs_prefix(text):
+        text = sheets.ESCAPE_PREFIX + text
+    if not text:
+        return "", False
+    preserve = text[0] in _WS or text[-1] in _WS
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"), preserve
+
+
+def cell_xml(ref: str, value: Any, fill: int = 0) -> str:
+    """One ``<c>`` element (``""`` for an empty unstyled cell), typed as openpyxl would write
+    the value after :func:`bulkio.sheets.xlsx_value`."""
+    kind = type(value)
+    if kind is str or isinstance(value, str):
+        text, preserve = text_xml(value)
+        s = f' s="{_style(fill, 0)}"' if fill else ""
+        if not text:
+            return f'<c r="{ref}"{s} t="inlineStr"/>'
+        space = ' xml:space="preserve"' if preserve else ""
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    if value is None:
+        return f'<c r="{ref}" s="{_style(fill, 0)}"/>' if fill else ""
+    if kind is bool:
+        s = f' s="{_style(fill, 0)}"' if fill else ""
+        return f'<c r="{ref}"{s} t="b"><v>{1 if value else 0}</v></c>'
+    if isinstance(value, (int, float, Decimal)):
+        number: int | float = int(value) if isinstance(value, int) else float(value)
+        if isinstance(number, float) and not math.isfinite(number):
+            return f'<c r="{ref}" s="{_style(fill, 0)}"/>' if fill else ""
+        s = f' s="{_style(fill, 0)}"' if fill else ""
+        return f'<c r="{ref}"{s} t="n"><v>{number!r}</v></c>'
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return f'<c r="{ref}" s="{_style(fill, FMT_DATETIME)}" t="n"><v>{_serial(value)}</v></c>'
+    if isinstance(value, dt.date):
+        return f'<c r="{ref}" s="{_style(fill, FMT_DATE)}" t="n"><v>{_serial(value)}</v></c>'
+    if isinstance(value, dt.time):
+        return f'<c r="{ref}" s="{_style(fill, FMT_TIME)}" t="n"><v>{_serial(value)}</v></c>'
+    return cell_xml(ref, sheets.xlsx_value(value), fill)  # other objects as text, as ever
+
+
+class SheetStream:
+    """One worksheet being written: header first (:meth:`header`), then rows in order
+    (:meth:`row`, :meth:`blank`); :meth:`StreamBook.sheet` closes it."""
+
+    def __init__(
+        self,
+        name: str,
+        out: IO[bytes],
+        ncols: int,
+        widths: Sequence[float],
+        header_row: int,
+        freeze: bool,
+    ) -> None:
+        self.name = name
+        self._out = out
+        self._buf: list[str] = []
+        self.letters = [column_letter(i) for i in range(max(ncols, len(widths)))]
+        self.ncols = ncols
+        self.header_row = header_row
+        self.last_row = 0
+        self.autofilter: str | None = None
+        self.comments: IO[bytes] | None = None
+        self.comment_count = 0
+        self._write_top(widths, freeze)
+
+    def _write_top(self, widths: Sequence[float], freeze: bool) -> None:
+        parts = [
+            _XML_DECL,
+            f'<worksheet xmlns="{_NS}" xmlns:r="{_NS_R}">',
+            '<sheetPr><outlinePr summaryBelow="1" summaryRight="1"/><pageSetUpPr/></sheetPr>',
+            '<sheetViews><sheetView workbookViewId="0">',
+        ]
+        if freeze:
+            top = self.header_row + 1
+            parts.append(
+                f'<pane ySplit="{self.header_row}" topLeftCell="A{top}" activePane="bottomLeft" '
+                'state="frozen"/><selection pane="bottomLeft" activeCell="A1" sqref="A1"/>'
+            )
+        parts.append('</sheetView></sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>')
+        if widths:
+            parts.append("<cols>")
+            for i, w in enumerate(widths, 1):
+                width = round(float(w), 1)
+                text = str(int(width)) if width.is_integer() else repr(width)
+                parts.append(f'<col min="{i}" max="{i}" width="{text}" customWidth="1"/>')
+            parts.append("</cols>")
+        parts.append("<sheetData>")
+        self._out.write("".join(parts).encode())
+
+    def _flush(self) -> None:
+        if self._buf:
+            self._out.write("".join(self._buf).encode())
+            self._buf.clear()
+
+    def blank(self, number: int) -> None:
+        """An empty row (a title row above the header, a blank input row kept in place)."""
+        self._buf.append(f'<row r="{number}"></row>')
+        self.last_row = number
+
+    def header(self, number: int, headers: Sequence[Any]) -> None:
+        """The header row, styled as :func:`bulkio.sheets.header_cells` styles it."""
+        r = str(number)
+        cells = []
+        for L, h in zip(self.letters, headers, strict=False):
+            ref = f'<c r="{L}{r}"'
+            cells.append(cell_xml(L + r, str(h)).replace(ref, f'{ref} s="{HEADER_STYLE}"', 1))
+        self._buf.append(f'<row r="{r}">{"".join(cells)}</row>')
+        self.last_row = number
+
+    def row(
+        self, number: int, values: Sequence[Any], marks: Mapping[int, tuple[int, str]] | None = None
+    ) -> None:
+        """A row of values (text, numbers, booleans, dates, None), typed as in
+        :func:`cell_xml`; ``marks`` maps a column index to ``(fill, comment text)``."""
+        r = str(number)
+        letters = self.letters
+        if len(values) > len(letters):  # a row wider than the header (write_table's rows)
+            letters.extend(column_letter(i) for i in range(len(letters), len(values)))
+        if marks:
+            cells = []
+            for i, (L, v) in enumerate(zip(letters, values, strict=False)):
+                mark = marks.get(i)
+                if mark is None:
+                    cells.append(cell_xml(L + r, v))
+                else:
+                    cells.append(cell_xml(L + r, v, mark[0]) or f'<c r="{L}{r}"/>')
+                    self._comment(L + r, number, i, mark[1])
+        elif _needs_work(values):
+            cells = [cell_xml(L + r, v) for L, v in zip(letters, values, strict=False)]
+        else:  # the common row: plain text written as it is, other values typed
+            first, ws = _FIRST, _WS
+            cells = [
+                (
+                    f'<c r="{L}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+                    if v and v[0] not in first and v[-1] not in ws
+                    else f'<c r="{L}{r}" t="inlineStr"/>'
+                    if not v
+                    else cell_xml(L + r, v)
+                )
+                if type(v) is str
+                else ""
+                if v is None
+                else cell_xml(L + r, v)
+                for L, v in zip(letters, values, strict=False)
+            ]
+        buf = self._buf
+        buf.append(f'<row r="{r}">{"".join(cells)}</row>')
+        self.last_row = number
+        if len(buf) >= FLUSH_ROWS:
+            self._flush()
+
+    def _comment(self, ref: str, number: int, col: int, text: str) -> None:
+        """Spool one comment (a line: ref, 0-based row and column, ``<t>`` element) for
+        :meth:`StreamBook._comments`; tabs and newlines in the text as character references,
+        which XML reads back as the characters."""
+        if self.comments is None:
+            self.comments = tempfile.TemporaryFile()  # noqa: SIM115 - closed by StreamBook.sheet
+        body, preserve = text_xml(text)
+        body = body.replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;")
+        space = ' xml:space="preserve"' if preserve else ""
+        self.comments.write(f"{ref}\t{number - 1}\t{col}\t<t{space}>{body}</t>\n".encode())
+        self.comment_count += 1
+
+    def finish(self, filter_cols: int | None, filter_rows: int | None) -> None:
+        """Close ``sheetData``; an autofilter over ``filter_cols`` columns from the header row
+        down ``filter_rows`` rows (as :func:`bulkio.sheets.finish_sheet`)."""
+        self._flush()
+        tail = ["</sheetData>"]
+        if filter_cols and filter_rows is not None:
+            last = self.header_row + max(filter_rows, 0)
+            self.autofilter = f"A{self.header_row}:{column_letter(filter_cols - 1)}{last}"
+            tail.append(f'<autoFilter ref="{self.autofilter}"/>')
+        tail.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
+        if self.comment_count:
+            tail.append('<legacyDrawing r:id="rId2"/>')
+        tail.append("</worksheet>")
+        self._out.write("".join(tail).encode())
+
+
+class StreamBook:
+    """The package being written; sheets are added in order with :meth:`sheet`."""
+
+    def __init__(self, zf: ZipFile, fills: tuple[str, str]) -> None:
+        self._zf = zf
+        self._fills = fills
+        self._sheets: list[SheetStream] = []
+        self._names: list[str] = []
+        self._next_block = 1  # VML shape-id blocks of 1024, unique across the workbook
+
+    def _store(self, name: str, data: bytes | str) -> None:
+        info = ZipInfo(name, date_time=_ZIP_TIME)
+        info.compress_type = ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        self._zf.writestr(
+            info, data.encode() if isinstance(data, str) else data, compresslevel=COMPRESS_LEVEL
+        )
+
+    def _store_file(self, name: str, fh: IO[bytes]) -> None:
+        """Copy a spooled part into the zip; its size is known, so zip64 is used only if needed."""
+        size = fh.seek(0, 2)
+        fh.seek(0)
+        info = ZipInfo(name, date_time=_ZIP_TIME)
+        info.compress_type = ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        info.file_size = size
+        info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # ZipFile.write's way
+        with self._zf.open(info, "w") as dest:
+            shutil.copyfileobj(fh, dest, 1 << 20)
+
+    def unique_name(self, name: str) -> str:
+        """A valid, unused sheet name: openpyxl's rules (no ``\\ * ? : / [ ]``, refused as it
+        refuses them; a taken name gets a number)."""
+        bad = re.search(r"[\\*?:/\[\]]", name)
+        if bad:
+            raise ValueError(f"Invalid character {bad.group(0)} found in sheet title")
+        name = name or "Sheet"
+        taken = {n.lower() for n in self._names}
+        if name.lower() not in taken:
+            return name
+        n = 1
+        while f"{name}{n}".lower() in taken:
+            n += 1
+        return f"{name}{n}"
+
+    @contextmanager
+    def sheet(
+        self, name: str, ncols: int, widths: Sequence[float] = (), *, header_row: int = 1, freeze: bool = True
+    ) -> Iterator[SheetStream]:
+        """A new sheet; rows are spooled to a temporary file and the sheet stored in the zip when
+        the block ends (call :meth:`SheetStream.finish` inside it)."""
+        name = self.unique_name(name)
+        index = len(self._sheets) + 1
+        with tempfile.TemporaryFile() as spool:
+            ws = SheetStream(name, spool, ncols, widths, header_row, freeze)
+            try:
+                yield ws
+                self._store_file(f"xl/worksheets/sheet{index}.xml", spool)
+                if ws.comments is not None:
+                    self._comments(index, ws)
+            finally:
+                if ws.comments is not None:
+                    ws.comments.close()
+        self._sheets.append(ws)
+        self._names.append(name)
+
+    def _comments(self, index: int, ws: SheetStream) -> None:
+        """The comments part and its VML drawing (shapes Excel and LibreOffice need to show them)."""
+        assert ws.comments is not None
+        blocks = ws.comment_count // 1024 + 1
+        first = self._next_block
+        self._next_block += blocks
+        idmap = ",".join(str(b) for b in range(first, first + blocks))
+        with tempfile.TemporaryFile() as xml, tempfile.TemporaryFile() as vml:
+            xml.write(
+                (
+                    f'{_XML_DECL}<comments xmlns="{_NS}"><authors><author>bulkio</author></authors>'
+                    "<commentList>"
+                ).encode()
+            )
+            vml.write(_VML_HEAD.format(idmap=idmap).encode())
+            ws.comments.seek(0)
+            buf_x: list[str] = []
+            buf_v: list[str] = []
+            for i, line in enumerate(ws.comments):
+                ref, row, col, t = line.decode().rstrip("\n").split("\t", 3)
+                buf_x.append(f'<comment ref="{ref}" authorId="0"><text>{t}</text></comment>')
+                buf_v.append(_VML_SHAPE.format(id=first * 1024 + 1 + i, row=row, col=col))
+                if len(buf_x) >= FLUSH_ROWS:
+                    xml.write("".join(buf_x).encode())
+                    vml.write("".join(buf_v).encode())
+                    buf_x.clear()
+                    buf_v.clear()
+            xml.write(("".join(buf_x) + "</commentList></comments>").encode())
+            vml.write(("".join(buf_v) + "</xml>").encode())
+            self._store_file(f"xl/comments/comment{index}.xml", xml)
+            self._store_file(f"xl/drawings/commentsDrawing{index}.vml", vml)
+        self._store(
+            f"xl/worksheets/_rels/sheet{index}.xml.rels",
+            f'{_XML_DECL}<Relationships xmlns="{_NS_PKG}">'
+            f'<Relationship Id="rId1" Type="{_NS_R}/comments" Target="../comments/comment{index}.xml"/>'
+            f'<Relationship Id="rId2" Type="{_NS_R}/vmlDrawing" '
+            f'Target="../drawings/commentsDrawing{index}.vml"/></Relationships>',
+        )
+
+    def _finish(self) -> None:
+        """Workbook, relationships, styles, content types and document properties."""
+        if not self._sheets:  # as openpyxl's save: a workbook has at least one sheet
+            with self.sheet("Sheet", 0, freeze=False) as ws:
+                ws.finish(None, None)
+        ct = [
+            _XML_DECL + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.vmlDrawing"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" '
+            'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+            '<Override PartName="/docProps/app.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/>'
+        ]
+        sheets_xml, names, rels = [], [], []
+        for i, ws in enumerate(self._sheets, 1):
+            ct.append(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            )
+            if ws.comment_count:
+                ct.append(
+                    f'<Override PartName="/xl/comments/comment{i}.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"/>'
+                )
+            sheets_xml.append(f'<sheet name="{_attr(ws.name)}" sheetId="{i}" r:id="rId{i}"/>')
+            rels.append(
+                f'<Relationship Id="rId{i}" Type="{_NS_R}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+            )
+            if ws.autofilter:
+                a, b = ws.autofilter.split(":")
+                quoted = ws.name.replace("'", "''")
+                ref = "$" + re.sub(r"(\d+)", r"$\1", a) + ":$" + re.sub(r"(\d+)", r"$\1", b)
+                names.append(
+                    f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i - 1}" hidden="1">'
+                    + _escape(f"'{quoted}'!{ref}")
+                    + "</definedName>"
+                )
+        ct.append("</Types>")
+        n = len(self._sheets)
+        rels.append(f'<Relationship Id="rId{n + 1}" Type="{_NS_R}/styles" Target="styles.xml"/>')
+        self._store("[Content_Types].xml", "".join(ct))
+        self._store(
+            "_rels/.rels",
+            f'{_XML_DECL}<Relationships xmlns="{_NS_PKG}">'
+            f'<Relationship Id="rId1" Type="{_NS_R}/officeDocument" Target="xl/workbook.xml"/>'
+            '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/'
+            'metadata/core-properties" Target="docProps/core.xml"/>'
+            f'<Relationship Id="rId3" Type="{_NS_R}/extended-properties" Target="docProps/app.xml"/>'
+            "</Relationships>",
+        )
+        self._store("docProps/core.xml", _CORE_XML.format(when=sheets.FIXED_TIMESTAMP.isoformat() + "Z"))
+        self._store("docProps/app.xml", _APP_XML)
+        self._store(
+            "xl/workbook.xml",
+            f'{_XML_DECL}<workbook xmlns="{_NS}" xmlns:r="{_NS_R}"><workbookPr/>'
+            '<bookViews><workbookView activeTab="0"/></bookViews>'
+            f"<sheets>{''.join(sheets_xml)}</sheets>"
+            + (f"<definedNames>{''.join(names)}</definedNames>" if names else "")
+            + '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>',
+        )
+        self._store(
+            "xl/_rels/workbook.xml.rels",
+            f'{_XML_DECL}<Relationships xmlns="{_NS_PKG}">{"".join(rels)}</Relationships>',
+        )
+        self._store("xl/styles.xml", _styles_xml(*self._fills))
+
+
+def write_table(book: StreamBook, name: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """:func:`bulkio.sheets.write_table` (no ``formats``, ``required`` or ``widths``) as a new
+    sheet of ``book``: widths from the header and the first :data:`bulkio.sheets.WIDTH_SAMPLE_ROWS`
+    rows, frozen header, autofilter. Returns the number of data rows written."""
+    it = iter(rows)
+    sample = [list(r) for r in islice(it, sheets.WIDTH_SAMPLE_ROWS)]
+    widths = sheets.column_widths(headers, sample, formats=[None] * len(headers))
+    count = 0
+    with book.sheet(name, len(headers), widths) as ws:
+        ws.header(1, headers)
+        for source in (sample, it):
+            for row in source:
+                count += 1
+                ws.row(count + 1, list(row))
+        ws.finish(len(headers), count)
+    return count
+
+
+@contextmanager
+def open_book(
+    dest: str | Path, *, error_rgb: str = "FFFFC7CE", warning_rgb: str = "FFFFEB9C"
+) -> Iterator[StreamBook]:
+    """Write an XLSX package to ``dest`` atomically: the file appears (or replaces the old one)
+    only when the block ends without an exception. The fills are the ARGB colours of
+    :data:`FILL_ERROR` and :data:`FILL_WARNING` cells."""
+    with sheets.atomic_path(dest) as tmp, ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True) as zf:
+        book = StreamBook(zf, (error_rgb, warning_rgb))
+        yield book
+        book._finish()
+
+
+def _fill(rgb: str) -> str:
+    return f'<fill><patternFill patternType="solid"><fgColor rgb="{rgb}"/><bgColor rgb="{rgb}"/></patternFill></fill>'
+
+
+def _styles_xml(error_rgb: str, warning_rgb: str) -> str:
+    # fills: 0 none, 1 gray125 (both required), 2 header, 3 error, 4 warning
+    fills = [
+        '<fill><patternFill patternType="none"/></fill>',
+        '<fill><patternFill patternType="gray125"/></fill>',
+        _fill("FFD9E1F2"),
+        _fill(error_rgb),
+        _fill(warning_rgb),
+    ]
+    fmt_ids = {0: 0, FMT_DATE: 164, FMT_DATETIME: 165, FMT_TIME: 21}
+    xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>']
+    xfs.append(
+        '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
+        'applyAlignment="1"><alignment vertical="top"/></xf>'
+    )
+    for fill in (0, FILL_ERROR, FILL_WARNING):
+        for fmt in (0, FMT_DATE, FMT_DATETIME, FMT_TIME):
+            if fill or fmt:
+                assert _style(fill, fmt) == len(xfs)
+                fill_id = (0, 3, 4)[fill]
+                xfs.append(
+                    f'<xf numFmtId="{fmt_ids[fmt]}" fontId="0" fillId="{fill_id}" borderId="0" xfId="0"'
+                    + (' applyNumberFormat="1"' if fmt else "")
+                    + (' applyFill="1"' if fill else "")
+                    + "/>"
+                )
+    return (
+        f'{_XML_DECL}<styleSheet xmlns="{_NS}">'
+        f'<numFmts count="2"><numFmt numFmtId="164" formatCode="{sheets.DATE_FORMAT}"/>'
+        f'<numFmt numFmtId="165" formatCode="{sheets.DATETIME_FORMAT}"/></numFmts>'
+        '<fonts count="2"><font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
+        '<scheme val="minor"/></font><font><b val="1"/></font></fonts>'
+        f'<fills count="{len(fills)}">{"".join(fills)}</fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+        f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    )
+
+
+_CORE_XML = (
+    _XML_DECL + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+    'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>bulkio</dc:creator>'
+    '<cp:lastModifiedBy>bulkio</cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">{when}'
+    '</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified>'
+    "</cp:coreProperties>"
+)
+_APP_XML = (
+    _XML_DECL
+    + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+    "<Application>bulkio</Application></Properties>"
+)
+_VML_HEAD = (
+    '<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+    '<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{idmap}"/></o:shapelayout>'
+    '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+    '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+)
+_VML_SHAPE = (
+    '<v:shape id="_x0000_s{id}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;'
+    'margin-top:1.5pt;width:144px;height:79px;z-index:1;visibility:hidden" fillcolor="#ffffe1" '
+    'o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>'
+    '<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto">'
+    '<div style="text-align:left"></div></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/>'
+    "<x:SizeWithCells/><x:AutoFill>False</x:AutoFill><x:Row>{row}</x:Row><x:Column>{col}</x:Column>"
+    "</x:ClientData></v:shape>"
+)
