@@ -321,12 +321,29 @@ def _column_index(column: str) -> int | None:
     return n - 1
 
 
+def _marks(issues: Sequence[Issue], width: int) -> dict[int, tuple[int, str]]:
+    """The input cells a row's issues name: column index → (fill, comment text); a cell with an
+    error is red, one with warnings only yellow; the comment lists them all."""
+    from .xlsx_stream import FILL_ERROR, FILL_WARNING
+
+    by_column: dict[int, list[Issue]] = {}
+    for issue in issues:
+        idx = _column_index(issue.column) if issue.column else None
+        if idx is not None and idx < width:
+            by_column.setdefault(idx, []).append(issue)
+    return {
+        i: (
+            FILL_ERROR if any(x.severity == "error" for x in found) else FILL_WARNING,
+            "\n".join(f"{x.code}: {x.message}" for x in found)[:30000],
+        )
+        for i, found in by_column.items()
+    }
+
+
 def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = False) -> None:
     """Write one results (or errors) sheet into a streaming workbook: the input's cells typed, the
     outcome columns, errored cells filled with a comment, a styled and frozen header, an
     autofilter and column widths from the first :data:`WIDTH_ROWS` rows."""
-    from .xlsx_stream import FILL_ERROR, FILL_WARNING
-
     width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
     added: tuple[str, ...] = (ERRORS_HEADER,) if errors_only else RESULT_HEADERS
     headers = [*part.headers, *added]
@@ -349,25 +366,21 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
             ws.blank(n)
         ws.header(header_row, headers)
         line = at = header_row  # line: the input's row number; at: the sheet's last row
+        write_row = ws.row
         for row in rest:
-            outcome = get(row.number)
+            number = row.number
+            outcome = get(number)
             if errors_only:
                 if not _failed(outcome):
                     continue
             else:
-                while line + 1 < row.number:  # blank input rows keep their place
+                while line + 1 < number:  # blank input rows keep their place
                     line += 1
                     at += 1
                     ws.blank(at)
-            marks: dict[int, list[Issue]] | None = None
-            if outcome is not None and outcome.issues:
-                for issue in outcome.issues:
-                    idx = _column_index(issue.column) if issue.column else None
-                    if idx is not None and idx < width:
-                        if marks is None:
-                            marks = {}
-                        marks.setdefault(idx, []).append(issue)
-            cells = _fit(row.cells, width)
+            cells = row.cells
+            if len(cells) != width:
+                cells = _fit(cells, width)
             if typed:
                 cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
             extra = (
@@ -375,16 +388,10 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
                 if errors_only
                 else outcome_cells(outcome, dry_run=dry_run, schema=schema)
             )
-            fills = None
-            if marks:
-                fills = {
-                    i: (
-                        FILL_ERROR if any(x.severity == "error" for x in issues) else FILL_WARNING,
-                        "\n".join(f"{x.code}: {x.message}" for x in issues)[:30000],
-                    )
-                    for i, issues in marks.items()
-                }
             at += 1
-            ws.row(at, cells + extra, fills)
-            line = line + 1 if errors_only else row.number
+            if outcome is not None and outcome.issues:
+                write_row(at, [*cells, *extra], _marks(outcome.issues, width))
+            else:
+                write_row(at, [*cells, *extra])
+            line = line + 1 if errors_only else number
         ws.finish(len(headers), max(line, header_row) - header_row)

@@ -15,10 +15,12 @@ with the same number formats, a styled header, frozen panes, an autofilter (with
 
 Inline strings, not a shared-strings table: a shared table must be held in memory (every
 distinct value of a million-row sheet) and written after the sheets; inline strings keep memory
-constant and are what openpyxl's write-only mode writes too. Each sheet is streamed to a temporary
-file first and then stored into the zip with its size known (zip64 only when a sheet needs it;
-``ZipFile.open(…, "w")`` would need ``force_zip64`` up front for a sheet that might pass 2 GiB).
-Comments are spooled the same way. Nothing here imports openpyxl.
+constant and are what openpyxl's write-only mode writes too. Each sheet is spooled first (in
+memory up to :data:`SPOOL_MEMORY`, then in a temporary file: memory stays bounded) and stored into
+the zip with its size known, so a part gets zip64 headers only when it needs them: a member
+streamed straight into the zip would need ``force_zip64`` up front for a sheet that might pass
+2 GiB, and Excel refuses zip64 headers on small parts. Comments are spooled the same way.
+Nothing here imports openpyxl.
 
 The package is deterministic (fixed zip timestamps and document dates) and written atomically
 (:func:`bulkio.sheets.atomic_path`): an exception or Ctrl-C leaves the previous file untouched and
@@ -27,18 +29,22 @@ no temporary file behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
+import queue
 import re
 import shutil
+import struct
 import tempfile
+import threading
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
-from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from . import sheets
 
@@ -47,7 +53,10 @@ from . import sheets
 COMPRESS_LEVEL = 1
 #: Rows joined before one write into the sheet's stream.
 FLUSH_ROWS = 256
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: 1980-01-01 00:00 in DOS date/time fields (the zip epoch: a fixed time, deterministic files).
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1
+#: Sizes and offsets from here on need zip64 fields (a module constant so tests can lower it).
+_ZIP64_LIMIT = 0xFFFFFFFF
 
 #: Cell style ids (``cellXfs`` of :func:`_styles_xml`): header, then a number format (none, date,
 #: datetime, time) × a fill (none, error, warning): ``style(fill, fmt) = 1 + 4 * fill + fmt``,
@@ -71,16 +80,6 @@ _WS = frozenset(chr(i) for i in range(0x3001) if chr(i).isspace())
 _FIRST = _WS | {sheets.ESCAPE_PREFIX}
 _WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 _EPOCH_DATE = _WINDOWS_EPOCH.date()
-
-
-def _needs_work(values: Sequence[Any]) -> bool:
-    """Whether a row's text needs escaping or control characters dropped: one search over the
-    row's text joined (a row of text and None joins without a Python loop)."""
-    try:
-        text = "".join(filter(None, values))
-    except TypeError:  # numbers, dates, booleans: join the text cells only
-        text = "".join([v for v in values if isinstance(v, str)])
-    return _NEEDS_WORK.search(text) is not None
 
 
 def _style(fill: int, fmt: int) -> int:
@@ -171,6 +170,220 @@ def cell_xml(ref: str, value: Any, fill: int = 0) -> str:
     return cell_xml(ref, sheets.xlsx_value(value), fill)  # other objects as text, as ever
 
 
+#: A spooled part stays in memory up to this many bytes, then moves to a temporary file: a
+#: sheet of up to ~60,000 results rows never touches the disk twice, a larger one costs this much
+#: memory at most.
+SPOOL_MEMORY = 32 << 20
+
+
+class Spool:
+    """Bytes written once and read back once: chunks in memory up to :data:`SPOOL_MEMORY`, then
+    a temporary file (removed on :meth:`close`)."""
+
+    def __init__(self, limit: int = SPOOL_MEMORY) -> None:
+        self._chunks: list[bytes] = []
+        self._file: IO[bytes] | None = None
+        self._limit = limit
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._chunks.append(data)
+        if self.size > self._limit:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+            self._file.writelines(self._chunks)
+            self._chunks = []
+
+    def copy_to(self, dest: IO[bytes]) -> None:
+        if self._file is None:
+            for chunk in self._chunks:
+                dest.write(chunk)
+            return
+        self._file.seek(0)
+        shutil.copyfileobj(self._file, dest, 1 << 20)
+
+    def lines(self) -> Iterator[bytes]:
+        """The bytes again, line by line (for spooled comment records)."""
+        if self._file is None:
+            yield from b"".join(self._chunks).splitlines(keepends=True)
+            return
+        self._file.seek(0)
+        yield from self._file
+
+    def close(self) -> None:
+        self._chunks = []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Part:
+    """One package part being written: its bytes deflated as they come (raw deflate, CRC-32 and
+    size kept), the compressed bytes spooled until :class:`_ZipOut` stores them.
+
+    With ``threaded`` a worker thread deflates while the caller formats the next rows: zlib
+    releases the GIL, so on two cores the compression (a fifth of a results sheet's time)
+    overlaps the Python work. A bounded queue keeps memory constant."""
+
+    def __init__(self, *, threaded: bool = False) -> None:
+        self._deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+        self.spool = Spool()
+        self.crc = 0
+        self.size = 0
+        self.closed = False
+        self._queue: queue.Queue[bytes | None] | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        if threaded:
+            self._queue = queue.Queue(maxsize=8)
+            self._thread = threading.Thread(target=self._work, name="bulkio-xlsx-deflate", daemon=True)
+            self._thread.start()
+
+    def _deflate_chunk(self, data: bytes) -> None:
+        self.crc = zlib.crc32(data, self.crc)
+        self.size += len(data)
+        out = self._deflate.compress(data)
+        if out:
+            self.spool.write(out)
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            data = self._queue.get()
+            if data is None:
+                return
+            if self._error is None:
+                try:
+                    self._deflate_chunk(data)
+                except BaseException as exc:  # noqa: BLE001 - raised in the writer's thread
+                    self._error = exc
+
+    def write(self, data: bytes) -> None:
+        if self._queue is None:
+            self._deflate_chunk(data)
+            return
+        if self._error is not None:
+            raise self._error
+        self._queue.put(data)
+
+    def _stop(self) -> None:
+        """Wait for the worker to deflate what it was given (it ends on the ``None`` it gets)."""
+        if self._thread is not None and self._queue is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stop()
+            if self._error is not None:
+                raise self._error
+            self.spool.write(self._deflate.flush())
+            self.closed = True
+
+    def discard(self) -> None:
+        """Drop the part (an error or Ctrl-C while writing): the worker ends, the spool goes."""
+        if self._thread is not None and self._queue is not None:
+            self._error = self._error or RuntimeError("discarded")
+            with contextlib.suppress(queue.Empty):
+                while True:  # unblock a full queue, then tell the worker to end
+                    self._queue.get_nowait()
+            self._stop()
+        self.spool.close()
+
+
+class _ZipOut:
+    """The zip container, written in order to a seekable file: each part's local header (with its
+    sizes known, so zip64 fields only on a part that needs them: Excel refuses them on small
+    parts), its deflated bytes, then the central directory. Deterministic: fixed timestamps."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self._fh = fh
+        self._entries: list[tuple[bytes, int, int, int, int]] = []  # name, crc, csize, size, offset
+
+    def add(self, name: str, part: Part) -> None:
+        part.close()
+        raw = name.encode("ascii")
+        offset = self._fh.tell()
+        csize, size = part.spool.size, part.size
+        big = max(csize, size) >= _ZIP64_LIMIT
+        extra = struct.pack("<HHQQ", 1, 16, size, csize) if big else b""
+        self._fh.write(
+            struct.pack(
+                "<4s2B4HL2L2H",
+                b"PK\003\004",
+                45 if big else 20,
+                0,
+                0,
+                8,
+                _DOS_TIME,
+                _DOS_DATE,
+                part.crc,
+                0xFFFFFFFF if big else csize,
+                0xFFFFFFFF if big else size,
+                len(raw),
+                len(extra),
+            )
+            + raw
+            + extra
+        )
+        part.spool.copy_to(self._fh)
+        part.spool.close()
+        self._entries.append((raw, part.crc, csize, size, offset))
+
+    def add_bytes(self, name: str, data: bytes | str) -> None:
+        part = Part()
+        part.write(data.encode() if isinstance(data, str) else data)
+        self.add(name, part)
+
+    def close(self) -> None:
+        """The central directory and its end record (zip64 ones when sizes, offsets or the
+        number of parts need them)."""
+        start = self._fh.tell()
+        limit = _ZIP64_LIMIT
+        for raw, crc, csize, size, offset in self._entries:
+            fields = [v for v in (size, csize, offset) if v >= limit]
+            extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) if fields else b""
+            self._fh.write(
+                struct.pack(
+                    "<4s4B4HL2L5H2L",
+                    b"PK\001\002",
+                    45 if fields else 20,
+                    0,
+                    45 if fields else 20,
+                    0,
+                    0,
+                    8,
+                    _DOS_TIME,
+                    _DOS_DATE,
+                    crc,
+                    0xFFFFFFFF if csize >= limit else csize,
+                    0xFFFFFFFF if size >= limit else size,
+                    len(raw),
+                    len(extra),
+                    0,
+                    0,
+                    0,
+                    0o600 << 16,
+                    0xFFFFFFFF if offset >= limit else offset,
+                )
+                + raw
+                + extra
+            )
+        end = self._fh.tell()
+        count, cd_size = len(self._entries), end - start
+        if count >= 0xFFFF or start >= limit or cd_size >= limit:
+            self._fh.write(
+                struct.pack("<4sQ2H2L4Q", b"PK\006\006", 44, 45, 45, 0, 0, count, count, cd_size, start)
+                + struct.pack("<4sLQL", b"PK\006\007", 0, end, 1)
+            )
+            count, cd_size, start = min(count, 0xFFFF), min(cd_size, 0xFFFFFFFF), min(start, 0xFFFFFFFF)
+        self._fh.write(struct.pack("<4s4H2LH", b"PK\005\006", 0, 0, count, count, cd_size, start, 0))
+
+
 class SheetStream:
     """One worksheet being written: header first (:meth:`header`), then rows in order
     (:meth:`row`, :meth:`blank`); :meth:`StreamBook.sheet` closes it."""
@@ -178,7 +391,7 @@ class SheetStream:
     def __init__(
         self,
         name: str,
-        out: IO[bytes],
+        out: Part,
         ncols: int,
         widths: Sequence[float],
         header_row: int,
@@ -192,7 +405,7 @@ class SheetStream:
         self.header_row = header_row
         self.last_row = 0
         self.autofilter: str | None = None
-        self.comments: IO[bytes] | None = None
+        self.comments: Spool | None = None  # comment records, read again for two parts
         self.comment_count = 0
         self._write_top(widths, freeze)
 
@@ -249,6 +462,11 @@ class SheetStream:
         letters = self.letters
         if len(values) > len(letters):  # a row wider than the header (write_table's rows)
             letters.extend(column_letter(i) for i in range(len(letters), len(values)))
+        if not marks:
+            try:  # the row's text in one string: text and None join without a Python loop
+                text = "".join(filter(None, values))
+            except TypeError:  # numbers, dates, booleans: join the text cells only
+                text = "".join([v for v in values if isinstance(v, str)])
         if marks:
             cells = []
             for i, (L, v) in enumerate(zip(letters, values, strict=False)):
@@ -256,9 +474,9 @@ class SheetStream:
                 if mark is None:
                     cells.append(cell_xml(L + r, v))
                 else:
-                    cells.append(cell_xml(L + r, v, mark[0]) or f'<c r="{L}{r}"/>')
+                    cells.append(cell_xml(L + r, v, mark[0]))
                     self._comment(L + r, number, i, mark[1])
-        elif _needs_work(values):
+        elif _NEEDS_WORK.search(text):
             cells = [cell_xml(L + r, v) for L, v in zip(letters, values, strict=False)]
         else:  # the common row: plain text written as it is, other values typed
             first, ws = _FIRST, _WS
@@ -287,7 +505,7 @@ class SheetStream:
         :meth:`StreamBook._comments`; tabs and newlines in the text as character references,
         which XML reads back as the characters."""
         if self.comments is None:
-            self.comments = tempfile.TemporaryFile()  # noqa: SIM115 - closed by StreamBook.sheet
+            self.comments = Spool()
         body, preserve = text_xml(text)
         body = body.replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;")
         space = ' xml:space="preserve"' if preserve else ""
@@ -313,7 +531,7 @@ class SheetStream:
 class StreamBook:
     """The package being written; sheets are added in order with :meth:`sheet`."""
 
-    def __init__(self, zf: ZipFile, fills: tuple[str, str]) -> None:
+    def __init__(self, zf: _ZipOut, fills: tuple[str, str]) -> None:
         self._zf = zf
         self._fills = fills
         self._sheets: list[SheetStream] = []
@@ -321,24 +539,7 @@ class StreamBook:
         self._next_block = 1  # VML shape-id blocks of 1024, unique across the workbook
 
     def _store(self, name: str, data: bytes | str) -> None:
-        info = ZipInfo(name, date_time=_ZIP_TIME)
-        info.compress_type = ZIP_DEFLATED
-        info.external_attr = 0o600 << 16
-        self._zf.writestr(
-            info, data.encode() if isinstance(data, str) else data, compresslevel=COMPRESS_LEVEL
-        )
-
-    def _store_file(self, name: str, fh: IO[bytes]) -> None:
-        """Copy a spooled part into the zip; its size is known, so zip64 is used only if needed."""
-        size = fh.seek(0, 2)
-        fh.seek(0)
-        info = ZipInfo(name, date_time=_ZIP_TIME)
-        info.compress_type = ZIP_DEFLATED
-        info.external_attr = 0o600 << 16
-        info.file_size = size
-        info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]  # ZipFile.write's way
-        with self._zf.open(info, "w") as dest:
-            shutil.copyfileobj(fh, dest, 1 << 20)
+        self._zf.add_bytes(name, data)
 
     def unique_name(self, name: str) -> str:
         """A valid, unused sheet name: openpyxl's rules (no ``\\ * ? : / [ ]``, refused as it
@@ -363,16 +564,17 @@ class StreamBook:
         the block ends (call :meth:`SheetStream.finish` inside it)."""
         name = self.unique_name(name)
         index = len(self._sheets) + 1
-        with tempfile.TemporaryFile() as spool:
-            ws = SheetStream(name, spool, ncols, widths, header_row, freeze)
-            try:
-                yield ws
-                self._store_file(f"xl/worksheets/sheet{index}.xml", spool)
-                if ws.comments is not None:
-                    self._comments(index, ws)
-            finally:
-                if ws.comments is not None:
-                    ws.comments.close()
+        part = Part(threaded=True)
+        ws = SheetStream(name, part, ncols, widths, header_row, freeze)
+        try:
+            yield ws
+            self._zf.add(f"xl/worksheets/sheet{index}.xml", part)
+            if ws.comments is not None:
+                self._comments(index, ws)
+        finally:
+            part.discard()
+            if ws.comments is not None:
+                ws.comments.close()
         self._sheets.append(ws)
         self._names.append(name)
 
@@ -383,7 +585,8 @@ class StreamBook:
         first = self._next_block
         self._next_block += blocks
         idmap = ",".join(str(b) for b in range(first, first + blocks))
-        with tempfile.TemporaryFile() as xml, tempfile.TemporaryFile() as vml:
+        xml, vml = Part(), Part()
+        try:
             xml.write(
                 (
                     f'{_XML_DECL}<comments xmlns="{_NS}"><authors><author>bulkio</author></authors>'
@@ -391,10 +594,9 @@ class StreamBook:
                 ).encode()
             )
             vml.write(_VML_HEAD.format(idmap=idmap).encode())
-            ws.comments.seek(0)
             buf_x: list[str] = []
             buf_v: list[str] = []
-            for i, line in enumerate(ws.comments):
+            for i, line in enumerate(ws.comments.lines()):
                 ref, row, col, t = line.decode().rstrip("\n").split("\t", 3)
                 buf_x.append(f'<comment ref="{ref}" authorId="0"><text>{t}</text></comment>')
                 buf_v.append(_VML_SHAPE.format(id=first * 1024 + 1 + i, row=row, col=col))
@@ -405,8 +607,11 @@ class StreamBook:
                     buf_v.clear()
             xml.write(("".join(buf_x) + "</commentList></comments>").encode())
             vml.write(("".join(buf_v) + "</xml>").encode())
-            self._store_file(f"xl/comments/comment{index}.xml", xml)
-            self._store_file(f"xl/drawings/commentsDrawing{index}.vml", vml)
+            self._zf.add(f"xl/comments/comment{index}.xml", xml)
+            self._zf.add(f"xl/drawings/commentsDrawing{index}.vml", vml)
+        finally:
+            xml.discard()
+            vml.discard()
         self._store(
             f"xl/worksheets/_rels/sheet{index}.xml.rels",
             f'{_XML_DECL}<Relationships xmlns="{_NS_PKG}">'
@@ -513,10 +718,12 @@ def open_book(
     """Write an XLSX package to ``dest`` atomically: the file appears (or replaces the old one)
     only when the block ends without an exception. The fills are the ARGB colours of
     :data:`FILL_ERROR` and :data:`FILL_WARNING` cells."""
-    with sheets.atomic_path(dest) as tmp, ZipFile(tmp, "w", ZIP_DEFLATED, allowZip64=True) as zf:
+    with sheets.atomic_path(dest) as tmp, open(tmp, "wb") as fh:
+        zf = _ZipOut(fh)
         book = StreamBook(zf, (error_rgb, warning_rgb))
         yield book
         book._finish()
+        zf.close()
 
 
 def _fill(rgb: str) -> str:
