@@ -180,10 +180,10 @@ class Spool:
     """Bytes written once and read back once: chunks in memory up to :data:`SPOOL_MEMORY`, then
     a temporary file (removed on :meth:`close`)."""
 
-    def __init__(self, limit: int = SPOOL_MEMORY) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._chunks: list[bytes] = []
         self._file: IO[bytes] | None = None
-        self._limit = limit
+        self._limit = SPOOL_MEMORY if limit is None else limit
         self.size = 0
 
     def write(self, data: bytes) -> None:
