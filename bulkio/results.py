@@ -7,7 +7,9 @@ run what would: ``$stage: Lead → Proposal``). XLSX in → XLSX out: the origin
 types (numbers, dates, text as text: no visible ``'``), errored cells filled red with a comment
 carrying the message, header frozen, an autofilter over the table. CSV in → CSV out with the same
 delimiter, in UTF-8, every text cell escaped against formula injection (:func:`bulkio.sheets.csv_row`).
-Written atomically (:func:`bulkio.sheets.atomic_path`).
+Written atomically (:func:`bulkio.sheets.atomic_path`). XLSX results, results workbooks and errors
+files are streamed by :mod:`bulkio.xlsx_stream` (SpreadsheetML formatted in Python, about 10× faster
+than openpyxl's write-only cells; openpyxl is not loaded to write them).
 
 A workbook import writes one results workbook (:func:`write_results_book`): a Summary sheet and one
 sheet per input sheet. :func:`write_errors` writes only the rows that failed (or were skipped

@@ -1,30 +1,36 @@
 """A small streaming XLSX writer for results sheets: rows become SpreadsheetML text in Python and
-go straight into the zip member, a block of rows at a time.
+are deflated as they stream, a block of rows at a time.
 
 Why not openpyxl's write-only mode: it builds a cell object and an XML element per cell, which
 made the results file 65% of a 50,000-row dry run (issue 13). Here a row is a few string
-formats: a plain text cell is one f-string, escaping runs only on a row whose text needs it.
+formats: a plain text cell is one f-string, escaping runs only on a row whose text needs it, and
+zlib (which releases the GIL) deflates in a second thread meanwhile.
 
 What a sheet written here keeps from the openpyxl one (``tests/test_xlsx_stream.py`` compares
-them): text stays text (inline strings, so ``=…`` and ``#N/A`` are never a formula or an error
-value; control characters XML cannot hold dropped; ``'`` before a formula trigger doubled, as
-:func:`bulkio.sheets.xlsx_text` does), numbers, booleans, dates/datetimes/times as serial numbers
-with the same number formats, a styled header, frozen panes, an autofilter (with its hidden
-``_xlnm._FilterDatabase`` name), column widths, empty rows in place, cell fills and comments
-(comments part + VML drawing, so Excel and LibreOffice show them).
+them, with ``bench/_openpyxl_results.py`` as the old writer): text stays text (inline strings, so
+``=…`` and ``#N/A`` are never a formula or an error value; control characters XML cannot hold
+dropped; ``'`` before a formula trigger doubled, as :func:`bulkio.sheets.xlsx_text` does), numbers,
+booleans, dates/datetimes/times as serial numbers with the same number formats, a styled header,
+frozen panes, an autofilter (with its hidden ``_xlnm._FilterDatabase`` name), column widths, empty
+rows in place, cell fills and comments (comments part + VML drawing, so Excel and LibreOffice show
+them). Two deliberate differences: floats are written with every digit (``repr``; openpyxl wrote
+16 significant digits, so 0.1 + 0.2 came back as 0.3), and whitespace-only text keeps
+``xml:space="preserve"`` (openpyxl left it off, so Excel and calamine read such a cell as empty).
+No theme part (nothing refers to theme colours but the default font), ``docProps/app.xml`` names
+bulkio.
 
 Inline strings, not a shared-strings table: a shared table must be held in memory (every
 distinct value of a million-row sheet) and written after the sheets; inline strings keep memory
-constant and are what openpyxl's write-only mode writes too. Each sheet is spooled first (in
-memory up to :data:`SPOOL_MEMORY`, then in a temporary file: memory stays bounded) and stored into
-the zip with its size known, so a part gets zip64 headers only when it needs them: a member
-streamed straight into the zip would need ``force_zip64`` up front for a sheet that might pass
-2 GiB, and Excel refuses zip64 headers on small parts. Comments are spooled the same way.
-Nothing here imports openpyxl.
+constant and are what openpyxl's write-only mode writes too. The zip container is written here
+(:class:`_ZipOut`): each part's deflated bytes are spooled (in memory up to :data:`SPOOL_MEMORY`,
+then in a temporary file, so memory stays bounded) and stored behind a local header written with
+the sizes known, so a part gets zip64 fields only when it needs them: ``zipfile`` streaming a
+member of unknown size would need ``force_zip64`` up front for a sheet that might pass 2 GiB, and
+Excel refuses zip64 headers on small parts. Nothing here imports openpyxl.
 
-The package is deterministic (fixed zip timestamps and document dates) and written atomically
-(:func:`bulkio.sheets.atomic_path`): an exception or Ctrl-C leaves the previous file untouched and
-no temporary file behind.
+The package is deterministic (fixed zip timestamps and document dates: the same rows give the same
+bytes) and written atomically (:func:`bulkio.sheets.atomic_path`): an exception or Ctrl-C leaves
+the previous file untouched, no temporary file and no thread behind.
 """
 
 from __future__ import annotations
