@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
@@ -293,6 +293,7 @@ texts = st.lists(
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=texts)
+@example(values=["'\r", " ", "'=x", "\x00", "a\r\nb", "#N/A", "=1"])
 def test_any_text_round_trips_like_the_openpyxl_sheet(tmp_path: Path, values: list[str]) -> None:
     """Text cells (any unicode, control characters, leading ``=``/``'``, ``#N/A``-like) read back
     through openpyxl and calamine exactly as the openpyxl-written sheet's do: as the same text
@@ -311,10 +312,10 @@ def test_any_text_round_trips_like_the_openpyxl_sheet(tmp_path: Path, values: li
     pb = CalamineWorkbook.from_path(str(new)).get_sheet_by_index(0).to_python()
     assert [[_calamine(v) for v in r] for r in pa] == [[_calamine(v) for v in r] for r in pb]
     for row, value in zip(pb[1:], values, strict=False):  # the text itself, as xlsx_text keeps it
-        kept = ILLEGAL_CHARACTERS_RE.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+        kept = ILLEGAL_CHARACTERS_RE.sub("", value)
         if kept.startswith("'") and _needs_prefix(kept):
             kept = "'" + kept
-        assert row[0] == kept
+        assert row[0] == kept.replace("\r\n", "\n").replace("\r", "\n")  # XML reads CR as LF
 
 
 def test_valid_deterministic_package(tmp_path: Path) -> None:
