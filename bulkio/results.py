@@ -7,7 +7,9 @@ run what would: ``$stage: Lead → Proposal``). XLSX in → XLSX out: the origin
 types (numbers, dates, text as text: no visible ``'``), errored cells filled red with a comment
 carrying the message, header frozen, an autofilter over the table. CSV in → CSV out with the same
 delimiter, in UTF-8, every text cell escaped against formula injection (:func:`bulkio.sheets.csv_row`).
-Written atomically (:func:`bulkio.sheets.atomic_path`).
+Written atomically (:func:`bulkio.sheets.atomic_path`). XLSX results, results workbooks and errors
+files are streamed by :mod:`bulkio.xlsx_stream` (SpreadsheetML formatted in Python, about 10× faster
+than openpyxl's write-only cells; openpyxl is not loaded to write them).
 
 A workbook import writes one results workbook (:func:`write_results_book`): a Summary sheet and one
 sheet per input sheet. :func:`write_errors` writes only the rows that failed (or were skipped
@@ -23,7 +25,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import sheets
 from . import values as V
@@ -32,6 +34,9 @@ from .definitions import ObjectSchema
 from .issues import Issue
 from .operations import RowOutcome
 from .vocabulary import DRY_RUN_WORDS, outcome_word
+
+if TYPE_CHECKING:
+    from .xlsx_stream import StreamBook
 
 OUTCOME_HEADERS = RESULT_COLUMNS[:4]
 CHANGES_HEADER = RESULT_COLUMNS[4]
@@ -194,13 +199,8 @@ def write_results(
         sheet_name or "Results", headers, rows, _lookup(outcomes), dry_run, schema, header_row, types
     )
     if is_xlsx(dest):
-        wb = sheets.new_workbook(write_only=True)
-        try:
-            _xlsx_sheet(wb, sheet)
-            sheets.save_workbook(wb, dest)
-        except BaseException:
-            sheets.discard_workbook(wb)
-            raise
+        with _open_book(dest) as book:
+            _xlsx_sheet(book, sheet)
     else:
         _write_csv(dest, sheet, delimiter=delimiter)
     return dest
@@ -215,18 +215,14 @@ def write_results_book(
 ) -> Path:
     """One results workbook: a :data:`SUMMARY_SHEET` (``summary_headers`` and ``summary`` rows)
     first, then one sheet per input sheet, each like :func:`write_results`'s."""
+    from .xlsx_stream import write_table
+
     dest = Path(dest)
-    wb = sheets.new_workbook(write_only=True)
-    try:
+    with _open_book(dest) as book:
         if summary_headers:
-            ws = wb.create_sheet(SUMMARY_SHEET)
-            sheets.write_table(ws, summary_headers, summary)
+            write_table(book, SUMMARY_SHEET, summary_headers, summary)
         for part in parts:
-            _xlsx_sheet(wb, part)
-        sheets.save_workbook(wb, dest)
-    except BaseException:
-        sheets.discard_workbook(wb)
-        raise
+            _xlsx_sheet(book, part)
     return dest
 
 
@@ -242,14 +238,9 @@ def write_errors(dest: str | Path, parts: Sequence[ResultSheet], *, delimiter: s
     keeps its header."""
     dest = Path(dest)
     if is_xlsx(dest):
-        wb = sheets.new_workbook(write_only=True)
-        try:
+        with _open_book(dest) as book:
             for part in parts:
-                _xlsx_sheet(wb, part, errors_only=True)
-            sheets.save_workbook(wb, dest)
-        except BaseException:
-            sheets.discard_workbook(wb)
-            raise
+                _xlsx_sheet(book, part, errors_only=True)
         return dest
     if len(parts) != 1:
         raise ValueError("an errors file of several sheets must be .xlsx")
@@ -329,20 +320,50 @@ def _peek(rows: Iterable[Any], n: int) -> tuple[list[Any], Iterator[Any]]:
     return head, itertools.chain(head, it)
 
 
-def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> None:
-    """Append one results (or errors) sheet to a write-only workbook."""
-    from openpyxl.cell import Cell, WriteOnlyCell
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-    from openpyxl.utils import column_index_from_string
+def _open_book(dest: Path) -> contextlib.AbstractContextManager[StreamBook]:
+    """An atomic XLSX package with the results fills (:mod:`bulkio.xlsx_stream`)."""
+    from .xlsx_stream import open_book
 
-    error_fill = PatternFill("solid", start_color=ERROR_RGB, end_color=ERROR_RGB)
-    warning_fill = PatternFill("solid", start_color=WARNING_RGB, end_color=WARNING_RGB)
-    ws = wb.create_sheet(part.name[:31])
+    return open_book(dest, error_rgb=ERROR_RGB, warning_rgb=WARNING_RGB)
+
+
+def _column_index(column: str) -> int | None:
+    """``C`` → 2 (0-based), for column names of one to three letters (openpyxl's range); else None."""
+    if not 0 < len(column) <= 3 or not column.isascii() or not column.isalpha():
+        return None
+    n = 0
+    for ch in column.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _marks(issues: Sequence[Issue], width: int) -> dict[int, tuple[int, str]]:
+    """The input cells a row's issues name: column index → (fill, comment text); a cell with an
+    error is red, one with warnings only yellow; the comment lists them all."""
+    from .xlsx_stream import FILL_ERROR, FILL_WARNING
+
+    by_column: dict[int, list[Issue]] = {}
+    for issue in issues:
+        idx = _column_index(issue.column) if issue.column else None
+        if idx is not None and idx < width:
+            by_column.setdefault(idx, []).append(issue)
+    return {
+        i: (
+            FILL_ERROR if any(x.severity == "error" for x in found) else FILL_WARNING,
+            "\n".join(f"{x.code}: {x.message}" for x in found)[:30000],
+        )
+        for i, found in by_column.items()
+    }
+
+
+def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = False) -> None:
+    """Write one results (or errors) sheet into a streaming workbook: the input's cells typed, the
+    outcome columns, errored cells filled with a comment, a styled and frozen header, an
+    autofilter and column widths from the first :data:`WIDTH_ROWS` rows."""
     width, get, dry_run, schema = len(part.headers), part.lookup, part.dry_run, part.schema
     added: tuple[str, ...] = (ERRORS_HEADER,) if errors_only else RESULT_HEADERS
     headers = [*part.headers, *added]
-    # widths from the header and the first rows (a write-only sheet takes them before any row)
+    # widths from the header and the first rows (written before any row)
     first, rest = _peek(part.rows, WIDTH_ROWS)
     longest = [len(str(h)) for h in headers[:width]]
     for row in first:
@@ -352,68 +373,41 @@ def _xlsx_sheet(wb: Any, part: ResultSheet, *, errors_only: bool = False) -> Non
     widths = [max(10.0, min(40.0, n * 1.1)) for n in longest] + [0.0] * len(added)
     for i, name in enumerate(added):
         widths[width + i] = _WIDTHS.get(name, 14.0)
-    sheets.set_column_widths(ws, widths)
     header_row = 1 if errors_only else part.header_row
-    ws.freeze_panes = f"A{header_row + 1}"
-    for _ in range(1, header_row):
-        ws.append([])
-    ws.append(sheets.header_cells(ws, headers))
     types = list(part.types or ())
     kinds = [types[i] if i < len(types) else None for i in range(width)]
     typed = any(kinds)
-    text_cell, xlsx_value, default_format = sheets.xlsx_text, sheets.xlsx_value, sheets.default_format
-    line = header_row
-    for row in rest:
-        outcome = get(row.number)
-        if errors_only:
-            if not _failed(outcome):
-                continue
-        else:
-            while line + 1 < row.number:
-                ws.append([])
-                line += 1
-        marks: dict[int, list[Issue]] = {}
-        for issue in outcome.issues if outcome else ():
-            if issue.column:
-                try:
-                    idx = column_index_from_string(issue.column) - 1
-                except ValueError:
+    with book.sheet(part.name[:31], len(headers), widths, header_row=header_row) as ws:
+        for n in range(1, header_row):
+            ws.blank(n)
+        ws.header(header_row, headers)
+        line = at = header_row  # line: the input's row number; at: the sheet's last row
+        write_row = ws.row
+        for row in rest:
+            number = row.number
+            outcome = get(number)
+            if errors_only:
+                if not _failed(outcome):
                     continue
-                if idx < width:
-                    marks.setdefault(idx, []).append(issue)
-        cells = _fit(row.cells, width)
-        if typed:
-            cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
-        extra = (
-            [errors_text(outcome.issues) if outcome and outcome.issues else ""]
-            if errors_only
-            else outcome_cells(outcome, dry_run=dry_run, schema=schema)
-        )
-        out: list[Any] = []
-        for i, value in enumerate(cells + extra):
-            issues = marks.get(i)
-            if isinstance(value, str):
-                v = text_cell(ws, value)
-                fmt = None
             else:
-                v = xlsx_value(value)
-                fmt = None if v is None or isinstance(v, (str, bool)) else default_format(v)
-                if isinstance(v, str):
-                    v = text_cell(ws, v)
-            if not issues and fmt is None:
-                out.append(v)
-                continue
-            if isinstance(v, Cell):
-                c = v
+                while line + 1 < number:  # blank input rows keep their place
+                    line += 1
+                    at += 1
+                    ws.blank(at)
+            cells = row.cells
+            if len(cells) != width:
+                cells = _fit(cells, width)
+            if typed:
+                cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
+            extra = (
+                [errors_text(outcome.issues) if outcome and outcome.issues else ""]
+                if errors_only
+                else outcome_cells(outcome, dry_run=dry_run, schema=schema)
+            )
+            at += 1
+            if outcome is not None and outcome.issues:
+                write_row(at, [*cells, *extra], _marks(outcome.issues, width))
             else:
-                c = WriteOnlyCell(ws, value=v)
-            if fmt:
-                c.number_format = fmt
-            if issues:
-                errs = [x for x in issues if x.severity == "error"]
-                c.fill = error_fill if errs else warning_fill
-                c.comment = Comment("\n".join(f"{x.code}: {x.message}" for x in issues)[:30000], "bulkio")
-            out.append(c)
-        ws.append(out)
-        line = line + 1 if errors_only else row.number
-    sheets.finish_sheet(ws, len(headers), max(line, header_row) - header_row, header_row=header_row)
+                write_row(at, [*cells, *extra])
+            line = line + 1 if errors_only else number
+        ws.finish(len(headers), max(line, header_row) - header_row)
