@@ -18,6 +18,7 @@ because a row they refer to failed), in the input's own columns, ready to fix an
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import itertools
