@@ -256,7 +256,7 @@ def import_file(
     from .ledger import Ledger
     from .results import default_results_path, is_xlsx
     from .results import write_results as _write
-    from .results_csv import write_csv_results
+    from .results_csv import source_rows, write_csv_results
     from .rowcount import count_rows
     from .sheets import is_stdout
     from .state import ledger_path as default_ledger_path
@@ -366,6 +366,25 @@ def import_file(
                     dry_run=dry_run,
                     schema=schema,
                     name=shown,
+                )
+            elif table.kind == "csv" and table.encoding:  # a CSV's rows, read fast again
+                _write(
+                    dest,
+                    table.headers,
+                    source_rows(
+                        path,
+                        table.headers,
+                        encoding=table.encoding,
+                        delimiter=used_delimiter,
+                        header_row=table.header_row,
+                        name=shown,
+                    ),
+                    get,
+                    dry_run=dry_run,
+                    schema=schema,
+                    header_row=table.header_row,
+                    delimiter=used_delimiter,
+                    sheet_name=sheet_name or "Results",
                 )
             else:
                 with reread() as again:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from . import sheets
 from . import values as V
 from .columns import ERRORS_COLUMN, RESULT_COLUMNS
-from .definitions import ObjectSchema
+from .definitions import FieldDef, ObjectSchema
 from .issues import Issue
 from .operations import RowOutcome
 from .vocabulary import DRY_RUN_WORDS, outcome_word
@@ -87,18 +87,17 @@ def errors_text(issues: Iterable[Issue]) -> str:
     return "; ".join(issue_text(i) for i in issues)
 
 
-def _display(schema: ObjectSchema | None, key: str, value: Any, empty: str = "(empty)") -> str:
+def _display(fdef: FieldDef | None, value: Any, empty: str = "(empty)") -> str:
+    """A before or after value of a change as the cell shows it (option labels, dates, numbers)."""
     if value is None or value == []:
         return empty
-    if type(value) is str and (schema is None or _plain_text(schema, key)):
+    if type(value) is str and (fdef is None or fdef.value_type not in _FORMATTED_TYPES):
         return value  # text shown as it is (the usual changed value)
-    if schema is not None:
-        fdef = schema.fields.get(key)
-        if fdef is not None:
-            try:
-                value = V.format_value(fdef, value)
-            except Exception:  # noqa: BLE001, S110 - unreadable: show the raw API value instead
-                pass
+    if fdef is not None:
+        try:
+            value = V.format_value(fdef, value)
+        except Exception:  # noqa: BLE001, S110 - unreadable: show the raw API value instead
+            pass
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items() if v not in (None, ""))
     if isinstance(value, (list, tuple)):
@@ -111,18 +110,14 @@ def _display(schema: ObjectSchema | None, key: str, value: Any, empty: str = "(e
 _FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT", "MULTI_SELECT"})
 
 
-def _plain_text(schema: ObjectSchema, key: str) -> bool:
-    """Whether a text value of ``key`` shows as it is (no such field: the raw value)."""
-    fdef = schema.fields.get(key)
-    return fdef is None or fdef.value_type not in _FORMATTED_TYPES
-
-
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
-    return "; ".join(
-        f"{k}: {_display(schema, k, old)} → {_display(schema, k, new, '(cleared)')}"
-        for k, (old, new) in changes.items()
-    )
+    fields = schema.fields if schema is not None else {}
+    parts = []
+    for k, (old, new) in changes.items():
+        fdef = fields.get(k)
+        parts.append(f"{k}: {_display(fdef, old)} → {_display(fdef, new, '(cleared)')}")
+    return "; ".join(parts)
 
 
 def outcome_cells(
@@ -172,6 +167,17 @@ def _fit(cells: Sequence[Any], width: int) -> list[Any]:
 
 def _lookup(outcomes: Mapping[int, RowOutcome] | Lookup) -> Lookup:
     return outcomes.get if isinstance(outcomes, Mapping) else outcomes
+
+
+def plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str]]:
+    """:meth:`~bulkio.report.OutcomeStore.plain_codes` when ``lookup`` is a store's ``get`` (each
+    row's outcome code where the row has nothing else, and the codes' names); else none (after an
+    error the lookup makes ``not_written`` outcomes: every row asks it)."""
+    store_codes = getattr(getattr(lookup, "__self__", None), "plain_codes", None)
+    if store_codes is None:
+        return b"", {}
+    codes, names = store_codes()
+    return bytes(codes), names
 
 
 def is_xlsx(dest: str | Path) -> bool:
@@ -384,8 +390,30 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
         ws.header(header_row, headers)
         line = at = header_row  # line: the input's row number; at: the sheet's last row
         write_row = ws.row
+        plain, names = (b"", {}) if errors_only else plain_codes(get)
+        no_plain = len(plain)
+        plain_cells: dict[int, list[Any]] = {}  # outcome code -> its columns (rows with nothing else)
         for row in rest:
             number = row.number
+            code = plain[number] if number < no_plain else 0
+            if code in names:  # the usual row: its outcome columns are its outcome's
+                while line + 1 < number:
+                    line += 1
+                    at += 1
+                    ws.blank(at)
+                extra = plain_cells.get(code)
+                if extra is None:
+                    usual = RowOutcome(row=number, outcome=names[code])  # type: ignore[arg-type]
+                    extra = plain_cells[code] = outcome_cells(usual, dry_run=dry_run, schema=schema)
+                cells = row.cells
+                if len(cells) != width:
+                    cells = _fit(cells, width)
+                if typed:
+                    cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
+                at += 1
+                write_row(at, [*cells, *extra])
+                line = number
+                continue
             outcome = get(number)
             if errors_only:
                 if not _failed(outcome):

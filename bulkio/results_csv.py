@@ -26,7 +26,7 @@ from typing import IO, Any
 from . import results, sheets
 from .definitions import ObjectSchema
 from .operations import RowOutcome
-from .read import MAX_CELL_CHARS, SourceTable, _rows
+from .read import MAX_CELL_CHARS, SourceRow, SourceTable, _rows
 from .read_csv import MIXED, _mixed_lines, _records
 from .read_guard import ReadLimits
 from .results import RESULT_HEADERS, Lookup
@@ -97,17 +97,6 @@ def _simply_quoted(body: bytes, last: int, outer: bytes, inner: bytes) -> bool:
     if bounded.count(b",") - 2 != last or _may_change(bounded[1:-1]):
         return False
     return not _may_change((b"\x00" + b"\x00".join(parts[1::2]) + b"\x00").translate(inner))
-
-
-def _plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str]]:
-    """:meth:`~bulkio.report.OutcomeStore.plain_codes` when ``lookup`` is a store's ``get``; else
-    none (after an error the lookup makes ``not_written`` outcomes: every row asks it)."""
-    store = getattr(lookup, "__self__", None)
-    plain_codes = getattr(store, "plain_codes", None)
-    if plain_codes is None:
-        return b"", {}
-    codes, names = plain_codes()
-    return bytes(codes), names
 
 
 def _breaks_are_newlines(source: Path) -> bool:
@@ -187,36 +176,34 @@ def write_csv_results(
     input had where none are needed), in a fraction of the time."""
     dest = Path(dest)
     with sheets.atomic_path(dest) as tmp:
-        utf8 = encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
-        binary = utf8 and _breaks_are_newlines(Path(source))
+        binary = _utf8(encoding) and _breaks_are_newlines(Path(source))
         args = (headers, lookup, encoding, delimiter, header_row, dry_run, schema, name)
         _write(tmp, Path(source), *args, binary=binary)
     return dest
 
 
-def _write(
-    tmp: Path,
-    source: Path,
-    headers: Sequence[str],
-    lookup: Lookup,
-    encoding: str,
-    delimiter: str,
-    header_row: int,
-    dry_run: bool,
-    schema: ObjectSchema | None,
-    name: str | None,
-    *,
-    binary: bool,
-) -> None:
-    """:func:`write_csv_results` into ``tmp``, reading a UTF-8 file as bytes (``binary``: its
-    bytes are the output's) or any file as text."""
+def _open_lines(source: Path, encoding: str, *, binary: bool) -> tuple[IO[Any], Iterator[bytes]]:
+    """The file and its lines as UTF-8 bytes (a UTF-8 file's own bytes when ``binary``)."""
+    opened: IO[Any]
+    if binary:
+        opened = open(source, "rb")  # noqa: SIM115 - the caller closes it
+        return opened, iter(opened)
+    if encoding == MIXED:
+        opened = open(source, "rb")  # noqa: SIM115
+        return opened, map(str.encode, _mixed_lines(opened, {}))
+    opened = open(source, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+    return opened, map(str.encode, opened)
+
+
+def _classified(
+    lines: Iterator[bytes], headers: Sequence[str], delimiter: str, header_row: int, table: SourceTable
+) -> Iterator[tuple[int, bytes | None, list[Any] | None]]:
+    """The data records of a CSV file after its header: ``(number, text, None)`` for a record
+    whose cells neither the reader nor the writer changes (its UTF-8 text without the line
+    break), ``(number, None, cells)`` with the reader's cells for any other; a row the reader
+    skips (blank, totals, footer) is left out."""
     width = len(headers)
     d = delimiter
-    row_text = _Formatter(d)
-    table = SourceTable(
-        path=name or str(source), sheet=None, headers=list(headers), header_row=1, rows=iter(()),
-        fingerprint="", encoding=encoding, delimiter=d, kind="csv",
-    )  # fmt: skip
     limits = ReadLimits()
 
     def read_record(lines: list[str]) -> list[Any] | None:
@@ -224,20 +211,6 @@ def _write(
         rows = list(_rows(table, [], _records(table, lines, limits, {})))
         table.issues.clear()
         return rows[0].cells if rows else None
-
-    plain, names = _plain_codes(lookup)
-    tails: list[bytes | None] = [None] * 256  # outcome code -> its columns' text (rows with nothing else)
-
-    def added(number: int) -> bytes:
-        """The outcome columns of row ``number`` (CSV text after a delimiter), or of its outcome."""
-        code = plain[number] if number < len(plain) else 0
-        outcome = RowOutcome(row=number, outcome=names[code]) if code in names else lookup(number)  # type: ignore[arg-type]
-        text = (
-            d + row_text(sheets.csv_row(results.outcome_cells(outcome, dry_run=dry_run, schema=schema)))
-        ).encode()
-        if code in names:
-            tails[code] = text
-        return text
 
     fast = len(d.encode()) == 1 and d not in '"\r\n' + _SEPARATOR
     marks = _marks(d) if fast else b""
@@ -259,91 +232,161 @@ def _write(
     look_closer = {ord('"'), ord(d)} if fast else {ord('"')}
     comma = b","
     last = width - 1
+    records = _Records(map(_text, lines), d)
+    number = 0
+    for line in lines:  # the rows above the header, and the header: records, not lines
+        if b'"' in line:
+            records.read(_text(line))
+        number += 1
+        if number == header_row:
+            break
+    for line in lines:
+        number += 1
+        parts: list[str] | None = None
+        body = line.rstrip(b"\r\n")
+        if b'"' in line:
+            copy = fast and _simply_quoted(body, last, outer, inner)
+            if not copy:  # csv.reader finds where the record ends, and its cells
+                cells = records.read(_text(line))
+                parts = records.lines
+                if len(parts) > 1:
+                    body = "".join(parts).rstrip("\r\n").encode()
+                copy = (
+                    len(cells) == width
+                    and any(cells)
+                    and not _may_change(separator.join(cells).encode().translate(cell_marks))
+                )
+        elif fast:
+            m = body.translate(marks)
+            copy = (
+                m.count(comma) == last
+                and len(m) > last
+                and m[0] != _BAD
+                and m[-1] != _BAD
+                and _CONTROL not in m
+                and b"!," not in m
+                and b",!" not in m
+            )
+        else:
+            copy = False
+        if (
+            copy
+            and (
+                (body[:2].lower() not in summary_heads and body[0] not in look_closer)
+                or summary.match(body) is None
+            )
+            and len(body) <= MAX_CELL_CHARS
+        ):
+            yield number, body, None
+        else:
+            fitted = read_record(parts or [_text(line)])
+            if fitted is not None:
+                yield number, None, fitted
+
+
+def _write(
+    tmp: Path,
+    source: Path,
+    headers: Sequence[str],
+    lookup: Lookup,
+    encoding: str,
+    delimiter: str,
+    header_row: int,
+    dry_run: bool,
+    schema: ObjectSchema | None,
+    name: str | None,
+    *,
+    binary: bool,
+) -> None:
+    """:func:`write_csv_results` into ``tmp``, reading a UTF-8 file as bytes (``binary``: its
+    bytes are the output's) or any file as text."""
+    width = len(headers)
+    d = delimiter
+    row_text = _Formatter(d)
+    plain, names = results.plain_codes(lookup)
+    tails: list[bytes | None] = [None] * 256  # outcome code -> its columns' text (rows with nothing else)
+
+    def added(number: int) -> bytes:
+        """The outcome columns of row ``number`` (CSV text after a delimiter), or of its outcome."""
+        code = plain[number] if number < len(plain) else 0
+        outcome = RowOutcome(row=number, outcome=names[code]) if code in names else lookup(number)  # type: ignore[arg-type]
+        text = (
+            d + row_text(sheets.csv_row(results.outcome_cells(outcome, dry_run=dry_run, schema=schema)))
+        ).encode()
+        if code in names:
+            tails[code] = text
+        return text
+
     no_plain = len(plain)
     blank = row_text([""] * (width + len(RESULT_HEADERS))).encode()
-
-    lines: Iterator[bytes]
-    opened: IO[Any]
-    if binary:
-        opened = open(source, "rb")  # noqa: SIM115 - closed below
-        lines = iter(opened)
-    elif encoding == MIXED:
-        opened = open(source, "rb")  # noqa: SIM115
-        lines = map(str.encode, _mixed_lines(opened, {}))
-    else:
-        opened = open(source, encoding=encoding, errors="replace", newline="")  # noqa: SIM115
-        lines = map(str.encode, opened)
-    records = _Records(map(_text, lines), d)
+    opened, lines = _open_lines(source, encoding, binary=binary)
     with opened, open(tmp, "wb") as fh:
         out: list[bytes] = [blank] * (header_row - 1)
         out.append(row_text(sheets.csv_row([*headers, *RESULT_HEADERS])).encode())
-        number = 0
-        for line in lines:  # the rows above the header, and the header: records, not lines
-            if b'"' in line:
-                records.read(_text(line))
-            number += 1
-            if number == header_row:
-                break
-        gap = 0  # rows the reader skips: written only when a row follows (as write_results does)
-        for line in lines:
-            number += 1
-            parts: list[str] | None = None
-            body = line.rstrip(b"\r\n")
-            if b'"' in line:
-                copy = fast and _simply_quoted(body, last, outer, inner)
-                if not copy:  # csv.reader finds where the record ends, and its cells
-                    cells = records.read(_text(line))
-                    parts = records.lines
-                    if len(parts) > 1:
-                        body = "".join(parts).rstrip("\r\n").encode()
-                    copy = (
-                        len(cells) == width
-                        and any(cells)
-                        and not _may_change(separator.join(cells).encode().translate(cell_marks))
-                    )
-            elif fast:
-                m = body.translate(marks)
-                copy = (
-                    m.count(comma) == last
-                    and len(m) > last
-                    and m[0] != _BAD
-                    and m[-1] != _BAD
-                    and _CONTROL not in m
-                    and b"!," not in m
-                    and b",!" not in m
-                )
-            else:
-                copy = False
-            if (
-                copy
-                and (
-                    (body[:2].lower() not in summary_heads and body[0] not in look_closer)
-                    or summary.match(body) is None
-                )
-                and len(body) <= MAX_CELL_CHARS
-            ):
-                if gap:
-                    out.extend([blank] * gap)
-                    gap = 0
+        line = header_row  # rows the reader skips: written only when a row follows (as write_results does)
+        for number, body, cells in _classified(
+            lines, headers, d, header_row, _table(source, headers, encoding, d, name)
+        ):
+            if number > line + 1:
+                out.extend([blank] * (number - line - 1))
+            line = number
+            if body is not None:
                 tail = tails[plain[number]] if number < no_plain else None
                 out.append(body + (tail or added(number)))
             else:
-                fitted = read_record(parts or [_text(line)])
-                if fitted is None:
-                    gap += 1
-                    continue
-                if gap:
-                    out.extend([blank] * gap)
-                    gap = 0
-                out.append(row_text(sheets.csv_row(fitted))[: -len("\r\n")].encode() + added(number))
+                assert cells is not None
+                out.append(row_text(sheets.csv_row(cells))[: -len("\r\n")].encode() + added(number))
             if len(out) >= _BATCH:
                 fh.writelines(out)
                 out.clear()
         fh.writelines(out)
 
 
+def _table(
+    source: Path, headers: Sequence[str], encoding: str, delimiter: str, name: str | None
+) -> SourceTable:
+    """The table the reader's own code reads the unusual records into (its issues are dropped: the
+    first read reported them)."""
+    return SourceTable(
+        path=name or str(source), sheet=None, headers=list(headers), header_row=1, rows=iter(()),
+        fingerprint="", encoding=encoding, delimiter=delimiter, kind="csv",
+    )  # fmt: skip
+
+
+def source_rows(
+    source: str | Path,
+    headers: Sequence[str],
+    *,
+    encoding: str,
+    delimiter: str,
+    header_row: int = 1,
+    name: str | None = None,
+) -> Iterator[SourceRow]:
+    """The rows the reader yields for a CSV file after its header (same numbers, same cells), for
+    a results workbook of a CSV input: an untouched record is split as it is instead of being
+    read cell by cell again."""
+    source = Path(source)
+    binary = _utf8(encoding) and _breaks_are_newlines(source)
+    opened, lines = _open_lines(source, encoding, binary=binary)
+    d = delimiter
+    with opened:
+        for number, body, cells in _classified(
+            lines, headers, d, header_row, _table(source, headers, encoding, d, name)
+        ):
+            if body is not None:
+                text = body.decode("utf-8")
+                raw = text.split(d) if '"' not in text else next(csv.reader([text], delimiter=d))
+                cells = [v or None for v in raw]
+            assert cells is not None
+            yield SourceRow(number, cells)
+
+
+def _utf8(encoding: str) -> bool:
+    return encoding.replace("_", "-").lower() in ("utf-8", "utf8", "utf-8-sig")
+
+
 def _text(line: bytes) -> str:
     return line.decode("utf-8", "replace")
 
 
-__all__ = ["write_csv_results"]
+__all__ = ["source_rows", "write_csv_results"]

@@ -704,6 +704,18 @@ def _result_sheet(plan: SheetPlan, run: SheetRun, table: Any, shown: str, read: 
     """One sheet of the results (or errors) workbook: the sheet read again, row for row."""
 
     def rows() -> Iterator[Any]:
+        if getattr(table, "kind", None) == "csv" and table.encoding:  # a CSV's rows, read fast again
+            from .results_csv import source_rows
+
+            yield from source_rows(
+                plan.path,
+                table.headers,
+                encoding=table.encoding,
+                delimiter=getattr(table, "delimiter", None) or ",",
+                header_row=table.header_row,
+                name=shown,
+            )
+            return
         with read.open_table(
             plan.path,
             sheet=table.table_name or table.sheet,

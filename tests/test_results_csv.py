@@ -17,7 +17,7 @@ from bulkio import read
 from bulkio.issues import Issue
 from bulkio.report import OutcomeStore
 from bulkio.results import write_results
-from bulkio.results_csv import write_csv_results
+from bulkio.results_csv import source_rows, write_csv_results
 
 TOKENS = [
     "Acme", "Acme Corp", " Acme", "Acme ", "\u00a0Acme", "Acme\u2003", "=SUM(A1)", "+1", "-5", "@x",
@@ -72,6 +72,23 @@ def _both(path: Path, tmp: Path, store: OutcomeStore, **open_kw: object) -> tupl
     return fast.read_bytes(), slow.read_bytes()
 
 
+def _same_source_rows(path: Path, **open_kw: object) -> None:
+    """source_rows (a results workbook's rows of a CSV) yields what the reader yields."""
+    with read.open_table(path, **open_kw) as table:  # type: ignore[arg-type]
+        assert table.encoding is not None
+        fast = list(
+            source_rows(
+                path,
+                table.headers,
+                encoding=table.encoding,
+                delimiter=table.delimiter or ",",
+                header_row=table.header_row,
+            )
+        )
+        slow = list(table.rows)
+    assert [(r.number, r.cells) for r in fast] == [(r.number, r.cells) for r in slow]
+
+
 def _rows(data: bytes, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter))
 
@@ -101,6 +118,7 @@ def test_same_rows_as_the_cell_by_cell_sheet(
     assert _rows(fast, delimiter) == _rows(slow, delimiter)
     if minimal:  # the input quotes what needs quoting, as csv.writer does: the very same bytes
         assert fast == slow
+    _same_source_rows(path, delimiter=delimiter)
 
 
 @pytest.mark.parametrize(
@@ -126,6 +144,7 @@ def test_unusual_files_give_the_same_bytes_or_rows(
     assert _rows(fast, delimiter) == _rows(slow, delimiter)
     if '"' not in text:
         assert fast == slow
+    _same_source_rows(path, **kw)
 
 
 def test_a_formula_in_the_input_is_escaped_in_the_results(tmp_path: Path) -> None:
@@ -155,3 +174,4 @@ def test_every_csv_of_the_test_data(tmp_path: Path, path: Path) -> None:
     with read.open_table(path) as table:
         delimiter = table.delimiter or ","
     assert _rows(fast, delimiter) == _rows(slow, delimiter)
+    _same_source_rows(path)
