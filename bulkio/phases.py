@@ -81,6 +81,8 @@ CHUNK = 250
 KEEP_CHANGES = 5000
 
 _WOULD: dict[str, Outcome] = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+#: The reader's issues of a row that has none (shared: never changed)
+_NO_ISSUES: list[Issue] = []
 
 
 class RowObserver(Protocol):
@@ -369,6 +371,7 @@ class SheetRun:
             match=match,
         )
         planner.expected_rows = expected_rows
+        planner.bodies = not self.dry_run
         for outcome in self.completed.values():
             self.put(outcome)
             planner.note_key(outcome.key)
@@ -506,13 +509,16 @@ class SheetRun:
             return ops
 
         read = 0  # rows read since the last "read" progress event (one event per chunk, not per row)
+        seen, skip_rows, stop = self.store.seen, self.skip_rows, self.stop
         for srow in self.source_rows:
-            self.store.seen(srow.number)
+            number = srow.number
+            seen(number)
             read += 1
-            found = row_issues(srow.number)
-            if srow.number in self.skip_rows:
+            # row_issues' usual answer, without the call: nothing new from the reader, nothing held
+            found = _NO_ISSUES if taken == len(reader_issues) and not waiting else row_issues(number)
+            if skip_rows and number in skip_rows:
                 if observer is not None:  # what it was, for the sheets that refer to it
-                    observer.resumed(validator.check(srow), self.store.get(srow.number))
+                    observer.resumed(validator.check(srow), self.store.get(number))
             else:
                 chunk.append(srow)
                 chunk_found.append(found)
@@ -521,7 +527,7 @@ class SheetRun:
                 read = 0
                 if len(chunk) >= CHUNK:
                     yield from flush()
-            if self.stop is not None and self.stop.is_set():
+            if stop is not None and stop.is_set():
                 break
         if read:
             self.emit(Progress("read", read))
@@ -538,8 +544,9 @@ class SheetRun:
         planner = self.planner
         assert planner is not None
         if self.dry_run:  # an error here stops the run at once: nothing was written
+            record = self.record
             for op in ops:
-                self.record(op)
+                record(op)
             return
         from .write import write_operations
 

@@ -337,6 +337,9 @@ class Planner:
         self.known = known or {}
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
+        #: False for a dry run: a create's body is built only for the changes it shows
+        #: (``keep_changes``), since it is never sent
+        self.bodies = True
         self.seen: set[str] = set()
         self.expected_rows = 0  # estimated input rows (0 = unknown), for the scan-or-filter choice
         self.planned = 0
@@ -731,7 +734,11 @@ class Planner:
     def _create(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
         values = row.values
-        missing = [k for k in self.required if (v := values.get(k)) is CLEAR or _empty(v)]
+        missing = [
+            k
+            for k in self.required
+            if (v := values.get(k)) is None or (not v if v.__class__ is str else v is CLEAR or _empty(v))
+        ]
         for k in missing:
             label = self.schema.fields.get(k) or self.schema.relationships.get(k)
             where = "" if k in self.columns else " (the file has no column for it)"
@@ -744,12 +751,19 @@ class Planner:
             )
         if missing:
             return Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
+        has_many, keep_changes = self._has_many, self.keep_changes
+        if not keep_changes and not self.bodies:
+            # a dry run past the rows whose changes it lists: the body is never sent nor shown
+            return Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues)
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
         changes: dict[str, tuple[Any, Any]] = {}
-        has_many, keep_changes = self._has_many, self.keep_changes
         for k, v in values.items():
-            if v is CLEAR or (v.__class__ is str and not v) or (v.__class__ not in _SCALARS and _empty(v)):
+            cls = v.__class__
+            if cls is str or cls is list:  # the usual values: empty only when blank
+                if not v:
+                    continue
+            elif cls not in _SCALARS and (v is CLEAR or _empty(v)):
                 continue
             many = has_many.get(k)
             if many is not None:

@@ -181,9 +181,15 @@ class OutcomeStore:
 
     def seen(self, row: int) -> None:
         """A row was read (it will get an outcome, or ``not_written``)."""
-        self._grow(row)
-        if not self.codes[row]:
-            self.codes[row] = _SEEN
+        codes = self.codes
+        n = len(codes)
+        if row == n:  # the usual row: the next one
+            codes.append(_SEEN)
+            return
+        if row > n:
+            codes.extend(bytes(row + 1 - n))
+        if not codes[row]:
+            codes[row] = _SEEN
 
     def add(
         self,
@@ -198,29 +204,34 @@ class OutcomeStore:
         attempts: int = 0,
     ) -> None:
         """Store one row's outcome (the fields of a :class:`RowOutcome`, without building one)."""
-        self._grow(row)
         codes = self.codes
+        if row >= len(codes):
+            codes.extend(bytes(row + 1 - len(codes)))
         old = codes[row]
         code = codes[row] = _CODES[outcome]
         if old == 0 or old == _SEEN:
             self.stored += 1
-        self.keys.set(row, key)
-        self.record_ids.set(row, record_id)
-        self.links.set(row, link)
+        # a column no row has used yet needs no call for a row without a value
+        if key is not None or self.keys.values is not None:
+            self.keys.set(row, key)
+        if record_id is not None or self.record_ids.values is not None:
+            self.record_ids.set(row, record_id)
+        if link is not None or self.links.values is not None:
+            self.links.set(row, link)
         if issues:
             self.issues[row] = issues
-        elif row in self.issues:
+        elif self.issues and row in self.issues:
             del self.issues[row]
         limit = self.report_limit
         if changes and limit is not None and self.stored > limit and not issues and code != _FAILED:
             changes = None  # a row the (truncated) report does not list
         if changes:
             self.changes[row] = changes
-        elif row in self.changes:
+        elif self.changes and row in self.changes:
             del self.changes[row]
         if attempts:
             self.attempts[row] = attempts
-        elif row in self.attempts:
+        elif self.attempts and row in self.attempts:
             del self.attempts[row]
         if limit is not None and self.stored == limit + 1:
             self.changes = {r: c for r, c in self.changes.items() if r in self.issues or codes[r] == _FAILED}
