@@ -616,7 +616,7 @@ class Planner:
 
     def _plan_row(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
-        if not row.ok:
+        if row.issues and not row.ok:
             return Operation(
                 row=row.row,
                 action="skip",
@@ -645,7 +645,8 @@ class Planner:
                     issues=row.issues,
                 )
         elif key is not None:
-            matches = self.index.find_key(key)
+            # find_key, without the call for the usual new key
+            matches = self.index.find_key(key) if key in self.index.by_key else []
             if not matches and key in self.known:
                 ex = self.index.by_id.get(self.known[key])
                 matches = [ex] if ex is not None else []
