@@ -500,7 +500,7 @@ class SheetRun:
                     row.issues[:0] = found
             validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
             resolver.resolve(checked)
-            ops = [_held(op) for op in planner.plan(checked)]
+            ops = [_held(op) if op.issues else op for op in planner.plan(checked)]
             if observer is not None:
                 observer.planned(checked, ops)
             self.emit(Progress("plan", len(chunk)))

@@ -439,7 +439,7 @@ class Planner:
                     value=key,
                 )
             self.seen.add(key)
-        live = [r for r in rows if r.ok]
+        live = [r for r in rows if not r.issues or r.ok]
         self.planned += len(rows)
         self.index.expected_lookups = max(0, self.expected_rows - self.planned + len(rows))
         want_keys = {k for r in live if (k := keys[r.row])}
@@ -447,7 +447,10 @@ class Planner:
         if want_keys or want_ids or any(r.record_id is None for r in live):
             self.index.prefetch(want_keys, want_ids, self.key_op)
         # known records the list did not show (index lag): confirm with a fresh retrieve
-        confirm = {self.known[k] for k in want_keys if k in self.known and not self.index.find_key(k)}
+        known = self.known
+        confirm = (
+            {known[k] for k in want_keys if k in known and not self.index.find_key(k)} if known else None
+        )
         if confirm:
             self.index.confirm(confirm)
         if self.index.match_specs:
@@ -563,10 +566,8 @@ class Planner:
 
     # --- fractions against what the CRM holds -------------------------------------------------
     def _check_fractions(self, rows: list[CheckedRow]) -> None:
-        for row in rows:
-            if not row.fractions:
-                continue
-            for key in row.fractions:
+        for row in [r for r in rows if r.fractions]:
+            for key in row.fractions or ():
                 if key not in self.scales:
                     self.scales[key] = self._crm_scale(key)
                 why = self.scales[key]

@@ -472,16 +472,11 @@ class Resolver:
             return wanted
         firsts: list[tuple[int, int, str, set[str]]] = []
         for pos, (key, rel) in enumerate(rels):
-            texts: set[str] = set()
-            first = -1
-            for i, row in enumerate(rows):
-                refs = row.values.get(key)
-                if isinstance(refs, list):
-                    if first < 0:
-                        first = i
-                    texts.update(refs)
-            if first >= 0:
-                firsts.append((first, pos, rel.object_type, texts))
+            cells = [row.values.get(key) for row in rows]
+            lists = [c for c in cells if isinstance(c, list)]
+            if lists:
+                first = next(i for i, c in enumerate(cells) if isinstance(c, list))
+                firsts.append((first, pos, rel.object_type, set().union(*lists)))
         for _, _, otype, texts in sorted(firsts, key=lambda f: (f[0], f[1])):
             wanted[otype] = texts
         return wanted
@@ -507,7 +502,7 @@ class Resolver:
                         values[key] = [oid] if multi else oid
                         continue
                 elif val.__class__ is list and val:
-                    oids = [self._match(key, fdef, text)[0] for text in val]
+                    oids = [(memo.get(text) or self._match(key, fdef, text))[0] for text in val]
                     if all(oids):
                         values[key] = list(dict.fromkeys(oids)) if multi else oids[0]
                         continue
