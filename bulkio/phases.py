@@ -59,7 +59,7 @@ from .prepare import (
     peek,
     percent_columns,
 )
-from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_report
+from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_reports
 from .resolve import DEPENDS_ON_FAILED, References, Resolver
 from .resume import (
     REPLAY_WINDOW,
@@ -685,14 +685,12 @@ class SheetRun:
         self.file_issues += self.orphans  # row issues of rows that produced no record
         counts = self.store.counts()
         duration = time.monotonic() - self.started
-        rows: list[RowReport] = []
         total = counts.total
         truncated = total > MAX_REPORT_ROWS
         store = self.store
-        for r in store.with_issues_or_failed() if truncated else range(len(store.codes)):
-            o = store.get(r)
-            if o is not None:
-                rows.append(row_report(o, self.dry_run))
+        rows: list[RowReport] = row_reports(
+            store, store.with_issues_or_failed() if truncated else range(len(store.codes)), self.dry_run
+        )
         s0, s1 = self.stats0, getattr(self.client, "stats", None)
 
         def delta(name: str) -> int:
