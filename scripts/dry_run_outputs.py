@@ -14,7 +14,9 @@ folder) and ``<name>.results.csv`` (the results file as written). Cases:
   the big file dry-run again: updates, unchanged rows and field-level changes past the dry run's
   ``KEEP_CHANGES``;
 * ``tests/data/import`` and every file of ``tests/data/realistic`` as its test imports it: dry
-  run, real run, dry run again (creates, then unchanged or updates), on a fresh org per vendor.
+  run, real run, dry run again (creates, then unchanged or updates), on a fresh org per vendor;
+* the Pipedrive, Close and HubSpot folders as workbook runs (sheets referring to each other's
+  rows), the same three steps.
 """
 
 from __future__ import annotations
@@ -60,6 +62,31 @@ class Cases:
         self.sb.set_faults(org.org_id, index_lag_ms=0)
         return org
 
+    def book(self, name: str, org: Any, folder: Path, **kw: Any) -> None:
+        """A workbook run (a folder of CSV files): its report, without the xlsx results file."""
+        from bulkio.workbook import import_workbook
+
+        with LightfieldClient(api_key=org.api_key, base_url=self.sb.url) as lf:
+            report = import_workbook(
+                folder,
+                client=lf,
+                results_path=self.work / f"{name}.xlsx",
+                ledger_path=self.work / f"ledger-{org.org_id}.sqlite3",
+                **kw,
+            )
+        self.write(name, _without(report.to_dict()))
+        print(name, flush=True)
+
+    def write(self, name: str, data: Any) -> dict[str, str]:
+        """``<name>.json``; the sandbox's record ids (random) become ``<idN>`` in order of appearance."""
+        text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True).replace(
+            str(self.work), "<WORK>"
+        )
+        ids: dict[str, str] = {}
+        text = _IDS.sub(lambda m: ids.setdefault(m.group(0), f"<id{len(ids)}>"), text)
+        (self.out / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+        return ids
+
     def run(self, name: str, org: Any, path: Path, object_type: str, **kw: Any) -> None:
         results = self.work / f"{name}.results.csv"
         with LightfieldClient(api_key=org.api_key, base_url=self.sb.url) as lf:
@@ -71,21 +98,22 @@ class Cases:
                 ledger_path=self.work / f"ledger-{org.org_id}.sqlite3",
                 **kw,
             )
-        data = report.to_dict()
-        for k in _VOLATILE:
-            data.pop(k, None)
-        text = json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True).replace(
-            str(self.work), "<WORK>"
-        )
-        ids: dict[str, str] = {}  # record ids in order of appearance (the sandbox's are random)
-        text = _IDS.sub(lambda m: ids.setdefault(m.group(0), f"<id{len(ids)}>"), text)
-        (self.out / f"{name}.json").write_text(text + "\n", encoding="utf-8")
+        ids = self.write(name, _without(report.to_dict()))
         if results.exists():
             body = results.read_bytes()
             for real, alias in ids.items():
                 body = body.replace(real.encode(), alias.encode())
             (self.out / f"{name}.results.csv").write_bytes(body)
         print(name, report.counts.model_dump(), flush=True)
+
+
+def _without(data: Any) -> Any:
+    """``data`` without the volatile keys, at every level (a workbook's sheets have them too)."""
+    if isinstance(data, dict):
+        return {k: _without(v) for k, v in data.items() if k not in _VOLATILE}
+    if isinstance(data, list):
+        return [_without(v) for v in data]
+    return data
 
 
 def main() -> None:
@@ -176,6 +204,16 @@ def main() -> None:
                 ],
             ),
         ]
+        for vendor, org_seed, records in (
+            ("pipedrive", seed, False),
+            ("close", "demo", False),
+            ("hubspot", "demo", False),
+        ):
+            org = c.org(org_seed, records)  # the folder's CSV files as one workbook run
+            folder = work / f"book-{vendor}"
+            shutil.copytree(REAL / vendor, folder)
+            for step, dry in (("dry", True), ("write", False), ("again", True)):
+                c.book(f"book-{vendor}-{step}", org, folder, dry_run=dry)
         for vendor, (org_seed, records), files in vendors:
             org = c.org(org_seed, records)
             for i, (fname, object_type, kw) in enumerate(files):
