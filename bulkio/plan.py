@@ -464,7 +464,40 @@ class Planner:
             if wanted:
                 self.index.prefetch_matches(wanted)
         self._check_fractions(live)
-        return [self._plan_row(row, keys[row.row]) for row in rows]
+        if self.keep_changes or self.bodies or self.match is not None or self.dup_specs:
+            return [self._plan_row(row, keys[row.row]) for row in rows]
+        return self._plan_creates(rows, keys)
+
+    def _plan_creates(self, rows: list[CheckedRow], keys: dict[int, str | None]) -> list[Operation]:
+        """:meth:`_plan_row` for a dry run past the rows whose changes it lists (no body, no
+        changes), without its calls for the usual row: one with a new key, no record id, no issue
+        and every required value, which would be created. Every other row goes to _plan_row."""
+        by_key, known, required = self.index.by_key, self.known, self.required
+        otype = self.schema.object_type
+        ops: list[Operation] = []
+        for row in rows:
+            key = keys[row.row]
+            if row.issues or row.record_id or key is None or key in by_key or key in known:
+                ops.append(self._plan_row(row, key))
+                continue
+            values = row.values
+            for k in required:  # what _create finds missing
+                v = values.get(k)
+                if v is None:
+                    break
+                cls = v.__class__
+                if cls is str or cls is list:
+                    if not v:
+                        break
+                elif v is CLEAR or _empty(v):
+                    break
+            else:
+                ops.append(
+                    Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues)
+                )
+                continue
+            ops.append(self._plan_row(row, key))
+        return ops
 
     # --- matching without a key ----------------------------------------------------------------
     def _lookups(self, row: CheckedRow, kind: MatchKind, person: bool) -> dict[str, tuple[str, str]]:
