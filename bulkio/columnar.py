@@ -367,13 +367,7 @@ class ChunkChecker:
                         elif 0 < value < 1:
                             waiting.append((out, key, nc, raw, value))
                     continue
-                s = raw.strip()
-                if not s:
-                    continue
-                if s[0] == "#" and s.lower() == CLEAR_TOKEN:
-                    out.values[key] = CLEAR
-                    continue
-                if fast:
+                if fast:  # a cell the pattern reads has no space to strip and is no #clear
                     m = amount(raw)
                     if m is not None and (dollar or not m.group(1)):
                         _, whole, frac = m.groups()
@@ -394,17 +388,23 @@ class ChunkChecker:
                                     plain[raw] = (value, bool(commas) or frac is not None)
                                 # what Validator.observe notes, for a plain non-negative amount
                                 if auto and nc.point is None and (commas or frac is not None):
-                                    nc.point = (out.row, s)
+                                    nc.point = (out.row, raw)
                                 if fractions:
                                     if 1 < value <= 100:
                                         if nc.pct is None:
-                                            nc.pct = (out.row, s)
+                                            nc.pct = (out.row, raw)
                                     elif value > 100:
                                         if nc.big is None:
-                                            nc.big = (out.row, s)
+                                            nc.big = (out.row, raw)
                                     elif 0 < value < 1:
-                                        waiting.append((out, key, nc, s, value))
+                                        waiting.append((out, key, nc, raw, value))
                                 continue
+                s = raw.strip()
+                if not s:
+                    continue
+                if s[0] == "#" and s.lower() == CLEAR_TOKEN:
+                    out.values[key] = CLEAR
+                    continue
                 hit = memo.get(raw)
                 if hit is None:
                     if len(memo) >= MEMO_LIMIT:

@@ -198,15 +198,18 @@ class SheetRun:
                     )
                 )
         record_id = op.record_id
-        self.store.add(
-            op.row,
-            word,
-            record_id=record_id,
-            link=planner.links.get(record_id) if record_id else None,
-            key=op.key,
-            issues=op.issues,
-            changes=changes,
-        )
+        if record_id is None and not changes and not op.issues:  # the usual row: what add defaults to
+            self.store.add(op.row, word, key=op.key)
+        else:
+            self.store.add(
+                op.row,
+                word,
+                record_id=record_id,
+                link=planner.links.get(record_id) if record_id else None,
+                key=op.key,
+                issues=op.issues,
+                changes=changes,
+            )
         if self.observer is not None:
             self.observer.outcome(
                 RowOutcome(row=op.row, outcome=word, record_id=record_id, key=op.key, issues=op.issues)

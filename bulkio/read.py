@@ -688,7 +688,9 @@ def _rows(
         fitted = cells if len(cells) == width and any(cells) else _fit(table, number, cells)
         if fitted is None:
             continue
-        why = summary_row(fitted)
+        first = fitted[0] if fitted else None
+        # summary_row's own first look, without the call, for a row whose first cell is the usual text
+        why = None if first.__class__ is str and _MAY_START.match(first) is None else summary_row(fitted)
         if why is not None:
             for issue in table.issues:  # a totals row's formula is not a record's error either
                 if issue.row == number and issue.code in _CELL_VALUE_CODES:
