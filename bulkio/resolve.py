@@ -490,6 +490,9 @@ class Resolver:
             if memo is None:
                 memo = self._matches[key] = {}
             multi = fdef.value_type == "MULTI_SELECT"
+            # a list of labels → its option ids (None: some label needs the long way); a chunk
+            # repeats a handful of combinations
+            combos: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
             for i, row in enumerate(rows):
                 values = row.values
                 val = values.get(key, _ABSENT)
@@ -502,9 +505,14 @@ class Resolver:
                         values[key] = [oid] if multi else oid
                         continue
                 elif val.__class__ is list and val:
-                    oids = [(memo.get(text) or self._match(key, fdef, text))[0] for text in val]
-                    if all(oids):
-                        values[key] = list(dict.fromkeys(oids)) if multi else oids[0]
+                    combo = tuple(val)
+                    if combo in combos:
+                        done = combos[combo]
+                    else:
+                        oids = [(memo.get(text) or self._match(key, fdef, text))[0] for text in val]
+                        done = combos[combo] = tuple(dict.fromkeys(oids)) if all(oids) else None
+                    if done is not None:
+                        values[key] = list(done) if multi else done[0]
                         continue
                 keys = rest.get(i)
                 if keys is None:
