@@ -306,7 +306,10 @@ class ChunkChecker:
                     continue
                 value = parsed.value
                 if value is not BLANK:
-                    out.values[key] = CLEAR if value is CLEAR else _fresh(value)
+                    if value is CLEAR:
+                        out.values[key] = CLEAR
+                    else:  # _fresh, without the call for the usual (immutable) value
+                        out.values[key] = _fresh(value) if isinstance(value, (list, dict)) else value
 
         return run
 
@@ -331,48 +334,77 @@ class ChunkChecker:
         observe, fractions = v.observe, nc.fractions
         memo: dict[str, tuple[str | None, V.Parsed | None]] = {}
         amount = _AMOUNT.fullmatch
+        # cell → (value, shows a decimal point) for the amounts _AMOUNT reads: a column of a few
+        # distinct values (a probability) reads each once; one of all-different amounts stops
+        # remembering after a chunk that found almost nothing again
+        plain: dict[str, tuple[Any, bool]] = {}
+        remember = [True]
 
         def run(column: Sequence[Any], outs: list[CheckedRow]) -> None:
             pending, waiting = v._pending, v._fractions  # settle() starts new lists: take them now
+            keep = remember[0]
+            hits = misses = 0
             for out, raw in zip(outs, column, strict=True):
                 if raw is None:
                     continue
                 if raw.__class__ is not str:
                     cell(out, entry, raw, defer=True, eager=False)
                     continue
+                known = plain.get(raw) if keep else None
+                if known is not None:  # read by _AMOUNT before: no space to strip, no #clear
+                    hits += 1
+                    value: Any = known[0]
+                    out.values[key] = value
+                    if auto and nc.point is None and known[1]:
+                        nc.point = (out.row, raw)
+                    if fractions:
+                        if 1 < value <= 100:
+                            if nc.pct is None:
+                                nc.pct = (out.row, raw)
+                        elif value > 100:
+                            if nc.big is None:
+                                nc.big = (out.row, raw)
+                        elif 0 < value < 1:
+                            waiting.append((out, key, nc, raw, value))
+                    continue
+                if fast:  # a cell the pattern reads has no space to strip and is no #clear
+                    m = amount(raw)
+                    if m is not None and (dollar or not m.group(1)):
+                        _, whole, frac = m.groups()
+                        commas = whole.count(",")
+                        if commas != 1 or frac is not None:  # "1,234" fits both marks: the parser's
+                            digits = whole.replace(",", "") if commas else whole
+                            if len(digits) <= 15:
+                                value = (
+                                    int(digits)
+                                    if frac is None or not frac.strip("0")
+                                    else float(f"{digits}.{frac}")
+                                )
+                                out.values[key] = value
+                                if keep:
+                                    misses += 1
+                                    if len(plain) >= MEMO_LIMIT:
+                                        plain.clear()
+                                    plain[raw] = (value, bool(commas) or frac is not None)
+                                # what Validator.observe notes, for a plain non-negative amount
+                                if auto and nc.point is None and (commas or frac is not None):
+                                    nc.point = (out.row, raw)
+                                if fractions:
+                                    if 1 < value <= 100:
+                                        if nc.pct is None:
+                                            nc.pct = (out.row, raw)
+                                    elif value > 100:
+                                        if nc.big is None:
+                                            nc.big = (out.row, raw)
+                                    elif 0 < value < 1:
+                                        waiting.append((out, key, nc, raw, value))
+                                continue
                 s = raw.strip()
                 if not s:
                     continue
                 if s[0] == "#" and s.lower() == CLEAR_TOKEN:
                     out.values[key] = CLEAR
                     continue
-                if fast:
-                    m = amount(raw)
-                    if m is not None and (dollar or not m.group(1)):
-                        whole, frac = m.group(2), m.group(3)
-                        commas = whole.count(",")
-                        if commas != 1 or frac is not None:  # "1,234" fits both marks: the parser's
-                            digits = whole.replace(",", "") if commas else whole
-                            if len(digits) <= 15:
-                                value: Any = (
-                                    int(digits)
-                                    if frac is None or not frac.strip("0")
-                                    else float(f"{digits}.{frac}")
-                                )
-                                out.values[key] = value
-                                # what Validator.observe notes, for a plain non-negative amount
-                                if auto and nc.point is None and (commas or frac is not None):
-                                    nc.point = (out.row, s)
-                                if fractions:
-                                    if 1 < value <= 100:
-                                        if nc.pct is None:
-                                            nc.pct = (out.row, s)
-                                    elif value > 100:
-                                        if nc.big is None:
-                                            nc.big = (out.row, s)
-                                    elif 0 < value < 1:
-                                        waiting.append((out, key, nc, s, value))
-                                continue
                 hit = memo.get(raw)
                 if hit is None:
                     if len(memo) >= MEMO_LIMIT:
@@ -392,6 +424,9 @@ class ChunkChecker:
                 out.values[key] = CLEAR if value is CLEAR else value
                 if value is not CLEAR:
                     observe(out, key, nc, s, value, evidence, defer=True)
+            if keep and misses > 8 * hits:
+                remember[0] = False
+                plain.clear()
 
         return run
 

@@ -59,7 +59,7 @@ from .prepare import (
     peek,
     percent_columns,
 )
-from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_report
+from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_reports
 from .resolve import DEPENDS_ON_FAILED, References, Resolver
 from .resume import (
     REPLAY_WINDOW,
@@ -81,6 +81,8 @@ CHUNK = 250
 KEEP_CHANGES = 5000
 
 _WOULD: dict[str, Outcome] = {"create": "created", "update": "updated", "unchanged": "unchanged"}
+#: The reader's issues of a row that has none (shared: never changed)
+_NO_ISSUES: list[Issue] = []
 
 
 class RowObserver(Protocol):
@@ -196,15 +198,18 @@ class SheetRun:
                     )
                 )
         record_id = op.record_id
-        self.store.add(
-            op.row,
-            word,
-            record_id=record_id,
-            link=planner.links.get(record_id) if record_id else None,
-            key=op.key,
-            issues=op.issues,
-            changes=changes,
-        )
+        if record_id is None and not changes and not op.issues:  # the usual row: what add defaults to
+            self.store.add(op.row, word, key=op.key)
+        else:
+            self.store.add(
+                op.row,
+                word,
+                record_id=record_id,
+                link=planner.links.get(record_id) if record_id else None,
+                key=op.key,
+                issues=op.issues,
+                changes=changes,
+            )
         if self.observer is not None:
             self.observer.outcome(
                 RowOutcome(row=op.row, outcome=word, record_id=record_id, key=op.key, issues=op.issues)
@@ -369,6 +374,7 @@ class SheetRun:
             match=match,
         )
         planner.expected_rows = expected_rows
+        planner.bodies = not self.dry_run
         for outcome in self.completed.values():
             self.put(outcome)
             planner.note_key(outcome.key)
@@ -497,7 +503,7 @@ class SheetRun:
                     row.issues[:0] = found
             validator.settle()  # numbers that fit both decimal marks, fractions: judged per chunk
             resolver.resolve(checked)
-            ops = [_held(op) for op in planner.plan(checked)]
+            ops = [_held(op) if op.issues else op for op in planner.plan(checked)]
             if observer is not None:
                 observer.planned(checked, ops)
             self.emit(Progress("plan", len(chunk)))
@@ -506,13 +512,16 @@ class SheetRun:
             return ops
 
         read = 0  # rows read since the last "read" progress event (one event per chunk, not per row)
+        seen, skip_rows, stop = self.store.seen, self.skip_rows, self.stop
         for srow in self.source_rows:
-            self.store.seen(srow.number)
+            number = srow.number
+            seen(number)
             read += 1
-            found = row_issues(srow.number)
-            if srow.number in self.skip_rows:
+            # row_issues' usual answer, without the call: nothing new from the reader, nothing held
+            found = _NO_ISSUES if taken == len(reader_issues) and not waiting else row_issues(number)
+            if skip_rows and number in skip_rows:
                 if observer is not None:  # what it was, for the sheets that refer to it
-                    observer.resumed(validator.check(srow), self.store.get(srow.number))
+                    observer.resumed(validator.check(srow), self.store.get(number))
             else:
                 chunk.append(srow)
                 chunk_found.append(found)
@@ -521,7 +530,7 @@ class SheetRun:
                 read = 0
                 if len(chunk) >= CHUNK:
                     yield from flush()
-            if self.stop is not None and self.stop.is_set():
+            if stop is not None and stop.is_set():
                 break
         if read:
             self.emit(Progress("read", read))
@@ -538,8 +547,9 @@ class SheetRun:
         planner = self.planner
         assert planner is not None
         if self.dry_run:  # an error here stops the run at once: nothing was written
+            record = self.record
             for op in ops:
-                self.record(op)
+                record(op)
             return
         from .write import write_operations
 
@@ -678,14 +688,12 @@ class SheetRun:
         self.file_issues += self.orphans  # row issues of rows that produced no record
         counts = self.store.counts()
         duration = time.monotonic() - self.started
-        rows: list[RowReport] = []
         total = counts.total
         truncated = total > MAX_REPORT_ROWS
         store = self.store
-        for r in store.with_issues_or_failed() if truncated else range(len(store.codes)):
-            o = store.get(r)
-            if o is not None:
-                rows.append(row_report(o, self.dry_run))
+        rows: list[RowReport] = row_reports(
+            store, store.with_issues_or_failed() if truncated else range(len(store.codes)), self.dry_run
+        )
         s0, s1 = self.stats0, getattr(self.client, "stats", None)
 
         def delta(name: str) -> int:
@@ -719,6 +727,8 @@ def _held(op: Operation) -> Operation:
     """A row whose reference names a row of the same workbook that failed is not written: it is
     ``skipped`` with that ``depends_on_failed`` warning. (The reference's field then counts as
     missing, which is no error of its own; a row with other errors fails anyway.)"""
+    if not op.issues:
+        return op
     held = {i.field for i in op.issues if i.code == DEPENDS_ON_FAILED}
     if not held:
         return op

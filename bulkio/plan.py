@@ -337,6 +337,9 @@ class Planner:
         self.known = known or {}
         self.file, self.sheet = file, sheet
         self.keep_changes = keep_changes
+        #: False for a dry run: a create's body is built only for the changes it shows
+        #: (``keep_changes``), since it is never sent
+        self.bodies = True
         self.seen: set[str] = set()
         self.expected_rows = 0  # estimated input rows (0 = unknown), for the scan-or-filter choice
         self.planned = 0
@@ -436,7 +439,7 @@ class Planner:
                     value=key,
                 )
             self.seen.add(key)
-        live = [r for r in rows if r.ok]
+        live = [r for r in rows if not r.issues or r.ok]
         self.planned += len(rows)
         self.index.expected_lookups = max(0, self.expected_rows - self.planned + len(rows))
         want_keys = {k for r in live if (k := keys[r.row])}
@@ -444,7 +447,10 @@ class Planner:
         if want_keys or want_ids or any(r.record_id is None for r in live):
             self.index.prefetch(want_keys, want_ids, self.key_op)
         # known records the list did not show (index lag): confirm with a fresh retrieve
-        confirm = {self.known[k] for k in want_keys if k in self.known and not self.index.find_key(k)}
+        known = self.known
+        confirm = (
+            {known[k] for k in want_keys if k in known and not self.index.find_key(k)} if known else None
+        )
         if confirm:
             self.index.confirm(confirm)
         if self.index.match_specs:
@@ -458,7 +464,40 @@ class Planner:
             if wanted:
                 self.index.prefetch_matches(wanted)
         self._check_fractions(live)
-        return [self._plan_row(row, keys[row.row]) for row in rows]
+        if self.keep_changes or self.bodies or self.match is not None or self.dup_specs:
+            return [self._plan_row(row, keys[row.row]) for row in rows]
+        return self._plan_creates(rows, keys)
+
+    def _plan_creates(self, rows: list[CheckedRow], keys: dict[int, str | None]) -> list[Operation]:
+        """:meth:`_plan_row` for a dry run past the rows whose changes it lists (no body, no
+        changes), without its calls for the usual row: one with a new key, no record id, no issue
+        and every required value, which would be created. Every other row goes to _plan_row."""
+        by_key, known, required = self.index.by_key, self.known, self.required
+        otype = self.schema.object_type
+        ops: list[Operation] = []
+        for row in rows:
+            key = keys[row.row]
+            if row.issues or row.record_id or key is None or key in by_key or key in known:
+                ops.append(self._plan_row(row, key))
+                continue
+            values = row.values
+            for k in required:  # what _create finds missing
+                v = values.get(k)
+                if v is None:
+                    break
+                cls = v.__class__
+                if cls is str or cls is list:
+                    if not v:
+                        break
+                elif v is CLEAR or _empty(v):
+                    break
+            else:
+                ops.append(
+                    Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues)
+                )
+                continue
+            ops.append(self._plan_row(row, key))
+        return ops
 
     # --- matching without a key ----------------------------------------------------------------
     def _lookups(self, row: CheckedRow, kind: MatchKind, person: bool) -> dict[str, tuple[str, str]]:
@@ -560,10 +599,8 @@ class Planner:
 
     # --- fractions against what the CRM holds -------------------------------------------------
     def _check_fractions(self, rows: list[CheckedRow]) -> None:
-        for row in rows:
-            if not row.fractions:
-                continue
-            for key in row.fractions:
+        for row in [r for r in rows if r.fractions]:
+            for key in row.fractions or ():
                 if key not in self.scales:
                     self.scales[key] = self._crm_scale(key)
                 why = self.scales[key]
@@ -613,7 +650,7 @@ class Planner:
 
     def _plan_row(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
-        if not row.ok:
+        if row.issues and not row.ok:
             return Operation(
                 row=row.row,
                 action="skip",
@@ -642,7 +679,8 @@ class Planner:
                     issues=row.issues,
                 )
         elif key is not None:
-            matches = self.index.find_key(key)
+            # find_key, without the call for the usual new key
+            matches = self.index.find_key(key) if key in self.index.by_key else []
             if not matches and key in self.known:
                 ex = self.index.by_id.get(self.known[key])
                 matches = [ex] if ex is not None else []
@@ -731,7 +769,11 @@ class Planner:
     def _create(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
         values = row.values
-        missing = [k for k in self.required if (v := values.get(k)) is CLEAR or _empty(v)]
+        missing = [
+            k
+            for k in self.required
+            if (v := values.get(k)) is None or (not v if v.__class__ is str else v is CLEAR or _empty(v))
+        ]
         for k in missing:
             label = self.schema.fields.get(k) or self.schema.relationships.get(k)
             where = "" if k in self.columns else " (the file has no column for it)"
@@ -744,12 +786,19 @@ class Planner:
             )
         if missing:
             return Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
+        has_many, keep_changes = self._has_many, self.keep_changes
+        if not keep_changes and not self.bodies:
+            # a dry run past the rows whose changes it lists: the body is never sent nor shown
+            return Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues)
         fields: dict[str, Any] = {}
         rels: dict[str, Any] = {}
         changes: dict[str, tuple[Any, Any]] = {}
-        has_many, keep_changes = self._has_many, self.keep_changes
         for k, v in values.items():
-            if v is CLEAR or (v.__class__ is str and not v) or (v.__class__ not in _SCALARS and _empty(v)):
+            cls = v.__class__
+            if cls is str or cls is list:  # the usual values: empty only when blank
+                if not v:
+                    continue
+            elif cls not in _SCALARS and (v is CLEAR or _empty(v)):
                 continue
             many = has_many.get(k)
             if many is not None:

@@ -656,7 +656,7 @@ def summary_row(cells: list[Any]) -> str | None:
         if c is not None:
             first = c
             break
-    if not isinstance(first, str):
+    if not isinstance(first, str) or _MAY_START.match(first) is None:
         return None
     text = first.strip(" :")
     head = text[:9].lower()  # most rows: a look at their first letters
@@ -670,6 +670,12 @@ def summary_row(cells: list[Any]) -> str | None:
 #: How SUMMARY_FIRST_CELL and FOOTER_TEXT texts can start.
 _TOTAL_STARTS = ("total", "grand", "sub", "overall", "sum", "gesamt", "zwischen", "sous", "totaal")
 _FOOTER_STARTS = ("confident", "copyright", "(c)", "©", "generated", "powered", "filtered", "report")
+#: One C call that turns the usual row away: a cell whose text (after `` :``) starts with none of
+#: the above in any case. It takes at least what ``text[:9].lower().startswith`` takes (case-folding
+#: matches ``K`` for ``k`` too), so the checks in summary_row still decide.
+_MAY_START = re.compile(
+    r"[ :]*(?:" + "|".join(re.escape(s) for s in _TOTAL_STARTS + _FOOTER_STARTS) + ")", re.IGNORECASE
+)
 
 
 def _rows(
@@ -682,7 +688,9 @@ def _rows(
         fitted = cells if len(cells) == width and any(cells) else _fit(table, number, cells)
         if fitted is None:
             continue
-        why = summary_row(fitted)
+        first = fitted[0] if fitted else None
+        # summary_row's own first look, without the call, for a row whose first cell is the usual text
+        why = None if first.__class__ is str and _MAY_START.match(first) is None else summary_row(fitted)
         if why is not None:
             for issue in table.issues:  # a totals row's formula is not a record's error either
                 if issue.row == number and issue.code in _CELL_VALUE_CODES:

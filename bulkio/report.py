@@ -182,9 +182,15 @@ class OutcomeStore:
 
     def seen(self, row: int) -> None:
         """A row was read (it will get an outcome, or ``not_written``)."""
-        self._grow(row)
-        if not self.codes[row]:
-            self.codes[row] = _SEEN
+        codes = self.codes
+        n = len(codes)
+        if row == n:  # the usual row: the next one
+            codes.append(_SEEN)
+            return
+        if row > n:
+            codes.extend(bytes(row + 1 - n))
+        if not codes[row]:
+            codes[row] = _SEEN
 
     def add(
         self,
@@ -199,29 +205,34 @@ class OutcomeStore:
         attempts: int = 0,
     ) -> None:
         """Store one row's outcome (the fields of a :class:`RowOutcome`, without building one)."""
-        self._grow(row)
         codes = self.codes
+        if row >= len(codes):
+            codes.extend(bytes(row + 1 - len(codes)))
         old = codes[row]
         code = codes[row] = _CODES[outcome]
         if old == 0 or old == _SEEN:
             self.stored += 1
-        self.keys.set(row, key)
-        self.record_ids.set(row, record_id)
-        self.links.set(row, link)
+        # a column no row has used yet needs no call for a row without a value
+        if key is not None or self.keys.values is not None:
+            self.keys.set(row, key)
+        if record_id is not None or self.record_ids.values is not None:
+            self.record_ids.set(row, record_id)
+        if link is not None or self.links.values is not None:
+            self.links.set(row, link)
         if issues:
             self.issues[row] = issues
-        elif row in self.issues:
+        elif self.issues and row in self.issues:
             del self.issues[row]
         limit = self.report_limit
         if changes and limit is not None and self.stored > limit and not issues and code != _FAILED:
             changes = None  # a row the (truncated) report does not list
         if changes:
             self.changes[row] = changes
-        elif row in self.changes:
+        elif self.changes and row in self.changes:
             del self.changes[row]
         if attempts:
             self.attempts[row] = attempts
-        elif row in self.attempts:
+        elif self.attempts and row in self.attempts:
             del self.attempts[row]
         if limit is not None and self.stored == limit + 1:
             self.changes = {r: c for r, c in self.changes.items() if r in self.issues or codes[r] == _FAILED}
@@ -303,3 +314,80 @@ def row_report(o: RowOutcome, dry_run: bool) -> RowReport:
         issues=list(o.issues),
         changes={k: [old, new] for k, (old, new) in o.changes.items()},
     )
+
+
+_set = object.__setattr__
+
+
+def _constructed(values: dict[str, Any]) -> RowReport:
+    """What ``RowReport.model_construct(_ROW_FIELDS, **values)`` builds when ``values`` holds every
+    field: the instance state pydantic's model_construct sets, without its per-field loop (a
+    report lists up to :data:`MAX_REPORT_ROWS` rows). :func:`_fast_construct_works` checks it
+    against model_construct once; :func:`row_reports` falls back to model_construct otherwise."""
+    m = RowReport.__new__(RowReport)
+    _set(m, "__dict__", values)
+    _set(m, "__pydantic_fields_set__", _ROW_FIELDS)
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
+    return m
+
+
+def _fast_construct_works() -> bool:
+    values: dict[str, Any] = {
+        "row": 2,
+        "outcome": "created",
+        "record_id": "r",
+        "link": None,
+        "key": "k",
+        "issues": [],
+        "changes": {"a": [None, 1]},
+    }
+    slow = RowReport.model_construct(_ROW_FIELDS, **values)
+    try:
+        fast = _constructed(dict(values))
+        return bool(
+            list(values) == list(RowReport.model_fields)
+            and fast == slow
+            and fast.__dict__ == slow.__dict__
+            and fast.model_fields_set == slow.model_fields_set
+            and fast.__pydantic_extra__ == slow.__pydantic_extra__
+            and fast.__pydantic_private__ == slow.__pydantic_private__
+            and not RowReport.__pydantic_post_init__
+            and fast.model_dump() == slow.model_dump()
+        )
+    except Exception:  # noqa: BLE001 - another pydantic: use model_construct
+        return False
+
+
+_FAST_CONSTRUCT = _fast_construct_works()
+
+
+def row_reports(store: OutcomeStore, rows: Iterable[int], dry_run: bool) -> list[RowReport]:
+    """:func:`row_report` of each of ``rows`` that has an outcome, in order, read from the store
+    directly (no :class:`RowOutcome` in between: the report of a 100,000-row run lists them all)."""
+    codes, n = store.codes, len(store.codes)
+    words = {code: outcome_word(name, dry_run=dry_run) for code, name in _NAMES.items()}  # type: ignore[arg-type]
+    keys, ids, links = store.keys.values or [], store.record_ids.values or [], store.links.values or []
+    nk, ni, nl = len(keys), len(ids), len(links)
+    issues, changes = store.issues, store.changes
+    build = _constructed if _FAST_CONSTRUCT else (lambda v: RowReport.model_construct(_ROW_FIELDS, **v))
+    out: list[RowReport] = []
+    for r in rows:
+        code = codes[r] if r < n else 0
+        if code == 0 or code == _SEEN:
+            continue
+        found, changed = issues.get(r), changes.get(r)
+        out.append(
+            build(
+                {
+                    "row": r,
+                    "outcome": words[code],
+                    "record_id": ids[r] if r < ni else None,
+                    "link": links[r] if r < nl else None,
+                    "key": keys[r] if r < nk else None,
+                    "issues": list(found) if found else [],
+                    "changes": {k: [old, new] for k, (old, new) in changed.items()} if changed else {},
+                }
+            )
+        )
+    return out

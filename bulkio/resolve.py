@@ -410,53 +410,127 @@ class Resolver:
         return hit
 
     def resolve(self, rows: list[CheckedRow]) -> None:
-        """Resolve a chunk of rows: selects first (no network), then references per target type."""
-        wanted: dict[str, set[str]] = {}
-        rels = self._rels
-        for row in rows:
-            self._resolve_selects(row)
-            values = row.values
-            for key, rel in rels:
-                refs = values.get(key)
-                if isinstance(refs, list):
-                    bucket = wanted.get(rel.object_type)
-                    if bucket is None:
-                        bucket = wanted[rel.object_type] = set()
-                    bucket.update(refs)
+        """Resolve a chunk of rows: selects first (no network), then references per target type.
+
+        Column by column (a key the chunk's rows do not hold costs nothing): the usual cell, a
+        label or one reference seen before, is one dictionary lookup; the rest goes the long way
+        per row (:meth:`_select_rest`, :meth:`_resolve_reference`). A row's issues come out in the
+        order a row-by-row pass gives them: its selects in the order of its values, then its
+        references in the schema's order."""
+        if not rows:
+            return
+        present = set().union(*[row.values for row in rows])
+        selects = [item for item in self._select_items if item[0] in present]
+        if selects:
+            self._resolve_select_columns(rows, selects)
+        rels = [item for item in self._rels if item[0] in present]
+        if not rels:
+            return
+        wanted = self._wanted(rows, rels)
         for bucket in wanted.values():  # "Acme Corp (acc_1)" also needs acc_1: once per distinct text
             bucket.update(n[1] for r in list(bucket) if (n := named_id(r)))
-        for otype, refs in wanted.items():
-            self.references.directory(otype).prefetch(refs)
+        for otype, texts in wanted.items():
+            self.references.directory(otype).prefetch(texts)
         # what each distinct reference of the chunk resolves to (directories do not change now)
         found: dict[str, dict[str, tuple[str | None, str, str, bool]]] = {otype: {} for otype in wanted}
-        for row in rows:
-            self._resolve_references(row, found)
+        for key, rel in rels:
+            otype = rel.object_type
+            memo = found.setdefault(otype, {})
+            slow: list[CheckedRow] = []
+            for row in rows:
+                values = row.values
+                cell: Any = values.get(key)
+                if cell.__class__ is list and len(cell) == 1:
+                    ref = cell[0]
+                    hit = memo.get(ref)
+                    if hit is None:
+                        hit = memo[ref] = self._reference(otype, ref)
+                    if hit[0] is not None:
+                        values[key] = [hit[0]]
+                        continue
+                if isinstance(cell, list):
+                    slow.append(row)
+            for row in slow:
+                self._resolve_reference(row, key, rel, memo)
+
+    @staticmethod
+    def _wanted(rows: list[CheckedRow], rels: list[tuple[str, Any]]) -> dict[str, set[str]]:
+        """The references of the chunk by target type, in the order a row-by-row pass meets
+        them (the order the directories are asked in)."""
+        wanted: dict[str, set[str]] = {}
+        otypes = [rel.object_type for _, rel in rels]
+        if len(set(otypes)) < len(otypes):  # two keys share a type (and a bucket): row by row
+            for row in rows:
+                values = row.values
+                for key, rel in rels:
+                    refs = values.get(key)
+                    if isinstance(refs, list):
+                        bucket = wanted.get(rel.object_type)
+                        if bucket is None:
+                            bucket = wanted[rel.object_type] = set()
+                        bucket.update(refs)
+            return wanted
+        firsts: list[tuple[int, int, str, set[str]]] = []
+        for pos, (key, rel) in enumerate(rels):
+            cells = [row.values.get(key) for row in rows]
+            lists = [c for c in cells if isinstance(c, list)]
+            if lists:
+                first = next(i for i, c in enumerate(cells) if isinstance(c, list))
+                firsts.append((first, pos, rel.object_type, set().union(*lists)))
+        for _, _, otype, texts in sorted(firsts, key=lambda f: (f[0], f[1])):
+            wanted[otype] = texts
+        return wanted
+
+    def _resolve_select_columns(self, rows: list[CheckedRow], selects: list[tuple[str, FieldDef]]) -> None:
+        """Selects of a chunk, a column at a time: a label seen before is one lookup; the rows with
+        any other select value finish row by row (:meth:`_select_rest`)."""
+        rest: dict[int, list[str]] = {}  # index of the row → its select keys left for the long way
+        for key, fdef in selects:
+            memo = self._matches.get(key)
+            if memo is None:
+                memo = self._matches[key] = {}
+            multi = fdef.value_type == "MULTI_SELECT"
+            # a list of labels → its option ids (None: some label needs the long way); a chunk
+            # repeats a handful of combinations
+            combos: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+            for i, row in enumerate(rows):
+                values = row.values
+                val = values.get(key, _ABSENT)
+                if val is _ABSENT or val is CLEAR:
+                    continue
+                if val.__class__ is str:
+                    hit = memo.get(val)
+                    oid = (hit if hit is not None else self._match(key, fdef, val))[0]
+                    if oid:
+                        values[key] = [oid] if multi else oid
+                        continue
+                elif val.__class__ is list and val:
+                    combo = tuple(val)
+                    if combo in combos:
+                        done = combos[combo]
+                    else:
+                        oids = [(memo.get(text) or self._match(key, fdef, text))[0] for text in val]
+                        done = combos[combo] = tuple(dict.fromkeys(oids)) if all(oids) else None
+                    if done is not None:
+                        values[key] = list(done) if multi else done[0]
+                        continue
+                keys = rest.get(i)
+                if keys is None:
+                    rest[i] = [key]
+                else:
+                    keys.append(key)
+        for i in sorted(rest):
+            self._select_rest(rows[i], rest[i])
 
     def _resolve_selects(self, row: CheckedRow) -> None:
+        """One row's selects (what :meth:`resolve` does for a chunk)."""
+        self._resolve_select_columns([row], self._select_items)
+
+    def _select_rest(self, row: CheckedRow, rest: list[str]) -> None:
+        """Select values no plain label match settles (scoped labels, unknown or ambiguous ones),
+        in the order of the row's values (the order their issues are listed in)."""
         values = row.values
         selects = self._selects
-        rest: list[str] | None = None
-        # the usual cell first: one label (or a list of labels) that matches, no issue to place
-        for key, fdef in self._select_items:
-            val = values.get(key, _ABSENT)
-            if val is _ABSENT or val is CLEAR:
-                continue
-            if val.__class__ is str:
-                oid = self._match(key, fdef, val)[0]
-                if oid:
-                    values[key] = [oid] if fdef.value_type == "MULTI_SELECT" else oid
-                    continue
-            elif val.__class__ is list and val:
-                oids = [self._match(key, fdef, text)[0] for text in val]
-                if all(oids):
-                    values[key] = list(dict.fromkeys(oids)) if fdef.value_type == "MULTI_SELECT" else oids[0]
-                    continue
-            if rest is None:
-                rest = []
-            rest.append(key)
-        if rest is None:
-            return
-        # the others in the order of the row's values (the order their issues are listed in)
         for key in [k for k in values if k in rest]:
             val = values[key]
             fdef = selects[key]
@@ -543,56 +617,61 @@ class Resolver:
     ) -> None:
         """Each reference → one id, or an issue; ``found`` remembers what each distinct reference
         of the chunk is (by target type), so a reference repeated on every row is looked at once."""
-        values = row.values
         for key, rel in self._rels:
-            refs = values.get(key)
-            if not isinstance(refs, list):
+            if isinstance(row.values.get(key), list):
+                memo = found.setdefault(rel.object_type, {}) if found is not None else {}
+                self._resolve_reference(row, key, rel, memo)
+
+    def _resolve_reference(
+        self, row: CheckedRow, key: str, rel: Any, memo: dict[str, tuple[str | None, str, str, bool]]
+    ) -> None:
+        """The references of one key of one row (a list) → ids, or issues."""
+        values = row.values
+        refs = values[key]
+        otype = rel.object_type
+        ids: list[str] = []
+        bad = deferred = False
+        for ref in refs:
+            hit = memo.get(ref)
+            if hit is None:
+                hit = memo[ref] = self._reference(otype, ref)
+            if hit[0] is not None:
+                ids.append(hit[0])
                 continue
-            otype = rel.object_type
-            memo = found.setdefault(otype, {}) if found is not None else {}
-            ids: list[str] = []
-            bad = deferred = False
-            for ref in refs:
-                hit = memo.get(ref)
-                if hit is None:
-                    hit = memo[ref] = self._reference(otype, ref)
-                if hit[0] is not None:
-                    ids.append(hit[0])
-                    continue
-                missing = hit[3]  # no record matches at all (not a wrong name or several records)
-                directory = self.references.directory(otype)
-                if missing and directory.later is not None and rel.has_many:
-                    deferred = True
-                    row.issue_at(
-                        key,
-                        LINKED_LATER,
-                        f"No {rel.object_type} matches {ref!r} yet: the sheet {directory.later} is "
-                        f"imported after this one, so the link is made from there (its row must name "
-                        f"this {self.schema.object_type}).",
-                        file=self.file,
-                        sheet=self.sheet,
-                        severity="warning",
-                    )
-                    continue
-                bad = True
-                if missing and (where := directory.failed_row(ref)) is not None:
-                    row.issue_at(
-                        key,
-                        DEPENDS_ON_FAILED,
-                        f"{ref!r} is {where}, which failed: its {rel.object_type} was not written, so "
-                        "this row is not written either. Fix that row and import again.",
-                        file=self.file,
-                        sheet=self.sheet,
-                        severity="warning",
-                    )
-                else:
-                    row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet)
-            if bad:
-                del values[key]
-            elif deferred and not ids:
-                del values[key]  # nothing to set now: the field is left as it is, not cleared
+            missing = hit[3]  # no record matches at all (not a wrong name or several records)
+            directory = self.references.directory(otype)
+            if missing and directory.later is not None and rel.has_many:
+                deferred = True
+                row.issue_at(
+                    key,
+                    LINKED_LATER,
+                    f"No {rel.object_type} matches {ref!r} yet: the sheet {directory.later} is "
+                    f"imported after this one, so the link is made from there (its row must name "
+                    f"this {self.schema.object_type}).",
+                    file=self.file,
+                    sheet=self.sheet,
+                    severity="warning",
+                )
+                continue
+            bad = True
+            if missing and (where := directory.failed_row(ref)) is not None:
+                row.issue_at(
+                    key,
+                    DEPENDS_ON_FAILED,
+                    f"{ref!r} is {where}, which failed: its {rel.object_type} was not written, so "
+                    "this row is not written either. Fix that row and import again.",
+                    file=self.file,
+                    sheet=self.sheet,
+                    severity="warning",
+                )
             else:
-                values[key] = ids if len(ids) == 1 else list(dict.fromkeys(ids))
+                row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet)
+        if bad:
+            del values[key]
+        elif deferred and not ids:
+            del values[key]  # nothing to set now: the field is left as it is, not cleared
+        else:
+            values[key] = ids if len(ids) == 1 else list(dict.fromkeys(ids))
 
     def _reference(self, otype: str, ref: str) -> tuple[str | None, str, str, bool]:
         """``(id, "", "", False)`` for a reference that names one record, else ``(None, code,

@@ -296,3 +296,29 @@ def test_a_huge_fraction_column_value_is_an_error_not_a_crash() -> None:
     fdef = SCHEMA.fields["probability"]
     parsed = parse_cell(fdef, 1e24, options=ParseOptions(percent=True))
     assert parsed.error_code == "invalid_number" and "too large" in (parsed.message or "")
+
+
+def test_repeated_plain_amounts_read_from_memory_equal_the_rows_checked_one_by_one() -> None:
+    """A probability column repeats a few plain amounts (remembered per column), an amount column
+    holds all-different ones (remembering stops after a chunk that finds nothing again, then the
+    repeats of later chunks are read by pattern): the same values, evidence, fraction warnings
+    and issues as the per-cell path, chunk after chunk."""
+    hm = map_headers(["Amount", "Probability", "Count"], SCHEMA, file="t.csv")
+    by_cell, by_column = Validator(SCHEMA, hm, file="t.csv"), Validator(SCHEMA, hm, file="t.csv")
+    shapes = ["50", "0.5", "150", "1,234.50", "$5", "0.25", " 40 ", "#clear", "", "n/a", "7"]
+    percents = ["0.5", "50", "0.25", "40", "", "0.5", "12"]  # 0-100 values: 0.5 looks like a fraction
+    rows: list[SourceRow] = []
+    for i in range(600):
+        distinct = f"{1000 + i}.{i % 90 + 10}" if i < 300 else shapes[i % len(shapes)]
+        rows.append(SourceRow(i + 2, [distinct, percents[i % len(percents)], shapes[i % 5]]))
+    for start in range(0, len(rows), 100):
+        chunk = rows[start : start + 100]
+        expected = [by_cell.check(r, defer=True) for r in chunk]
+        by_cell.settle()
+        got = by_column.check_chunk(chunk)
+        by_column.settle()
+        assert [snapshot(r) for r in got] == [snapshot(r) for r in expected]
+        assert any(i.code == "looks_like_fraction" for r in got for i in r.issues)
+    for key in ("amount", "probability", "count"):
+        a, b = by_cell.numbers[key], by_column.numbers[key]
+        assert (a.point, a.pct, a.big) == (b.point, b.pct, b.big)

@@ -5,6 +5,8 @@ does not show."""
 
 from __future__ import annotations
 
+import pytest
+
 from bulkio.issues import Issue
 from bulkio.operations import RowOutcome
 from bulkio.pipeline import MAX_REPORT_ROWS, OutcomeStore
@@ -130,3 +132,33 @@ def test_a_writing_run_keeps_changes_only_for_rows_its_truncated_report_lists() 
     for r in range(2, MAX_REPORT_ROWS + 10, 997):
         dry.add(r, "created", changes=ch)
     assert len(dry.changes) == len(range(2, MAX_REPORT_ROWS + 10, 997))
+
+
+def test_report_rows_read_from_the_store_equal_row_report_of_each_outcome(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """row_reports (what SheetRun.report lists) builds, row for row, what row_report gives for the
+    RowOutcome store.get returns: every field, the JSON and the dumped model; with and without the
+    quick constructor (another pydantic falls back to model_construct)."""
+    from bulkio import report
+
+    store = OutcomeStore()
+    for o in _outcomes():
+        store.seen(o.row)
+        store.put(o)
+    store.seen(14)  # read, no outcome: not listed
+    rows = range(len(store.codes) + 3)
+    for fast in (True, False):
+        monkeypatch.setattr(report, "_FAST_CONSTRUCT", fast)
+        for dry_run in (True, False):
+            got = report.row_reports(store, rows, dry_run)
+            want = [report.row_report(o, dry_run) for r in rows if (o := store.get(r)) is not None]
+            assert [r.row for r in got] == [2, 3, 4, 5, 7, 9, 12]
+            assert got == want
+            assert [r.model_dump() for r in got] == [r.model_dump() for r in want]
+            assert [r.model_dump_json() for r in got] == [r.model_dump_json() for r in want]
+            assert [r.model_fields_set for r in got] == [r.model_fields_set for r in want]
+            assert got[0].outcome == ("would create" if dry_run else "created")
+            # the report's lists are its own: changing one leaves the store as it was
+            got[1].issues.append(got[1].issues[0])
+            assert len(store.issues[3]) == 1

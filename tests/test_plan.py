@@ -133,3 +133,56 @@ def test_an_opportunitys_account_is_not_moved_on_update(client: LightfieldClient
     after = client.retrieve("opportunity", opp["id"])
     assert after["fields"]["$name"]["value"] == "Renamed deal"
     assert after["relationships"]["$account"]["values"] == before
+
+
+def test_a_dry_runs_creates_without_bodies_are_the_operations_a_run_that_writes_plans(
+    client: LightfieldClient,
+) -> None:
+    """Past the rows whose changes it lists, a dry run plans without request bodies (bodies=False):
+    every row gets the action, key, record id and issues the planner that builds bodies gives it,
+    including rows that are not plain creates (existing key, record id, duplicate, missing or
+    cleared required values, a warning)."""
+    from bulkio.issues import Issue
+
+    schema = client.schema("opportunity")
+    existing = next(client.list("opportunity", filters={"external_id[equal]": "OPP-0002"}))
+    acc = next(client.list("account", filters={"$name[equal]": "Acme Corp"}))["id"]
+    base = {"$name": "Deal", "$stage": schema.fields["$stage"].options[0].id, "$account": [acc]}
+    warning = Issue(code="ragged_row", message="extra cells", row=9, severity="warning")
+
+    def chunk() -> list[CheckedRow]:
+        out = rows(
+            {**base, "external_id": "NEW-1"},  # a plain create
+            {**base, "external_id": "OPP-0002"},  # an existing key: update or unchanged
+            {**base, "external_id": "NEW-1"},  # duplicate key
+            {**base, "external_id": "NEW-2", "$name": ""},  # a blank required value
+            {**base, "external_id": "NEW-3", "$account": []},
+            {**base, "external_id": "NEW-4", "$stage": CLEAR},
+            {**base},  # no key
+            {**base, "external_id": "NEW-5"},  # a warning
+            {**base, "external_id": "NEW-6"},  # by record id
+            {"external_id": "NEW-7", "$name": "No account"},
+            record_ids={10: existing["id"]},
+        )
+        out[7].issues.append(warning)
+        return out
+
+    def plan(bodies: bool) -> list[tuple[Any, ...]]:
+        planner = Planner(client, schema, keep_changes=False)
+        planner.bodies = bodies
+        return [(o.row, o.action, o.key, o.record_id, o.issues) for o in planner.plan(chunk())]
+
+    without, with_bodies = plan(False), plan(True)
+    assert without == with_bodies
+    assert [(a, [i.code for i in issues]) for _, a, _, _, issues in without] == [
+        ("create", []),
+        ("update", ["fixed_after_create"]),  # another stage; its account cannot move
+        ("skip", ["duplicate_key"]),
+        ("skip", ["required_field_missing"]),
+        ("skip", ["required_field_missing"]),
+        ("skip", ["required_field_missing"]),
+        ("create", []),
+        ("create", ["ragged_row"]),
+        ("update", ["fixed_after_create"]),
+        ("skip", ["required_field_missing", "required_field_missing"]),
+    ]

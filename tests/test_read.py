@@ -407,3 +407,26 @@ def test_a_totals_rows_formula_is_not_a_records_error(tmp_path: Path) -> None:
         ("formula_without_value", 4, "warning"),
         ("summary_row", 4, "warning"),
     ]
+
+
+_FIRST_CELLS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list(" :()©0123456789 totalgrandsubovermgeschwinzcpyrihfdpTOTALGRANDSUBÄİıKſΣ")),
+        st.characters(),
+    ),
+    max_size=14,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=_FIRST_CELLS)
+def test_the_quick_look_turns_away_only_rows_summary_row_would(first: str) -> None:
+    """summary_row's one-pattern look at the first cell rejects only cells whose stripped, lower-cased
+    head starts with none of the totals and footer words (what the checks after it require)."""
+    from bulkio import read
+
+    text = first.strip(" :")
+    if text[:9].lower().startswith(read._TOTAL_STARTS + read._FOOTER_STARTS):
+        assert read._MAY_START.match(first) is not None
+    for shape in ("Grand Totals (7 records)", " :Total:", "TOTAL", "© 2024 x rights reserved", "Summe"):
+        assert read.summary_row([shape]) == shape

@@ -9,7 +9,7 @@ import pytest
 
 from bulkio.client import LightfieldClient
 from bulkio.resolve import Directory, Resolver
-from bulkio.validate import CellRef, CheckedRow
+from bulkio.validate import CLEAR, CellRef, CheckedRow
 
 
 def row(values: dict[str, Any], n: int = 2) -> CheckedRow:
@@ -92,3 +92,39 @@ def test_directory_filters_when_cheaper(client: LightfieldClient) -> None:
     small = Directory(client, "account")
     small.prefetch({"Acme Corp"})
     assert small.scanned and small.lookup("acme corp") == [acme["id"]]
+
+
+def test_a_chunk_resolves_as_its_rows_one_by_one(client: LightfieldClient) -> None:
+    """Resolver.resolve works a column at a time and remembers label lists within a chunk: every
+    row ends with the values and issues (in order) it gets resolved alone, and no two rows share
+    a list. Repeated and unknown label lists, a label repeated in a list, a cleared value, a
+    one-option field given a list, references that fail, rows with nothing to resolve."""
+    schema = client.schema("opportunity")
+    stage = schema.fields["$stage"].options[0].label
+    products = [o.label for o in schema.fields["products"].options]
+    shapes: list[dict[str, Any]] = [
+        {"products": [products[0], products[1]], "$stage": stage, "$account": ["Acme Corp"]},
+        {"products": [products[0], "Nope"], "$stage": "Nope", "$owner": ["Ben Seller"]},
+        {"products": [products[1], products[1].upper()], "$stage": [stage], "$account": ["Nope Inc"]},
+        {"products": [products[0], products[1]], "$owner": ["nobody@example.com"], "source": "Nope"},
+        {"external_id": "X-1"},
+        {"products": [], "$stage": CLEAR, "$account": CLEAR},
+    ]
+
+    def chunk() -> list[CheckedRow]:
+        return [row(shapes[i % len(shapes)], n=i + 2) for i in range(3 * len(shapes))]
+
+    together = chunk()
+    Resolver(client, schema).resolve(together)
+    alone = chunk()
+    for r in alone:
+        Resolver(client, schema).resolve([r])
+    for a, b in zip(together, alone, strict=True):
+        assert a.values == b.values
+        assert [(i.code, i.column, i.field, i.message) for i in a.issues] == [
+            (i.code, i.column, i.field, i.message) for i in b.issues
+        ]
+    lists = [v for r in together for v in r.values.values() if isinstance(v, list)]
+    assert len({id(v) for v in lists}) == len(lists)
+    assert together[0].values["products"] == [o.id for o in schema.fields["products"].options[:2]]
+    assert [i.code for i in together[1].issues] == ["unknown_option", "unknown_option"]
