@@ -366,6 +366,7 @@ def import_file(
                     dry_run=dry_run,
                     schema=schema,
                     name=shown,
+                    untouched=table.untouched,
                 )
             elif table.kind == "csv" and table.encoding:  # a CSV's rows, read fast again
                 _write(
@@ -378,6 +379,7 @@ def import_file(
                         delimiter=used_delimiter,
                         header_row=table.header_row,
                         name=shown,
+                        untouched=table.untouched,
                     ),
                     get,
                     dry_run=dry_run,

@@ -110,6 +110,10 @@ class SourceTable:
     row_count_hint: int | None = None
     #: The Excel Table read, when the sheet has one (``sheet=`` accepts its name).
     table_name: str | None = None
+    #: CSV only: by record number, 1 where the reader took the record as its one line holds it
+    #: (nothing trimmed, blanked or unescaped, no cell starting with a formula trigger, as wide as
+    #: the header, not a totals row), so the results sheet copies that line (bulkio.results_csv).
+    untouched: bytearray | None = None
     _closers: list[Any] = field(default_factory=list, repr=False)
     _warned: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -683,15 +687,24 @@ def _rows(
 ) -> Iterator[SourceRow]:
     unnamed = {i for i, h in enumerate(table.headers) if not h}
     width = len(table.headers)
+    untouched = table.untouched
+    fitted: list[Any] | None
     for number, cells in itertools.chain(buffered, records):
         # a row as wide as the header with a value in it is what _fit returns as it is
-        fitted = cells if len(cells) == width and any(cells) else _fit(table, number, cells)
+        if len(cells) == width and any(cells):
+            fitted = cells
+        else:
+            if untouched is not None and number < len(untouched):
+                untouched[number] = 0
+            fitted = _fit(table, number, cells)
         if fitted is None:
             continue
         first = fitted[0] if fitted else None
         # summary_row's own first look, without the call, for a row whose first cell is the usual text
         why = None if first.__class__ is str and _MAY_START.match(first) is None else summary_row(fitted)
         if why is not None:
+            if untouched is not None and number < len(untouched):
+                untouched[number] = 0
             for issue in table.issues:  # a totals row's formula is not a record's error either
                 if issue.row == number and issue.code in _CELL_VALUE_CODES:
                     issue.severity = "warning"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -454,6 +455,7 @@ def open_csv(
                 severity="warning",
             )
         )
+    table.untouched = bytearray(1)  # record numbers start at 1
     records = _records(table, lines, limits, repaired)
     try:
         head = _take(records, header_row)
@@ -490,6 +492,7 @@ def _records(
     number = 0
     seen_line = 0
     cap = limits.max_columns + 1
+    untouched = table.untouched  # see SourceTable.untouched: 1 per record taken as it is
     while True:
         try:
             raw = next(reader)
@@ -506,10 +509,13 @@ def _records(
                 row=number + 1,
             ) from None
         number += 1
+        whole = True  # every cell kept as it was read
         if len(raw) > cap:
             del raw[cap:]
+            whole = False
         joined = "".join(raw)  # one C pass tells whether any cell needs more than a strip
         if len(joined) > MAX_CELL_CHARS and max(map(len, raw)) > MAX_CELL_CHARS:
+            whole = False
             for i, v in enumerate(raw):
                 if len(v) > MAX_CELL_CHARS:
                     table.issues.append(
@@ -530,11 +536,30 @@ def _records(
                 text = repaired.pop(line, None)
                 if text is not None:
                     _repair_issue(table, number, raw, text)
+        one_line = reader.line_num == seen_line + 1
         seen_line = reader.line_num
         if "'" in joined or "\x00" in joined:
+            if untouched is not None:
+                untouched.append(0)
             yield number, [_clean_csv(v) for v in raw]
         else:  # what _clean_csv does to a cell without a quote or NUL
-            yield number, [v.strip() or None for v in raw]
+            cells = [v.strip() or None for v in raw]
+            if untouched is not None:
+                # nothing trimmed (the stripped cells are as long), no cell the writer escapes
+                kept = list(filter(None, cells))
+                untouched.append(
+                    whole
+                    and one_line
+                    and len("".join(kept)) == len(joined)
+                    and _TRIGGERS.isdisjoint(map(_first, kept))
+                )
+            yield number, cells
+
+
+#: First characters of a cell that a results CSV escapes (sheets.FORMULA_TRIGGERS: tab and CR are
+#: trimmed by the reader anyway).
+_TRIGGERS = frozenset("=+-@\t\r")
+_first = operator.itemgetter(0)
 
 
 def _repair_issue(table: SourceTable, number: int, raw: list[str], text: str) -> None:

@@ -38,8 +38,8 @@ _SUMMARY_STARTS = (
 )  # fmt: skip
 #: Rows written per call to the file.
 _BATCH = 4096
-#: What a cell is joined with to look at a quoted record's cells (a control character: a cell
-#: holding it is read the slow way anyway).
+#: What a cell is joined with to look at a quoted record's cells (a control character; a record
+#: with a cell holding it is read the reader's way).
 _SEPARATOR = "\x1f"
 _SEP, _BAD, _CONTROL = ord(","), ord("!"), ord("#")
 
@@ -170,6 +170,7 @@ def write_csv_results(
     dry_run: bool = False,
     schema: ObjectSchema | None = None,
     name: str | None = None,
+    untouched: bytes | bytearray | None = None,
 ) -> Path:
     """Write the results sheet of the CSV file ``source`` to the CSV ``dest``: the same bytes
     as :func:`bulkio.results.write_results` given the rows the reader yields (but for quotes the
@@ -178,7 +179,7 @@ def write_csv_results(
     with sheets.atomic_path(dest) as tmp:
         binary = _utf8(encoding) and _breaks_are_newlines(Path(source))
         args = (headers, lookup, encoding, delimiter, header_row, dry_run, schema, name)
-        _write(tmp, Path(source), *args, binary=binary)
+        _write(tmp, Path(source), *args, binary=binary, untouched=untouched)
     return dest
 
 
@@ -196,12 +197,18 @@ def _open_lines(source: Path, encoding: str, *, binary: bool) -> tuple[IO[Any], 
 
 
 def _classified(
-    lines: Iterator[bytes], headers: Sequence[str], delimiter: str, header_row: int, table: SourceTable
+    lines: Iterator[bytes],
+    headers: Sequence[str],
+    delimiter: str,
+    header_row: int,
+    table: SourceTable,
+    untouched: bytes | bytearray | None = None,
 ) -> Iterator[tuple[int, bytes | None, list[Any] | None]]:
     """The data records of a CSV file after its header: ``(number, text, None)`` for a record
     whose cells neither the reader nor the writer changes (its UTF-8 text without the line
     break), ``(number, None, cells)`` with the reader's cells for any other; a row the reader
-    skips (blank, totals, footer) is left out."""
+    skips (blank, totals, footer) is left out. ``untouched``: what the first read found
+    (:attr:`bulkio.read.SourceTable.untouched`); a record it marks is copied without a look."""
     width = len(headers)
     d = delimiter
     limits = ReadLimits()
@@ -240,8 +247,13 @@ def _classified(
         number += 1
         if number == header_row:
             break
+    marked = untouched or b""
+    known = len(marked)
     for line in lines:
         number += 1
+        if number < known and marked[number]:  # the reader took it as it is: one line
+            yield number, line.rstrip(b"\r\n"), None
+            continue
         parts: list[str] | None = None
         body = line.rstrip(b"\r\n")
         if b'"' in line:
@@ -251,10 +263,12 @@ def _classified(
                 parts = records.lines
                 if len(parts) > 1:
                     body = "".join(parts).rstrip("\r\n").encode()
+                joined = separator.join(cells)
                 copy = (
                     len(cells) == width
                     and any(cells)
-                    and not _may_change(separator.join(cells).encode().translate(cell_marks))
+                    and joined.count(separator) == last  # (a cell holding the separator: read it)
+                    and not _may_change(joined.encode().translate(cell_marks))
                 )
         elif fast:
             m = body.translate(marks)
@@ -297,6 +311,7 @@ def _write(
     name: str | None,
     *,
     binary: bool,
+    untouched: bytes | bytearray | None = None,
 ) -> None:
     """:func:`write_csv_results` into ``tmp``, reading a UTF-8 file as bytes (``binary``: its
     bytes are the output's) or any file as text."""
@@ -325,7 +340,7 @@ def _write(
         out.append(row_text(sheets.csv_row([*headers, *RESULT_HEADERS])).encode())
         line = header_row  # rows the reader skips: written only when a row follows (as write_results does)
         for number, body, cells in _classified(
-            lines, headers, d, header_row, _table(source, headers, encoding, d, name)
+            lines, headers, d, header_row, _table(source, headers, encoding, d, name), untouched
         ):
             if number > line + 1:
                 out.extend([blank] * (number - line - 1))
@@ -361,6 +376,7 @@ def source_rows(
     delimiter: str,
     header_row: int = 1,
     name: str | None = None,
+    untouched: bytes | bytearray | None = None,
 ) -> Iterator[SourceRow]:
     """The rows the reader yields for a CSV file after its header (same numbers, same cells), for
     a results workbook of a CSV input: an untouched record is split as it is instead of being
@@ -371,7 +387,7 @@ def source_rows(
     d = delimiter
     with opened:
         for number, body, cells in _classified(
-            lines, headers, d, header_row, _table(source, headers, encoding, d, name)
+            lines, headers, d, header_row, _table(source, headers, encoding, d, name), untouched
         ):
             if body is not None:
                 text = body.decode("utf-8")

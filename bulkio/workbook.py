@@ -714,6 +714,7 @@ def _result_sheet(plan: SheetPlan, run: SheetRun, table: Any, shown: str, read: 
                 delimiter=getattr(table, "delimiter", None) or ",",
                 header_row=table.header_row,
                 name=shown,
+                untouched=table.untouched,
             )
             return
         with read.open_table(

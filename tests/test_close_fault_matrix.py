@@ -78,11 +78,13 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str | None]] = {
 
 
 class NoisyNeighbour:
-    """Another client on the same key sending invalid lead writes as fast as it can: it eats the
-    key's lead:write bucket, so bulkio meets real 429s with Close's headers and bodies."""
+    """Another client on the same key sending invalid lead writes as fast as it can for
+    ``seconds``: it eats the key's lead:write bucket, so bulkio meets real 429s with Close's
+    headers and bodies, then has the bucket back (a flood that never ends only measures how long
+    bulkio is willing to wait, and on a busy machine that was longer than the test's timeout)."""
 
-    def __init__(self, sandbox: CloseSandboxServer, org: Org, threads: int = 3) -> None:
-        self.sandbox, self.org, self.n_threads = sandbox, org, threads
+    def __init__(self, sandbox: CloseSandboxServer, org: Org, threads: int = 3, seconds: float = 4.0) -> None:
+        self.sandbox, self.org, self.n_threads, self.seconds = sandbox, org, threads, seconds
         self.stop_flag = threading.Event()
         self.threads: list[threading.Thread] = []
 
@@ -100,8 +102,9 @@ class NoisyNeighbour:
         self.threads = []
 
     def _flood(self) -> None:
+        until = time.monotonic() + self.seconds
         with httpx.Client(base_url=self.sandbox.api_url, auth=(self.org.api_key, "")) as http:
-            while not self.stop_flag.is_set():
+            while not self.stop_flag.is_set() and time.monotonic() < until:
                 http.post("/lead/", json={"no_such_field": 1})
 
 
