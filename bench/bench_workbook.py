@@ -233,14 +233,31 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=25.0, help="sandbox write limit per second")
     ap.add_argument("--latency-ms", type=float, default=150.0)
     ap.add_argument("--jitter-ms", type=float, default=50.0)
-    ap.add_argument("--rows", type=int, default=5000, help="rows of the results-share dry run")
+    ap.add_argument(
+        "--rows",
+        default="5000",
+        help="rows of the results-share dry run (with --results-only: a list, 10000,50000)",
+    )
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument(
+        "--results-only",
+        action="store_true",
+        help="only the results-share dry runs (issue 13), at each of --rows",
+    )
     args = ap.parse_args()
+    args.rows_list = [int(n) for n in str(args.rows).split(",")]
+    args.rows = args.rows_list[0]
     with (
         tempfile.TemporaryDirectory() as tmp,
         SandboxServer(db_path=Path(tmp) / "sandbox.sqlite3", seed="demo") as sandbox,
     ):
-        rows = bench_workbook(sandbox, Path(tmp), args) + bench_results(sandbox, Path(tmp), args)
+        if args.results_only:
+            rows = []
+            for n in args.rows_list:
+                args.rows = n
+                rows += bench_results(sandbox, Path(tmp), args)
+        else:
+            rows = bench_workbook(sandbox, Path(tmp), args) + bench_results(sandbox, Path(tmp), args)
     if args.json:
         print(json.dumps(rows, indent=2))
         return
