@@ -113,10 +113,20 @@ _FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT",
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
     fields = schema.fields if schema is not None else {}
+    formatted = _FORMATTED_TYPES
     parts = []
     for k, (old, new) in changes.items():
         fdef = fields.get(k)
-        parts.append(f"{k}: {_display(fdef, old)} → {_display(fdef, new, '(cleared)')}")
+        plain = fdef is None or fdef.value_type not in formatted  # text shows as it is
+        before = "(empty)" if old is None else old if plain and type(old) is str else _display(fdef, old)
+        after = (
+            "(cleared)"
+            if new is None
+            else new
+            if plain and type(new) is str
+            else _display(fdef, new, "(cleared)")
+        )
+        parts.append(f"{k}: {before} → {after}")
     return "; ".join(parts)
 
 
