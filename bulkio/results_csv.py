@@ -2,12 +2,14 @@
 
 Why: a results sheet repeats the input row for row, and reading a million-row CSV into cells a
 second time only to write the same text again was most of a dry run's results time. So a record
-whose cells need nothing done to them is copied as its text, with the outcome columns added. A
+whose cells need nothing done to them is copied as its bytes, with the outcome columns added. A
 cell "needs something" when the reader would change it (a blank, spaces around it, a leading
-``'``, a NUL) or the writer would (a formula trigger to escape), when the row is not as wide as
-the header, or when it may be a totals or footer row. Every such record, and every record of an
-unusual file, is read by the reader's own code (:mod:`bulkio.read_csv`) and written as
-:func:`bulkio.results.write_results` writes it, so the two cannot drift.
+``'``, a NUL) or the writer would (a formula trigger to escape); so does a row not as wide as the
+header, or a totals or footer row. The reader marks the records it took as they are while it reads
+(:attr:`bulkio.read.SourceTable.untouched`, from the cells it split anyway); any other record is
+looked at byte by byte here, and if that cannot tell, read by the reader's own code
+(:mod:`bulkio.read_csv`) and written as :func:`bulkio.results.write_results` writes it, so the two
+cannot drift.
 
 What may differ from writing every cell: a record the input quoted where no quote is needed
 keeps its quotes (``"Acme"``), as the person wrote it; the cells read back the same.
