@@ -118,16 +118,31 @@ def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | 
     for k, (old, new) in changes.items():
         fdef = fields.get(k)
         plain = fdef is None or fdef.value_type not in formatted  # text shows as it is
-        before = "(empty)" if old is None else old if plain and type(old) is str else _display(fdef, old)
-        after = (
-            "(cleared)"
-            if new is None
-            else new
-            if plain and type(new) is str
-            else _display(fdef, new, "(cleared)")
-        )
+        before = "(empty)" if old is None else old if plain and type(old) is str else _shown(fdef, old)
+        after = "(cleared)" if new is None else new if plain and type(new) is str else _shown(fdef, new)
         parts.append(f"{k}: {before} → {after}")
     return "; ".join(parts)
+
+
+#: Value types whose display depends on the value alone (not on the field's options).
+_PURE_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME"})
+#: Numbers and dates as shown, by type and value: a file repeats them (dates above all), and
+#: reading an API date again is most of a change's text. Bounded: cleared when full.
+_SHOWN: dict[tuple[str, type, Any], str] = {}
+_SHOWN_MAX = 20_000
+
+
+def _shown(fdef: FieldDef | None, value: Any) -> str:
+    """:func:`_display` of a value that is not None, remembered for numbers and dates."""
+    if fdef is None or fdef.value_type not in _PURE_TYPES or type(value) not in (str, int, float):
+        return _display(fdef, value)
+    key = (fdef.value_type, type(value), value)  # 1 and 1.0 are equal keys, but show apart
+    text = _SHOWN.get(key)
+    if text is None:
+        if len(_SHOWN) >= _SHOWN_MAX:
+            _SHOWN.clear()
+        text = _SHOWN[key] = _display(fdef, value)
+    return text
 
 
 def outcome_cells(

@@ -182,3 +182,25 @@ def test_every_csv_of_the_test_data(tmp_path: Path, path: Path) -> None:
         delimiter = table.delimiter or ","
     assert _rows(fast, delimiter) == _rows(slow, delimiter)
     _same_source_rows(path)
+
+
+def test_changes_text_remembers_numbers_and_dates_by_type_and_value() -> None:
+    """The remembered display of numbers and dates is what formatting each value gives."""
+    from bulkio.definitions import FieldDef
+    from bulkio.results import _display, changes_text
+
+    number = FieldDef.model_validate({"valueType": "NUMBER", "name": "n", "label": "N"})
+    when = FieldDef.model_validate({"valueType": "DATETIME", "name": "d", "label": "D"})
+    values = [1, 1.0, "1200.50", 1, 1.0, "2027-03-15T00:00:00Z", "2027-03-15T10:30:00Z"]
+    for v in values * 2:
+        fdef = when if isinstance(v, str) and "T" in v else number
+        shown = changes_text({"x": (None, v)}, None).split(" → ")[1]  # no schema: as it is
+        assert shown == str(v)
+        assert _display(fdef, v) == _display(fdef, v)
+    from bulkio.definitions import ObjectSchema
+
+    schema = ObjectSchema.model_construct(fields={"n": number, "d": when})
+    for _ in range(2):
+        text = changes_text({"n": (1, 1.0), "d": (None, "2027-03-15T00:00:00Z")}, schema)
+        assert text == f"n: {_display(number, 1)} → {_display(number, 1.0)}; d: (empty) → 2027-03-15"
+        assert text.startswith("n: 1 → 1.0;")
