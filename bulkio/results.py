@@ -113,15 +113,10 @@ _FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT",
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
     fields = schema.fields if schema is not None else {}
-    formatted = _FORMATTED_TYPES
-    parts = []
-    for k, (old, new) in changes.items():
-        fdef = fields.get(k)
-        plain = fdef is None or fdef.value_type not in formatted  # text shows as it is
-        before = "(empty)" if old is None else old if plain and type(old) is str else _shown(fdef, old)
-        after = "(cleared)" if new is None else new if plain and type(new) is str else _shown(fdef, new)
-        parts.append(f"{k}: {before} → {after}")
-    return "; ".join(parts)
+    return "; ".join(
+        f"{k}: {_shown(fields.get(k), old)} → {_shown(fields.get(k), new, '(cleared)')}"
+        for k, (old, new) in changes.items()
+    )
 
 
 #: Value types whose display depends on the value alone (not on the field's options).
@@ -132,16 +127,16 @@ _SHOWN: dict[tuple[str, type, Any], str] = {}
 _SHOWN_MAX = 20_000
 
 
-def _shown(fdef: FieldDef | None, value: Any) -> str:
-    """:func:`_display` of a value that is not None, remembered for numbers and dates."""
+def _shown(fdef: FieldDef | None, value: Any, empty: str = "(empty)") -> str:
+    """:func:`_display`, remembered for numbers and dates."""
     if fdef is None or fdef.value_type not in _PURE_TYPES or type(value) not in (str, int, float):
-        return _display(fdef, value)
+        return _display(fdef, value, empty)
     key = (fdef.value_type, type(value), value)  # 1 and 1.0 are equal keys, but show apart
     text = _SHOWN.get(key)
     if text is None:
         if len(_SHOWN) >= _SHOWN_MAX:
             _SHOWN.clear()
-        text = _SHOWN[key] = _display(fdef, value)
+        text = _SHOWN[key] = _display(fdef, value, empty)
     return text
 
 

@@ -204,3 +204,15 @@ def test_changes_text_remembers_numbers_and_dates_by_type_and_value() -> None:
         text = changes_text({"n": (1, 1.0), "d": (None, "2027-03-15T00:00:00Z")}, schema)
         assert text == f"n: {_display(number, 1)} → {_display(number, 1.0)}; d: (empty) → 2027-03-15"
         assert text.startswith("n: 1 → 1.0;")
+
+
+def test_changes_text_says_cleared_for_an_emptied_value() -> None:
+    """A value set to nothing reads ``(cleared)``, an empty list too; an empty before reads ``(empty)``."""
+    from bulkio.definitions import FieldDef, ObjectSchema
+    from bulkio.results import changes_text
+
+    tags = FieldDef.model_validate({"valueType": "MULTI_SELECT", "name": "t", "label": "T"})
+    amount = FieldDef.model_validate({"valueType": "NUMBER", "name": "n", "label": "N"})
+    schema = ObjectSchema.model_construct(fields={"t": tags, "n": amount})
+    text = changes_text({"t": (["a"], []), "n": (5, None), "x": ([], "now")}, schema)
+    assert text == "t: a → (cleared); n: 5 → (cleared); x: (empty) → now"
