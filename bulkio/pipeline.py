@@ -352,6 +352,28 @@ def import_file(
                 name=shown,
             )
 
+        @contextmanager
+        def rows_again() -> Iterator[tuple[list[str], Iterable[Any], int]]:
+            """The input's header, rows and header row, read a second time for the results: a
+            CSV's by its own lines (:func:`bulkio.results_csv.source_rows`), else by the reader."""
+            if table.kind == "csv" and table.encoding:
+                rows = source_rows(
+                    path,
+                    table.headers,
+                    encoding=table.encoding,
+                    delimiter=used_delimiter,
+                    header_row=table.header_row,
+                    name=shown,
+                    untouched=table.untouched,
+                )
+                try:
+                    yield table.headers, rows, table.header_row
+                finally:
+                    rows.close()  # the file, also when the writer stopped early
+                return
+            with reread() as again:
+                yield again.headers, again.rows, getattr(again, "header_row", 1)
+
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
             if table.kind == "csv" and table.encoding and not is_xlsx(dest):
                 # CSV in, CSV out: the input's own lines, with the outcome columns added
@@ -368,44 +390,24 @@ def import_file(
                     name=shown,
                     untouched=table.untouched,
                 )
-            elif table.kind == "csv" and table.encoding:  # a CSV's rows, read fast again
-                _write(
-                    dest,
-                    table.headers,
-                    source_rows(
-                        path,
-                        table.headers,
-                        encoding=table.encoding,
-                        delimiter=used_delimiter,
-                        header_row=table.header_row,
-                        name=shown,
-                        untouched=table.untouched,
-                    ),
-                    get,
-                    dry_run=dry_run,
-                    schema=schema,
-                    header_row=table.header_row,
-                    delimiter=used_delimiter,
-                    sheet_name=sheet_name or "Results",
-                )
             else:
-                with reread() as again:
+                with rows_again() as (headers, rows, first_row):
                     _write(
                         dest,
-                        again.headers,
-                        again.rows,
+                        headers,
+                        rows,
                         get,
                         dry_run=dry_run,
                         schema=schema,
-                        header_row=getattr(again, "header_row", 1),
+                        header_row=first_row,
                         delimiter=used_delimiter,
                         sheet_name=sheet_name or "Results",
                     )
             if errors_dest is not None:
                 from .results import ResultSheet, write_errors
 
-                with reread() as again:
-                    part = ResultSheet(sheet_name or "Errors", list(again.headers), again.rows, get, dry_run)
+                with rows_again() as (headers, rows, _):
+                    part = ResultSheet(sheet_name or "Errors", list(headers), rows, get, dry_run)
                     write_errors(errors_dest, [part], delimiter=used_delimiter)
             return str(dest)
 

@@ -416,29 +416,22 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
         for row in rest:
             number = row.number
             code = plain[number] if number < no_plain else 0
-            if code in names:  # the usual row: its outcome columns are its outcome's
-                while line + 1 < number:
-                    line += 1
-                    at += 1
-                    ws.blank(at)
+            outcome: RowOutcome | None = None
+            if code in names:  # the usual row: its outcome columns are its outcome's, no issues
                 extra = plain_cells.get(code)
                 if extra is None:
                     usual = RowOutcome(row=number, outcome=names[code])  # type: ignore[arg-type]
                     extra = plain_cells[code] = outcome_cells(usual, dry_run=dry_run, schema=schema)
-                cells = row.cells
-                if len(cells) != width:
-                    cells = _fit(cells, width)
-                if typed:
-                    cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
-                at += 1
-                write_row(at, [*cells, *extra])
-                line = number
-                continue
-            outcome = get(number)
-            if errors_only:
-                if not _failed(outcome):
-                    continue
             else:
+                outcome = get(number)
+                if errors_only and not _failed(outcome):
+                    continue
+                extra = (
+                    [errors_text(outcome.issues) if outcome and outcome.issues else ""]
+                    if errors_only
+                    else outcome_cells(outcome, dry_run=dry_run, schema=schema)
+                )
+            if not errors_only:
                 while line + 1 < number:  # blank input rows keep their place
                     line += 1
                     at += 1
@@ -448,15 +441,8 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
                 cells = _fit(cells, width)
             if typed:
                 cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
-            extra = (
-                [errors_text(outcome.issues) if outcome and outcome.issues else ""]
-                if errors_only
-                else outcome_cells(outcome, dry_run=dry_run, schema=schema)
-            )
             at += 1
-            if outcome is not None and outcome.issues:
-                write_row(at, [*cells, *extra], _marks(outcome.issues, width))
-            else:
-                write_row(at, [*cells, *extra])
+            marks = _marks(outcome.issues, width) if outcome is not None and outcome.issues else None
+            write_row(at, [*cells, *extra], marks)
             line = line + 1 if errors_only else number
         ws.finish(len(headers), max(line, header_row) - header_row)

@@ -21,7 +21,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -379,7 +379,7 @@ def source_rows(
     header_row: int = 1,
     name: str | None = None,
     untouched: bytes | bytearray | None = None,
-) -> Iterator[SourceRow]:
+) -> Generator[SourceRow, None, None]:
     """The rows the reader yields for a CSV file after its header (same numbers, same cells), for
     a results workbook of a CSV input: an untouched record is split as it is instead of being
     read cell by cell again."""

@@ -216,3 +216,45 @@ def test_changes_text_says_cleared_for_an_emptied_value() -> None:
     schema = ObjectSchema.model_construct(fields={"t": tags, "n": amount})
     text = changes_text({"t": (["a"], []), "n": (5, None), "x": ([], "now")}, schema)
     assert text == "t: a → (cleared); n: 5 → (cleared); x: (empty) → now"
+
+
+def test_import_writes_results_and_errors_of_a_csv_from_its_rows(tmp_path: Path, client: object) -> None:
+    """import_file of a CSV with a bad row: the results CSV, an XLSX results sheet and the errors
+    CSV, all from the input's rows read again (real HTTP against the sandbox, a dry run)."""
+    import openpyxl
+
+    from bulkio.pipeline import import_file
+
+    src = tmp_path / "accounts.csv"
+    src.write_text(
+        'External ID,Name,Annual Revenue\nERR-1,"Acme, Inc",1000\nERR-2,Globex,not a number\n'
+        "ERR-3, Initech ,-5\n",
+        encoding="utf-8",
+    )
+    report = import_file(
+        src,
+        "account",
+        client=client,  # type: ignore[arg-type]
+        dry_run=True,
+        results_path=tmp_path / "r.csv",
+        errors_path=tmp_path / "fix.csv",
+    )
+    assert report.counts.failed >= 1
+    results = _rows((tmp_path / "r.csv").read_bytes(), ",")
+    assert [r[:3] for r in results] == [
+        ["External ID", "Name", "Annual Revenue"],
+        ["ERR-1", "Acme, Inc", "1000"],
+        ["ERR-2", "Globex", "not a number"],
+        ["ERR-3", "Initech", "'-5"],  # trimmed by the reader, escaped by the writer
+    ]
+    fix = list(csv.reader(io.StringIO((tmp_path / "fix.csv").read_text(encoding="utf-8-sig"), newline="")))
+    assert fix[0] == ["External ID", "Name", "Annual Revenue", "Errors"]
+    assert ["ERR-2", "Globex", "not a number"] in [r[:3] for r in fix]
+    assert all(r[3] for r in fix[1:])  # every failed row says why
+    import_file(src, "account", client=client, dry_run=True, results_path=tmp_path / "r.xlsx")  # type: ignore[arg-type]
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
+    assert [[c.value for c in row][:3] for row in sheet.iter_rows(min_row=2, max_row=4)] == [
+        ["ERR-1", "Acme, Inc", "1000"],
+        ["ERR-2", "Globex", "not a number"],
+        ["ERR-3", "Initech", "-5"],
+    ]
