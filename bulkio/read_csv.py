@@ -49,6 +49,7 @@ from .read import (
     column_letter,
 )
 from .read_guard import ReadLimits
+from .sheets import FORMULA_TRIGGERS
 
 _SAMPLE = 64 * 1024
 #: The ``encoding`` of a mostly-UTF-8 file whose stray bytes are read as Windows-1252.
@@ -556,9 +557,8 @@ def _records(
             yield number, cells
 
 
-#: First characters of a cell that a results CSV escapes (sheets.FORMULA_TRIGGERS: tab and CR are
-#: trimmed by the reader anyway).
-_TRIGGERS = frozenset("=+-@\t\r")
+#: First characters of a cell that a results CSV escapes.
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
 _first = operator.itemgetter(0)
 
 

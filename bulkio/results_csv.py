@@ -28,16 +28,13 @@ from typing import IO, Any
 from . import results, sheets
 from .definitions import ObjectSchema
 from .operations import RowOutcome
-from .read import MAX_CELL_CHARS, SourceRow, SourceTable, _rows
+from .read import _FOOTER_STARTS, _TOTAL_STARTS, MAX_CELL_CHARS, SourceRow, SourceTable, _rows
 from .read_csv import MIXED, _mixed_lines, _records
 from .read_guard import ReadLimits
 from .results import RESULT_HEADERS, Lookup
 
 #: Lowercased starts of a totals or footer row's first cell (:func:`bulkio.read.summary_row`).
-_SUMMARY_STARTS = (
-    "total", "grand", "sub", "overall", "sum", "gesamt", "zwischen", "sous", "totaal",
-    "confident", "copyright", "(c)", "©", "generated", "powered", "filtered", "report",
-)  # fmt: skip
+_SUMMARY_STARTS = _TOTAL_STARTS + _FOOTER_STARTS
 #: Rows written per call to the file.
 _BATCH = 4096
 #: What a cell is joined with to look at a quoted record's cells (a control character; a record
