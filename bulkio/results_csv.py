@@ -174,18 +174,19 @@ def write_csv_results(
     """Write the results sheet of the CSV file ``source`` to the CSV ``dest``: the same bytes
     as :func:`bulkio.results.write_results` given the rows the reader yields (but for quotes the
     input had where none are needed), in a fraction of the time."""
-    dest = Path(dest)
+    dest, source = Path(dest), Path(source)
     with sheets.atomic_path(dest) as tmp:
-        binary = _utf8(encoding) and _breaks_are_newlines(Path(source))
-        args = (headers, lookup, encoding, delimiter, header_row, dry_run, schema, name)
-        _write(tmp, Path(source), *args, binary=binary, untouched=untouched)
+        _write(
+            tmp, source, headers, lookup, encoding, delimiter, header_row, dry_run, schema, name, untouched
+        )
     return dest
 
 
-def _open_lines(source: Path, encoding: str, *, binary: bool) -> tuple[IO[Any], Iterator[bytes]]:
-    """The file and its lines as UTF-8 bytes (a UTF-8 file's own bytes when ``binary``)."""
+def _open_lines(source: Path, encoding: str) -> tuple[IO[Any], Iterator[bytes]]:
+    """The file and its lines as UTF-8 bytes: a UTF-8 file's own bytes, when its lines break
+    where the reader's do; else its text, encoded."""
     opened: IO[Any]
-    if binary:
+    if _utf8(encoding) and _breaks_are_newlines(source):
         opened = open(source, "rb")  # noqa: SIM115 - the caller closes it
         return opened, iter(opened)
     if encoding == MIXED:
@@ -308,12 +309,9 @@ def _write(
     dry_run: bool,
     schema: ObjectSchema | None,
     name: str | None,
-    *,
-    binary: bool,
-    untouched: bytes | bytearray | None = None,
+    untouched: bytes | bytearray | None,
 ) -> None:
-    """:func:`write_csv_results` into ``tmp``, reading a UTF-8 file as bytes (``binary``: its
-    bytes are the output's) or any file as text."""
+    """:func:`write_csv_results` into ``tmp``."""
     width = len(headers)
     d = delimiter
     row_text = _Formatter(d)
@@ -333,7 +331,7 @@ def _write(
 
     no_plain = len(plain)
     blank = row_text([""] * (width + len(RESULT_HEADERS))).encode()
-    opened, lines = _open_lines(source, encoding, binary=binary)
+    opened, lines = _open_lines(source, encoding)
     with opened, open(tmp, "wb") as fh:
         out: list[bytes] = [blank] * (header_row - 1)
         out.append(row_text(sheets.csv_row([*headers, *RESULT_HEADERS])).encode())
@@ -381,8 +379,7 @@ def source_rows(
     a results workbook of a CSV input: an untouched record is split as it is instead of being
     read cell by cell again."""
     source = Path(source)
-    binary = _utf8(encoding) and _breaks_are_newlines(source)
-    opened, lines = _open_lines(source, encoding, binary=binary)
+    opened, lines = _open_lines(source, encoding)
     d = delimiter
     with opened:
         for number, body, cells in _classified(
