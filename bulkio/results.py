@@ -34,6 +34,7 @@ from .columns import ERRORS_COLUMN, RESULT_COLUMNS
 from .definitions import FieldDef, ObjectSchema
 from .issues import Issue
 from .operations import RowOutcome
+from .read_guard import column_index
 from .vocabulary import DRY_RUN_WORDS, outcome_word
 
 if TYPE_CHECKING:
@@ -358,10 +359,7 @@ def _column_index(column: str) -> int | None:
     """``C`` → 2 (0-based), for column names of one to three letters (openpyxl's range); else None."""
     if not 0 < len(column) <= 3 or not column.isascii() or not column.isalpha():
         return None
-    n = 0
-    for ch in column.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    return column_index(column.upper())
 
 
 def _marks(issues: Sequence[Issue], width: int) -> dict[int, tuple[int, str]]:

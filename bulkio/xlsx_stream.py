@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import sheets
+from .read import column_letter
 
 #: zlib level of every part: 1 measured fastest with files ~1.3× the size of level 6
 #: (``bench/bench_results_xlsx.py``).
@@ -101,16 +102,6 @@ def _escape(text: str) -> str:
 
 def _attr(text: str) -> str:
     return _escape(text).replace('"', "&quot;")
-
-
-def column_letter(index: int) -> str:
-    """``0`` → ``A``, ``26`` → ``AA`` (0-based)."""
-    letters = ""
-    n = index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _serial(value: dt.date | dt.datetime | dt.time) -> str:
