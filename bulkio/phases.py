@@ -727,8 +727,6 @@ def _held(op: Operation) -> Operation:
     """A row whose reference names a row of the same workbook that failed is not written: it is
     ``skipped`` with that ``depends_on_failed`` warning. (The reference's field then counts as
     missing, which is no error of its own; a row with other errors fails anyway.)"""
-    if not op.issues:
-        return op
     held = {i.field for i in op.issues if i.code == DEPENDS_ON_FAILED}
     if not held:
         return op

@@ -314,6 +314,14 @@ def _empty(value: Any) -> bool:
     return False
 
 
+def _blank(value: Any) -> bool:
+    """A required value that is not there: None, blank text, an empty list, ``#clear`` or a dict of
+    only empty parts (:func:`_empty`, with the usual text checked first)."""
+    if value is None:
+        return True
+    return not value if value.__class__ is str else value is CLEAR or _empty(value)
+
+
 class Planner:
     """Turns chunks of resolved :class:`CheckedRow`s into :class:`Operation`s, in input order."""
 
@@ -481,22 +489,10 @@ class Planner:
                 ops.append(self._plan_row(row, key))
                 continue
             values = row.values
-            for k in required:  # what _create finds missing
-                v = values.get(k)
-                if v is None:
-                    break
-                cls = v.__class__
-                if cls is str or cls is list:
-                    if not v:
-                        break
-                elif v is CLEAR or _empty(v):
-                    break
-            else:
-                ops.append(
-                    Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues)
-                )
+            if any(_blank(values.get(k)) for k in required):  # _create reports what is missing
+                ops.append(self._plan_row(row, key))
                 continue
-            ops.append(self._plan_row(row, key))
+            ops.append(Operation(row=row.row, action="create", object_type=otype, key=key, issues=row.issues))
         return ops
 
     # --- matching without a key ----------------------------------------------------------------
@@ -769,11 +765,7 @@ class Planner:
     def _create(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
         values = row.values
-        missing = [
-            k
-            for k in self.required
-            if (v := values.get(k)) is None or (not v if v.__class__ is str else v is CLEAR or _empty(v))
-        ]
+        missing = [k for k in self.required if _blank(values.get(k))]
         for k in missing:
             label = self.schema.fields.get(k) or self.schema.relationships.get(k)
             where = "" if k in self.columns else " (the file has no column for it)"
