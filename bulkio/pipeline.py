@@ -341,6 +341,10 @@ def import_file(
             ledger = stack.enter_context(Ledger(lpath))
         sheet_name = table.sheet
         used_delimiter = getattr(table, "delimiter", None) or ","
+        # a CSV's results come from its own lines (read as this encoding)
+        csv_encoding = table.encoding if table.kind == "csv" else None
+        if not csv_encoding:  # a workbook's rows are kept for its results, up to read.KEEP_CELLS
+            table.keep_rows()
 
         def reread() -> Any:
             return read.open_table(
@@ -355,12 +359,17 @@ def import_file(
         @contextmanager
         def rows_again() -> Iterator[tuple[list[str], Iterable[Any], int]]:
             """The input's header, rows and header row, read a second time for the results: a
-            CSV's by its own lines (:func:`bulkio.results_csv.source_rows`), else by the reader."""
-            if table.kind == "csv" and table.encoding:
+            CSV's by its own lines (:func:`bulkio.results_csv.source_rows`), a workbook's as the
+            first read kept them (:class:`bulkio.read.KeptRows`), else by the reader."""
+            kept = table.rows_kept()
+            if kept is not None:
+                yield table.headers, kept, table.header_row
+                return
+            if csv_encoding:
                 rows = source_rows(
                     path,
                     table.headers,
-                    encoding=table.encoding,
+                    encoding=csv_encoding,
                     delimiter=used_delimiter,
                     header_row=table.header_row,
                     name=shown,
@@ -375,14 +384,14 @@ def import_file(
                 yield again.headers, again.rows, getattr(again, "header_row", 1)
 
         def write_results(get: Lookup, schema: ObjectSchema) -> str:
-            if table.kind == "csv" and table.encoding and not is_xlsx(dest):
+            if csv_encoding and not is_xlsx(dest):
                 # CSV in, CSV out: the input's own lines, with the outcome columns added
                 write_csv_results(
                     dest,
                     path,
                     table.headers,
                     get,
-                    encoding=table.encoding,
+                    encoding=csv_encoding,
                     delimiter=used_delimiter,
                     header_row=table.header_row,
                     dry_run=dry_run,

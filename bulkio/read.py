@@ -38,7 +38,7 @@ import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -114,6 +114,8 @@ class SourceTable:
     #: (nothing trimmed, blanked or unescaped, no cell starting with a formula trigger, as wide as
     #: the header, not a totals row), so the results sheet copies that line (bulkio.results_csv).
     untouched: bytearray | None = None
+    #: The rows kept as they were read (:meth:`keep_rows`), for the results sheet.
+    kept: KeptRows | None = field(default=None, repr=False)
     _closers: list[Any] = field(default_factory=list, repr=False)
     _warned: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -129,6 +131,16 @@ class SourceTable:
                 f" (this is the {MAX_WARNINGS:,}th row with {issue.code}; later ones are not listed)"
             )
             self.issues.append(issue)
+
+    def keep_rows(self, budget: CellBudget | None = None) -> None:
+        """Keep the rows as they are read, while ``budget`` lasts (:class:`KeptRows`), so that
+        :meth:`rows_kept` gives them again for the results sheet."""
+        self.kept = KeptRows(budget)
+        self.rows = self.kept.tap(self.rows)
+
+    def rows_kept(self) -> list[SourceRow] | None:
+        """Every row, as read, when :meth:`keep_rows` kept them all; else None (read the file again)."""
+        return self.kept.rows if self.kept is not None and self.kept.complete else None
 
     def __iter__(self) -> Iterator[SourceRow]:
         return self.rows
@@ -147,6 +159,44 @@ class SourceTable:
                 self._closers.pop().close()
             except Exception:  # noqa: BLE001, S110 - closing must not hide the real error
                 pass
+
+
+#: Cells a :class:`KeptRows` holds at most (about 70 MB): a results sheet of a workbook of up to
+#: 100,000 rows of 10 columns reuses the rows of the first read instead of reading the file again.
+KEEP_CELLS = 1_000_000
+
+
+class CellBudget:
+    """Cells that :class:`KeptRows` may still keep, shared by the sheets of one workbook run."""
+
+    def __init__(self, cells: int | None = None) -> None:
+        self.left = KEEP_CELLS if cells is None else cells
+
+
+class KeptRows:
+    """The rows a table yields, kept for a second pass (the results sheet) while the ``budget``
+    lasts: reading a workbook again (checks, scan, parse) costs several times what writing its
+    results does. The rows are the reader's own objects; nothing changes them in place (a step
+    that changes cells copies the row)."""
+
+    def __init__(self, budget: CellBudget | None = None) -> None:
+        self.rows: list[SourceRow] | None = []
+        self.complete = False
+        self.budget = budget or CellBudget()
+
+    def tap(self, rows: Iterable[SourceRow]) -> Iterator[SourceRow]:
+        """``rows``, keeping each; :attr:`complete` once they are all read and all kept."""
+        kept, budget = self.rows, self.budget
+        for row in rows:
+            if kept is not None:
+                budget.left -= len(row.cells) + 1
+                if budget.left < 0:
+                    budget.left += sum(len(r.cells) + 1 for r in kept) + len(row.cells) + 1
+                    kept = self.rows = None  # too many to hold: the results read the file again
+                else:
+                    kept.append(row)
+            yield row
+        self.complete = kept is not None
 
 
 # --- public entry point ------------------------------------------------------------------------
@@ -742,4 +792,13 @@ def _rows(
         yield SourceRow(number, fitted)
 
 
-__all__ = ["ReadLimits", "SourceRow", "SourceTable", "column_letter", "open_table", "spooled", "summary_row"]
+__all__ = [
+    "KeptRows",
+    "ReadLimits",
+    "SourceRow",
+    "SourceTable",
+    "column_letter",
+    "open_table",
+    "spooled",
+    "summary_row",
+]

@@ -11,7 +11,6 @@ Imports point one way: the entry points (:mod:`bulkio.pipeline`, :mod:`bulkio.wo
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, is_dataclass
@@ -284,11 +283,12 @@ class OutcomeStore:
         return c
 
     def plain_codes(self) -> tuple[bytearray, dict[int, str]]:
-        """Each row's outcome code where the row has nothing but its outcome (no record id, link,
-        issues or changes), else 0; and the codes' outcome names. The results sheet's columns of
-        such rows are the same for every row with that outcome, and need no :meth:`get`."""
+        """Each row's outcome code where the row has nothing but its outcome and perhaps changes
+        (no record id, link or issues), else 0; and the codes' outcome names. The results sheet's
+        columns of such rows are their outcome's and the text of :attr:`changes`, with no
+        :meth:`get` (a dry run's creates are such rows)."""
         codes = bytearray(self.codes)
-        for row in itertools.chain(self.issues, self.changes):
+        for row in self.issues:
             codes[row] = 0
         for column in (self.record_ids, self.links):
             for row, value in enumerate(column.values or ()):

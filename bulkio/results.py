@@ -114,14 +114,36 @@ _FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT",
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
     fields = schema.fields if schema is not None else {}
-    return "; ".join(
-        f"{k}: {_shown(fields.get(k), old)} → {_shown(fields.get(k), new, '(cleared)')}"
-        for k, (old, new) in changes.items()
-    )
+    parts = []
+    for k, (old, new) in changes.items():
+        # inline the usual cases (a create's empty before, a text value, a number): a dry run
+        # shows the changes of its first KEEP_CHANGES rows, and this is most of its results phase
+        fdef = fields.get(k)
+        vt = None if fdef is None else fdef.value_type
+        if old is None:
+            before = "(empty)"
+        elif type(old) is str and vt not in _FORMATTED_TYPES:
+            before = old
+        else:
+            before = _shown(fdef, old)
+        kind = type(new)
+        if kind is str and vt not in _FORMATTED_TYPES:
+            after = new
+        elif (kind is int or kind is float) and vt in _NUMBER_TYPES:
+            after = str(new)  # what format_value leaves a number as, shown
+        elif kind is list and new and vt not in _SHAPED_TYPES:
+            after = "; ".join([str(v) for v in new])  # what format_value joins a list to
+        else:
+            after = _shown(fdef, new, "(cleared)")
+        parts.append(f"{k}: {before} → {after}")
+    return "; ".join(parts)
 
 
 #: Value types whose display depends on the value alone (not on the field's options).
 _PURE_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME"})
+_NUMBER_TYPES = frozenset({"NUMBER", "CURRENCY"})
+#: Value types whose list values are not simply joined (options are labelled, parts are named).
+_SHAPED_TYPES = _FORMATTED_TYPES | {"ADDRESS", "FULL_NAME"}
 #: Numbers and dates as shown, by type and value: a file repeats them (dates above all), and
 #: reading an API date again is most of a change's text. Bounded: cleared when full.
 _SHOWN: dict[tuple[str, type, Any], str] = {}
@@ -190,15 +212,17 @@ def _lookup(outcomes: Mapping[int, RowOutcome] | Lookup) -> Lookup:
     return outcomes.get if isinstance(outcomes, Mapping) else outcomes
 
 
-def plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str]]:
+def plain_codes(lookup: Lookup) -> tuple[bytes, dict[int, str], Mapping[int, Mapping[str, Any]]]:
     """:meth:`~bulkio.report.OutcomeStore.plain_codes` when ``lookup`` is a store's ``get`` (each
-    row's outcome code where the row has nothing else, and the codes' names); else none (after an
-    error the lookup makes ``not_written`` outcomes: every row asks it)."""
-    store_codes = getattr(getattr(lookup, "__self__", None), "plain_codes", None)
+    row's outcome code where the row has nothing else but changes, the codes' names, and the rows'
+    changes); else none (after an error the lookup makes ``not_written`` outcomes: every row asks
+    it)."""
+    store = getattr(lookup, "__self__", None)
+    store_codes = getattr(store, "plain_codes", None)
     if store_codes is None:
-        return b"", {}
+        return b"", {}, {}
     codes, names = store_codes()
-    return bytes(codes), names
+    return bytes(codes), names, store.changes  # type: ignore[union-attr]
 
 
 def is_xlsx(dest: str | Path) -> bool:
@@ -408,18 +432,20 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
         ws.header(header_row, headers)
         line = at = header_row  # line: the input's row number; at: the sheet's last row
         write_row = ws.row
-        plain, names = (b"", {}) if errors_only else plain_codes(get)
+        plain, names, changed = (b"", {}, {}) if errors_only else plain_codes(get)
         no_plain = len(plain)
-        plain_cells: dict[int, list[Any]] = {}  # outcome code -> its columns (rows with nothing else)
+        usual_cells: dict[int, list[Any]] = {}  # outcome code -> its columns (rows with nothing else)
         for row in rest:
             number = row.number
             code = plain[number] if number < no_plain else 0
             outcome: RowOutcome | None = None
-            if code in names:  # the usual row: its outcome columns are its outcome's, no issues
-                extra = plain_cells.get(code)
+            if code in names:  # the usual row: its outcome's columns (and changes), no issues
+                extra = usual_cells.get(code)
                 if extra is None:
                     usual = RowOutcome(row=number, outcome=names[code])  # type: ignore[arg-type]
-                    extra = plain_cells[code] = outcome_cells(usual, dry_run=dry_run, schema=schema)
+                    extra = usual_cells[code] = outcome_cells(usual, dry_run=dry_run, schema=schema)
+                if changed and number in changed:  # a dry run's create or update
+                    extra = [*extra[:-1], changes_text(changed[number], schema)]
             else:
                 outcome = get(number)
                 if errors_only and not _failed(outcome):

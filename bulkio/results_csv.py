@@ -315,19 +315,32 @@ def _write(
     width = len(headers)
     d = delimiter
     row_text = _Formatter(d)
-    plain, names = results.plain_codes(lookup)
+    plain, names, changed = results.plain_codes(lookup)
     tails: list[bytes | None] = [None] * 256  # outcome code -> its columns' text (rows with nothing else)
+    needs_quotes = re.compile(f'[{re.escape(d)}"\r\n]').search  # what csv.writer would quote
 
-    def added(number: int) -> bytes:
-        """The outcome columns of row ``number`` (CSV text after a delimiter), or of its outcome."""
-        code = plain[number] if number < len(plain) else 0
-        outcome = RowOutcome(row=number, outcome=names[code]) if code in names else lookup(number)  # type: ignore[arg-type]
-        text = (
+    def cells_text(outcome: RowOutcome | None) -> bytes:
+        return (
             d + row_text(sheets.csv_row(results.outcome_cells(outcome, dry_run=dry_run, schema=schema)))
         ).encode()
-        if code in names:
-            tails[code] = text
-        return text
+
+    def added(number: int) -> bytes:
+        """The outcome columns of row ``number`` (CSV text after a delimiter)."""
+        code = plain[number] if number < len(plain) else 0
+        if code not in names:
+            return cells_text(lookup(number))
+        tail = tails[code]
+        if tail is None:  # the outcome's columns, the same for every row with nothing else
+            tail = tails[code] = cells_text(RowOutcome(row=number, outcome=names[code]))  # type: ignore[arg-type]
+        changes = changed.get(number) if changed else None
+        if not changes:
+            return tail
+        # a dry run's create or update: its outcome's columns with its changes last (in place of
+        # the usual columns' empty Changes cell), through csv.writer only if it would quote them
+        text = sheets.escape_formula(results.changes_text(changes, schema))
+        if needs_quotes(text) is None:
+            return tail[: -len(b"\r\n")] + text.encode() + b"\r\n"
+        return cells_text(lookup(number))
 
     no_plain = len(plain)
     blank = row_text([""] * (width + len(RESULT_HEADERS))).encode()
@@ -343,7 +356,7 @@ def _write(
                 out.extend([blank] * (number - line - 1))
             line = number
             if body is not None:
-                tail = tails[plain[number]] if number < no_plain else None
+                tail = tails[plain[number]] if number < no_plain and number not in changed else None
                 out.append(body + (tail or added(number)))
             else:
                 assert cells is not None

@@ -544,11 +544,14 @@ def import_workbook(
                 )
         # --- prepare every sheet: nothing is written if one of them cannot be imported ---------
         children: list[str] = []
+        budget = read.CellBudget()  # the workbook sheets' rows kept for the results, all sheets together
         try:
             for plan in plans:
                 table = stack.enter_context(
                     read.open_table(plan.path, sheet=plan.sheet, object_type=plan.object_type, name=shown)
                 )
+                if not _by_lines(table):
+                    table.keep_rows(budget)
                 run = SheetRun(
                     client,
                     plan.object_type,
@@ -704,7 +707,11 @@ def _result_sheet(plan: SheetPlan, run: SheetRun, table: Any, shown: str, read: 
     """One sheet of the results (or errors) workbook: the sheet read again, row for row."""
 
     def rows() -> Iterator[Any]:
-        if getattr(table, "kind", None) == "csv" and table.encoding:  # a CSV's rows, read fast again
+        kept = table.rows_kept()
+        if kept is not None:  # a workbook sheet's rows as the first read kept them
+            yield from kept
+            return
+        if _by_lines(table):  # a CSV's rows, read fast again
             from .results_csv import source_rows
 
             yield from source_rows(
@@ -738,6 +745,11 @@ def _result_sheet(plan: SheetPlan, run: SheetRun, table: Any, shown: str, read: 
         header_row=getattr(table, "header_row", 1),
         types=_types(run, width) if plan.sheet is None else None,
     )
+
+
+def _by_lines(table: Any) -> bool:
+    """A CSV file whose rows the results read again from its own lines (cheaper than keeping them)."""
+    return getattr(table, "kind", None) == "csv" and bool(table.encoding)
 
 
 def _sheet_title(plan: SheetPlan) -> str:

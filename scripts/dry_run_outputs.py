@@ -7,7 +7,9 @@ results cell).
     diff -r OUT OUT2                                        # must print nothing
 
 Each case writes ``<name>.json`` (``report.to_dict()`` without timings, run ids and the output
-folder) and ``<name>.results.csv`` (the results file as written). Cases:
+folder) and ``<name>.results.csv`` (the results file as written; with ``--xlsx``, the results
+are written as XLSX and ``<name>.results.txt`` holds every sheet's cells with their types, and the
+workbook runs' results too). Cases:
 
 * the bench's opportunity file (``bench/bench_dry_run.make_csv``) against the demo org, dry run;
 * the same keys written first (3,000 rows of another seed, or the file's own first rows), then
@@ -53,8 +55,8 @@ _IDS = re.compile(r"\b(?:rec|opp|acc|con|note)_[0-9A-Za-z]{6,}\b")
 
 
 class Cases:
-    def __init__(self, out: Path, work: Path, sb: SandboxServer) -> None:
-        self.out, self.work, self.sb = out, work, sb
+    def __init__(self, out: Path, work: Path, sb: SandboxServer, xlsx: bool = False) -> None:
+        self.out, self.work, self.sb, self.xlsx = out, work, sb, xlsx
 
     def org(self, seed: Any = "demo", records: bool = True) -> Any:
         org = self.sb.create_org(seed=seed, records=records)
@@ -74,8 +76,28 @@ class Cases:
                 ledger_path=self.work / f"ledger-{org.org_id}.sqlite3",
                 **kw,
             )
-        self.write(name, _without(report.to_dict()))
+        ids = self.write(name, _without(report.to_dict()))
+        if self.xlsx:
+            self.keep(name, self.work / f"{name}.xlsx", ids)
         print(name, flush=True)
+
+    def keep(self, name: str, results: Path, ids: dict[str, str]) -> None:
+        """The results file in ``out`` (an XLSX as its cells, typed, sheet by sheet), the sandbox's
+        record ids as the report's aliases."""
+        if results.suffix == ".xlsx":
+            import openpyxl
+
+            wb = openpyxl.load_workbook(results, read_only=True)
+            lines = []
+            for ws in wb.worksheets:
+                lines.append(f"## {ws.title}")
+                lines += [repr(row) for row in ws.iter_rows(values_only=True)]
+            body, dest = ("\n".join(lines) + "\n").encode(), self.out / f"{name}.results.txt"
+        else:
+            body, dest = results.read_bytes(), self.out / f"{name}.results.csv"
+        for real, alias in ids.items():
+            body = body.replace(real.encode(), alias.encode())
+        dest.write_bytes(re.sub(rb"'[0-9a-f]{32}'", b"'<run id>'", body))  # a summary sheet's
 
     def write(self, name: str, data: Any) -> dict[str, str]:
         """``<name>.json``; the sandbox's record ids (random) become ``<idN>`` in order of appearance."""
@@ -88,7 +110,7 @@ class Cases:
         return ids
 
     def run(self, name: str, org: Any, path: Path, object_type: str, **kw: Any) -> None:
-        results = self.work / f"{name}.results.csv"
+        results = self.work / f"{name}.results.{'xlsx' if self.xlsx else 'csv'}"
         with LightfieldClient(api_key=org.api_key, base_url=self.sb.url) as lf:
             report = import_file(
                 path,
@@ -100,10 +122,7 @@ class Cases:
             )
         ids = self.write(name, _without(report.to_dict()))
         if results.exists():
-            body = results.read_bytes()
-            for real, alias in ids.items():
-                body = body.replace(real.encode(), alias.encode())
-            (self.out / f"{name}.results.csv").write_bytes(body)
+            self.keep(name, results, ids)
         print(name, report.counts.model_dump(), flush=True)
 
 
@@ -120,6 +139,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out", type=Path)
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--xlsx", action="store_true", help="XLSX results, compared by their cells")
     args = ap.parse_args()
     out: Path = args.out
     shutil.rmtree(out, ignore_errors=True)
@@ -129,7 +149,7 @@ def main() -> None:
         SandboxServer(db_path=Path(tmp) / "sb.sqlite3", seed="demo") as sb,
     ):
         work = Path(tmp)
-        c = Cases(out, work, sb)
+        c = Cases(out, work, sb, args.xlsx)
         big = work / "opportunities.csv"
         make_csv(big, args.rows)
         demo = c.org()

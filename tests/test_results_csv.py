@@ -258,3 +258,50 @@ def test_import_writes_results_and_errors_of_a_csv_from_its_rows(tmp_path: Path,
         ["ERR-2", "Globex", "not a number"],
         ["ERR-3", "Initech", "-5"],
     ]
+
+
+_CHANGE_TYPES = (
+    *("TEXT", "NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT", "MULTI_SELECT"),
+    *("URL", "CHECKBOX", "ADDRESS", "FULL_NAME", "TELEPHONE"),
+)
+_CHANGE_VALUES = st.one_of(
+    st.none(),
+    st.just([]),
+    st.text(max_size=8),
+    st.sampled_from(["2027-03-15T00:00:00Z", "2027-03-15T10:30:00+02:00", "1200.50", "opt_a", "-0"]),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.lists(st.one_of(st.sampled_from(["opt_a", "opt_b", "x"]), st.integers()), max_size=3),
+    st.dictionaries(st.sampled_from(["city", "street"]), st.text(max_size=4), max_size=2),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    changes=st.dictionaries(
+        st.sampled_from([*(t.lower() for t in _CHANGE_TYPES), "$account", "unknown"]),
+        st.tuples(_CHANGE_VALUES, _CHANGE_VALUES),
+        max_size=6,
+    )
+)
+def test_changes_text_is_each_value_displayed(changes: dict[str, tuple[object, object]]) -> None:
+    """changes_text's shortcuts (text, numbers, remembered dates) read every change as formatting
+    each before and after value would, for every value type and kind of value."""
+    from bulkio.definitions import FieldDef, ObjectSchema
+    from bulkio.results import _display, changes_text
+
+    options = [{"id": "opt_a", "label": "Alpha"}, {"id": "opt_b", "label": "Beta"}]
+    fields = {
+        t.lower(): FieldDef.model_validate(
+            {"valueType": t, "name": t.lower(), "label": t, "typeConfiguration": {"options": options}}
+        )
+        for t in _CHANGE_TYPES
+    }
+    schema = ObjectSchema.model_construct(fields=fields)
+    want = "; ".join(
+        f"{k}: {_display(fields.get(k), old)} → {_display(fields.get(k), new, '(cleared)')}"
+        for k, (old, new) in changes.items()
+    )
+    assert changes_text(changes, schema) == want
+    assert changes_text(changes, schema) == want  # and again, from what it remembered
