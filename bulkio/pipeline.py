@@ -343,7 +343,7 @@ def import_file(
         used_delimiter = getattr(table, "delimiter", None) or ","
         # a CSV's results come from its own lines (read as this encoding)
         csv_encoding = table.encoding if table.kind == "csv" else None
-        if not csv_encoding:  # a workbook's rows are kept for its results, up to read.KEEP_CELLS
+        if not csv_encoding or is_xlsx(dest):  # rows for an XLSX results sheet, up to read.KEEP_CELLS
             table.keep_rows()
 
         def reread() -> Any:

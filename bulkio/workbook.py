@@ -550,8 +550,7 @@ def import_workbook(
                 table = stack.enter_context(
                     read.open_table(plan.path, sheet=plan.sheet, object_type=plan.object_type, name=shown)
                 )
-                if not _by_lines(table):
-                    table.keep_rows(budget)
+                table.keep_rows(budget)
                 run = SheetRun(
                     client,
                     plan.object_type,

@@ -132,3 +132,44 @@ def test_workbook_results_from_kept_rows_equal_reading_again(
     assert len(opens) == 2 * first + 2  # read again: one more open per sheet
     assert kept == again
     assert [r[0] for r in kept["Accounts"]] == ["External ID", "A-1", "A-2", None, "A-3"]
+
+
+def test_csv_to_xlsx_results_from_kept_rows_equal_its_lines_read_again(
+    tmp_path: Path, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV (BOM, a quoted multi-line cell, a blank line, a formula trigger, padding, a totals
+    row) with XLSX results: the same bytes from the kept rows as from the file's lines read again,
+    which happens only when the rows outgrow the budget."""
+    from bulkio import results_csv
+
+    src = tmp_path / "accounts.csv"
+    src.write_bytes(
+        "\ufeffExternal ID,Name,Annual Revenue,Website\r\n"
+        'S-1,"Acme\r\nRockets",1200.50,https://acme.example.com\r\n'
+        "\r\n"
+        "S-2,=HYPERLINK(1),lots,\r\n"
+        'S-3,  Bolt  ,"1,000",https://bolt.example.com\r\n'
+        "Total,,2200.5,\r\n".encode()
+    )
+    reads: list[str] = []
+    real = results_csv.source_rows
+
+    def spy(path: Any, *a: Any, **kw: Any) -> Any:
+        reads.append(Path(path).name)
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(results_csv, "source_rows", spy)
+
+    def run(tag: str) -> bytes:
+        out = tmp_path / f"{tag}.xlsx"
+        import_file(src, "account", client=client, dry_run=True, results_path=out)
+        return out.read_bytes()
+
+    kept = run("kept")
+    assert reads == []
+    monkeypatch.setattr(read, "KEEP_CELLS", 0)
+    assert run("again") == kept
+    assert reads == ["accounts.csv"]
+    rows = _sheet_values(tmp_path / "kept.xlsx")["Results"]
+    assert [r[0] for r in rows] == ["External ID", "S-1", None, "S-2", "S-3"]
+    assert rows[1][1] == "Acme\nRockets" and rows[3][1] == "=HYPERLINK(1)" and rows[4][1] == "Bolt"
