@@ -267,6 +267,19 @@ def open_table(
         return open_csv(
             p, name, scan, encoding=encoding, delimiter=delimiter, header_row=header_row, limits=limits
         )
+    if kind in MARKUP_KINDS:
+        from .read_markup import open_markup
+
+        return open_markup(
+            p,
+            name,
+            scan.sha256,
+            kind,
+            sheet=sheet,
+            header_row=header_row,
+            object_type=object_type,
+            limits=limits,
+        )
     from .read_book import open_book
 
     return open_book(
@@ -302,13 +315,22 @@ def list_sheets(
     kind = _kind(p, name, scan)
     if kind == "csv":
         raise InputFileError("is a CSV file, not a workbook: it has no sheets", path=name)
+    if kind in MARKUP_KINDS:
+        from .read_markup import sheet_titles
+
+        return sheet_titles(p, name, kind, limits)
     from .read_book import book_sheets
 
     return book_sheets(p, name, kind, limits)
 
 
+#: Workbook names on files that are markup: a web page, an Excel 2003 XML Spreadsheet.
+MARKUP_KINDS = frozenset({"html", "xml2003"})
+
+
 def _kind(p: Path, name: str, scan: _Scan) -> str:
-    """csv, xlsx, xls or ods, from the bytes first and the name second; refuses the rest."""
+    """csv, xlsx, xls or ods (or html, xml2003: :mod:`bulkio.read_markup`), from the bytes first
+    and the name second; refuses the rest."""
     suffix = p.suffix.lower()
     head = scan.head
     if head.startswith(_OLE_MAGIC):
@@ -322,6 +344,11 @@ def _kind(p: Path, name: str, scan: _Scan) -> str:
             raise InputFileError("is a zip/xlsx file, not CSV; rename it to .xlsx", path=name)
         return "ods" if head[30:].startswith(_ODS_MIME) or suffix == ".ods" else "xlsx"
     if suffix in BOOK_SUFFIXES:
+        from .read_markup import sniff
+
+        markup = sniff(head)  # a web page or an Excel 2003 XML Spreadsheet named like a workbook
+        if markup is not None:
+            return markup
         label = "an .xls" if suffix == ".xls" else "an .ods" if suffix == ".ods" else "an .xlsx"
         if _HTML.match(head):
             raise InputFileError(

@@ -66,6 +66,8 @@ class ReadLimits:
     max_xls_bytes: int = 256 * 1024**2
     #: Data read from standard input (spooled to a temporary file).
     max_stdin_bytes: int = 2 * 1024**3
+    #: A web page or an Excel 2003 XML Spreadsheet saved as a workbook (parsed whole, in Python).
+    max_markup_bytes: int = 64 * 1024**2
 
 
 DEFAULT_LIMITS = ReadLimits()

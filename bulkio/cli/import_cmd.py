@@ -81,7 +81,11 @@ def _print_summary(report: RunReport) -> None:
             for issue in r.issues:
                 click.echo(
                     f"    {issue.severity}: {issue.code}: {issue.message}"
-                    + (f" (column {issue.column} {issue.header!r})" if issue.column else "")
+                    + (
+                        f" (column {issue.column}" + (f" {issue.header!r})" if issue.header else ")")
+                        if issue.column
+                        else ""
+                    )
                 )
         remaining = sum(1 for r in report.rows if r.outcome != "unchanged" or r.issues) - shown
         if remaining > 0:
