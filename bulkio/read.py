@@ -343,6 +343,12 @@ def _kind(p: Path, name: str, scan: _Scan) -> str:
         if suffix in CSV_SUFFIXES:
             raise InputFileError("is a zip/xlsx file, not CSV; rename it to .xlsx", path=name)
         return "ods" if head[30:].startswith(_ODS_MIME) or suffix == ".ods" else "xlsx"
+    if suffix in (".htm", ".html"):  # a report saved as a web page
+        from .read_markup import sniff
+
+        if sniff(head) == "html":
+            return "html"
+        raise InputFileError("not a web page with a table (is it CSV?)", path=name)
     if suffix in BOOK_SUFFIXES:
         from .read_markup import sniff
 

@@ -83,6 +83,15 @@ def test_excel_2003_xml_keeps_types_indexes_and_sheets() -> None:
         _read(NETSUITE, sheet="Deals")
 
 
+def test_a_report_saved_as_a_web_page_reads_too(tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_bytes(PRINTABLE.read_bytes())
+    assert [r.cells[0] for r in _read(page)[1]] == ["SFP-1", "SFP-2", "SFP-3"]
+    page.write_text("Name,Amount\nAcme,1\n")
+    with pytest.raises(InputFileError, match="report.html: not a web page with a table"):
+        _read(page)
+
+
 def test_sniffing_names_markup_only() -> None:
     assert sniff(b"\xef\xbb\xbf  <html><body><table>") == "html"
     assert sniff(codecs.BOM_UTF16_LE + "<html><table>".encode("utf-16-le")) == "html"
