@@ -45,12 +45,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import values as V
-from .crm.base import lookup_weight, scan_pages
+from .crm.base import lookup_weight, page_size, scan_pages
 from .definitions import CREATE_ONLY_RELATIONSHIPS, FIXED_AFTER_CREATE, UPDATE_OPS, FieldDef, ObjectSchema
 from .errors import ApiError
 from .issues import Issue
@@ -190,20 +191,47 @@ class RecordIndex:
         return ex
 
     def count(self) -> int:
-        if self.total is None:
-            with self._lock:
-                self.requests += 1
-            self.total = int(
-                self.client.list_page(self.object_type, offset=0, limit=1).get("totalCount") or 0
-            )
+        self._count_page()
+        assert self.total is not None
         return self.total
 
-    def scan(self) -> None:
-        if not self.scanned:
-            for rec in self.client.list_all(self.object_type, concurrency=self.concurrency):
-                self.add(rec)
+    def _count_page(self) -> dict[str, Any] | None:
+        """Learn how many records there are (once) from a whole first page, which a scan right
+        after reuses instead of asking for it again; returns that page when it was read now."""
+        if self.total is not None:
+            return None
+        with self._lock:
+            self.requests += 1
+        page: dict[str, Any] = self.client.list_page(
+            self.object_type, offset=0, limit=page_size(self.client, self.object_type)
+        )
+        self.total = int(page.get("totalCount") or 0)
+        return page
+
+    def scan(self, first_page: dict[str, Any] | None = None) -> None:
+        """Read every record; ``first_page``: the list's first page, read just now."""
+        if self.scanned:
+            return
+        data = list(first_page.get("data") or []) if first_page is not None else []
+        whole = (
+            first_page is not None
+            and not first_page.get("has_more")
+            and len(data) < page_size(self.client, self.object_type)
+            and len(data) >= (self.total or 0)
+        )
+        if whole:  # the first page holds every record: nothing more to ask
+            records: Iterable[dict[str, Any]] = data
+        elif first_page is not None and _reuses_first_page(self.client):
+            records = self.client.list_all(
+                self.object_type, concurrency=self.concurrency, first_page=first_page
+            )
+            self.requests += scan_pages(self.client, self.object_type, self.total or 0) - 1
+        else:
+            records = self.client.list_all(self.object_type, concurrency=self.concurrency)
             self.requests += scan_pages(self.client, self.object_type, self.total or 0)
-            self.scanned = True
+        for rec in records:
+            self.add(rec)
+        self.scanned = True
 
     def _retrieve(self, record_id: str) -> Existing | None:
         with self._lock:
@@ -246,10 +274,11 @@ class RecordIndex:
         todo = {k: f for k, f in wanted.items() if k not in self.checked_matches} if not self.scanned else {}
         if not todo:
             return
+        first = self._count_page()
         pages = scan_pages(self.client, self.object_type, self.count())
         need = max(len(todo), self.expected_lookups)
         if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
-            self.scan()
+            self.scan(first)
             return
         filters = list(dict.fromkeys(todo.values()))
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
@@ -265,11 +294,12 @@ class RecordIndex:
         todo_keys = {k for k in keys if k not in self.checked_keys} if not self.scanned else set()
         todo_ids = {i for i in ids if i not in self.by_id and i not in self.checked_ids}
         if not self.scanned and todo_keys | todo_ids:
+            first = self._count_page()
             pages = scan_pages(self.client, self.object_type, self.count())
             need = max(len(todo_keys) + len(todo_ids), self.expected_lookups)
             # a lookup may cost more than a list page (Close: a search, from a 10x smaller bucket)
             if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
-                self.scan()
+                self.scan(first)
                 todo_keys = set()
                 todo_ids = {i for i in todo_ids if i not in self.by_id}
         jobs: list[tuple[Any, ...]] = [(self._filter, k, op) for k in todo_keys]
@@ -290,6 +320,17 @@ class RecordIndex:
 
     def find_key(self, key: str) -> list[Existing]:
         return [self.by_id[i] for i in self.by_key.get(key, ()) if i in self.by_id]
+
+
+def _reuses_first_page(client: Any) -> bool:
+    """Whether ``client.list_all`` takes the ``first_page`` already read (bulkio's Lightfield
+    client does; a backend without it reads the first page again)."""
+    import inspect
+
+    try:
+        return "first_page" in inspect.signature(client.list_all).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def normalize(fdef: FieldDef, value: Any) -> Any:

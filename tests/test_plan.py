@@ -86,6 +86,21 @@ def test_index_chooses_filters_for_few_keys_in_a_large_org(client: LightfieldCli
     assert idx.scanned and len(idx.find_key("OPP-0003")) == 1
 
 
+def test_a_scan_reads_each_page_once(sandbox: Any, empty_org: Any) -> None:
+    """The first page that tells how many records there are is the scan's first page: 30 accounts
+    take 2 list requests, 10 take 1 (the whole list on one page), with the sandbox counting."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        for n, pages in ((10, 1), (30, 2)):
+            for i in range(n - len(list(lf.list_all("account")))):
+                lf.create("account", {"fields": {"$name": f"Scan {i}", "external_id": f"S-{n}-{i}"}})
+            idx = RecordIndex(lf, "account", "external_id")
+            before = lf.stats.requests
+            idx.prefetch({f"S-{n}-1", "NOPE"}, set())
+            assert idx.scanned and lf.stats.requests - before == pages == idx.requests
+            assert len(idx.by_id) == n and len(idx.find_key(f"S-{n}-1")) == 1
+
+
 def test_clear_of_an_already_empty_field_sends_no_update(sandbox: Any, org: Any, tmp_path: Path) -> None:
     """``#clear`` in a field that is already empty changes nothing: the row is unchanged and no
     request is sent (a needless update costs a write of the rate limit and touches the record).

@@ -440,16 +440,22 @@ class LightfieldClient:
             offset += size
 
     def list_all(
-        self, object_type: str, *, filters: Filters | None = None, concurrency: int = 8
+        self,
+        object_type: str,
+        *,
+        filters: Filters | None = None,
+        concurrency: int = 8,
+        first_page: dict[str, Any] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every matching record, reading pages concurrently; order kept, each id once.
 
         Page 0 gives ``totalCount``; the other expected pages are fetched by ``concurrency``
         threads (a bounded window ahead of the consumer). Records move between offsets when data
         changes, so ids are de-duplicated and reading continues past the expected end until a
-        short page.
+        short page. ``first_page``: page 0 (``limit`` 25, the same filters) when the caller has
+        just read it, so it is not asked for again.
         """
-        first = self.list_page(object_type, offset=0, limit=MAX_PAGE, filters=filters)
+        first = first_page or self.list_page(object_type, offset=0, limit=MAX_PAGE, filters=filters)
         seen: set[Any] = set()
 
         def fresh(data: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
