@@ -681,6 +681,26 @@ class SheetRun:
         if self.ledger is not None and self.run_id is not None and not self.interrupted:
             self.ledger.finish_run(self.run_id)
 
+    def cell_types(self, width: int) -> list[str | None]:
+        """Per input column: ``"number"``/``"date"`` for a column mapped to such a field, so an
+        XLSX results sheet of a CSV shows those cells as numbers and dates."""
+        out: list[str | None] = [None] * width
+        schema, header_map = self.schema, self.header_map
+        if schema is None or header_map is None:
+            return out
+        for mc in header_map.columns:
+            col = mc.column
+            if col is None or mc.index >= width or col.part is not None:
+                continue
+            fdef = schema.fields.get(col.field_key or col.key)
+            if fdef is None:
+                continue
+            if fdef.value_type in ("NUMBER", "CURRENCY"):
+                out[mc.index] = "number"
+            elif fdef.value_type == "DATETIME":
+                out[mc.index] = "date"
+        return out
+
     def report(self, results_path: str | None) -> RunReport:
         """The :class:`RunReport` of this sheet."""
         from .unresolved import group_unresolved

@@ -411,6 +411,8 @@ def import_file(
                         header_row=first_row,
                         delimiter=used_delimiter,
                         sheet_name=sheet_name or "Results",
+                        # a CSV's numbers and dates as number and date cells
+                        types=run.cell_types(len(headers)) if csv_encoding else None,
                     )
             if errors_dest is not None:
                 from .results import ResultSheet, write_errors

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,12 +333,20 @@ def _write_csv(dest: Path, part: ResultSheet, *, delimiter: str) -> None:
             line = row.number
 
 
+#: A number whose one dot may be a thousands separator (``1.234``, ``-12.500``).
+_AMBIGUOUS_NUMBER = re.compile(r"[-+]?\d{1,3}\.\d{3}")
+
+
 def _typed(value: Any, kind: str | None) -> Any:
     """A CSV cell as the number or date it holds, for a column of that ``kind``; else as it is."""
     if kind is None or not isinstance(value, str):
         return value
     text = value.strip()
     if kind == "number":
+        if text.isdigit() and text.isascii() and len(text) < 16 and (text[0] != "0" or len(text) == 1):
+            return int(text)  # the usual whole number, at once
+        if _AMBIGUOUS_NUMBER.fullmatch(text):
+            return value  # 1.234 is 1234 in Germany: shown as written
         plain = text.replace(",", "") if text.count(",") and "." in text else text
         if plain[:1] in ("0",) and len(plain) > 1 and plain[1:2] != ".":
             return value  # a leading zero: an identifier, not a number
@@ -425,7 +434,7 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
     header_row = 1 if errors_only else part.header_row
     types = list(part.types or ())
     kinds = [types[i] if i < len(types) else None for i in range(width)]
-    typed = any(kinds)
+    typed = [(i, k) for i, k in enumerate(kinds) if k]
     with book.sheet(part.name[:31], len(headers), widths, header_row=header_row) as ws:
         for n in range(1, header_row):
             ws.blank(n)
@@ -463,8 +472,10 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
             cells = row.cells
             if len(cells) != width:
                 cells = _fit(cells, width)
-            if typed:
-                cells = [_typed(v, k) for v, k in zip(cells, kinds, strict=True)]
+            if typed:  # a CSV's numbers and dates (a copy: the kept rows are read again)
+                cells = list(cells)
+                for i, kind in typed:
+                    cells[i] = _typed(cells[i], kind)
             at += 1
             marks = _marks(outcome.issues, width) if outcome is not None and outcome.issues else None
             write_row(at, [*cells, *extra], marks)

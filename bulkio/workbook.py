@@ -379,27 +379,6 @@ def default_paths(path: Path) -> tuple[Path, Path]:
     return path.with_name(f"{stem}.results.xlsx"), path.with_name(f"{stem}.errors.xlsx")
 
 
-def _types(run: SheetRun, width: int) -> list[str | None]:
-    """Per input column: ``"number"``/``"date"`` for a CSV column mapped to such a field (the
-    results workbook shows those cells typed)."""
-    out: list[str | None] = [None] * width
-    schema, header_map = run.schema, run.header_map
-    if schema is None or header_map is None:
-        return out
-    for mc in header_map.columns:
-        col = mc.column
-        if col is None or mc.index >= width or col.part is not None:
-            continue
-        fdef = schema.fields.get(col.field_key or col.key)
-        if fdef is None:
-            continue
-        if fdef.value_type in ("NUMBER", "CURRENCY"):
-            out[mc.index] = "number"
-        elif fdef.value_type == "DATETIME":
-            out[mc.index] = "date"
-    return out
-
-
 def import_workbook(
     path: str | Path,
     *,
@@ -742,7 +721,7 @@ def _result_sheet(plan: SheetPlan, run: SheetRun, table: Any, shown: str, read: 
         dry_run=run.dry_run,
         schema=run.schema,
         header_row=getattr(table, "header_row", 1),
-        types=_types(run, width) if plan.sheet is None else None,
+        types=run.cell_types(width) if plan.sheet is None else None,
     )
 
 

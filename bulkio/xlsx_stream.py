@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import math
 import queue
 import re
@@ -104,6 +105,7 @@ def _attr(text: str) -> str:
     return _escape(text).replace('"', "&quot;")
 
 
+@functools.lru_cache(maxsize=4096)  # a sheet's dates repeat
 def _serial(value: dt.date | dt.datetime | dt.time) -> str:
     """Excel's serial number of a date, datetime or time, as openpyxl writes it (1900 date system,
     the 1900-02-29 bug kept, ``%.16g``), so both read back the same."""
@@ -114,6 +116,9 @@ def _serial(value: dt.date | dt.datetime | dt.time) -> str:
     if 0 < days <= 60:
         days -= 1
     return f"{days + _day_fraction(when):.16g}"
+
+
+_DATETIME_STYLE = _style(0, FMT_DATETIME)
 
 
 def _day_fraction(t: dt.time | dt.datetime) -> float:
@@ -459,11 +464,8 @@ class SheetStream:
         letters = self.letters
         if len(values) > len(letters):  # a row wider than the header (write_table's rows)
             letters.extend(column_letter(i) for i in range(len(letters), len(values)))
-        if not marks:
-            try:  # the row's text in one string: text and None join without a Python loop
-                text = "".join(filter(None, values))
-            except TypeError:  # numbers, dates, booleans: join the text cells only
-                text = "".join([v for v in values if isinstance(v, str)])
+        if not marks:  # the row's text cells in one string, looked at once
+            text = "".join([v for v in values if type(v) is str])
         if marks:
             cells = []
             for i, (L, v) in enumerate(zip(letters, values, strict=False)):
@@ -476,7 +478,7 @@ class SheetStream:
         elif _NEEDS_WORK.search(text):
             cells = [cell_xml(L + r, v) for L, v in zip(letters, values, strict=False)]
         else:  # the common row: plain text written as it is, other values typed
-            first, ws = _FIRST, _WS
+            first, ws, datetime, dt_style = _FIRST, _WS, dt.datetime, _DATETIME_STYLE
             cells = [
                 (
                     f'<c r="{L}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
@@ -488,6 +490,12 @@ class SheetStream:
                 if type(v) is str
                 else ""
                 if v is None
+                else f'<c r="{L}{r}" t="n"><v>{v}</v></c>'  # an int, as cell_xml writes it
+                if type(v) is int
+                else f'<c r="{L}{r}" t="n"><v>{v!r}</v></c>'  # a finite float (inf - inf is nan)
+                if type(v) is float and v - v == 0
+                else f'<c r="{L}{r}" s="{dt_style}" t="n"><v>{_serial(v)}</v></c>'  # a naive datetime
+                if type(v) is datetime and v.tzinfo is None
                 else cell_xml(L + r, v)
                 for L, v in zip(letters, values, strict=False)
             ]

@@ -253,10 +253,37 @@ def test_import_writes_results_and_errors_of_a_csv_from_its_rows(tmp_path: Path,
     assert all(r[3] for r in fix[1:])  # every failed row says why
     import_file(src, "account", client=client, dry_run=True, results_path=tmp_path / "r.xlsx")  # type: ignore[arg-type]
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
+    # XLSX results show a CSV's numbers as numbers (docs/results.md), what is not one as written
     assert [[c.value for c in row][:3] for row in sheet.iter_rows(min_row=2, max_row=4)] == [
-        ["ERR-1", "Acme, Inc", "1000"],
+        ["ERR-1", "Acme, Inc", 1000],
         ["ERR-2", "Globex", "not a number"],
-        ["ERR-3", "Initech", "-5"],
+        ["ERR-3", "Initech", -5],
+    ]
+
+
+def test_xlsx_results_of_a_csv_type_numbers_and_dates_but_not_ambiguous_ones(
+    tmp_path: Path, client: object
+) -> None:
+    """A CSV imported with XLSX results: mapped number and date columns become number and date
+    cells; ``1.234`` (a thousands dot in Germany) and text columns stay as written."""
+    import datetime as dt
+
+    import openpyxl
+
+    from bulkio.pipeline import import_file
+
+    src = tmp_path / "accounts.csv"
+    src.write_text(
+        "External ID,Name,Annual Revenue,Renewal Date,Employee Count\n"
+        'T-1,007 Ltd,"1,250,000.50",2027-03-15,12\n'
+        "T-2,1.234,1.234,2027-03-15 10:30,0012\n",
+        encoding="utf-8",
+    )
+    import_file(src, "account", client=client, dry_run=True, results_path=tmp_path / "r.xlsx")  # type: ignore[arg-type]
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
+    assert [[c.value for c in row][:5] for row in sheet.iter_rows(min_row=2, max_row=3)] == [
+        ["T-1", "007 Ltd", 1250000.5, dt.datetime(2027, 3, 15), 12],
+        ["T-2", "1.234", "1.234", dt.datetime(2027, 3, 15, 10, 30), "0012"],
     ]
 
 

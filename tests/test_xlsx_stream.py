@@ -507,3 +507,42 @@ def test_libreoffice_keeps_fills_comments_and_layout(tmp_path: Path) -> None:
     assert ws["A5"].value == "=SUM(A1:A2)" and ws["A5"].data_type == "s"
     assert ws["C4"].value == dt.datetime(2026, 3, 16) and ws["B5"].value == -2.5
     assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A3:K")
+
+
+class _Text(str):
+    """A str subclass (what some libraries hand over as text)."""
+
+
+_ANY_CELL = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.sampled_from(["", " a", "a ", "'=1", "&<>", "\x01"]),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(min_value=dt.date(1899, 12, 31), max_value=dt.date(2100, 1, 1)),
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, max_value=10**9, min_value=-(10**9)),
+    st.text(max_size=4).map(_Text),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_ANY_CELL, max_size=12))
+def test_a_rows_shortcuts_write_what_cell_xml_writes(values: list[Any]) -> None:
+    """SheetStream.row's shortcuts for plain text, ints and finite floats give the same XML as
+    writing every cell with cell_xml (which the openpyxl round-trip tests pin down)."""
+    out: list[bytes] = []
+
+    class _Sink:
+        def write(self, data: bytes) -> None:
+            out.append(data)
+
+    ws = xlsx_stream.SheetStream("S", _Sink(), len(values), [], 1, False)  # type: ignore[arg-type]
+    out.clear()
+    ws.row(7, values)
+    ws._flush()
+    letters = [xlsx_stream.column_letter(i) for i in range(len(values))]
+    want = "".join(xlsx_stream.cell_xml(f"{L}7", v) for L, v in zip(letters, values, strict=True))
+    assert b"".join(out).decode() == f'<row r="7">{want}</row>'
