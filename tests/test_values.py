@@ -232,7 +232,19 @@ def test_checkbox_false(raw: Any) -> None:
     assert ok(fdef("CHECKBOX"), raw) is False
 
 
-@pytest.mark.parametrize("raw", ["maybe", "2", 2, "yes please", "✓✓"])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("WAHR", True), ("FALSCH", False), ("Ja", True), ("nein", False), ("VRAI", True), ("Faux", False),
+     ("Oui", True), ("non", False), ("Sí", True), ("VERDADERO", True), ("FALSO", False), ("Não", False),
+     ("Nee", False), ("ONWAAR", False), ("Nej", False), ("SANT", True), ("Tak", True), ("FAŁSZ", False)],
+)  # fmt: skip
+def test_checkbox_in_the_languages_sheets_are_kept_in(raw: str, value: bool) -> None:
+    """A German Excel saves TRUE/FALSE as WAHR/FALSCH, a French one as VRAI/FAUX, and people write
+    yes/no in their language."""
+    assert ok(fdef("CHECKBOX"), raw) is value
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", 2, "yes please", "✓✓", "jein", "peut-être"])
 def test_checkbox_invalid(raw: Any) -> None:
     assert err(fdef("CHECKBOX"), raw) == "invalid_checkbox"
 

@@ -262,6 +262,13 @@ def _parse_currency(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
 
 _TRUE = frozenset({"yes", "y", "true", "t", "1", "x", "✓", "✔", "☑", "on", "checked", "1.0"})
 _FALSE = frozenset({"no", "n", "false", "f", "0", "off", "unchecked", "✗", "✘", "☐", "0.0"})
+#: Yes/no and Excel's TRUE/FALSE in the languages people keep sheets in: a German Excel saves a
+#: checkbox column as WAHR/FALSCH, a French one as VRAI/FAUX (de, fr, es, it, pt, nl, sv, da, no,
+#: pl, fi).
+_TRUE |= {"ja", "wahr", "oui", "vrai", "sí", "si", "verdadero", "sì", "vero", "sim", "verdadeiro", "waar",
+          "sant", "sand", "sann", "tak", "prawda", "kyllä", "tosi"}  # fmt: skip
+_FALSE |= {"nein", "falsch", "non", "faux", "falso", "não", "nao", "nee", "onwaar", "nej", "falskt",
+           "falsk", "nei", "usann", "nie", "fałsz", "ei", "epätosi"}  # fmt: skip
 
 
 def _parse_checkbox(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
