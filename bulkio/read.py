@@ -268,21 +268,11 @@ def open_table(
             p, name, scan, encoding=encoding, delimiter=delimiter, header_row=header_row, limits=limits
         )
     if kind in MARKUP_KINDS:
-        from .read_markup import open_markup
+        from .read_markup import open_markup as open_sheet
+    else:
+        from .read_book import open_book as open_sheet
 
-        return open_markup(
-            p,
-            name,
-            scan.sha256,
-            kind,
-            sheet=sheet,
-            header_row=header_row,
-            object_type=object_type,
-            limits=limits,
-        )
-    from .read_book import open_book
-
-    return open_book(
+    return open_sheet(
         p,
         name,
         scan.sha256,

@@ -34,17 +34,21 @@ def test_kept_rows_are_the_rows_read_while_the_budget_lasts() -> None:
     assert not kept.complete  # a read that stopped early keeps nothing it can give again
 
 
-def _opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every read.open_table call, by file name."""
+def _calls(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[str]:
+    """Every call of ``module.name`` (a reader taking a path first), by file name."""
     calls: list[str] = []
-    real = read.open_table
+    real = getattr(module, name)
 
     def spy(path: Any, *a: Any, **kw: Any) -> Any:
         calls.append(Path(path).name)
         return real(path, *a, **kw)
 
-    monkeypatch.setattr(read, "open_table", spy)
+    monkeypatch.setattr(module, name, spy)
     return calls
+
+
+def _opens(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return _calls(monkeypatch, read, "open_table")
 
 
 def _sheet_values(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -151,14 +155,7 @@ def test_csv_to_xlsx_results_from_kept_rows_equal_its_lines_read_again(
         'S-3,  Bolt  ,"1,000",https://bolt.example.com\r\n'
         "Total,,2200.5,\r\n".encode()
     )
-    reads: list[str] = []
-    real = results_csv.source_rows
-
-    def spy(path: Any, *a: Any, **kw: Any) -> Any:
-        reads.append(Path(path).name)
-        return real(path, *a, **kw)
-
-    monkeypatch.setattr(results_csv, "source_rows", spy)
+    reads = _calls(monkeypatch, results_csv, "source_rows")
 
     def run(tag: str) -> bytes:
         out = tmp_path / f"{tag}.xlsx"
