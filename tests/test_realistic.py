@@ -468,3 +468,208 @@ def test_a_formatted_salesforce_report_with_its_title_block(
     opps = stored(sandbox, empty_org, "opportunity")
     assert opps["0065g00000Ab1cJAAR"]["amount"] == 22000
     assert opps["0065g00000Ab1cJAAR"]["closeDate"].startswith("2025-03-31")
+
+
+# --- shapes of real exports found in public repositories (tests/data/realistic/README.md, "Real shapes") ---
+
+
+def currency_org(sandbox: Any, currency: str) -> Any:
+    """The demo org with its amounts in ``currency`` (a British or German company's)."""
+    seed = json.loads((Path(bulkio.sandbox.__file__).parent / "seed_demo.json").read_text(encoding="utf-8"))
+    for obj, key in (("opportunity", "amount"), ("account", "annualRevenue")):
+        seed["objects"][obj]["fields"][key]["typeConfiguration"]["currency"] = currency
+    return sandbox.create_org(seed=seed, records=False)
+
+
+def stage_labels(lf: LightfieldClient, opps: dict[str, dict[str, Any]]) -> dict[str, str]:
+    labels = {o.id: o.label for o in lf.schema("opportunity").fields["$stage"].options}
+    return {k: labels.get(v["$stage"], v["$stage"]) for k, v in opps.items()}
+
+
+def test_pipedrive_exports_with_plain_headers(sandbox: Any, tmp_path: Path) -> None:
+    """Pipedrive's data export now writes plain headers (ID, Name, Email - Work, Currency of Value)
+    without the "Deal - " prefixes: the three files are recognised, keyed by ID, and linked by
+    Organization ID where the organization's name is blank."""
+    pd = REAL / "pipedrive" / "2026-plain"
+    org = currency_org(sandbox, "GBP")
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        orgs = run(pd / "organizations-18538704-15.csv", "account")
+        assert orgs.ok and orgs.counts.created == 3, orgs.flatten()
+        people = run(pd / "people-18538704-16.csv", "contact")
+        assert people.ok and people.counts.created == 3, people.flatten()
+        deals = run(pd / "deals-18538704-14.csv", "opportunity")
+        # the EUR deal is refused by this GBP org (Currency of Value), not stored as pounds
+        assert failures(deals) == {5: ["invalid_number"]}
+        again = [
+            run(pd / "organizations-18538704-15.csv", "account"),
+            run(pd / "people-18538704-16.csv", "contact"),
+            run(pd / "deals-18538704-14.csv", "opportunity"),
+        ]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 3
+        opps = stored(sandbox, org, "opportunity")
+        stages = stage_labels(lf, opps)
+    accounts = stored(sandbox, org, "account")
+    northwind = accounts["5101"]
+    address = northwind["$primaryAddress"]
+    assert (address["postalCode"], address["city"], address["country"]) == ("LS1 4AB", "Leeds", "GB")
+    assert northwind["rel:$owner"] == ["mem_ava"]
+    contacts = stored(sandbox, org, "contact")
+    assert contacts["7201"]["phone"] == ["+441134960000", "+447911123456"]  # Work, then Mobile
+    assert contacts["7202"]["$email"] == ["omar@kestrel-facades.example", "omar.haddad@mail.example"]
+    assert contacts["7201"]["jobTitle"] == "Operations Director"
+    # Priti's Organization is blank: Organization ID finds the account imported from ID 5103
+    assert contacts["7203"]["rel:$account"] == [accounts["5103"]["id"]]
+    assert opps["9303"]["rel:$account"] == [accounts["5103"]["id"]]
+    assert stages == {"9301": "Proposal", "9302": "Closed Won", "9303": "Closed Lost"}
+    assert opps["9301"]["amount"] == 48500 and opps["9302"]["amount"] == 7250.5
+    assert opps["9301"]["probability"] == 50
+    assert opps["9301"]["closeDate"].startswith("2026-09-30")
+
+
+def test_a_folder_of_plain_pipedrive_exports(sandbox: Any, tmp_path: Path) -> None:
+    """The same files as one folder: their names (organizations-18538704-15…) or headers say what
+    each holds, and people and deals find the organizations of the same run."""
+    from bulkio.workbook import import_workbook
+
+    org = currency_org(sandbox, "GBP")
+    folder = tmp_path / "pipedrive"
+    shutil.copytree(REAL / "pipedrive" / "2026-plain", folder)
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        first = import_workbook(
+            folder, client=lf, results_path=tmp_path / "r1.xlsx", ledger_path=tmp_path / "l.sqlite3"
+        )
+    assert [s.object_type for s in first.sheets] == ["account", "contact", "opportunity"]
+    assert [(s.object_type, r.row) for s in first.sheets for r in s.rows if r.outcome == "failed"] == [
+        ("opportunity", 5)  # the EUR deal
+    ]
+    assert first.counts.created == 3 + 3 + 3
+
+
+def test_pipedrive_address_parts_as_real_exports_name_them(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """Real organization exports name the address parts "Organization - ZIP/Postal code of Address"
+    (not "Organization - Address - ZIP/…", the import reference's spelling): they are read, and the
+    national phone number is read in the row's country."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        orgs = Importer(lf, tmp_path)(
+            REAL / "pipedrive" / "2025-prefixed" / "organizations-2025-07-09.csv", "account"
+        )
+    assert orgs.ok and orgs.counts.created == 2, orgs.flatten()
+    accounts = stored(sandbox, empty_org, "account")
+    halden = accounts["412"]
+    address = halden["$primaryAddress"]
+    assert (address["postalCode"], address["city"], address["country"]) == ("LS10 1AB", "Leeds", "GB")
+    assert halden["phone"] == ["+441134960718"] or halden["phone"] == "+441134960718"  # 0113 …, in GB
+    assert accounts["415"]["$primaryAddress"]["postalCode"] == "G1 5JX"
+
+
+def test_hubspot_default_views_and_a_custom_view(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Exports of HubSpot's default index views: companies without a domain column, contacts whose
+    company is only given by its Record ID (Primary Associated Company ID); then a deals view of
+    chosen columns (Record ID, Deal Name, a custom property, Amount) that updates amounts."""
+    hs = REAL / "hubspot" / "default-views"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(hs / "hubspot-crm-exports-all-companies-2025-11-28.csv", "account")
+        assert companies.ok and companies.counts.created == 3, companies.flatten()
+        contacts = run(hs / "hubspot-crm-exports-all-contacts-2025-11-28.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 3, contacts.flatten()
+        accounts = stored(sandbox, empty_org, "account")
+        for ext, name in (("189164774900", "60311 - 12 Example Road, Springfield"), ("187670992331", "x")):
+            lf.create(
+                "opportunity",
+                {
+                    "fields": {"$name": name, "external_id": ext, "$stage": "Qualified", "amount": 1},
+                    "relationships": {"$account": accounts["200000000001"]["id"]},
+                },
+            )
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        deals = run(hs / "hubspot-crm-exports-all-deals-2025-11-28.csv", "opportunity")
+        # the view has no stage and no company: the deal HubSpot has and this org does not cannot be created
+        assert failures(deals) == {4: ["required_field_missing", "required_field_missing"]}
+        assert deals.counts.updated == 2
+        again = [
+            run(hs / "hubspot-crm-exports-all-companies-2025-11-28.csv", "account"),
+            run(hs / "hubspot-crm-exports-all-contacts-2025-11-28.csv", "contact"),
+        ]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    accounts = stored(sandbox, empty_org, "account")
+    # the profile's industry map: Computer Software, Logistics and Supply Chain
+    assert [industries[i] for i in accounts["200000000001"]["$industry"]] == ["Software"]
+    assert [industries[i] for i in accounts["200000000002"]["$industry"]] == ["Logistics"]
+    assert accounts["200000000002"]["phone"] in (["+442079460958"], "+442079460958")  # 020 …, in the UK
+    assert accounts["200000000003"]["rel:$owner"] == ["mem_ben"]  # owner given as an email
+    people = stored(sandbox, empty_org, "contact")
+    assert people["51000000101"]["rel:$account"] == [accounts["200000000001"]["id"]]
+    # Associated Company blank: the Primary Associated Company ID is the company's Record ID
+    assert people["51000000102"]["rel:$account"] == [accounts["200000000002"]["id"]]
+    assert people["51000000103"]["rel:$account"] == [accounts["200000000003"]["id"]]
+    opps = stored(sandbox, empty_org, "opportunity")
+    assert opps["189164774900"]["amount"] == 45362.12 and opps["187670992331"]["amount"] == 11015
+    assert opps["187670992331"]["$name"] == "60412 - Riverside Community Centre"
+
+
+def test_close_leads_export_of_2026(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A Close leads export as written in 2026: the postal code in ``address_1_zip`` and a user
+    custom field as two columns, ``custom.Lead Owner.id`` (Close's user id) and
+    ``custom.Lead Owner.name``: the name is the owner."""
+    path = REAL / "close" / "2026" / "FB(X) leads 2026-04-14 11-00.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        leads = run(path, "account")
+        assert leads.ok and leads.counts.created == 2, leads.flatten()
+        assert run(path, "account").counts.unchanged == 2
+    accounts = {v["$name"]: v for v in stored(sandbox, empty_org, "account").values()}
+    granary = accounts["Granary Lane Bakery Ltd"]
+    assert granary["$primaryAddress"]["postalCode"] == "NR2 4AB"
+    assert granary["rel:$owner"] == ["mem_ava"] and granary["isCustomer"] is True
+    marlow = accounts["Marlow & Finch Joinery"]
+    assert marlow["$primaryAddress"]["postalCode"] == "M4 7AJ" and marlow["rel:$owner"] == ["mem_ben"]
+
+
+def test_hubspot_contacts_resaved_by_excel(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A HubSpot contacts export opened and saved again in Excel: quotes gone, dates as 4/8/2025 17:19,
+    and the leading 0 of national phone numbers dropped. Without a region the numbers are refused with
+    a hint; --phone-region ID reads them."""
+    path = REAL / "hubspot" / "resaved-in-excel" / "hubspot-crm-exports-all-customers-2025-04-08.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        plain = run(path, "contact", dry_run=True)
+        assert failures(plain) == {
+            2: ["phone_needs_region"],
+            3: ["phone_needs_region"],
+            4: ["phone_needs_region"],
+        }
+        hint = next(i for r in plain.rows for i in r.issues if i.code == "phone_needs_region")
+        assert "--phone-region" in hint.message
+        read = run(path, "contact", phone_region="ID")
+        assert read.ok and read.counts.created == 3, read.flatten()
+    people = stored(sandbox, empty_org, "contact")
+    assert people["105284053743"]["phone"] in (["+6282112345678"], "+6282112345678")
+    assert people["88267121358"]["$name"]["lastName"] == "Halligan (Sample Contact)"
+
+
+@pytest.mark.parametrize(
+    ("path", "vendor", "obj"),
+    [
+        ("pipedrive/2026-plain/organizations-18538704-15.csv", "pipedrive", "account"),
+        ("pipedrive/2026-plain/people-18538704-16.csv", "pipedrive", "contact"),
+        ("pipedrive/2026-plain/deals-18538704-14.csv", "pipedrive", "opportunity"),
+        ("pipedrive/2025-prefixed/organizations-2025-07-09.csv", "pipedrive", "account"),
+        ("hubspot/default-views/hubspot-crm-exports-all-companies-2025-11-28.csv", "hubspot", "account"),
+        ("hubspot/default-views/hubspot-crm-exports-all-contacts-2025-11-28.csv", "hubspot", "contact"),
+        ("hubspot/default-views/hubspot-crm-exports-all-deals-2025-11-28.csv", "hubspot", "opportunity"),
+        ("hubspot/resaved-in-excel/hubspot-crm-exports-all-customers-2025-04-08.csv", "hubspot", "contact"),
+        ("close/2026/FB(X) leads 2026-04-14 11-00.csv", "close", "account"),
+    ],
+)
+def test_real_shapes_read_as_one_export(path: str, vendor: str, obj: str) -> None:
+    """Each real shape is recognised as its vendor's export of one object, and of no other."""
+    from bulkio.profiles import detect_any
+
+    with (REAL / path).open(encoding="utf-8-sig", newline="") as fh:
+        headers = next(csv.reader(fh))
+    assert [(v, o) for v, o, _label in detect_any(headers)] == [(vendor, obj)]
