@@ -673,3 +673,38 @@ def test_real_shapes_read_as_one_export(path: str, vendor: str, obj: str) -> Non
     with (REAL / path).open(encoding="utf-8-sig", newline="") as fh:
         headers = next(csv.reader(fh))
     assert [(v, o) for v, o, _label in detect_any(headers)] == [(vendor, obj)]
+
+
+def test_hubspot_export_of_a_spanish_portal(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """HubSpot writes property labels in the exporting user's language: "ID de registro", "Nombre de
+    la empresa", "Correo", "Número de teléfono" (the association columns stay English, and a full export
+    repeats some headers). The profile reads them: Record IDs are the keys, and a contact's
+    "Associated Company IDs (Primary)" (several ids ;-joined) finds the companies."""
+    es = REAL / "hubspot" / "es"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(es / "todos-empresas.csv", "account")
+        assert companies.ok and companies.counts.created == 2, companies.flatten()
+        contacts = run(es / "todos-contactos.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 3, contacts.flatten()
+        again = [run(es / "todos-empresas.csv", "account"), run(es / "todos-contactos.csv", "contact")]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    accounts = stored(sandbox, empty_org, "account")
+    pampa = accounts["7700000001"]
+    assert pampa["$name"] == "Pampa Datos S.A."
+    # the domain, then the additional domains (Dominios adicionales)
+    assert pampa["$website"] == ["https://pampadatos.example", "https://pampa-datos.example"]
+    assert (pampa["$primaryAddress"]["city"], pampa["$primaryAddress"]["country"]) == ("Buenos Aires", "AR")
+    assert [industries[i] for i in pampa["$industry"]] == ["Software"]
+    people = stored(sandbox, empty_org, "contact")
+    lucia = people["98200000101"]
+    assert (lucia["$name"]["firstName"], lucia["$name"]["lastName"]) == ("Lucía", "Ferreyra")
+    assert lucia["$email"] == ["lucia.ferreyra@pampadatos.example"]
+    assert lucia["phone"] == ["+541143215678"] and lucia["jobTitle"] == "Gerente de Operaciones"
+    assert lucia["lastContactedAt"].startswith("2025-10-02")
+    assert lucia["rel:$account"] == [pampa["id"]]
+    assert sorted(people["98200000102"]["rel:$account"]) == sorted(
+        [accounts["7700000002"]["id"], pampa["id"]]
+    )
+    assert "martin-quiroga-example" in people["98200000102"]["linkedin"]  # URL de LinkedIn, the fallback
