@@ -713,8 +713,13 @@ def compile_mapping(
             if not sources:
                 continue  # none of its columns is in this file: nothing to derive
         target = column_for(schema, d.field, header_map.key_field)
-        if target is None or d.field in header_map.by_key:
-            continue  # a column of the file already feeds this field (it wins)
+        if target is None:
+            continue
+        guess = header_map.by_key.get(d.field)
+        if guess is not None:
+            if guess.how == "mapping" or not sources:
+                continue  # a column the mapping names already feeds this field (it wins)
+            sources += _give_way(t, header_map, guess, schema, d.field, file=file, sheet=sheet)
         first = sources[0] if sources else None
         letter = first.letter if first is not None else "-"
         header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
@@ -737,6 +742,58 @@ def compile_mapping(
         header_map.by_key[target.key] = mc_new
     t.phone_region = _phone_region_op(header_map, schema)
     return t
+
+
+def _give_way(
+    t: RowTransformer,
+    header_map: Any,
+    guess: Any,
+    schema: ObjectSchema,
+    key: str,
+    *,
+    file: str | None,
+    sheet: str | None,
+) -> list[Any]:
+    """A column matched only by its name (HubSpot's ``Work email`` beside the ``Email`` and
+    ``Additional email addresses`` a profile joins) gives way to the mapping's derived column for the
+    same field: the mapping says how the file fills it. A field that takes several values keeps the
+    column's values (returned, to join after the mapping's); another field leaves it out. Either way a
+    warning names it."""
+    from .mapping import MappedColumn
+
+    fdef = schema.fields.get(key)
+    several = fdef is not None and fdef.multiple
+    # columns already joined to the guess (two of them: "Work email", "E-Mail 2") go with it
+    joined = header_map.joins.pop(key, [])
+    extra = [guess, *joined] if several else []
+    t.joins[:] = [j for j in t.joins if j.target != guess.index]
+    header_map.columns[header_map.columns.index(guess)] = MappedColumn(
+        guess.index, guess.letter, guess.header, None, "joined" if several else guess.how
+    )
+    del header_map.by_key[key]
+    row = next((i.row for i in header_map.issues if i.row is not None), 1)
+    for mc in extra or [guess, *joined]:
+        message = (
+            f'column "{mc.header.strip()}" also reads as {key}: its values are added to those the mapping '
+            "joins for it"
+            if several
+            else f'column "{mc.header.strip()}" also reads as {key}, but the mapping builds {key} from '
+            "other columns; the column is ignored (name it in a mapping file to use it instead)"
+        )
+        header_map.issues.append(
+            Issue(
+                "joined_column" if several else "duplicate_header",
+                message,
+                file=file,
+                sheet=sheet,
+                row=row,
+                column=mc.letter,
+                header=mc.header,
+                field=key,
+                severity="warning",
+            )
+        )
+    return extra
 
 
 def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:

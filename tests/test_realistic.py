@@ -708,3 +708,56 @@ def test_hubspot_export_of_a_spanish_portal(sandbox: Any, empty_org: Any, tmp_pa
         [accounts["7700000002"]["id"], pampa["id"]]
     )
     assert "martin-quiroga-example" in people["98200000102"]["linkedin"]  # URL de LinkedIn, the fallback
+
+
+def test_hubspot_contacts_export_of_all_properties(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A contacts export of every property (182 columns, a portal's own custom property among them):
+    Work email beside Email, Last Contacted beside Last Activity Date, Unsubscribed from all email.
+    Every address is kept (the primary first), Last Contacted is the last contact, the unsubscribed
+    contact is not to be contacted."""
+    path = REAL / "hubspot" / "all-properties" / "hubspot-crm-exports-all-contacts-2023-02-21.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        lf.create("account", {"fields": {"$name": "Fjordbyrån AB", "external_id": "9001"}})
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        contacts = run(path, "contact")
+        assert contacts.ok and contacts.counts.created == 2, contacts.flatten()
+        assert run(path, "contact").counts.unchanged == 2
+    people = stored(sandbox, empty_org, "contact")
+    elin, johan = people["301"], people["302"]
+    assert elin["$email"] == ["elin.sandberg@fjordbyran.example", "elin@fjordbyran.example"]
+    assert johan["$email"] == ["johan@fjordbyran.example"]  # Email, with Work email blank
+    assert elin["lastContactedAt"].startswith("2023-02-18")  # Last Contacted, not Last Activity Date
+    assert elin["phone"] == ["+46812345678", "+46701234567"]
+    assert johan["phone"] == ["+46876543210"]  # 08-765 432 10, read in the row's Country/Region
+    assert (elin["doNotContact"], johan["doNotContact"]) == (False, True)
+
+
+def test_a_column_named_like_a_derived_field_joins_it(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A mapping that builds a field from several columns (derived: join) is how the file fills that
+    field: a column the mapping does not name but whose header reads as the field (E-Mail) no longer
+    replaces it; its values are added (or, for a field of one value, it is left out), with a warning."""
+    sheet = tmp_path / "kontakte.csv"
+    sheet.write_text(
+        "Kunden-Nr,Vorname,Nachname,Mail 1,Mail 2,E-Mail\n"
+        "K-1,Jana,Berg,jana@berg-bau.example,j.berg@mail.example,jana.berg@post.example\n"
+        "K-2,Timo,Roth,timo@roth-it.example,,\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "kontakte.yaml"
+    mapping.write_text(
+        "columns:\n  Kunden-Nr: external_id\nderived:\n  - field: $email\n    join: [Mail 1, Mail 2]\n"
+        '    sep: ";"\n',
+        encoding="utf-8",
+    )
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        report = Importer(lf, tmp_path)(sheet, "contact", mapping=mapping)
+    assert report.ok and report.counts.created == 2, report.flatten()
+    assert [i.header for i in report.file_issues if i.code == "joined_column"] == ["E-Mail"]
+    people = stored(sandbox, empty_org, "contact")
+    assert people["K-1"]["$email"] == [
+        "jana@berg-bau.example",
+        "j.berg@mail.example",
+        "jana.berg@post.example",
+    ]
+    assert people["K-2"]["$email"] == ["timo@roth-it.example"]
