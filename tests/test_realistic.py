@@ -761,3 +761,39 @@ def test_a_column_named_like_a_derived_field_joins_it(sandbox: Any, empty_org: A
         "jana.berg@post.example",
     ]
     assert people["K-2"]["$email"] == ["timo@roth-it.example"]
+
+
+def test_pipedrive_list_view_exports_in_xlsx(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Pipedrive list-view exports as Excel files whose rows name the organization only by its id
+    (Person - Organization ID, Deal - Organization ID): people and deals find the accounts imported
+    from the organizations export, whose LinkedIn profile and address parts are read."""
+    pd = REAL / "pipedrive" / "2026-xlsx"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        orgs = run(pd / "organizations-2026-09-01.xlsx", "account")
+        assert orgs.ok and orgs.counts.created == 2, orgs.flatten()
+        people = run(pd / "people-2026-09-01.xlsx", "contact")
+        assert people.ok and people.counts.created == 2, people.flatten()
+        deals = run(pd / "deals-2026-09-01.xlsx", "opportunity")
+        # Deal - Source channel reads as Source, whose options do not have Pipedrive's 'Website'
+        assert failures(deals) == {3: ["unknown_option"]}
+        assert deals.counts.created == 1
+        again = run(pd / "deals-2026-09-01.xlsx", "opportunity")
+        assert again.counts.created == 0 and again.counts.updated == 0
+        opps = stored(sandbox, empty_org, "opportunity")
+        stages = stage_labels(lf, opps)
+    accounts = stored(sandbox, empty_org, "account")
+    ridgeline = accounts["2101"]
+    assert ridgeline["$linkedIn"] and "ridgeline-freight-example" in str(ridgeline["$linkedIn"])
+    assert (ridgeline["$primaryAddress"]["city"], ridgeline["$primaryAddress"]["postalCode"]) == (
+        "Dallas",
+        "75201",
+    )
+    assert ridgeline["annualRevenue"] == 4800000 and ridgeline["employeeCount"] == 85
+    contacts = stored(sandbox, empty_org, "contact")
+    assert contacts["3301"]["rel:$account"] == [ridgeline["id"]]
+    assert contacts["3302"]["rel:$account"] == [accounts["2102"]["id"]]
+    assert contacts["3301"]["phone"] == ["+12145550142", "+14695550199"]
+    assert opps["4401"]["rel:$account"] == [ridgeline["id"]]
+    assert stages == {"4401": "Proposal"} and opps["4401"]["amount"] == 42000
+    assert opps["4401"]["closeDate"].startswith("2026-11-30")
