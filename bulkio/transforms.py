@@ -455,6 +455,58 @@ def _national_phones(cell: str, region: str) -> str:
     return ";".join(p for p in out if p) if len(parts) > 1 else (out[0] if out else cell)
 
 
+#: Countries whose postal codes are a fixed number of digits that may begin with 0 (US ZIP 02134,
+#: German PLZ 01067, French 01000, Italian CAP 00100, Spanish 08001, Finnish 00100, Mexican 01000).
+ZERO_PADDED_POSTCODES: dict[str, int] = {"US": 5, "DE": 5, "FR": 5, "IT": 5, "ES": 5, "FI": 5, "MX": 5}
+_POSTCODE = re.compile(r"^(\d+)(-\d{4})?$")
+
+
+def restore_leading_zeros(postal: str, country: str | None) -> str:
+    """``postal`` with the leading zeros a spreadsheet dropped put back, when ``country`` writes its
+    codes with a fixed number of digits (at most two zeros: 1067 → 01067 in DE, 100 → 00100 in IT;
+    ZIP+4 keeps its suffix: 2134-1234 → 02134-1234 in US). Anything else is returned as it is.
+
+    >>> restore_leading_zeros("1067", "DE"), restore_leading_zeros("2134-1234", "US")
+    ('01067', '02134-1234')
+    >>> restore_leading_zeros("1067", "AT"), restore_leading_zeros("10", "DE")
+    ('1067', '10')
+    """
+    width = ZERO_PADDED_POSTCODES.get(country or "")
+    m = _POSTCODE.match(postal.strip()) if width else None
+    if width is None or m is None or not width - 2 <= len(m.group(1)) < width:
+        return postal
+    if m.group(2) and country != "US":
+        return postal
+    return m.group(1).zfill(width) + (m.group(2) or "")
+
+
+@dataclass(slots=True)
+class _PostcodeOp:
+    """Postal codes whose leading zeros a spreadsheet dropped, restored in the country of their row:
+    Excel reads 01067 as the number 1067 when it opens a CSV file and writes 1067 when it saves it
+    ("PLZ ohne führende Null"), and an XLSX cell may hold the code as a number."""
+
+    pairs: list[tuple[int, int]]  # (postal code cell, country cell) of one address field
+
+    def apply(self, out: list[Any]) -> None:
+        n = len(out)
+        for postal, country in self.pairs:
+            cell = out[postal] if postal < n else None
+            raw_country = out[country] if country < n else None
+            if _is_blank(cell) or _is_blank(raw_country) or isinstance(cell, bool):
+                continue
+            if isinstance(cell, float) and not cell.is_integer():
+                continue
+            try:
+                region = str(_country(raw_country))
+            except TransformError:
+                continue
+            text = _text(cell)
+            fixed = restore_leading_zeros(text, region)
+            if fixed != text:
+                out[postal] = fixed
+
+
 @dataclass(slots=True)
 class _JoinOp:
     target: int
@@ -505,6 +557,7 @@ class RowTransformer:
     currencies: list[_CurrencyOp] = field(default_factory=list)
     joins: list[_JoinOp] = field(default_factory=list)
     phone_region: _PhoneRegionOp | None = None
+    postcodes: _PostcodeOp | None = None
     file: str | None = None
     sheet: str | None = None
 
@@ -518,6 +571,7 @@ class RowTransformer:
             or self.currencies
             or self.joins
             or self.phone_region
+            or self.postcodes
         )
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
@@ -587,6 +641,8 @@ class RowTransformer:
             out.append(value)
         if self.phone_region is not None:
             self.phone_region.apply(out)
+        if self.postcodes is not None:
+            self.postcodes.apply(out)
         return out
 
     def rows(self, rows: Iterable[Any], issues: list[Issue]) -> Iterator[Any]:
@@ -643,6 +699,7 @@ def compile_mapping(
             t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
     if spec is None or not spec.has_work():
         t.phone_region = _phone_region_op(header_map, schema)
+        t.postcodes = _postcode_op(header_map)
         return t
 
     def multi_for(key: str) -> bool:
@@ -741,7 +798,19 @@ def compile_mapping(
         header_map.columns.append(mc_new)
         header_map.by_key[target.key] = mc_new
     t.phone_region = _phone_region_op(header_map, schema)
+    t.postcodes = _postcode_op(header_map)
     return t
+
+
+def _postcode_op(header_map: Any) -> _PostcodeOp | None:
+    """The postal code and country cells of each address field the file fills both parts of."""
+    pairs = []
+    for key, mc in header_map.by_key.items():
+        if key.endswith(".postalCode"):
+            country = header_map.by_key.get(key[: -len("postalCode")] + "country")
+            if country is not None:
+                pairs.append((mc.index, country.index))
+    return _PostcodeOp(pairs) if pairs else None
 
 
 def _give_way(

@@ -797,3 +797,44 @@ def test_pipedrive_list_view_exports_in_xlsx(sandbox: Any, empty_org: Any, tmp_p
     assert opps["4401"]["rel:$account"] == [ridgeline["id"]]
     assert stages == {"4401": "Proposal"} and opps["4401"]["amount"] == 42000
     assert opps["4401"]["closeDate"].startswith("2026-11-30")
+
+
+def test_postal_codes_whose_leading_zero_excel_dropped(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A German customer export opened and saved by Excel (Windows-1252, ;, CRLF) writes Dresden's
+    PLZ 01067 as 1067. In the row's country (here every row is German: the mapping says so, as the
+    file has no country column) a PLZ has five digits: the zero is put back; an Austrian 4-digit one
+    would be left alone."""
+    mapping = tmp_path / "kunden.yaml"
+    mapping.write_text("derived:\n  - {field: $primaryAddress.country, constant: DE}\n", encoding="utf-8")
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        kunden = run(REAL / "handmade" / "fortytools_kunden.csv", "account", mapping=mapping)
+        assert kunden.ok and kunden.counts.created == 3, kunden.flatten()
+        again = run(REAL / "handmade" / "fortytools_kunden.csv", "account", mapping=mapping)
+        assert again.counts.unchanged == 3
+    accounts = stored(sandbox, empty_org, "account")
+    assert accounts["20208"]["$primaryAddress"]["postalCode"] == "01067"  # Dresden
+    assert accounts["20209"]["$primaryAddress"]["postalCode"] == "04109"  # Leipzig
+    assert accounts["20207"]["$primaryAddress"]["postalCode"] == "81660"  # München, five digits already
+    assert accounts["20209"]["$name"] == "Glaserei Böhm & Söhne"
+
+
+@pytest.mark.parametrize(
+    ("postal", "country", "expected"),
+    [
+        ("1067", "DE", "01067"),
+        ("2134", "US", "02134"),
+        ("2134-1234", "US", "02134-1234"),  # ZIP+4
+        ("100", "IT", "00100"),  # Rome: two zeros
+        ("8001", "ES", "08001"),
+        ("1067", "AT", "1067"),  # Austria's codes have four digits
+        ("10", "DE", "10"),  # not a code that lost zeros
+        ("01067", "DE", "01067"),
+        ("SW1A 1AA", "GB", "SW1A 1AA"),
+        ("1067", None, "1067"),
+    ],
+)
+def test_restore_leading_zeros(postal: str, country: str | None, expected: str) -> None:
+    from bulkio.transforms import restore_leading_zeros
+
+    assert restore_leading_zeros(postal, country) == expected
