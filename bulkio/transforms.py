@@ -698,6 +698,7 @@ def compile_mapping(
         if key in header_map.by_key:
             t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
     if spec is None or not spec.has_work():
+        _companion_currencies(t, header_map, schema)
         t.phone_region = _phone_region_op(header_map, schema)
         t.postcodes = _postcode_op(header_map)
         return t
@@ -745,6 +746,7 @@ def compile_mapping(
             if source is not None:
                 t.currencies.append(_CurrencyOp(mc.index, source.index))
                 break
+    _companion_currencies(t, header_map, schema)
     for key, fb in getattr(header_map, "fallbacks", {}).items():
         entry = explicit_entry(fb.header, mapping)
         primary = header_map.by_key.get(key)
@@ -800,6 +802,31 @@ def compile_mapping(
     t.phone_region = _phone_region_op(header_map, schema)
     t.postcodes = _postcode_op(header_map)
     return t
+
+
+def _companion_currencies(t: RowTransformer, header_map: Any, schema: ObjectSchema) -> None:
+    """An amount column followed by its currency: Salesforce reports of a multi-currency org write
+    "Amount Currency" beside "Amount" (and "<field> Currency" beside every currency field). That
+    column is the amount's currency when nothing else reads it, so an amount in another currency than
+    the field's is refused instead of stored as if it were in the field's."""
+    have = {c.target for c in t.currencies}
+    unread = {
+        re.sub(r"[\W_]+", "", m.header.casefold()): m
+        for m in header_map.columns
+        if m.header.strip() and m.column is None
+    }
+    for key, mc in header_map.by_key.items():
+        f = schema.fields.get(key)
+        if f is None or f.value_type != "CURRENCY" or mc.index in have or not mc.header.strip():
+            continue
+        companion = unread.get(re.sub(r"[\W_]+", "", f"{mc.header} currency".casefold()))
+        if companion is not None:
+            t.currencies.append(_CurrencyOp(mc.index, companion.index))
+            header_map.issues[:] = [  # it is read after all: no "does not match any field" warning
+                i
+                for i in header_map.issues
+                if not (i.code == "unknown_column" and i.column == companion.letter)
+            ]
 
 
 def _postcode_op(header_map: Any) -> _PostcodeOp | None:

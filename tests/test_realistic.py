@@ -838,3 +838,31 @@ def test_restore_leading_zeros(postal: str, country: str | None, expected: str) 
     from bulkio.transforms import restore_leading_zeros
 
     assert restore_leading_zeros(postal, country) == expected
+
+
+def test_salesforce_reports_of_all_accounts_and_a_multi_currency_pipeline(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """A report of all accounts with no billing city (Account ID, 15 characters, instead) is read as a
+    Salesforce accounts export: the ids are the keys. A pipeline report of a multi-currency org writes
+    "<field> Currency" before each currency field: the EUR deal is refused by this USD org instead of
+    being stored as dollars, whatever maps Total Amount to the amount."""
+    sf = REAL / "salesforce" / "2026"
+    mapping = tmp_path / "gtm.yaml"
+    mapping.write_text("columns:\n  Total Amount: amount\n", encoding="utf-8")
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        accounts = run(sf / "salesforce_all_accounts.csv", "account")
+        assert accounts.ok and accounts.counts.created == 3, accounts.flatten()
+        assert run(sf / "salesforce_all_accounts.csv", "account").counts.unchanged == 3
+        gtm = run(sf / "FS GTM pipeline-2026-06-01-09-30-00.csv", "opportunity", mapping=mapping)
+        assert failures(gtm) == {3: ["invalid_number"]}
+        euro = next(i for r in gtm.rows if r.row == 3 for i in r.issues if i.code == "invalid_number")
+        assert "not in USD" in euro.message and "EUR" in str(euro.value)
+        assert not [i for i in gtm.file_issues if i.header == "Total Amount Currency"]  # it is read
+    accs = stored(sandbox, empty_org, "account")
+    assert sorted(accs) == ["001Wj00000tQWvrIAG", "001Wj00000tiSsBIAU", "001Wj00000uKq2AIAS"]
+    assert accs["001Wj00000tiSsBIAU"]["rel:$owner"] == ["mem_ben"]
+    opps = {v["$name"]: v for v in stored(sandbox, empty_org, "opportunity").values()}
+    assert opps["Meridian Atlas — Process Mining"]["amount"] == 450000
+    assert "Harborline Treasury — Renewal" not in opps
