@@ -664,6 +664,12 @@ def test_hubspot_contacts_resaved_by_excel(sandbox: Any, empty_org: Any, tmp_pat
         ("hubspot/default-views/hubspot-crm-exports-all-deals-2025-11-28.csv", "hubspot", "opportunity"),
         ("hubspot/resaved-in-excel/hubspot-crm-exports-all-customers-2025-04-08.csv", "hubspot", "contact"),
         ("close/2026/FB(X) leads 2026-04-14 11-00.csv", "close", "account"),
+        ("pipedrive/de/deals-10118183-295.csv", "pipedrive", "opportunity"),
+        ("hubspot/es/todos-empresas.csv", "hubspot", "account"),
+        ("hubspot/es/todos-contactos.csv", "hubspot", "contact"),
+        ("hubspot/all-properties/hubspot-crm-exports-all-contacts-2023-02-21.csv", "hubspot", "contact"),
+        ("salesforce/2026/salesforce_all_accounts.csv", "salesforce", "account"),
+        ("salesforce/2026/FS GTM pipeline-2026-06-01-09-30-00.csv", "salesforce", "opportunity"),
     ],
 )
 def test_real_shapes_read_as_one_export(path: str, vendor: str, obj: str) -> None:
@@ -866,3 +872,28 @@ def test_salesforce_reports_of_all_accounts_and_a_multi_currency_pipeline(
     opps = {v["$name"]: v for v in stored(sandbox, empty_org, "opportunity").values()}
     assert opps["Meridian Atlas — Process Mining"]["amount"] == 450000
     assert "Harborline Treasury — Renewal" not in opps
+
+
+def test_pipedrive_deals_export_of_a_german_account(sandbox: Any, tmp_path: Path) -> None:
+    """Pipedrive writes field names in the user's language (Deal - Titel, Deal - Wert, Deal - Phase,
+    Deal - Besitzer) and plain values (4800.5, 2025-03-14 16:12:00): read as a Pipedrive deals export.
+    Gewonnen and Verloren decide the stage; the open deal's Phase is the account's own stage name,
+    which this org does not have, and that row alone fails."""
+    org = euro_org(sandbox)
+    path = REAL / "pipedrive" / "de" / "deals-10118183-295.csv"
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        for name in ("Schreinerei Holzmann GmbH", "Bäckerei Krume", "Alpenblick Hotel AG"):
+            lf.create("account", {"fields": {"$name": name}})
+        sandbox.set_faults(org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        deals = run(path, "opportunity")
+        assert failures(deals) == {2: ["unknown_option"]}  # Angebot gemacht
+        assert deals.counts.created == 2
+        assert run(path, "opportunity").counts.unchanged == 2
+        opps = stored(sandbox, org, "opportunity")
+        stages = stage_labels(lf, opps)
+    assert stages == {"302": "Closed Won", "303": "Closed Lost"}
+    krume = opps["302"]
+    assert krume["$name"] == "Bäckerei Krume – Kassensystem" and krume["amount"] == 4800.5
+    assert krume["rel:$owner"] == ["mem_ben"] and krume["probability"] == 100
+    assert opps["303"]["amount"] == 22000
