@@ -897,3 +897,27 @@ def test_pipedrive_deals_export_of_a_german_account(sandbox: Any, tmp_path: Path
     assert krume["$name"] == "Bäckerei Krume – Kassensystem" and krume["amount"] == 4800.5
     assert krume["rel:$owner"] == ["mem_ben"] and krume["probability"] == 100
     assert opps["303"]["amount"] == 22000
+
+
+def test_salesforce_data_export_contacts_keep_their_mobile(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """A Data Export / Data Loader Contact.csv (every standard field by API name, custom __c fields):
+    Phone and MobilePhone both go to the contact (they were: Phone only), read in the row's
+    MailingCountry; AccountId finds the account of Account.csv; the deleted contact is skipped."""
+    sf = REAL / "salesforce"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        run(sf / "Account.csv", "account")
+        contacts = run(sf / "2026" / "Contact.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 2, contacts.flatten()
+        assert [i.row for i in contacts.file_issues if i.code == "skipped_row"] == [4]
+        assert run(sf / "2026" / "Contact.csv", "contact").counts.unchanged == 2
+    accounts = stored(sandbox, empty_org, "account")
+    people = stored(sandbox, empty_org, "contact")
+    ngozi = people["0035g00000AbCdEAAZ"]
+    assert ngozi["phone"] == ["+442079460321", "+447911123456"]  # Phone, then MobilePhone
+    assert people["0035g00000AbCdFAAZ"]["phone"] == ["+491712233445"]  # only a mobile
+    assert (ngozi["$name"]["firstName"], ngozi["$name"]["lastName"]) == ("Ngozi", "Okafor")
+    assert ngozi["rel:$account"] == [accounts["0015g00000Zx9yWAAR"]["id"]]
+    assert ngozi["lastContactedAt"].startswith("2024-08-30")
