@@ -921,3 +921,22 @@ def test_salesforce_data_export_contacts_keep_their_mobile(
     assert (ngozi["$name"]["firstName"], ngozi["$name"]["lastName"]) == ("Ngozi", "Okafor")
     assert ngozi["rel:$account"] == [accounts["0015g00000Zx9yWAAR"]["id"]]
     assert ngozi["lastContactedAt"].startswith("2024-08-30")
+
+
+def test_hubspot_companies_resaved_by_excel_keep_their_zip_codes(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """The companies export of the same Excel round trip: ZIP codes of New England and New Jersey lost
+    their leading 0 (2134, 7302) and phone numbers their formatting (6175550123). In the row's
+    Country/Region they are read back as 02134, 07302 and +1 617 555 0123."""
+    path = REAL / "hubspot" / "resaved-in-excel" / "hubspot-crm-exports-all-companies-2025-04-08.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(path, "account")
+        assert companies.ok and companies.counts.created == 3, companies.flatten()
+        assert run(path, "account").counts.unchanged == 3
+    accounts = stored(sandbox, empty_org, "account")
+    assert accounts["105284060011"]["$primaryAddress"]["postalCode"] == "02134"
+    assert accounts["105284060012"]["$primaryAddress"]["postalCode"] == "07302"
+    assert accounts["105284060013"]["$primaryAddress"]["postalCode"] == "60601"
+    assert accounts["105284060011"]["phone"] in (["+16175550123"], "+16175550123")
