@@ -651,14 +651,24 @@ def _match(header: str, cat: _Catalog) -> tuple[Column | None, str | None, list[
         return found, "synonym", []
     m = _CUSTOM_FIELD.match(h)
     if m is not None:  # another CRM's custom field named like one of ours: custom.Industry, Tier__c
-        col, how, _amb = _match((m.group(1) or m.group(2)).replace("_", " "), cat)
+        inner = m.group(1) or m.group(2)
+        col, how, _amb = _match(inner.replace("_", " "), cat)
         if col is not None:
             return col, how, []
+        # Close writes a user or contact custom field as two columns, ``custom.Lead Owner.id`` (Close's
+        # user_… id, which nothing here has) and ``custom.Lead Owner.name``: the name is the reference
+        named = _REFERENCE_NAME.match(inner)
+        if named is not None:
+            col, how, _amb = _match(named.group(1).replace("_", " "), cat)
+            if col is not None and col.kind == "relationship":
+                return col, how, []
     return None, None, hits
 
 
 #: Custom fields in other CRMs' exports: Close's ``custom.Industry``, Salesforce's ``Renewal_Date__c``.
 _CUSTOM_FIELD = re.compile(r"^\s*custom\.\s*(.+)$|^\s*(\w+?)__c\s*$", re.IGNORECASE)
+#: ``Lead Owner.name``: the name column of a custom field that references a user or a contact.
+_REFERENCE_NAME = re.compile(r"^(.+?)\.name$", re.IGNORECASE)
 #: ``Deal - Title``, ``Organization - Name``, ``Person - Email (Work)``: Pipedrive's ``Entity - Field``
 #: headers (other tools write ``Deal: Title`` or ``Deal.Title``).
 _VENDOR_PREFIX = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,30}?)\s*(?:\s-\s|:\s|\.)\s*(.+)$")

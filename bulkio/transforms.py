@@ -455,6 +455,58 @@ def _national_phones(cell: str, region: str) -> str:
     return ";".join(p for p in out if p) if len(parts) > 1 else (out[0] if out else cell)
 
 
+#: Countries whose postal codes are a fixed number of digits that may begin with 0 (US ZIP 02134,
+#: German PLZ 01067, French 01000, Italian CAP 00100, Spanish 08001, Finnish 00100, Mexican 01000).
+ZERO_PADDED_POSTCODES: dict[str, int] = {"US": 5, "DE": 5, "FR": 5, "IT": 5, "ES": 5, "FI": 5, "MX": 5}
+_POSTCODE = re.compile(r"^(\d+)(-\d{4})?$")
+
+
+def restore_leading_zeros(postal: str, country: str | None) -> str:
+    """``postal`` with the leading zeros a spreadsheet dropped put back, when ``country`` writes its
+    codes with a fixed number of digits (at most two zeros: 1067 → 01067 in DE, 100 → 00100 in IT;
+    ZIP+4 keeps its suffix: 2134-1234 → 02134-1234 in US). Anything else is returned as it is.
+
+    >>> restore_leading_zeros("1067", "DE"), restore_leading_zeros("2134-1234", "US")
+    ('01067', '02134-1234')
+    >>> restore_leading_zeros("1067", "AT"), restore_leading_zeros("10", "DE")
+    ('1067', '10')
+    """
+    width = ZERO_PADDED_POSTCODES.get(country or "")
+    m = _POSTCODE.match(postal.strip()) if width else None
+    if width is None or m is None or not width - 2 <= len(m.group(1)) < width:
+        return postal
+    if m.group(2) and country != "US":
+        return postal
+    return m.group(1).zfill(width) + (m.group(2) or "")
+
+
+@dataclass(slots=True)
+class _PostcodeOp:
+    """Postal codes whose leading zeros a spreadsheet dropped, restored in the country of their row:
+    Excel reads 01067 as the number 1067 when it opens a CSV file and writes 1067 when it saves it
+    ("PLZ ohne führende Null"), and an XLSX cell may hold the code as a number."""
+
+    pairs: list[tuple[int, int]]  # (postal code cell, country cell) of one address field
+
+    def apply(self, out: list[Any]) -> None:
+        n = len(out)
+        for postal, country in self.pairs:
+            cell = out[postal] if postal < n else None
+            raw_country = out[country] if country < n else None
+            if _is_blank(cell) or _is_blank(raw_country) or isinstance(cell, bool):
+                continue
+            if isinstance(cell, float) and not cell.is_integer():
+                continue
+            try:
+                region = str(_country(raw_country))
+            except TransformError:
+                continue
+            text = _text(cell)
+            fixed = restore_leading_zeros(text, region)
+            if fixed != text:
+                out[postal] = fixed
+
+
 @dataclass(slots=True)
 class _JoinOp:
     target: int
@@ -505,6 +557,7 @@ class RowTransformer:
     currencies: list[_CurrencyOp] = field(default_factory=list)
     joins: list[_JoinOp] = field(default_factory=list)
     phone_region: _PhoneRegionOp | None = None
+    postcodes: _PostcodeOp | None = None
     file: str | None = None
     sheet: str | None = None
 
@@ -518,6 +571,7 @@ class RowTransformer:
             or self.currencies
             or self.joins
             or self.phone_region
+            or self.postcodes
         )
 
     def _fail(self, issues: list[Issue], row: int, op: Any, raw: Any, exc: TransformError) -> None:
@@ -587,6 +641,8 @@ class RowTransformer:
             out.append(value)
         if self.phone_region is not None:
             self.phone_region.apply(out)
+        if self.postcodes is not None:
+            self.postcodes.apply(out)
         return out
 
     def rows(self, rows: Iterable[Any], issues: list[Issue]) -> Iterator[Any]:
@@ -642,7 +698,9 @@ def compile_mapping(
         if key in header_map.by_key:
             t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
     if spec is None or not spec.has_work():
+        _companion_currencies(t, header_map, schema)
         t.phone_region = _phone_region_op(header_map, schema)
+        t.postcodes = _postcode_op(header_map)
         return t
 
     def multi_for(key: str) -> bool:
@@ -688,6 +746,7 @@ def compile_mapping(
             if source is not None:
                 t.currencies.append(_CurrencyOp(mc.index, source.index))
                 break
+    _companion_currencies(t, header_map, schema)
     for key, fb in getattr(header_map, "fallbacks", {}).items():
         entry = explicit_entry(fb.header, mapping)
         primary = header_map.by_key.get(key)
@@ -713,8 +772,13 @@ def compile_mapping(
             if not sources:
                 continue  # none of its columns is in this file: nothing to derive
         target = column_for(schema, d.field, header_map.key_field)
-        if target is None or d.field in header_map.by_key:
-            continue  # a column of the file already feeds this field (it wins)
+        if target is None:
+            continue
+        guess = header_map.by_key.get(d.field)
+        if guess is not None:
+            if guess.how == "mapping" or not sources:
+                continue  # a column the mapping names already feeds this field (it wins)
+            sources += _give_way(t, header_map, guess, schema, d.field, file=file, sheet=sheet)
         first = sources[0] if sources else None
         letter = first.letter if first is not None else "-"
         header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
@@ -736,7 +800,96 @@ def compile_mapping(
         header_map.columns.append(mc_new)
         header_map.by_key[target.key] = mc_new
     t.phone_region = _phone_region_op(header_map, schema)
+    t.postcodes = _postcode_op(header_map)
     return t
+
+
+def _companion_currencies(t: RowTransformer, header_map: Any, schema: ObjectSchema) -> None:
+    """An amount column followed by its currency: Salesforce reports of a multi-currency org write
+    "Amount Currency" beside "Amount" (and "<field> Currency" beside every currency field). That
+    column is the amount's currency when nothing else reads it, so an amount in another currency than
+    the field's is refused instead of stored as if it were in the field's."""
+    have = {c.target for c in t.currencies}
+    unread = {
+        re.sub(r"[\W_]+", "", m.header.casefold()): m
+        for m in header_map.columns
+        if m.header.strip() and m.column is None
+    }
+    for key, mc in header_map.by_key.items():
+        f = schema.fields.get(key)
+        if f is None or f.value_type != "CURRENCY" or mc.index in have or not mc.header.strip():
+            continue
+        companion = unread.get(re.sub(r"[\W_]+", "", f"{mc.header} currency".casefold()))
+        if companion is not None:
+            t.currencies.append(_CurrencyOp(mc.index, companion.index))
+            header_map.issues[:] = [  # it is read after all: no "does not match any field" warning
+                i
+                for i in header_map.issues
+                if not (i.code == "unknown_column" and i.column == companion.letter)
+            ]
+
+
+def _postcode_op(header_map: Any) -> _PostcodeOp | None:
+    """The postal code and country cells of each address field the file fills both parts of."""
+    pairs = []
+    for key, mc in header_map.by_key.items():
+        if key.endswith(".postalCode"):
+            country = header_map.by_key.get(key[: -len("postalCode")] + "country")
+            if country is not None:
+                pairs.append((mc.index, country.index))
+    return _PostcodeOp(pairs) if pairs else None
+
+
+def _give_way(
+    t: RowTransformer,
+    header_map: Any,
+    guess: Any,
+    schema: ObjectSchema,
+    key: str,
+    *,
+    file: str | None,
+    sheet: str | None,
+) -> list[Any]:
+    """A column matched only by its name (HubSpot's ``Work email`` beside the ``Email`` and
+    ``Additional email addresses`` a profile joins) gives way to the mapping's derived column for the
+    same field: the mapping says how the file fills it. A field that takes several values keeps the
+    column's values (returned, to join after the mapping's); another field leaves it out. Either way a
+    warning names it."""
+    from .mapping import MappedColumn
+
+    fdef = schema.fields.get(key)
+    several = fdef is not None and fdef.multiple
+    # columns already joined to the guess (two of them: "Work email", "E-Mail 2") go with it
+    joined = header_map.joins.pop(key, [])
+    extra = [guess, *joined] if several else []
+    t.joins[:] = [j for j in t.joins if j.target != guess.index]
+    header_map.columns[header_map.columns.index(guess)] = MappedColumn(
+        guess.index, guess.letter, guess.header, None, "joined" if several else guess.how
+    )
+    del header_map.by_key[key]
+    row = next((i.row for i in header_map.issues if i.row is not None), 1)
+    for mc in extra or [guess, *joined]:
+        message = (
+            f'column "{mc.header.strip()}" also reads as {key}: its values are added to those the mapping '
+            "joins for it"
+            if several
+            else f'column "{mc.header.strip()}" also reads as {key}, but the mapping builds {key} from '
+            "other columns; the column is ignored (name it in a mapping file to use it instead)"
+        )
+        header_map.issues.append(
+            Issue(
+                "joined_column" if several else "duplicate_header",
+                message,
+                file=file,
+                sheet=sheet,
+                row=row,
+                column=mc.letter,
+                header=mc.header,
+                field=key,
+                severity="warning",
+            )
+        )
+    return extra
 
 
 def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:

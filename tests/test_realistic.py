@@ -468,3 +468,475 @@ def test_a_formatted_salesforce_report_with_its_title_block(
     opps = stored(sandbox, empty_org, "opportunity")
     assert opps["0065g00000Ab1cJAAR"]["amount"] == 22000
     assert opps["0065g00000Ab1cJAAR"]["closeDate"].startswith("2025-03-31")
+
+
+# --- shapes of real exports found in public repositories (tests/data/realistic/README.md, "Real shapes") ---
+
+
+def currency_org(sandbox: Any, currency: str) -> Any:
+    """The demo org with its amounts in ``currency`` (a British or German company's)."""
+    seed = json.loads((Path(bulkio.sandbox.__file__).parent / "seed_demo.json").read_text(encoding="utf-8"))
+    for obj, key in (("opportunity", "amount"), ("account", "annualRevenue")):
+        seed["objects"][obj]["fields"][key]["typeConfiguration"]["currency"] = currency
+    return sandbox.create_org(seed=seed, records=False)
+
+
+def stage_labels(lf: LightfieldClient, opps: dict[str, dict[str, Any]]) -> dict[str, str]:
+    labels = {o.id: o.label for o in lf.schema("opportunity").fields["$stage"].options}
+    return {k: labels.get(v["$stage"], v["$stage"]) for k, v in opps.items()}
+
+
+def test_pipedrive_exports_with_plain_headers(sandbox: Any, tmp_path: Path) -> None:
+    """Pipedrive's data export now writes plain headers (ID, Name, Email - Work, Currency of Value)
+    without the "Deal - " prefixes: the three files are recognised, keyed by ID, and linked by
+    Organization ID where the organization's name is blank."""
+    pd = REAL / "pipedrive" / "2026-plain"
+    org = currency_org(sandbox, "GBP")
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        orgs = run(pd / "organizations-18538704-15.csv", "account")
+        assert orgs.ok and orgs.counts.created == 3, orgs.flatten()
+        people = run(pd / "people-18538704-16.csv", "contact")
+        assert people.ok and people.counts.created == 3, people.flatten()
+        deals = run(pd / "deals-18538704-14.csv", "opportunity")
+        # the EUR deal is refused by this GBP org (Currency of Value), not stored as pounds
+        assert failures(deals) == {5: ["invalid_number"]}
+        again = [
+            run(pd / "organizations-18538704-15.csv", "account"),
+            run(pd / "people-18538704-16.csv", "contact"),
+            run(pd / "deals-18538704-14.csv", "opportunity"),
+        ]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 3
+        opps = stored(sandbox, org, "opportunity")
+        stages = stage_labels(lf, opps)
+    accounts = stored(sandbox, org, "account")
+    northwind = accounts["5101"]
+    address = northwind["$primaryAddress"]
+    assert (address["postalCode"], address["city"], address["country"]) == ("LS1 4AB", "Leeds", "GB")
+    assert northwind["rel:$owner"] == ["mem_ava"]
+    contacts = stored(sandbox, org, "contact")
+    assert contacts["7201"]["phone"] == ["+441134960000", "+447911123456"]  # Work, then Mobile
+    assert contacts["7202"]["$email"] == ["omar@kestrel-facades.example", "omar.haddad@mail.example"]
+    assert contacts["7201"]["jobTitle"] == "Operations Director"
+    # Priti's Organization is blank: Organization ID finds the account imported from ID 5103
+    assert contacts["7203"]["rel:$account"] == [accounts["5103"]["id"]]
+    assert opps["9303"]["rel:$account"] == [accounts["5103"]["id"]]
+    assert stages == {"9301": "Proposal", "9302": "Closed Won", "9303": "Closed Lost"}
+    assert opps["9301"]["amount"] == 48500 and opps["9302"]["amount"] == 7250.5
+    assert opps["9301"]["probability"] == 50
+    assert opps["9301"]["closeDate"].startswith("2026-09-30")
+
+
+def test_a_folder_of_plain_pipedrive_exports(sandbox: Any, tmp_path: Path) -> None:
+    """The same files as one folder: their names (organizations-18538704-15…) or headers say what
+    each holds, and people and deals find the organizations of the same run."""
+    from bulkio.workbook import import_workbook
+
+    org = currency_org(sandbox, "GBP")
+    folder = tmp_path / "pipedrive"
+    shutil.copytree(REAL / "pipedrive" / "2026-plain", folder)
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        first = import_workbook(
+            folder, client=lf, results_path=tmp_path / "r1.xlsx", ledger_path=tmp_path / "l.sqlite3"
+        )
+    assert [s.object_type for s in first.sheets] == ["account", "contact", "opportunity"]
+    assert [(s.object_type, r.row) for s in first.sheets for r in s.rows if r.outcome == "failed"] == [
+        ("opportunity", 5)  # the EUR deal
+    ]
+    assert first.counts.created == 3 + 3 + 3
+
+
+def test_pipedrive_address_parts_as_real_exports_name_them(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """Real organization exports name the address parts "Organization - ZIP/Postal code of Address"
+    (not "Organization - Address - ZIP/…", the import reference's spelling): they are read, and the
+    national phone number is read in the row's country."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        orgs = Importer(lf, tmp_path)(
+            REAL / "pipedrive" / "2025-prefixed" / "organizations-2025-07-09.csv", "account"
+        )
+    assert orgs.ok and orgs.counts.created == 2, orgs.flatten()
+    accounts = stored(sandbox, empty_org, "account")
+    halden = accounts["412"]
+    address = halden["$primaryAddress"]
+    assert (address["postalCode"], address["city"], address["country"]) == ("LS10 1AB", "Leeds", "GB")
+    assert halden["phone"] == ["+441134960718"] or halden["phone"] == "+441134960718"  # 0113 …, in GB
+    assert accounts["415"]["$primaryAddress"]["postalCode"] == "G1 5JX"
+
+
+def test_hubspot_default_views_and_a_custom_view(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Exports of HubSpot's default index views: companies without a domain column, contacts whose
+    company is only given by its Record ID (Primary Associated Company ID); then a deals view of
+    chosen columns (Record ID, Deal Name, a custom property, Amount) that updates amounts."""
+    hs = REAL / "hubspot" / "default-views"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(hs / "hubspot-crm-exports-all-companies-2025-11-28.csv", "account")
+        assert companies.ok and companies.counts.created == 3, companies.flatten()
+        contacts = run(hs / "hubspot-crm-exports-all-contacts-2025-11-28.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 3, contacts.flatten()
+        accounts = stored(sandbox, empty_org, "account")
+        for ext, name in (("189164774900", "60311 - 12 Example Road, Springfield"), ("187670992331", "x")):
+            lf.create(
+                "opportunity",
+                {
+                    "fields": {"$name": name, "external_id": ext, "$stage": "Qualified", "amount": 1},
+                    "relationships": {"$account": accounts["200000000001"]["id"]},
+                },
+            )
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        deals = run(hs / "hubspot-crm-exports-all-deals-2025-11-28.csv", "opportunity")
+        # the view has no stage and no company: the deal HubSpot has and this org does not cannot be created
+        assert failures(deals) == {4: ["required_field_missing", "required_field_missing"]}
+        assert deals.counts.updated == 2
+        again = [
+            run(hs / "hubspot-crm-exports-all-companies-2025-11-28.csv", "account"),
+            run(hs / "hubspot-crm-exports-all-contacts-2025-11-28.csv", "contact"),
+        ]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    accounts = stored(sandbox, empty_org, "account")
+    # the profile's industry map: Computer Software, Logistics and Supply Chain
+    assert [industries[i] for i in accounts["200000000001"]["$industry"]] == ["Software"]
+    assert [industries[i] for i in accounts["200000000002"]["$industry"]] == ["Logistics"]
+    assert accounts["200000000002"]["phone"] in (["+442079460958"], "+442079460958")  # 020 …, in the UK
+    assert accounts["200000000003"]["rel:$owner"] == ["mem_ben"]  # owner given as an email
+    people = stored(sandbox, empty_org, "contact")
+    assert people["51000000101"]["rel:$account"] == [accounts["200000000001"]["id"]]
+    # Associated Company blank: the Primary Associated Company ID is the company's Record ID
+    assert people["51000000102"]["rel:$account"] == [accounts["200000000002"]["id"]]
+    assert people["51000000103"]["rel:$account"] == [accounts["200000000003"]["id"]]
+    opps = stored(sandbox, empty_org, "opportunity")
+    assert opps["189164774900"]["amount"] == 45362.12 and opps["187670992331"]["amount"] == 11015
+    assert opps["187670992331"]["$name"] == "60412 - Riverside Community Centre"
+
+
+def test_close_leads_export_of_2026(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A Close leads export as written in 2026: the postal code in ``address_1_zip`` and a user
+    custom field as two columns, ``custom.Lead Owner.id`` (Close's user id) and
+    ``custom.Lead Owner.name``: the name is the owner."""
+    path = REAL / "close" / "2026" / "FB(X) leads 2026-04-14 11-00.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        leads = run(path, "account")
+        assert leads.ok and leads.counts.created == 2, leads.flatten()
+        assert run(path, "account").counts.unchanged == 2
+    accounts = {v["$name"]: v for v in stored(sandbox, empty_org, "account").values()}
+    granary = accounts["Granary Lane Bakery Ltd"]
+    assert granary["$primaryAddress"]["postalCode"] == "NR2 4AB"
+    assert granary["rel:$owner"] == ["mem_ava"] and granary["isCustomer"] is True
+    marlow = accounts["Marlow & Finch Joinery"]
+    assert marlow["$primaryAddress"]["postalCode"] == "M4 7AJ" and marlow["rel:$owner"] == ["mem_ben"]
+
+
+def test_hubspot_contacts_resaved_by_excel(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A HubSpot contacts export opened and saved again in Excel: quotes gone, dates as 4/8/2025 17:19,
+    and the leading 0 of national phone numbers dropped. Without a region the numbers are refused with
+    a hint; --phone-region ID reads them."""
+    path = REAL / "hubspot" / "resaved-in-excel" / "hubspot-crm-exports-all-customers-2025-04-08.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        plain = run(path, "contact", dry_run=True)
+        assert failures(plain) == {
+            2: ["phone_needs_region"],
+            3: ["phone_needs_region"],
+            4: ["phone_needs_region"],
+        }
+        hint = next(i for r in plain.rows for i in r.issues if i.code == "phone_needs_region")
+        assert "--phone-region" in hint.message
+        read = run(path, "contact", phone_region="ID")
+        assert read.ok and read.counts.created == 3, read.flatten()
+    people = stored(sandbox, empty_org, "contact")
+    assert people["105284053743"]["phone"] in (["+6282112345678"], "+6282112345678")
+    assert people["88267121358"]["$name"]["lastName"] == "Halligan (Sample Contact)"
+
+
+@pytest.mark.parametrize(
+    ("path", "vendor", "obj"),
+    [
+        ("pipedrive/2026-plain/organizations-18538704-15.csv", "pipedrive", "account"),
+        ("pipedrive/2026-plain/people-18538704-16.csv", "pipedrive", "contact"),
+        ("pipedrive/2026-plain/deals-18538704-14.csv", "pipedrive", "opportunity"),
+        ("pipedrive/2025-prefixed/organizations-2025-07-09.csv", "pipedrive", "account"),
+        ("hubspot/default-views/hubspot-crm-exports-all-companies-2025-11-28.csv", "hubspot", "account"),
+        ("hubspot/default-views/hubspot-crm-exports-all-contacts-2025-11-28.csv", "hubspot", "contact"),
+        ("hubspot/default-views/hubspot-crm-exports-all-deals-2025-11-28.csv", "hubspot", "opportunity"),
+        ("hubspot/resaved-in-excel/hubspot-crm-exports-all-customers-2025-04-08.csv", "hubspot", "contact"),
+        ("close/2026/FB(X) leads 2026-04-14 11-00.csv", "close", "account"),
+        ("pipedrive/de/deals-10118183-295.csv", "pipedrive", "opportunity"),
+        ("hubspot/es/todos-empresas.csv", "hubspot", "account"),
+        ("hubspot/es/todos-contactos.csv", "hubspot", "contact"),
+        ("hubspot/all-properties/hubspot-crm-exports-all-contacts-2023-02-21.csv", "hubspot", "contact"),
+        ("salesforce/2026/salesforce_all_accounts.csv", "salesforce", "account"),
+        ("salesforce/2026/FS GTM pipeline-2026-06-01-09-30-00.csv", "salesforce", "opportunity"),
+    ],
+)
+def test_real_shapes_read_as_one_export(path: str, vendor: str, obj: str) -> None:
+    """Each real shape is recognised as its vendor's export of one object, and of no other."""
+    from bulkio.profiles import detect_any
+
+    with (REAL / path).open(encoding="utf-8-sig", newline="") as fh:
+        headers = next(csv.reader(fh))
+    assert [(v, o) for v, o, _label in detect_any(headers)] == [(vendor, obj)]
+
+
+def test_hubspot_export_of_a_spanish_portal(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """HubSpot writes property labels in the exporting user's language: "ID de registro", "Nombre de
+    la empresa", "Correo", "Número de teléfono" (the association columns stay English, and a full export
+    repeats some headers). The profile reads them: Record IDs are the keys, and a contact's
+    "Associated Company IDs (Primary)" (several ids ;-joined) finds the companies."""
+    es = REAL / "hubspot" / "es"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(es / "todos-empresas.csv", "account")
+        assert companies.ok and companies.counts.created == 2, companies.flatten()
+        contacts = run(es / "todos-contactos.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 3, contacts.flatten()
+        again = [run(es / "todos-empresas.csv", "account"), run(es / "todos-contactos.csv", "contact")]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    accounts = stored(sandbox, empty_org, "account")
+    pampa = accounts["7700000001"]
+    assert pampa["$name"] == "Pampa Datos S.A."
+    # the domain, then the additional domains (Dominios adicionales)
+    assert pampa["$website"] == ["https://pampadatos.example", "https://pampa-datos.example"]
+    assert (pampa["$primaryAddress"]["city"], pampa["$primaryAddress"]["country"]) == ("Buenos Aires", "AR")
+    assert [industries[i] for i in pampa["$industry"]] == ["Software"]
+    people = stored(sandbox, empty_org, "contact")
+    lucia = people["98200000101"]
+    assert (lucia["$name"]["firstName"], lucia["$name"]["lastName"]) == ("Lucía", "Ferreyra")
+    assert lucia["$email"] == ["lucia.ferreyra@pampadatos.example"]
+    assert lucia["phone"] == ["+541143215678"] and lucia["jobTitle"] == "Gerente de Operaciones"
+    assert lucia["lastContactedAt"].startswith("2025-10-02")
+    assert lucia["rel:$account"] == [pampa["id"]]
+    assert sorted(people["98200000102"]["rel:$account"]) == sorted(
+        [accounts["7700000002"]["id"], pampa["id"]]
+    )
+    assert "martin-quiroga-example" in people["98200000102"]["linkedin"]  # URL de LinkedIn, the fallback
+
+
+def test_hubspot_contacts_export_of_all_properties(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A contacts export of every property (182 columns, a portal's own custom property among them):
+    Work email beside Email, Last Contacted beside Last Activity Date, Unsubscribed from all email.
+    Every address is kept (the primary first), Last Contacted is the last contact, the unsubscribed
+    contact is not to be contacted."""
+    path = REAL / "hubspot" / "all-properties" / "hubspot-crm-exports-all-contacts-2023-02-21.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        lf.create("account", {"fields": {"$name": "Fjordbyrån AB", "external_id": "9001"}})
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        contacts = run(path, "contact")
+        assert contacts.ok and contacts.counts.created == 2, contacts.flatten()
+        assert run(path, "contact").counts.unchanged == 2
+    people = stored(sandbox, empty_org, "contact")
+    elin, johan = people["301"], people["302"]
+    assert elin["$email"] == ["elin.sandberg@fjordbyran.example", "elin@fjordbyran.example"]
+    assert johan["$email"] == ["johan@fjordbyran.example"]  # Email, with Work email blank
+    assert elin["lastContactedAt"].startswith("2023-02-18")  # Last Contacted, not Last Activity Date
+    assert elin["phone"] == ["+46812345678", "+46701234567"]
+    assert johan["phone"] == ["+46876543210"]  # 08-765 432 10, read in the row's Country/Region
+    assert (elin["doNotContact"], johan["doNotContact"]) == (False, True)
+
+
+def test_a_column_named_like_a_derived_field_joins_it(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A mapping that builds a field from several columns (derived: join) is how the file fills that
+    field: a column the mapping does not name but whose header reads as the field (E-Mail) no longer
+    replaces it; its values are added (or, for a field of one value, it is left out), with a warning."""
+    sheet = tmp_path / "kontakte.csv"
+    sheet.write_text(
+        "Kunden-Nr,Vorname,Nachname,Mail 1,Mail 2,E-Mail\n"
+        "K-1,Jana,Berg,jana@berg-bau.example,j.berg@mail.example,jana.berg@post.example\n"
+        "K-2,Timo,Roth,timo@roth-it.example,,\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "kontakte.yaml"
+    mapping.write_text(
+        "columns:\n  Kunden-Nr: external_id\nderived:\n  - field: $email\n    join: [Mail 1, Mail 2]\n"
+        '    sep: ";"\n',
+        encoding="utf-8",
+    )
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        report = Importer(lf, tmp_path)(sheet, "contact", mapping=mapping)
+    assert report.ok and report.counts.created == 2, report.flatten()
+    assert [i.header for i in report.file_issues if i.code == "joined_column"] == ["E-Mail"]
+    people = stored(sandbox, empty_org, "contact")
+    assert people["K-1"]["$email"] == [
+        "jana@berg-bau.example",
+        "j.berg@mail.example",
+        "jana.berg@post.example",
+    ]
+    assert people["K-2"]["$email"] == ["timo@roth-it.example"]
+
+
+def test_pipedrive_list_view_exports_in_xlsx(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Pipedrive list-view exports as Excel files whose rows name the organization only by its id
+    (Person - Organization ID, Deal - Organization ID): people and deals find the accounts imported
+    from the organizations export, whose LinkedIn profile and address parts are read."""
+    pd = REAL / "pipedrive" / "2026-xlsx"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        orgs = run(pd / "organizations-2026-09-01.xlsx", "account")
+        assert orgs.ok and orgs.counts.created == 2, orgs.flatten()
+        people = run(pd / "people-2026-09-01.xlsx", "contact")
+        assert people.ok and people.counts.created == 2, people.flatten()
+        deals = run(pd / "deals-2026-09-01.xlsx", "opportunity")
+        # Deal - Source channel reads as Source, whose options do not have Pipedrive's 'Website'
+        assert failures(deals) == {3: ["unknown_option"]}
+        assert deals.counts.created == 1
+        again = run(pd / "deals-2026-09-01.xlsx", "opportunity")
+        assert again.counts.created == 0 and again.counts.updated == 0
+        opps = stored(sandbox, empty_org, "opportunity")
+        stages = stage_labels(lf, opps)
+    accounts = stored(sandbox, empty_org, "account")
+    ridgeline = accounts["2101"]
+    assert ridgeline["$linkedIn"] and "ridgeline-freight-example" in str(ridgeline["$linkedIn"])
+    assert (ridgeline["$primaryAddress"]["city"], ridgeline["$primaryAddress"]["postalCode"]) == (
+        "Dallas",
+        "75201",
+    )
+    assert ridgeline["annualRevenue"] == 4800000 and ridgeline["employeeCount"] == 85
+    contacts = stored(sandbox, empty_org, "contact")
+    assert contacts["3301"]["rel:$account"] == [ridgeline["id"]]
+    assert contacts["3302"]["rel:$account"] == [accounts["2102"]["id"]]
+    assert contacts["3301"]["phone"] == ["+12145550142", "+14695550199"]
+    assert opps["4401"]["rel:$account"] == [ridgeline["id"]]
+    assert stages == {"4401": "Proposal"} and opps["4401"]["amount"] == 42000
+    assert opps["4401"]["closeDate"].startswith("2026-11-30")
+
+
+def test_postal_codes_whose_leading_zero_excel_dropped(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A German customer export opened and saved by Excel (Windows-1252, ;, CRLF) writes Dresden's
+    PLZ 01067 as 1067. In the row's country (here every row is German: the mapping says so, as the
+    file has no country column) a PLZ has five digits: the zero is put back; an Austrian 4-digit one
+    would be left alone."""
+    mapping = tmp_path / "kunden.yaml"
+    mapping.write_text("derived:\n  - {field: $primaryAddress.country, constant: DE}\n", encoding="utf-8")
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        kunden = run(REAL / "handmade" / "fortytools_kunden.csv", "account", mapping=mapping)
+        assert kunden.ok and kunden.counts.created == 3, kunden.flatten()
+        again = run(REAL / "handmade" / "fortytools_kunden.csv", "account", mapping=mapping)
+        assert again.counts.unchanged == 3
+    accounts = stored(sandbox, empty_org, "account")
+    assert accounts["20208"]["$primaryAddress"]["postalCode"] == "01067"  # Dresden
+    assert accounts["20209"]["$primaryAddress"]["postalCode"] == "04109"  # Leipzig
+    assert accounts["20207"]["$primaryAddress"]["postalCode"] == "81660"  # München, five digits already
+    assert accounts["20209"]["$name"] == "Glaserei Böhm & Söhne"
+
+
+@pytest.mark.parametrize(
+    ("postal", "country", "expected"),
+    [
+        ("1067", "DE", "01067"),
+        ("2134", "US", "02134"),
+        ("2134-1234", "US", "02134-1234"),  # ZIP+4
+        ("100", "IT", "00100"),  # Rome: two zeros
+        ("8001", "ES", "08001"),
+        ("1067", "AT", "1067"),  # Austria's codes have four digits
+        ("10", "DE", "10"),  # not a code that lost zeros
+        ("01067", "DE", "01067"),
+        ("SW1A 1AA", "GB", "SW1A 1AA"),
+        ("1067", None, "1067"),
+    ],
+)
+def test_restore_leading_zeros(postal: str, country: str | None, expected: str) -> None:
+    from bulkio.transforms import restore_leading_zeros
+
+    assert restore_leading_zeros(postal, country) == expected
+
+
+def test_salesforce_reports_of_all_accounts_and_a_multi_currency_pipeline(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """A report of all accounts with no billing city (Account ID, 15 characters, instead) is read as a
+    Salesforce accounts export: the ids are the keys. A pipeline report of a multi-currency org writes
+    "<field> Currency" before each currency field: the EUR deal is refused by this USD org instead of
+    being stored as dollars, whatever maps Total Amount to the amount."""
+    sf = REAL / "salesforce" / "2026"
+    mapping = tmp_path / "gtm.yaml"
+    mapping.write_text("columns:\n  Total Amount: amount\n", encoding="utf-8")
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        accounts = run(sf / "salesforce_all_accounts.csv", "account")
+        assert accounts.ok and accounts.counts.created == 3, accounts.flatten()
+        assert run(sf / "salesforce_all_accounts.csv", "account").counts.unchanged == 3
+        gtm = run(sf / "FS GTM pipeline-2026-06-01-09-30-00.csv", "opportunity", mapping=mapping)
+        assert failures(gtm) == {3: ["invalid_number"]}
+        euro = next(i for r in gtm.rows if r.row == 3 for i in r.issues if i.code == "invalid_number")
+        assert "not in USD" in euro.message and "EUR" in str(euro.value)
+        assert not [i for i in gtm.file_issues if i.header == "Total Amount Currency"]  # it is read
+    accs = stored(sandbox, empty_org, "account")
+    assert sorted(accs) == ["001Wj00000tQWvrIAG", "001Wj00000tiSsBIAU", "001Wj00000uKq2AIAS"]
+    assert accs["001Wj00000tiSsBIAU"]["rel:$owner"] == ["mem_ben"]
+    opps = {v["$name"]: v for v in stored(sandbox, empty_org, "opportunity").values()}
+    assert opps["Meridian Atlas — Process Mining"]["amount"] == 450000
+    assert "Harborline Treasury — Renewal" not in opps
+
+
+def test_pipedrive_deals_export_of_a_german_account(sandbox: Any, tmp_path: Path) -> None:
+    """Pipedrive writes field names in the user's language (Deal - Titel, Deal - Wert, Deal - Phase,
+    Deal - Besitzer) and plain values (4800.5, 2025-03-14 16:12:00): read as a Pipedrive deals export.
+    Gewonnen and Verloren decide the stage; the open deal's Phase is the account's own stage name,
+    which this org does not have, and that row alone fails."""
+    org = euro_org(sandbox)
+    path = REAL / "pipedrive" / "de" / "deals-10118183-295.csv"
+    with LightfieldClient(api_key=org.api_key, base_url=sandbox.url) as lf:
+        for name in ("Schreinerei Holzmann GmbH", "Bäckerei Krume", "Alpenblick Hotel AG"):
+            lf.create("account", {"fields": {"$name": name}})
+        sandbox.set_faults(org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        deals = run(path, "opportunity")
+        assert failures(deals) == {2: ["unknown_option"]}  # Angebot gemacht
+        assert deals.counts.created == 2
+        assert run(path, "opportunity").counts.unchanged == 2
+        opps = stored(sandbox, org, "opportunity")
+        stages = stage_labels(lf, opps)
+    assert stages == {"302": "Closed Won", "303": "Closed Lost"}
+    krume = opps["302"]
+    assert krume["$name"] == "Bäckerei Krume – Kassensystem" and krume["amount"] == 4800.5
+    assert krume["rel:$owner"] == ["mem_ben"] and krume["probability"] == 100
+    assert opps["303"]["amount"] == 22000
+
+
+def test_salesforce_data_export_contacts_keep_their_mobile(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """A Data Export / Data Loader Contact.csv (every standard field by API name, custom __c fields):
+    Phone and MobilePhone both go to the contact (they were: Phone only), read in the row's
+    MailingCountry; AccountId finds the account of Account.csv; the deleted contact is skipped."""
+    sf = REAL / "salesforce"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        run(sf / "Account.csv", "account")
+        contacts = run(sf / "2026" / "Contact.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 2, contacts.flatten()
+        assert [i.row for i in contacts.file_issues if i.code == "skipped_row"] == [4]
+        assert run(sf / "2026" / "Contact.csv", "contact").counts.unchanged == 2
+    accounts = stored(sandbox, empty_org, "account")
+    people = stored(sandbox, empty_org, "contact")
+    ngozi = people["0035g00000AbCdEAAZ"]
+    assert ngozi["phone"] == ["+442079460321", "+447911123456"]  # Phone, then MobilePhone
+    assert people["0035g00000AbCdFAAZ"]["phone"] == ["+491712233445"]  # only a mobile
+    assert (ngozi["$name"]["firstName"], ngozi["$name"]["lastName"]) == ("Ngozi", "Okafor")
+    assert ngozi["rel:$account"] == [accounts["0015g00000Zx9yWAAR"]["id"]]
+    assert ngozi["lastContactedAt"].startswith("2024-08-30")
+
+
+def test_hubspot_companies_resaved_by_excel_keep_their_zip_codes(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """The companies export of the same Excel round trip: ZIP codes of New England and New Jersey lost
+    their leading 0 (2134, 7302) and phone numbers their formatting (6175550123). In the row's
+    Country/Region they are read back as 02134, 07302 and +1 617 555 0123."""
+    path = REAL / "hubspot" / "resaved-in-excel" / "hubspot-crm-exports-all-companies-2025-04-08.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(path, "account")
+        assert companies.ok and companies.counts.created == 3, companies.flatten()
+        assert run(path, "account").counts.unchanged == 3
+    accounts = stored(sandbox, empty_org, "account")
+    assert accounts["105284060011"]["$primaryAddress"]["postalCode"] == "02134"
+    assert accounts["105284060012"]["$primaryAddress"]["postalCode"] == "07302"
+    assert accounts["105284060013"]["$primaryAddress"]["postalCode"] == "60601"
+    assert accounts["105284060011"]["phone"] in (["+16175550123"], "+16175550123")

@@ -104,15 +104,26 @@ def detect_profile(headers: list[str], object_type: str) -> tuple[str, MappingFi
 
 def detect_any(headers: list[str]) -> list[tuple[str, str, str]]:
     """Every ``(vendor, object, label)`` whose profile recognises the headers (for hints when a
-    file is imported as the wrong object)."""
+    file is imported as the wrong object, and to plan a folder of exports). When several objects of
+    one vendor recognise them, the one whose profile names the most of the file's headers is kept:
+    a HubSpot contacts export of every property has the Company Name and Company domain name that
+    identify a companies export, but it is a contacts export."""
     present = {_norm(str(h)) for h in headers if h is not None}
-    out = []
+    found: list[tuple[str, str, str, int]] = []
     for path in sorted(HERE.glob("*.yaml")):
         spec = _load(str(path))
         if _recognises(spec, present) and spec.detect is not None:
             vendor, obj = path.stem.split("@", 1)[0].split("-", 1)
-            out.append((vendor, obj, spec.detect.label))
-    return out
+            if any(v == vendor and o == obj for v, o, _label, _n in found):
+                continue  # a variant of a profile already found
+            named = {_norm(h) for h in spec.columns} | {
+                _norm(h) for d in spec.derived for h in (d.join or [])
+            }
+            found.append((vendor, obj, spec.detect.label, len(named & present)))
+    best: dict[str, int] = {}
+    for vendor, _obj, _label, n in found:
+        best[vendor] = max(best.get(vendor, 0), n)
+    return [(v, o, label) for v, o, label, n in found if n == best[v]]
 
 
 __all__ = ["NAMES", "VENDORS", "detect_any", "detect_profile", "load_profile", "profile_path"]
