@@ -816,6 +816,7 @@ def _rows(
 
 
 __all__ = [
+    "CellBudget",
     "KeptRows",
     "ReadLimits",
     "SourceRow",
