@@ -37,6 +37,10 @@ OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
 RELATIONSHIP_OPS = ("contains", "equal")
 FILTER_RE = re.compile(r"^(?P<key>[^\[\]]+)(?:\[(?P<op>-?[A-Za-z]+)\])?$")
 MAX_LIMIT = 25
+#: The contract's ``offset`` maximum (``Number.MAX_SAFE_INTEGER``).
+MAX_OFFSET = 2**53 - 1
+#: A query integer: ASCII digits, an optional leading minus (so ``-1`` is "too small", not "not a number").
+INTEGER_RE = re.compile(r"-?[0-9]{1,100}")
 
 Predicate = Callable[[Record], bool]
 
@@ -50,16 +54,22 @@ def relationship_slug(otype: str, key: str) -> str:
 def page_bounds(params: Iterable[tuple[str, str]]) -> tuple[int, int]:
     """``offset`` ≥ 0 (default 0) and ``limit`` 1–25 (default 25), else 400 ``invalid_type``."""
     offset, limit = 0, MAX_LIMIT
+    seen: set[str] = set()
     for name, raw in params:
         if name not in ("offset", "limit"):
             continue
-        try:
-            val = int(raw)
-        except ValueError:
-            raise bad(f"'{name}' must be an integer.", "invalid_type", name) from None
+        if name in seen:
+            raise bad(f"'{name}' may be given once.", "invalid_type", name)
+        seen.add(name)
+        # plain ASCII digits only: Python's int() would also take " 5", "+5", "1_0" and "٥"
+        if not INTEGER_RE.fullmatch(raw):
+            raise bad(f"'{name}' must be an integer.", "invalid_type", name)
+        val = int(raw)
         if name == "offset":
             if val < 0:
                 raise bad("'offset' must be 0 or more.", "invalid_type", "offset")
+            if val > MAX_OFFSET:
+                raise bad(f"'offset' must be at most {MAX_OFFSET}.", "invalid_type", "offset")
             offset = val
         else:
             if not 1 <= val <= MAX_LIMIT:

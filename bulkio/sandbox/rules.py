@@ -277,6 +277,8 @@ def _ids(key: str, value: Any, *, nullable: bool = False) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        # every entry counts toward the limit, repeats too (the least forgiving reading of §12.5)
+        _check_reference_count(len(value))
         return list(dict.fromkeys(value))
     raise bad(
         f"Invalid value for relationship '{key}': expected an id or a list of ids.",
@@ -402,6 +404,7 @@ def apply_write(
                     key, value, current, has_one=rdef["cardinality"].upper() == "HAS_ONE"
                 )
                 referenced += n
+                _check_removed(org, rdef, key, value)
         if rdef["cardinality"].upper() == "HAS_ONE" and len(result) > 1:
             raise bad(
                 f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param
@@ -510,6 +513,7 @@ def apply_list_write(
                 )
             result, added, n = _add_remove(key, value, current)
             referenced += n
+            _check_removed(org, rdef, key, value)
         _check_targets(org, rdef, key, added)
         _set_rel(new_rels, key, result)
     _check_reference_count(referenced)
@@ -535,6 +539,14 @@ def _set_rel(rels: dict[str, list[str]], key: str, ids: list[str]) -> None:
         rels[key] = ids
     else:
         rels.pop(key, None)
+
+
+def _check_removed(org: OrgData, rdef: dict[str, Any], key: str, value: dict[str, Any]) -> None:
+    """Ids to ``remove`` must name records of this org too (400 ``relationship_entity_missing``):
+    "one or more relationship IDs do not exist" covers every id a request references, and a
+    silent no-op would hide a client that sends another org's (or a made-up) id."""
+    if "remove" in value:
+        _check_targets(org, rdef, key, _ids(key, value["remove"]))
 
 
 def _check_targets(org: OrgData, rdef: dict[str, Any], key: str, ids: list[str]) -> None:
