@@ -772,6 +772,72 @@ def lf_probes(att: Attack, lf: LF) -> None:
     )
     att.run(
         cat,
+        "B links its partner (custom object) to A's account",
+        "400 relationship_entity_missing",
+        lambda: (
+            lf_error(
+                r := lf.b_req(
+                    "POST",
+                    "/v1/objects/partner/values",
+                    json={"fields": {}, "relationships": {"account": acc}},
+                ),
+                400,
+                code="relationship_entity_missing",
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "B assigns a task to A's opportunity",
+        "400 relationship_entity_missing",
+        lambda: (
+            lf_error(
+                r := lf.b_req(
+                    "POST",
+                    "/v1/tasks",
+                    json={
+                        "fields": {"$title": "t", "$status": "TODO"},
+                        "relationships": {"$assignedTo": "mem_ava", "$opportunity": opp},
+                    },
+                ),
+                400,
+                code="relationship_entity_missing",
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "B replaces its account's contacts with A's",
+        "400 relationship_entity_missing",
+        lambda: (
+            lf_error(
+                r := lf.b_req(
+                    "POST", f"/v1/accounts/{b_acc}", json={"relationships": {"$contact": {"replace": [con]}}}
+                ),
+                400,
+                code="relationship_entity_missing",
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "B filters tasks by A's account (relationship slug)",
+        "200 0 rows or 400",
+        lambda: (
+            (
+                (r := lf.b_req("GET", "/v1/contacts", params={"$contact-account[equal]": acc})).status_code
+                == 200
+                and r.json()["totalCount"] == 0
+            )
+            or lf_error(r, 400),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
         "B uses A's external_id (unique per org)",
         "200",
         lambda: (
@@ -2069,6 +2135,67 @@ def close_probes(att: Attack, cl: Close) -> None:
             describe(r),
         ),
     )
+
+    def expect(status: int, r: httpx.Response) -> tuple[bool, str]:
+        return close_error(r, status), describe(r)
+
+    a_opp_status = cl.make(
+        a_key,
+        "/status/opportunity/",
+        {"label": f"Secret {tag}", "type": "active", "pipeline_id": "pipe_DemoSales"},
+    )
+    b_pipe = cl.make(b_key, "/pipeline/", {"name": f"B pipe {tag}"})
+    att.run(
+        cat,
+        "B moves A's opportunity status into its pipeline",
+        "400 (or 404), A's status kept",
+        lambda: (
+            (
+                expect(
+                    400,
+                    r := cl.b_req("PUT", f"/pipeline/{b_pipe}/", json={"statuses": [{"id": a_opp_status}]}),
+                )[0]
+                or close_error(r, 404)
+            )
+            and a_opp_status in cl.a_req("GET", "/pipeline/pipe_DemoSales/").text,
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "B creates an opp with A's opportunity status",
+        "400",
+        lambda: expect(
+            400, cl.b_req("POST", "/opportunity/", json={"lead_id": b_lead, "status_id": a_opp_status})
+        ),
+    )
+    att.run(
+        cat,
+        "B creates an opp with A's contact",
+        "400",
+        lambda: expect(
+            400, cl.b_req("POST", "/opportunity/", json={"lead_id": b_lead, "contact_id": contact})
+        ),
+    )
+    att.run(
+        cat,
+        "B associates A's shared field",
+        "404",
+        lambda: expect(
+            404,
+            cl.b_req(
+                "POST",
+                f"/custom_field/shared/{cl.make(a_key, '/custom_field/shared/', {'name': f'S{tag}', 'type': 'text'})}/association/",
+                json={"object_type": "lead"},
+            ),
+        ),
+    )
+
+    def contact_field() -> tuple[bool, str]:
+        fid = cl.make(b_key, "/custom_field/lead/", {"name": f"Champion {tag}", "type": "contact"})
+        return expect(400, cl.b_req("PUT", f"/lead/{b_lead}/", json={f"custom.{fid}": contact}))
+
+    att.run(cat, "B points a contact-type field at A's contact", "400", contact_field)
 
     def search_leak() -> tuple[bool, str]:
         body = {
