@@ -21,6 +21,7 @@ import argparse
 import base64
 import json
 import logging
+import random
 import socket
 import sys
 import tempfile
@@ -2755,6 +2756,571 @@ def close_probes(att: Attack, cl: Close) -> None:
         )
 
 
+# --- values at the edges, and a seeded fuzzer --------------------------------------------------------------
+def edge_probes(att: Attack, lf: LF, cl: Close) -> None:
+    """Valid-looking values the parsers choke on (dates beyond UTC's range, number spellings), then
+    random JSON bodies built from each endpoint's own key names: none may answer 5xx or non-JSON."""
+    cat = "lf/edges"
+    for value in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"):
+        att.run(
+            cat,
+            f"DATETIME {value} (outside UTC's years)",
+            "422",
+            lambda v=value: (
+                lf_error(
+                    r := lf.a_req("POST", "/v1/accounts", json={"fields": {"$name": "d", "renewalDate": v}}),
+                    422,
+                ),
+                describe(r),
+            ),
+        )
+        att.run(
+            cat,
+            f"DATETIME filter {value}",
+            "400",
+            lambda v=value: (
+                lf_error(r := lf.a_req("GET", "/v1/accounts", params={"renewalDate[greaterThan]": v}), 400),
+                describe(r),
+            ),
+        )
+        att.run(
+            cat,
+            f"task $dueAt {value}",
+            "422",
+            lambda v=value: (
+                lf_error(
+                    r := lf.a_req(
+                        "POST",
+                        "/v1/tasks",
+                        json={
+                            "fields": {"$title": "t", "$status": "TODO", "$dueAt": v},
+                            "relationships": {"$assignedTo": "mem_ava"},
+                        },
+                    ),
+                    422,
+                ),
+                describe(r),
+            ),
+        )
+    for value in ("nan", "inf", "1e999", "1_0", " 5", "\u0665"):
+        att.run(
+            cat,
+            f"NUMBER filter {value!r}",
+            "400 invalid_type",
+            lambda v=value: (
+                lf_error(
+                    r := lf.a_req("GET", "/v1/accounts", params={"employeeCount[greaterThan]": v}),
+                    400,
+                    code="invalid_type",
+                ),
+                describe(r),
+            ),
+        )
+    for value in ("True", " true", "1"):
+        att.run(
+            cat,
+            f"CHECKBOX filter {value!r} (strict)",
+            "400",
+            lambda v=value: (
+                lf_error(r := lf.a_req("GET", "/v1/accounts", params={"isCustomer[equal]": v}), 400),
+                describe(r),
+            ),
+        )
+    for value in ("", "   "):
+        att.run(
+            cat,
+            f"required $name {value!r}",
+            "422 param fields.$name",
+            lambda v=value: (
+                lf_error(r := lf.a_req("POST", "/v1/accounts", json={"fields": {"$name": v}}), 422),
+                describe(r),
+            ),
+        )
+    att.run(
+        cat,
+        "latitude 1e308",
+        "422",
+        lambda: (
+            lf_error(
+                r := lf.a_req(
+                    "POST",
+                    "/v1/accounts",
+                    json={"fields": {"$name": "g", "$primaryAddress": {"latitude": 1e308}}},
+                ),
+                422,
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "NUL in $name",
+        "400 invalid_type",
+        lambda: (
+            lf_error(
+                r := lf.a_req("POST", "/v1/accounts", json={"fields": {"$name": "a\u0000b"}}),
+                400,
+                code="invalid_type",
+            ),
+            describe(r),
+        ),
+    )
+
+    cat = "close/edges"
+    lead = cl.make(cl.a.api_key, "/lead/", {"name": "Edges"})
+    for value in ("9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"):
+        att.run(
+            cat,
+            f"datetime custom field {value}",
+            "400",
+            lambda v=value: (
+                close_error(
+                    r := cl.a_req(
+                        "POST", "/contact/", json={"lead_id": lead, "custom.cf_DemoContactLastMet": v}
+                    ),
+                    400,
+                ),
+                describe(r),
+            ),
+        )
+        att.run(
+            cat,
+            f"opportunity date_created {value}",
+            "400",
+            lambda v=value: (
+                close_error(
+                    r := cl.a_req("POST", "/opportunity/", json={"lead_id": lead, "date_created": v}), 400
+                ),
+                describe(r),
+            ),
+        )
+        att.run(
+            cat,
+            f"date_updated__gte={value}",
+            "400",
+            lambda v=value: (
+                close_error(r := cl.a_req("GET", "/opportunity/", params={"date_updated__gte": v}), 400),
+                describe(r),
+            ),
+        )
+    att.run(
+        cat,
+        "date_created__lt=0001-01-01 at X-TZ-Offset 14",
+        "400",
+        lambda: (
+            close_error(
+                r := cl.a_req(
+                    "GET",
+                    "/opportunity/",
+                    params={"date_created__lt": "0001-01-01"},
+                    headers={"X-TZ-Offset": "14"},
+                ),
+                400,
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "search term values [null, {}, []]",
+        "400",
+        lambda: (
+            close_error(
+                r := cl.a_req(
+                    "POST",
+                    "/data/search/",
+                    json={
+                        "query": {
+                            "type": "field_condition",
+                            "field": {"type": "regular_field", "object_type": "lead", "field_name": "name"},
+                            "condition": {"type": "term", "values": [None, {}, []]},
+                        }
+                    },
+                ),
+                400,
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "search has_related with a list type",
+        "400",
+        lambda: (
+            close_error(
+                r := cl.a_req(
+                    "POST",
+                    "/data/search/",
+                    json={
+                        "query": {
+                            "type": "has_related",
+                            "this_object_type": [],
+                            "related_object_type": "contact",
+                        }
+                    },
+                ),
+                400,
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "custom field editable_with_roles=-1",
+        "400",
+        lambda: (
+            close_error(
+                r := cl.a_req(
+                    "POST",
+                    "/custom_field/lead/",
+                    json={"name": "R", "type": "text", "editable_with_roles": -1},
+                ),
+                400,
+            ),
+            describe(r),
+        ),
+    )
+    att.run(
+        cat,
+        "pipeline statuses=1.5",
+        "400",
+        lambda: (
+            close_error(r := cl.a_req("POST", "/pipeline/", json={"name": "P", "statuses": 1.5}), 400),
+            describe(r),
+        ),
+    )
+
+    def aborted_upload(url: str, head: bytes, part: bytes, count: Callable[[], int]) -> tuple[bool, str]:
+        before = count()
+        u = httpx.URL(url)
+        with socket.create_connection((u.host, u.port), timeout=TIMEOUT) as s:
+            s.sendall(head + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" + part)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline and count() == before:
+            time.sleep(0.02)  # wait out the server's handling of the closed connection
+        return count() == before, f"records made: {count() - before}"
+
+    att.run(
+        "lf/protocol",
+        "aborted upload whose first part is valid JSON",
+        "not run (no record)",
+        lambda: aborted_upload(
+            lf.url,
+            b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + lf.a.api_key.encode()
+            + b"\r\nLightfield-Version: 2026-03-01\r\n",
+            b'{"fields":{"$name":"half"}}',
+            lambda: lf.server.count(lf.a.org_id, "account"),
+        ),
+    )
+    basic = base64.b64encode(f"{cl.a.api_key}:".encode())
+    att.run(
+        "close/protocol",
+        "aborted upload whose first part is valid JSON",
+        "not run (no record)",
+        lambda: aborted_upload(
+            cl.url,
+            b"POST /api/v1/lead/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic + b"\r\n",
+            b'{"name":"half"}',
+            lambda: cl.server.count(cl.a.org_id, "lead"),
+        ),
+    )
+
+    fuzz_probes(att, lf, cl)
+
+
+FUZZ_SCALARS: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    2**63,
+    1e308,
+    "",
+    "x",
+    "2026-01-01",
+    "9999-12-31T23:59:59-14:00",
+    "0001-01-01T00:00:00+14:00",
+    "opt_stage_lead",
+    "mem_ava",
+    "lead_x",
+    "stat_DemoWon",
+    "pipe_DemoSales",
+    "cf_DemoLeadIndustry",
+    "user_DemoAva",
+    "SaaS",
+    "a@b.co",
+    "https://x.co",
+    "+15125550101",
+    "Won",
+    "lead",
+    "contact",
+    "opportunity",
+    "and",
+    "or",
+    "field_condition",
+    "regular_field",
+    "custom_field",
+    "text",
+    "term",
+    "reference",
+    "moment_range",
+    "number_range",
+    "has_related",
+    "object_type",
+    "fixed_utc",
+    "now",
+    "full_words",
+    "date_created",
+    "name",
+    "asc",
+    "desc",
+    "id",
+]
+FUZZ_KEYS = {
+    "lf": [
+        "fields",
+        "relationships",
+        "$name",
+        "$stage",
+        "$account",
+        "$owner",
+        "$contact",
+        "$email",
+        "$website",
+        "$industry",
+        "$primaryAddress",
+        "tier",
+        "external_id",
+        "renewalDate",
+        "employeeCount",
+        "isCustomer",
+        "phone",
+        "$title",
+        "$status",
+        "$dueAt",
+        "$assignedTo",
+        "add",
+        "remove",
+        "replace",
+        "street",
+        "country",
+        "latitude",
+        "firstName",
+        "$objectType",
+        "$accounts",
+        "account",
+        "partnerType",
+        "commission",
+    ],
+    "close": [
+        "name",
+        "lead_id",
+        "contact_id",
+        "status_id",
+        "status",
+        "pipeline_id",
+        "value",
+        "value_period",
+        "confidence",
+        "note",
+        "date_won",
+        "date_created",
+        "user_id",
+        "contacts",
+        "addresses",
+        "emails",
+        "phones",
+        "urls",
+        "email",
+        "phone",
+        "url",
+        "type",
+        "title",
+        "description",
+        "custom.cf_DemoLeadIndustry",
+        "custom.cf_DemoLeadIndustry.add",
+        "custom.cf_DemoLeadRenewal",
+        "custom.cf_DemoContactLastMet",
+        "custom.cf_DemoLeadManager",
+        "custom.cf_DemoLeadEmployees",
+        "address_1",
+        "city",
+        "country",
+        "zipcode",
+        "label",
+        "choices",
+        "accepts_multiple_values",
+        "statuses",
+        "id",
+        "format",
+        "fields",
+        "params",
+        "s_query",
+        "sort",
+        "date_format",
+        "object_type",
+        "required",
+        "editable_with_roles",
+    ],
+    "search": [
+        "query",
+        "type",
+        "queries",
+        "object_type",
+        "field",
+        "field_name",
+        "condition",
+        "values",
+        "object_ids",
+        "value",
+        "mode",
+        "negate",
+        "custom_field_id",
+        "gte",
+        "lte",
+        "on_or_after",
+        "before",
+        "related_query",
+        "this_object_type",
+        "related_object_type",
+        "sort",
+        "direction",
+        "_limit",
+        "cursor",
+        "_fields",
+        "results_limit",
+        "reference_type",
+        "moment",
+        "which",
+    ],
+}
+#: Random bodies per endpoint (a fixed seed, so a failure replays).
+FUZZ_BODIES = 150
+
+
+def fuzz_probes(att: Attack, lf: LF, cl: Close) -> None:
+    rng = random.Random(20261204)
+
+    def gen(kind: str, depth: int = 0) -> Any:
+        roll = rng.random()
+        if depth > 5 or roll < 0.35:
+            return rng.choice(FUZZ_SCALARS)
+        if roll < 0.55:
+            return [gen(kind, depth + 1) for _ in range(rng.randint(0, 3))]
+        return {rng.choice(FUZZ_KEYS[kind]): gen(kind, depth + 1) for _ in range(rng.randint(0, 4))}
+
+    def body_for(kind: str) -> Any:
+        if kind == "lf" and rng.random() < 0.7:
+            rels = (
+                {"relationships": {rng.choice(FUZZ_KEYS["lf"]): gen("lf", 2)}} if rng.random() < 0.5 else {}
+            )
+            return {
+                "fields": {rng.choice(FUZZ_KEYS["lf"]): gen("lf", 2) for _ in range(rng.randint(0, 4))},
+                **rels,
+            }
+        if kind == "search" and rng.random() < 0.7:
+            return {"query": gen("search", 1), rng.choice(["sort", "_limit", "cursor"]): gen("search", 3)}
+        if rng.random() < 0.3:
+            return gen(kind)
+        return {rng.choice(FUZZ_KEYS[kind]): gen(kind, 1) for _ in range(rng.randint(1, 5))}
+
+    a_key = lf.a.api_key
+    acc = lf.make(a_key, "/v1/accounts", {"fields": {"$name": "Fuzz"}})
+    lst = lf.make(a_key, "/v1/lists", {"fields": {"$name": "Fuzz", "$objectType": "$account"}})
+    lead = cl.make(cl.a.api_key, "/lead/", {"name": "Fuzz"})
+    opp = cl.make(cl.a.api_key, "/opportunity/", {"lead_id": lead})
+    lf_paths = [
+        "/v1/accounts",
+        f"/v1/accounts/{acc}",
+        "/v1/opportunities",
+        "/v1/contacts",
+        "/v1/tasks",
+        "/v1/notes",
+        "/v1/lists",
+        f"/v1/lists/{lst}",
+        "/v1/objects/partner/values",
+    ]
+    close_targets = [
+        ("POST", "/lead/", "close"),
+        ("PUT", f"/lead/{lead}/", "close"),
+        ("POST", "/opportunity/", "close"),
+        ("PUT", f"/opportunity/{opp}/", "close"),
+        ("POST", "/contact/", "close"),
+        ("POST", "/custom_field/lead/", "close"),
+        ("POST", "/pipeline/", "close"),
+        ("POST", "/status/opportunity/", "close"),
+        ("POST", "/export/lead/", "close"),
+        ("POST", "/export/opportunity/", "close"),
+        ("POST", "/data/search/", "search"),
+    ]
+
+    def run(send: Callable[[Any], httpx.Response], kind: str) -> tuple[bool, str]:
+        for i in range(FUZZ_BODIES):
+            body = body_for(kind)
+            r = send(body)
+            if r.status_code >= 500 or not r.headers.get("content-type", "").startswith("application/json"):
+                return False, f"body #{i} {json.dumps(body)[:60]} -> {r.status_code}"
+        return True, f"{FUZZ_BODIES} bodies, no 5xx"
+
+    for path in lf_paths:
+        att.run(
+            "lf/fuzz",
+            f"POST {path}",
+            "no 5xx, JSON",
+            lambda p=path: run(
+                lambda b: lf.a_req(
+                    "POST", p, content=json.dumps(b).encode(), headers={"Content-Type": "application/json"}
+                ),
+                "lf",
+            ),
+        )
+    for method, path, kind in close_targets:
+        att.run(
+            "close/fuzz",
+            f"{method} {path}",
+            "no 5xx, JSON",
+            lambda m=method, p=path, k=kind: run(
+                lambda b: cl.a_req(
+                    m, p, content=json.dumps(b).encode(), headers={"Content-Type": "application/json"}
+                ),
+                k,
+            ),
+        )
+    att.run(
+        "close/fuzz",
+        "opportunity lists after the fuzzing",
+        "200 for every grouping and order",
+        lambda: (
+            all(
+                cl.a_req("GET", "/opportunity/", params=q).status_code == 200
+                for q in (
+                    {},
+                    {"_group_by": "date_won__week"},
+                    {"_group_by": "user_id"},
+                    {"_order_by": "date_won"},
+                    {"_order_by": "-value"},
+                )
+            ),
+            "checked",
+        ),
+    )
+    att.run(
+        "lf/fuzz",
+        "lists after the fuzzing",
+        "200 JSON",
+        lambda: (
+            all(
+                json_body(lf.a_req("GET", f"/v1/{c}")) is not None
+                for c in ("accounts", "contacts", "tasks", "lists")
+            ),
+            "checked",
+        ),
+    )
+
+
 # --- official SDKs ----------------------------------------------------------------------------------------
 def sdk_probes(att: Attack, lf: LF, cl: Close) -> None:
     cat = "sdk/lightfield"
@@ -2963,6 +3529,7 @@ def main(argv: list[str] | None = None) -> int:
         for step in (
             lambda: lf_probes(att, lf),
             lambda: close_probes(att, cl),
+            lambda: edge_probes(att, lf, cl),
             lambda: sdk_probes(att, lf, cl),
         ):
             try:

@@ -371,3 +371,223 @@ def test_close_405_and_unknown_paths_carry_the_rate_header(close_api: httpx.Clie
         assert r.status_code in (404, 405)
         fields = dict(part.strip().split("=") for part in re.split("[,;]", r.headers["ratelimit"]))
         assert fields["remaining"] == fields["limit"], r.headers["ratelimit"]
+
+
+# --- second round: values at the edges ----------------------------------------------------------------
+@pytest.mark.parametrize("value", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
+def test_a_datetime_outside_the_utc_range_is_422_not_500(api: httpx.Client, value: str) -> None:
+    """DATETIME is stored in UTC (LF §4); these are valid ISO 8601 text but fall in year 10000 / 0
+    in UTC, which crashed the write and the filter (500)."""
+    err = envelope(api.post("/v1/accounts", json={"fields": {"$name": "D", "renewalDate": value}}), 422)
+    assert err["param"] == "fields.renewalDate"
+    task = {
+        "fields": {"$title": "T", "$status": "TODO", "$dueAt": value},
+        "relationships": {"$assignedTo": "mem_ava"},
+    }
+    assert envelope(api.post("/v1/tasks", json=task), 422)["param"] == "fields.$dueAt"
+    err = envelope(api.get("/v1/accounts", params={"renewalDate[greaterThan]": value}), 400)
+    assert err["code"] == "invalid_type"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999", "1_0", " 5", "\u0665", "0x10"])
+def test_number_filters_take_json_numbers_only(api: httpx.Client, value: str) -> None:
+    """NUMBER/CURRENCY filters compare numbers (LF §6); ``float()`` also took ``nan`` (matching
+    nothing), ``inf``, ``1_0``, spaces and non-ASCII digits."""
+    for op in ("equal", "greaterThan"):
+        err = envelope(api.get("/v1/accounts", params={f"employeeCount[{op}]": value}), 400)
+        assert err["code"] == "invalid_type" and err["param"] == f"employeeCount[{op}]"
+    assert api.get("/v1/accounts", params={"employeeCount[greaterThan]": "1e3"}).status_code == 200
+
+
+def test_checkbox_filters_are_exact_in_the_strict_profile(strict_sandbox: SandboxServer) -> None:
+    """CHECKBOX takes a JSON boolean (LF §4): the strict profile compares case exactly everywhere
+    (docs/sandbox.md #5), so ``True`` is no boolean there."""
+    org = strict_sandbox.create_org(seed="demo", records=False)
+    with connect(strict_sandbox, org.api_key) as api:
+        assert api.get("/v1/accounts", params={"isCustomer[equal]": "true"}).status_code == 200
+        for value in ("True", "TRUE", " true"):
+            envelope(api.get("/v1/accounts", params={"isCustomer[equal]": value}), 400)
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_a_blank_required_value_is_missing(
+    sandbox: SandboxServer, empty_org: Any, api: httpx.Client, name: str
+) -> None:
+    """``CrmAccount requires name field`` (LF §9, 422 with ``param``): an empty or blank name is
+    no name (it created nameless accounts, lists and tasks)."""
+    assert (
+        envelope(api.post("/v1/accounts", json={"fields": {"$name": name}}), 422)["param"] == "fields.$name"
+    )
+    lst = {"fields": {"$name": name, "$objectType": "$account"}}
+    assert envelope(api.post("/v1/lists", json=lst), 422)["param"] == "fields.$name"
+    task = {"fields": {"$title": name, "$status": "TODO"}, "relationships": {"$assignedTo": "mem_ava"}}
+    assert envelope(api.post("/v1/tasks", json=task), 422)["param"] == "fields.$title"
+    acc = api.post("/v1/accounts", json={"fields": {"$name": "Named"}}).json()["id"]
+    assert envelope(api.post(f"/v1/accounts/{acc}", json={"fields": {"$name": name}}), 422)
+    assert api.get(f"/v1/accounts/{acc}").json()["fields"]["$name"]["value"] == "Named"
+    assert sandbox.count(empty_org.org_id, "account") == 1
+
+
+@pytest.mark.parametrize(("part", "value"), [("latitude", 90.5), ("latitude", 1e308), ("longitude", -180.01)])
+def test_coordinates_outside_the_globe_are_422(api: httpx.Client, part: str, value: float) -> None:
+    """ADDRESS ``latitude``/``longitude`` are numbers (LF §4); outside ±90 / ±180 they are no place."""
+    body = {"fields": {"$name": "Geo", "$primaryAddress": {"city": "X", part: value}}}
+    assert envelope(api.post("/v1/accounts", json=body), 422)["param"] == "fields.$primaryAddress"
+    body["fields"]["$primaryAddress"] = {"latitude": -90, "longitude": 180}
+    assert api.post("/v1/accounts", json=body).status_code == 200
+
+
+def test_a_nul_character_is_refused(sandbox: SandboxServer, empty_org: Any, api: httpx.Client) -> None:
+    """Text fields hold text; U+0000 cannot be stored by a SQL text column (it was kept and
+    returned), so a body holding it, in a value or a key, is 400 ``invalid_type``."""
+    for body in ({"fields": {"$name": "a\u0000b"}}, {"fields": {"$name": "a", "x\u0000": 1}}):
+        assert envelope(api.post("/v1/accounts", json=body), 400)["code"] == "invalid_type"
+    assert sandbox.count(empty_org.org_id, "account") == 0
+
+
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_close_datetimes_outside_the_utc_range_are_400(close_api: httpx.Client, value: str) -> None:
+    """Close timestamps carry an offset (CL §1); these fall outside year 1–9999 in UTC and crashed
+    creates, custom datetime fields and list filters (500)."""
+    lead = close_api.post("/lead/", json={"name": "Edge"}).json()["id"]
+    r = close_api.post("/contact/", json={"lead_id": lead, "custom.cf_DemoContactLastMet": value})
+    assert r.status_code == 400 and "custom.cf_DemoContactLastMet" in r.json()["field-errors"]
+    assert close_api.post("/opportunity/", json={"lead_id": lead, "date_created": value}).status_code == 400
+    close_error(close_api.get("/opportunity/", params={"date_updated__gte": value}), 400)
+    close_error(
+        close_api.get(
+            "/opportunity/", params={"date_created__lt": "0001-01-01"}, headers={"X-TZ-Offset": "14"}
+        ),
+        400,
+    )
+
+
+@pytest.mark.parametrize(
+    "node",
+    [
+        {
+            "type": "field_condition",
+            "field": {"type": "regular_field", "object_type": "lead", "field_name": "name"},
+            "condition": {"type": "term", "values": [None, {}, []]},
+        },
+        {
+            "type": "field_condition",
+            "field": {"type": "regular_field", "object_type": "lead", "field_name": "id"},
+            "condition": {"type": "reference", "reference_type": "lead", "object_ids": [{}]},
+        },
+        {
+            "type": "field_condition",
+            "field": {"type": "regular_field", "object_type": [], "field_name": "name"},
+            "condition": {"type": "exists"},
+        },
+        {
+            "type": "field_condition",
+            "field": {"type": "regular_field", "object_type": "lead", "field_name": {}},
+            "condition": {"type": "exists"},
+        },
+        {"type": "has_related", "this_object_type": [], "related_object_type": "contact"},
+    ],
+    ids=["term-objects", "reference-objects", "object-type-list", "field-name-object", "has-related-list"],
+)
+def test_close_search_nodes_of_the_wrong_type_are_400(close_api: httpx.Client, node: dict[str, Any]) -> None:
+    """The search tree's names and values are strings (CL §6); objects or lists in their place
+    crashed the search (unhashable, 500)."""
+    close_error(close_api.post("/data/search/", json={"query": {"type": "and", "queries": [node]}}), 400)
+    sort = [{"field": {"type": "regular_field", "object_type": "lead", "field_name": {}}, "direction": "asc"}]
+    close_error(
+        close_api.post(
+            "/data/search/", json={"query": {"type": "object_type", "object_type": "lead"}, "sort": sort}
+        ),
+        400,
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/custom_field/lead/", {"name": "Roles", "type": "text", "editable_with_roles": -1}),
+        ("PUT", "/custom_field/lead/cf_DemoLeadIndustry/", {"editable_with_roles": {"a": 1}}),
+        ("POST", "/pipeline/", {"name": "Bad", "statuses": 1.5}),
+    ],
+)
+def test_close_configuration_bodies_of_the_wrong_type_are_400(
+    close_api: httpx.Client, method: str, path: str, body: dict[str, Any]
+) -> None:
+    """``editable_with_roles`` is a list of role ids and pipeline ``statuses`` a list (CL §4.5,
+    §4.6); a number there crashed the write (500)."""
+    r = close_api.request(method, path, json=body)
+    assert r.status_code == 400 and r.json()["field-errors"], r.text
+
+
+# --- an aborted upload --------------------------------------------------------------------------------------
+def _abort_upload(url: str, head: bytes, part: bytes) -> None:
+    """Send the head with ``Content-Length: 100`` and a first part that is valid JSON on its own,
+    then close the connection."""
+    u = httpx.URL(url)
+    with socket.create_connection((u.host, u.port), timeout=10) as s:
+        s.sendall(head + b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" + part)
+
+
+async def _run_aborted(app: Any, path: str, headers: list[tuple[bytes, bytes]], part: bytes) -> list[Any]:
+    """Drive the ASGI app directly: the body's first part, then the client disconnects."""
+    events = iter([{"type": "http.request", "body": part, "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return next(events)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": headers,
+    }
+    await app(scope, receive, send)
+    return sent
+
+
+def test_an_aborted_upload_is_never_run(
+    sandbox: SandboxServer, empty_org: Any, close_sandbox: CloseSandboxServer
+) -> None:
+    """A request whose body never arrived whole is no request: its first part (here valid JSON)
+    created a record, so a client that timed out mid-upload and retried made a duplicate."""
+    import asyncio
+
+    close_org = close_sandbox.create_org(seed="demo", records=False)
+    lf_head = [
+        (b"authorization", f"Bearer {empty_org.api_key}".encode()),
+        (b"lightfield-version", b"2026-03-01"),
+        (b"content-type", b"application/json"),
+    ]
+    sent = asyncio.run(_run_aborted(sandbox.app, "/v1/accounts", lf_head, b'{"fields":{"$name":"half"}}'))
+    basic = base64.b64encode(f"{close_org.api_key}:".encode())
+    close_head = [(b"authorization", b"Basic " + basic), (b"content-type", b"application/json")]
+    sent += asyncio.run(_run_aborted(close_sandbox.app, "/api/v1/lead/", close_head, b'{"name":"half"}'))
+    assert sent == []  # nothing answered, nothing run
+    assert (
+        sandbox.count(empty_org.org_id, "account") == 0 and close_sandbox.count(close_org.org_id, "lead") == 0
+    )
+    # the same over a socket: the server answers later requests and still holds nothing
+    _abort_upload(
+        sandbox.url,
+        b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + empty_org.api_key.encode()
+        + b"\r\nLightfield-Version: 2026-03-01\r\n",
+        b'{"fields":{"$name":"half"}}',
+    )
+    _abort_upload(
+        close_sandbox.url,
+        b"POST /api/v1/lead/ HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic + b"\r\n",
+        b'{"name":"half"}',
+    )
+    with connect(sandbox, empty_org.api_key) as api:
+        assert api.get("/v1/accounts/acc_missing").status_code == 404
+    assert httpx.get(close_sandbox.api_url + "/me/", auth=(close_org.api_key, "")).status_code == 200
+    assert (
+        sandbox.count(empty_org.org_id, "account") == 0 and close_sandbox.count(close_org.org_id, "lead") == 0
+    )

@@ -273,7 +273,10 @@ class SandboxApp:
         headers = combined_headers(scope["headers"])
         body: bytes | None = b""
         if scope["method"] == "POST":
-            body = await read_body(receive, MAX_BODY_BYTES)
+            try:
+                body = await read_body(receive, MAX_BODY_BYTES)
+            except ClientGone:
+                return  # an aborted request is not run (its first half could parse as a whole body)
         try:
             reply = await self.handle(
                 scope["method"],
@@ -528,6 +531,10 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_INT_DIGITS = 400
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its request body was complete."""
+
+
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The request body, or None when it is longer than ``limit`` bytes; the rest is read and
     dropped (never kept), so the client, which sends its whole body before reading, gets the answer."""
@@ -536,7 +543,7 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     while True:
         msg = await receive()
         if msg["type"] == "http.disconnect":
-            break
+            raise ClientGone  # the body never arrived whole: nothing may run on a part of it
         chunk = msg.get("body", b"")
         size += len(chunk)
         if size <= limit:
@@ -619,6 +626,12 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
         ) from None
     except (ValueError, UnicodeDecodeError):
         raise HttpError(415, "The request body is not valid JSON.") from None
+    if _has_nul(data):
+        raise HttpError(
+            400,
+            "The request body holds a NUL character (\\u0000), which no text field can store.",
+            code="invalid_type",
+        )
     if _depth(data) > MAX_JSON_DEPTH:
         raise HttpError(
             400,
@@ -635,6 +648,22 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
             code="invalid_type",
         ) from None
     return data
+
+
+def _has_nul(data: Any) -> bool:
+    """Whether a key or string anywhere in parsed JSON holds U+0000 (without recursion)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth(data: Any) -> int:

@@ -12,6 +12,7 @@ meaning "links to this id". Several filters AND together.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -41,6 +42,8 @@ MAX_LIMIT = 25
 MAX_OFFSET = 2**53 - 1
 #: A query integer: ASCII digits, an optional leading minus (so ``-1`` is "too small", not "not a number").
 INTEGER_RE = re.compile(r"-?[0-9]{1,100}")
+#: A number filter value: JSON's number grammar.
+NUMBER_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 Predicate = Callable[[Record], bool]
 
@@ -149,10 +152,10 @@ def _field_predicate(
     take option ids, and labels only for opportunity ``$stage`` (case-insensitive, P-FILT)."""
     vt = fdef["valueType"]
     if vt in ("NUMBER", "CURRENCY"):
-        try:
-            want_n = float(raw)
-        except ValueError:
-            raise bad(f"Filter '{param}' needs a number.", "invalid_type", param) from None
+        # a JSON number, finite: float() would also take "nan", "inf", "1_0", " 5" and "٥"
+        want_n = float(raw) if NUMBER_RE.fullmatch(raw) else math.inf
+        if not math.isfinite(want_n):
+            raise bad(f"Filter '{param}' needs a number.", "invalid_type", param)
         return _ordered(key, op, want_n, lambda v: float(v))
     if vt == "DATETIME":
         want_d = parse_datetime(raw)
@@ -160,7 +163,7 @@ def _field_predicate(
             raise bad(f"Filter '{param}' needs an ISO 8601 date-time.", "invalid_type", param)
         return _ordered(key, op, want_d, lambda v: parse_datetime(v))
     if vt == "CHECKBOX":
-        low = raw.strip().lower()
+        low = raw if exact else raw.strip().lower()
         if low not in ("true", "false"):
             raise bad(f"Filter '{param}' needs true or false.", "invalid_type", param)
         want_b = low == "true"

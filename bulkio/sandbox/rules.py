@@ -88,7 +88,10 @@ def parse_datetime(text: str) -> datetime | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC: no datetime
+        return None
 
 
 def format_datetime(dt: datetime) -> str:
@@ -220,6 +223,9 @@ def check_value(
             if k in ("latitude", "longitude"):
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                     raise wrong(f"a number for '{k}'")
+                top = 90 if k == "latitude" else 180
+                if v is not None and not -top <= v <= top:
+                    raise unprocessable(f"The {k} of field '{key}' must be between -{top} and {top}.", param)
             elif v is not None and not isinstance(v, str):
                 raise wrong(f"a string for '{k}'")
             addr[k] = v
@@ -422,7 +428,8 @@ def apply_write(
     ):
         new_rels["$createdBy"] = [member_id]
     for key in odef.required:
-        if key in odef.fields and key not in new_fields and (create or key in fields_in):
+        missing = key not in new_fields or _blank(new_fields[key])
+        if key in odef.fields and missing and (create or key in fields_in):
             raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
         if key in odef.rels and not new_rels.get(key) and (create or key in rels_in):
             raise unprocessable(f"'{coll}' requires relationship '{key}'.", f"relationships.{key}", None)
@@ -470,7 +477,7 @@ def apply_list_write(
             stored = "$" + bare
         new_fields[key] = stored
     for key in odef.required:
-        if key not in new_fields:
+        if key not in new_fields or _blank(new_fields[key]):
             raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
 
     otype = str(new_fields["$objectType"]).removeprefix("$")
@@ -539,6 +546,12 @@ def _set_rel(rels: dict[str, list[str]], key: str, ids: list[str]) -> None:
         rels[key] = ids
     else:
         rels.pop(key, None)
+
+
+def _blank(value: Any) -> bool:
+    """An empty or all-whitespace string: no value for a required key (``CrmAccount requires name
+    field`` is the answer to a name that says nothing, not only to a missing one)."""
+    return isinstance(value, str) and not value.strip()
 
 
 def _check_removed(org: OrgData, rdef: dict[str, Any], key: str, value: dict[str, Any]) -> None:

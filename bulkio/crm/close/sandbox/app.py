@@ -180,7 +180,10 @@ class CloseSandboxApp:
         if scope["type"] != "http":
             return
         headers = combined_headers(scope["headers"])
-        body = await read_body(receive, MAX_BODY_BYTES)
+        try:
+            body = await read_body(receive, MAX_BODY_BYTES)
+        except ClientGone:
+            return  # an aborted request is not run (its first half could parse as a whole body)
         base = f"{scope.get('scheme', 'http')}://{headers.get('host') or '127.0.0.1'}"
         try:
             reply = await self.handle(
@@ -539,6 +542,10 @@ MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 400
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its request body was complete."""
+
+
 async def read_body(receive: Receive, limit: int) -> bytes | None:
     """The request body, or None when it is longer than ``limit`` bytes; the rest is read and
     dropped (never kept), so the client, which sends its whole body before reading, gets the answer."""
@@ -547,7 +554,7 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
     while True:
         msg = await receive()
         if msg["type"] == "http.disconnect":
-            break
+            raise ClientGone  # the body never arrived whole: nothing may run on a part of it
         chunk = msg.get("body", b"")
         size += len(chunk)
         if size <= limit:

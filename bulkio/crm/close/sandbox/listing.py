@@ -135,7 +135,10 @@ def _local_bound(raw: str, tz_hours: float) -> datetime:
     if d is not None:
         tz = timezone(timedelta(hours=tz_hours))
         start = datetime(d.year, d.month, d.day, tzinfo=tz)
-        return start.astimezone(UTC)
+        try:
+            return start.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 at +14:00 is in year 0 in UTC
+            raise bad_request(f"Not a date this API can compare: {raw!r}.") from None
     dt = parse_datetime(raw)
     if dt is None:
         raise bad_request(f"Not a valid date or date-time: {raw!r}.")
