@@ -3026,6 +3026,33 @@ def edge_probes(att: Attack, lf: LF, cl: Close) -> None:
         ),
     )
 
+    def export_link() -> str:
+        ex = cl.a_req("POST", "/export/lead/", json={"format": "json", "type": "leads"}).json()
+        for _ in range(200):
+            doc = cl.a_req("GET", f"/export/{ex['id']}/").json()
+            if doc["status"] == "done":
+                return str(doc["download_url"])
+            time.sleep(0.02)
+        raise RuntimeError("the export never finished")
+
+    def tampered_links() -> tuple[bool, str]:
+        url = export_link()
+        path, _, query = url.partition("?")
+        stamp = dict(pair.split("=", 1) for pair in query.split("&"))
+        got = []
+        for link in (
+            f"{path}?X-Amz-Date={stamp['X-Amz-Date']}&X-Amz-Expires=60&X-Amz-Signature=%C3%A9",
+            path.replace(".json.gz", ".csv.gz") + "?" + query,
+            path + "x?" + query,
+            f"{path}?X-Amz-Date={int(stamp['X-Amz-Date']) + 3600}&X-Amz-Expires=60&X-Amz-Signature="
+            + stamp["X-Amz-Signature"],
+        ):
+            got.append(httpx.get(link, timeout=TIMEOUT).status_code)
+        good = httpx.get(url, timeout=TIMEOUT).status_code
+        return got == [403] * 4 and good == 200, f"tampered {got}, genuine {good}"
+
+    att.run("close/protocol", "tampered export download links", "403 each (genuine 200)", tampered_links)
+
     fuzz_probes(att, lf, cl)
 
 

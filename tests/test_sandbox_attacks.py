@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -591,3 +592,31 @@ def test_an_aborted_upload_is_never_run(
     assert (
         sandbox.count(empty_org.org_id, "account") == 0 and close_sandbox.count(close_org.org_id, "lead") == 0
     )
+
+
+def _export_link(close_api: httpx.Client) -> str:
+    ex = close_api.post("/export/lead/", json={"format": "json", "type": "leads"}).json()
+    for _ in range(200):
+        doc = close_api.get(f"/export/{ex['id']}/").json()
+        if doc["status"] == "done":
+            return str(doc["download_url"])
+        time.sleep(0.02)  # the export is revealed after export_delay_ms
+    raise AssertionError("the export never finished")
+
+
+def test_close_export_links_are_checked_without_crashing(close_api: httpx.Client) -> None:
+    """A download link is a short-lived signed URL for one gzip file (CL §3): a signature with a
+    non-ASCII character crashed the check (500), and any other suffix on the file name (another
+    format, a Content-Disposition header of the caller's choosing) was served."""
+    url = _export_link(close_api)
+    assert httpx.get(url).status_code == 200
+    path, _, query = url.partition("?")
+    fields = dict(pair.split("=", 1) for pair in query.split("&"))
+    for tampered in (
+        f"{path}?X-Amz-Date={fields['X-Amz-Date']}&X-Amz-Expires={fields['X-Amz-Expires']}&X-Amz-Signature=%C3%A9",
+        path.replace(".json.gz", ".csv.gz") + "?" + query,
+        path + "x?" + query,
+        path.replace(".json.gz", ".json.gz%22%0D%0AX-Evil:%201") + "?" + query,
+    ):
+        r = httpx.get(tampered)
+        assert r.status_code == 403 and b"AccessDenied" in r.content, (tampered, r.status_code)

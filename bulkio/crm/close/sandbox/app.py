@@ -310,6 +310,10 @@ class CloseSandboxApp:
         org_id = self.sandbox.store.export_org(export_id)
         if org_id is None:
             return denied
+        with self.sandbox.store.lock:
+            doc = self.sandbox.org(org_id).exports.get(export_id)
+        if doc is None or name != f"{export_id}.{doc['format']}.gz":
+            return denied  # the link names one file: another suffix (or a header in the name) is no link
         if exports.check_download(self.sandbox.secret, export_id, dict(parse_qsl(query)), time.time()):
             return denied
         data = self.sandbox.store.export_body(org_id, export_id)
