@@ -3348,6 +3348,176 @@ def fuzz_probes(att: Attack, lf: LF, cl: Close) -> None:
     )
 
 
+# --- the contract: nothing the request schemas refuse is accepted -----------------------------------------
+CONTRACT = Path("/work/shared/lightfield/openapi.json")
+#: Random bodies per operation checked against its request schema (a fixed seed, so a failure replays).
+CONTRACT_BODIES = 150
+
+
+def contract_probes(att: Attack, lf: LF) -> None:
+    """Random bodies built from the contract's own keys: every one the sandbox accepts (200) must
+    validate against the operation's request schema, taking the typed variant of each ``oneOf``
+    (API-FACTS §12.13: a body missing required keys matches only the untyped one)."""
+    cat = "lf/contract"
+    try:
+        import jsonschema
+    except ImportError:
+        att.add(cat, "import jsonschema", "installed", "missing", False)
+        return
+    if not CONTRACT.exists():
+        att.add(cat, f"read {CONTRACT}", "present", "missing", False)
+        return
+    spec = json.loads(CONTRACT.read_text(encoding="utf-8"))
+
+    def typed(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return typed(spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]])
+            if "oneOf" in node:
+                return typed(node["oneOf"][0])
+            return {k: typed(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [typed(v) for v in node]
+        return node
+
+    rng = random.Random(20261205)
+    key = lf.a.api_key
+    one = {
+        c: lf.a_req("GET", f"/v1/{c}", params={"limit": 1}).json()["data"][0]["id"]
+        for c in ("accounts", "contacts", "opportunities", "tasks", "notes")
+    }
+    one["lists"] = lf.make(key, "/v1/lists", {"fields": {"$name": "Contract", "$objectType": "$account"}})
+    partner = lf.a_req("GET", "/v1/objects/partner", params={"limit": 1}).json()["data"][0]["id"]
+    values: list[Any] = [
+        None,
+        "x",
+        "",
+        1,
+        1.5,
+        True,
+        [],
+        ["x"],
+        {},
+        {"add": "mem_ava"},
+        {"replace": None},
+        {"firstName": "a"},
+        "mem_ava",
+        one["accounts"],
+        one["contacts"],
+        one["opportunities"],
+        "opt_stage_lead",
+        "TODO",
+        "$account",
+        "2026-01-01T00:00:00Z",
+        "https://x.co",
+        ["https://x.co"],
+        ["a@b.co"],
+        {"street": "s", "country": "US"},
+        [one["contacts"]],
+        {"add": [one["contacts"]]},
+        {"remove": one["contacts"]},
+    ]
+    field_keys = [
+        "$name",
+        "$stage",
+        "$title",
+        "$status",
+        "$content",
+        "$description",
+        "$dueAt",
+        "$objectType",
+        "$email",
+        "$website",
+        "$industry",
+        "$headcount",
+        "$primaryAddress",
+        "$profilePhotoUrl",
+        "external_id",
+        "tier",
+        "employeeCount",
+        "isCustomer",
+        "$accountStatus",
+        "website",
+        "partnerType",
+    ]
+    rel_keys = [
+        "$account",
+        "$owner",
+        "$contact",
+        "$assignedTo",
+        "$opportunity",
+        "$champion",
+        "$createdBy",
+        "$accounts",
+        "$contacts",
+        "$note",
+        "account",
+    ]
+    operations = [
+        ("/v1/objects/{entitySlug}/values", "/v1/objects/partner/values"),
+        ("/v1/objects/{entitySlug}/values/{id}", f"/v1/objects/partner/values/{partner}"),
+    ]
+    for coll, rid in one.items():
+        operations += [(f"/v1/{coll}", f"/v1/{coll}"), (f"/v1/{coll}/{{id}}", f"/v1/{coll}/{rid}")]
+
+    bases: dict[str, dict[str, Any]] = {
+        "/v1/accounts": {"fields": {"$name": "Base"}},
+        "/v1/contacts": {"fields": {}},
+        "/v1/opportunities": {
+            "fields": {"$name": "Base", "$stage": "opt_stage_lead"},
+            "relationships": {"$account": one["accounts"]},
+        },
+        "/v1/tasks": {
+            "fields": {"$title": "Base", "$status": "TODO"},
+            "relationships": {"$assignedTo": "mem_ava"},
+        },
+        "/v1/notes": {"fields": {"$title": "Base"}},
+        "/v1/lists": {"fields": {"$name": "Base", "$objectType": "$account"}},
+        "/v1/objects/{entitySlug}/values": {"fields": {}},
+    }
+
+    def check(template: str, path: str) -> tuple[bool, str]:
+        schema = typed(
+            spec["paths"][template]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        )
+        validator = jsonschema.Draft202012Validator(schema)
+        accepted = 0
+        base = bases.get(template)
+        for _ in range(CONTRACT_BODIES):
+            body: dict[str, Any] = {}
+            if base is not None and rng.random() < 0.6:  # a valid create with one or two keys changed
+                body = json.loads(json.dumps(base))
+                for _ in range(rng.randint(1, 2)):
+                    part, keys = ("fields", field_keys) if rng.random() < 0.6 else ("relationships", rel_keys)
+                    body.setdefault(part, {})[rng.choice(keys)] = rng.choice(values)
+                if rng.random() < 0.5:
+                    body[rng.choice(["fields", "relationships"])] = rng.choice(values)
+            else:
+                if rng.random() < 0.9:
+                    body["fields"] = {
+                        rng.choice(field_keys): rng.choice(values) for _ in range(rng.randint(0, 4))
+                    }
+                if rng.random() < 0.6:
+                    body["relationships"] = {
+                        rng.choice(rel_keys): rng.choice(values) for _ in range(rng.randint(0, 3))
+                    }
+            r = lf.a_req("POST", path, json=body)
+            if r.status_code == 200:
+                accepted += 1
+                errors = list(validator.iter_errors(body))
+                if errors:
+                    return False, f"accepted {json.dumps(body)[:50]}: {errors[0].message[:40]}"
+        return True, f"{accepted} of {CONTRACT_BODIES} accepted, all valid"
+
+    for template, path in operations:
+        att.run(
+            cat,
+            f"POST {template}",
+            "every accepted body fits the schema",
+            lambda t=template, p=path: check(t, p),
+        )
+
+
 # --- official SDKs ----------------------------------------------------------------------------------------
 def sdk_probes(att: Attack, lf: LF, cl: Close) -> None:
     cat = "sdk/lightfield"
@@ -3557,6 +3727,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda: lf_probes(att, lf),
             lambda: close_probes(att, cl),
             lambda: edge_probes(att, lf, cl),
+            lambda: contract_probes(att, lf),
             lambda: sdk_probes(att, lf, cl),
         ):
             try:
