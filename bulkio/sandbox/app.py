@@ -1,8 +1,10 @@
 """The sandbox's HTTP surface: a Lightfield-compatible ASGI app over :class:`~bulkio.sandbox.core.Sandbox`.
 
-Request pipeline, in order: auth (401) → ``Lightfield-Version`` (400 ``version_header``) → route
-(404) → scope (403) → rate limit (429) → faults (connection reset / 500 / 503) → ``Idempotency-Key``
-(400 too long, replay, 409 in flight) → latency → execute → dropped response.
+Request pipeline, in order: the whole body (a client that leaves mid-body gets nothing run) →
+auth (401) → ``Lightfield-Version`` (400 ``version_header``) → route (404) → scope (403) → rate limit
+(429) → body over 10 MiB (413) → faults (connection reset / 500 / 503) → ``Idempotency-Key`` (400
+empty or too long, replay, 409 in flight) → latency → execute → dropped response. Repeated headers
+are joined with ", " (never last-wins); a path holding ``%2F`` is not split there.
 
 Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bulkio relies on
 (points marked *profile* depend on the sandbox's :mod:`~bulkio.sandbox.profile`; the table in

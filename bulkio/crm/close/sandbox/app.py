@@ -1,10 +1,12 @@
 """The Close sandbox's HTTP surface: a Close-compatible ASGI app over :class:`CloseSandbox`.
 
-Request pipeline, in order: download links (no key) → ``/api/v1/…/`` path with its trailing slash
-(404) → Basic auth with the key as user name and an empty password, or ``Bearer <key>`` (401) →
-``X-HTTP-Method-Override`` → route (404/405) → ``X-TZ-Offset`` (400) → rate limit per endpoint
-group, per key and 3× per org (429) → faults (connection reset / 500 / 503 / 429 storm) → latency
-→ execute → dropped answer after a committed write.
+Request pipeline, in order: the whole body (a client that leaves mid-body gets nothing run) →
+download links (no key) → ``/api/v1/…/`` path with its trailing slash (404) → Basic auth with the
+key as user name and an empty password, or ``Bearer <key>`` (401) → ``X-HTTP-Method-Override`` →
+route (404/405) → ``X-TZ-Offset`` (400) → rate limit per endpoint group, per key and 3× per org
+(429) → body over 10 MiB (413) → faults (connection reset / 500 / 503 / 429 storm) → latency →
+execute → dropped answer after a committed write. Any unexpected error is a JSON 500; repeated
+headers are joined with ", " (never last-wins); a path holding ``%2F`` is not split there.
 
 Choices where the sources are silent or disagree (each also in docs/sandbox-close.md):
 
