@@ -2198,6 +2198,22 @@ def close_probes(att: Attack, cl: Close) -> None:
 
     att.run(cat, "B points a contact-type field at A's contact", "400", contact_field)
 
+    att.run(
+        cat,
+        "B reads A's organization",
+        "404",
+        lambda: expect(404, cl.b_req("GET", f"/organization/{cl.a.org_id}/")),
+    )
+    att.run(
+        cat,
+        "B's users list names only B's organization",
+        "A's org id absent",
+        lambda: (
+            cl.a.org_id not in (r := cl.b_req("GET", "/user/")).text and r.status_code == 200,
+            describe(r),
+        ),
+    )
+
     def search_leak() -> tuple[bool, str]:
         body = {
             "query": {
