@@ -1,8 +1,10 @@
 """The sandbox's HTTP surface: a Lightfield-compatible ASGI app over :class:`~bulkio.sandbox.core.Sandbox`.
 
-Request pipeline, in order: auth (401) → ``Lightfield-Version`` (400 ``version_header``) → route
-(404) → scope (403) → rate limit (429) → faults (connection reset / 500 / 503) → ``Idempotency-Key``
-(400 too long, replay, 409 in flight) → latency → execute → dropped response.
+Request pipeline, in order: the whole body (a client that leaves mid-body gets nothing run) →
+auth (401) → ``Lightfield-Version`` (400 ``version_header``) → route (404) → scope (403) → rate limit
+(429) → body over 10 MiB (413) → faults (connection reset / 500 / 503) → ``Idempotency-Key`` (400
+empty or too long, replay, 409 in flight) → latency → execute → dropped response. Repeated headers
+are joined with ", " (never last-wins); a path holding ``%2F`` is not split there.
 
 Where the contract is silent (API-FACTS "UNKNOWN"), the sandbox chooses, and bulkio relies on
 (points marked *profile* depend on the sandbox's :mod:`~bulkio.sandbox.profile`; the table in
@@ -77,7 +79,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -270,18 +272,17 @@ class SandboxApp:
                     return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = b""
+        headers = combined_headers(scope["headers"])
+        body: bytes | None = b""
         if scope["method"] == "POST":
-            while True:
-                msg = await receive()
-                body += msg.get("body", b"")
-                if not msg.get("more_body"):
-                    break
+            try:
+                body = await read_body(receive, MAX_BODY_BYTES)
+            except ClientGone:
+                return  # an aborted request is not run (its first half could parse as a whole body)
         try:
             reply = await self.handle(
                 scope["method"],
-                scope["path"],
+                request_path(scope),
                 scope.get("query_string", b"").decode("utf-8", "replace"),
                 headers,
                 body,
@@ -289,7 +290,7 @@ class SandboxApp:
         except Exception:
             logging.getLogger("bulkio.sandbox").exception("unexpected error")
             err = HttpError(500, "Internal server error.")
-            reply = Reply(500, _json(err.body()), {})
+            reply = Reply(500, _json(err.body()), limit_headers(default_burst(self.sandbox.rate)))
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(reply.body)).encode()),
@@ -304,7 +305,10 @@ class SandboxApp:
             return
         await send({"type": "http.response.body", "body": reply.body})
 
-    async def handle(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> Reply:
+    async def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None
+    ) -> Reply:
+        """Answer one request; ``body`` None means it was longer than :data:`MAX_BODY_BYTES`."""
         sb = self.sandbox
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
@@ -341,9 +345,16 @@ class SandboxApp:
                 if sb.profile.retry_after_ms:  # undocumented; the official SDKs obey it
                     rl_headers["Retry-After-Ms"] = str(max(1, int(wait * 1000 + 0.999)))
                 raise HttpError(429, "Rate limit exceeded. Please try again later.")
+            if body is None:
+                raise HttpError(
+                    413,
+                    f"The request body is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB.",
+                    type="payload_too_large",
+                )
         except HttpError as exc:
             rt.record(route.category if route else None, exc.status)
             return Reply(exc.status, _json(exc.body()), rl_headers)
+        assert body is not None  # a longer body was answered 413 above
 
         faults = rt.faults
         if faults.roll(faults.reset_rate):
@@ -361,6 +372,15 @@ class SandboxApp:
         request = _request_fingerprint(path, body) if idem_key is not None else None
         slot: tuple[str, str] | None = None
         if idem_key is not None:
+            if not idem_key:
+                err = HttpError(
+                    400,
+                    "Idempotency-Key must not be empty; send a unique key (a UUID) or no header.",
+                    code="invalid_type",
+                    param="Idempotency-Key",
+                )
+                rt.record(route.category, 400)
+                return Reply(400, _json(err.body()), rl_headers)
             if len(idem_key) > MAX_IDEMPOTENCY_KEY:
                 err = HttpError(
                     400,
@@ -506,6 +526,81 @@ class SandboxApp:
 
 #: JSON nested deeper than this is refused (a body of the contract's shapes is 5 levels deep).
 MAX_JSON_DEPTH = 64
+#: Longer request bodies are read to the end but not kept, and answered 413 (one record's body is
+#: a few KB; the contract names no limit, so this is the sandbox's, like a gateway's in front of an API).
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: Integers with more digits than this are refused (Python would need seconds to parse them).
+MAX_INT_DIGITS = 400
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its request body was complete."""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes; the rest is read and
+    dropped (never kept), so the client, which sends its whole body before reading, gets the answer."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise ClientGone  # the body never arrived whole: nothing may run on a part of it
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif chunks:
+            chunks.clear()
+        if not msg.get("more_body"):
+            break
+    return b"".join(chunks) if size <= limit else None
+
+
+def combined_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names (lower case) → values; a repeated header's values are joined with ", "
+    (RFC 9110 §5.3) instead of the last one winning, so two ``Authorization`` headers are no key
+    and two ``Content-Type`` headers no media type: a smuggled second value cannot override the first."""
+    headers: dict[str, str] = {}
+    for k, v in raw:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def request_path(scope: Scope) -> str:
+    """The decoded path; one holding an encoded slash (``%2F``) stays encoded, so that
+    ``/v1/accounts%2Fdefinitions`` or an id ``acc_1%2Fx`` is no path and no record (404) instead of
+    being split at the decoded slash."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and b"%2f" in raw.lower():
+        return raw.decode("ascii", "replace")
+    return str(scope["path"])
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are unique: a repeated key is ambiguous (which value wins depends on
+    the parser), so it is refused rather than silently taking the last."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise _NumberTooLong(text[:20])
+    return int(text)
 
 
 def _parse_json(headers: dict[str, str], body: bytes) -> Any:
@@ -515,7 +610,16 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
     if ctype != "application/json":
         raise HttpError(415, "Requests with a body must be sent as Content-Type: application/json.")
     try:
-        data = json.loads(body)
+        # strict UTF-8: a byte order mark is refused too (RFC 8259 §8.1 forbids it on the wire)
+        data = json.loads(body.decode("utf-8"), object_pairs_hook=_unique_object, parse_int=_parse_int)
+    except _DuplicateKey as exc:
+        raise HttpError(
+            400, f"The request body repeats the key {str(exc)!r} in one object.", code="invalid_type"
+        ) from None
+    except _NumberTooLong:
+        raise HttpError(
+            400, f"A number in the request body has more than {MAX_INT_DIGITS} digits.", code="invalid_type"
+        ) from None
     except RecursionError:
         raise HttpError(
             400,
@@ -524,6 +628,12 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
         ) from None
     except (ValueError, UnicodeDecodeError):
         raise HttpError(415, "The request body is not valid JSON.") from None
+    if _has_nul(data):
+        raise HttpError(
+            400,
+            "The request body holds a NUL character (\\u0000), which no text field can store.",
+            code="invalid_type",
+        )
     if _depth(data) > MAX_JSON_DEPTH:
         raise HttpError(
             400,
@@ -540,6 +650,22 @@ def _parse_json(headers: dict[str, str], body: bytes) -> Any:
             code="invalid_type",
         ) from None
     return data
+
+
+def _has_nul(data: Any) -> bool:
+    """Whether a key or string anywhere in parsed JSON holds U+0000 (without recursion)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _depth(data: Any) -> int:

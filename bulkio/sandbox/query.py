@@ -12,6 +12,7 @@ meaning "links to this id". Several filters AND together.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,6 +38,12 @@ OPS_BY_TYPE: dict[str, tuple[str, ...]] = {
 RELATIONSHIP_OPS = ("contains", "equal")
 FILTER_RE = re.compile(r"^(?P<key>[^\[\]]+)(?:\[(?P<op>-?[A-Za-z]+)\])?$")
 MAX_LIMIT = 25
+#: The contract's ``offset`` maximum (``Number.MAX_SAFE_INTEGER``).
+MAX_OFFSET = 2**53 - 1
+#: A query integer: ASCII digits, an optional leading minus (so ``-1`` is "too small", not "not a number").
+INTEGER_RE = re.compile(r"-?[0-9]{1,100}")
+#: A number filter value: JSON's number grammar.
+NUMBER_RE = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 Predicate = Callable[[Record], bool]
 
@@ -50,16 +57,22 @@ def relationship_slug(otype: str, key: str) -> str:
 def page_bounds(params: Iterable[tuple[str, str]]) -> tuple[int, int]:
     """``offset`` ≥ 0 (default 0) and ``limit`` 1–25 (default 25), else 400 ``invalid_type``."""
     offset, limit = 0, MAX_LIMIT
+    seen: set[str] = set()
     for name, raw in params:
         if name not in ("offset", "limit"):
             continue
-        try:
-            val = int(raw)
-        except ValueError:
-            raise bad(f"'{name}' must be an integer.", "invalid_type", name) from None
+        if name in seen:
+            raise bad(f"'{name}' may be given once.", "invalid_type", name)
+        seen.add(name)
+        # plain ASCII digits only: Python's int() would also take " 5", "+5", "1_0" and "٥"
+        if not INTEGER_RE.fullmatch(raw):
+            raise bad(f"'{name}' must be an integer.", "invalid_type", name)
+        val = int(raw)
         if name == "offset":
             if val < 0:
                 raise bad("'offset' must be 0 or more.", "invalid_type", "offset")
+            if val > MAX_OFFSET:
+                raise bad(f"'offset' must be at most {MAX_OFFSET}.", "invalid_type", "offset")
             offset = val
         else:
             if not 1 <= val <= MAX_LIMIT:
@@ -139,10 +152,10 @@ def _field_predicate(
     take option ids, and labels only for opportunity ``$stage`` (case-insensitive, P-FILT)."""
     vt = fdef["valueType"]
     if vt in ("NUMBER", "CURRENCY"):
-        try:
-            want_n = float(raw)
-        except ValueError:
-            raise bad(f"Filter '{param}' needs a number.", "invalid_type", param) from None
+        # a JSON number, finite: float() would also take "nan", "inf", "1_0", " 5" and "٥"
+        want_n = float(raw) if NUMBER_RE.fullmatch(raw) else math.inf
+        if not math.isfinite(want_n):
+            raise bad(f"Filter '{param}' needs a number.", "invalid_type", param)
         return _ordered(key, op, want_n, lambda v: float(v))
     if vt == "DATETIME":
         want_d = parse_datetime(raw)
@@ -150,7 +163,7 @@ def _field_predicate(
             raise bad(f"Filter '{param}' needs an ISO 8601 date-time.", "invalid_type", param)
         return _ordered(key, op, want_d, lambda v: parse_datetime(v))
     if vt == "CHECKBOX":
-        low = raw.strip().lower()
+        low = raw if exact else raw.strip().lower()
         if low not in ("true", "false"):
             raise bad(f"Filter '{param}' needs true or false.", "invalid_type", param)
         want_b = low == "true"

@@ -88,7 +88,10 @@ def parse_datetime(text: str) -> datetime | None:
         return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is in year 10000 in UTC: no datetime
+        return None
 
 
 def format_datetime(dt: datetime) -> str:
@@ -220,6 +223,9 @@ def check_value(
             if k in ("latitude", "longitude"):
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                     raise wrong(f"a number for '{k}'")
+                top = 90 if k == "latitude" else 180
+                if v is not None and not -top <= v <= top:
+                    raise unprocessable(f"The {k} of field '{key}' must be between -{top} and {top}.", param)
             elif v is not None and not isinstance(v, str):
                 raise wrong(f"a string for '{k}'")
             addr[k] = v
@@ -277,6 +283,8 @@ def _ids(key: str, value: Any, *, nullable: bool = False) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        # every entry counts toward the limit, repeats too (the least forgiving reading of §12.5)
+        _check_reference_count(len(value))
         return list(dict.fromkeys(value))
     raise bad(
         f"Invalid value for relationship '{key}': expected an id or a list of ids.",
@@ -402,6 +410,7 @@ def apply_write(
                     key, value, current, has_one=rdef["cardinality"].upper() == "HAS_ONE"
                 )
                 referenced += n
+                _check_removed(org, rdef, key, value)
         if rdef["cardinality"].upper() == "HAS_ONE" and len(result) > 1:
             raise bad(
                 f"Relationship '{key}' holds one record; {len(result)} ids given.", "invalid_type", param
@@ -419,7 +428,8 @@ def apply_write(
     ):
         new_rels["$createdBy"] = [member_id]
     for key in odef.required:
-        if key in odef.fields and key not in new_fields and (create or key in fields_in):
+        missing = key not in new_fields or _blank(new_fields[key])
+        if key in odef.fields and missing and (create or key in fields_in):
             raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
         if key in odef.rels and not new_rels.get(key) and (create or key in rels_in):
             raise unprocessable(f"'{coll}' requires relationship '{key}'.", f"relationships.{key}", None)
@@ -467,7 +477,7 @@ def apply_list_write(
             stored = "$" + bare
         new_fields[key] = stored
     for key in odef.required:
-        if key not in new_fields:
+        if key not in new_fields or _blank(new_fields[key]):
             raise unprocessable(f"'{coll}' requires field '{key}'.", f"fields.{key}", None)
 
     otype = str(new_fields["$objectType"]).removeprefix("$")
@@ -510,6 +520,7 @@ def apply_list_write(
                 )
             result, added, n = _add_remove(key, value, current)
             referenced += n
+            _check_removed(org, rdef, key, value)
         _check_targets(org, rdef, key, added)
         _set_rel(new_rels, key, result)
     _check_reference_count(referenced)
@@ -535,6 +546,20 @@ def _set_rel(rels: dict[str, list[str]], key: str, ids: list[str]) -> None:
         rels[key] = ids
     else:
         rels.pop(key, None)
+
+
+def _blank(value: Any) -> bool:
+    """An empty or all-whitespace string: no value for a required key (``CrmAccount requires name
+    field`` is the answer to a name that says nothing, not only to a missing one)."""
+    return isinstance(value, str) and not value.strip()
+
+
+def _check_removed(org: OrgData, rdef: dict[str, Any], key: str, value: dict[str, Any]) -> None:
+    """Ids to ``remove`` must name records of this org too (400 ``relationship_entity_missing``):
+    "one or more relationship IDs do not exist" covers every id a request references, and a
+    silent no-op would hide a client that sends another org's (or a made-up) id."""
+    if "remove" in value:
+        _check_targets(org, rdef, key, _ids(key, value["remove"]))
 
 
 def _check_targets(org: OrgData, rdef: dict[str, Any], key: str, ids: list[str]) -> None:

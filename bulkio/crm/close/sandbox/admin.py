@@ -191,7 +191,11 @@ def create_pipeline(org: OrgData, body: Any, user_id: str, now: float) -> dict[s
         "date_created": iso(now),
         "date_updated": iso(now),
     }
-    for i, s in enumerate(data.get("statuses") or []):
+    statuses = data.get("statuses") or []
+    if not isinstance(statuses, list):
+        p.add("statuses", "Expected a list of {label, type} objects.")
+        statuses = []
+    for i, s in enumerate(statuses):
         if (
             not isinstance(s, dict)
             or s.get("type") not in STATUS_TYPES
@@ -307,8 +311,21 @@ def _field_body(p: Problems, data: dict[str, Any], current: dict[str, Any] | Non
     if out.get("type") != "choices":
         out["choices"] = None
     if "editable_with_roles" in data:
-        out["editable_with_roles"] = list(data["editable_with_roles"] or [])
+        roles = _roles(data["editable_with_roles"])
+        if roles is None:
+            p.add("editable_with_roles", "Expected a list of role ids.")
+        else:
+            out["editable_with_roles"] = roles
     return out
+
+
+def _roles(value: Any) -> list[str] | None:
+    """``editable_with_roles``: a list of role ids (``null`` = none); anything else is None."""
+    if value is None:
+        return []
+    if isinstance(value, list) and all(isinstance(r, str) for r in value):
+        return list(value)
+    return None
 
 
 FIELD_KEYS = {"name", "type", "description", "accepts_multiple_values", "choices", "editable_with_roles"}
@@ -394,10 +411,13 @@ def associate(org: OrgData, field_id: str, body: Any) -> dict[str, Any]:
         p.add("object_type", "The field is already associated with this object type.")
     if "required" in data and not isinstance(data["required"], bool):
         p.add("required", "Expected true or false.")
+    roles = _roles(data.get("editable_with_roles"))
+    if roles is None:
+        p.add("editable_with_roles", "Expected a list of role ids.")
     p.raise_any()
     assoc = {
         "object_type": ot,
-        "editable_with_roles": list(data.get("editable_with_roles") or []),
+        "editable_with_roles": roles or [],
         "required": bool(data.get("required", False)),
     }
     f["associations"].append(assoc)

@@ -1,10 +1,12 @@
 """The Close sandbox's HTTP surface: a Close-compatible ASGI app over :class:`CloseSandbox`.
 
-Request pipeline, in order: download links (no key) → ``/api/v1/…/`` path with its trailing slash
-(404) → Basic auth with the key as user name and an empty password, or ``Bearer <key>`` (401) →
-``X-HTTP-Method-Override`` → route (404/405) → ``X-TZ-Offset`` (400) → rate limit per endpoint
-group, per key and 3× per org (429) → faults (connection reset / 500 / 503 / 429 storm) → latency
-→ execute → dropped answer after a committed write.
+Request pipeline, in order: the whole body (a client that leaves mid-body gets nothing run) →
+download links (no key) → ``/api/v1/…/`` path with its trailing slash (404) → Basic auth with the
+key as user name and an empty password, or ``Bearer <key>`` (401) → ``X-HTTP-Method-Override`` →
+route (404/405) → ``X-TZ-Offset`` (400) → rate limit per endpoint group, per key and 3× per org
+(429) → body over 10 MiB (413) → faults (connection reset / 500 / 503 / 429 storm) → latency →
+execute → dropped answer after a committed write. Any unexpected error is a JSON 500; repeated
+headers are joined with ", " (never last-wins); a path holding ``%2F`` is not split there.
 
 Choices where the sources are silent or disagree (each also in docs/sandbox-close.md):
 
@@ -30,7 +32,7 @@ import binascii
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,7 +74,8 @@ class Route:
 
 
 def _json(data: Any) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    # backslashreplace: a lone surrogate that slipped into a message or a record stays valid JSON
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 CUSTOM_KINDS = ("lead", "contact", "opportunity", "shared")
@@ -178,17 +181,24 @@ class CloseSandboxApp:
                     return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
+        headers = combined_headers(scope["headers"])
+        try:
+            body = await read_body(receive, MAX_BODY_BYTES)
+        except ClientGone:
+            return  # an aborted request is not run (its first half could parse as a whole body)
         base = f"{scope.get('scheme', 'http')}://{headers.get('host') or '127.0.0.1'}"
-        reply = await self.handle(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, body, base
-        )
+        try:
+            reply = await self.handle(
+                scope["method"],
+                request_path(scope),
+                scope.get("query_string", b"").decode("utf-8", "replace"),
+                headers,
+                body,
+                base,
+            )
+        except Exception:
+            logging.getLogger("bulkio.close_sandbox").exception("unexpected error")
+            reply = Reply(500, _json({"error": "Internal server error."}))
         raw = [
             (b"content-type", reply.content_type.encode()),
             (b"content-length", str(len(reply.body)).encode()),
@@ -204,8 +214,9 @@ class CloseSandboxApp:
         await send({"type": "http.response.body", "body": reply.body})
 
     async def handle(
-        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, base: str
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None, base: str
     ) -> Reply:
+        """Answer one request; ``body`` None means it was longer than :data:`MAX_BODY_BYTES`."""
         sb = self.sandbox
         if path.startswith(DOWNLOADS) and method == "GET":
             return self.download(path[len(DOWNLOADS) :], query)
@@ -219,21 +230,32 @@ class CloseSandboxApp:
         org_id, user_id = found
         rt = sb.runtime(org_id)
         params = parse_qsl(query, keep_blank_values=True)
-        override = headers.get("x-http-method-override", "").upper()
-        if method == "POST" and override in ("GET", "PUT", "DELETE"):
-            method, params, body = self._override(override, params, body)
         route: Route | None = None
         limit_headers: dict[str, str] = {}
+        key_hash = hash_key(key or "")
+        parts = [p for p in path[len(API) :].split("/") if p]
         try:
-            route = resolve(method, [p for p in path[len(API) :].split("/") if p])
+            override = headers.get("x-http-method-override", "").upper()
+            if method == "POST" and override in ("GET", "PUT", "DELETE") and body is not None:
+                method, params, body = self._override(override, params, body)
+            try:
+                route = resolve(method, parts)
+            except CloseError:
+                # nothing runs, so nothing is spent; the header still tells where the key stands
+                group = f"{parts[0] if parts else ''}:{'read' if method == 'GET' else 'write'}"
+                limit_headers = rate_headers(rt.peek(key_hash, group), rt.options, refused=False)
+                raise
             tz = tz_offset(headers.get("x-tz-offset"))
-            verdict = rt.check(hash_key(key or ""), route.group)
+            verdict = rt.check(key_hash, route.group)
             limit_headers = rate_headers(verdict.bucket, rt.options, refused=not verdict.ok)
             if not verdict.ok:
                 raise CloseError(429, rate_body(verdict, rt.options))
+            if body is None:
+                raise error(413, f"Request body too large: at most {MAX_BODY_BYTES // (1024 * 1024)} MiB.")
         except CloseError as exc:
             rt.record(route.group if route else None, exc.status)
             return Reply(exc.status, _json(exc.body), {**limit_headers, **exc.headers})
+        assert body is not None  # a longer body was answered 413 above
         faults = rt.faults
         if faults.roll(faults.reset_rate):
             rt.record(route.group, 0)
@@ -251,7 +273,12 @@ class CloseSandboxApp:
         delay = faults.delay()
         if delay > 0:
             await asyncio.sleep(delay)
-        status, payload = self.execute(route, org_id, user_id, params, headers, body, tz, rt, base)
+        try:
+            status, payload = self.execute(route, org_id, user_id, params, headers, body, tz, rt, base)
+        except Exception:
+            # a sandbox bug: still Close's JSON error body, with the rate headers of every answer
+            logging.getLogger("bulkio.close_sandbox").exception("unexpected error")
+            status, payload = 500, _json({"error": "Internal server error."})
         rt.record(route.group, status)
         mode = "ok"
         if route.write and 200 <= status < 300:
@@ -267,10 +294,7 @@ class CloseSandboxApp:
         """``X-HTTP-Method-Override``: a POST whose body ``{"_params": {...}}`` stands in for a query."""
         if method != "GET":
             return method, params, body
-        try:
-            data = json.loads(body or b"{}")
-        except ValueError:
-            data = {}
+        data = _parse_json({"content-type": "application/json"}, body) if body.strip() else {}
         extra = data.get("_params") if isinstance(data, dict) else None
         if isinstance(extra, dict):
             params = params + [(str(k), str(v)) for k, v in extra.items()]
@@ -288,6 +312,10 @@ class CloseSandboxApp:
         org_id = self.sandbox.store.export_org(export_id)
         if org_id is None:
             return denied
+        with self.sandbox.store.lock:
+            doc = self.sandbox.org(org_id).exports.get(export_id)
+        if doc is None or name != f"{export_id}.{doc['format']}.gz":
+            return denied  # the link names one file: another suffix (or a header in the name) is no link
         if exports.check_download(self.sandbox.secret, export_id, dict(parse_qsl(query)), time.time()):
             return denied
         data = self.sandbox.store.export_body(org_id, export_id)
@@ -511,16 +539,124 @@ def _only(params: list[tuple[str, str]], allowed: set[str]) -> None:
             raise bad_request(f"Unknown query parameter {name!r}.")
 
 
+#: Longer request bodies are read to the end but not kept, and answered 413 (Close publishes no
+#: limit; one lead with its contacts is a few KB).
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: JSON nested deeper than this is refused (the deepest real body, a search query, is ~10 levels).
+MAX_JSON_DEPTH = 64
+#: Integers with more digits than this are refused (Python would need seconds to parse them).
+MAX_INT_DIGITS = 400
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its request body was complete."""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than ``limit`` bytes; the rest is read and
+    dropped (never kept), so the client, which sends its whole body before reading, gets the answer."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        msg = await receive()
+        if msg["type"] == "http.disconnect":
+            raise ClientGone  # the body never arrived whole: nothing may run on a part of it
+        chunk = msg.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+        elif chunks:
+            chunks.clear()
+        if not msg.get("more_body"):
+            break
+    return b"".join(chunks) if size <= limit else None
+
+
+def combined_headers(raw: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Header names (lower case) → values; a repeated header's values are joined with ", "
+    (RFC 9110 §5.3) instead of the last one winning, so two ``Authorization`` headers are no key
+    and two ``Content-Type`` headers no media type: a smuggled second value cannot override the first."""
+    headers: dict[str, str] = {}
+    for k, v in raw:
+        name, value = k.decode("latin-1").lower(), v.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def request_path(scope: Scope) -> str:
+    """The decoded path; one holding an encoded slash (``%2F``) stays encoded, so that
+    ``/lead%2F`` or an id ``lead_1%2F`` is no path and no object (404) instead of being split at
+    the decoded slash."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and b"%2f" in raw.lower():
+        return raw.decode("ascii", "replace")
+    return str(scope["path"])
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A repeated key is ambiguous (which value wins depends on the parser): refused."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
+
+
 def _parse_json(headers: dict[str, str], body: bytes) -> Any:
+    """The body as JSON, strictly: UTF-8 without a byte order mark, no NaN/Infinity, no repeated
+    keys, no lone surrogates, at most :data:`MAX_JSON_DEPTH` levels; anything else is a 400
+    ``{"error": ...}`` (a body that is no JSON at all, as Close answers malformed JSON)."""
     ctype = headers.get("content-type", "").split(";")[0].strip().lower()
     if not body.strip():
         raise invalid(errors=["The request body must be a JSON object."])
     if ctype != "application/json":
         raise error(415, "Send request bodies as JSON with Content-Type: application/json.")
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise bad_request("The request body is not valid JSON.") from None
+        data = json.loads(
+            body.decode("utf-8"),
+            object_pairs_hook=_unique_object,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+        )
+    except RecursionError:
+        raise bad_request(
+            f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
+        ) from None
+    except UnicodeDecodeError:
+        raise bad_request("The request body is not valid UTF-8.") from None
+    except ValueError as exc:
+        raise bad_request(f"The request body is not valid JSON: {str(exc)[:120]}") from None
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise bad_request(f"The request body is nested too deeply (at most {MAX_JSON_DEPTH} levels).")
+    try:
+        json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError):
+        raise bad_request("The request body holds a lone surrogate or a number out of range.") from None
+    return data
 
 
 def create_app(

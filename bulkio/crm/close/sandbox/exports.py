@@ -283,7 +283,8 @@ def check_download(secret: bytes, export_id: str, query: dict[str, str], now: fl
         ttl = int(query.get("X-Amz-Expires", ""))
     except ValueError:
         return 403
-    if not hmac.compare_digest(query.get("X-Amz-Signature", ""), signature(secret, export_id, stamp)):
+    given = query.get("X-Amz-Signature", "").encode("utf-8", "replace")  # bytes: str must be ASCII
+    if not hmac.compare_digest(given, signature(secret, export_id, stamp).encode()):
         return 403
     if ttl != URL_TTL or now > stamp + ttl:
         return 403

@@ -194,6 +194,15 @@ class OrgRuntime:
         rate = self.search_rate if group == "search" else self.rate
         return max(1, round(rate * self.window))
 
+    def peek(self, key_hash: str, group: str) -> Bucket:
+        """The key's bucket for ``group``, refilled, without spending: the RateLimit header of an
+        answer that runs nothing (an unknown path, a method the path does not take)."""
+        bucket = self.key_buckets.get((key_hash, group))
+        if bucket is None:
+            return Bucket(self.limit_of(group), self.window)
+        bucket.refill(time.monotonic())
+        return bucket
+
     def check(self, key_hash: str, group: str) -> Verdict:
         """Spend one request of the key's and the org's bucket for ``group``, if both allow it."""
         now = time.monotonic()

@@ -15,6 +15,7 @@ Unknown query parameters are a 400: a filter silently ignored would hand a clien
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -28,6 +29,8 @@ Params = list[tuple[str, str]]
 MAX_LIMIT = {"lead": 200, "contact": 100, "opportunity": 250}
 CONFIG_MAX_LIMIT = 1000
 PERIODS = ("one_time", "monthly", "annual")
+#: A query integer: ASCII digits, an optional leading minus (so ``-1`` is "negative", not "not a number").
+INTEGER_RE = re.compile(r"-?[0-9]{1,100}")
 ORDER_KEYS = (
     "date_won",
     "date_updated",
@@ -76,10 +79,10 @@ def paging(params: Params, max_limit: int, max_skip: int) -> tuple[int, int]:
         if raw is None:
             out.append(default)
             continue
-        try:
-            n = int(raw)
-        except ValueError:
-            raise bad_request(f"{name} must be an integer, got {raw!r}.") from None
+        # plain ASCII digits only: Python's int() would also take " 5", "+5", "1_0" and "٥"
+        if not INTEGER_RE.fullmatch(raw):
+            raise bad_request(f"{name} must be an integer, got {raw[:40]!r}.")
+        n = int(raw)
         if n < 0:
             raise bad_request(f"{name} must not be negative.")
         if n > top:
@@ -132,7 +135,10 @@ def _local_bound(raw: str, tz_hours: float) -> datetime:
     if d is not None:
         tz = timezone(timedelta(hours=tz_hours))
         start = datetime(d.year, d.month, d.day, tzinfo=tz)
-        return start.astimezone(UTC)
+        try:
+            return start.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 at +14:00 is in year 0 in UTC
+            raise bad_request(f"Not a date this API can compare: {raw!r}.") from None
     dt = parse_datetime(raw)
     if dt is None:
         raise bad_request(f"Not a valid date or date-time: {raw!r}.")
@@ -285,7 +291,7 @@ def matching_opportunities(
             matches.append(o)
     order = dict(params).get("_order_by")
     if order:
-        name = order.lstrip("-")
+        name = order.removeprefix("-")
         if name not in ORDER_KEYS:
             raise bad_request(f"_order_by must be one of {', '.join(ORDER_KEYS)} (with - for descending).")
         matches.sort(key=_sort_key(name), reverse=order.startswith("-"))

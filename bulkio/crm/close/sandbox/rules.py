@@ -24,6 +24,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 URL_RE = re.compile(r"^https?://([a-z0-9-]+\.)*[a-z0-9-]+(\.[a-z]{2,})?(:\d+)?([/?#]\S*)?$", re.IGNORECASE)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_INT = 2**63 - 1
+TZ_RE = re.compile(r"[+-]?[0-9]{1,2}(\.[0-9]{1,4})?")
 
 UNAUTHORIZED = (
     "The server could not verify that you are authorized to access the URL requested.  You either "
@@ -97,7 +98,10 @@ def parse_datetime(text: Any) -> datetime | None:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    try:
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC: no datetime
+        return None
 
 
 def parse_date(text: Any) -> date | None:
@@ -114,10 +118,10 @@ def tz_offset(header: str | None) -> float:
     """``X-TZ-Offset`` in hours (may be fractional, e.g. ``-2.5``); absent = UTC."""
     if header is None or not header.strip():
         return 0.0
-    try:
-        hours = float(header)
-    except ValueError:
-        raise bad_request(f"Invalid X-TZ-Offset header {header!r}: expected hours, e.g. -4 or 5.5.") from None
+    # a plain decimal only: float() would also take "nan", "1e1", "1_0" and "٥"
+    if not TZ_RE.fullmatch(header.strip()):
+        raise bad_request(f"Invalid X-TZ-Offset header {header[:40]!r}: expected hours, e.g. -4 or 5.5.")
+    hours = float(header)
     if not math.isfinite(hours) or not -14 <= hours <= 14:
         raise bad_request(f"Invalid X-TZ-Offset header {header!r}: expected hours between -14 and 14.")
     return hours

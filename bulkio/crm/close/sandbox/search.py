@@ -173,7 +173,12 @@ class Search:
         cond = self._condition(cond_node)
         if field.get("type") == "regular_field":
             ot, name = field.get("object_type"), field.get("field_name")
-            if ot not in REGULAR or name not in REGULAR[ot]:
+            if (
+                not isinstance(ot, str)
+                or not isinstance(name, str)
+                or ot not in REGULAR
+                or name not in REGULAR[ot]
+            ):
                 raise bad_request(f"Unknown regular field {ot!r}.{name!r}.")
 
             def regular(o: Obj) -> bool:
@@ -221,16 +226,18 @@ class Search:
             return self._text_condition(node)
         if kind == "term":
             values = node.get("values")
-            if not isinstance(values, list):
-                raise bad_request("A term condition needs a 'values' list.")
+            if not isinstance(values, list) or not all(
+                isinstance(x, str | int | float) and x is not None for x in values
+            ):
+                raise bad_request("A term condition needs a 'values' list of strings or numbers.")
             wanted = set(map(_term, values))
             return lambda v: any(
                 _term(x) in wanted for x in (v if isinstance(v, list) else [v]) if x is not None
             )
         if kind == "reference":
             ids = node.get("object_ids")
-            if not isinstance(ids, list):
-                raise bad_request("A reference condition needs an 'object_ids' list.")
+            if not isinstance(ids, list) or not all(isinstance(x, str) for x in ids):
+                raise bad_request("A reference condition needs an 'object_ids' list of ids.")
             wanted_ids = set(ids)
             return lambda v: any(x in wanted_ids for x in (v if isinstance(v, list) else [v]))
         if kind == "current_user":
@@ -252,7 +259,9 @@ class Search:
 
     def _has_related(self, node: dict[str, Any]) -> Pred:
         this, other = node.get("this_object_type"), node.get("related_object_type")
-        how = RELATED.get((this, other))  # type: ignore[arg-type]
+        if not isinstance(this, str) or not isinstance(other, str):
+            raise bad_request("has_related needs 'this_object_type' and 'related_object_type' names.")
+        how = RELATED.get((this, other))
         if how is None:
             raise bad_request(f"has_related does not link {this!r} to {other!r}.")
         inner = self.compile(node.get("related_query") or {"type": "match_all"})
@@ -392,8 +401,10 @@ def _sort(objs: list[Obj], sort: Any) -> None:
             raise bad_request("Each sort item needs a 'field' and a direction 'asc' or 'desc'.")
         if field.get("type") == "custom_field":
             key = f"custom.{field.get('custom_field_id')}"
-        elif field.get("type") == "regular_field" and field.get("field_name") in REGULAR.get(
-            str(field.get("object_type")), ()
+        elif (
+            field.get("type") == "regular_field"
+            and isinstance(field.get("field_name"), str)
+            and field["field_name"] in REGULAR.get(str(field.get("object_type")), ())
         ):
             key = str(field["field_name"])
         else:
