@@ -56,7 +56,11 @@ CODES: dict[str, str] = {
     "looks_like_fraction": "A fraction of 1 (0.5) where the field holds 0-100 values (50); write 50 or use --percent.",
     "invalid_social_handle": "Not a profile URL or handle for the field's platform.",
     "invalid_country": "Country must be a 2-letter ISO 3166-1 code.",
-    "invalid_checkbox": "Not a yes/no value.",
+    "invalid_checkbox": (
+        "Not a yes/no value (yes/no, true/false, 1/0, x, on/off, checked/unchecked; also yes/no and "
+        "Excel's TRUE/FALSE in German, French, Spanish, Italian, Portuguese, Dutch, the Nordic "
+        "languages, Polish and Finnish: ja/nein, WAHR/FALSCH, oui/non, VRAI/FAUX, ...)."
+    ),
     "too_many_decimals": "Numbers accept at most 2 decimal places.",
     "required_field_missing": "A field required to create the record is blank.",
     # resolve
