@@ -162,7 +162,7 @@ class SourceTable:
 
 
 #: Cells a :class:`KeptRows` holds at most (about 70 MB): a results sheet of a workbook of up to
-#: 100,000 rows of 10 columns reuses the rows of the first read instead of reading the file again.
+#: 90,000 rows of 10 columns reuses the rows of the first read instead of reading the file again.
 KEEP_CELLS = 1_000_000
 
 
