@@ -314,6 +314,14 @@ def list_sheets(
     return book_sheets(p, name, kind, limits)
 
 
+#: Files people bring that no reader can open, and how to get one it can.
+_EXPORT_FIRST = {
+    ".numbers": "an Apple Numbers file cannot be read; in Numbers choose File > Export To > Excel "
+    "(or CSV) and import that file",
+    ".gsheet": "a Google Sheets shortcut holds no data; in Google Sheets choose File > Download > "
+    "Microsoft Excel (.xlsx) or Comma-separated values (.csv) and import that file",
+}
+
 #: Workbook names on files that are markup: a web page, an Excel 2003 XML Spreadsheet.
 MARKUP_KINDS = frozenset({"html", "xml2003"})
 
@@ -323,6 +331,8 @@ def _kind(p: Path, name: str, scan: _Scan) -> str:
     and the name second; refuses the rest."""
     suffix = p.suffix.lower()
     head = scan.head
+    if suffix in _EXPORT_FIRST:
+        raise InputFileError(_EXPORT_FIRST[suffix], path=name)
     if head.startswith(_OLE_MAGIC):
         if scan.encrypted:
             raise InputFileError(

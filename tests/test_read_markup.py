@@ -200,3 +200,16 @@ def test_import_an_excel_2003_xml_sheet_of_accounts(sandbox: Any, empty_org: Any
     assert got["NS-1"]["renewalDate"]["value"].startswith("2027-03-15")
     assert got["NS-1"]["isCustomer"]["value"] is True and got["NS-2"]["isCustomer"]["value"] is False
     assert got["NS-3"]["$name"]["value"] == "Hooli Inc"
+
+
+@pytest.mark.parametrize(
+    ("name", "says"), [("list.numbers", "File > Export To > Excel"), ("crm.gsheet", "File > Download")]
+)
+def test_files_to_export_first_say_how(tmp_path: Path, name: str, says: str) -> None:
+    """An Apple Numbers file or a Google Drive shortcut: one line that says how to get a file bulkio
+    reads."""
+    path = tmp_path / name
+    path.write_bytes(b"PK\x03\x04" if name.endswith(".numbers") else b'{"url": "https://docs.google.com/"}')
+    with pytest.raises(InputFileError, match=says) as err:
+        _read(path)
+    assert name in str(err.value)
