@@ -9,7 +9,8 @@ are. bulkio reads them as the sheet Excel shows:
 * **HTML**: the largest ``<table>`` of the page (``sheet="Table 2"`` picks another); each cell's
   text as a browser lays it out (runs of spaces collapsed, ``<br>`` a line break); ``colspan`` and
   ``rowspan`` become merged cells, filled below the header as for an .xlsx. Cells are text, read
-  by the value parsers like a CSV's. The stdlib parser expands no entities beyond HTML's own and
+  by the value parsers like a CSV's, but for Excel's own ``x:num`` attribute, the number behind a
+  formatted cell. The stdlib parser expands no entities beyond HTML's own and
   loads nothing.
 * **XML Spreadsheet 2003**: every ``<Worksheet>`` is a sheet; ``ss:Index`` places cells, number,
   date and boolean cells keep their types, ``ss:MergeAcross``/``ss:MergeDown`` are merged cells.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -135,6 +137,7 @@ class _Tables(HTMLParser):
                 "text": [],
                 "colspan": _span(attr.get("colspan"), _MAX_COLSPAN),
                 "rowspan": _span(attr.get("rowspan"), _MAX_ROWSPAN),
+                "num": _number(attr.get("x:num")),
             }
         elif tag == "br":
             self._text("\n")
@@ -190,7 +193,9 @@ class _Tables(HTMLParser):
         if len(text) > MAX_CELL_CHARS:
             grid.too_large.append((r, col, len(text)))
             text = ""
-        row.append(text or None)
+        num = cell["num"]
+        shows_number = num is not None and _SHOWS_NUMBER.fullmatch(text) and not _SHOWS_DATE.search(text)
+        row.append(num if shows_number else text or None)
         row.extend([None] * (colspan - 1))
         if colspan > 1 or rowspan > 1:
             grid.merges.append((r, col, r + rowspan - 1, col + colspan - 1))
@@ -213,6 +218,26 @@ class _Tables(HTMLParser):
         while row and row[-1] is None:
             row.pop()
         t["grid"].rows.append(row)
+
+
+#: A cell that shows a number (``1.234,50 €``, ``$1,000.00``, ``(300)``): its ``x:num`` is that
+#: number. A date or time (its ``x:num`` is a serial number) or a percentage (``50 %`` over 0.5)
+#: stays text, read as written.
+_SHOWS_NUMBER = re.compile(r"[-+(]?\s*[^\d\s%]{0,3}\s*\d[\d.,'\s\u00a0\u202f]*\s*[^\d\s%]{0,3}\s*\)?")
+_SHOWS_DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|:")
+
+
+def _number(value: str | None) -> int | float | None:
+    """The value of Excel's ``x:num`` attribute: the number behind a formatted cell."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    return int(number) if number.is_integer() and abs(number) < 1e15 else number
 
 
 def _span(value: str | None, cap: int) -> int:

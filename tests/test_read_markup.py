@@ -83,6 +83,16 @@ def test_excel_2003_xml_keeps_types_indexes_and_sheets() -> None:
         _read(NETSUITE, sheet="Deals")
 
 
+def test_excel_x_num_is_the_number_behind_a_formatted_cell() -> None:
+    """Excel's web pages keep a formatted number's value in ``x:num`` (``1.234,50 €`` over 1234.5,
+    ``1.234`` over 1234); a date or time (its serial number) and a percentage stay as written."""
+    _, rows, _ = _read(MARKUP / "excel-web-page-x-num.xls")
+    assert [r.cells for r in rows] == [
+        ["A", 1234.5, "16.03.2026", "50 %", -300, 1234],
+        ["B", "12", "16.03.2026 12:00", "x", "7", "2"],
+    ]
+
+
 def test_a_report_saved_as_a_web_page_reads_too(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_bytes(PRINTABLE.read_bytes())
