@@ -1265,3 +1265,32 @@ def test_a_file_two_vendors_profiles_read_alike_says_so(sandbox: Any, empty_org:
         "is used (--from hubspot|salesforce picks one)"
     )
     assert said == [expected], messages
+
+
+def test_zoominfo_contacts_export(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A ZoomInfo contacts export (85 columns), read for its companies (keyed by ZoomInfo Company ID,
+    their address from the Company … columns, never the person's Country) and its people (keyed by
+    ZoomInfo Contact ID; Direct Phone Number then Mobile phone, read in the row's Country)."""
+    path = REAL / "zoominfo" / "zoominfo-contacts-export.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(path, "account")
+        assert failures(companies) == {3: ["duplicate_key"]} and companies.counts.created == 1
+        people = run(path, "contact")
+        assert people.ok and people.counts.created == 2, people.flatten()
+        assert run(path, "account").counts.unchanged == 1 and run(path, "contact").counts.unchanged == 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    prairieline = stored(sandbox, empty_org, "account")["355012345"]
+    address = prairieline["$primaryAddress"]
+    assert (address["street"], address["city"], address["postalCode"]) == (
+        "200 W Madison St",
+        "Chicago",
+        "60606",
+    )
+    assert prairieline["phone"] in (["+13125550100"], "+13125550100") and prairieline["employeeCount"] == 320
+    assert [industries[i] for i in prairieline["$industry"]] == ["Manufacturing"]
+    chidi = stored(sandbox, empty_org, "contact")["1872345501"]
+    assert chidi["phone"] == ["+13125550147", "+13125550190"] and chidi["rel:$account"] == [prairieline["id"]]
+    assert chidi["$email"] == ["chidi.okafor@prairieline.example"] and "chidi-okafor-example" in str(
+        chidi["linkedin"]
+    )

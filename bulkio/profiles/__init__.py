@@ -25,7 +25,7 @@ from ..mapfile import MappingFile, load_mapping
 VENDORS = ("hubspot", "salesforce", "close", "pipedrive")
 #: Sources users move in from whose exports have profiles too: other CRMs (Zoho CRM, Microsoft
 #: Dynamics 365's Export to Excel) and lead lists (Apollo.io, which has no deals).
-MORE_SOURCES = ("zoho", "dynamics", "apollo")
+MORE_SOURCES = ("zoho", "dynamics", "apollo", "zoominfo")
 #: Every ``--from`` a profile answers to.
 ALL_SOURCES = VENDORS + MORE_SOURCES
 HERE = Path(__file__).resolve().parent
@@ -38,6 +38,7 @@ NAMES = {
     "zoho": "Zoho CRM",
     "dynamics": "Dynamics 365",
     "apollo": "Apollo",
+    "zoominfo": "ZoomInfo",
 }
 
 
