@@ -106,7 +106,16 @@ letter = column_letter
 #: exactly one field claims the header; a field this org does not have is skipped.
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "opportunity": {
-        "$name": ("deal name", "dealname", "deal title", "title", "opportunity name", "deal", "opportunity"),
+        "$name": (
+            "deal name",
+            "dealname",
+            "deal title",
+            "title",
+            "opportunity name",
+            "deal",
+            "opportunity",
+            "topic",  # Dynamics 365
+        ),
         "$stage": (
             "deal stage",
             "dealstage",
@@ -129,6 +138,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "price",
             "annual contract value",
             "value_formatted",
+            "est. revenue",  # Dynamics 365
+            "estimated revenue",
         ),
         "probability": (
             "deal probability",
@@ -148,6 +159,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "estimated close date",
             "target close date",
             "close",
+            "est. close date",  # Dynamics 365
         ),
         "$owner": (
             "deal owner",
@@ -179,6 +191,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "lead name",
             "lead_name",
             "customer",
+            "potential customer",  # Dynamics 365
         ),
         "nextStep": ("next step", "nextstep", "next action"),
         "source": ("lead source", "leadsource", "deal source", "original source", "source channel"),
@@ -207,7 +220,13 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "homepage",
         ),
         "$industry": ("industry", "sector"),
-        "employeeCount": ("number of employees", "numberofemployees", "employees", "employee count"),
+        "employeeCount": (
+            "number of employees",
+            "numberofemployees",
+            "employees",
+            "employee count",
+            "# employees",  # Apollo.io
+        ),
         "annualRevenue": ("annual revenue", "annualrevenue", "revenue"),
         "phone": ("phone", "phone number", "company phone", "main phone", "telephone"),
         "$owner": ("company owner", "account owner", "organization owner", "owner", "ownerid", "lead owner"),
@@ -219,8 +238,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "address",
             "address line 1",
             "address 1",
+            "address 1: street 1",  # Dynamics 365
         ),
-        "$primaryAddress.city": ("city", "billing city", "billingcity", "town"),
+        "$primaryAddress.city": ("city", "billing city", "billingcity", "town", "address 1: city"),
         "$primaryAddress.state": (
             "state/region",
             "state",
@@ -228,6 +248,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "billingstate",
             "region",
             "province",
+            "address 1: state/province",
         ),
         "$primaryAddress.postalCode": (
             "postal code",
@@ -237,9 +258,17 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "billingpostalcode",
             "zipcode",
             "zip/postal code",
+            "address 1: zip/postal code",
+            "billing code",  # Zoho CRM
         ),
-        "$primaryAddress.country": ("country/region", "country", "billing country", "billingcountry"),
-        "$linkedIn": ("linkedin company page", "linkedin", "linkedin url"),
+        "$primaryAddress.country": (
+            "country/region",
+            "country",
+            "billing country",
+            "billingcountry",
+            "address 1: country/region",
+        ),
+        "$linkedIn": ("linkedin company page", "linkedin", "linkedin url", "company linkedin url"),
         "$twitter": ("twitter handle", "twitter"),
         "billingEmail": ("billing email", "invoice email"),
     },
@@ -281,6 +310,9 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "primary_phone",
             "primary_contact_primary_phone",
             "phones",
+            "business phone",  # Dynamics 365
+            "work direct phone",  # Apollo.io
+            "direct phone",
         ),
         "jobTitle": ("job title", "jobtitle", "title", "position", "role", "primary_contact_title"),
         "$account": (
@@ -297,7 +329,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "lead_name",
             "lead_display_name",
         ),
-        "linkedin": ("linkedin", "linkedin url", "linkedin profile"),
+        "linkedin": ("linkedin", "linkedin url", "linkedin profile", "person linkedin url"),
         "leadSource": ("lead source", "leadsource", "original source", "source"),
         "lastContactedAt": ("last contacted", "last activity date", "last contacted at"),
         "doNotContact": ("do not contact", "unsubscribed", "email opt out", "hasoptedoutofemail"),
@@ -531,6 +563,164 @@ LOCALE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "external_id": ("kontaktnummer", "nr.", "nummer", "numéro", "référence", "número"),
     },
 }
+#: Headers of sheets kept by hand in Italian, Dutch, Polish and Swedish, and the customer exports of their
+#: accounting software (``Ragione sociale``, ``Partita IVA``, ``Bedrijfsnaam``, ``Nazwa firmy``,
+#: ``Företagsnamn``; found in public importers of such files: see tests/data/realistic/README.md).
+MORE_LOCALE_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "account": {
+        "$name": (
+            "ragione sociale",
+            "denominazione",
+            "azienda",
+            "bedrijfsnaam",
+            "bedrijf",
+            "organisatie",
+            "nazwa firmy",
+            "nazwa",
+            "firma",
+            "företagsnamn",
+            "företag",
+            "kund",
+        ),
+        "$website": (
+            "sito web",
+            "sito",
+            "website",
+            "strona www",
+            "strona internetowa",
+            "webbplats",
+            "hemsida",
+        ),
+        "$industry": ("settore", "branża", "bransch"),
+        "employeeCount": (
+            "dipendenti",
+            "numero dipendenti",
+            "addetti",
+            "medewerkers",
+            "aantal medewerkers",
+            "liczba pracowników",
+            "pracownicy",
+            "anställda",
+            "antal anställda",
+        ),
+        "annualRevenue": ("fatturato", "omzet", "jaaromzet", "przychód", "przychody", "obroty", "omsättning"),
+        "phone": ("telefono", "telefoon", "telefoonnummer", "telefon", "telefonnummer"),
+        "$owner": (
+            "agente",
+            "commerciale",
+            "responsabile",
+            "accountmanager",
+            "eigenaar",
+            "opiekun",
+            "handlowiec",
+            "ansvarig",
+            "säljare",
+            "kundansvarig",
+        ),
+        "$primaryAddress.street": (
+            "indirizzo",
+            "via",
+            "adres",
+            "straat",
+            "straatnaam",
+            "ulica",
+            "adress",
+            "gatuadress",
+            "besöksadress",
+        ),
+        "$primaryAddress.city": (
+            "comune",
+            "città",
+            "località",
+            "plaats",
+            "woonplaats",
+            "miasto",
+            "ort",
+            "stad",
+        ),
+        "$primaryAddress.state": ("provincia", "regione", "provincie", "województwo", "län"),
+        "$primaryAddress.postalCode": ("cap", "postcode", "kod pocztowy", "kod", "postnummer", "postnr"),
+        "$primaryAddress.country": ("paese", "nazione", "stato", "land", "kraj"),
+        "isCustomer": ("cliente attivo", "actieve klant", "klant", "aktywny klient", "klient", "aktiv kund"),
+        "external_id": (
+            "codice cliente",
+            "codice",
+            "klantnummer",
+            "relatienummer",
+            "numer klienta",
+            "kundnummer",
+            "kundnr",
+        ),
+    },
+    "contact": {
+        "$name.firstName": ("nome", "voornaam", "imię", "imie", "förnamn"),
+        "$name.lastName": ("cognome", "achternaam", "nazwisko", "efternamn"),
+        "$name": (
+            "referente",
+            "contatto",
+            "naam",
+            "contactpersoon",
+            "osoba kontaktowa",
+            "kontaktperson",
+            "namn",
+        ),
+        "$email": ("e-mail", "e-mailadres", "indirizzo email", "adres e-mail", "e-post", "epost", "mejl"),
+        "phone": (
+            "telefono",
+            "cellulare",
+            "telefoon",
+            "telefoonnummer",
+            "mobiel",
+            "mobiele telefoon",
+            "telefon",
+            "komórka",
+            "telefon komórkowy",
+            "mobil",
+            "mobiltelefon",
+            "mobilnummer",
+        ),
+        "jobTitle": ("ruolo", "qualifica", "functie", "stanowisko", "titel", "befattning", "roll"),
+        "$account": (
+            "azienda",
+            "ragione sociale",
+            "bedrijfsnaam",
+            "bedrijf",
+            "organisatie",
+            "nazwa firmy",
+            "firma",
+            "företag",
+            "företagsnamn",
+        ),
+        "lastContactedAt": (
+            "ultimo contatto",
+            "laatste contact",
+            "ostatni kontakt",
+            "senast kontaktad",
+            "senaste kontakt",
+        ),
+        "external_id": ("codice", "klantnummer", "relatienummer", "numer", "kundnummer", "kontaktnummer"),
+    },
+    "opportunity": {
+        "$name": (
+            "opportunità",
+            "trattativa",
+            "kans",
+            "verkoopkans",
+            "szansa sprzedaży",
+            "affär",
+            "affärsmöjlighet",
+        ),
+        "$stage": ("fase", "stadio", "stap", "etap", "steg"),
+        "amount": ("importo", "valore", "bedrag", "waarde", "kwota", "wartość", "belopp", "värde"),
+        "probability": ("probabilità", "kans (%)", "prawdopodobieństwo", "sannolikhet"),
+        "closeDate": ("data chiusura", "sluitingsdatum", "data zamknięcia", "stängningsdatum", "slutdatum"),
+        "$owner": ("agente", "commerciale", "eigenaar", "opiekun", "handlowiec", "ansvarig", "säljare"),
+        "$account": ("azienda", "cliente", "bedrijf", "klant", "firma", "klient", "företag", "kund"),
+    },
+}
+for _obj, _fields in MORE_LOCALE_SYNONYMS.items():
+    for _key, _words in _fields.items():
+        LOCALE_SYNONYMS.setdefault(_obj, {})[_key] = (*LOCALE_SYNONYMS.get(_obj, {}).get(_key, ()), *_words)
 for _obj, _fields in LOCALE_SYNONYMS.items():
     for _key, _words in _fields.items():
         SYNONYMS.setdefault(_obj, {})[_key] = (*SYNONYMS.get(_obj, {}).get(_key, ()), *_words)
@@ -723,6 +913,26 @@ def _synonym(header: str, cat: _Catalog) -> Column | None:
     return None
 
 
+#: Dynamics 365's Export to Excel: hidden columns that tell Dynamics which record a row is when the sheet
+#: goes back in, ``(Do Not Modify) Account`` (the record's GUID), ``(Do Not Modify) Row Checksum`` and
+#: ``(Do Not Modify) Modified On``.
+_DO_NOT_MODIFY = re.compile(r"^\s*\(\s*do\s+not\s+modify\s*\)\s*(.*)$", re.IGNORECASE)
+
+
+def _internal(header: str, cat: _Catalog, key_field: str) -> tuple[Column | None, str, list[Column]] | None:
+    """A tool's own column: Dynamics' ``(Do Not Modify) <this object>`` is the record's id in Dynamics (the
+    key field: a re-import of the same export updates the same records); its other ``(Do Not Modify) …``
+    columns (checksum, modified on, a related entity's id) are never imported, and not worth a warning."""
+    m = _DO_NOT_MODIFY.match(header)
+    if m is None:
+        return None
+    if _PREFIX_OBJECTS.get(_norm(m.group(1))) == cat.object_type:
+        key = cat.by_key.get(key_field)
+        if key is not None and key.kind in IMPORT_KINDS:
+            return key, "internal-id", []
+    return None, "internal", []
+
+
 def _suggest(header: str, cat: _Catalog, ambiguous: list[Column]) -> str:
     if ambiguous:
         opts = ambiguous
@@ -908,10 +1118,10 @@ def map_headers(
         elif not header.strip():
             col, how, ambiguous = None, None, []
         else:
-            col, how, ambiguous = _match(header, cat)
+            col, how, ambiguous = _internal(header, cat, key_field) or _match(header, cat)
         if col is None:
             result.columns.append(MappedColumn(idx, letter(idx), header, None, how))
-            if not found and header.strip():
+            if not found and header.strip() and how != "internal":
                 hint = ""
                 if ambiguous or suggestions_left > 0:
                     suggestions_left -= 1
@@ -984,6 +1194,35 @@ def map_headers(
                 )
                 del result.by_key[col.key]
                 first = None
+            if first is not None and col.kind == "relationship" and first.index != idx:
+                pair = _name_and_id(first, MappedColumn(idx, letter(idx), header, col, how))
+                if pair is not None:
+                    # Zoho writes every lookup as two columns, "Account Name" and "Account Name.id"
+                    # (Zoho's id): the name finds the record; the id only where the name is blank
+                    # (it is the external_id of a record imported from that CRM), and never for a
+                    # member (another CRM's user ids match no one here)
+                    named, ids = pair
+                    member = cat.related.get(col.key) == "member"
+                    result.by_key[col.key] = named
+                    ids_how = None if member else "fallback"
+                    if first is ids:
+                        result.columns[result.columns.index(first)] = MappedColumn(
+                            first.index, first.letter, first.header, None, ids_how
+                        )
+                    if not member:
+                        result.fallbacks.setdefault(col.key, ids)
+                    result.columns.append(
+                        named if named.index == idx else MappedColumn(idx, letter(idx), header, None, ids_how)
+                    )
+                    issue(
+                        "id_column",
+                        _id_message(ids.header, named.header, member),
+                        ids.index,
+                        ids.header,
+                        col,
+                        severity="warning",
+                    )
+                    continue
             if first is not None:
                 issue(
                     "duplicate_header",
@@ -1010,6 +1249,7 @@ def map_headers(
                 result.columns.index(MappedColumn(mc.index, mc.letter, mc.header, None, "fallback"))
             ] = mc
             result.by_key[mc.column.key] = mc
+    _id_columns_of_names(result, cat, issue)
     texts = [str(h).strip() for h in headers if h is not None and str(h).strip()]
     for entry in mapping if warn_unused else ():
         if entry in used_entries:
@@ -1046,6 +1286,72 @@ def map_headers(
             )
         )
     return result
+
+
+#: Zoho's id column of a lookup: ``Account Name.id`` beside ``Account Name``.
+_DOT_ID = re.compile(r"^(.+?)\.id$", re.IGNORECASE)
+
+
+def _id_columns_of_names(result: HeaderMap, cat: _Catalog, issue: Any) -> None:
+    """``<header>.id`` columns that matched nothing, beside a ``<header>`` column read as a relationship
+    (Zoho's ``Account Name.id`` / ``Account Name``): the id finds the record by its external_id on rows
+    where the name is blank, instead of an ``unknown_column`` warning."""
+    for pos, mc in enumerate(result.columns):
+        m = _DOT_ID.match(mc.header.strip())
+        if mc.column is not None or mc.how is not None or m is None:
+            continue
+        named = next(
+            (
+                n
+                for n in result.by_key.values()
+                if n.column is not None
+                and n.column.kind == "relationship"
+                and n.header.strip() == m.group(1).strip()
+            ),
+            None,
+        )
+        if named is None or named.column is None:
+            continue
+        key = named.column.key
+        member = cat.related.get(key) == "member"
+        result.issues[:] = [
+            i for i in result.issues if not (i.code == "unknown_column" and i.column == mc.letter)
+        ]
+        if not member:
+            result.fallbacks.setdefault(
+                key, MappedColumn(mc.index, mc.letter, mc.header, named.column, "fallback")
+            )
+        result.columns[pos] = MappedColumn(
+            mc.index, mc.letter, mc.header, None, None if member else "fallback"
+        )
+        issue(
+            "id_column",
+            _id_message(mc.header, named.header, member),
+            mc.index,
+            mc.header,
+            named.column,
+            severity="warning",
+        )
+
+
+def _id_message(ids: str, named: str, member: bool) -> str:
+    what = (
+        "it is ignored (another CRM's user ids match no member)"
+        if member
+        else f'it finds the record by its external_id where "{named.strip()}" is blank'
+    )
+    return f'column "{ids.strip()}" holds the ids of column "{named.strip()}"; {what}'
+
+
+def _name_and_id(a: MappedColumn, b: MappedColumn) -> tuple[MappedColumn, MappedColumn] | None:
+    """(name column, id column) when one header is the other's plus ``id`` (``Account Name`` and
+    ``Account Name.id``, ``Owner`` and ``Owner ID``), else None."""
+    na, nb = _norm(a.header), _norm(b.header)
+    if nb == na + "id":
+        return a, b
+    if na == nb + "id":
+        return b, a
+    return None
 
 
 def _results_columns(headers: list[str]) -> set[int]:
@@ -1171,7 +1477,7 @@ def check_record_id_column(
             "foreign_record_id",
             f'column "{mc.header.strip()}" holds ids that are not Lightfield record ids (e.g. {str(shown)!r}); '
             f"it is not used to find records. To match re-imports by it, map it to the key field "
-            f'{key} (a mapping with "{mc.header.strip()}": {key}, or --from hubspot|salesforce|close|pipedrive)',
+            f'{key} (a mapping with "{mc.header.strip()}": {key}, or --from hubspot|salesforce|close|pipedrive|zoho|dynamics)',
             file=file,
             sheet=sheet,
             row=header_row,

@@ -39,7 +39,15 @@ def mapping_spec(
         found = P.detect_profile(headers, object_type)
         if found is None:
             others = P.detect_any(headers)
-            if others:
+            same = [(v, label) for v, o, label in others if o == object_type]
+            if len(same) > 1:  # several vendors' profiles of this object, none naming more headers
+                emit(
+                    Message(
+                        f"{file or 'the data'} reads like {' and like '.join(label for _v, label in same)}: "
+                        f"no profile is used (--from {'|'.join(v for v, _label in same)} picks one)"
+                    )
+                )
+            elif others:
                 vendor, obj, label = others[0]
                 emit(
                     Message(

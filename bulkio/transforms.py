@@ -362,6 +362,9 @@ class Row:
 
     number: int
     cells: list[Any]
+    #: cell index → (letter, header) of the fallback column that filled that cell on this row (Pipedrive's
+    #: "Deal - Stage" behind a blank "Deal - Status"): the validator names that column in the row's issues
+    filled: dict[int, tuple[str, str]] | None = None
 
 
 #: Results remembered per column (a column repeats its stages, owners and formats): then cleared.
@@ -402,9 +405,24 @@ class _FallbackOp:
 
 
 #: Headers that hold a row's country when no column is mapped to an address country (a contacts
-#: export's Country/Region, Salesforce's MailingCountry, a hand-kept sheet's Land / Pays / País).
+#: export's Country/Region, Salesforce's and Zoho's Mailing Country, Dynamics' Address 1: Country/Region,
+#: a hand-kept sheet's Land / Pays / País / Paese / Nazione / Kraj).
 COUNTRY_HEADERS = frozenset(
-    {"country", "countryregion", "mailingcountry", "billingcountry", "land", "pays", "pais", "país"}
+    {
+        "country",
+        "countryregion",
+        "mailingcountry",
+        "billingcountry",
+        "address1countryregion",
+        "address1country",
+        "land",
+        "pays",
+        "pais",
+        "país",
+        "paese",
+        "nazione",
+        "kraj",
+    }
 )
 _PHONE_SPLIT = re.compile(r"\s*[;,\n]\s*")
 
@@ -590,7 +608,13 @@ class RowTransformer:
             )
         )
 
-    def apply(self, number: int, cells: list[Any], issues: list[Issue]) -> list[Any]:
+    def apply(
+        self,
+        number: int,
+        cells: list[Any],
+        issues: list[Issue],
+        filled: dict[int, tuple[str, str]] | None = None,
+    ) -> list[Any]:
         n = len(cells)
         width = self.width
         out = cells[:width] if n >= width else [*cells, *([None] * (width - n))]
@@ -622,6 +646,9 @@ class RowTransformer:
                 out[fb.target] = fb.fn(raw) if fb.fn is not None else raw
             except TransformError as exc:
                 self._fail(issues, number, fb, raw, exc)
+                continue
+            if filled is not None:
+                filled[fb.target] = (fb.letter, fb.header)
         for j in self.joins:
             j.apply(out, cells)
         for c in self.currencies:
@@ -670,7 +697,12 @@ class RowTransformer:
                     )
                 )
                 continue
-            yield Row(r.number, apply(r.number, r.cells, issues))
+            if self.fallbacks:
+                filled: dict[int, tuple[str, str]] = {}
+                cells = apply(r.number, r.cells, issues, filled)
+                yield Row(r.number, cells, filled or None)
+            else:
+                yield Row(r.number, apply(r.number, r.cells, issues))
 
     @staticmethod
     def _skipped(op: _SkipOp, cells: list[Any]) -> bool:
@@ -699,6 +731,10 @@ def compile_mapping(
             t.joins.append(_JoinOp(header_map.by_key[key].index, [m.index for m in extra]))
     if spec is None or not spec.has_work():
         _companion_currencies(t, header_map, schema)
+        for key, fb in getattr(header_map, "fallbacks", {}).items():
+            primary = header_map.by_key.get(key)
+            if primary is not None:  # a name column's id column (Zoho's "Account Name.id")
+                t.fallbacks.append(_FallbackOp(primary.index, fb.index, fb.letter, fb.header, key, None))
         t.phone_region = _phone_region_op(header_map, schema)
         t.postcodes = _postcode_op(header_map)
         return t
@@ -750,10 +786,12 @@ def compile_mapping(
     for key, fb in getattr(header_map, "fallbacks", {}).items():
         entry = explicit_entry(fb.header, mapping)
         primary = header_map.by_key.get(key)
-        if entry is None or primary is None:  # pragma: no cover - map_headers only keeps such pairs
+        if primary is None:  # pragma: no cover - map_headers only keeps such pairs
             continue
-        col = spec.columns[entry]
-        chain = fns(col.transform, col.values, col.default, col.unmapped, key, f'column "{fb.header}"')
+        chain = []
+        if entry is not None:  # else a name column's id column the mapping does not name
+            col = spec.columns[entry]
+            chain = fns(col.transform, col.values, col.default, col.unmapped, key, f'column "{fb.header}"')
         t.fallbacks.append(
             _FallbackOp(primary.index, fb.index, fb.letter, fb.header, key, _chain(chain) if chain else None)
         )
@@ -799,6 +837,9 @@ def compile_mapping(
         mc_new = MappedColumn(index, letter, header, target, "derived")
         header_map.columns.append(mc_new)
         header_map.by_key[target.key] = mc_new
+        if target.key == header_map.key_field:
+            # the key is built from other columns (Apollo's company: its website domain): rows do match
+            header_map.issues[:] = [i for i in header_map.issues if i.code != "missing_key_column"]
     t.phone_region = _phone_region_op(header_map, schema)
     t.postcodes = _postcode_op(header_map)
     return t

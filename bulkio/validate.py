@@ -398,6 +398,7 @@ class Validator:
             index = entry[0]
             self.cell(out, entry, cells[index] if index < ncells else None, defer=defer)
         self.clear_compound(out)
+        self._refile(out, source_row)
         return out
 
     def check_chunk(self, source_rows: Sequence[Any]) -> list[CheckedRow]:
@@ -408,7 +409,31 @@ class Validator:
             from .columnar import ChunkChecker
 
             self._columns = ChunkChecker(self)
-        return self._columns.check(source_rows)
+        checked = self._columns.check(source_rows)
+        for out, source_row in zip(checked, source_rows, strict=True):
+            self._refile(out, source_row)
+        return checked
+
+    def _refile(self, out: CheckedRow, source_row: Any) -> None:
+        """Name the fallback column in the issues of a cell it filled on this row: an unknown stage of
+        Pipedrive's ``Deal - Stage`` (read where ``Deal - Status`` is blank) is that column's, not the
+        Status column's, and so is an account id that matches nothing."""
+        filled = getattr(source_row, "filled", None)
+        if not filled:
+            return
+        moved = {letter: filled[index] for index, letter, *_rest in self._plan if index in filled}
+        if not moved:
+            return
+        for issue in out.issues:
+            hit = moved.get(issue.column or "")
+            if hit is not None:
+                issue.column, issue.header = hit
+        sources = out.sources
+        for key, ref in list(sources.items()):
+            hit = moved.get(ref.column)
+            if hit is not None:
+                sources[key] = CellRef(hit[0], hit[1], ref.raw, ref.hint)
+        out.sources = sources
 
     def locate(self, cells: list[Any]) -> dict[str, CellRef]:
         """Where each key's value came from in one row's cells (what :meth:`check` records)."""

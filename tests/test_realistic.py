@@ -940,3 +940,357 @@ def test_hubspot_companies_resaved_by_excel_keep_their_zip_codes(
     assert accounts["105284060012"]["$primaryAddress"]["postalCode"] == "07302"
     assert accounts["105284060013"]["$primaryAddress"]["postalCode"] == "60601"
     assert accounts["105284060011"]["phone"] in (["+16175550123"], "+16175550123")
+
+
+# --- round 2: other CRMs, lead lists and hand-kept sheets in more languages (README, "Round 2") ---
+
+
+def test_zoho_crm_exports(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Zoho CRM's Accounts, Contacts and Deals exports: "Record Id" (zcrm_…) is the key, each lookup
+    comes as "<field>.id" and "<field>"; a contact whose Account Name is blank finds its account by
+    Account Name.id; Zoho's stages map to the org's; the same files again write nothing."""
+    zoho = REAL / "zoho"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        accounts = run(zoho / "Accounts_2026_03_17.csv", "account")
+        assert accounts.ok and accounts.counts.created == 3, accounts.flatten()
+        contacts = run(zoho / "Contacts_2026_03_17.csv", "contact")
+        assert contacts.ok and contacts.counts.created == 3, contacts.flatten()
+        deals = run(zoho / "Deals_2026_03_17.csv", "opportunity")
+        assert deals.ok and deals.counts.created == 4, deals.flatten()
+        again = [
+            run(zoho / "Accounts_2026_03_17.csv", "account"),
+            run(zoho / "Contacts_2026_03_17.csv", "contact"),
+            run(zoho / "Deals_2026_03_17.csv", "opportunity"),
+        ]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 3
+        opps = stored(sandbox, empty_org, "opportunity")
+        stages = stage_labels(lf, opps)
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    accs = stored(sandbox, empty_org, "account")
+    assert sorted(accs) == [f"572576700000041100{n}" for n in (1, 2, 3)]  # zcrm_ dropped
+    ridgeway = accs["5725767000000411001"]
+    assert ridgeway["rel:$owner"] == ["mem_ava"] and ridgeway["employeeCount"] == 85
+    assert ridgeway["$primaryAddress"]["postalCode"] == "43215"  # Billing Code
+    assert [industries[i] for i in accs["5725767000000411002"]["$industry"]] == ["Logistics"]
+    assert accs["5725767000000411003"]["$primaryAddress"]["country"] == "DE"
+    people = stored(sandbox, empty_org, "contact")
+    dana = people["5725767000000412001"]
+    assert dana["phone"] == ["+16145550101", "+16145550199"]  # Phone, then Mobile
+    assert dana["rel:$account"] == [ridgeway["id"]] and dana["jobTitle"] == "Operations Manager"
+    assert people["5725767000000412002"]["doNotContact"] is True  # Email Opt Out
+    jonas = people["5725767000000412003"]  # Account Name blank: Account Name.id finds it
+    assert jonas["rel:$account"] == [accs["5725767000000411003"]["id"]]
+    assert jonas["phone"] == ["+49301234567"]  # 030 1234567, in the row's Mailing Country
+    assert stages == {
+        "5725767000000413001": "Proposal",  # Proposal/Price Quote
+        "5725767000000413002": "Closed Won",
+        "5725767000000413003": "Closed Lost",  # Closed Lost to Competition
+        "5725767000000413004": "Lead",  # Qualification
+    }
+    maple = opps["5725767000000413001"]
+    assert maple["amount"] == 95570.69 and maple["probability"] == 75 and maple["rel:$owner"] == ["mem_ava"]
+    assert maple["closeDate"].startswith("2026-11-15") and maple["rel:$account"] == [ridgeway["id"]]
+
+
+def test_lookup_name_and_id_columns_without_a_profile(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Without a profile, Zoho's "Created By.id" beside "Created By" (and "Account Name.id" beside
+    "Account Name") stopped the whole import as a duplicate column. The name column is read; the id
+    column finds the record by its external_id where the name is blank (never for members, whose ids
+    in another CRM match no one), each with a warning."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        lf.create(
+            "account",
+            {"fields": {"$name": "Nordlicht Analytics GmbH", "external_id": "zcrm_5725767000000411003"}},
+        )
+        lf.create("account", {"fields": {"$name": "Ridgeway Paving Co."}})
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        deals = run(REAL / "zoho" / "Deals_2026_03_17.csv", "opportunity", profile="none", dry_run=True)
+        assert not [i for i in deals.file_issues if i.severity == "error"], deals.flatten()
+        id_columns = {i.header: i.message for i in deals.file_issues if i.code == "id_column"}
+        assert set(id_columns) == {"Created By.id", "Deal Owner.id", "Account Name.id"}
+        assert "another CRM's user ids match no member" in id_columns["Deal Owner.id"]
+        assert 'where "Account Name" is blank' in id_columns["Account Name.id"]
+        mapping = tmp_path / "contacts.yaml"
+        mapping.write_text("columns:\n  Lead Source: ignore\n", encoding="utf-8")  # Zoho's sources
+        contacts = run(REAL / "zoho" / "Contacts_2026_03_17.csv", "contact", mapping=mapping)
+    # Cedar Lane Logistics is not in this org; Ridgeway is found by its name, Nordlicht by its id
+    assert failures(contacts) == {3: ["relationship_entity_missing"]}
+    people = {c["$name"]["lastName"]: c for c in records(sandbox, empty_org, "contact")}
+    accounts = {a["$name"]: a for a in records(sandbox, empty_org, "account")}
+    assert people["Brandt"]["rel:$account"] == [accounts["Nordlicht Analytics GmbH"]["id"]]  # Account Name.id
+    assert people["Whitfield"]["rel:$account"] == [accounts["Ridgeway Paving Co."]["id"]]
+
+
+DYNAMICS = {
+    "account": "My Active Accounts 12-4-2026 10-15-08 AM.xlsx",
+    "contact": "My Active Contacts 12-4-2026 10-16-40 AM.xlsx",
+    "opportunity": "My Open Opportunities 12-4-2026 10-18-02 AM.xlsx",
+}
+
+
+def test_dynamics_365_export_to_excel(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Dynamics 365's Export to Excel: the hidden "(Do Not Modify) <Entity>" GUID is the key, its
+    Row Checksum and Modified On are never imported nor warned about, the hidden metadata sheet is not
+    read; Status Won/Lost decides the stage, Sales Stage the open ones; national numbers are read in
+    the row's "Address 1: Country/Region"; " Full Name" keeps its leading space."""
+    dyn = REAL / "dynamics"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        reports = [run(dyn / DYNAMICS[obj], obj) for obj in ("account", "contact", "opportunity")]
+        for report in reports:
+            assert report.ok and report.counts.created in (3, 4), report.flatten()
+            assert not [i for i in report.file_issues if "Do Not Modify" in (i.header or "")]
+        again = [run(dyn / DYNAMICS[obj], obj) for obj in ("account", "contact", "opportunity")]
+        assert [(r.counts.created, r.counts.updated) for r in again] == [(0, 0)] * 3
+        opps = stored(sandbox, empty_org, "opportunity")
+        stages = stage_labels(lf, opps)
+    accs = stored(sandbox, empty_org, "account")
+    harbour = accs["5f2c7a10-3b1e-ef11-9f89-000d3a5c4e21"]
+    assert harbour["phone"] in (["+442079460321"], "+442079460321")  # 020 …, in the United Kingdom
+    assert (harbour["$primaryAddress"]["postalCode"], harbour["$primaryAddress"]["country"]) == (
+        "N1 7GR",
+        "GB",
+    )
+    assert harbour["annualRevenue"] == 3200000 and harbour["rel:$owner"] == ["mem_ava"]
+    people = stored(sandbox, empty_org, "contact")
+    imogen = people["c41f0e9a-3d1e-ef11-9f89-000d3a5c4e21"]
+    assert (imogen["$name"]["firstName"], imogen["$name"]["lastName"]) == ("Imogen", "Hartley")
+    assert imogen["phone"] == ["+442079460388", "+447911123456"]  # Business Phone, Mobile Phone
+    assert imogen["rel:$account"] == [harbour["id"]]
+    assert people["d8a2b6e1-3d1e-ef11-9f89-000d3a5c4e21"]["phone"] == ["+31207946033", "+31612345678"]
+    assert stages == {
+        "91b04f7e-401e-ef11-9f89-000d3a5c4e21": "Proposal",  # open, Propose
+        "a2c35e8f-401e-ef11-9f89-000d3a5c4e21": "Qualified",  # open, Qualify
+        "b3d46f90-411e-ef11-9f89-000d3a5c4e21": "Closed Won",  # Won while in Close
+        "c4e57a01-421e-ef11-9f89-000d3a5c4e21": "Closed Lost",  # Lost while in Develop
+    }
+    treasury = opps["91b04f7e-401e-ef11-9f89-000d3a5c4e21"]
+    assert treasury["amount"] == 48000 and treasury["probability"] == 60
+    assert treasury["closeDate"].startswith("2027-01-29") and treasury["rel:$account"] == [harbour["id"]]
+
+
+def test_dynamics_hidden_columns_without_a_profile(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Without a profile too, "(Do Not Modify) Account" is the record's id in Dynamics (the key: the
+    same export again updates, it does not duplicate) and the other "(Do Not Modify)" columns are
+    left out without a word ("(Do Not Modify) Contact" was offered as "Do Not Contact")."""
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        mapping = tmp_path / "industries.yaml"
+        mapping.write_text("columns:\n  Industry: ignore\n", encoding="utf-8")
+        first = run(REAL / "dynamics" / DYNAMICS["account"], "account", mapping=mapping)
+        assert first.ok and first.counts.created == 3, first.flatten()
+        assert not [i for i in first.file_issues if i.code == "missing_key_column"]
+        assert run(REAL / "dynamics" / DYNAMICS["account"], "account", mapping=mapping).counts.unchanged == 3
+        contacts = run(REAL / "dynamics" / DYNAMICS["contact"], "contact", profile="none", dry_run=True)
+    noise = [
+        i.header
+        for i in contacts.file_issues
+        if "Do Not Modify" in (i.header or "") or "Do Not Contact" in i.message
+    ]
+    assert noise == []
+    assert "5f2c7a10-3b1e-ef11-9f89-000d3a5c4e21" in stored(sandbox, empty_org, "account")
+
+
+def test_apollo_people_export(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """An Apollo.io people export, read twice: for its companies (keyed by website domain, with the
+    company's own address, never the person's City/State/Country) and for its people (keyed by their
+    LinkedIn profile; numbers written '+1 512-555-0143 with Apollo's leading apostrophe)."""
+    path = REAL / "apollo" / "apollo-contacts-export.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(path, "account")
+        assert failures(companies) == {3: ["duplicate_key"]}  # Lonestar's second person
+        assert companies.counts.created == 2
+        assert not [i for i in companies.file_issues if i.code == "missing_key_column"]
+        people = run(path, "contact")
+        assert people.ok and people.counts.created == 3, people.flatten()
+        assert run(path, "account").counts.unchanged == 2 and run(path, "contact").counts.unchanged == 3
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+        funding = {o.id: o.label for o in lf.schema("account").fields["$lastFundingType"].options}
+    accs = stored(sandbox, empty_org, "account")
+    lonestar = accs["lonestarfreight.example"]
+    assert (lonestar["$primaryAddress"]["city"], lonestar["$primaryAddress"]["country"]) == ("Austin", "US")
+    assert [industries[i] for i in lonestar["$industry"]] == ["Logistics"]  # logistics & supply chain
+    assert lonestar["employeeCount"] == 85 and lonestar["phone"] in (["+15125550100"], "+15125550100")
+    assert "lonestar-freightworks-example" in str(lonestar["$linkedIn"])
+    norrsken = accs["norrsken-analytics.example"]
+    assert funding[norrsken["$lastFundingType"]] == "Series A"
+    assert norrsken["$primaryAddress"]["country"] == "SE"
+    contacts = stored(sandbox, empty_org, "contact")
+    maya = contacts["linkedin.com/in/maya-okonkwo-example"]
+    assert maya["phone"] == ["+15125550143", "+17375550198", "+15125550100"]  # direct, mobile, corporate
+    assert maya["rel:$account"] == [lonestar["id"]] and maya["jobTitle"] == "VP Operations"
+    freya = contacts["linkedin.com/in/freya-lindqvist-example"]  # Email Status: Unavailable
+    assert not freya["$email"] and freya["rel:$account"] == [norrsken["id"]]
+
+
+def test_hand_kept_sheets_in_italian_polish_dutch_and_swedish(sandbox: Any, tmp_path: Path) -> None:
+    """Customer lists kept by hand (or saved from accounting software) in Italian and Polish, contact
+    lists in Dutch and Swedish: their headers map without a mapping file, amounts in € and zł, dates
+    31-12-2024, yes/no words (Sì/No, Tak/Nie, ja/nee), Excel's "sep=;" line above the header."""
+    hm = REAL / "handmade"
+    euro, zloty = currency_org(sandbox, "EUR"), currency_org(sandbox, "PLN")
+    with LightfieldClient(api_key=euro.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        clienti = run(hm / "clienti_it.csv", "account", locale="it-IT")  # 06 4881 2345: Rome, in it-IT
+        assert clienti.ok and clienti.counts.created == 3, clienti.flatten()
+        assert run(hm / "clienti_it.csv", "account", locale="it-IT").counts.unchanged == 3
+        for name in ("Vaalbank Logistiek B.V.", "Dijkstra Installatietechniek", "Norrsken Analytics AB"):
+            lf.create("account", {"fields": {"$name": name}})
+        sandbox.set_faults(euro.org_id, index_lag_ms=0)
+        relaties = run(hm / "relaties_nl.csv", "contact", phone_region="NL")
+        assert relaties.ok and relaties.counts.created == 3, relaties.flatten()
+        kontakter = run(hm / "kontakter_sv.csv", "contact", phone_region="SE")
+        assert kontakter.ok and kontakter.counts.created == 2, kontakter.flatten()
+    with LightfieldClient(api_key=zloty.api_key, base_url=sandbox.url) as lf:
+        kontrahenci = Importer(lf, tmp_path / "pl" if (tmp_path / "pl").mkdir() is None else tmp_path)(
+            hm / "kontrahenci_pl.csv", "account"
+        )
+        assert kontrahenci.ok and kontrahenci.counts.created == 2, kontrahenci.flatten()
+    accs = stored(sandbox, euro, "account")
+    moretti = accs["C-0012"]  # Codice cliente is the key
+    assert moretti["$name"] == "Tipografia Moretti S.r.l." and moretti["annualRevenue"] == 1250000
+    assert moretti["phone"] in (["+390648812345"], "+390648812345") and moretti["isCustomer"] is True
+    assert (moretti["$primaryAddress"]["postalCode"], moretti["$primaryAddress"]["city"]) == ("00184", "Roma")
+    assert accs["C-0013"]["rel:$owner"] == ["mem_ben"] and accs["C-0014"]["isCustomer"] is False
+    people = {v["$name"]["lastName"]: v for v in records(sandbox, euro, "contact")}
+    sanne = people["Bakker"]
+    assert sanne["external_id"] == "K-2041" and sanne["$email"] == ["s.bakker@vaalbank.example"]
+    assert sanne["phone"] == ["+31207946034", "+31623456789"]  # Telefoon, then Mobiel
+    assert sanne["lastContactedAt"].startswith("2024-12-31") and sanne["jobTitle"] == "Inkoper"
+    assert people["Visser"]["lastContactedAt"].startswith("2025-01-02")  # 02-01-2025: day first
+    freya = people["Lindqvist"]
+    assert freya["phone"] == ["+46812345600", "+46701234567"] and freya["jobTitle"] == "VD"
+    assert freya["$email"] == ["freya@norrsken-analytics.example"]
+    assert freya["lastContactedAt"].startswith("2024-12-31")
+    pl = {v["$name"]: v for v in records(sandbox, zloty, "account")}
+    nowak = pl["Drukarnia Nowak Sp. z o.o."]
+    assert nowak["annualRevenue"] == 12345678.9 and nowak["isCustomer"] is True  # 12 345 678,90 zł; Tak
+    assert (nowak["$primaryAddress"]["postalCode"], nowak["$primaryAddress"]["country"]) == ("00-590", "PL")
+    assert nowak["phone"] in (["+48226281234"], "+48226281234") and nowak["rel:$owner"] == ["mem_ava"]
+    assert pl["Kowalski i Synowie S.A."]["employeeCount"] == 230
+
+
+@pytest.mark.parametrize(
+    ("raw", "currency", "expected"),
+    [
+        ("12 345 678,90 zł", "PLN", 12345678.9),
+        ("1 234 567,00 kr", "SEK", 1234567),
+        ("1.234,50 kr.", "DKK", 1234.5),
+        ("12 345,00 Kč", "CZK", 12345),
+        ("12 345 678,90 zł", "USD", None),  # refused: not in USD
+    ],
+)
+def test_amounts_with_the_currency_written_after(raw: str, currency: str, expected: float | None) -> None:
+    from bulkio.definitions import FieldDef
+    from bulkio.values import ParseOptions, parse_cell
+
+    field = FieldDef(key="k", label="K", valueType="CURRENCY", typeConfiguration={"currency": currency})
+    parsed = parse_cell(field, raw, options=ParseOptions())
+    assert (parsed.value if parsed.ok else None) == expected, parsed
+    if expected is None:
+        assert parsed.error_code == "invalid_number" and "not in USD" in (parsed.message or "")
+
+
+PIPEDRIVE_OPEN_DEAL = (
+    "Deal - ID,Deal - Title,Deal - Value,Deal - Currency,Deal - Status,Deal - Stage,Deal - Organization\n"
+    "901,Kiosk rollout,1200,USD,open,Contract Signed,Acme Corp\n"
+    "902,Kiosk pilot,800,USD,won,Proposal Made,Acme Corp\n"
+)
+
+
+def test_an_unknown_stage_from_the_fallback_column_names_that_column(
+    sandbox: Any, empty_org: Any, tmp_path: Path
+) -> None:
+    """Pipedrive's stage comes from Deal - Stage where Deal - Status (won/lost) is blank: an open deal's
+    unknown stage is Deal - Stage's, and its error names that column (it named Deal - Status)."""
+    path = tmp_path / "deals-2026-12-04.csv"
+    path.write_text(PIPEDRIVE_OPEN_DEAL, encoding="utf-8")
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        lf.create("account", {"fields": {"$name": "Acme Corp"}})
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        report = Importer(lf, tmp_path)(path, "opportunity", dry_run=True)
+    assert failures(report) == {2: ["unknown_option"]}
+    issue = next(i for r in report.rows if r.row == 2 for i in r.issues)
+    assert (issue.column, issue.header) == ("F", "Deal - Stage"), issue
+    assert [(g["header"], g["value"]) for g in report.unresolved] == [("Deal - Stage", "Contract Signed")]
+
+
+@pytest.mark.parametrize(
+    ("path", "vendor", "obj"),
+    [
+        ("zoho/Accounts_2026_03_17.csv", "zoho", "account"),
+        ("zoho/Contacts_2026_03_17.csv", "zoho", "contact"),
+        ("zoho/Deals_2026_03_17.csv", "zoho", "opportunity"),
+        ("apollo/apollo-contacts-export.csv", "apollo", "account"),
+        ("apollo/apollo-contacts-export.csv", "apollo", "contact"),
+    ],
+)
+def test_round_2_shapes_pick_their_profile(path: str, vendor: str, obj: str) -> None:
+    """Zoho's accounts export also has Salesforce's Account Name, Account Owner and Billing City, its
+    contacts HubSpot's Record Id, First Name, Last Name and Email: the profile naming most of the
+    file's headers is used (no profile was, as two recognised it)."""
+    from bulkio.profiles import detect_profile
+
+    with (REAL / path).open(encoding="utf-8-sig", newline="") as fh:
+        headers = next(csv.reader(fh))
+    found = detect_profile(headers, obj)
+    assert found is not None and found[0] == vendor
+
+
+def test_a_file_two_vendors_profiles_read_alike_says_so(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A contacts file HubSpot's and Salesforce's contacts profiles both recognise, neither naming more
+    of it: no profile is used, and the message says which two and how to pick (it said the file "is
+    imported as contact, not contact")."""
+    from bulkio.events import Message
+
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "Record ID,First Name,Last Name,Email,Account Name,Contact Owner\n1,Ana,Lima,ana@lima.example,,\n",
+        encoding="utf-8",
+    )
+    messages: list[str] = []
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        Importer(lf, tmp_path)(
+            path,
+            "contact",
+            dry_run=True,
+            on_event=lambda e: messages.append(e.text) if isinstance(e, Message) else None,
+        )
+    said = [m.replace(str(tmp_path) + "/", "") for m in messages if "reads like" in m]
+    expected = (
+        "contacts.csv reads like a HubSpot contacts export and like a Salesforce contacts export: no profile "
+        "is used (--from hubspot|salesforce picks one)"
+    )
+    assert said == [expected], messages
+
+
+def test_zoominfo_contacts_export(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A ZoomInfo contacts export (85 columns), read for its companies (keyed by ZoomInfo Company ID,
+    their address from the Company … columns, never the person's Country) and its people (keyed by
+    ZoomInfo Contact ID; Direct Phone Number then Mobile phone, read in the row's Country)."""
+    path = REAL / "zoominfo" / "zoominfo-contacts-export.csv"
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        companies = run(path, "account")
+        assert failures(companies) == {3: ["duplicate_key"]} and companies.counts.created == 1
+        people = run(path, "contact")
+        assert people.ok and people.counts.created == 2, people.flatten()
+        assert run(path, "account").counts.unchanged == 1 and run(path, "contact").counts.unchanged == 2
+        industries = {o.id: o.label for o in lf.schema("account").fields["$industry"].options}
+    prairieline = stored(sandbox, empty_org, "account")["355012345"]
+    address = prairieline["$primaryAddress"]
+    assert (address["street"], address["city"], address["postalCode"]) == (
+        "200 W Madison St",
+        "Chicago",
+        "60606",
+    )
+    assert prairieline["phone"] in (["+13125550100"], "+13125550100") and prairieline["employeeCount"] == 320
+    assert [industries[i] for i in prairieline["$industry"]] == ["Manufacturing"]
+    chidi = stored(sandbox, empty_org, "contact")["1872345501"]
+    assert chidi["phone"] == ["+13125550147", "+13125550190"] and chidi["rel:$account"] == [prairieline["id"]]
+    assert chidi["$email"] == ["chidi.okafor@prairieline.example"] and "chidi-okafor-example" in str(
+        chidi["linkedin"]
+    )

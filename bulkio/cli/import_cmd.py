@@ -227,7 +227,21 @@ _SINGLE_SHEET_ONLY = {
 @click.option(
     "--from",
     "profile",
-    type=click.Choice(["auto", "hubspot", "salesforce", "close", "pipedrive", "none"], case_sensitive=False),
+    type=click.Choice(
+        [
+            "auto",
+            "hubspot",
+            "salesforce",
+            "close",
+            "pipedrive",
+            "zoho",
+            "dynamics",
+            "apollo",
+            "zoominfo",
+            "none",
+        ],
+        case_sensitive=False,
+    ),
     default="auto",
     show_default=True,
     help="The CRM the file was exported from: its profile maps headers, ids, owners, stages, numbers "

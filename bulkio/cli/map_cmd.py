@@ -32,7 +32,21 @@ from .console import (
 @click.option(
     "--from",
     "profile",
-    type=click.Choice(["auto", "hubspot", "salesforce", "close", "pipedrive", "none"], case_sensitive=False),
+    type=click.Choice(
+        [
+            "auto",
+            "hubspot",
+            "salesforce",
+            "close",
+            "pipedrive",
+            "zoho",
+            "dynamics",
+            "apollo",
+            "zoominfo",
+            "none",
+        ],
+        case_sensitive=False,
+    ),
     default="auto",
     show_default=True,
     help="Start from this CRM's export profile (auto: the one the headers read like). Without FILE, "

@@ -21,17 +21,32 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..mapfile import MappingFile, load_mapping
 
+#: The CRMs with a profile for each of deals, companies and contacts (and generated exports in tests).
 VENDORS = ("hubspot", "salesforce", "close", "pipedrive")
+#: Sources users move in from whose exports have profiles too: other CRMs (Zoho CRM, Microsoft
+#: Dynamics 365's Export to Excel) and lead lists (Apollo.io, which has no deals).
+MORE_SOURCES = ("zoho", "dynamics", "apollo", "zoominfo")
+#: Every ``--from`` a profile answers to.
+ALL_SOURCES = VENDORS + MORE_SOURCES
 HERE = Path(__file__).resolve().parent
 #: What each vendor calls the objects (for messages and ``--from`` help).
-NAMES = {"hubspot": "HubSpot", "salesforce": "Salesforce", "close": "Close", "pipedrive": "Pipedrive"}
+NAMES = {
+    "hubspot": "HubSpot",
+    "salesforce": "Salesforce",
+    "close": "Close",
+    "pipedrive": "Pipedrive",
+    "zoho": "Zoho CRM",
+    "dynamics": "Dynamics 365",
+    "apollo": "Apollo",
+    "zoominfo": "ZoomInfo",
+}
 
 
 def profile_path(vendor: str, object_type: str) -> Path:
     """The shipped file of ``vendor``'s ``object_type`` profile (ConfigError when there is none)."""
     v = vendor.strip().lower()
-    if v not in VENDORS:
-        raise ConfigError(f"no profile for {vendor!r}; profiles: {', '.join(VENDORS)}")
+    if v not in ALL_SOURCES:
+        raise ConfigError(f"no profile for {vendor!r}; profiles: {', '.join(ALL_SOURCES)}")
     path = HERE / f"{v}-{object_type}.yaml"
     if not path.exists():
         have = sorted(p.stem.split("-", 1)[1] for p in HERE.glob(f"{v}-*.yaml"))
@@ -87,7 +102,7 @@ def detect_profile(headers: list[str], object_type: str) -> tuple[str, MappingFi
     """
     present = {_norm(str(h)) for h in headers if h is not None}
     hits: list[tuple[str, MappingFile]] = []
-    for vendor in VENDORS:
+    for vendor in ALL_SOURCES:
         path = HERE / f"{vendor}-{object_type}.yaml"
         variant = _variant(vendor, object_type, headers)
         if variant is not None:
@@ -96,10 +111,24 @@ def detect_profile(headers: list[str], object_type: str) -> tuple[str, MappingFi
             spec = _load(str(path))
             if _recognises(spec, present):
                 hits.append((vendor, spec))
+    if len(hits) > 1:
+        # Zoho's accounts export has Salesforce's Account Name, Account Owner and Billing City too, and
+        # its contacts HubSpot's Record Id, First Name, Last Name and Email: the profile that names
+        # most of the file's headers is the file's, when one names more than every other
+        counts = [_named(spec, present) for _vendor, spec in hits]
+        best = max(counts)
+        if counts.count(best) == 1:
+            hits = [hits[counts.index(best)]]
     if len(hits) != 1:
         return None
     vendor, spec = hits[0]
     return vendor, spec.model_copy(deep=True)
+
+
+def _named(spec: MappingFile, present: set[str]) -> int:
+    """How many of the file's (normalised) headers ``spec`` names, as a column or a derived join."""
+    named = {_norm(h) for h in spec.columns} | {_norm(h) for d in spec.derived for h in (d.join or [])}
+    return len(named & present)
 
 
 def detect_any(headers: list[str]) -> list[tuple[str, str, str]]:
@@ -116,14 +145,20 @@ def detect_any(headers: list[str]) -> list[tuple[str, str, str]]:
             vendor, obj = path.stem.split("@", 1)[0].split("-", 1)
             if any(v == vendor and o == obj for v, o, _label, _n in found):
                 continue  # a variant of a profile already found
-            named = {_norm(h) for h in spec.columns} | {
-                _norm(h) for d in spec.derived for h in (d.join or [])
-            }
-            found.append((vendor, obj, spec.detect.label, len(named & present)))
+            found.append((vendor, obj, spec.detect.label, _named(spec, present)))
     best: dict[str, int] = {}
     for vendor, _obj, _label, n in found:
         best[vendor] = max(best.get(vendor, 0), n)
     return [(v, o, label) for v, o, label, n in found if n == best[v]]
 
 
-__all__ = ["NAMES", "VENDORS", "detect_any", "detect_profile", "load_profile", "profile_path"]
+__all__ = [
+    "ALL_SOURCES",
+    "MORE_SOURCES",
+    "NAMES",
+    "VENDORS",
+    "detect_any",
+    "detect_profile",
+    "load_profile",
+    "profile_path",
+]

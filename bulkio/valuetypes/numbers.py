@@ -40,6 +40,14 @@ _CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
     "₹": frozenset({"INR"}),
     "₩": frozenset({"KRW"}),
     "CHF": frozenset({"CHF"}),
+    # written after the amount in Polish, Nordic, Czech and Hungarian sheets: 12 345,67 zł, 1 234,50 kr
+    "zł": frozenset({"PLN"}),
+    "zl": frozenset({"PLN"}),
+    "kr": frozenset({"SEK", "NOK", "DKK", "ISK"}),
+    "kr.": frozenset({"DKK", "ISK"}),
+    "Kč": frozenset({"CZK"}),
+    "Ft": frozenset({"HUF"}),
+    "R$": frozenset({"BRL"}),
 }
 _SYMBOLS_LONGEST_FIRST = sorted(_CURRENCY_SYMBOLS, key=len, reverse=True)
 _CODE_AROUND = re.compile(r"^([A-Z]{3})\s*(.*)$|^(.*?)\s*([A-Z]{3})$")
