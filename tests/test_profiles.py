@@ -153,3 +153,12 @@ def test_cli_from_and_grouped_values(sandbox, empty_org, tmp_path: Path) -> None
     assert "reads like a HubSpot deals export" in deals.output
     assert "Deal Stage: 'Demo Completed' ×3 — no such option" in deals.output
     assert "Deal owner: 'Dan Departed' ×2 — no such record" in deals.output
+
+
+def test_from_choices_are_every_source_with_profiles() -> None:
+    """``--from`` (import and map) offers every source bulkio.profiles has (the CLI keeps its own
+    copy so that ``bulkio --help`` imports no profiles)."""
+    from bulkio.cli.console import PROFILE_CHOICES
+    from bulkio.profiles import ALL_SOURCES
+
+    assert PROFILE_CHOICES == ("auto", *ALL_SOURCES, "none")

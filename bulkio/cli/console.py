@@ -28,6 +28,20 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_STARTED, EXIT_STOPPED = 0, 1, 2, 3
 #: What Ctrl-C prints for a command whose outputs are written atomically (export, template) or
 #: that writes nothing (definitions). ``bulkio import`` passes its own (see :func:`guarded`).
 INTERRUPTED = "Interrupted; nothing was written."
+#: ``--from`` choices: auto, every source with profiles (``bulkio.profiles.ALL_SOURCES``, not
+#: imported here: ``bulkio --help`` stays fast; a test keeps the two equal), none.
+PROFILE_CHOICES = (
+    "auto",
+    "hubspot",
+    "salesforce",
+    "close",
+    "pipedrive",
+    "zoho",
+    "dynamics",
+    "apollo",
+    "zoominfo",
+    "none",
+)
 
 
 #: Where :func:`connection_options` keeps ``--crm`` for :func:`connect` (the click context's meta).

@@ -11,6 +11,7 @@ import click
 from ..vocabulary import versioned
 from .console import (
     EXIT_OK,
+    PROFILE_CHOICES,
     common_options,
     connection_options,
     echo_json,
@@ -33,18 +34,7 @@ from .console import (
     "--from",
     "profile",
     type=click.Choice(
-        [
-            "auto",
-            "hubspot",
-            "salesforce",
-            "close",
-            "pipedrive",
-            "zoho",
-            "dynamics",
-            "apollo",
-            "zoominfo",
-            "none",
-        ],
+        PROFILE_CHOICES,
         case_sensitive=False,
     ),
     default="auto",
