@@ -57,6 +57,7 @@ FLAG_STEPS = (
     "fraction",
     "percent",
     "cents",
+    "thousands",
     "country",
     "salesforce_id",
     "split_name",
@@ -85,6 +86,7 @@ STEP_TARGETS: dict[str, frozenset[str]] = {
     "fraction": _NUMERIC,
     "percent": _NUMERIC,
     "cents": _NUMERIC,
+    "thousands": _NUMERIC,
     "number": _NUMERIC,
     "currency": _NUMERIC,
     "date": frozenset({"DATETIME"}),
@@ -140,6 +142,9 @@ class Step(_Strict):
     fraction: Literal[True] | None = Field(None, description="0.45 → 45 (a 0–1 fraction into a 0–100 field).")
     percent: Literal[True] | None = Field(None, description="'45%' or '45' → 45.")
     cents: Literal[True] | None = Field(None, description="150000 (cents) → 1500.00.")
+    thousands: Literal[True] | None = Field(
+        None, description="84,500 (in thousands, ZoomInfo's revenue) → 84500000."
+    )
     country: Literal[True] | None = Field(
         None,
         description="A country name in English (or a 2/3-letter code) → its 2-letter code (Babel's data).",

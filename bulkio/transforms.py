@@ -141,6 +141,20 @@ def _cents(raw: Any) -> Any:
     return value / 100
 
 
+#: 84,500 or 1,234,567.5: commas grouping thousands (the US way lead tools write their exports).
+_GROUPED = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def _thousands(raw: Any) -> Any:
+    """A number given in thousands (ZoomInfo's ``Revenue (in 000s USD)``: 84,500 is 84.5 million)."""
+    text = _text(raw).strip() if not isinstance(raw, (int, float)) else raw
+    if isinstance(text, str) and _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    value = _as_float(text, "a number of thousands", "a number of thousands, e.g. 84500 (84.5 million)")
+    scaled = round(value * 1000, 6)
+    return int(scaled) if scaled.is_integer() else scaled
+
+
 # --- text, names, dates ----------------------------------------------------------------------------
 
 
@@ -281,6 +295,8 @@ def compile_step(step: Step) -> Fn:
         return _percent
     if name == "cents":
         return _cents
+    if name == "thousands":
+        return _thousands
     if name == "country":
         return _country
     if name == "salesforce_id":

@@ -274,11 +274,20 @@ def test_transform_steps_refuse_what_they_cannot_read() -> None:
         ({"date": "%d.%m.%Y"}, "2026-01-01"),
         ({"regex": r"(\d+)"}, "none"),
         ("country", "Atlantis"),
+        ("thousands", "n/a"),
     ]:
         fn = compile_step(Step.model_validate(step))
         with pytest.raises(TransformError):
             fn(bad)
     assert compile_step(Step.model_validate("cents"))("150000") == 1500
+    thousands = compile_step(Step.model_validate("thousands"))
+    assert [thousands(v) for v in ("84,500", "1,234,567.5", "12.5", 7, "-3")] == [
+        84_500_000,
+        1_234_567_500,
+        12_500,
+        7_000,
+        -3_000,
+    ]
     assert compile_step(Step.model_validate({"split_name": {"order": "last_first"}}))("Lima, Ana") == {
         "firstName": "Ana",
         "lastName": "Lima",

@@ -1288,6 +1288,7 @@ def test_zoominfo_contacts_export(sandbox: Any, empty_org: Any, tmp_path: Path) 
         "60606",
     )
     assert prairieline["phone"] in (["+13125550100"], "+13125550100") and prairieline["employeeCount"] == 320
+    assert prairieline["annualRevenue"] == 84_500_000  # "Revenue (in 000s USD)": 84,500 thousand
     assert [industries[i] for i in prairieline["$industry"]] == ["Manufacturing"]
     chidi = stored(sandbox, empty_org, "contact")["1872345501"]
     assert chidi["phone"] == ["+13125550147", "+13125550190"] and chidi["rel:$account"] == [prairieline["id"]]
