@@ -114,30 +114,59 @@ _FORMATTED_TYPES = frozenset({"NUMBER", "CURRENCY", "DATETIME", "SINGLE_SELECT",
 
 def changes_text(changes: Mapping[str, tuple[Any, Any]], schema: ObjectSchema | None = None) -> str:
     """``$stage: Lead → Proposal; amount: (empty) → 1200.5; nextStep: Call → (cleared)``"""
+    return changes_formatter(schema)(changes)
+
+
+def changes_formatter(schema: ObjectSchema | None = None) -> Callable[[Mapping[str, tuple[Any, Any]]], str]:
+    """:func:`changes_text` for many rows of one object: what each key's value type asks for is
+    looked up once per key, not once per change (a dry run shows the changes of its first
+    KEEP_CHANGES rows, and their text was most of its results phase)."""
     fields = schema.fields if schema is not None else {}
-    parts = []
-    for k, (old, new) in changes.items():
-        # inline the usual cases (a create's empty before, a text value, a number): a dry run
-        # shows the changes of its first KEEP_CHANGES rows, and this is most of its results phase
-        fdef = fields.get(k)
-        vt = None if fdef is None else fdef.value_type
-        if old is None:
-            before = "(empty)"
-        elif type(old) is str and vt not in _FORMATTED_TYPES:
-            before = old
-        else:
-            before = _shown(fdef, old)
-        kind = type(new)
-        if kind is str and vt not in _FORMATTED_TYPES:
-            after = new
-        elif (kind is int or kind is float) and vt in _NUMBER_TYPES:
-            after = str(new)  # what format_value leaves a number as, shown
-        elif kind is list and new and vt not in _SHAPED_TYPES:
-            after = "; ".join([str(v) for v in new])  # what format_value joins a list to
-        else:
-            after = _shown(fdef, new, "(cleared)")
-        parts.append(f"{k}: {before} → {after}")
-    return "; ".join(parts)
+    # key -> (its field's definition, "key: ", "key: (empty) → ", text shown as is, a number
+    # shown as str(), a list joined, the shown text of the key's text values if a pure type's)
+    known: dict[str, tuple[FieldDef | None, str, str, bool, bool, bool, dict[str, str] | None]] = {}
+
+    def text(changes: Mapping[str, tuple[Any, Any]]) -> str:
+        parts = []
+        for k, (old, new) in changes.items():
+            how = known.get(k)
+            if how is None:
+                fdef = fields.get(k)
+                vt = None if fdef is None else fdef.value_type
+                how = known[k] = (
+                    fdef,
+                    f"{k}: ",
+                    f"{k}: (empty) → ",
+                    vt not in _FORMATTED_TYPES,
+                    vt in _NUMBER_TYPES,
+                    vt not in _SHAPED_TYPES,
+                    {} if vt in _PURE_TYPES else None,
+                )
+            fdef, head, created, as_is, number, joined, shown = how
+            kind = type(new)
+            if kind is str and as_is:
+                after = new
+            elif kind is str and shown is not None:  # a date as the API gives it, shown
+                after = shown.get(new)
+                if after is None:
+                    if len(shown) >= _SHOWN_MAX:
+                        shown.clear()
+                    after = shown[new] = _display(fdef, new, "(cleared)")
+            elif (kind is int or kind is float) and number:
+                after = str(new)  # what format_value leaves a number as, shown
+            elif kind is list and new and joined:
+                after = "; ".join([str(v) for v in new])  # what format_value joins a list to
+            else:
+                after = _shown(fdef, new, "(cleared)")
+            if old is None:
+                parts.append(created + after)
+            elif type(old) is str and as_is:
+                parts.append(f"{head}{old} → {after}")
+            else:
+                parts.append(f"{head}{_shown(fdef, old)} → {after}")
+        return "; ".join(parts)
+
+    return text
 
 
 #: Value types whose display depends on the value alone (not on the field's options).
@@ -443,18 +472,23 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
         write_row = ws.row
         plain, names, changed = (b"", {}, {}) if errors_only else plain_codes(get)
         no_plain = len(plain)
-        usual_cells: dict[int, list[Any]] = {}  # outcome code -> its columns (rows with nothing else)
+        # outcome code -> its columns but Changes, as XML cut where the row number goes (the
+        # usual row: its outcome, no record id, no issues; its changes if a dry run's)
+        usual_pieces: dict[int, list[str]] = {}
+        changes_col = width + len(added) - 1
+        changes_text = changes_formatter(schema)
+        text_cell = ws.text_cell
         for row in rest:
             number = row.number
             code = plain[number] if number < no_plain else 0
             outcome: RowOutcome | None = None
-            if code in names:  # the usual row: its outcome's columns (and changes), no issues
-                extra = usual_cells.get(code)
-                if extra is None:
+            extra: list[Any] = []
+            pieces = usual_pieces.get(code) if code in names else None
+            if code in names:
+                if pieces is None:
                     usual = RowOutcome(row=number, outcome=names[code])  # type: ignore[arg-type]
-                    extra = usual_cells[code] = outcome_cells(usual, dry_run=dry_run, schema=schema)
-                if changed and number in changed:  # a dry run's create or update
-                    extra = [*extra[:-1], changes_text(changed[number], schema)]
+                    cells = outcome_cells(usual, dry_run=dry_run, schema=schema)
+                    pieces = usual_pieces[code] = ws.pieces(width, cells[:-1])
             else:
                 outcome = get(number)
                 if errors_only and not _failed(outcome):
@@ -477,7 +511,13 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
                 for i, kind in typed:
                     cells[i] = _typed(cells[i], kind)
             at += 1
-            marks = _marks(outcome.issues, width) if outcome is not None and outcome.issues else None
-            write_row(at, [*cells, *extra], marks)
+            if pieces is not None:  # the usual row: its outcome's cells, and its changes
+                r = str(at)
+                changes = changed.get(number) if changed else None
+                tail = r.join(pieces) + text_cell(changes_col, r, changes_text(changes) if changes else "")
+                write_row(at, cells, None, tail)
+            else:
+                marks = _marks(outcome.issues, width) if outcome is not None and outcome.issues else None
+                write_row(at, [*cells, *extra], marks)
             line = line + 1 if errors_only else number
         ws.finish(len(headers), max(line, header_row) - header_row)

@@ -324,6 +324,8 @@ def _write(
             d + row_text(sheets.csv_row(results.outcome_cells(outcome, dry_run=dry_run, schema=schema)))
         ).encode()
 
+    changes_text = results.changes_formatter(schema)
+
     def added(number: int) -> bytes:
         """The outcome columns of row ``number`` (CSV text after a delimiter)."""
         code = plain[number] if number < len(plain) else 0
@@ -337,7 +339,7 @@ def _write(
             return tail
         # a dry run's create or update: its outcome's columns with its changes last (in place of
         # the usual columns' empty Changes cell), through csv.writer only if it would quote them
-        text = sheets.escape_formula(results.changes_text(changes, schema))
+        text = sheets.escape_formula(changes_text(changes))
         if needs_quotes(text) is None:
             return tail[: -len(b"\r\n")] + text.encode() + b"\r\n"
         return cells_text(lookup(number))

@@ -546,3 +546,60 @@ def test_a_rows_shortcuts_write_what_cell_xml_writes(values: list[Any]) -> None:
     letters = [xlsx_stream.column_letter(i) for i in range(len(values))]
     want = "".join(xlsx_stream.cell_xml(f"{L}7", v) for L, v in zip(letters, values, strict=True))
     assert b"".join(out).decode() == f'<row r="7">{want}</row>'
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_ANY_CELL, max_size=8), first=st.integers(0, 30), number=st.integers(1, 10**6))
+def test_pieces_joined_by_a_row_number_are_the_cells_of_that_row(
+    values: list[Any], first: int, number: int
+) -> None:
+    """SheetStream.pieces formats cells once for many rows: joined by a row number they are
+    what cell_xml writes in that row (no text keeps the NUL that stands for the number)."""
+    ws = xlsx_stream.SheetStream("S", xlsx_stream.Part(), 2, [], 1, False)
+    r = str(number)
+    letters = [xlsx_stream.column_letter(first + i) for i in range(len(values))]
+    want = "".join(xlsx_stream.cell_xml(f"{L}{r}", v) for L, v in zip(letters, values, strict=True))
+    assert r.join(ws.pieces(first, values)) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=40), st.sampled_from(["a → b", " x → y", "&→<", "'=1 → 2", ""])))
+def test_a_text_cell_reads_back_as_cell_xml_s(text: str) -> None:
+    """text_cell writes arrows as character references (an ASCII row stays ASCII); an XML parser
+    reads the same cell as from cell_xml, and the text is what xlsx_text stores."""
+    from xml.etree import ElementTree as ET
+
+    ws = xlsx_stream.SheetStream("S", xlsx_stream.Part(), 3, [], 1, False)
+    got = ws.text_cell(2, "9", text)
+    want = xlsx_stream.cell_xml("C9", text)
+    assert ws.text_cell(0, "2", "name: (empty) → Acme; stage: Lead → Won").isascii()
+    ns = 'xmlns="urn:x"'
+    a = ET.fromstring(f"<r {ns}>{got}</r>")
+    b = ET.fromstring(f"<r {ns}>{want}</r>")
+    assert ET.tostring(a) == ET.tostring(b)
+
+
+def test_quick_switches_shorten_the_interval_and_put_it_back_after_the_last_block() -> None:
+    import sys
+    import threading
+
+    before = sys.getswitchinterval()
+    inside: list[float] = []
+    release = threading.Event()
+
+    def other() -> None:
+        with xlsx_stream.quick_switches():
+            inside.append(sys.getswitchinterval())
+            release.wait(5)
+
+    with xlsx_stream.quick_switches():
+        t = threading.Thread(target=other)
+        t.start()
+        while not inside:
+            pass
+        assert sys.getswitchinterval() == xlsx_stream.SWITCH_INTERVAL
+    assert sys.getswitchinterval() == xlsx_stream.SWITCH_INTERVAL  # the other block still runs
+    release.set()
+    t.join()
+    assert sys.getswitchinterval() == before
+    assert inside == [xlsx_stream.SWITCH_INTERVAL]
