@@ -422,6 +422,7 @@ class _FallbackOp:
 
 #: Headers that hold a row's country when no column is mapped to an address country (a contacts
 #: export's Country/Region, Salesforce's and Zoho's Mailing Country, Dynamics' Address 1: Country/Region,
+#: Outlook's Business Country/Region, Google Contacts' Address 1 - Country,
 #: a hand-kept sheet's Land / Pays / País / Paese / Nazione / Kraj).
 COUNTRY_HEADERS = frozenset(
     {
@@ -431,6 +432,8 @@ COUNTRY_HEADERS = frozenset(
         "billingcountry",
         "address1countryregion",
         "address1country",
+        "businesscountryregion",
+        "businesscountry",
         "land",
         "pays",
         "pais",

@@ -1295,3 +1295,84 @@ def test_zoominfo_contacts_export(sandbox: Any, empty_org: Any, tmp_path: Path) 
     assert chidi["$email"] == ["chidi.okafor@prairieline.example"] and "chidi-okafor-example" in str(
         chidi["linkedin"]
     )
+
+
+ADDRESS_BOOKS = REAL / "addressbooks"
+
+
+def test_address_books_google_outlook_and_linkedin(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """Contacts from the address books people start a CRM from, each found by its headers: Google
+    Contacts (both layouts; several addresses and numbers joined with ' ::: '), Outlook (cp1252, the
+    name's prefix in Title, a dozen phone columns), LinkedIn's Connections.csv (a note above the
+    header; the profile URL is the key). The first email (or the profile) is the key, so a second
+    import writes nothing."""
+    from bulkio.events import Message
+
+    companies = ["Acme Iberia", "Globex", "Initech GmbH", "Umbrella Corp", "Acme Inc", "Initech, LLC"]
+    files = {
+        "google-contacts.csv": ("google", 3),
+        "google-contacts-legacy.csv": ("google", 1),
+        "outlook-contacts.csv": ("outlook", 2),
+        "Connections.csv": ("linkedin", 2),
+    }
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        ids = {name: lf.create("account", {"fields": {"$name": name}})["id"] for name in companies}
+        sandbox.set_faults(empty_org.org_id, index_lag_ms=0)
+        run = Importer(lf, tmp_path)
+        for name, (vendor, n) in files.items():
+            said: list[str] = []
+            report = run(
+                ADDRESS_BOOKS / name,
+                "contact",
+                on_event=lambda e, said=said: said.append(e.text) if isinstance(e, Message) else None,
+            )
+            assert report.ok and report.counts.created == n, (name, report.flatten())
+            assert any(f"--from {vendor}" in s for s in said), (name, said)
+            assert not [i for i in report.file_issues if i.code in ("unknown_column", "missing_key_column")]
+            again = run(ADDRESS_BOOKS / name, "contact")
+            assert again.counts.unchanged == n and again.counts.created == 0, (name, again.flatten())
+    people = stored(sandbox, empty_org, "contact")
+    maria = people["maria@acme.es"]
+    assert maria["$name"] == {"firstName": "Maria", "lastName": "García"}
+    assert maria["$email"] == ["maria@acme.es", "maria.g@gmail.com"] and maria["jobTitle"] == "Head of Sales"
+    assert maria["phone"] == ["+34612345678"] and maria["rel:$account"] == [ids["Acme Iberia"]]
+    tom = people["tom@globex.com"]  # two addresses and two numbers in one cell each, joined with :::
+    assert tom["$email"] == ["tom@globex.com", "tom.oneil@globex.com"]
+    assert tom["phone"] == ["+14155550134", "+14155550199"] and tom["rel:$account"] == [ids["Globex"]]
+    assert people["only@email.com"]["$email"] == ["only@email.com"]
+    kenji = people["kenji@globex.com"]  # the layout before 2023: Given/Family Name, Organization 1 - …
+    assert kenji["$name"] == {"firstName": "Kenji", "lastName": "Sato"}
+    assert kenji["jobTitle"] == "Head of APAC"
+    assert kenji["phone"] == ["+819012345678"] and kenji["rel:$account"] == [ids["Globex"]]
+    anna = people["anna.mueller@initech.de"]  # cp1252: Müller
+    assert anna["$name"] == {"firstName": "Anna", "lastName": "Müller"}
+    assert anna["jobTitle"] == "Einkaufsleiterin" and anna["rel:$account"] == [ids["Initech GmbH"]]
+    assert anna["phone"] == ["+49301234567", "+491712345678"]  # Business Phone, then Mobile Phone
+    john = people["jsmith@umbrella.com"]
+    assert john["jobTitle"] == "VP Sales" and john["rel:$account"] == [ids["Umbrella Corp"]]
+    doe = people["linkedin.com/in/johndoe"]
+    assert doe["$name"] == {"firstName": "John", "lastName": "Doe"} and doe["jobTitle"] == "CTO"
+    assert "johndoe" in str(doe["linkedin"]) and not doe.get("$email")
+    priya = people["linkedin.com/in/priyapatel"]
+    assert priya["$email"] == ["priya@example.com"] and priya["rel:$account"] == [ids["Initech, LLC"]]
+
+
+@pytest.mark.parametrize(
+    ("value_type", "raw", "expected"),
+    [
+        ("EMAIL", "a@x.example ::: b@y.example", ["a@x.example", "b@y.example"]),
+        ("TELEPHONE", "(415) 555-0134 ::: +44 20 7946 0321", ["+14155550134", "+442079460321"]),
+        ("URL", "https://a.example ::: https://b.example", ["https://a.example", "https://b.example"]),
+        ("MULTI_SELECT", "Clients ::: Friends", ["Clients ::: Friends"]),  # labels split on ; only
+    ],
+)
+def test_google_s_separator_splits_contact_points_only(value_type: str, raw: str, expected: Any) -> None:
+    from bulkio.definitions import FieldDef
+    from bulkio.values import ParseOptions, parse_cell
+
+    config: dict[str, Any] = {"multipleValues": True}
+    if value_type == "MULTI_SELECT":
+        config = {"options": [{"id": "o1", "label": "Clients"}, {"id": "o2", "label": "Friends"}]}
+    field = FieldDef(key="k", label="K", valueType=value_type, typeConfiguration=config)
+    parsed = parse_cell(field, raw, options=ParseOptions())
+    assert parsed.ok and parsed.value == expected, parsed

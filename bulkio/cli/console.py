@@ -40,6 +40,9 @@ PROFILE_CHOICES = (
     "dynamics",
     "apollo",
     "zoominfo",
+    "google",
+    "outlook",
+    "linkedin",
     "none",
 )
 

@@ -24,8 +24,9 @@ from ..mapfile import MappingFile, load_mapping
 #: The CRMs with a profile for each of deals, companies and contacts (and generated exports in tests).
 VENDORS = ("hubspot", "salesforce", "close", "pipedrive")
 #: Sources users move in from whose exports have profiles too: other CRMs (Zoho CRM, Microsoft
-#: Dynamics 365's Export to Excel) and lead lists (Apollo.io, which has no deals).
-MORE_SOURCES = ("zoho", "dynamics", "apollo", "zoominfo")
+#: Dynamics 365's Export to Excel), lead lists (Apollo.io, ZoomInfo; no deals) and address books
+#: (Google Contacts, Outlook, LinkedIn connections; contacts only).
+MORE_SOURCES = ("zoho", "dynamics", "apollo", "zoominfo", "google", "outlook", "linkedin")
 #: Every ``--from`` a profile answers to.
 ALL_SOURCES = VENDORS + MORE_SOURCES
 HERE = Path(__file__).resolve().parent
@@ -39,6 +40,9 @@ NAMES = {
     "dynamics": "Dynamics 365",
     "apollo": "Apollo",
     "zoominfo": "ZoomInfo",
+    "google": "Google Contacts",
+    "outlook": "Outlook",
+    "linkedin": "LinkedIn",
 }
 
 

@@ -160,20 +160,31 @@ def _is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def _split(raw: Any, options: ParseOptions, extra: str = "") -> list[str]:
-    """Split a multi-value cell on the separator (and newlines, and ``extra``); drop empties."""
+#: Google Contacts' separator of several values in one cell (``a@x.com ::: b@y.com``).
+GOOGLE_SEPARATOR = ":::"
+
+
+def _split(raw: Any, options: ParseOptions, extra: str = "", *, google: bool = False) -> list[str]:
+    """Split a multi-value cell on the separator (and newlines, and ``extra``'s characters; and
+    with ``google``, Google Contacts' ``:::``, for emails, phones and URLs); drop empties."""
     text = _text(raw)
     sep = options.multi_separator
-    if sep in text or "\n" in text or (extra and any(c in text for c in extra)):
-        parts = _splitter(sep, extra).split(text)
+    if (
+        sep in text
+        or "\n" in text
+        or (extra and any(c in text for c in extra))
+        or (google and GOOGLE_SEPARATOR in text)
+    ):
+        parts = _splitter(sep, extra, google).split(text)
     else:
         parts = [text]
     return [p.strip() for p in parts if p.strip()]
 
 
 @functools.lru_cache(maxsize=64)
-def _splitter(sep: str, extra: str) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(s) for s in (sep, "\r\n", "\n", *extra)))
+def _splitter(sep: str, extra: str, google: bool = False) -> re.Pattern[str]:
+    seps = sorted({sep, "\r\n", "\n", *extra, *([GOOGLE_SEPARATOR] if google else [])}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(s) for s in seps))
 
 
 def _dedupe(items: list[Any]) -> list[Any]:

@@ -44,7 +44,7 @@ def _several(parts: list[str], raw: Any, code: str, what: str) -> list[str]:
 
 
 def _parse_email(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
-    parts = _split(raw, o, ",")
+    parts = _split(raw, o, ",", google=True)
     if f.multiple:
         return _dedupe([_one_email(p) for p in _several(parts, raw, "invalid_email", "email address")])
     return _one_email(_single(parts, raw, "invalid_email", "email address"))
@@ -83,7 +83,7 @@ def _one_url(text: str) -> str:
 
 
 def _parse_url(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
-    parts = _split(raw, o)
+    parts = _split(raw, o, google=True)
     if f.multiple:
         return _dedupe([_one_url(p) for p in _several(parts, raw, "invalid_url", "URL")])
     return _one_url(_single(parts, raw, "invalid_url", "URL"))
@@ -221,11 +221,11 @@ def _parse_phone(f: FieldDef, raw: Any, o: ParseOptions) -> Any:
     if not isinstance(raw, str):
         return [_one_phone(raw, region)] if f.multiple else _one_phone(raw, region)
     raw = _EXT_TAG.sub(" ext ", raw)  # "+1415…;ext=9" must not split on ";"
-    parts = _split(raw, o)
+    parts = _split(raw, o, google=True)
     if f.multiple and "," in raw:
         # Pipedrive and Close join a person's numbers with ", " ("+49 711 2345678, +49 171 9876543");
         # a comma is also a dial pause ("+1 555 0100,,42"), so split only where every part is a number
-        by_comma = _split(raw, o, ",")
+        by_comma = _split(raw, o, ",", google=True)
         if all(sum(c.isdigit() for c in p) >= _MIN_PHONE_DIGITS for p in by_comma):
             parts = by_comma
     if f.multiple:
