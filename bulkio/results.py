@@ -155,7 +155,10 @@ def changes_formatter(schema: ObjectSchema | None = None) -> Callable[[Mapping[s
             elif (kind is int or kind is float) and number:
                 after = str(new)  # what format_value leaves a number as, shown
             elif kind is list and new and joined:
-                after = "; ".join([str(v) for v in new])  # what format_value joins a list to
+                if len(new) == 1 and type(new[0]) is str:
+                    after = new[0]  # one website, one address: what the join below gives
+                else:
+                    after = "; ".join([str(v) for v in new])  # what format_value joins a list to
             else:
                 after = _shown(fdef, new, "(cleared)")
             if old is None:
@@ -463,7 +466,9 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
     header_row = 1 if errors_only else part.header_row
     types = list(part.types or ())
     kinds = [types[i] if i < len(types) else None for i in range(width)]
-    typed = [(i, k) for i, k in enumerate(kinds) if k]
+    typed: list[tuple[int, str, dict[str, Any] | None]] = [
+        (i, k, {} if k == "date" else None) for i, k in enumerate(kinds) if k
+    ]
     with book.sheet(part.name[:31], len(headers), widths, header_row=header_row) as ws:
         for n in range(1, header_row):
             ws.blank(n)
@@ -475,6 +480,7 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
         # outcome code -> its columns but Changes, as XML cut where the row number goes (the
         # usual row: its outcome, no record id, no issues; its changes if a dry run's)
         usual_pieces: dict[int, list[str]] = {}
+        unchanged_pieces: dict[int, list[str]] = {}  # the same with the empty Changes cell
         changes_col = width + len(added) - 1
         changes_text = changes_formatter(schema)
         text_cell = ws.text_cell
@@ -489,6 +495,7 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
                     usual = RowOutcome(row=number, outcome=names[code])  # type: ignore[arg-type]
                     cells = outcome_cells(usual, dry_run=dry_run, schema=schema)
                     pieces = usual_pieces[code] = ws.pieces(width, cells[:-1])
+                    unchanged_pieces[code] = ws.pieces(width, cells)
             else:
                 outcome = get(number)
                 if errors_only and not _failed(outcome):
@@ -508,13 +515,35 @@ def _xlsx_sheet(book: StreamBook, part: ResultSheet, *, errors_only: bool = Fals
                 cells = _fit(cells, width)
             if typed:  # a CSV's numbers and dates (a copy: the kept rows are read again)
                 cells = list(cells)
-                for i, kind in typed:
-                    cells[i] = _typed(cells[i], kind)
+                for i, kind, seen in typed:
+                    value = cells[i]
+                    if value.__class__ is not str:
+                        continue
+                    if seen is not None:  # a date column: its dates repeat
+                        when = seen.get(value)
+                        if when is None:
+                            if len(seen) >= _SHOWN_MAX:
+                                seen.clear()
+                            when = seen[value] = _typed(value, kind)
+                        cells[i] = when
+                    elif (
+                        kind == "number"
+                        and value.isdigit()
+                        and value.isascii()
+                        and len(value) < 16
+                        and (value[0] != "0" or len(value) == 1)
+                    ):
+                        cells[i] = int(value)  # _typed's usual whole number, without the call
+                    else:
+                        cells[i] = _typed(value, kind)
             at += 1
             if pieces is not None:  # the usual row: its outcome's cells, and its changes
                 r = str(at)
                 changes = changed.get(number) if changed else None
-                tail = r.join(pieces) + text_cell(changes_col, r, changes_text(changes) if changes else "")
+                if changes:
+                    tail = r.join(pieces) + text_cell(changes_col, r, changes_text(changes))
+                else:
+                    tail = r.join(unchanged_pieces[code])
                 write_row(at, cells, None, tail)
             else:
                 marks = _marks(outcome.issues, width) if outcome is not None and outcome.issues else None

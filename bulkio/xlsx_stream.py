@@ -85,7 +85,10 @@ _NEEDS_WORK = re.compile(r"[\000-\010\013\014\016-\037&<>]")
 _ILLEGAL = sheets.ILLEGAL_CHARACTERS_RE
 #: Text starting or ending in whitespace gets ``xml:space="preserve"`` (Excel trims it otherwise);
 #: text starting with ``'`` may need the reader's extra ``'`` (:func:`bulkio.sheets.xlsx_text`).
-_WS = frozenset(chr(i) for i in range(0x3001) if chr(i).isspace())
+_WS = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)  # every character str.isspace() says is one (a test checks), not computed at import
 _FIRST = _WS | {sheets.ESCAPE_PREFIX}
 _WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
 _EPOCH_DATE = _WINDOWS_EPOCH.date()
@@ -502,7 +505,17 @@ class SheetStream:
         writes it; plain text without looking at it twice, its arrows (``→``, a changes text's)
         as character references, which keeps an ASCII row ASCII (its encoding is a copy then)."""
         L = self.letters[col]
-        if text and text[0] not in _FIRST and text[-1] not in _WS and not _NEEDS_WORK.search(text):
+        if (
+            text
+            and text[0] not in _FIRST
+            and text[-1] not in _WS
+            # no &, <, > or control character: three searches and a printable test are quicker
+            # than the pattern; text that fails them (a newline) is looked at with the pattern
+            and (
+                ("&" not in text and "<" not in text and ">" not in text and text.isprintable())
+                or not _NEEDS_WORK.search(text)
+            )
+        ):
             return f'<c r="{L}{r}" t="inlineStr"><is><t>{text.replace("→", "&#8594;")}</t></is></c>'
         return cell_xml(L + r, text)
 

@@ -603,3 +603,9 @@ def test_quick_switches_shorten_the_interval_and_put_it_back_after_the_last_bloc
     t.join()
     assert sys.getswitchinterval() == before
     assert inside == [xlsx_stream.SWITCH_INTERVAL]
+
+
+def test_the_whitespace_set_is_every_character_isspace_names() -> None:
+    import sys
+
+    assert {chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()} == set(xlsx_stream._WS)
