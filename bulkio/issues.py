@@ -73,6 +73,8 @@ CODES: dict[str, str] = {
     "workbook; the link is made from that sheet's row.",
     # plan
     "duplicate_key": "The upsert key appears on an earlier row of the file.",
+    "duplicate_row": "The row repeats an earlier row of the file (the same key; each value it has is "
+    "that row's); it is skipped.",
     "missing_key": "The row has no value for the upsert key.",
     "fixed_after_create": "The relationship is set when the record is created (an opportunity's "
     "account); a different value on update is not sent.",

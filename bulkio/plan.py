@@ -13,7 +13,11 @@ costs about ``total/25`` requests instead of one per row.
 
 Rules:
 
-* a key repeated in the file → ``duplicate_key`` on the later rows (the first wins);
+* a key repeated in the file → ``duplicate_key`` on the later rows (the first wins); a later row
+  with the same values as the first (a people list read for its companies repeats each company's
+  row; each value the later row has is the first's, blank cells saying nothing) is skipped with a
+  ``duplicate_row`` warning instead, when the first is among the latest
+  :data:`REPEAT_WINDOW` keys (a resumed run, or a repeat further down a huge file, still errs);
 * a row without a key (and without a record id) is *created* with a ``missing_key`` warning: without a
   key there is nothing to upsert on, so re-running such a file creates those rows again;
 * update bodies hold only keys whose normalised value differs (:func:`bulkio.values.normalize`);
@@ -70,6 +74,9 @@ from .resolve import SMALL_SCAN_PAGES, record_name
 from .validate import FRACTION_EXPECTED, CheckedRow, fraction_message
 from .values import CLEAR
 
+#: Keys whose first row's values the planner keeps, to tell a repeated row from a conflicting one
+#: (about 20 MB at most: the values dicts of rows it would free otherwise).
+REPEAT_WINDOW = 50_000
 #: Filter operator per key value type (EMAIL/URL/TELEPHONE only support ``contains``).
 _CONTAINS_TYPES = frozenset({"EMAIL", "URL", "TELEPHONE"})
 
@@ -390,6 +397,11 @@ class Planner:
         #: (``keep_changes``), since it is never sent
         self.bodies = True
         self.seen: set[str] = set()
+        #: key → (row, record id, values) of the latest :data:`REPEAT_WINDOW` keys' first rows, to
+        #: tell a row that repeats one (skipped) from one that conflicts with it (duplicate_key)
+        self.first_rows: dict[str, tuple[int, str | None, dict[str, Any]]] = {}
+        #: rows that repeat an earlier row of the file exactly: not written again
+        self.repeats: set[int] = set()
         self.expected_rows = 0  # estimated input rows (0 = unknown), for the scan-or-filter choice
         self.planned = 0
         self.columns: dict[str, tuple[str, str]] = {}  # key → (letter, header)
@@ -479,15 +491,40 @@ class Planner:
             if key is None:
                 continue
             if key in self.seen:
-                self._issue(
-                    row,
-                    self.key_field,
-                    "duplicate_key",
-                    f"{self.key_field} '{key}' appears on an earlier row of the file; "
-                    "only the first row with a key is imported.",
-                    value=key,
-                )
+                first = self.first_rows.get(key)
+                if (
+                    first is not None
+                    and first[1] == row.record_id
+                    and row.values.items() <= first[2].items()  # blank cells say nothing
+                    and not any(i.severity == "error" for i in row.issues)
+                ):
+                    # a people list read for its companies: the company's row again, word for word
+                    self._issue(
+                        row,
+                        self.key_field,
+                        "duplicate_row",
+                        f"row {row.row} repeats row {first[0]} ({self.key_field} '{key}'; each value "
+                        f"it has is row {first[0]}'s): it is not imported again.",
+                        severity="warning",
+                        value=key,
+                    )
+                    self.repeats.add(row.row)
+                else:
+                    other = " with other values" if first is not None else ""
+                    self._issue(
+                        row,
+                        self.key_field,
+                        "duplicate_key",
+                        f"{self.key_field} '{key}' appears on an earlier row of the file{other}; "
+                        "only the first row with a key is imported.",
+                        value=key,
+                    )
+                continue
             self.seen.add(key)
+            first_rows = self.first_rows
+            if len(first_rows) >= REPEAT_WINDOW:
+                del first_rows[next(iter(first_rows))]
+            first_rows[key] = (row.row, row.record_id, row.values)
         live = [r for r in rows if not r.issues or r.ok]
         self.planned += len(rows)
         self.index.expected_lookups = max(0, self.expected_rows - self.planned + len(rows))
@@ -691,7 +728,7 @@ class Planner:
 
     def _plan_row(self, row: CheckedRow, key: str | None) -> Operation:
         otype = self.schema.object_type
-        if row.issues and not row.ok:
+        if (row.issues and not row.ok) or row.row in self.repeats:
             return Operation(
                 row=row.row,
                 action="skip",

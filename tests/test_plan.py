@@ -169,7 +169,7 @@ def test_a_dry_runs_creates_without_bodies_are_the_operations_a_run_that_writes_
         out = rows(
             {**base, "external_id": "NEW-1"},  # a plain create
             {**base, "external_id": "OPP-0002"},  # an existing key: update or unchanged
-            {**base, "external_id": "NEW-1"},  # duplicate key
+            {**base, "external_id": "NEW-1", "$name": "Deal again"},  # duplicate key, other values
             {**base, "external_id": "NEW-2", "$name": ""},  # a blank required value
             {**base, "external_id": "NEW-3", "$account": []},
             {**base, "external_id": "NEW-4", "$stage": CLEAR},
@@ -201,3 +201,67 @@ def test_a_dry_runs_creates_without_bodies_are_the_operations_a_run_that_writes_
         ("update", ["fixed_after_create"]),
         ("skip", ["required_field_missing", "required_field_missing"]),
     ]
+
+
+def test_a_row_that_repeats_an_earlier_one_is_skipped_and_a_conflicting_one_fails(
+    client: LightfieldClient,
+) -> None:
+    """A people list read for its companies repeats each company's row: a later row whose values are
+    all the first row's (blank cells say nothing) is skipped with a duplicate_row warning; one that
+    adds or changes a value, or clears one, is still a duplicate_key error; across chunks too."""
+    schema = client.schema("account")
+    acme = {"external_id": "CO-1", "$name": "Acme Iberia", "$website": ["https://acme.example"]}
+    planner = Planner(client, schema)
+    first = planner.plan(
+        rows(
+            acme,
+            dict(acme),  # the same company, the next person
+            {"external_id": "CO-1", "$name": "Acme Iberia"},  # its website blank on this row
+            {**acme, "$name": "Acme Iberia S.L."},  # another name: which one?
+        )
+    )
+    later = planner.plan(
+        rows(
+            {**acme, "phone": ["+34612345678"]},  # a value the first row does not have
+            {"external_id": "CO-1", "$name": "Acme Iberia", "$website": CLEAR},  # clears one
+            dict(acme),  # the same again, in a later chunk
+        )
+    )
+    got = [(o.action, [i.code for i in o.issues]) for o in first + later]
+    assert got == [
+        ("create", []),
+        ("skip", ["duplicate_row"]),
+        ("skip", ["duplicate_row"]),
+        ("skip", ["duplicate_key"]),
+        ("skip", ["duplicate_key"]),
+        ("skip", ["duplicate_key"]),
+        ("skip", ["duplicate_row"]),
+    ]
+    repeat = first[1].issues[0]
+    assert repeat.severity == "warning" and "repeats row 2" in repeat.message
+    assert "with other values" in first[3].issues[0].message
+    assert all(i.severity == "error" for o in (first[3], *later[:2]) for i in o.issues)
+
+
+def test_a_people_list_imported_as_accounts_creates_each_company_once(
+    client: LightfieldClient, tmp_path: Path
+) -> None:
+    """The whole flow: 4 people at 2 companies imported as accounts (keyed by the company domain)
+    creates 2 accounts, skips the 2 repeats without a request, and a second import writes nothing."""
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "Person,Company,Company Website,External ID\n"
+        "Ana Lima,Vaalbank B.V.,https://vaalbank.example,vaalbank.example\n"
+        "Jan Smit,Vaalbank B.V.,https://vaalbank.example,vaalbank.example\n"
+        "Eva Berg,Norrsken AB,https://norrsken.example,norrsken.example\n"
+        "Ola Berg,Norrsken AB,,norrsken.example\n",
+        encoding="utf-8",
+    )
+    mapping = {"Person": "ignore", "Company": "$name", "Company Website": "$website"}
+    runs = [
+        import_file(path, "account", client=client, mapping=mapping, ledger_path=tmp_path / "l.db")
+        for _ in range(2)
+    ]
+    assert runs[0].counts.created == 2 and runs[0].counts.skipped == 2 and runs[0].ok
+    assert runs[1].counts.unchanged == 2 and runs[1].counts.skipped == 2 and runs[1].counts.created == 0
+    assert sorted(r.row for r in runs[0].rows if r.outcome == "skipped") == [3, 5]
