@@ -433,3 +433,24 @@ def test_million_rows(page: tuple[Page, Shots], client: LightfieldClient, tmp_pa
         rows: Any = pg.locator("#grid tbody tr").count()
         assert rows == 50  # the browser holds one page, never the file
         shot("million-middle")
+
+
+def test_a_click_before_the_page_has_its_state_still_uploads(
+    page: tuple[Page, Shots], sandbox, empty_org, tmp_path: Path
+) -> None:
+    """The forms work from the first moment: with a slow CRM, /api/state answers late, and a file
+    chosen and uploaded before it did was lost (the browser submitted the form itself and reloaded)."""
+    pg, shot = page
+    book = tmp_path / "accounts.csv"
+    book.write_text("External ID,Name\nslow-1,Slow Start Co\n", encoding="utf-8")
+    sandbox.set_faults(empty_org.org_id, latency_ms=1500)
+    with (
+        LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf,
+        UiServer(lf, work_dir=tmp_path / "w") as ui,
+        shot.kept_on_failure(),
+    ):
+        pg.goto(ui.url, wait_until="domcontentloaded")
+        pg.get_by_label("Or upload a file").set_input_files(str(book))
+        pg.get_by_role("button", name="Upload and open").click()
+        expect(pg.locator("#sheets-table tbody tr")).to_have_count(1)  # (was: a reload to "/?")
+        sandbox.set_faults(empty_org.org_id, latency_ms=0)

@@ -73,16 +73,15 @@ function enableSteps() {
 // --- open ------------------------------------------------------------------------------------------
 
 async function boot() {
-  const st = await api('/api/state');
-  state.objects = st.objects;
-  state.undo = st.undo;
-  $('#crm').textContent = `${st.crm === 'close' ? 'Close' : 'Lightfield'}${st.sandbox ? ' sandbox' : ''} at ${st.base_url}`;
-  for (const o of st.objects) $('#open-object').append(el('option', { value: o, text: o }));
+  // the forms' handlers first, the state after: a click before /api/state answers (a slow CRM)
+  // must not submit a form the browser's way (a page reload that drops the chosen file)
+  const asked = api('/api/state');
   for (const b of document.querySelectorAll('#steps button')) b.addEventListener('click', () => show(b.dataset.step));
   $('#sheet-select').addEventListener('change', (e) => { state.sheet = e.target.value; state.grid.offset = 0; show(state.step); });
   $('#open-form').addEventListener('submit', guard(async (e) => {
     e.preventDefault();
     say('Opening…');
+    await asked;
     const ws = await api('/api/open', { method: 'POST', body: { path: $('#open-path').value, object_type: $('#open-object').value } });
     opened(ws);
   }));
@@ -90,6 +89,7 @@ async function boot() {
     e.preventDefault();
     const file = $('#upload-file').files[0];
     if (!file) throw new Error('choose a file to upload');
+    const st = await asked;
     if (file.size > st.max_upload) throw new Error(`${file.name} is larger than the upload limit (${fmt(st.max_upload)} bytes)`);
     say(`Uploading ${file.name}…`);
     const q = new URLSearchParams({ name: file.name, object: $('#open-object').value });
@@ -109,6 +109,11 @@ async function boot() {
     say(`Recipe saved: ${r.path}`);
     renderRecipes(r.recipes);
   }));
+  const st = await asked;
+  state.objects = st.objects;
+  state.undo = st.undo;
+  $('#crm').textContent = `${st.crm === 'close' ? 'Close' : 'Lightfield'}${st.sandbox ? ' sandbox' : ''} at ${st.base_url}`;
+  for (const o of st.objects) $('#open-object').append(el('option', { value: o, text: o }));
   const first = st.first || document.querySelector('meta[name="first-workspace"]').content;
   const ws = first && st.workspaces.find((w) => w.id === first);
   if (ws) opened(ws); else show('open');
