@@ -1370,6 +1370,28 @@ def _results_columns(headers: list[str]) -> set[int]:
 # --- the order of dates like 03/04/2024 ---------------------------------------------------------
 
 
+#: Rows read ahead for the order of dates when the first :data:`ID_SAMPLE` rows' dates are all
+#: ambiguous (03/04/2024 alone cannot say; a file sorted by date may hold its first 13th far down).
+DATE_ORDER_ROWS = 50_000
+
+
+def ambiguous_dates(header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]]) -> bool:
+    """Whether a date column of ``rows`` holds a date like 03/04/2024 (either order reads it)."""
+    from .valuetypes.dates import _REGIONAL
+
+    for mc in header_map.by_key.values():
+        col = mc.column
+        fdef = schema.fields.get(col.field_key or col.key) if col is not None else None
+        if fdef is None or fdef.value_type != "DATETIME":
+            continue
+        for cells in rows:
+            raw = cells[mc.index] if mc.index < len(cells) else None
+            m = _REGIONAL.match(raw.strip()) if isinstance(raw, str) else None
+            if m is not None and m[2] != "." and int(m[1]) <= 12 and int(m[3]) <= 12:
+                return True
+    return False
+
+
 def date_order_from_sample(
     header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]], *, file: str | None = None
 ) -> str | None:
@@ -1506,12 +1528,14 @@ def check_record_id_column(
 
 
 __all__ = [
+    "DATE_ORDER_ROWS",
     "ID_KEY",
     "ID_SAMPLE",
     "IMPORT_KINDS",
     "SYNONYMS",
     "HeaderMap",
     "MappedColumn",
+    "ambiguous_dates",
     "check_record_id_column",
     "column_for",
     "date_order_from_sample",

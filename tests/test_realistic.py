@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -1389,3 +1390,28 @@ def test_google_s_separator_splits_contact_points_only(value_type: str, raw: str
     field = FieldDef(key="k", label="K", valueType=value_type, typeConfiguration=config)
     parsed = parse_cell(field, raw, options=ParseOptions())
     assert parsed.ok and parsed.value == expected, parsed
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_the_date_order_comes_from_a_date_far_down_the_file(
+    sandbox: Any, empty_org: Any, tmp_path: Path, suffix: str
+) -> None:
+    """A contact list sorted so that its first 300 dates all have a day of 12 or less (03/10/2024
+    reads either way): bulkio reads ahead for a date that decides (25/03/2024, row 302), so every
+    date is read day first instead of 300 rows failing as ambiguous_date."""
+    rows = [["External ID", "Name", "Last Contacted At"]]
+    rows += [[f"D-{i}", f"Person {i}", f"{1 + i % 12:02d}/{1 + i % 11:02d}/2024"] for i in range(300)]
+    rows.append(["D-300", "Person 300", "25/03/2024"])
+    path = tmp_path / f"contacts.{suffix}"
+    if suffix == "csv":
+        path.write_text("".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        wb = openpyxl.Workbook()
+        for r in rows:
+            wb.active.append(r)
+        wb.save(path)
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        report = Importer(lf, tmp_path)(path, "contact", dry_run=True)
+    assert report.ok and report.counts.created == 301, report.flatten()
+    guessed = [i for i in report.file_issues if i.code == "date_order_guessed"]
+    assert len(guessed) == 1 and guessed[0].value == "25/03/2024" and "(DMY)" in guessed[0].message
