@@ -29,6 +29,8 @@ CODES: dict[str, str] = {
     "several_tables": "The sheet holds several Excel Tables; the one named in the message is read.",
     "unnamed_column": "A column holds values but has no header; it is ignored.",
     "header_not_first": "Rows above the detected header (titles, notes) are skipped.",
+    "repeated_header": "A row repeats the header row (stacked tables, concatenated exports); it is skipped.",
+    "section_title": "A one-cell title right above a repeated header (a monday.com group); it is skipped.",
     "date_order_guessed": "Dates like 03/04/2024 are read in the order another date of the file shows (28/02/2024: day first).",
     "joined_column": "A second column reads as a field that takes several values (Telefon and Mobil): its values are added.",
     "skipped_row": "A row the mapping file's skip_rows names (Salesforce's IsDeleted: true) is not imported.",

@@ -58,6 +58,7 @@ from .prepare import (
     parse_options,
     peek,
     percent_columns,
+    skip_repeated_headers,
 )
 from .report import MAX_REPORT_ROWS, OutcomeStore, RowReport, RunReport, row_reports
 from .resolve import DEPENDS_ON_FAILED, References, Resolver
@@ -301,7 +302,10 @@ class SheetRun:
             ):  # only ambiguous dates so far: read further ahead for one that decides
                 ahead = min(ahead * 10, M.DATE_ORDER_ROWS)
                 sample, source_rows = peek(source_rows, ahead)
-                date_order = M.date_order_from_sample(header_map, schema, [r.cells for r in sample], file=file)
+                date_order = M.date_order_from_sample(
+                    header_map, schema, [r.cells for r in sample], file=file
+                )
+        source_rows = skip_repeated_headers(source_rows, headers, file_issues, file=file, sheet=sheet)
         transformer = compile_mapping(spec, header_map, schema, file=file, sheet=sheet)  # also without a spec
         if transformer.active:
             source_rows = transformer.rows(source_rows, file_issues)

@@ -178,3 +178,81 @@ def names_for_ids(rows: Iterator[Any], pairs: list[tuple[int, int]]) -> Iterator
                     cells = list(cells)
                 cells[id_i] = cells[name_i]
         yield row if cells is row.cells else dataclasses.replace(row, cells=cells)
+
+
+def _text_of(value: Any) -> str:
+    """A cell's text as a header compares. CSV files joined with ``cat`` keep the second file's BOM
+    in front of its first header, where it also keeps that header's quotes: ``\ufeff"Record ID"``."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] == "\ufeff":
+            text = text[1:].lstrip()
+            if len(text) > 1 and text[0] == text[-1] == '"':
+                text = text[1:-1].replace('""', '"')
+        return text
+    return "" if value is None else str(value).strip()
+
+
+def skip_repeated_headers(
+    rows: Iterator[Any],
+    headers: list[str],
+    issues: list[Issue],
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+) -> Iterator[Any]:
+    """Rows without the ones that repeat the header row, and the one-cell title row right above
+    such a repeat: tables stacked on one sheet (monday.com writes each group of a board as its title,
+    its header again and its items), exports concatenated into one CSV, reports with a header on every
+    page. Imported, a repeated header would be a record named "Name"; a group title, an account
+    named after the group. Each is a warning (``repeated_header``, ``section_title``)."""
+    want = [_text_of(h) for h in headers]
+    while want and not want[-1]:
+        want.pop()
+    width = len(want)
+    if sum(1 for h in want if h) < 2:  # a one-column header repeats as a value, not a header
+        yield from rows
+        return
+    first = want[0]
+
+    def repeats(cells: list[Any]) -> bool:
+        if len(cells) < width or _text_of(cells[0]) != first:
+            return False
+        return [_text_of(c) for c in cells[:width]] == want and not any(_text_of(c) for c in cells[width:])
+
+    def note(row: Any, code: str, message: str) -> None:
+        issues.append(
+            Issue(
+                code,
+                message,
+                file=file,
+                sheet=sheet,
+                row=row.number,
+                value=_text_of(row.cells[0]),
+                severity="warning",
+            )
+        )
+
+    held: Any = None  # a row with one value in its first cell: a title, if the header follows
+    for row in rows:
+        cells = row.cells
+        c0 = cells[0] if cells else None
+        if c0.__class__ is str and _text_of(c0) == first and repeats(cells):
+            if held is not None:
+                note(
+                    held,
+                    "section_title",
+                    f"row {held.number} is a title above the header repeated on row {row.number}; it is not imported",
+                )
+                held = None
+            note(row, "repeated_header", f"row {row.number} repeats the header row; it is not imported")
+            continue
+        if held is not None:
+            yield held
+            held = None
+        if c0 and len(cells) > 1 and not cells[1] and not any(cells[1:]):
+            held = row
+            continue
+        yield row
+    if held is not None:
+        yield held

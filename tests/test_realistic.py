@@ -1415,3 +1415,40 @@ def test_the_date_order_comes_from_a_date_far_down_the_file(
     assert report.ok and report.counts.created == 301, report.flatten()
     guessed = [i for i in report.file_issues if i.code == "date_order_guessed"]
     assert len(guessed) == 1 and guessed[0].value == "25/03/2024" and "(DMY)" in guessed[0].message
+
+
+def test_stacked_tables_and_concatenated_exports(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """A monday.com board export stacks its groups: a title row, the header again, the items. Two
+    exports joined with `cat` repeat the header (with its BOM) in the middle. Neither the header
+    again nor a group's title is a record: each is skipped with a warning, and the items import."""
+    board = REAL / "monday" / "Accounts_board_1733311111.xlsx"
+    joined = tmp_path / "companies-all.csv"
+    part = '\ufeff"Record ID","Name","Company Domain Name"\r\n'
+    joined.write_bytes(
+        (
+            part
+            + '"101","Vaalbank","vaalbank.example"\r\n'
+            + part
+            + '"102","Norrsken","norrsken.example"\r\n'
+        ).encode()
+    )
+    mapping = {"Item ID": "external_id", "Status": "ignore", "Last updated": "ignore"}
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        report = run(board, "account", mapping=mapping)
+        assert report.ok and report.counts.created == 3, report.flatten()
+        codes = sorted(
+            (i.code, i.row) for i in report.file_issues if i.code in ("repeated_header", "section_title")
+        )
+        assert codes == [("repeated_header", 8), ("section_title", 7)]
+        assert run(board, "account", mapping=mapping).counts.unchanged == 3
+        companies = run(joined, "account", mapping={"Record ID": "external_id"})
+        assert companies.ok and companies.counts.created == 2, companies.flatten()
+        assert [(i.code, i.row) for i in companies.file_issues if i.code == "repeated_header"] == [
+            ("repeated_header", 3)
+        ]
+    accs = stored(sandbox, empty_org, "account")
+    assert set(accs) == {"7012345671", "7012345672", "7012345673", "101", "102"}
+    assert accs["7012345673"]["$name"] == "Initrode AG" and accs["7012345673"]["employeeCount"] == 800
+    assert accs["7012345673"]["rel:$owner"] == ["mem_ben"]
+    assert "Customers" not in {a["$name"] for a in accs.values()}
