@@ -237,7 +237,7 @@ def skip_repeated_headers(
     for row in rows:
         cells = row.cells
         c0 = cells[0] if cells else None
-        if c0.__class__ is str and _text_of(c0) == first and repeats(cells):
+        if c0.__class__ is str and first in c0 and _text_of(c0) == first and repeats(cells):
             if held is not None:
                 note(
                     held,
