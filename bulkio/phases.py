@@ -551,6 +551,15 @@ class SheetRun:
         if chunk:
             yield from flush()
         row_issues(1 << 62)  # what is left belongs to rows that were never yielded
+        # rows left out on purpose (skip_rows, a repeated header, a group's title) are skipped rows
+        # of the results sheet with the reason, not "not processed" ones
+        kept: list[Issue] = []
+        for issue in orphans:
+            if issue.code in LEFT_OUT and issue.row is not None and self.store.get(issue.row) is None:
+                self.store.put(RowOutcome(row=issue.row, outcome="skipped", issues=[issue]))
+            else:
+                kept.append(issue)
+        orphans[:] = kept
         self.emit(PhaseFinished("read"))
         self.emit(PhaseFinished("plan"))
 
@@ -755,6 +764,10 @@ class SheetRun:
         assert schema is not None
         report.unresolved = group_unresolved(store.issues.values(), schema, self.references)
         return report
+
+
+#: Codes of the reader's warnings on rows it leaves out on purpose: each such row is skipped.
+LEFT_OUT = frozenset({"skipped_row", "repeated_header", "section_title"})
 
 
 def _held(op: Operation) -> Operation:
