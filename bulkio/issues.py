@@ -82,7 +82,7 @@ CODES: dict[str, str] = {
     "account); a different value on update is not sent.",
     "ambiguous_match": "Several existing records match the row (by its key, or by name, domain or email with --match).",
     "match_conflict": "The record the row matches with --match already has another key.",
-    "duplicate_match": "An earlier row of the file already matched the same existing record (--match).",
+    "duplicate_match": "An earlier row of the file already matched (or creates) the same record, with other values (--match).",
     "possible_duplicate": "The row creates a record whose name or email an existing record already has.",
     "record_not_found": "No record has the ID given in the Record ID column.",
     "matched_existing": "A create found its key already taken (another process, or a list that lagged): "

@@ -579,6 +579,20 @@ class Ledger:
         key_field, key, record_id, at = rows[0]
         return str(key_field), str(key), str(record_id), datetime.fromisoformat(at)
 
+    def last_created_record(self, *, target: str, object_type: str) -> tuple[str, datetime] | None:
+        """The record of ``object_type`` bulkio created last under ``target``, with a key or
+        without: (record id, when). ``--match`` finds records through lists, which lag writes."""
+        rows = self._read(
+            "SELECT o.record_id, o.recorded_at FROM outcomes o JOIN runs r ON r.run_id = o.run_id "
+            "WHERE r.target = ? AND r.object_type = ? AND o.outcome = 'created' "
+            "AND o.record_id IS NOT NULL ORDER BY o.recorded_at DESC LIMIT 1",
+            (target, object_type),
+        )
+        if not rows:
+            return None
+        record_id, at = rows[0]
+        return str(record_id), datetime.fromisoformat(at)
+
     def known_records(self, *, target: str, object_type: str, key_field: str) -> dict[str, str]:
         """Key value -> record id for every record bulkio wrote under this target (latest write wins)."""
         rows = self._read(

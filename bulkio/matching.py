@@ -199,13 +199,18 @@ def match_keys(kind: MatchKind, value: Any, *, person: bool = False) -> set[str]
 
 
 def lookup_filter(kind: MatchKind, value: Any, *, person: bool = False) -> tuple[str, str] | None:
-    """The list filter that narrows the candidates for one value (``("$name[startsWith]", "acme")``),
+    """The list filter that narrows the candidates for one value (``("$name[startsWith]", "Acme")``),
     or None when the value gives none. Results are compared with :func:`match_keys` afterwards."""
+    # the text as the file writes it, case and accents kept: whether a server compares filters
+    # ignoring case is not documented (API-FACTS), and a casefolded "acme" finds no "Acme Corp"
+    # where it does not
     if kind == "name":
         if person or isinstance(value, dict):
-            k = person_key(value)
-            return ("$name[equal]", k) if k else None
-        first = next((w for w in _WORDS.split(str(value or "").casefold()) if w), None)
+            if isinstance(value, dict):
+                value = " ".join(str(p) for p in (value.get("firstName"), value.get("lastName")) if p)
+            text = " ".join(str(value or "").split())
+            return ("$name[equal]", text) if text else None
+        first = next((w for w in _WORDS.split(str(value or "")) if w), None)
         return ("$name[startsWith]", first) if first else None
     if kind == "domain":
         return ("$website[contains]", value) if value else None

@@ -67,6 +67,7 @@ from .resume import (
     find_run_to_resume,
     ledger_target,
     refuse_keyless_rerun,
+    settle_matches,
     settle_references,
 )
 from .validate import CheckedRow, Validator
@@ -338,6 +339,12 @@ class SheetRun:
                     f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
                     "no column for it"
                 )
+            for issue in self.file_issues:  # without a key, --match decides what a row updates
+                if issue.code == "missing_key_column":
+                    issue.message = issue.message.replace(
+                        "every row will create a new record",
+                        f"a row updates the record it matches by {match} (--match), else creates one",
+                    )
         target = ledger_target(client)
         if isinstance(client, AdoptsLostCreates):
             client.use_key(self.object_type, self.key_field)  # no idempotency keys: lost creates are found
@@ -349,6 +356,8 @@ class SheetRun:
                 target=target, object_type=self.object_type, key_field=self.key_field
             )
             settle_references(ledger, client, self.emit, target, schema, header_map, settle_exclude)
+            if match is not None:
+                settle_matches(ledger, client, self.emit, target, schema, match)
             if spec is not None:  # value maps onto records (owner aliases) must name records that exist
                 MF.check_references(
                     spec, schema, References(client, key_field=self.key_field), headers=headers
@@ -362,7 +371,8 @@ class SheetRun:
                     resume=resume,
                     options=options,
                     run_fingerprint=run_fingerprint,
-                    allow_duplicates=allow_duplicates,
+                    allow_duplicates=allow_duplicates
+                    or match is not None,  # --match: rows find their records
                     parent_run=parent_run,
                 )
         self.validator = Validator(

@@ -352,6 +352,17 @@ def normalize(fdef: FieldDef, value: Any) -> Any:
     return V.normalize(fdef, value)
 
 
+def _repeats(row: CheckedRow, earlier: dict[str, Any], matched_on: str) -> bool:
+    """Whether ``row`` says nothing the earlier row of the same record did not: each value it has is
+    the earlier row's, but the one both matched the record by (``VAALBANK BV`` and ``Vaalbank B.V.``
+    match by name alike), and it has no error."""
+    if any(i.severity == "error" for i in row.issues):
+        return False
+    return all(k == matched_on or earlier.get(k, _NOTHING) == v for k, v in row.values.items())
+
+
+_NOTHING = object()
+
 #: classes whose values are never empty (what _empty answers at once for them)
 _SCALARS = frozenset({int, float, bool})
 
@@ -445,6 +456,10 @@ class Planner:
         self.claimed: dict[str, int] = {}
         #: match key → the earlier row of this file that creates a record with it
         self.created: dict[str, int] = {}
+        #: ``--match``: match key → (row, values) of the earlier row that creates a record with it
+        self.match_created: dict[str, tuple[int, dict[str, Any]]] = {}
+        #: ``--match``: record id → the values of the row that matched it first
+        self.match_claimed: dict[str, dict[str, Any]] = {}
         #: NUMBER field → why the CRM says it holds 0-100 values (None: it does not, or cannot tell)
         self.scales: dict[str, str | None] = {}
 
@@ -649,6 +664,22 @@ class Planner:
                     ),
                 )
             elif ex.id in self.claimed:
+                earlier = self.match_claimed.get(ex.id)
+                if (
+                    earlier is not None and key is None and _repeats(row, earlier, field_key)
+                ):  # the record an earlier row matched, again, with nothing else to say
+                    self._issue(
+                        row,
+                        field_key,
+                        "duplicate_row",
+                        f"row {row.row} repeats row {self.claimed[ex.id]} (the same {otype} by "
+                        f"{self.match}, {self._named(ex)}; each value it has is row "
+                        f"{self.claimed[ex.id]}'s): it is not imported again.",
+                        severity="warning",
+                    )
+                    return None, Operation(
+                        row=row.row, action="skip", object_type=otype, key=key, issues=row.issues
+                    )
                 problem = (
                     "duplicate_match",
                     (
@@ -660,6 +691,37 @@ class Planner:
                 return ex, None
         self._issue(row, field_key, *problem)
         return None, Operation(row=row.row, action="skip", object_type=otype, key=key, issues=row.issues)
+
+    def _matches_earlier_create(self, row: CheckedRow, mkeys: list[str]) -> Operation | None:
+        """``--match``: a row without a key that matches what an earlier row of this file creates
+        (a people list read for its companies, matched by name) is that record again: skipped as
+        ``duplicate_row`` when each value it has is the earlier row's, else a ``duplicate_match``
+        error. Either way no second record is created."""
+        first = next((self.match_created[k] for k in mkeys if k in self.match_created), None)
+        if first is None:
+            return None
+        otype = self.schema.object_type
+        number, values = first
+        shown = row.values.get(match_field(self.match or "name"))
+        on = shown if isinstance(shown, str) else mkeys[0].split(":", 1)[1]
+        if _repeats(row, values, match_field(self.match or "name")):
+            self._issue(
+                row,
+                match_field(self.match or "name"),
+                "duplicate_row",
+                f"row {row.row} repeats row {number} (the same {otype} by {self.match}, '{on}'; each "
+                f"value it has is row {number}'s): it is not imported again.",
+                severity="warning",
+            )
+        else:
+            self._issue(
+                row,
+                match_field(self.match or "name"),
+                "duplicate_match",
+                f"row {number} of this file creates the {otype} this row matches by {self.match} ('{on}'), "
+                "with other values; only that row is imported (give the rows keys, or merge them).",
+            )
+        return Operation(row=row.row, action="skip", object_type=otype, key=None, issues=row.issues)
 
     def _flag_duplicates(self, row: CheckedRow) -> None:
         """``possible_duplicate``: the row creates a record an existing one (or an earlier row) has
@@ -793,16 +855,29 @@ class Planner:
                 f"No {self.key_field}: the row is created, and re-running the file would create it again.",
                 severity="warning",
             )
+        mkeys: list[str] = []
         if existing is None and row.record_id is None and self.match is not None:
             existing, skip = self._match(row, key)
             if skip is not None:
                 return skip
+            if existing is None and key is None:
+                mkeys = list(self._lookups(row, self.match, is_person(self.schema, self.match)))
+                skip = self._matches_earlier_create(row, mkeys)
+                if skip is not None:
+                    return skip
         if existing is None:
             op = self._create(row, key)
-            if op.action == "create" and self.dup_specs:
-                self._flag_duplicates(row)
+            if op.action == "create":
+                if mkeys and len(self.match_created) < REPEAT_WINDOW:
+                    for k in mkeys:
+                        self.match_created.setdefault(k, (row.row, row.values))
+                if self.dup_specs:
+                    self._flag_duplicates(row)
             return op
-        self.claimed.setdefault(existing.id, row.row)
+        if existing.id not in self.claimed:
+            self.claimed[existing.id] = row.row
+            if self.match is not None and len(self.match_claimed) < REPEAT_WINDOW:
+                self.match_claimed[existing.id] = row.values
         return self._update(row, key, existing)
 
     # --- a create that met its key already taken -------------------------------------------------

@@ -221,6 +221,64 @@ def settle_references(
             delay = min(delay * 1.5, 1.0)
 
 
+def settle_matches(
+    ledger: Any, client: Any, emit: EventHandler, target: str, schema: ObjectSchema, kind: str
+) -> None:
+    """``--match`` finds records through lists, which lag recent writes: when bulkio created a
+    record of this object moments ago (the same file imported a minute ago), wait until a list
+    filtered the way a match looks it up shows it, for at most :data:`LIST_SETTLE` after that write
+    (:data:`LIST_SETTLE_GUESS` when a full page of others hides it). Else a re-run creates it again."""
+    from .errors import ApiError
+    from .matching import is_person, lookup_filter, match_field, match_keys
+
+    otype = schema.object_type
+    last = ledger.last_created_record(target=target, object_type=otype)
+    if last is None:
+        return
+    record_id, written = last
+    deadline = written + LIST_SETTLE
+    if datetime.now(UTC) >= deadline:
+        return
+    try:
+        record = client.retrieve(otype, record_id)
+    except ApiError as exc:
+        if exc.status in (400, 404):
+            return
+        raise
+    value = ((record.get("fields") or {}).get(match_field(kind)) or {}).get("value")  # type: ignore[arg-type]
+    person = is_person(schema, kind)  # type: ignore[arg-type]
+    items = value if isinstance(value, list) and kind != "name" else [value]
+    found = None
+    for item in items:
+        for k in match_keys(kind, item, person=person):  # type: ignore[arg-type]
+            found = lookup_filter(kind, k if kind == "domain" else item, person=person)  # type: ignore[arg-type]
+            if found is not None:
+                break
+        if found is not None:
+            break
+    if found is None:
+        return
+    name, arg = found
+    delay, told = 0.2, False
+    while datetime.now(UTC) < deadline:
+        try:
+            page = client.list_page(otype, offset=0, limit=25, filters={name: arg})
+        except ApiError as exc:
+            if exc.status in (400, 404):
+                return
+            raise
+        data = page.get("data") or []
+        if any(r.get("id") == record_id for r in data):
+            return
+        if len(data) >= 25:  # a full page of others: cannot tell; wait a little, not the whole while
+            deadline = min(deadline, written + LIST_SETTLE_GUESS)
+        if not told:
+            told = True
+            emit(Message(f"waiting for lists to show the {otype} records written moments ago (--match)"))
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+
+
 def refuse_keyless_rerun(
     ledger: Any, object_type: str, target: str, file: str | None, fingerprint: str
 ) -> None:
@@ -257,5 +315,6 @@ __all__ = [
     "mapping_fingerprint",
     "refuse_keyless_rerun",
     "run_fingerprint",
+    "settle_matches",
     "settle_references",
 ]

@@ -265,3 +265,63 @@ def test_a_people_list_imported_as_accounts_creates_each_company_once(
     assert runs[0].counts.created == 2 and runs[0].counts.skipped == 2 and runs[0].ok
     assert runs[1].counts.unchanged == 2 and runs[1].counts.skipped == 2 and runs[1].counts.created == 0
     assert sorted(r.row for r in runs[0].rows if r.outcome == "skipped") == [3, 5]
+
+
+def test_a_people_list_without_keys_matched_by_name_creates_each_company_once(
+    client: LightfieldClient, tmp_path: Path
+) -> None:
+    """No key column, --match name: a later row naming the company an earlier row creates is that
+    company again (skipped as duplicate_row; with another value, a duplicate_match error), never a
+    second record; importing the file again finds the companies by name (unchanged), and is not
+    refused as a re-import of keyless rows."""
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "Person,Company,Company Website\n"
+        "Ana Lima,Vaalbank B.V.,https://vaalbank.example\n"
+        "Jan Smit,VAALBANK BV,\n"  # the same company, written otherwise, no website on this row
+        "Eva Berg,Norrsken AB,https://norrsken.example\n"
+        "Ola Berg,Norrsken AB,https://norrsken-other.example\n",  # another website: which one?
+        encoding="utf-8",
+    )
+    mapping = {"Person": "ignore", "Company": "$name", "Company Website": "$website"}
+
+    def run() -> Any:
+        return import_file(
+            path, "account", client=client, mapping=mapping, match="name", ledger_path=tmp_path / "l.db"
+        )
+
+    def outcomes(report: Any) -> dict[int, tuple[str, list[str]]]:
+        return {r.row: (r.outcome, [i.code for i in r.issues]) for r in report.rows}
+
+    first = run()
+    assert first.counts.created == 2 and first.counts.skipped == 1 and first.counts.failed == 1
+    got = outcomes(first)
+    assert got[3] == ("skipped", ["duplicate_row"]) and got[5] == ("failed", ["duplicate_match"])
+    second = run()
+    assert second.counts.created == 0 and second.counts.unchanged == 2, outcomes(second)
+    assert outcomes(second)[3] == ("skipped", ["duplicate_row"])
+    names = [r["fields"]["$name"]["value"] for r in client.list_all("account")]
+    assert names.count("Vaalbank B.V.") == 1 and names.count("Norrsken AB") == 1
+
+
+def test_match_by_name_finds_records_through_filters_that_compare_case(
+    client: LightfieldClient, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """In a big org --match looks records up with list filters instead of a scan; the strict
+    sandbox compares them with case (API-FACTS leaves it open), so the first word is sent as the
+    file writes it: "Acme Corp" finds Acme Corp (a casefolded "acme" found nothing, and the row
+    created a duplicate). People are looked up by their full name as written."""
+    import bulkio.plan as P
+
+    monkeypatch.setattr(P, "scan_pages", lambda *a, **k: 10_000)  # a big org: filters are cheaper
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Company,Website\nAcme Corp,https://acme.example\n", encoding="utf-8")
+    report = import_file(
+        accounts, "account", client=client, mapping={"Company": "$name"}, match="name", dry_run=True
+    )
+    assert report.counts.created == 0 and report.counts.failed == 0, report.flatten()
+    person = next(iter(client.list_all("contact")))["fields"]["$name"]["value"]
+    people = tmp_path / "people.csv"
+    people.write_text(f"First Name,Last Name\n{person['firstName']},{person['lastName']}\n", encoding="utf-8")
+    found = import_file(people, "contact", client=client, match="name", dry_run=True)
+    assert found.counts.created == 0 and found.counts.failed == 0, found.flatten()
