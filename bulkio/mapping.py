@@ -25,6 +25,7 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1375,33 +1376,13 @@ def _results_columns(headers: list[str]) -> set[int]:
 DATE_ORDER_ROWS = 50_000
 
 
-def ambiguous_dates(header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]]) -> bool:
-    """Whether a date column of ``rows`` holds a date like 03/04/2024 (either order reads it)."""
+def _regional_dates(
+    header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]]
+) -> Iterator[tuple[MappedColumn, str, int, int]]:
+    """Each date like 03/04/2024 of a date column: (column, text, first number, second number);
+    dotted dates (01.07.2024) are day first anyway and left out."""
     from .valuetypes.dates import _REGIONAL
 
-    for mc in header_map.by_key.values():
-        col = mc.column
-        fdef = schema.fields.get(col.field_key or col.key) if col is not None else None
-        if fdef is None or fdef.value_type != "DATETIME":
-            continue
-        for cells in rows:
-            raw = cells[mc.index] if mc.index < len(cells) else None
-            m = _REGIONAL.match(raw.strip()) if isinstance(raw, str) else None
-            if m is not None and m[2] != "." and int(m[1]) <= 12 and int(m[3]) <= 12:
-                return True
-    return False
-
-
-def date_order_from_sample(
-    header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]], *, file: str | None = None
-) -> str | None:
-    """``DMY`` or ``MDY`` when the file's own dates say which (a ``28/02/2024`` in a date column
-    and no ``02/28/2024``), else None; the first date that decides is named in a
-    ``date_order_guessed`` warning on ``header_map``. Why: a sheet kept by hand in Paris writes
-    ``12/03/2024`` too, which alone is ambiguous, but its column is not."""
-    from .valuetypes.dates import _REGIONAL
-
-    seen: dict[str, tuple[MappedColumn, str]] = {}
     for mc in header_map.by_key.values():
         col = mc.column
         fdef = schema.fields.get(col.field_key or col.key) if col is not None else None
@@ -1411,12 +1392,27 @@ def date_order_from_sample(
             raw = cells[mc.index] if mc.index < len(cells) else None
             text = raw.strip() if isinstance(raw, str) else ""
             m = _REGIONAL.match(text)
-            if m is None or m[2] == ".":  # dotted dates are day first anyway
-                continue
-            a, b = int(m[1]), int(m[3])
-            order = "DMY" if a > 12 >= b else "MDY" if b > 12 >= a else None
-            if order is not None:
-                seen.setdefault(order, (mc, text))
+            if m is not None and m[2] != ".":
+                yield mc, text, int(m[1]), int(m[3])
+
+
+def ambiguous_dates(header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]]) -> bool:
+    """Whether a date column of ``rows`` holds a date like 03/04/2024 (either order reads it)."""
+    return any(a <= 12 and b <= 12 for _mc, _text, a, b in _regional_dates(header_map, schema, rows))
+
+
+def date_order_from_sample(
+    header_map: HeaderMap, schema: ObjectSchema, rows: list[list[Any]], *, file: str | None = None
+) -> str | None:
+    """``DMY`` or ``MDY`` when the file's own dates say which (a ``28/02/2024`` in a date column
+    and no ``02/28/2024``), else None; the first date that decides is named in a
+    ``date_order_guessed`` warning on ``header_map``. Why: a sheet kept by hand in Paris writes
+    ``12/03/2024`` too, which alone is ambiguous, but its column is not."""
+    seen: dict[str, tuple[MappedColumn, str]] = {}
+    for mc, text, a, b in _regional_dates(header_map, schema, rows):
+        order = "DMY" if a > 12 >= b else "MDY" if b > 12 >= a else None
+        if order is not None:
+            seen.setdefault(order, (mc, text))
     if len(seen) != 1:
         return None
     ((order, (mc, text)),) = seen.items()

@@ -161,6 +161,22 @@ def find_run_to_resume(
     return near
 
 
+def _recent(client: Any, otype: str, record_id: str, deadline: datetime) -> dict[str, Any] | None:
+    """The record bulkio wrote moments ago, fresh (a retrieve does not lag), while lists may still
+    hide it (before ``deadline``); else None (long enough ago, or gone)."""
+    from .errors import ApiError
+
+    if datetime.now(UTC) >= deadline:
+        return None
+    try:
+        record: dict[str, Any] = client.retrieve(otype, record_id)
+    except ApiError as exc:
+        if exc.status in (400, 404):
+            return None
+        raise
+    return record
+
+
 def settle_references(
     ledger: Any,
     client: Any,
@@ -192,14 +208,9 @@ def settle_references(
             continue
         key_field, key, record_id, written = last
         deadline = written + LIST_SETTLE
-        if datetime.now(UTC) >= deadline:
+        record = _recent(client, otype, record_id, deadline)
+        if record is None:
             continue
-        try:
-            record = client.retrieve(otype, record_id)
-        except ApiError as exc:
-            if exc.status in (400, 404):
-                continue
-            raise
         value = ((record.get("fields") or {}).get(key_field) or {}).get("value")
         probe = str(value).strip() == key  # else lists cannot find it by that key: wait a while
         delay, told = 0.2, False
@@ -237,14 +248,9 @@ def settle_matches(
         return
     record_id, written = last
     deadline = written + LIST_SETTLE
-    if datetime.now(UTC) >= deadline:
+    record = _recent(client, otype, record_id, deadline)
+    if record is None:
         return
-    try:
-        record = client.retrieve(otype, record_id)
-    except ApiError as exc:
-        if exc.status in (400, 404):
-            return
-        raise
     value = ((record.get("fields") or {}).get(match_field(kind)) or {}).get("value")  # type: ignore[arg-type]
     person = is_person(schema, kind)  # type: ignore[arg-type]
     items = value if isinstance(value, list) and kind != "name" else [value]
