@@ -514,12 +514,7 @@ class Planner:
             if key in self.seen:
                 self.repeat_window = REPEAT_WINDOW  # the file repeats keys: remember more of them
                 first = self.first_rows.get(key)
-                if (
-                    first is not None
-                    and first[1] == row.record_id
-                    and row.values.items() <= first[2].items()  # blank cells say nothing
-                    and not any(i.severity == "error" for i in row.issues)
-                ):
+                if first is not None and first[1] == row.record_id and _repeats(row, first[2], key_field):
                     # a people list read for its companies: the company's row again, word for word
                     self._issue(
                         row,
