@@ -294,10 +294,10 @@ class SheetRun:
         )
         if date_order is None and locale is None:  # 12/03/2024 next to 28/02/2024: day first
             date_order = M.date_order_from_sample(header_map, schema, [r.cells for r in sample], file=file)
-            ahead = len(sample)
+            ahead = M.ID_SAMPLE  # rows asked for
             while (
                 date_order is None
-                and ahead == len(sample)  # the file goes on
+                and len(sample) == ahead  # the file goes on
                 and ahead < M.DATE_ORDER_ROWS
                 and M.ambiguous_dates(header_map, schema, [r.cells for r in sample])
             ):  # only ambiguous dates so far: read further ahead for one that decides
