@@ -265,6 +265,12 @@ class DerivedSpec(_Strict):
 
     field: str
     join: list[str] | None = Field(None, description="Source headers joined with sep (blank ones skipped).")
+    house_number: list[str] | None = Field(
+        None,
+        description="With join (the street's name): the house number's header(s), the first filled one "
+        "used; it goes before the name where the row's country writes it so (5 Main St: US, GB, FR…), "
+        "after it elsewhere (Hauptstr. 5).",
+    )
     sep: str = " "
     constant: str | int | float | bool | None = None
     transform: list[Step] = Field(default_factory=list)
@@ -290,6 +296,8 @@ class DerivedSpec(_Strict):
     def _one_source(self) -> DerivedSpec:
         if (self.join is None) == (self.constant is None):
             raise ValueError("a derived column has exactly one of join or constant")
+        if self.house_number is not None and self.join is None:
+            raise ValueError("house_number goes with join (the street's name)")
         return self
 
 

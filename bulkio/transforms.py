@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,6 +408,32 @@ class _DerivedOp:
     sep: str
     constant: Any
     fn: Fn | None
+    numbers: list[int] = field(default_factory=list)  # house number columns (a street's join)
+    country: int | None = None  # the row's country cell, which puts the number first or last
+
+
+def _with_number(d: _DerivedOp, name: str | None, cells: Sequence[Any], out: Sequence[Any]) -> str | None:
+    """A street's name with its house number, in the order of the row's country (the number
+    after the name where the country is blank or unknown, as most of Europe writes it)."""
+    n = len(cells)
+    number = next((_text(cells[i]) for i in d.numbers if i < n and not _is_blank(cells[i])), None)
+    if number is None or name is None:
+        return name if number is None else number
+    first = False
+    raw = out[d.country] if d.country is not None and d.country < len(out) else None
+    if not _is_blank(raw):
+        try:
+            first = str(_country(raw)) in NUMBER_FIRST
+        except TransformError:
+            first = False
+    return f"{number}{d.sep}{name}" if first else f"{name}{d.sep}{number}"
+
+
+#: Countries whose addresses write the house number before the street's name (5 Main Street,
+#: 12 rue de Rivoli); elsewhere it follows the name (Hauptstraße 5, Calle Mayor 1, Via Roma 1).
+NUMBER_FIRST = frozenset(
+    {"US", "CA", "GB", "IE", "AU", "NZ", "FR", "MC", "LU", "IL", "ZA", "SG", "MY", "PH", "IN", "HK"}
+)
 
 
 @dataclass(slots=True)
@@ -678,6 +704,8 @@ class RowTransformer:
             else:
                 parts = [_text(cells[i]) for i in d.sources if i < n and not _is_blank(cells[i])]
                 value = d.sep.join(parts) if parts else None
+                if d.numbers:
+                    value = _with_number(d, value, cells, out)
             if value is not None and d.fn is not None:
                 try:
                     value = d.fn(value)
@@ -841,6 +869,12 @@ def compile_mapping(
         header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
         chain = fns(d.transform, d.values, d.default, d.unmapped, target.key, f"derived {d.field}")
         index = width + len(t.derived)
+        numbers: list[int] = []
+        for h in d.house_number or ():
+            e = explicit_entry(h, {m.header: "" for m in header_map.columns if m.header})
+            mc = index_of.get(e.strip()) if e is not None else None
+            if mc is not None:
+                numbers.append(mc.index)
         t.derived.append(
             _DerivedOp(
                 index,
@@ -851,6 +885,8 @@ def compile_mapping(
                 d.sep,
                 d.constant,
                 _chain(chain) if chain else None,
+                numbers,
+                _country_column(header_map) if numbers else None,
             )
         )
         mc_new = MappedColumn(index, letter, header, target, "derived")
@@ -952,16 +988,9 @@ def _give_way(
     return extra
 
 
-def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:
-    """The row's country for its phone numbers: the column mapped to the address country, else an
-    unmapped column named like a country (Country/Region, MailingCountry, Land, Pays)."""
-    phones = [
-        mc.index
-        for key, mc in header_map.by_key.items()
-        if (f := schema.fields.get(key)) is not None and f.value_type == "TELEPHONE"
-    ]
-    if not phones:
-        return None
+def _country_column(header_map: Any) -> int | None:
+    """The row's country: the column mapped to the address country, else an unmapped column named
+    like a country (Country/Region, MailingCountry, Land, Pays)."""
     country = next((mc for key, mc in header_map.by_key.items() if key.endswith(".country")), None)
     if country is None:
         country = next(
@@ -972,7 +1001,20 @@ def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | 
             ),
             None,
         )
-    return _PhoneRegionOp(phones, country.index) if country is not None else None
+    return country.index if country is not None else None
+
+
+def _phone_region_op(header_map: Any, schema: ObjectSchema) -> _PhoneRegionOp | None:
+    """The row's country for its phone numbers (:func:`_country_column`)."""
+    phones = [
+        mc.index
+        for key, mc in header_map.by_key.items()
+        if (f := schema.fields.get(key)) is not None and f.value_type == "TELEPHONE"
+    ]
+    if not phones:
+        return None
+    country = _country_column(header_map)
+    return _PhoneRegionOp(phones, country) if country is not None else None
 
 
 __all__ = [

@@ -340,3 +340,40 @@ def test_map_draft_loads_back_and_imports(sandbox, empty_org, tmp_path: Path) ->
             results_path=tmp_path / "d.csv",
         )
     assert sorted({r.row for r in report.rows if r.outcome == "would fail"}) == [5, 31]
+
+
+def test_house_number_goes_where_the_rows_country_writes_it(client: LightfieldClient, tmp_path: Path) -> None:
+    """``house_number`` beside a street's ``join``: the number before the name in the US, the UK and
+    France, after it in Germany and where the country is blank or unknown; a number without a name
+    is the street alone. Without ``join`` it is refused."""
+    path = tmp_path / "orgs.csv"
+    path.write_text(
+        "Name,Street,Nr,Country\n"
+        "Acme US,Main Street,5,United States\n"
+        "Acme UK,Mill Lane,14,GB\n"
+        "Acme FR,Rue du Bac,8,France\n"
+        "Acme DE,Hauptstraße,5a,Deutschland\n"
+        "Acme ??,Somewhere Road,9,\n"
+        "Acme No,,12,US\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "orgs.yaml"
+    mapping.write_text(
+        "columns:\n  Street: ignore\n  Nr: ignore\n  Country: {field: $primaryAddress.country, transform: [country]}\n"
+        "derived:\n  - field: $primaryAddress.street\n    join: [Street]\n    house_number: [Nr]\n",
+        encoding="utf-8",
+    )
+    report = import_file(path, "account", client=client, mapping=mapping, dry_run=True)
+    streets = [r.changes["$primaryAddress"][1]["street"] for r in sorted(report.rows, key=lambda r: r.row)]
+    assert streets == [
+        "5 Main Street",
+        "14 Mill Lane",
+        "8 Rue du Bac",
+        "Hauptstraße 5a",
+        "Somewhere Road 9",
+        "12",
+    ]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("derived:\n  - field: $primaryAddress.street\n    constant: x\n    house_number: [Nr]\n")
+    with pytest.raises(MappingFileError, match="house_number goes with join"):
+        load_mapping(bad)

@@ -127,6 +127,10 @@ def test_pipedrive_status_decides_won_and_lost_and_eu_formats_read(sandbox: Any,
     accounts = stored(sandbox, empty_org, "account")
     assert accounts["812"]["$primaryAddress"]["country"] == "DE"
     assert accounts["814"]["$primaryAddress"]["country"] == "NL"
+    # the house number where each country writes it: after the name in Germany and the Netherlands,
+    # before it in France
+    streets = {k: accounts[k]["$primaryAddress"]["street"] for k in ("812", "813", "814")}
+    assert streets == {"812": "Lindenstraße 4", "813": "8 Rue du Bac", "814": "Keizersgracht 100"}
     contacts = stored(sandbox, empty_org, "contact")
     klaus = contacts["3301"]
     assert klaus["$email"] == ["klaus@holzmann-schreinerei.de", "k.holzmann@gmx.de"]
@@ -540,6 +544,7 @@ def test_pipedrive_exports_with_plain_headers(sandbox: Any, tmp_path: Path) -> N
     northwind = accounts["5101"]
     address = northwind["$primaryAddress"]
     assert (address["postalCode"], address["city"], address["country"]) == ("LS1 4AB", "Leeds", "GB")
+    assert address["street"] == "14 Mill Lane"  # a British address: the number first (was Mill Lane 14)
     assert northwind["rel:$owner"] == ["mem_ava"]
     contacts = stored(sandbox, org, "contact")
     assert contacts["7201"]["phone"] == ["+441134960000", "+447911123456"]  # Work, then Mobile
@@ -588,6 +593,10 @@ def test_pipedrive_address_parts_as_real_exports_name_them(
     halden = accounts["412"]
     address = halden["$primaryAddress"]
     assert (address["postalCode"], address["city"], address["country"]) == ("LS10 1AB", "Leeds", "GB")
+    assert (
+        address["street"] == "Unit 3 Aire Park"
+        and accounts["415"]["$primaryAddress"]["street"] == "22 Clyde Street"
+    )
     assert halden["phone"] == ["+441134960718"] or halden["phone"] == "+441134960718"  # 0113 …, in GB
     assert accounts["415"]["$primaryAddress"]["postalCode"] == "G1 5JX"
 
