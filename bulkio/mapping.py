@@ -1374,6 +1374,8 @@ def _results_columns(headers: list[str]) -> set[int]:
 #: Rows read ahead for the order of dates when the first :data:`ID_SAMPLE` rows' dates are all
 #: ambiguous (03/04/2024 alone cannot say; a file sorted by date may hold its first 13th far down).
 DATE_ORDER_ROWS = 50_000
+#: …and at most this many cells (the rows read ahead are held until they are imported).
+DATE_ORDER_CELLS = 1_000_000
 
 
 def _regional_dates(
@@ -1524,6 +1526,7 @@ def check_record_id_column(
 
 
 __all__ = [
+    "DATE_ORDER_CELLS",
     "DATE_ORDER_ROWS",
     "ID_KEY",
     "ID_SAMPLE",

@@ -295,13 +295,14 @@ class SheetRun:
         if date_order is None and locale is None:  # 12/03/2024 next to 28/02/2024: day first
             date_order = M.date_order_from_sample(header_map, schema, [r.cells for r in sample], file=file)
             ahead = M.ID_SAMPLE  # rows asked for
+            most = min(M.DATE_ORDER_ROWS, M.DATE_ORDER_CELLS // max(1, len(headers)))
             while (
                 date_order is None
                 and len(sample) == ahead  # the file goes on
-                and ahead < M.DATE_ORDER_ROWS
+                and ahead < most
                 and M.ambiguous_dates(header_map, schema, [r.cells for r in sample])
             ):  # only ambiguous dates so far: read further ahead for one that decides
-                ahead = min(ahead * 10, M.DATE_ORDER_ROWS)
+                ahead = min(ahead * 10, most)
                 sample, source_rows = peek(source_rows, ahead)
                 date_order = M.date_order_from_sample(
                     header_map, schema, [r.cells for r in sample], file=file
