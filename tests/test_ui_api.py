@@ -370,3 +370,18 @@ def test_two_pages_open_at_once_keep_their_own_cookie(client: LightfieldClient, 
         assert http.get(a.url).status_code == 200 and http.get(b.url).status_code == 200
         assert http.get(a.base_url + "/api/state").status_code == 200
         assert http.get(b.base_url + "/api/state").status_code == 200
+
+
+def test_the_grid_says_which_rows_the_import_leaves_out(ui: UiServer, tmp_path: Path) -> None:
+    """A monday.com board: the grid marks the header repeated under each group, and the group's
+    title above it, with the warnings the import's results sheet gives them (they are not records),
+    and checks the other rows as the import does."""
+    src = tmp_path / "board.xlsx"
+    shutil.copy(DATA / "realistic" / "monday" / "Accounts_board_1733311111.xlsx", src)
+    http, h = session(ui)
+    ws = open_file(http, h, src, object_type="account")
+    base = f"/api/ws/{ws['id']}/sheets/s0"
+    rows = {r["number"]: r for r in http.get(f"{base}/grid?offset=0&limit=50").json()["rows"]}
+    codes = {n: [i["code"] for i in r["issues"]] for n, r in rows.items()}
+    assert codes[7] == ["section_title"] and codes[8] == ["repeated_header"]
+    assert not [c for c in codes[4] if c in ("section_title", "repeated_header")]

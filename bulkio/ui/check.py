@@ -21,6 +21,7 @@ from .. import values as V
 from ..definitions import ObjectSchema
 from ..issues import Issue
 from ..mapfile import MappingFile, check_mapping
+from ..prepare import skip_repeated_headers
 from ..read import SourceRow, column_letter
 from ..resolve import References, Resolver
 from ..transforms import compile_mapping
@@ -89,6 +90,7 @@ class RowChecker:
         self.references = References(client, key_field=key_field)
         self.resolver = Resolver(client, schema, references=self.references, file=file, sheet=sheet)
         self.width = len(headers)
+        self.headers = list(headers)
         self._letters = {column_letter(i): i for i in range(self.width)}
         self.lock = threading.Lock()
 
@@ -98,19 +100,32 @@ class RowChecker:
     def check(
         self, rows: list[tuple[int, int, list[Any]]], reader_issues: dict[int, list[Issue]] | None = None
     ) -> dict[int, list[Issue]]:
-        """``(n, number, cells)`` rows → ``n → issues`` (every row listed, an empty list when fine)."""
+        """``(n, number, cells)`` rows → ``n → issues`` (every row listed, an empty list when fine).
+        Rows the import leaves out (the header repeated and a title above it, a mapping's
+        ``skip_rows``) get only the warning that says so, as in the import's results sheet."""
         checked: list[tuple[int, CheckedRow]] = []
+        out: dict[int, list[Issue]] = {}
         with self.lock:
-            for n, number, cells in rows:
-                found = list((reader_issues or {}).get(number, ()))
-                if self.transformer.active:
-                    cells = self.transformer.apply(number, cells, found)
-                row = self.validator.check(SourceRow(number, cells), defer=True)
+            said: list[Issue] = []  # the import's own steps, row numbers on each issue
+            source = (SourceRow(number, cells) for _n, number, cells in rows)
+            kept = skip_repeated_headers(source, self.headers, said, file=self.file, sheet=self.sheet)
+            passed = {r.number: r for r in self.transformer.rows(kept, said)}
+            by_row: dict[int, list[Issue]] = {}
+            for issue in said:
+                by_row.setdefault(issue.row or 0, []).append(issue)
+            for n, number, _cells in rows:
+                found = [*(reader_issues or {}).get(number, ()), *by_row.get(number, ())]
+                got = passed.get(number)
+                if got is None:  # left out on purpose
+                    out[n] = found
+                    continue
+                row = self.validator.check(got, defer=True)
                 row.issues[:0] = found
                 checked.append((n, row))
             self.validator.settle()
             self.resolver.resolve([c for _, c in checked])
-        return {n: c.issues for n, c in checked}
+        out.update((n, c.issues) for n, c in checked)
+        return out
 
 
 def check_all(
