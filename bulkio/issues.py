@@ -70,6 +70,7 @@ CODES: dict[str, str] = {
     "ambiguous_option": "The value matches several options.",
     "relationship_entity_missing": "No record matches the reference.",
     "ambiguous_reference": "Several records match the reference.",
+    "reference_by_company_name": "No account has the referenced name, but one has it without case, punctuation and legal form (Initech GmbH → Initech, LLC); the row links to that one.",
     "depends_on_failed": "The reference names a row of the same workbook that failed; this row is skipped.",
     "linked_from_later_sheet": "The reference names a record of a sheet imported later in the same "
     "workbook; the link is made from that sheet's row.",

@@ -579,14 +579,17 @@ class Ledger:
         key_field, key, record_id, at = rows[0]
         return str(key_field), str(key), str(record_id), datetime.fromisoformat(at)
 
-    def last_created_record(self, *, target: str, object_type: str) -> tuple[str, datetime] | None:
+    def last_created_record(
+        self, *, target: str, object_type: str, exclude_runs: tuple[str, ...] = ()
+    ) -> tuple[str, datetime] | None:
         """The record of ``object_type`` bulkio created last under ``target``, with a key or
-        without: (record id, when). ``--match`` finds records through lists, which lag writes."""
+        without: (record id, when), not counting the runs in ``exclude_runs``. Lists lag writes."""
+        skip = f" AND o.run_id NOT IN ({', '.join('?' * len(exclude_runs))})" if exclude_runs else ""
         rows = self._read(
             "SELECT o.record_id, o.recorded_at FROM outcomes o JOIN runs r ON r.run_id = o.run_id "
             "WHERE r.target = ? AND r.object_type = ? AND o.outcome = 'created' "
-            "AND o.record_id IS NOT NULL ORDER BY o.recorded_at DESC LIMIT 1",
-            (target, object_type),
+            f"AND o.record_id IS NOT NULL{skip} ORDER BY o.recorded_at DESC LIMIT 1",
+            (target, object_type, *exclude_runs),
         )
         if not rows:
             return None

@@ -215,8 +215,9 @@ class ColumnSpec(_Strict):
     )
     skip_rows: list[str] = Field(
         default_factory=list,
-        description="Rows whose value in this column is one of these (ignoring case) are not imported; a "
-        "skipped_row warning names each (Salesforce's IsDeleted: true). The column may be ignored.",
+        description='Rows whose value in this column is one of these (ignoring case; "" for a blank '
+        "cell) are not imported; a skipped_row warning names each (Salesforce's IsDeleted: true). The "
+        "column may be ignored.",
     )
     fallback: bool = Field(
         False,
@@ -319,6 +320,11 @@ class Options(_Strict):
     tz: str | None = None
     locale: str | None = None
     phone_region: str | None = None
+    match: Literal["name", "domain", "email"] | None = Field(
+        default=None,
+        description="Like --match: rows without a key update the record they match by name, website "
+        "domain or email (a people list read for its companies, which has no company id).",
+    )
 
 
 class MappingFile(_Strict):

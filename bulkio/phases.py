@@ -272,6 +272,7 @@ class SheetRun:
                 tz = spec.options.tz
             locale = locale or spec.options.locale  # a mapping file or profile may name them
             phone_region = phone_region or spec.options.phone_region
+            match = match or spec.options.match
             MF.check_mapping(spec, schema, keys=M.importable_keys(schema, self.key_field))
         header_map = self.header_map = M.map_headers(
             headers,

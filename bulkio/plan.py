@@ -855,6 +855,12 @@ class Planner:
             existing, skip = self._match(row, key)
             if skip is not None:
                 return skip
+            on = match_field(self.match)
+            if existing is not None and key is None and self.match != "email" and on in row.values:
+                # a row without a key found by its name (or website): the file's spelling found it,
+                # the CRM's stays (a people list's "Initech, LLC" must not rename Initech). A row
+                # with a key claims the record, name and all; a contact's emails are added as ever
+                row.values = {k: v for k, v in row.values.items() if k != on}
             if existing is None and key is None:
                 mkeys = list(self._lookups(row, self.match, is_person(self.schema, self.match)))
                 skip = self._matches_earlier_create(row, mkeys)

@@ -38,6 +38,7 @@ from . import values as V
 from .crm.base import lookup_weight, scan_pages
 from .definitions import FieldDef, ObjectSchema
 from .errors import ApiError
+from .matching import company_key
 from .validate import CheckedRow
 from .values import CLEAR
 
@@ -49,6 +50,8 @@ _MATCH_CACHE = 4096
 _ABSENT = object()
 #: The issue code of a reference to a row of the same workbook that failed (the row is skipped).
 DEPENDS_ON_FAILED = "depends_on_failed"
+#: The issue code of a reference to an account found by its name's core (Initech GmbH → Initech, LLC).
+LOOSE_NAME = "reference_by_company_name"
 #: The issue code of a has-many reference to a row of a workbook sheet imported later (the link is
 #: made from that row's side; the reference is left out of this row's write).
 LINKED_LATER = "linked_from_later_sheet"
@@ -118,6 +121,9 @@ class Directory:
         self.by_ext: dict[str, list[str]] = {}
         self.by_email: dict[str, list[str]] = {}
         self.by_name: dict[str, list[str]] = {}
+        #: accounts by their name without case, punctuation and legal form (``initech`` for
+        #: ``Initech, LLC``): what --match name compares, for a reference no name matches
+        self.by_company: dict[str, list[str]] = {}
         self.cache: dict[str, list[str]] = {}  # filter mode: reference → candidate ids
         self.names: dict[str, str] = {}  # id → display name (for messages)
         self._has_external_id: bool | None = None
@@ -146,6 +152,10 @@ class Directory:
         if name:
             self.by_name.setdefault(_fold(name), []).append(rid)
             self.names[rid] = name
+            if self.object_type == "account":
+                core = company_key(name)
+                if core:
+                    self.by_company.setdefault(core, []).append(rid)
 
     def add_fresh(self, record: dict[str, Any]) -> None:
         """A record this run wrote (or, in a dry run, would create) moments ago: found by its id,
@@ -203,6 +213,15 @@ class Directory:
             if ids:
                 return list(dict.fromkeys(ids))
         return []
+
+    def loose(self, ref: str) -> str | None:
+        """The one account whose name is ``ref``'s without case, punctuation and legal form
+        (``Initech GmbH`` → ``Initech, LLC``), once every account is known (a scan); else None."""
+        if not self.scanned or self.object_type != "account":
+            return None
+        core = company_key(ref)
+        ids = list(dict.fromkeys(self.by_company.get(core, ()))) if core else []
+        return ids[0] if len(ids) == 1 else None
 
     def lookup(self, ref: str) -> list[str]:
         """Candidate ids for a reference (after :meth:`prefetch`)."""
@@ -445,7 +464,7 @@ class Resolver:
                     hit = memo.get(ref)
                     if hit is None:
                         hit = memo[ref] = self._reference(otype, ref)
-                    if hit[0] is not None:
+                    if hit[0] is not None and not hit[1]:  # (a hit with a warning goes the long way)
                         values[key] = [hit[0]]
                         continue
                 if isinstance(cell, list):
@@ -637,6 +656,8 @@ class Resolver:
                 hit = memo[ref] = self._reference(otype, ref)
             if hit[0] is not None:
                 ids.append(hit[0])
+                if hit[1]:  # found by its name's core: say which record
+                    row.issue_at(key, hit[1], hit[2], file=self.file, sheet=self.sheet, severity="warning")
                 continue
             missing = hit[3]  # no record matches at all (not a wrong name or several records)
             directory = self.references.directory(otype)
@@ -691,6 +712,17 @@ class Resolver:
                 )
         if len(found) == 1:
             return found[0], "", "", False
+        if not found and (core := directory.loose(ref)) is not None:
+            return (
+                core,
+                LOOSE_NAME,
+                (
+                    f"{ref!r} is taken as the {otype} {directory.names.get(core, core)!r} ({core}): the "
+                    "same name without case, punctuation and legal form (as --match name compares "
+                    "them); use its id or exact name to be sure."
+                ),
+                False,
+            )
         if not found:
             return (
                 None,

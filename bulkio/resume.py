@@ -188,13 +188,11 @@ def settle_references(
 ) -> None:
     """Wait out list lag for the object types this file refers to when bulkio created records of
     them moments ago (accounts imported, then contacts naming them): references resolve through
-    lists. The newest such record is looked up by its key until a list shows it (no wait at all
-    when lists keep up), for at most :data:`LIST_SETTLE` after it was written; when a fresh
-    retrieve does not show that key on it (a list could never find it so), until
-    :data:`LIST_SETTLE_GUESS` after that write. Records of ``exclude_runs`` (the earlier sheets
-    of the same workbook, which hand their records over directly) are not waited for."""
-    from .errors import ApiError
-
+    lists. The newest such record is looked up by its key (a record created without one, such as
+    a company read from a people list, by its name) until a list shows it (no wait at all when
+    lists keep up), for at most :data:`LIST_SETTLE` after it was written; when it cannot be looked
+    up so, until :data:`LIST_SETTLE_GUESS` after that write. Records of ``exclude_runs`` (the
+    earlier sheets of the same workbook, which hand their records over directly) are not waited for."""
     referred = set()
     for mc in getattr(header_map, "columns", []) or []:
         col = mc.column
@@ -203,33 +201,64 @@ def settle_references(
             referred.add(rel.object_type)
     excluded = tuple(exclude_runs)
     for otype in sorted(referred):
-        last = ledger.last_created(target=target, object_type=otype, exclude_runs=excluded)
-        if last is None:
+        newest = ledger.last_created_record(target=target, object_type=otype, exclude_runs=excluded)
+        if newest is None:
             continue
-        key_field, key, record_id, written = last
-        deadline = written + LIST_SETTLE
-        record = _recent(client, otype, record_id, deadline)
+        record_id, written = newest
+        record = _recent(client, otype, record_id, written + LIST_SETTLE)
         if record is None:
             continue
-        value = ((record.get("fields") or {}).get(key_field) or {}).get("value")
-        probe = str(value).strip() == key  # else lists cannot find it by that key: wait a while
-        delay, told = 0.2, False
-        while datetime.now(UTC) < (deadline if probe else written + LIST_SETTLE_GUESS):
-            if probe:
-                try:
-                    page = client.list_page(otype, offset=0, limit=1, filters={f"{key_field}[equal]": key})
-                except ApiError as exc:
-                    if exc.status not in (400, 404):
-                        raise
-                    probe = False  # that key cannot be looked up so
-                    continue
-                if page.get("data"):
-                    break
-            if not told:
-                told = True
-                emit(Message(f"waiting for lists to show the {otype} records written moments ago"))
-            time.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
+        fields = record.get("fields") or {}
+        keyed = ledger.last_created(target=target, object_type=otype, exclude_runs=excluded)
+        found: tuple[str, str] | None = None
+        if keyed is not None and keyed[2] == record_id:
+            key_field, key = keyed[0], keyed[1]
+            if str((fields.get(key_field) or {}).get("value")).strip() == key:
+                found = (f"{key_field}[equal]", key)
+        else:
+            name = (fields.get("$name") or {}).get("value")
+            if isinstance(name, dict):
+                name = " ".join(str(p) for p in (name.get("firstName"), name.get("lastName")) if p)
+            if isinstance(name, str) and name.strip():
+                found = ("$name[equal]", name)
+        _wait_until_listed(client, emit, otype, record_id, written, found, "")
+
+
+def _wait_until_listed(
+    client: Any,
+    emit: EventHandler,
+    otype: str,
+    record_id: str,
+    written: datetime,
+    found: tuple[str, str] | None,
+    why: str,
+) -> None:
+    """Wait until a list filtered by ``found`` (name, value) shows ``record_id``, for at most
+    :data:`LIST_SETTLE` after ``written``; without a filter that can find it (or when a full page of
+    others hides it), until :data:`LIST_SETTLE_GUESS` after it."""
+    from .errors import ApiError
+
+    deadline = written + (LIST_SETTLE if found is not None else LIST_SETTLE_GUESS)
+    delay, told = 0.2, False
+    while datetime.now(UTC) < deadline:
+        if found is not None:
+            try:
+                page = client.list_page(otype, offset=0, limit=25, filters={found[0]: found[1]})
+            except ApiError as exc:
+                if exc.status not in (400, 404):
+                    raise
+                found, deadline = None, min(deadline, written + LIST_SETTLE_GUESS)  # not so
+                continue
+            data = page.get("data") or []
+            if any(r.get("id") == record_id for r in data):
+                return
+            if len(data) >= 25:  # a full page of others: cannot tell; wait a little, not the whole while
+                deadline = min(deadline, written + LIST_SETTLE_GUESS)
+        if not told:
+            told = True
+            emit(Message(f"waiting for lists to show the {otype} records written moments ago{why}"))
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
 
 
 def settle_matches(
@@ -237,9 +266,8 @@ def settle_matches(
 ) -> None:
     """``--match`` finds records through lists, which lag recent writes: when bulkio created a
     record of this object moments ago (the same file imported a minute ago), wait until a list
-    filtered the way a match looks it up shows it, for at most :data:`LIST_SETTLE` after that write
-    (:data:`LIST_SETTLE_GUESS` when a full page of others hides it). Else a re-run creates it again."""
-    from .errors import ApiError
+    filtered the way a match looks it up shows it (:func:`_wait_until_listed`). Else a re-run
+    creates it again."""
     from .matching import is_person, lookup_filter, match_field, match_keys
 
     otype = schema.object_type
@@ -247,8 +275,7 @@ def settle_matches(
     if last is None:
         return
     record_id, written = last
-    deadline = written + LIST_SETTLE
-    record = _recent(client, otype, record_id, deadline)
+    record = _recent(client, otype, record_id, written + LIST_SETTLE)
     if record is None:
         return
     value = ((record.get("fields") or {}).get(match_field(kind)) or {}).get("value")  # type: ignore[arg-type]
@@ -262,27 +289,8 @@ def settle_matches(
                 break
         if found is not None:
             break
-    if found is None:
-        return
-    name, arg = found
-    delay, told = 0.2, False
-    while datetime.now(UTC) < deadline:
-        try:
-            page = client.list_page(otype, offset=0, limit=25, filters={name: arg})
-        except ApiError as exc:
-            if exc.status in (400, 404):
-                return
-            raise
-        data = page.get("data") or []
-        if any(r.get("id") == record_id for r in data):
-            return
-        if len(data) >= 25:  # a full page of others: cannot tell; wait a little, not the whole while
-            deadline = min(deadline, written + LIST_SETTLE_GUESS)
-        if not told:
-            told = True
-            emit(Message(f"waiting for lists to show the {otype} records written moments ago (--match)"))
-        time.sleep(delay)
-        delay = min(delay * 1.5, 1.0)
+    if found is not None:
+        _wait_until_listed(client, emit, otype, record_id, written, found, " (--match)")
 
 
 def refuse_keyless_rerun(

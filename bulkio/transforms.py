@@ -728,18 +728,19 @@ class RowTransformer:
         for r in rows:
             hit = next((s for s in skips if self._skipped(s, r.cells)), None) if skips else None
             if hit is not None:
-                raw = r.cells[hit.index]
+                raw = r.cells[hit.index] if hit.index < len(r.cells) else None
+                shown = "blank" if _is_blank(raw) else repr(_text(raw))
                 issues.append(
                     Issue(
                         "skipped_row",
-                        f"row {r.number} is not imported: its {hit.header.strip()} is {_text(raw)!r} "
+                        f"row {r.number} is not imported: its {hit.header.strip()} is {shown} "
                         "(skip_rows in the mapping)",
                         file=self.file,
                         sheet=self.sheet,
                         row=r.number,
                         column=hit.letter,
                         header=hit.header,
-                        value=_text(raw),
+                        value=None if raw is None else _text(raw),
                         severity="warning",
                     )
                 )
@@ -754,7 +755,9 @@ class RowTransformer:
     @staticmethod
     def _skipped(op: _SkipOp, cells: list[Any]) -> bool:
         raw = cells[op.index] if op.index < len(cells) else None
-        return not _is_blank(raw) and fold(_text(raw)) in op.values
+        if _is_blank(raw):
+            return "" in op.values  # skip_rows: [""]: the rows where the column is blank
+        return fold(_text(raw)) in op.values
 
 
 def compile_mapping(

@@ -1475,3 +1475,39 @@ def test_stacked_tables_and_concatenated_exports(sandbox: Any, empty_org: Any, t
     assert accs["7012345673"]["$name"] == "Initrode AG" and accs["7012345673"]["employeeCount"] == 800
     assert accs["7012345673"]["rel:$owner"] == ["mem_ben"]
     assert "Customers" not in {a["$name"] for a in accs.values()}
+
+
+def test_address_books_companies_first_then_people(sandbox: Any, empty_org: Any, tmp_path: Path) -> None:
+    """The two commands an address book needs, back to back (lists still lag): `import account FILE`
+    reads its companies (the profile matches them by name: each is created once, the next people at
+    the same company are skipped, people without one too), then `import contact FILE` links each
+    person to theirs. A company written otherwise in a later file (Initech GmbH after LinkedIn's
+    Initech, LLC) is found by its name's core and keeps its name; running everything again writes
+    nothing."""
+    files = ["Connections.csv", "google-contacts.csv", "google-contacts-legacy.csv", "outlook-contacts.csv"]
+    with LightfieldClient(api_key=empty_org.api_key, base_url=sandbox.url) as lf:
+        run = Importer(lf, tmp_path)
+        reports = {}
+        for name in files:
+            companies = run(ADDRESS_BOOKS / name, "account")
+            people = run(ADDRESS_BOOKS / name, "contact")
+            assert companies.ok and people.ok, (name, companies.flatten(), people.flatten())
+            reports[name] = (companies, people)
+        for name in files:  # again: nothing to write
+            again = [run(ADDRESS_BOOKS / name, obj) for obj in ("account", "contact")]
+            assert [(r.counts.created, r.counts.updated, r.counts.failed) for r in again] == [(0, 0, 0)] * 2
+    google = reports["google-contacts.csv"][0]
+    assert google.counts.created == 2 and [i.code for r in google.rows for i in r.issues] == ["skipped_row"]
+    outlook_people = reports["outlook-contacts.csv"][1]
+    loose = [i for r in outlook_people.rows for i in r.issues if i.code == "reference_by_company_name"]
+    assert len(loose) == 1 and "'Initech GmbH' is taken as the account 'Initech, LLC'" in loose[0].message
+    names = sorted(a["$name"] for a in records(sandbox, empty_org, "account"))
+    assert names == ["Acme Iberia", "Acme Inc", "Globex", "Initech, LLC", "Umbrella Corp"]
+    people = {
+        c["$email"][0] if c.get("$email") else c["$name"]["lastName"]: c
+        for c in records(sandbox, empty_org, "contact")
+    }
+    by_name = {a["$name"]: a["id"] for a in records(sandbox, empty_org, "account")}
+    assert people["anna.mueller@initech.de"]["rel:$account"] == [by_name["Initech, LLC"]]
+    assert people["kenji@globex.com"]["rel:$account"] == [by_name["Globex"]]
+    assert people["Doe"]["rel:$account"] == [by_name["Acme Inc"]]

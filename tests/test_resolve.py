@@ -128,3 +128,24 @@ def test_a_chunk_resolves_as_its_rows_one_by_one(client: LightfieldClient) -> No
     assert len({id(v) for v in lists}) == len(lists)
     assert together[0].values["products"] == [o.id for o in schema.fields["products"].options[:2]]
     assert [i.code for i in together[1].issues] == ["unknown_option", "unknown_option"]
+
+
+def test_an_account_named_otherwise_is_found_by_its_names_core_only_when_one_has_it(
+    sandbox: Any, org: Any, client: LightfieldClient
+) -> None:
+    """No account is named "Globex GmbH", but one is named Globex: the reference links to it with a
+    warning naming it (what --match name would match). Where two accounts share the core
+    (Initech, Initech Inc), nothing is guessed: the reference is missing, as before."""
+    sandbox.set_faults(org.org_id, index_lag_ms=0)
+    client.create("account", {"fields": {"$name": "Initech Inc"}})
+    d = Directory(client, "account")
+    d.scan()
+    assert d.lookup("Globex GmbH") == [] and d.loose("Globex GmbH") == d.by_name["globex"][0]
+    assert d.lookup("INITECH, LLC") == [] and d.loose("INITECH, LLC") is None  # two share the core
+    assert d.loose("Nothing Like It Ltd") is None
+    row = CheckedRow(row=2, values={"$account": ["Globex GmbH"]})
+    Resolver(client, client.schema("contact")).resolve([row])
+    assert row.values["$account"] == d.by_name["globex"] and [i.code for i in row.issues] == [
+        "reference_by_company_name"
+    ]
+    assert row.issues[0].severity == "warning" and "'Globex'" in row.issues[0].message
