@@ -161,12 +161,19 @@ def find_run_to_resume(
     return near
 
 
-def _recent(client: Any, otype: str, record_id: str, deadline: datetime) -> dict[str, Any] | None:
-    """The record bulkio wrote moments ago, fresh (a retrieve does not lag), while lists may still
-    hide it (before ``deadline``); else None (long enough ago, or gone)."""
+def _newest_created(
+    ledger: Any, client: Any, target: str, otype: str, exclude_runs: tuple[str, ...] = ()
+) -> tuple[str, datetime, dict[str, Any]] | None:
+    """The record of ``otype`` bulkio created last (not in ``exclude_runs``), while lists may
+    still hide it (less than :data:`LIST_SETTLE` ago): (id, when written, the record read fresh,
+    which a retrieve does not lag); else None (long enough ago, or gone)."""
     from .errors import ApiError
 
-    if datetime.now(UTC) >= deadline:
+    newest = ledger.last_created_record(target=target, object_type=otype, exclude_runs=exclude_runs)
+    if newest is None:
+        return None
+    record_id, written = newest
+    if datetime.now(UTC) >= written + LIST_SETTLE:
         return None
     try:
         record: dict[str, Any] = client.retrieve(otype, record_id)
@@ -174,7 +181,7 @@ def _recent(client: Any, otype: str, record_id: str, deadline: datetime) -> dict
         if exc.status in (400, 404):
             return None
         raise
-    return record
+    return record_id, written, record
 
 
 def settle_references(
@@ -201,13 +208,10 @@ def settle_references(
             referred.add(rel.object_type)
     excluded = tuple(exclude_runs)
     for otype in sorted(referred):
-        newest = ledger.last_created_record(target=target, object_type=otype, exclude_runs=excluded)
+        newest = _newest_created(ledger, client, target, otype, excluded)
         if newest is None:
             continue
-        record_id, written = newest
-        record = _recent(client, otype, record_id, written + LIST_SETTLE)
-        if record is None:
-            continue
+        record_id, written, record = newest
         fields = record.get("fields") or {}
         keyed = ledger.last_created(target=target, object_type=otype, exclude_runs=excluded)
         found: tuple[str, str] | None = None
@@ -271,13 +275,10 @@ def settle_matches(
     from .matching import is_person, lookup_filter, match_field, match_keys
 
     otype = schema.object_type
-    last = ledger.last_created_record(target=target, object_type=otype)
-    if last is None:
+    newest = _newest_created(ledger, client, target, otype)
+    if newest is None:
         return
-    record_id, written = last
-    record = _recent(client, otype, record_id, written + LIST_SETTLE)
-    if record is None:
-        return
+    record_id, written, record = newest
     value = ((record.get("fields") or {}).get(match_field(kind)) or {}).get("value")  # type: ignore[arg-type]
     person = is_person(schema, kind)  # type: ignore[arg-type]
     items = value if isinstance(value, list) and kind != "name" else [value]
