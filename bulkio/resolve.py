@@ -712,7 +712,7 @@ class Resolver:
                 )
         if len(found) == 1:
             return found[0], "", "", False
-        if not found and (core := directory.loose(ref)) is not None:
+        if not found and directory.failed_row(ref) is None and (core := directory.loose(ref)) is not None:
             return (
                 core,
                 LOOSE_NAME,
