@@ -56,7 +56,8 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str | None]] = {
     "429_storm": ("lead", {"rate_429": 0.3}, {}, "429"),
     "429_noisy_neighbour": ("lead", {}, {}, "429"),
     "slow_beyond_timeout": ("lead", {"latency_ms": 50, "jitter_ms": 150}, {"timeout": 0.15}, "transport"),
-    "connection_resets_5pct": ("lead", {"reset_rate": 0.05}, {}, "transport"),
+    # seeded: 5% of ~90 requests left none reset about once in 90 runs (the evidence check failed)
+    "connection_resets_5pct": ("lead", {"reset_rate": 0.05, "seed": 9}, {}, "transport"),
     # lists and searches hide records younger than 10 s: the re-import still matches every record
     # (the ledger's known records, read by id), and never creates one again
     "index_lag_10s": ("lead", {"index_lag_ms": 10000}, {}, None),
@@ -70,7 +71,14 @@ CASES: dict[str, tuple[str, dict[str, Any], dict[str, Any], str | None]] = {
     ),
     "everything_at_once": (
         "lead",
-        {"error_rate": 0.05, "drop_rate": 0.03, "reset_rate": 0.03, "rate_429": 0.05, "latency_ms": 5},
+        {
+            "error_rate": 0.05,
+            "drop_rate": 0.03,
+            "reset_rate": 0.03,
+            "rate_429": 0.05,
+            "latency_ms": 5,
+            "seed": 9,
+        },
         {},
         "5xx",
     ),
