@@ -288,11 +288,11 @@ class RecordIndex:
             return
         first = self._count_page()
         pages = scan_pages(self.client, self.object_type, self.count())
-        need = max(len(todo), self.expected_lookups)
+        filters = list(dict.fromkeys(v for f in todo.values() for v in _cased(f)))
+        need = max(len(filters), self.expected_lookups * len(filters) // max(1, len(todo)))
         if pages <= SMALL_SCAN_PAGES or (self.requests + need) * lookup_weight(self.client) >= pages:
             self.scan(first)
             return
-        filters = list(dict.fromkeys(todo.values()))
         with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
             list(pool.map(lambda f: self._filter_by(*f), filters))
         self.checked_matches |= set(todo)
@@ -350,6 +350,17 @@ def normalize(fdef: FieldDef, value: Any) -> Any:
     if value is None or value == [] or value == "":
         return None
     return V.normalize(fdef, value)
+
+
+def _cased(flt: tuple[str, str]) -> list[tuple[str, str]]:
+    """A name filter as the file writes it, and as names are usually written (Acme, Ana Lima) when
+    that differs: whether a server compares filters ignoring case is not documented (API-FACTS),
+    and the strict sandbox does not, so "ACME CORP" in a file would not find Acme Corp."""
+    name, value = flt
+    if not name.startswith("$name["):
+        return [flt]
+    usual = value.title() if name == "$name[equal]" else value[:1].upper() + value[1:].lower()
+    return [flt] if usual == value else [flt, (name, usual)]
 
 
 def _repeats(row: CheckedRow, earlier: dict[str, Any], matched_on: str) -> bool:

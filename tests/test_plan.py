@@ -310,7 +310,8 @@ def test_match_by_name_finds_records_through_filters_that_compare_case(
     """In a big org --match looks records up with list filters instead of a scan; the strict
     sandbox compares them with case (API-FACTS leaves it open), so the first word is sent as the
     file writes it: "Acme Corp" finds Acme Corp (a casefolded "acme" found nothing, and the row
-    created a duplicate). People are looked up by their full name as written."""
+    created a duplicate), and as names are usually written ("ACME CORP" through "Acme"). People are
+    looked up by their full name as written."""
     import bulkio.plan as P
 
     monkeypatch.setattr(P, "scan_pages", lambda *a, **k: 10_000)  # a big org: filters are cheaper
@@ -318,6 +319,12 @@ def test_match_by_name_finds_records_through_filters_that_compare_case(
     accounts.write_text("Company,Website\nAcme Corp,https://acme.example\n", encoding="utf-8")
     report = import_file(
         accounts, "account", client=client, mapping={"Company": "$name"}, match="name", dry_run=True
+    )
+    assert report.counts.created == 0 and report.counts.failed == 0, report.flatten()
+    shouted = tmp_path / "shouted.csv"  # as some exports write names: found through "Acme" too
+    shouted.write_text("Company\nACME CORP\n", encoding="utf-8")
+    report = import_file(
+        shouted, "account", client=client, mapping={"Company": "$name"}, match="name", dry_run=True
     )
     assert report.counts.created == 0 and report.counts.failed == 0, report.flatten()
     person = next(iter(client.list_all("contact")))["fields"]["$name"]["value"]
