@@ -560,41 +560,25 @@ class Ledger:
         rows = self._read("SELECT row, data FROM outcomes WHERE run_id = ? ORDER BY row", (run_id,))
         return {row: outcome_from_dict(json.loads(data)) for row, data in rows}
 
-    def last_created(
+    def last_created_record(
         self, *, target: str, object_type: str, exclude_runs: tuple[str, ...] = ()
-    ) -> tuple[str, str, str, datetime] | None:
-        """The record of ``object_type`` bulkio created last under ``target`` with a key: (key field,
-        key value, record id, when), not counting the runs in ``exclude_runs``. Lists lag recent
-        writes; a lookup of this key tells whether they caught up."""
+    ) -> tuple[str, datetime, str, str | None] | None:
+        """The record of ``object_type`` bulkio created last under ``target``, with a key or
+        without: (record id, when, the run's key field, the record's key or None), not counting
+        the runs in ``exclude_runs``. Lists lag recent writes; a lookup of it tells whether they
+        caught up."""
         skip = f" AND o.run_id NOT IN ({', '.join('?' * len(exclude_runs))})" if exclude_runs else ""
         rows = self._read(
-            "SELECT r.key_field, o.key, o.record_id, o.recorded_at FROM outcomes o "
+            "SELECT o.record_id, o.recorded_at, r.key_field, o.key FROM outcomes o "
             "JOIN runs r ON r.run_id = o.run_id WHERE r.target = ? AND r.object_type = ? "
-            f"AND o.outcome = 'created' AND o.key IS NOT NULL AND o.record_id IS NOT NULL{skip} "
+            f"AND o.outcome = 'created' AND o.record_id IS NOT NULL{skip} "
             "ORDER BY o.recorded_at DESC LIMIT 1",
             (target, object_type, *exclude_runs),
         )
         if not rows:
             return None
-        key_field, key, record_id, at = rows[0]
-        return str(key_field), str(key), str(record_id), datetime.fromisoformat(at)
-
-    def last_created_record(
-        self, *, target: str, object_type: str, exclude_runs: tuple[str, ...] = ()
-    ) -> tuple[str, datetime] | None:
-        """The record of ``object_type`` bulkio created last under ``target``, with a key or
-        without: (record id, when), not counting the runs in ``exclude_runs``. Lists lag writes."""
-        skip = f" AND o.run_id NOT IN ({', '.join('?' * len(exclude_runs))})" if exclude_runs else ""
-        rows = self._read(
-            "SELECT o.record_id, o.recorded_at FROM outcomes o JOIN runs r ON r.run_id = o.run_id "
-            "WHERE r.target = ? AND r.object_type = ? AND o.outcome = 'created' "
-            f"AND o.record_id IS NOT NULL{skip} ORDER BY o.recorded_at DESC LIMIT 1",
-            (target, object_type, *exclude_runs),
-        )
-        if not rows:
-            return None
-        record_id, at = rows[0]
-        return str(record_id), datetime.fromisoformat(at)
+        record_id, at, key_field, key = rows[0]
+        return str(record_id), datetime.fromisoformat(at), str(key_field), None if key is None else str(key)
 
     def known_records(self, *, target: str, object_type: str, key_field: str) -> dict[str, str]:
         """Key value -> record id for every record bulkio wrote under this target (latest write wins)."""

@@ -163,16 +163,17 @@ def find_run_to_resume(
 
 def _newest_created(
     ledger: Any, client: Any, target: str, otype: str, exclude_runs: tuple[str, ...] = ()
-) -> tuple[str, datetime, dict[str, Any]] | None:
+) -> tuple[str, datetime, dict[str, Any], str, str | None] | None:
     """The record of ``otype`` bulkio created last (not in ``exclude_runs``), while lists may
     still hide it (less than :data:`LIST_SETTLE` ago): (id, when written, the record read fresh,
-    which a retrieve does not lag); else None (long enough ago, or gone)."""
+    which a retrieve does not lag, its run's key field, its key or None); else None (long enough
+    ago, or gone)."""
     from .errors import ApiError
 
     newest = ledger.last_created_record(target=target, object_type=otype, exclude_runs=exclude_runs)
     if newest is None:
         return None
-    record_id, written = newest
+    record_id, written, key_field, key = newest
     if datetime.now(UTC) >= written + LIST_SETTLE:
         return None
     try:
@@ -181,7 +182,7 @@ def _newest_created(
         if exc.status in (400, 404):
             return None
         raise
-    return record_id, written, record
+    return record_id, written, record, key_field, key
 
 
 def settle_references(
@@ -211,12 +212,10 @@ def settle_references(
         newest = _newest_created(ledger, client, target, otype, excluded)
         if newest is None:
             continue
-        record_id, written, record = newest
+        record_id, written, record, key_field, key = newest
         fields = record.get("fields") or {}
-        keyed = ledger.last_created(target=target, object_type=otype, exclude_runs=excluded)
         found: tuple[str, str] | None = None
-        if keyed is not None and keyed[2] == record_id:
-            key_field, key = keyed[0], keyed[1]
+        if key is not None:
             if str((fields.get(key_field) or {}).get("value")).strip() == key:
                 found = (f"{key_field}[equal]", key)
         else:
@@ -278,7 +277,7 @@ def settle_matches(
     newest = _newest_created(ledger, client, target, otype)
     if newest is None:
         return
-    record_id, written, record = newest
+    record_id, written, record, _key_field, _key = newest
     value = ((record.get("fields") or {}).get(match_field(kind)) or {}).get("value")  # type: ignore[arg-type]
     person = is_person(schema, kind)  # type: ignore[arg-type]
     items = value if isinstance(value, list) and kind != "name" else [value]
