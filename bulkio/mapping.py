@@ -1052,9 +1052,11 @@ def map_headers(
     sheet: str | None = None,
     header_row: int = 1,
     warn_unused: bool = True,
+    match: str | None = None,
 ) -> HeaderMap:
     """Map each header to a column of ``schema``; problems come back as issues, not exceptions
     (except a mapping that names a key the object does not have: :class:`ConfigError`).
+    ``match`` (``--match``) says how rows without a key find their records.
 
     >>> hm = map_headers(["Name", "Stage", "Amount"], opportunity_schema)   # doctest: +SKIP
     >>> [c.key for c in hm.columns]
@@ -1277,7 +1279,12 @@ def map_headers(
                 "missing_key_column",
                 f"no column for the upsert key {key_field}"
                 + ("" if has_field else f" ({schema.object_type} has no such field)")
-                + " and no Record ID column; every row will create a new record",
+                + " and no Record ID column; "
+                + (
+                    "every row will create a new record"
+                    if match is None
+                    else f"a row updates the record it matches by {match} (--match), else creates one"
+                ),
                 file=file,
                 sheet=sheet,
                 row=header_row,

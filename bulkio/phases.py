@@ -283,6 +283,7 @@ class SheetRun:
             sheet=sheet,
             header_row=header_row,
             warn_unused=not from_profile,
+            match=match,
         )
         sample, source_rows = peek(source_rows, M.ID_SAMPLE)
         M.check_record_id_column(
@@ -341,12 +342,6 @@ class SheetRun:
                     f"--match {match} compares {schema.fields[mfield].label} ({mfield}), but the file has "
                     "no column for it"
                 )
-            for issue in self.file_issues:  # without a key, --match decides what a row updates
-                if issue.code == "missing_key_column":
-                    issue.message = issue.message.replace(
-                        "every row will create a new record",
-                        f"a row updates the record it matches by {match} (--match), else creates one",
-                    )
         target = ledger_target(client)
         if isinstance(client, AdoptsLostCreates):
             client.use_key(self.object_type, self.key_field)  # no idempotency keys: lost creates are found
