@@ -849,14 +849,22 @@ def compile_mapping(
     for mc in header_map.columns:
         if mc.header.strip():
             index_of.setdefault(mc.header.strip(), mc)
+    headers = {m.header: "" for m in header_map.columns if m.header}
+
+    def present(names: Iterable[str]) -> list[Any]:
+        """The file's columns a derived column names (by header, as a mapping matches one)."""
+        found = []
+        for h in names:
+            e = explicit_entry(h, headers)
+            mc = index_of.get(e.strip()) if e is not None else None
+            if mc is not None:
+                found.append(mc)
+        return found
+
     for i, d in enumerate(spec.derived):
         sources: list[Any] = []
         if d.join is not None:
-            for h in d.join:
-                e = explicit_entry(h, {m.header: "" for m in header_map.columns if m.header})
-                mc = index_of.get(e.strip()) if e is not None else None
-                if mc is not None:
-                    sources.append(mc)
+            sources = present(d.join)
             if not sources:
                 continue  # none of its columns is in this file: nothing to derive
         target = column_for(schema, d.field, header_map.key_field)
@@ -872,12 +880,7 @@ def compile_mapping(
         header = " + ".join(m.header for m in sources) if sources else f"{d.field} = {d.constant!r}"
         chain = fns(d.transform, d.values, d.default, d.unmapped, target.key, f"derived {d.field}")
         index = width + len(t.derived)
-        numbers: list[int] = []
-        for h in d.house_number or ():
-            e = explicit_entry(h, {m.header: "" for m in header_map.columns if m.header})
-            mc = index_of.get(e.strip()) if e is not None else None
-            if mc is not None:
-                numbers.append(mc.index)
+        numbers = [mc.index for mc in present(d.house_number or ())]
         t.derived.append(
             _DerivedOp(
                 index,
